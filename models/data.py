@@ -1,0 +1,200 @@
+"""Dataset loading, ground-truth density maps and augmentation for crowdline-v1.
+
+Images are read from /work/shared/datasets (never copied into the repo) and
+kept in memory as decoded uint8 BGR arrays; ground truth is derived on the fly
+from the head points at the network's output-stride resolution (a crop of
+S x S pixels gets an (S/8) x (S/8) density map), which is cheap (a 32x32 splat +
+Gaussian blur) and exactly follows every geometric augmentation.
+"""
+import json
+import os
+
+import cv2
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from crowdnet import DENSITY_SCALE, MEAN, STD, STRIDE
+
+DATA_ROOT = os.environ.get("CROWDLINE_DATA", "/work/shared/datasets")
+SHB = os.path.join(DATA_ROOT, "shanghaitech-b")
+BRT = os.path.join(DATA_ROOT, "beijing-brt")
+BRT_HOLDOUT = 120           # last 120 BRT train frames (sorted by name) = sparse validation
+OPENCV_DATA = "/usr/share/doc/opencv-doc/examples/data"
+# Person-free pictures shipped with opencv-doc, used as empty (count 0) crops:
+# buildings, streets, aerial views, circuit boards, still lifes, texture.
+NEGATIVES = ["building.jpg", "home.jpg", "leuvenA.jpg", "leuvenB.jpg", "aero1.jpg",
+             "aero3.jpg", "board.jpg", "stuff.jpg", "blox.jpg", "box_in_scene.png",
+             "fruits.jpg", "starry_night.jpg", "orange.jpg", "baboon.jpg"]
+VTEST = os.path.join(OPENCV_DATA, "vtest.avi")
+
+PREFERRED_W, PREFERRED_H = 768, 576
+SIGMA = 1.0   # Gaussian sigma in output cells (= 8 input pixels)
+
+_MEAN255 = np.array(MEAN, np.float32) * 255.0
+_STD255 = np.array(STD, np.float32) * 255.0
+
+
+def load_split(root, split):
+    pts = json.load(open(os.path.join(root, split, "points.json")))
+    names = sorted(pts)
+    return names, [np.asarray(pts[n], np.float32).reshape(-1, 2) for n in names]
+
+
+def read_images(root, split, names):
+    return [cv2.imread(os.path.join(root, split, "images", n), cv2.IMREAD_COLOR) for n in names]
+
+
+def brt_split():
+    names, pts = load_split(BRT, "train")
+    k = len(names) - BRT_HOLDOUT
+    return (names[:k], pts[:k]), (names[k:], pts[k:])
+
+
+def normalize_rgb(img_bgr):
+    """uint8 BGR HxWx3 -> float32 3xHxW, RGB, (x/255 - mean)/std (the manifest's recipe)."""
+    rgb = img_bgr[:, :, ::-1].astype(np.float32)
+    return ((rgb - _MEAN255) / _STD255).transpose(2, 0, 1).copy()
+
+
+def server_preprocess(img_bgr, w=PREFERRED_W, h=PREFERRED_H):
+    """What the crowdline server does: resize to preferredSize (bilinear,
+    half-pixel centres, no antialias == cv2.INTER_LINEAR), RGB, normalise."""
+    if img_bgr.shape[1] != w or img_bgr.shape[0] != h:
+        img_bgr = cv2.resize(img_bgr, (w, h), interpolation=cv2.INTER_LINEAR)
+    return normalize_rgb(img_bgr)
+
+
+def density_map(points, out_h, out_w, sigma=SIGMA):
+    """Head points (input-pixel coords of the crop) -> density at stride 8, sum == len(points).
+
+    Each point is splatted bilinearly onto the output grid (cell i is centred on
+    input pixel (i + 0.5) * 8), then blurred with a Gaussian (mode 'reflect'
+    keeps the mass inside the crop so the map sums exactly to the head count).
+    """
+    d = np.zeros((out_h, out_w), np.float64)
+    if len(points):
+        g = points / STRIDE - 0.5
+        gx = np.clip(g[:, 0], 0, out_w - 1)
+        gy = np.clip(g[:, 1], 0, out_h - 1)
+        x0 = np.floor(gx).astype(int)
+        y0 = np.floor(gy).astype(int)
+        fx = gx - x0
+        fy = gy - y0
+        x1 = np.minimum(x0 + 1, out_w - 1)
+        y1 = np.minimum(y0 + 1, out_h - 1)
+        np.add.at(d, (y0, x0), (1 - fx) * (1 - fy))
+        np.add.at(d, (y0, x1), fx * (1 - fy))
+        np.add.at(d, (y1, x0), (1 - fx) * fy)
+        np.add.at(d, (y1, x1), fx * fy)
+        d = gaussian_filter(d, sigma, mode="reflect", truncate=3.0)
+    return d.astype(np.float32)
+
+
+class CropSampler:
+    """Random training crops: scale/aspect jitter, flips, colour jitter, greyscale."""
+
+    def __init__(self, rng, crop=256, shb=None, brt=None, neg=None,
+                 p_src=(0.45, 0.45, 0.10), p_grey=0.4):
+        self.rng = rng
+        self.crop = crop
+        self.shb = shb            # (images, points)
+        self.brt = brt
+        self.neg = neg            # images
+        self.p_src = np.asarray(p_src) / np.sum(p_src)
+        self.p_grey = p_grey
+
+    def _geometry(self, src, shape):
+        r = self.rng
+        h, w = shape[:2]
+        if src == 0:      # ShanghaiTech B 1024x768; the server shrinks it by 0.75
+            s = float(np.exp(r.uniform(np.log(0.4), np.log(1.15))))
+            sx, sy = s, s
+        elif src == 1:    # BRT 360x640 portrait
+            if r.random() < 0.5:   # as the server sees it: stretched to 768x576
+                j = float(np.exp(r.uniform(np.log(0.75), np.log(1.25))))
+                sx, sy = PREFERRED_W / w * j, PREFERRED_H / h * j
+            else:
+                s = float(np.exp(r.uniform(np.log(0.75), np.log(1.6))))
+                sx, sy = s, s
+        else:
+            s = float(np.exp(r.uniform(np.log(0.4), np.log(1.5))))
+            sx, sy = s, s
+        a = float(np.exp(r.uniform(-0.12, 0.12)))   # mild aspect jitter
+        return sx * a, sy / a
+
+    def sample(self):
+        r = self.rng
+        src = int(r.choice(3, p=self.p_src))
+        if src == 0:
+            i = int(r.integers(len(self.shb[0])))
+            img, pts = self.shb[0][i], self.shb[1][i]
+        elif src == 1:
+            i = int(r.integers(len(self.brt[0])))
+            img, pts = self.brt[0][i], self.brt[1][i]
+        else:
+            img = self.neg[int(r.integers(len(self.neg)))]
+            pts = np.zeros((0, 2), np.float32)
+        h, w = img.shape[:2]
+        sx, sy = self._geometry(src, img.shape)
+        c = self.crop
+        ws, hs = c / sx, c / sy            # source window size
+        x0 = r.uniform(0, w - ws) if w > ws else r.uniform(w - ws, 0)
+        y0 = r.uniform(0, h - hs) if h > hs else r.uniform(h - hs, 0)
+        # dst pixel centre u+0.5 == (x - x0 + 0.5) * sx  (same convention as cv2.resize)
+        M = np.array([[sx, 0, (0.5 - x0) * sx - 0.5],
+                      [0, sy, (0.5 - y0) * sy - 0.5]], np.float64)
+        out = cv2.warpAffine(img, M, (c, c), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=tuple(float(v) for v in _MEAN255[::-1]))
+        p = np.empty_like(pts)
+        p[:, 0] = (pts[:, 0] - x0) * sx
+        p[:, 1] = (pts[:, 1] - y0) * sy
+        keep = (p[:, 0] >= 0) & (p[:, 0] < c) & (p[:, 1] >= 0) & (p[:, 1] < c)
+        p = p[keep]
+        if r.random() < 0.5:
+            out = out[:, ::-1]
+            p[:, 0] = c - p[:, 0]
+        out = self._colour(out)
+        den = density_map(p, c // STRIDE, c // STRIDE)
+        return normalize_rgb(out), den * DENSITY_SCALE, float(len(p))
+
+    def _colour(self, img):
+        r = self.rng
+        if r.random() < self.p_grey:
+            g = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2GRAY)
+            img = cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)
+            f = img.astype(np.float32)
+        else:
+            f = img.astype(np.float32)
+            sat = r.uniform(0.6, 1.4)
+            grey = f.mean(axis=2, keepdims=True)
+            f = grey + (f - grey) * sat
+            f = f * r.uniform(0.9, 1.1, size=3).astype(np.float32)   # white balance
+        f = f * r.uniform(0.65, 1.35) + r.uniform(-30, 30)            # contrast / brightness
+        if r.random() < 0.3:                                          # gamma
+            f = 255.0 * (np.clip(f, 0, 255) / 255.0) ** r.uniform(0.7, 1.4)
+        if r.random() < 0.15:
+            f = cv2.GaussianBlur(f, (0, 0), r.uniform(0.5, 1.2))
+        if r.random() < 0.2:
+            f = f + r.normal(0, r.uniform(2, 8), size=f.shape).astype(np.float32)
+        return np.clip(f, 0, 255).astype(np.uint8)
+
+    def batch(self, n):
+        xs, ds, cs = zip(*(self.sample() for _ in range(n)))
+        return np.stack(xs), np.stack(ds)[:, None], np.asarray(cs, np.float32)
+
+
+def vtest_frames(indices):
+    cap = cv2.VideoCapture(VTEST)
+    want = set(indices)
+    frames = {}
+    i = 0
+    while want:
+        ok, f = cap.read()
+        if not ok:
+            break
+        if i in want:
+            frames[i] = f
+            want.discard(i)
+        i += 1
+    return frames

@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""Export a crowdline-v1 checkpoint to ONNX + manifest + reference outputs.
+
+  /usr/bin/python3 models/export.py [--ckpt models/checkpoints/last.pt]
+
+Writes
+  models/crowdline-v1.onnx          opset 13, input "image" N x 3 x H x W float32 (RGB,
+                                    ImageNet-normalised), output "density"
+                                    N x 1 x ceil(H/8) x ceil(W/8); BatchNorm folded
+  models/crowdline-v1.json          manifest read by the crowdline server
+  models/reference-outputs.json     PyTorch outputs for 3 synthetic inputs that can be
+                                    rebuilt bit-exactly elsewhere (ONNX Runtime check)
+
+The `onnx` / `onnxruntime` Python packages are not available here, so the
+export is verified by (1) BN-folded model == training-graph model, (2) a
+torch.jit.trace of the export graph run at other input sizes (dynamic H/W),
+(3) the reference-outputs file, which models/work/check_onnx.mjs (git-ignored,
+onnxruntime-node) compares against ONNX Runtime when node_modules is present.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from crowdnet import COUNT_SCALE, MEAN, STD, STRIDE, CrowdNet, n_params  # noqa: E402
+
+NAME = "crowdline-v1"
+
+
+def fold_bn(model):
+    """Return a copy of `model` (eval) with every Conv2d+BatchNorm2d pair folded into one conv."""
+    model = CrowdNet()._load_from(model) if False else model
+    import copy
+    m = copy.deepcopy(model).eval()
+
+    def fold(seq):
+        for name, child in list(seq.named_children()):
+            if isinstance(child, nn.Sequential):
+                kids = list(child.children())
+                if len(kids) >= 2 and isinstance(kids[0], nn.Conv2d) and isinstance(kids[1], nn.BatchNorm2d):
+                    conv, bn = kids[0], kids[1]
+                    w = conv.weight.detach()
+                    b = conv.bias.detach() if conv.bias is not None else torch.zeros(w.shape[0])
+                    s = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+                    new = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
+                                    conv.padding, conv.dilation, conv.groups, bias=True)
+                    new.weight.data = w * s[:, None, None, None]
+                    new.bias.data = (b - bn.running_mean) * s + bn.bias.detach()
+                    setattr(child, "0", new)
+                    setattr(child, "1", nn.Identity())
+                fold(child)
+    fold(m)
+    return m
+
+
+def synthetic_inputs():
+    """Three deterministic inputs.  Pixel values p (0..255, integer) are built by
+    formula in RGB channel order, then normalised exactly as the manifest says:
+    x = (p * pixelScale - mean[c]) / std[c]  (float32)."""
+    specs = [
+        {"id": "grad64x48", "width": 64, "height": 48,
+         "formula": "p(x,y,c) = (x*7 + y*13 + c*29) % 256"},
+        {"id": "mix200x152", "width": 200, "height": 152,
+         "formula": "p(x,y,c) = (x*3 + y*5 + c*71 + (x*y) % 17) % 256"},
+        {"id": "blocks768x576", "width": 768, "height": 576,
+         "formula": "p(x,y,c) = ((floor(x/24) * 37 + floor(y/24) * 91 + c * 53) % 256 + (x % 5) * 9) % 256"},
+    ]
+    out = []
+    for s in specs:
+        w, h = s["width"], s["height"]
+        y, x = np.mgrid[0:h, 0:w].astype(np.int64)
+        chans = []
+        for c in range(3):
+            if s["id"] == "grad64x48":
+                p = (x * 7 + y * 13 + c * 29) % 256
+            elif s["id"] == "mix200x152":
+                p = (x * 3 + y * 5 + c * 71 + (x * y) % 17) % 256
+            else:
+                p = ((x // 24 * 37 + y // 24 * 91 + c * 53) % 256 + (x % 5) * 9) % 256
+            v = (p.astype(np.float32) * np.float32(1.0 / 255.0) - np.float32(MEAN[c])) / np.float32(STD[c])
+            chans.append(v.astype(np.float32))
+        out.append((s, np.stack(chans)[None]))
+    return out
+
+
+def manifest():
+    return {
+        "schema": "crowdline.model-manifest/1",
+        "name": NAME,
+        "description": "Small from-scratch crowd density CNN (stride 8, ~0.3M params) trained on "
+                       "ShanghaiTech B + Beijing BRT; count = sum(density) * countScale.",
+        "onnx": NAME + ".onnx",
+        "input": {
+            "name": "image",
+            "layout": "NCHW",
+            "channelOrder": "RGB",
+            "pixelScale": 1.0 / 255.0,
+            "mean": list(MEAN),
+            "std": list(STD),
+            "preferredSize": {"width": 768, "height": 576},
+            "sizeMultiple": 8,
+        },
+        "output": {"name": "density", "stride": STRIDE, "countScale": COUNT_SCALE},
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", default=os.path.join(HERE, "checkpoints", "last.pt"))
+    ap.add_argument("--out-dir", default=HERE)
+    ap.add_argument("--opset", type=int, default=13)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+
+    ck = torch.load(a.ckpt, map_location="cpu")
+    model = CrowdNet()
+    model.load_state_dict(ck["model"])
+    model.eval()
+    folded = fold_bn(model)
+    step = ck.get("step")
+    print(f"checkpoint {a.ckpt} step {step}, params {n_params(model)} (folded {n_params(folded)})")
+
+    # (1) folded == original
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for (h, w) in [(576, 768), (152, 200), (480, 640)]:
+            x = torch.randn(2, 3, h, w, generator=g)
+            y0, y1 = model(x), folded(x)
+            rel = float((y0 - y1).abs().max() / (y0.abs().max() + 1e-6))
+            assert y1.shape == (2, 1, -(-h // STRIDE), -(-w // STRIDE)), y1.shape
+            assert rel < 1e-4, f"BN folding mismatch {rel}"
+    print("BN folding check ok")
+
+    onnx_path = os.path.join(a.out_dir, NAME + ".onnx")
+    dummy = torch.zeros(1, 3, 576, 768)
+    torch.onnx.export(
+        folded, dummy, onnx_path, opset_version=a.opset, do_constant_folding=True,
+        input_names=["image"], output_names=["density"],
+        dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
+                      "density": {0: "batch", 2: "out_height", 3: "out_width"}},
+    )
+    size = os.path.getsize(onnx_path)
+    print(f"wrote {onnx_path} ({size} bytes, {size / 1e6:.2f} MB)")
+    assert size < 10e6
+
+    # (2) traced graph generalises to other sizes / batch (dynamic shapes recorded)
+    traced = torch.jit.trace(folded, dummy)
+    with torch.no_grad():
+        for (n, h, w) in [(3, 240, 320), (1, 1024 // 2, 360), (2, 56, 72)]:
+            x = torch.randn(n, 3, h, w, generator=g)
+            d = float((traced(x) - folded(x)).abs().max())
+            assert d < 1e-4, (n, h, w, d)
+    print("jit trace round trip at other sizes ok")
+
+    # (3) reference outputs for the ONNX Runtime comparison
+    refs = []
+    with torch.no_grad():
+        for spec, arr in synthetic_inputs():
+            y = folded(torch.from_numpy(arr)).numpy()
+            refs.append({**spec,
+                         "inputShape": list(arr.shape),
+                         "outputShape": list(y.shape),
+                         "densitySum": float(y.astype(np.float64).sum()),
+                         "count": float(y.astype(np.float64).sum()) * COUNT_SCALE,
+                         "densityMax": float(y.max()),
+                         "firstRow": [float(v) for v in y[0, 0, 0, :8]]})
+    ref = {
+        "model": NAME + ".onnx",
+        "checkpointStep": step,
+        "howToBuildInputs": (
+            "For each entry: an NCHW float32 tensor of shape [1,3,height,width]. For channel c "
+            "(0=R,1=G,2=B), row y, column x, compute the integer pixel p(x,y,c) by `formula` "
+            "(integer arithmetic, % is the non-negative remainder, floor is integer division), then "
+            "x = (p * (1/255) - mean[c]) / std[c] in float32 with mean/std from crowdline-v1.json. "
+            "Feed it as 'image' and compare sum('density') with densitySum (expect relative "
+            "difference < 1e-4; count = densitySum * countScale)."),
+        "producedBy": "PyTorch " + torch.__version__ + " (BN-folded model, CPU)",
+        "inputs": refs,
+    }
+    with open(os.path.join(a.out_dir, "reference-outputs.json"), "w") as f:
+        json.dump(ref, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(a.out_dir, NAME + ".json"), "w") as f:
+        json.dump(manifest(), f, indent=2)
+        f.write("\n")
+    for r in refs:
+        print(f"  {r['id']}: out {r['outputShape']} sum {r['densitySum']:.4f} count {r['count']:.3f}")
+    print("wrote manifest and reference-outputs.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""Train crowdline-v1 (crowd density CNN) from scratch.
+
+Data: ShanghaiTech Part B train (400 images) + Beijing BRT train minus its last
+120 frames by sorted name (held out as sparse-scene validation) + a few
+person-free pictures from opencv-doc as empty crops.
+
+Usage (CPU; uses CUDA automatically when torch sees one):
+  /usr/bin/python3 models/train.py --steps 6000 --max-minutes 100
+Resume: run the same command again; it continues from models/checkpoints/last.pt.
+"""
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from crowdnet import COUNT_SCALE, CrowdNet, n_params  # noqa: E402
+import data  # noqa: E402
+
+VTEST_FRAMES = [0, 100, 200, 300, 400, 500, 600, 700]
+
+
+def parse():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=6000, help="total optimiser steps (LR schedule length)")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--crop", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--wd", type=float, default=1e-4)
+    ap.add_argument("--count-weight", type=float, default=1.0,
+                    help="weight of the per-crop L1 count error (people) added to pixel MSE")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-minutes", type=float, default=1e9, help="wall budget for this run")
+    ap.add_argument("--ckpt-dir", default=os.path.join(HERE, "checkpoints"))
+    ap.add_argument("--val-every", type=int, default=500)
+    ap.add_argument("--snapshot-every", type=int, default=500)
+    ap.add_argument("--no-resume", action="store_true")
+    return ap.parse_args()
+
+
+def lr_at(step, total, base, warm=200):
+    if step < warm:
+        return base * (step + 1) / warm
+    t = (step - warm) / max(1, total - warm)
+    return 1e-5 + 0.5 * (base - 1e-5) * (1 + np.cos(np.pi * min(1.0, t)))
+
+
+@torch.no_grad()
+def count_images(model, dev, imgs, preprocess=data.server_preprocess):
+    model.eval()
+    out = []
+    for im in imgs:
+        x = torch.from_numpy(preprocess(im))[None].to(dev)
+        out.append(float(model(x).sum()) * COUNT_SCALE)
+    model.train()
+    return np.asarray(out)
+
+
+def validate(model, dev, val):
+    brt_imgs, brt_gt, vt = val
+    pred = count_images(model, dev, brt_imgs)
+    err = pred - brt_gt
+    pred_native = count_images(model, dev, brt_imgs, data.normalize_rgb)
+    vtc = count_images(model, dev, [vt[i] for i in VTEST_FRAMES])
+    return {
+        "brt_holdout_mae": float(np.abs(err).mean()),
+        "brt_holdout_rmse": float(np.sqrt((err ** 2).mean())),
+        "brt_holdout_bias": float(err.mean()),
+        "brt_holdout_native_mae": float(np.abs(pred_native - brt_gt).mean()),
+        "vtest": [round(float(c), 1) for c in vtc],
+    }
+
+
+def main():
+    a = parse()
+    torch.set_num_threads(a.threads)
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    os.makedirs(a.ckpt_dir, exist_ok=True)
+    t_load = time.time()
+
+    shb_names, shb_pts = data.load_split(data.SHB, "train")
+    shb_imgs = data.read_images(data.SHB, "train", shb_names)
+    (bn, bp), (hn, hp) = data.brt_split()
+    brt_imgs = data.read_images(data.BRT, "train", bn)
+    hold_imgs = data.read_images(data.BRT, "train", hn)
+    neg = [data.cv2.imread(os.path.join(data.OPENCV_DATA, n), data.cv2.IMREAD_COLOR) for n in data.NEGATIVES]
+    vt = data.vtest_frames(VTEST_FRAMES)
+    val = (hold_imgs, np.array([len(p) for p in hp], np.float32), vt)
+    print(f"loaded SHB {len(shb_imgs)}, BRT train {len(brt_imgs)} (held out {len(hold_imgs)}: "
+          f"{hn[0]}..{hn[-1]}), negatives {len(neg)} in {time.time() - t_load:.0f}s", flush=True)
+
+    sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg)
+    model = CrowdNet().to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
+    step = 0
+    history = []
+    last = os.path.join(a.ckpt_dir, "last.pt")
+    if os.path.exists(last) and not a.no_resume:
+        ck = torch.load(last, map_location=dev)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step = ck["step"]
+        history = ck.get("history", [])
+        rng.bit_generator.state = ck["rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        print(f"resumed from {last} at step {step}", flush=True)
+    print(f"params {n_params(model)}, device {dev}, threads {a.threads}, args {vars(a)}", flush=True)
+
+    def save(path):
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                    "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                    "history": history, "args": vars(a)}, path + ".tmp")
+        os.replace(path + ".tmp", path)
+
+    t0 = time.time()
+    t_data = t_comp = 0.0
+    run_loss = run_mse = run_cnt = 0.0
+    n_run = 0
+    model.train()
+    while step < a.steps:
+        if (time.time() - t0) / 60 > a.max_minutes:
+            print(f"max-minutes reached at step {step}", flush=True)
+            break
+        ta = time.time()
+        x, d, c = sampler.batch(a.batch)
+        x = torch.from_numpy(x).to(dev)
+        d = torch.from_numpy(d).to(dev)
+        c = torch.from_numpy(c).to(dev)
+        tb = time.time()
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, a.steps, a.lr)
+        pred = model(x)
+        mse = F.mse_loss(pred, d)
+        cnt = (pred.sum(dim=(1, 2, 3)) * COUNT_SCALE - c).abs().mean()
+        loss = mse + a.count_weight * cnt
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        opt.step()
+        step += 1
+        tc = time.time()
+        t_data += tb - ta
+        t_comp += tc - tb
+        run_loss += float(loss)
+        run_mse += float(mse)
+        run_cnt += float(cnt)
+        n_run += 1
+        if step % 50 == 0:
+            el = time.time() - t0
+            print(f"step {step}/{a.steps} loss {run_loss / n_run:.3f} mse {run_mse / n_run:.3f} "
+                  f"cntL1 {run_cnt / n_run:.2f} lr {lr_at(step, a.steps, a.lr):.2e} "
+                  f"data {t_data / n_run:.3f}s comp {t_comp / n_run:.3f}s/step elapsed {el / 60:.1f}min",
+                  flush=True)
+            t_data = t_comp = run_loss = run_mse = run_cnt = 0.0
+            n_run = 0
+        if step % a.val_every == 0 or step == a.steps:
+            v = validate(model, dev, val)
+            v["step"] = step
+            v["minutes"] = round((time.time() - t0) / 60, 1)
+            history.append(v)
+            print("VAL " + json.dumps(v), flush=True)
+        if step % a.snapshot_every == 0 or step == a.steps:
+            save(last)
+            if step % a.snapshot_every == 0:
+                save(os.path.join(a.ckpt_dir, f"step{step:05d}.pt"))
+    save(last)
+    print(f"done: step {step}, this run {(time.time() - t0) / 60:.1f} min", flush=True)
+
+
+if __name__ == "__main__":
+    main()

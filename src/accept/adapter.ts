@@ -1,0 +1,40 @@
+/** What a session needs from a wire protocol (v1 or legacy). */
+import type { JobOutcome } from '../batcher/types.js';
+import type { ErrorCodeValue } from '../framing/index.js';
+
+export interface IncomingFrame {
+  seq: number;
+  captureTimeMs: number;
+  jpeg: Uint8Array;
+}
+
+export type AdapterEvent =
+  | { kind: 'hello'; camera: string; window: number; reply: Buffer[] }
+  | { kind: 'frame'; frame: IncomingFrame }
+  | { kind: 'bye' };
+
+export interface ReplyContext {
+  seq: number;
+  captureTimeMs: number;
+  serverUs: number;
+}
+
+export interface ProtocolAdapter {
+  readonly protocol: 'v1' | 'legacy';
+  /** True once frames may flow (after HELLO for v1; at once for legacy). */
+  readonly ready: boolean;
+  /** Parses bytes into events. Throws ProtocolError on a violation. */
+  push(chunk: Buffer): AdapterEvent[];
+  encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[];
+  /** Bytes that tell the client why the connection ends, if the protocol can say it. */
+  encodeFatal(code: ErrorCodeValue, reason: string): Buffer | undefined;
+}
+
+/** Facts about the model the server reports in WELCOME. */
+export interface ModelInfo {
+  name: string;
+  provider: string;
+  inputWidth: number;
+  inputHeight: number;
+  outputStride: number;
+}

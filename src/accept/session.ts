@@ -1,0 +1,222 @@
+/**
+ * One TCP connection: detects its protocol, admits frames up to its window,
+ * hands them to the batcher, and writes exactly one reply per frame in
+ * arrival order. Reading pauses when the window is full (queue policy) or
+ * the socket's write buffer is full, so a fast client cannot grow memory.
+ */
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Batcher } from '../batcher/batcher.js';
+import type { JobOutcome, JobTicket } from '../batcher/types.js';
+import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
+import type { ModelInfo, ProtocolAdapter } from './adapter.js';
+import { LegacyAdapter } from './legacy-adapter.js';
+import type { ServerObserver } from './observer.js';
+import type { ServerOptions } from './options.js';
+import { ReplyOrder } from './reply-order.js';
+import { V1Adapter } from './v1-adapter.js';
+
+interface Slot {
+  seq: number;
+  captureTimeMs: number;
+  receivedAtMs: number;
+  ticket: JobTicket | undefined;
+  outcome: JobOutcome | undefined;
+  done: boolean;
+}
+
+export interface SessionDeps {
+  batcher: Batcher;
+  options: ServerOptions;
+  model: () => ModelInfo;
+  observer: ServerObserver;
+  log: (line: string) => void;
+}
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+export class Session {
+  private adapter: ProtocolAdapter | undefined;
+  private readonly order = new ReplyOrder<Slot>();
+  private window: number;
+  private camera: string;
+  /** No more frames will be read: BYE, EOF, protocol error or shutdown. */
+  private draining = false;
+  private pendingFatal: { code: ErrorCodeValue; reason: string } | undefined;
+  private finished = false;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly deps: SessionDeps,
+  ) {
+    this.window = deps.options.window;
+    this.camera = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    socket.setNoDelay(true);
+    socket.setTimeout(deps.options.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.stopReading());
+    socket.on('drain', () => this.updateReading());
+    socket.on('timeout', () => this.onIdle());
+    socket.on('error', (err) => this.deps.log(`${this.camera}: socket error: ${err.message}`));
+    socket.on('close', () => this.onClose());
+    this.handshakeTimer = setTimeout(() => this.onHandshakeTimeout(), deps.options.handshakeTimeoutMs);
+  }
+
+  /** Resolves when the socket has closed. */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  get protocol(): 'v1' | 'legacy' | undefined {
+    return this.adapter?.protocol;
+  }
+
+  /** Graceful shutdown: read nothing more, answer what was accepted, then close. */
+  shutdown(): void {
+    if (this.adapter?.protocol === 'v1' && !this.pendingFatal) {
+      this.pendingFatal = { code: ErrorCode.ShuttingDown, reason: 'server is shutting down' };
+    }
+    this.stopReading();
+  }
+
+  /** Drop the connection now (shutdown grace expired). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.draining) return;
+    try {
+      if (!this.adapter) {
+        const protocol = detectProtocol(chunk[0]);
+        if (!protocol) {
+          throw new ProtocolError('§1', `first byte 0x${chunk[0].toString(16).padStart(2, '0')} is neither a v1 HELLO nor a legacy length digit`, ErrorCode.BadMagic);
+        }
+        this.adapter = protocol === 'v1' ? new V1Adapter(this.deps.options, this.deps.model()) : new LegacyAdapter(this.deps.options.maxFrameBytes);
+        this.deps.observer.connectionOpened?.(protocol);
+        if (this.adapter.ready) this.clearHandshakeTimer();
+      }
+      for (const event of this.adapter.push(chunk)) {
+        if (event.kind === 'hello') {
+          this.clearHandshakeTimer();
+          this.window = event.window;
+          if (event.camera) this.camera = event.camera;
+          for (const buf of event.reply) this.socket.write(buf);
+        } else if (event.kind === 'frame') {
+          this.admit(event.frame.seq, event.frame.captureTimeMs, event.frame.jpeg);
+        } else {
+          this.stopReading();
+          return;
+        }
+      }
+    } catch (err) {
+      const perr = err instanceof ProtocolError ? err : new ProtocolError('§2', String(err));
+      this.deps.log(`${this.camera}: closing: ${perr.message}`);
+      this.deps.observer.protocolError?.(perr.rule);
+      this.pendingFatal = { code: perr.code, reason: perr.message };
+      this.stopReading();
+      return;
+    }
+    this.updateReading();
+  }
+
+  private admit(seq: number, captureTimeMs: number, jpeg: Uint8Array): void {
+    const receivedAtMs = nowMs();
+    this.deps.observer.frameReceived?.(this.camera);
+    if (this.deps.options.overload === 'drop-oldest' && this.order.size >= this.window) {
+      // Live camera: the newest frame matters most. Withdraw the oldest frame
+      // still waiting for a worker; it is answered "dropped" in its turn.
+      const victim = this.order.find((s) => !s.done && s.ticket !== undefined && s.outcome === undefined);
+      victim?.ticket?.cancel('dropped: newer frames arrived while this one waited (drop-oldest)');
+    }
+    const slot: Slot = { seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome: undefined, done: false };
+    this.order.add(slot);
+    slot.ticket = this.deps.batcher.submit({ jpeg, receivedAtMs });
+    slot.ticket.promise.then((outcome) => {
+      slot.outcome = outcome;
+      slot.done = true;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    for (const slot of this.order.takeReady()) {
+      const outcome = slot.outcome as JobOutcome;
+      const serverUs = Math.round((nowMs() - slot.receivedAtMs) * 1000);
+      this.deps.observer.frameAnswered?.({
+        camera: this.camera,
+        status: outcome.status,
+        count: outcome.status === 'ok' ? outcome.count : undefined,
+        queueUs: outcome.timings.queueUs,
+        decodeUs: outcome.timings.decodeUs,
+        inferUs: outcome.timings.inferUs,
+        serverUs,
+      });
+      if (this.finished || !this.adapter) continue;
+      for (const buf of this.adapter.encodeReply({ seq: slot.seq, captureTimeMs: slot.captureTimeMs, serverUs }, outcome)) {
+        this.socket.write(buf);
+      }
+    }
+    this.updateReading();
+    this.maybeFinish();
+  }
+
+  private stopReading(): void {
+    this.draining = true;
+    this.clearHandshakeTimer();
+    this.socket.pause();
+    this.maybeFinish();
+  }
+
+  private updateReading(): void {
+    if (this.draining || this.finished) return;
+    const windowFull = this.deps.options.overload === 'queue' && this.order.size >= this.window;
+    if (windowFull || this.socket.writableNeedDrain) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /** Once draining and every accepted frame is answered: say why (v1), then close. */
+  private maybeFinish(): void {
+    if (!this.draining || this.finished || this.order.size > 0) return;
+    this.finished = true;
+    const fatal = this.pendingFatal && this.adapter?.encodeFatal(this.pendingFatal.code, this.pendingFatal.reason);
+    if (fatal) this.socket.write(fatal);
+    this.socket.end();
+    // A peer that never reads could hold the socket open; do not wait forever.
+    setTimeout(() => this.socket.destroy(), 5_000).unref();
+  }
+
+  private onIdle(): void {
+    if (this.order.size > 0) return; // waiting on the server is not the client idling
+    this.deps.log(`${this.camera}: idle for ${this.deps.options.idleTimeoutMs} ms, closing`);
+    this.pendingFatal = { code: ErrorCode.IdleTimeout, reason: `no frames for ${this.deps.options.idleTimeoutMs} ms` };
+    this.stopReading();
+  }
+
+  private onHandshakeTimeout(): void {
+    this.handshakeTimer = undefined;
+    if (this.adapter?.ready) return;
+    this.deps.log(`${this.camera}: no handshake within ${this.deps.options.handshakeTimeoutMs} ms, closing`);
+    this.pendingFatal = { code: ErrorCode.HandshakeTimeout, reason: `no HELLO within ${this.deps.options.handshakeTimeoutMs} ms` };
+    this.stopReading();
+  }
+
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+  }
+
+  private onClose(): void {
+    this.clearHandshakeTimer();
+    this.finished = true;
+    this.draining = true;
+    // Free queue space at once; frames already in a worker finish and are discarded.
+    for (const slot of this.order.all()) slot.ticket?.cancel('connection closed');
+    if (this.adapter) this.deps.observer.connectionClosed?.(this.adapter.protocol);
+    this.resolveClosed();
+  }
+}

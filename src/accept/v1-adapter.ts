@@ -1,0 +1,113 @@
+/** crowdline protocol v1 (docs/protocol.md §2-§5) for one connection. */
+import {
+  DensityFormat,
+  encodeError,
+  encodeResultChunks,
+  encodeWelcome,
+  ErrorCode,
+  FrameStatus,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  ServerSideParser,
+  type DensityFormatCode,
+  type ErrorCodeValue,
+  type FrameStatusCode,
+} from '../framing/index.js';
+import type { JobOutcome } from '../batcher/types.js';
+import type { AdapterEvent, ModelInfo, ProtocolAdapter, ReplyContext } from './adapter.js';
+import type { ServerOptions } from './options.js';
+
+const STATUS: Record<JobOutcome['status'], FrameStatusCode> = {
+  ok: FrameStatus.Ok,
+  'frame-error': FrameStatus.FrameError,
+  dropped: FrameStatus.Dropped,
+  'server-error': FrameStatus.ServerError,
+};
+
+export class V1Adapter implements ProtocolAdapter {
+  readonly protocol = 'v1' as const;
+  private readonly parser: ServerSideParser;
+  private greeted = false;
+  private lastSeq = -1;
+  private densityFormat: DensityFormatCode = DensityFormat.Float32;
+  private countOnly = false;
+
+  constructor(
+    private readonly options: ServerOptions,
+    private readonly model: ModelInfo,
+  ) {
+    this.parser = new ServerSideParser({ maxFrameBytes: options.maxFrameBytes });
+  }
+
+  get ready(): boolean {
+    return this.greeted;
+  }
+
+  push(chunk: Buffer): AdapterEvent[] {
+    const events: AdapterEvent[] = [];
+    for (const msg of this.parser.push(chunk)) {
+      if (msg.type === 'hello') {
+        if (this.greeted) throw new ProtocolError('v1 §3.1', 'HELLO sent twice', ErrorCode.UnexpectedMessage);
+        if (msg.version !== PROTOCOL_VERSION) {
+          throw new ProtocolError('v1 §3.1', `client speaks version ${msg.version}; this server speaks ${PROTOCOL_VERSION}`, ErrorCode.UnsupportedVersion);
+        }
+        this.greeted = true;
+        this.densityFormat = msg.densityFormat;
+        this.countOnly = msg.countOnly || msg.densityFormat === DensityFormat.None;
+        const window = Math.min(msg.window || this.options.window, this.options.maxWindow);
+        const reply = encodeWelcome({
+          version: PROTOCOL_VERSION,
+          densityFormat: this.countOnly ? DensityFormat.None : this.densityFormat,
+          countOnly: this.countOnly,
+          window,
+          maxFrameBytes: this.options.maxFrameBytes,
+          inputWidth: this.model.inputWidth,
+          inputHeight: this.model.inputHeight,
+          outputStride: this.model.outputStride,
+          modelName: this.model.name,
+          provider: this.model.provider,
+        });
+        events.push({ kind: 'hello', camera: msg.cameraName, window, reply: [reply] });
+      } else if (!this.greeted) {
+        throw new ProtocolError('v1 §3.1', `${msg.type.toUpperCase()} before HELLO`, ErrorCode.UnexpectedMessage);
+      } else if (msg.type === 'frame') {
+        if (msg.seq <= this.lastSeq) {
+          throw new ProtocolError('v1 §3.3', `FRAME seq ${msg.seq} is not greater than the previous ${this.lastSeq}`, ErrorCode.SequenceOrder);
+        }
+        this.lastSeq = msg.seq;
+        events.push({ kind: 'frame', frame: { seq: msg.seq, captureTimeMs: msg.captureTimeMs, jpeg: msg.jpeg } });
+      } else {
+        events.push({ kind: 'bye' });
+      }
+    }
+    return events;
+  }
+
+  encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[] {
+    const timings = { ...outcome.timings, serverUs: ctx.serverUs };
+    if (outcome.status === 'ok') {
+      return encodeResultChunks({
+        seq: ctx.seq,
+        status: FrameStatus.Ok,
+        captureTimeMs: ctx.captureTimeMs,
+        count: outcome.count,
+        timings,
+        densityFormat: this.countOnly ? DensityFormat.None : this.densityFormat,
+        density: this.countOnly ? undefined : outcome.density,
+      });
+    }
+    return encodeResultChunks({
+      seq: ctx.seq,
+      status: STATUS[outcome.status],
+      captureTimeMs: ctx.captureTimeMs,
+      count: Number.NaN,
+      timings,
+      densityFormat: DensityFormat.None,
+      reason: outcome.reason,
+    });
+  }
+
+  encodeFatal(code: ErrorCodeValue, reason: string): Buffer {
+    return encodeError({ code, reason });
+  }
+}

@@ -1,0 +1,14 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (works from src/ under ts and from dist/src/ once built). */
+export const PACKAGE_ROOT = (() => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const up = here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..';
+  return path.resolve(here, up);
+})();
+
+export const DEFAULT_MODEL_PATH = path.join(PACKAGE_ROOT, 'models', 'crowdline-v1.onnx');
+
+/** Debian's opencv-doc ships this real pedestrian video (768x576, 795 frames). */
+export const SAMPLE_VIDEO = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';

@@ -1,0 +1,39 @@
+import type { BatchResult } from '../workers/types.js';
+
+/** What the batcher needs from the worker pool (tests pass fakes). */
+export interface BatchRunner {
+  runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult>;
+  /** Batches that may run at once (one per worker). */
+  readonly size: number;
+}
+
+export interface FrameJob {
+  jpeg: Uint8Array;
+  /** Epoch ms when the frame was fully received. */
+  receivedAtMs: number;
+}
+
+export interface JobTimings {
+  queueUs: number;
+  decodeUs: number;
+  inferUs: number;
+}
+
+export type JobOutcome =
+  | {
+      status: 'ok';
+      count: number;
+      density: { height: number; width: number; values: Float32Array };
+      timings: JobTimings;
+      batchSize: number;
+    }
+  | { status: 'frame-error' | 'server-error' | 'dropped'; reason: string; timings: JobTimings };
+
+export interface JobTicket {
+  readonly promise: Promise<JobOutcome>;
+  /**
+   * Withdraws the job if no worker has it yet; it then resolves as
+   * "dropped" with `reason`. Returns false once the job is running.
+   */
+  cancel(reason: string): boolean;
+}

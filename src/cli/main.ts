@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/** `crowdline` command line: one subcommand per job. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { serveCommand } from './serve-command.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('crowdline')
+  .usage('$0 <command> [options]\n\nLive crowd counting: cameras stream frames over TCP to a density-CNN server.')
+  .command(serveCommand)
+  .demandCommand(1, 'choose a command')
+  .strict()
+  .fail((msg, err, y) => {
+    if (err) {
+      process.stderr.write(`crowdline: ${err.message}\n`);
+    } else {
+      y.showHelp('error');
+      process.stderr.write(`\n${msg}\n`);
+    }
+    process.exit(1);
+  })
+  .help()
+  .parseAsync();

@@ -1,0 +1,143 @@
+/**
+ * Builds v1 messages as bytes (docs/protocol.md §2-§3). Kept apart from the
+ * parser: generating needs no state, parsing is a state machine.
+ */
+import {
+  DensityFormat,
+  FRAME_FIXED_BYTES,
+  HEADER_BYTES,
+  HELLO_FIXED_BYTES,
+  HelloFlags,
+  MAGIC,
+  MAX_NAME_BYTES,
+  MessageType,
+  type MessageTypeCode,
+  RESULT_FIXED_BYTES,
+  WELCOME_FIXED_BYTES,
+} from './constants.js';
+import { encodeDensity } from './density-codec.js';
+import type { ByeMessage, ErrorMessage, FrameMessage, HelloMessage, ResultMessage, WelcomeMessage } from './messages.js';
+
+function header(type: MessageTypeCode, bodyLength: number): Buffer {
+  const h = Buffer.alloc(HEADER_BYTES);
+  h.writeUInt8(type, 0);
+  h.writeUInt32LE(bodyLength, 4);
+  return h;
+}
+
+function nameBytes(name: string): Buffer {
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.length <= MAX_NAME_BYTES) return bytes;
+  // Cut on a character boundary so the receiver still sees valid UTF-8.
+  let end = MAX_NAME_BYTES;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}
+
+export function encodeHello(msg: Omit<HelloMessage, 'type'>): Buffer {
+  const name = nameBytes(msg.cameraName);
+  const body = Buffer.alloc(HELLO_FIXED_BYTES + name.length);
+  MAGIC.copy(body, 0);
+  body.writeUInt16LE(msg.version, 4);
+  body.writeUInt8(msg.densityFormat, 6);
+  body.writeUInt8(msg.countOnly ? HelloFlags.CountOnly : 0, 7);
+  body.writeUInt16LE(msg.window, 8);
+  body.writeUInt8(name.length, 10);
+  name.copy(body, HELLO_FIXED_BYTES);
+  return Buffer.concat([header(MessageType.Hello, body.length), body]);
+}
+
+export function encodeWelcome(msg: Omit<WelcomeMessage, 'type'>): Buffer {
+  const model = nameBytes(msg.modelName);
+  const provider = nameBytes(msg.provider);
+  const body = Buffer.alloc(WELCOME_FIXED_BYTES + 1 + model.length + 1 + provider.length);
+  body.writeUInt16LE(msg.version, 0);
+  body.writeUInt8(msg.densityFormat, 2);
+  body.writeUInt8(msg.countOnly ? HelloFlags.CountOnly : 0, 3);
+  body.writeUInt16LE(msg.window, 4);
+  body.writeUInt32LE(msg.maxFrameBytes, 6);
+  body.writeUInt16LE(msg.inputWidth, 10);
+  body.writeUInt16LE(msg.inputHeight, 12);
+  body.writeUInt8(msg.outputStride, 14);
+  let at = WELCOME_FIXED_BYTES;
+  body.writeUInt8(model.length, at++);
+  model.copy(body, at);
+  at += model.length;
+  body.writeUInt8(provider.length, at++);
+  provider.copy(body, at);
+  return Buffer.concat([header(MessageType.Welcome, body.length), body]);
+}
+
+/** Header plus fixed part of a FRAME; the JPEG follows as its own chunk (no copy). */
+export function encodeFrameHead(seq: number, captureTimeMs: number, jpegLength: number): Buffer {
+  const head = Buffer.alloc(HEADER_BYTES + FRAME_FIXED_BYTES);
+  head.writeUInt8(MessageType.Frame, 0);
+  head.writeUInt32LE(FRAME_FIXED_BYTES + jpegLength, 4);
+  head.writeUInt32LE(seq >>> 0, HEADER_BYTES);
+  head.writeDoubleLE(captureTimeMs, HEADER_BYTES + 4);
+  return head;
+}
+
+export function encodeFrame(msg: Omit<FrameMessage, 'type'>): Buffer {
+  return Buffer.concat([encodeFrameHead(msg.seq, msg.captureTimeMs, msg.jpeg.length), msg.jpeg]);
+}
+
+/**
+ * Encodes a RESULT as a list of chunks (head, payload) so a large density map
+ * is written to the socket without being copied into one buffer.
+ */
+export function encodeResultChunks(msg: Omit<ResultMessage, 'type'>): Buffer[] {
+  let payload: Buffer;
+  let scale = 1;
+  let format = msg.densityFormat;
+  let height = 0;
+  let width = 0;
+  if (msg.density && format !== DensityFormat.None) {
+    const encoded = encodeDensity(msg.density.values, format);
+    payload = encoded.bytes;
+    scale = encoded.scale;
+    height = msg.density.height;
+    width = msg.density.width;
+  } else {
+    format = DensityFormat.None;
+    payload = msg.reason ? Buffer.from(msg.reason, 'utf8') : Buffer.alloc(0);
+  }
+  const head = Buffer.alloc(HEADER_BYTES + RESULT_FIXED_BYTES);
+  head.writeUInt8(MessageType.Result, 0);
+  head.writeUInt32LE(RESULT_FIXED_BYTES + payload.length, 4);
+  const o = HEADER_BYTES;
+  head.writeUInt32LE(msg.seq >>> 0, o);
+  head.writeUInt8(msg.status, o + 4);
+  head.writeUInt8(format, o + 5);
+  head.writeDoubleLE(msg.captureTimeMs, o + 8);
+  head.writeFloatLE(msg.count, o + 16);
+  head.writeUInt32LE(clampU32(msg.timings.queueUs), o + 20);
+  head.writeUInt32LE(clampU32(msg.timings.decodeUs), o + 24);
+  head.writeUInt32LE(clampU32(msg.timings.inferUs), o + 28);
+  head.writeUInt32LE(clampU32(msg.timings.serverUs), o + 32);
+  head.writeUInt16LE(height, o + 36);
+  head.writeUInt16LE(width, o + 38);
+  head.writeFloatLE(scale, o + 40);
+  return payload.length > 0 ? [head, payload] : [head];
+}
+
+export function encodeResult(msg: Omit<ResultMessage, 'type'>): Buffer {
+  return Buffer.concat(encodeResultChunks(msg));
+}
+
+export function encodeError(msg: Omit<ErrorMessage, 'type'>): Buffer {
+  const reason = Buffer.from(msg.reason, 'utf8').subarray(0, 2000);
+  const body = Buffer.alloc(2 + reason.length);
+  body.writeUInt16LE(msg.code, 0);
+  reason.copy(body, 2);
+  return Buffer.concat([header(MessageType.Error, body.length), body]);
+}
+
+export function encodeBye(_msg?: Omit<ByeMessage, 'type'>): Buffer {
+  return header(MessageType.Bye, 0);
+}
+
+function clampU32(value: number): number {
+  if (!Number.isFinite(value) || value < 0) return 0;
+  return value > 0xffffffff ? 0xffffffff : Math.round(value);
+}

@@ -1,0 +1,282 @@
+/**
+ * Incremental v1 parser (docs/protocol.md §2-§3): an explicit two-state
+ * machine (header, body) fed any split of the byte stream. A length is
+ * checked against its limit before anything is allocated for it.
+ */
+import { ByteQueue } from './byte-queue.js';
+import {
+  DensityFormat,
+  ErrorCode,
+  FRAME_FIXED_BYTES,
+  HEADER_BYTES,
+  HELLO_FIXED_BYTES,
+  HelloFlags,
+  MAGIC,
+  MAX_CONTROL_BODY_BYTES,
+  MessageType,
+  RESULT_FIXED_BYTES,
+  WELCOME_FIXED_BYTES,
+  type DensityFormatCode,
+  type ErrorCodeValue,
+  type FrameStatusCode,
+} from './constants.js';
+import { bytesPerValue, decodeDensity, isDensityFormat } from './density-codec.js';
+import { ProtocolError } from './errors.js';
+import type {
+  ClientMessage,
+  ErrorMessage,
+  FrameMessage,
+  HelloMessage,
+  ResultMessage,
+  ServerMessage,
+  WelcomeMessage,
+} from './messages.js';
+
+export interface ParserLimits {
+  /** Largest JPEG a FRAME may carry (§3.3). */
+  maxFrameBytes: number;
+  /** Largest RESULT body accepted by a client parser (§3.4). */
+  maxResultBytes?: number;
+}
+
+type State = { kind: 'header' } | { kind: 'body'; type: number; length: number };
+
+abstract class MessageParser<M> {
+  private readonly queue = new ByteQueue();
+  private state: State = { kind: 'header' };
+  private failed: ProtocolError | undefined;
+
+  /** Bytes buffered but not yet part of a complete message. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  /** True between messages: no partial header or body is buffered. */
+  get atBoundary(): boolean {
+    return this.state.kind === 'header' && this.queue.length === 0;
+  }
+
+  /**
+   * Feeds bytes; returns every message they complete, in order. Throws a
+   * ProtocolError on the first violation; the parser then stays failed.
+   */
+  push(chunk: Buffer): M[] {
+    if (this.failed) throw this.failed;
+    this.queue.push(chunk);
+    const out: M[] = [];
+    try {
+      for (;;) {
+        if (this.state.kind === 'header') {
+          if (this.queue.length < HEADER_BYTES) break;
+          const h = this.queue.take(HEADER_BYTES);
+          const type = h.readUInt8(0);
+          if (h.readUInt8(1) !== 0 || h.readUInt16LE(2) !== 0) {
+            throw new ProtocolError('v1 §2.2', 'header flags and reserved bytes must be zero');
+          }
+          const length = h.readUInt32LE(4);
+          this.checkLength(type, length);
+          this.state = { kind: 'body', type, length };
+        } else {
+          if (this.queue.length < this.state.length) break;
+          const body = this.queue.take(this.state.length);
+          const type = this.state.type;
+          this.state = { kind: 'header' };
+          out.push(this.decodeBody(type, body));
+        }
+      }
+    } catch (err) {
+      this.failed = err instanceof ProtocolError ? err : new ProtocolError('v1 §2', String(err));
+      this.queue.clear();
+      throw this.failed;
+    }
+    return out;
+  }
+
+  /** Validates type and length against §2.3 limits before any allocation. */
+  protected abstract checkLength(type: number, length: number): void;
+  protected abstract decodeBody(type: number, body: Buffer): M;
+}
+
+function typeName(type: number): string {
+  const entry = Object.entries(MessageType).find(([, code]) => code === type);
+  return entry ? entry[0].toUpperCase() : `0x${type.toString(16).padStart(2, '0')}`;
+}
+
+function controlLength(type: number, length: number, min: number): void {
+  if (length < min) {
+    throw new ProtocolError('v1 §2.3', `${typeName(type)} body is ${length} bytes, shorter than its fixed part (${min})`);
+  }
+  if (length > MAX_CONTROL_BODY_BYTES) {
+    throw new ProtocolError('v1 §2.3', `${typeName(type)} body of ${length} bytes exceeds ${MAX_CONTROL_BODY_BYTES}`);
+  }
+}
+
+function readName(body: Buffer, at: number, what: string, rule: string): { value: string; next: number } {
+  if (at >= body.length) throw new ProtocolError(rule, `${what} length byte missing`);
+  const n = body.readUInt8(at);
+  if (at + 1 + n > body.length) throw new ProtocolError(rule, `${what} runs past the end of the message`);
+  return { value: body.toString('utf8', at + 1, at + 1 + n), next: at + 1 + n };
+}
+
+/** Parses what a client sends: HELLO, FRAME, BYE. */
+export class ServerSideParser extends MessageParser<ClientMessage> {
+  constructor(private readonly limits: ParserLimits) {
+    super();
+  }
+
+  protected checkLength(type: number, length: number): void {
+    switch (type) {
+      case MessageType.Hello:
+        return controlLength(type, length, HELLO_FIXED_BYTES);
+      case MessageType.Frame: {
+        const jpegBytes = length - FRAME_FIXED_BYTES;
+        if (jpegBytes <= 0) throw new ProtocolError('v1 §3.3', 'FRAME carries no image bytes');
+        if (jpegBytes > this.limits.maxFrameBytes) {
+          throw new ProtocolError(
+            'v1 §3.3',
+            `FRAME image of ${jpegBytes} bytes exceeds the server's maximum of ${this.limits.maxFrameBytes}`,
+            ErrorCode.FrameTooLarge,
+          );
+        }
+        return;
+      }
+      case MessageType.Bye:
+        if (length !== 0) throw new ProtocolError('v1 §3.6', 'BYE has no body');
+        return;
+      default:
+        throw new ProtocolError('v1 §2.1', `message type ${typeName(type)} is not one a client may send`, ErrorCode.UnexpectedMessage);
+    }
+  }
+
+  protected decodeBody(type: number, body: Buffer): ClientMessage {
+    switch (type) {
+      case MessageType.Hello:
+        return decodeHello(body);
+      case MessageType.Frame:
+        return decodeFrame(body);
+      default:
+        return { type: 'bye' };
+    }
+  }
+}
+
+/** Parses what a server sends: WELCOME, RESULT, ERROR. */
+export class ClientSideParser extends MessageParser<ServerMessage> {
+  private readonly maxResultBytes: number;
+
+  constructor(limits: Partial<ParserLimits> = {}) {
+    super();
+    this.maxResultBytes = limits.maxResultBytes ?? 64 * 1024 * 1024;
+  }
+
+  protected checkLength(type: number, length: number): void {
+    switch (type) {
+      case MessageType.Welcome:
+        return controlLength(type, length, WELCOME_FIXED_BYTES + 2);
+      case MessageType.Error:
+        return controlLength(type, length, 2);
+      case MessageType.Result:
+        if (length < RESULT_FIXED_BYTES) throw new ProtocolError('v1 §3.4', `RESULT body of ${length} bytes is shorter than ${RESULT_FIXED_BYTES}`);
+        if (length > this.maxResultBytes) throw new ProtocolError('v1 §3.4', `RESULT body of ${length} bytes exceeds ${this.maxResultBytes}`);
+        return;
+      default:
+        throw new ProtocolError('v1 §2.1', `message type ${typeName(type)} is not one a server may send`, ErrorCode.UnexpectedMessage);
+    }
+  }
+
+  protected decodeBody(type: number, body: Buffer): ServerMessage {
+    switch (type) {
+      case MessageType.Welcome:
+        return decodeWelcome(body);
+      case MessageType.Error:
+        return decodeError(body);
+      default:
+        return decodeResult(body);
+    }
+  }
+}
+
+function densityFormatAt(body: Buffer, at: number, rule: string): DensityFormatCode {
+  const value = body.readUInt8(at);
+  if (!isDensityFormat(value)) throw new ProtocolError(rule, `unknown density format ${value}`);
+  return value;
+}
+
+function decodeHello(body: Buffer): HelloMessage {
+  if (!body.subarray(0, 4).equals(MAGIC)) {
+    throw new ProtocolError('v1 §3.1', 'HELLO does not start with the magic "CRWD"', ErrorCode.BadMagic);
+  }
+  const name = readName(body, 10, 'camera name', 'v1 §3.1');
+  return {
+    type: 'hello',
+    version: body.readUInt16LE(4),
+    densityFormat: densityFormatAt(body, 6, 'v1 §3.1'),
+    countOnly: (body.readUInt8(7) & HelloFlags.CountOnly) !== 0,
+    window: body.readUInt16LE(8),
+    cameraName: name.value,
+  };
+}
+
+function decodeWelcome(body: Buffer): WelcomeMessage {
+  const model = readName(body, WELCOME_FIXED_BYTES, 'model name', 'v1 §3.2');
+  const provider = readName(body, model.next, 'provider name', 'v1 §3.2');
+  return {
+    type: 'welcome',
+    version: body.readUInt16LE(0),
+    densityFormat: densityFormatAt(body, 2, 'v1 §3.2'),
+    countOnly: (body.readUInt8(3) & HelloFlags.CountOnly) !== 0,
+    window: body.readUInt16LE(4),
+    maxFrameBytes: body.readUInt32LE(6),
+    inputWidth: body.readUInt16LE(10),
+    inputHeight: body.readUInt16LE(12),
+    outputStride: body.readUInt8(14),
+    modelName: model.value,
+    provider: provider.value,
+  };
+}
+
+function decodeFrame(body: Buffer): FrameMessage {
+  return {
+    type: 'frame',
+    seq: body.readUInt32LE(0),
+    captureTimeMs: body.readDoubleLE(4),
+    jpeg: body.subarray(FRAME_FIXED_BYTES),
+  };
+}
+
+function decodeResult(body: Buffer): ResultMessage {
+  const status = body.readUInt8(4);
+  if (status > 3) throw new ProtocolError('v1 §3.4', `unknown RESULT status ${status}`);
+  const format = densityFormatAt(body, 5, 'v1 §3.4');
+  const height = body.readUInt16LE(36);
+  const width = body.readUInt16LE(38);
+  const scale = body.readFloatLE(40);
+  const payload = body.subarray(RESULT_FIXED_BYTES);
+  const msg: ResultMessage = {
+    type: 'result',
+    seq: body.readUInt32LE(0),
+    status: status as FrameStatusCode,
+    densityFormat: format,
+    captureTimeMs: body.readDoubleLE(8),
+    count: body.readFloatLE(16),
+    timings: {
+      queueUs: body.readUInt32LE(20),
+      decodeUs: body.readUInt32LE(24),
+      inferUs: body.readUInt32LE(28),
+      serverUs: body.readUInt32LE(32),
+    },
+  };
+  if (format !== DensityFormat.None) {
+    if (payload.length !== height * width * bytesPerValue(format)) {
+      throw new ProtocolError('v1 §3.4.1', `density payload of ${payload.length} bytes does not match ${height}x${width}`);
+    }
+    msg.density = { height, width, values: decodeDensity(payload, format, height * width, scale) };
+  } else if (payload.length > 0) {
+    msg.reason = payload.toString('utf8');
+  }
+  return msg;
+}
+
+function decodeError(body: Buffer): ErrorMessage {
+  return { type: 'error', code: body.readUInt16LE(0) as ErrorCodeValue, reason: body.toString('utf8', 2) };
+}

@@ -1,0 +1,39 @@
+/**
+ * Piscina worker entry. Loads the model once per worker (reporting readiness
+ * to the pool), then runs batches. Results carry the density buffer as a
+ * transferable, so maps are moved to the main thread, not copied.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { FrameProcessor } from './frame-processor.js';
+import type { BatchTask, WorkerConfig, WorkerStatusMessage } from './types.js';
+
+const config = workerData as WorkerConfig;
+const log = (line: string): void => {
+  process.stderr.write(`[worker ${threadId}] ${line}\n`);
+};
+
+async function init(): Promise<(task: BatchTask) => Promise<unknown>> {
+  const t0 = performance.now();
+  let processor: FrameProcessor;
+  try {
+    processor = await FrameProcessor.load(config, log);
+  } catch (err) {
+    const msg: WorkerStatusMessage = { kind: 'crowdline-worker-failed', threadId, error: (err as Error).message };
+    parentPort?.postMessage(msg);
+    throw err;
+  }
+  const loadMs = Math.round(performance.now() - t0);
+  log(`model loaded on ${processor.provider} in ${loadMs} ms`);
+  const ready: WorkerStatusMessage = { kind: 'crowdline-worker-ready', threadId, provider: processor.provider, loadMs };
+  parentPort?.postMessage(ready);
+
+  return async (task: BatchTask) => {
+    const result = await processor.runBatch(task.jpegs.map((buffer) => new Uint8Array(buffer)));
+    // Piscina's movable-result protocol: transfer the density buffer.
+    return move({ [transferableSymbol]: [result.densities.buffer], [valueSymbol]: result });
+  };
+}
+
+export default init();

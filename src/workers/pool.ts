@@ -1,0 +1,129 @@
+/**
+ * Main-thread handle on the Piscina pool of frame workers. Starts every
+ * worker up front, waits until each has loaded the model (so /readyz and
+ * start-up errors are truthful), and moves JPEG bytes in by transfer.
+ */
+import os from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
+import { isWorkerStatusMessage, type BatchResult, type BatchTask, type DeviceChoice, type WorkerConfig } from './types.js';
+
+export interface PoolOptions {
+  modelPath: string;
+  device: DeviceChoice;
+  /** Worker threads (sessions). Default: see defaultThreading(). */
+  workers?: number;
+  /** ONNX Runtime intra-op threads per CPU session. */
+  intraOpThreads?: number;
+  inputSize?: { width: number; height: number };
+  log?: (line: string) => void;
+}
+
+/**
+ * CPU: workers x intra-op threads = cores (more only adds contention), with
+ * two threads per session where cores allow; CUDA: two sessions (streams),
+ * one thread each, so one batch is prepared while another runs.
+ */
+export function defaultThreading(device: DeviceChoice, cores = os.availableParallelism()): { workers: number; intraOpThreads: number } {
+  if (device === 'cuda') return { workers: 2, intraOpThreads: 1 };
+  const intraOpThreads = cores >= 2 ? 2 : 1;
+  return { workers: Math.max(1, Math.floor(cores / intraOpThreads)), intraOpThreads };
+}
+
+export class WorkerPool {
+  private readonly ready = new Map<number, string>();
+  private closed = false;
+
+  private constructor(
+    private readonly piscina: Piscina,
+    readonly spec: ModelSpec,
+    readonly inputWidth: number,
+    readonly inputHeight: number,
+    readonly size: number,
+    readonly intraOpThreads: number,
+  ) {}
+
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+    const spec = resolveModel(options.modelPath); // clear errors before any thread starts
+    const defaults = defaultThreading(options.device);
+    const workers = options.workers ?? defaults.workers;
+    const intraOpThreads = options.intraOpThreads ?? defaults.intraOpThreads;
+    const input = networkInputSize(spec.manifest, options.inputSize);
+    const config: WorkerConfig = {
+      modelPath: spec.onnxPath,
+      device: options.device,
+      intraOpThreads,
+      inputWidth: input.width,
+      inputHeight: input.height,
+    };
+    const piscina = new Piscina({
+      filename: new URL('./frame-worker.js', import.meta.url).href,
+      workerData: config,
+      minThreads: workers,
+      maxThreads: workers,
+      // One batch per worker at a time: the batcher decides what waits.
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      maxQueue: Number.POSITIVE_INFINITY,
+    });
+    const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads);
+    await pool.waitUntilReady(log);
+    return pool;
+  }
+
+  private waitUntilReady(log: (line: string) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.piscina.on('message', (message: unknown) => {
+        if (!isWorkerStatusMessage(message)) return;
+        if (message.kind === 'crowdline-worker-failed') {
+          reject(new Error(message.error));
+          return;
+        }
+        this.ready.set(message.threadId, message.provider);
+        log(`worker ${message.threadId}: ready on ${message.provider} (${message.loadMs} ms to load ${this.spec.manifest.name})`);
+        if (this.ready.size >= this.size) resolve();
+      });
+      this.piscina.on('workerDestroy', (worker: { threadId: number }) => {
+        this.ready.delete(worker.threadId);
+      });
+      this.piscina.on('error', (err: Error) => log(`worker pool error: ${err.message}`));
+    });
+  }
+
+  /** Workers whose model is loaded now (a replaced worker counts once it loads). */
+  get readyWorkers(): number {
+    return this.ready.size;
+  }
+
+  /** Provider of the workers, e.g. "cpu" or "cuda" ("cpu+cuda" if mixed). */
+  get provider(): string {
+    return [...new Set(this.ready.values())].sort().join('+') || 'none';
+  }
+
+  /** Runs one batch. Rejects if the worker holding it dies; the pool replaces it. */
+  runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult> {
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    // One copy into an exact-size buffer, which is then transferred (the
+    // socket's buffers are shared slabs and cannot be moved).
+    const buffers = jpegs.map((bytes) => {
+      const own = new Uint8Array(bytes.byteLength);
+      own.set(bytes);
+      return own.buffer;
+    });
+    const task: BatchTask = { jpegs: buffers };
+    return this.piscina.run(task, { transferList: buffers }) as Promise<BatchResult>;
+  }
+
+  /** The worker threads themselves (tests kill one to prove failures stay contained). */
+  get threads(): readonly Worker[] {
+    return this.piscina.threads;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.piscina.destroy();
+  }
+}
