@@ -35,7 +35,6 @@ NAME = "crowdline-v1"
 
 def fold_bn(model):
     """Return a copy of `model` (eval) with every Conv2d+BatchNorm2d pair folded into one conv."""
-    model = CrowdNet()._load_from(model) if False else model
     import copy
     m = copy.deepcopy(model).eval()
 

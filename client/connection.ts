@@ -1,0 +1,168 @@
+/**
+ * Client side of crowdline protocol v1 over one TCP connection: handshake,
+ * FRAME out, RESULT back (in order, as the server guarantees). Used by the
+ * camera client, the load test and the tests; it knows nothing of cameras.
+ */
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import {
+  ClientSideParser,
+  DensityFormat,
+  encodeBye,
+  encodeFrameHead,
+  encodeHello,
+  PROTOCOL_VERSION,
+  type DensityFormatCode,
+  type ErrorMessage,
+  type ResultMessage,
+  type WelcomeMessage,
+} from '../src/framing/index.js';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  cameraName: string;
+  densityFormat?: DensityFormatCode;
+  countOnly?: boolean;
+  /** Frames the client wants in flight (0: server default). */
+  window?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface V1ConnectionEvents {
+  result: [ResultMessage];
+  /** The server's ERROR message (the connection closes after it). */
+  serverError: [ErrorMessage];
+  close: [Error | undefined];
+}
+
+export class V1Connection extends EventEmitter<V1ConnectionEvents> {
+  private nextSeq = 0;
+  private inFlight = 0;
+  private closedWith: Error | undefined;
+  private isClosed = false;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    readonly welcome: WelcomeMessage,
+    private readonly parser: ClientSideParser,
+  ) {
+    super();
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => (this.closedWith = err));
+    socket.on('close', () => {
+      this.isClosed = true;
+      this.emit('close', this.closedWith);
+    });
+  }
+
+  /** Connects and completes the handshake (HELLO -> WELCOME). */
+  static connect(options: ConnectOptions): Promise<V1Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
+      const parser = new ClientSideParser();
+      const timer = setTimeout(() => fail(new Error(`no WELCOME from ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms`)), options.connectTimeoutMs ?? 10_000);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      };
+      socket.once('error', fail);
+      socket.once('close', () => fail(new Error(`connection to ${options.host}:${options.port} closed during handshake`)));
+      socket.once('connect', () => {
+        socket.write(
+          encodeHello({
+            version: PROTOCOL_VERSION,
+            densityFormat: options.densityFormat ?? DensityFormat.Float32,
+            countOnly: options.countOnly ?? false,
+            window: options.window ?? 0,
+            cameraName: options.cameraName,
+          }),
+        );
+      });
+      const onData = (chunk: Buffer): void => {
+        let messages;
+        try {
+          messages = parser.push(chunk);
+        } catch (err) {
+          fail(err as Error);
+          return;
+        }
+        const first = messages[0];
+        if (!first) return;
+        socket.off('data', onData);
+        if (first.type === 'error') {
+          fail(new Error(`server refused the connection: ${first.reason}`));
+          return;
+        }
+        if (first.type !== 'welcome') {
+          fail(new Error(`expected WELCOME, got ${first.type.toUpperCase()}`));
+          return;
+        }
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('close');
+        const conn = new V1Connection(socket, first, parser);
+        resolve(conn);
+        // Anything that arrived with the WELCOME is handed on after the caller subscribes.
+        const rest = messages.slice(1);
+        if (rest.length > 0) queueMicrotask(() => rest.forEach((m) => conn.dispatch(m)));
+      };
+      socket.on('data', onData);
+    });
+  }
+
+  /** Frames sent and not yet answered. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Sends one JPEG; returns its sequence number. */
+  send(jpeg: Uint8Array, captureTimeMs = Date.now()): number {
+    const seq = this.nextSeq++;
+    this.inFlight++;
+    this.socket.write(encodeFrameHead(seq, captureTimeMs, jpeg.length));
+    this.socket.write(jpeg);
+    return seq;
+  }
+
+  /** True when the socket's write buffer is full (wait for 'drain' on a fast source). */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  /** Asks the server to answer what is in flight and close. */
+  bye(): void {
+    if (!this.isClosed) this.socket.end(encodeBye());
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let messages;
+    try {
+      messages = this.parser.push(chunk);
+    } catch (err) {
+      this.closedWith = err as Error;
+      this.socket.destroy();
+      return;
+    }
+    for (const m of messages) this.dispatch(m);
+  }
+
+  private dispatch(m: ResultMessage | ErrorMessage | WelcomeMessage): void {
+    if (m.type === 'result') {
+      this.inFlight--;
+      this.emit('result', m);
+    } else if (m.type === 'error') {
+      this.closedWith = new Error(`server error ${m.code}: ${m.reason}`);
+      this.emit('serverError', m);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""Evaluate a crowdline-v1 checkpoint in PyTorch (the server-side evaluation is
+models/evaluate.ts, through the server's own preprocessing).
+
+  /usr/bin/python3 models/eval.py [--ckpt models/checkpoints/last.pt] [--out models/work/eval.json]
+
+Every image goes through the server recipe: resize to 768x576 with
+cv2.INTER_LINEAR (bilinear, half-pixel centres, no antialias), BGR->RGB,
+x = (p/255 - mean)/std.  Reports
+  * ShanghaiTech B test (316 images) MAE / RMSE (also at native 1024x768 for reference)
+  * the sparse held-out BRT frames (last 120 of train by name, never trained on)
+    MAE / RMSE: server recipe (portrait 360x640 stretched to 768x576) and native size
+  * vtest.avi counts at frames 0,100,...,700 vs hand counts
+  * speed per 768x576 frame, BN-folded model, torch.set_num_threads(1 and 2)
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from crowdnet import COUNT_SCALE, CrowdNet, n_params  # noqa: E402
+import data  # noqa: E402
+from export import fold_bn  # noqa: E402
+
+# Hand counts of people visible in vtest.avi (whole bodies or heads, incl. the
+# small far figure on the upper lawn), counted by eye on the 768x576 frames.
+VTEST_HAND = {0: 3, 100: 7, 200: 7, 300: 6, 400: 3, 500: 4, 600: 6, 700: 8}
+
+
+@torch.no_grad()
+def counts(model, imgs, pre=data.server_preprocess):
+    out = []
+    for im in imgs:
+        x = torch.from_numpy(pre(im))[None]
+        out.append(float(model(x).double().sum()) * COUNT_SCALE)
+    return np.asarray(out)
+
+
+def stats(pred, gt):
+    e = pred - gt
+    return {"mae": round(float(np.abs(e).mean()), 3), "rmse": round(float(np.sqrt((e ** 2).mean())), 3),
+            "bias": round(float(e.mean()), 3), "n": int(len(gt))}
+
+
+def speed(model, threads, reps=20):
+    torch.set_num_threads(threads)
+    x = torch.randn(1, 3, 576, 768)
+    with torch.no_grad():
+        for _ in range(3):
+            model(x)
+        ts = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            model(x)
+            ts.append(time.perf_counter() - t)
+    return {"threads": threads, "median_ms": round(1000 * float(np.median(ts)), 1),
+            "min_ms": round(1000 * float(np.min(ts)), 1)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", default=os.path.join(HERE, "checkpoints", "last.pt"))
+    ap.add_argument("--out", default=os.path.join(HERE, "work", "eval.json"))
+    ap.add_argument("--skip-shb", action="store_true")
+    ap.add_argument("--native", action="store_true", help="also evaluate at native image sizes")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    ck = torch.load(a.ckpt, map_location="cpu")
+    model = CrowdNet()
+    model.load_state_dict(ck["model"])
+    model = fold_bn(model.eval())
+    res = {"ckpt": a.ckpt, "step": ck.get("step"), "params": n_params(CrowdNet())}
+
+    (_, _), (hn, hp) = data.brt_split()
+    himgs = data.read_images(data.BRT, "train", hn)
+    hgt = np.array([len(p) for p in hp], np.float64)
+    res["brt_holdout"] = stats(counts(model, himgs), hgt)
+    if a.native:
+        res["brt_holdout_native"] = stats(counts(model, himgs, data.normalize_rgb), hgt)
+    res["brt_holdout"]["gt_mean"] = round(float(hgt.mean()), 2)
+    print("BRT held-out", res["brt_holdout"], res.get("brt_holdout_native"), flush=True)
+
+    vt = data.vtest_frames(list(VTEST_HAND))
+    vc = counts(model, [vt[i] for i in VTEST_HAND])
+    res["vtest"] = {str(i): {"hand": VTEST_HAND[i], "model": round(float(c), 2)} for i, c in zip(VTEST_HAND, vc)}
+    res["vtest_mae"] = round(float(np.mean(np.abs(vc - np.array(list(VTEST_HAND.values()))))), 2)
+    print("vtest", res["vtest"], "MAE", res["vtest_mae"], flush=True)
+
+    if not a.skip_shb:
+        names, pts = data.load_split(data.SHB, "test")
+        gt = np.array([len(p) for p in pts], np.float64)
+        imgs = data.read_images(data.SHB, "test", names)
+        res["shb_test"] = stats(counts(model, imgs), gt)
+        print("SHB test (768x576)", res["shb_test"], flush=True)
+        if a.native:
+            res["shb_test_native"] = stats(counts(model, imgs, data.normalize_rgb), gt)
+            print("SHB test native 1024x768", res["shb_test_native"], flush=True)
+        del imgs
+
+    res["speed_torch_768x576"] = [speed(model, 1), speed(model, 2)]
+    print("speed", res["speed_torch_768x576"], flush=True)
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    with open(a.out, "w") as f:
+        json.dump(res, f, indent=2)
+    print("wrote", a.out)
+
+
+if __name__ == "__main__":
+    main()
