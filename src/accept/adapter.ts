@@ -23,8 +23,10 @@ export interface ProtocolAdapter {
   readonly protocol: 'v1' | 'legacy';
   /** True once frames may flow (after HELLO for v1; at once for legacy). */
   readonly ready: boolean;
-  /** Parses bytes into events. Throws ProtocolError on a violation. */
-  push(chunk: Buffer): AdapterEvent[];
+  /** Adds received bytes. */
+  feed(chunk: Buffer): void;
+  /** Next event, or undefined until more bytes arrive. Throws ProtocolError on a violation. */
+  next(): AdapterEvent | undefined;
   encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[];
   /** Bytes that tell the client why the connection ends, if the protocol can say it. */
   encodeFatal(code: ErrorCodeValue, reason: string): Buffer | undefined;

@@ -19,11 +19,13 @@ export class LegacyAdapter implements ProtocolAdapter {
     this.parser = new LegacyFrameParser(maxFrameBytes);
   }
 
-  push(chunk: Buffer): AdapterEvent[] {
-    return this.parser.push(chunk).map((jpeg) => ({
-      kind: 'frame' as const,
-      frame: { seq: this.nextSeq++, captureTimeMs: Date.now(), jpeg },
-    }));
+  feed(chunk: Buffer): void {
+    this.parser.feed(chunk);
+  }
+
+  next(): AdapterEvent | undefined {
+    const jpeg = this.parser.next();
+    return jpeg && { kind: 'frame', frame: { seq: this.nextSeq++, captureTimeMs: Date.now(), jpeg } };
   }
 
   encodeReply(_ctx: ReplyContext, outcome: JobOutcome): Buffer[] {

@@ -100,7 +100,8 @@ export class Session {
         this.deps.observer.connectionOpened?.(protocol);
         if (this.adapter.ready) this.clearHandshakeTimer();
       }
-      for (const event of this.adapter.push(chunk)) {
+      this.adapter.feed(chunk);
+      for (let event = this.adapter.next(); event !== undefined; event = this.adapter.next()) {
         if (event.kind === 'hello') {
           this.clearHandshakeTimer();
           this.window = event.window;
@@ -112,6 +113,7 @@ export class Session {
           this.stopReading();
           return;
         }
+        if (this.draining) return;
       }
     } catch (err) {
       const perr = err instanceof ProtocolError ? err : new ProtocolError('§2', String(err));

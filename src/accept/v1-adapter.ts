@@ -12,6 +12,7 @@ import {
   type DensityFormatCode,
   type ErrorCodeValue,
   type FrameStatusCode,
+  type HelloMessage,
 } from '../framing/index.js';
 import type { JobOutcome } from '../batcher/types.js';
 import type { AdapterEvent, ModelInfo, ProtocolAdapter, ReplyContext } from './adapter.js';
@@ -43,44 +44,47 @@ export class V1Adapter implements ProtocolAdapter {
     return this.greeted;
   }
 
-  push(chunk: Buffer): AdapterEvent[] {
-    const events: AdapterEvent[] = [];
-    for (const msg of this.parser.push(chunk)) {
-      if (msg.type === 'hello') {
-        if (this.greeted) throw new ProtocolError('v1 §3.1', 'HELLO sent twice', ErrorCode.UnexpectedMessage);
-        if (msg.version !== PROTOCOL_VERSION) {
-          throw new ProtocolError('v1 §3.1', `client speaks version ${msg.version}; this server speaks ${PROTOCOL_VERSION}`, ErrorCode.UnsupportedVersion);
-        }
-        this.greeted = true;
-        this.densityFormat = msg.densityFormat;
-        this.countOnly = msg.countOnly || msg.densityFormat === DensityFormat.None;
-        const window = Math.min(msg.window || this.options.window, this.options.maxWindow);
-        const reply = encodeWelcome({
-          version: PROTOCOL_VERSION,
-          densityFormat: this.countOnly ? DensityFormat.None : this.densityFormat,
-          countOnly: this.countOnly,
-          window,
-          maxFrameBytes: this.options.maxFrameBytes,
-          inputWidth: this.model.inputWidth,
-          inputHeight: this.model.inputHeight,
-          outputStride: this.model.outputStride,
-          modelName: this.model.name,
-          provider: this.model.provider,
-        });
-        events.push({ kind: 'hello', camera: msg.cameraName, window, reply: [reply] });
-      } else if (!this.greeted) {
-        throw new ProtocolError('v1 §3.1', `${msg.type.toUpperCase()} before HELLO`, ErrorCode.UnexpectedMessage);
-      } else if (msg.type === 'frame') {
-        if (msg.seq <= this.lastSeq) {
-          throw new ProtocolError('v1 §3.3', `FRAME seq ${msg.seq} is not greater than the previous ${this.lastSeq}`, ErrorCode.SequenceOrder);
-        }
-        this.lastSeq = msg.seq;
-        events.push({ kind: 'frame', frame: { seq: msg.seq, captureTimeMs: msg.captureTimeMs, jpeg: msg.jpeg } });
-      } else {
-        events.push({ kind: 'bye' });
-      }
+  feed(chunk: Buffer): void {
+    this.parser.feed(chunk);
+  }
+
+  next(): AdapterEvent | undefined {
+    const msg = this.parser.next();
+    if (!msg) return undefined;
+    if (msg.type === 'hello') return this.greet(msg);
+    if (!this.greeted) {
+      throw new ProtocolError('v1 §3.1', `${msg.type.toUpperCase()} before HELLO`, ErrorCode.UnexpectedMessage);
     }
-    return events;
+    if (msg.type === 'bye') return { kind: 'bye' };
+    if (msg.seq <= this.lastSeq) {
+      throw new ProtocolError('v1 §3.3', `FRAME seq ${msg.seq} is not greater than the previous ${this.lastSeq}`, ErrorCode.SequenceOrder);
+    }
+    this.lastSeq = msg.seq;
+    return { kind: 'frame', frame: { seq: msg.seq, captureTimeMs: msg.captureTimeMs, jpeg: msg.jpeg } };
+  }
+
+  private greet(msg: HelloMessage): AdapterEvent {
+    if (this.greeted) throw new ProtocolError('v1 §3.1', 'HELLO sent twice', ErrorCode.UnexpectedMessage);
+    if (msg.version !== PROTOCOL_VERSION) {
+      throw new ProtocolError('v1 §3.1', `client speaks version ${msg.version}; this server speaks ${PROTOCOL_VERSION}`, ErrorCode.UnsupportedVersion);
+    }
+    this.greeted = true;
+    this.densityFormat = msg.densityFormat;
+    this.countOnly = msg.countOnly || msg.densityFormat === DensityFormat.None;
+    const window = Math.min(msg.window || this.options.window, this.options.maxWindow);
+    const reply = encodeWelcome({
+      version: PROTOCOL_VERSION,
+      densityFormat: this.countOnly ? DensityFormat.None : this.densityFormat,
+      countOnly: this.countOnly,
+      window,
+      maxFrameBytes: this.options.maxFrameBytes,
+      inputWidth: this.model.inputWidth,
+      inputHeight: this.model.inputHeight,
+      outputStride: this.model.outputStride,
+      modelName: this.model.name,
+      provider: this.model.provider,
+    });
+    return { kind: 'hello', camera: msg.cameraName, window, reply: [reply] };
   }
 
   encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[] {

@@ -41,14 +41,18 @@ export class LegacyFrameParser {
     return this.pendingLength === undefined && this.queue.length === 0;
   }
 
-  push(chunk: Buffer): Buffer[] {
+  feed(chunk: Buffer): void {
     if (this.failed) throw this.failed;
     this.queue.push(chunk);
-    const out: Buffer[] = [];
+  }
+
+  /** The next complete JPEG, or undefined; throws (and stays failed) on a bad header. */
+  next(): Buffer | undefined {
+    if (this.failed) throw this.failed;
     try {
       for (;;) {
         if (this.pendingLength === undefined) {
-          if (this.queue.length < LEGACY_HEADER_BYTES) break;
+          if (this.queue.length < LEGACY_HEADER_BYTES) return undefined;
           const length = parseHeader(this.queue.take(LEGACY_HEADER_BYTES));
           if (length === 0) throw new ProtocolError('legacy §6.1', 'frame length is zero');
           if (length > this.maxFrameBytes) {
@@ -60,9 +64,10 @@ export class LegacyFrameParser {
           }
           this.pendingLength = length;
         } else {
-          if (this.queue.length < this.pendingLength) break;
-          out.push(this.queue.take(this.pendingLength));
+          if (this.queue.length < this.pendingLength) return undefined;
+          const jpeg = this.queue.take(this.pendingLength);
           this.pendingLength = undefined;
+          return jpeg;
         }
       }
     } catch (err) {
@@ -70,6 +75,12 @@ export class LegacyFrameParser {
       this.queue.clear();
       throw this.failed;
     }
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    this.feed(chunk);
+    const out: Buffer[] = [];
+    for (let jpeg = this.next(); jpeg !== undefined; jpeg = this.next()) out.push(jpeg);
     return out;
   }
 }

@@ -56,18 +56,23 @@ abstract class MessageParser<M> {
     return this.state.kind === 'header' && this.queue.length === 0;
   }
 
-  /**
-   * Feeds bytes; returns every message they complete, in order. Throws a
-   * ProtocolError on the first violation; the parser then stays failed.
-   */
-  push(chunk: Buffer): M[] {
+  /** Adds received bytes; take messages out with next(). */
+  feed(chunk: Buffer): void {
     if (this.failed) throw this.failed;
     this.queue.push(chunk);
-    const out: M[] = [];
+  }
+
+  /**
+   * The next complete message, or undefined until more bytes arrive. Throws a
+   * ProtocolError on the first violation, after every message before it was
+   * returned; the parser then stays failed.
+   */
+  next(): M | undefined {
+    if (this.failed) throw this.failed;
     try {
       for (;;) {
         if (this.state.kind === 'header') {
-          if (this.queue.length < HEADER_BYTES) break;
+          if (this.queue.length < HEADER_BYTES) return undefined;
           const h = this.queue.take(HEADER_BYTES);
           const type = h.readUInt8(0);
           if (h.readUInt8(1) !== 0 || h.readUInt16LE(2) !== 0) {
@@ -77,11 +82,11 @@ abstract class MessageParser<M> {
           this.checkLength(type, length);
           this.state = { kind: 'body', type, length };
         } else {
-          if (this.queue.length < this.state.length) break;
+          if (this.queue.length < this.state.length) return undefined;
           const body = this.queue.take(this.state.length);
           const type = this.state.type;
           this.state = { kind: 'header' };
-          out.push(this.decodeBody(type, body));
+          return this.decodeBody(type, body);
         }
       }
     } catch (err) {
@@ -89,6 +94,13 @@ abstract class MessageParser<M> {
       this.queue.clear();
       throw this.failed;
     }
+  }
+
+  /** feed() then every message now complete (throws on a violation). */
+  push(chunk: Buffer): M[] {
+    this.feed(chunk);
+    const out: M[] = [];
+    for (let m = this.next(); m !== undefined; m = this.next()) out.push(m);
     return out;
   }
 

@@ -10,8 +10,10 @@ import { FrameProcessor } from './frame-processor.js';
 import type { BatchTask, WorkerConfig, WorkerStatusMessage } from './types.js';
 
 const config = workerData as WorkerConfig;
+// Log lines go to the pool, which owns the server's logger.
 const log = (line: string): void => {
-  process.stderr.write(`[worker ${threadId}] ${line}\n`);
+  const msg: WorkerStatusMessage = { kind: 'crowdline-worker-log', threadId, line };
+  parentPort?.postMessage(msg);
 };
 
 async function init(): Promise<(task: BatchTask) => Promise<unknown>> {
@@ -25,7 +27,6 @@ async function init(): Promise<(task: BatchTask) => Promise<unknown>> {
     throw err;
   }
   const loadMs = Math.round(performance.now() - t0);
-  log(`model loaded on ${processor.provider} in ${loadMs} ms`);
   const ready: WorkerStatusMessage = { kind: 'crowdline-worker-ready', threadId, provider: processor.provider, loadMs };
   parentPort?.postMessage(ready);
 

@@ -18,6 +18,8 @@ export interface PoolOptions {
   intraOpThreads?: number;
   inputSize?: { width: number; height: number };
   log?: (line: string) => void;
+  /** Worker module (default ./frame-worker.js); tests wrap it to inject failures. */
+  workerFile?: URL;
 }
 
 /**
@@ -59,7 +61,7 @@ export class WorkerPool {
       inputHeight: input.height,
     };
     const piscina = new Piscina({
-      filename: new URL('./frame-worker.js', import.meta.url).href,
+      filename: (options.workerFile ?? new URL('./frame-worker.js', import.meta.url)).href,
       workerData: config,
       minThreads: workers,
       maxThreads: workers,
@@ -77,16 +79,17 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       this.piscina.on('message', (message: unknown) => {
         if (!isWorkerStatusMessage(message)) return;
+        if (message.kind === 'crowdline-worker-log') {
+          log(`worker ${message.threadId}: ${message.line}`);
+          return;
+        }
         if (message.kind === 'crowdline-worker-failed') {
           reject(new Error(message.error));
           return;
         }
         this.ready.set(message.threadId, message.provider);
         log(`worker ${message.threadId}: ready on ${message.provider} (${message.loadMs} ms to load ${this.spec.manifest.name})`);
-        if (this.ready.size >= this.size) resolve();
-      });
-      this.piscina.on('workerDestroy', (worker: { threadId: number }) => {
-        this.ready.delete(worker.threadId);
+        if (this.readyWorkers >= this.size) resolve();
       });
       this.piscina.on('error', (err: Error) => log(`worker pool error: ${err.message}`));
     });
@@ -94,12 +97,14 @@ export class WorkerPool {
 
   /** Workers whose model is loaded now (a replaced worker counts once it loads). */
   get readyWorkers(): number {
-    return this.ready.size;
+    // Count only live threads: a crashed worker's id stays in `ready`.
+    return this.piscina.threads.filter((w) => this.ready.has(w.threadId)).length;
   }
 
   /** Provider of the workers, e.g. "cpu" or "cuda" ("cpu+cuda" if mixed). */
   get provider(): string {
-    return [...new Set(this.ready.values())].sort().join('+') || 'none';
+    const live = this.piscina.threads.map((w) => this.ready.get(w.threadId)).filter((p) => p !== undefined);
+    return [...new Set(live)].sort().join('+') || 'none';
   }
 
   /** Runs one batch. Rejects if the worker holding it dies; the pool replaces it. */

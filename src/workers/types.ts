@@ -35,10 +35,11 @@ export interface BatchResult {
 /** Posted by a worker once its session is loaded (or failed to load). */
 export type WorkerStatusMessage =
   | { kind: 'crowdline-worker-ready'; threadId: number; provider: string; loadMs: number }
-  | { kind: 'crowdline-worker-failed'; threadId: number; error: string };
+  | { kind: 'crowdline-worker-failed'; threadId: number; error: string }
+  | { kind: 'crowdline-worker-log'; threadId: number; line: string };
 
 export function isWorkerStatusMessage(value: unknown): value is WorkerStatusMessage {
   if (typeof value !== 'object' || value === null) return false;
   const kind = (value as { kind?: unknown }).kind;
-  return kind === 'crowdline-worker-ready' || kind === 'crowdline-worker-failed';
+  return kind === 'crowdline-worker-ready' || kind === 'crowdline-worker-failed' || kind === 'crowdline-worker-log';
 }

@@ -1,0 +1,73 @@
+/** Starts real servers on loopback for tests. */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { CrowdServer } from '../../src/accept/server.js';
+import type { ServerOptions } from '../../src/accept/options.js';
+import type { ServerObserver } from '../../src/accept/observer.js';
+import type { BatchRunner } from '../../src/batcher/types.js';
+import { startServer, type RunningServer } from '../../src/app/start-server.js';
+import { writeKnownAnswerModel, type WrittenModel } from './onnx-builder.js';
+
+export function tempDir(prefix = 'crowdline-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function knownAnswerModel(options: { channels?: 1 | 3; width?: number; height?: number; stride?: number } = {}): WrittenModel {
+  return writeKnownAnswerModel(tempDir(), 'known-answer', {
+    channels: options.channels ?? 1,
+    stride: options.stride ?? 8,
+    width: options.width ?? 64,
+    height: options.height ?? 48,
+  });
+}
+
+const quiet = (): void => undefined;
+
+/** Real pool + server on 127.0.0.1 with an ephemeral port; closed after the test. */
+export async function startKnownAnswerServer(
+  t: ExecutionContext,
+  options: {
+    model?: WrittenModel;
+    channels?: 1 | 3;
+    workers?: number;
+    maxBatch?: number;
+    server?: Partial<ServerOptions>;
+    workerFile?: URL;
+  } = {},
+): Promise<RunningServer> {
+  const model = options.model ?? knownAnswerModel({ channels: options.channels });
+  const running = await startServer({
+    modelPath: model.onnxPath,
+    device: 'cpu',
+    workers: options.workers ?? 1,
+    intraOpThreads: 1,
+    maxBatch: options.maxBatch ?? 1,
+    maxBatchDelayMs: 2,
+    server: { host: '127.0.0.1', port: 0, ...options.server },
+    log: quiet,
+    workerFile: options.workerFile,
+  });
+  t.teardown(() => running.close());
+  return running;
+}
+
+/** Server over any BatchRunner (fakes that finish out of order, slow ones...). */
+export async function startServerWithRunner(
+  t: ExecutionContext,
+  runner: BatchRunner,
+  options: { server?: Partial<ServerOptions>; maxBatch?: number; observer?: ServerObserver } = {},
+): Promise<{ server: CrowdServer; port: number }> {
+  const server = new CrowdServer({
+    runner,
+    model: () => ({ name: 'fake', provider: 'test', inputWidth: 64, inputHeight: 48, outputStride: 8 }),
+    options: { host: '127.0.0.1', port: 0, ...options.server },
+    batching: { maxBatch: options.maxBatch ?? 1, maxDelayMs: 1 },
+    observer: options.observer,
+    log: quiet,
+  });
+  const address = await server.listen();
+  t.teardown(() => server.close());
+  return { server, port: address.port };
+}
