@@ -44,6 +44,8 @@ export class Session {
   private draining = false;
   private pendingFatal: { code: ErrorCodeValue; reason: string } | undefined;
   private finished = false;
+  /** The peer closed its sending side (FIN); buffered messages may remain. */
+  private inputEnded = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
@@ -58,8 +60,11 @@ export class Session {
     socket.setNoDelay(true);
     socket.setTimeout(deps.options.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.stopReading());
-    socket.on('drain', () => this.updateReading());
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.pumpEvents();
+    });
+    socket.on('drain', () => this.pumpEvents());
     socket.on('timeout', () => this.onIdle());
     socket.on('error', (err) => this.deps.log(`${this.camera}: socket error: ${err.message}`));
     socket.on('close', () => this.onClose());
@@ -101,7 +106,31 @@ export class Session {
         if (this.adapter.ready) this.clearHandshakeTimer();
       }
       this.adapter.feed(chunk);
-      for (let event = this.adapter.next(); event !== undefined; event = this.adapter.next()) {
+    } catch (err) {
+      this.failProtocol(err);
+      return;
+    }
+    this.pumpEvents();
+  }
+
+  /**
+   * Admits buffered messages while the window has room. Bytes beyond the
+   * window stay in the parser (and the socket stays paused) until replies
+   * free a slot, so a burst inside one TCP read cannot overshoot the window.
+   */
+  private pumpEvents(): void {
+    if (!this.adapter) {
+      if (this.inputEnded) this.stopReading();
+      return;
+    }
+    let exhausted = false;
+    try {
+      while (!this.draining && !this.windowFull()) {
+        const event = this.adapter.next();
+        if (event === undefined) {
+          exhausted = true;
+          break;
+        }
         if (event.kind === 'hello') {
           this.clearHandshakeTimer();
           this.window = event.window;
@@ -111,19 +140,27 @@ export class Session {
           this.admit(event.frame.seq, event.frame.captureTimeMs, event.frame.jpeg);
         } else {
           this.stopReading();
-          return;
         }
-        if (this.draining) return;
       }
     } catch (err) {
-      const perr = err instanceof ProtocolError ? err : new ProtocolError('§2', String(err));
-      this.deps.log(`${this.camera}: closing: ${perr.message}`);
-      this.deps.observer.protocolError?.(perr.rule);
-      this.pendingFatal = { code: perr.code, reason: perr.message };
-      this.stopReading();
+      this.failProtocol(err);
       return;
     }
+    // The peer sent FIN and every complete message is admitted: nothing more will come.
+    if (exhausted && this.inputEnded) this.stopReading();
     this.updateReading();
+  }
+
+  private windowFull(): boolean {
+    return this.deps.options.overload === 'queue' && this.order.size >= this.window;
+  }
+
+  private failProtocol(err: unknown): void {
+    const perr = err instanceof ProtocolError ? err : new ProtocolError('§2', String(err));
+    this.deps.log(`${this.camera}: closing: ${perr.message}`);
+    this.deps.observer.protocolError?.(perr.rule);
+    this.pendingFatal = { code: perr.code, reason: perr.message };
+    this.stopReading();
   }
 
   private admit(seq: number, captureTimeMs: number, jpeg: Uint8Array): void {
@@ -132,8 +169,10 @@ export class Session {
     if (this.deps.options.overload === 'drop-oldest' && this.order.size >= this.window) {
       // Live camera: the newest frame matters most. Withdraw the oldest frame
       // still waiting for a worker; it is answered "dropped" in its turn.
-      const victim = this.order.find((s) => !s.done && s.ticket !== undefined && s.outcome === undefined);
-      victim?.ticket?.cancel('dropped: newer frames arrived while this one waited (drop-oldest)');
+      // cancel() succeeds only while a frame is still queued. A frame cancelled
+      // earlier in this same chunk is not marked done yet (its promise settles
+      // later), so try each in turn rather than only the first candidate.
+      this.order.find((s) => !s.done && s.outcome === undefined && s.ticket !== undefined && s.ticket.cancel('dropped: newer frames arrived while this one waited (drop-oldest)'));
     }
     const slot: Slot = { seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome: undefined, done: false };
     this.order.add(slot);
@@ -163,7 +202,7 @@ export class Session {
         this.socket.write(buf);
       }
     }
-    this.updateReading();
+    this.pumpEvents();
     this.maybeFinish();
   }
 
@@ -176,8 +215,7 @@ export class Session {
 
   private updateReading(): void {
     if (this.draining || this.finished) return;
-    const windowFull = this.deps.options.overload === 'queue' && this.order.size >= this.window;
-    if (windowFull || this.socket.writableNeedDrain) this.socket.pause();
+    if (this.windowFull() || this.socket.writableNeedDrain) this.socket.pause();
     else this.socket.resume();
   }
 

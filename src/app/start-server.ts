@@ -7,6 +7,9 @@ import { CrowdServer } from '../accept/server.js';
 import type { ServerObserver } from '../accept/observer.js';
 import type { ServerOptions } from '../accept/options.js';
 import type { BatcherObserver } from '../batcher/batcher.js';
+import { combineObservers } from '../metrics/combine.js';
+import { startMetricsHttp, type MetricsHttp } from '../metrics/http.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import { WorkerPool } from '../workers/pool.js';
 import type { DeviceChoice } from '../workers/types.js';
 
@@ -20,27 +23,51 @@ export interface StartServerOptions {
   maxBatchDelayMs: number;
   server: Partial<ServerOptions>;
   observer?: ServerObserver & BatcherObserver;
+  /** Serve Prometheus metrics, /healthz and /readyz here (port 0: any free port). */
+  metrics?: { host: string; port: number };
   log?: (line: string) => void;
+  /** Worker module override (tests inject failures with it). */
+  workerFile?: URL;
 }
 
 export interface RunningServer {
   server: CrowdServer;
   pool: WorkerPool;
   address: AddressInfo;
+  /** Present when options.metrics was given. */
+  metrics?: { address: AddressInfo; registry: ServerMetrics['registry'] };
   /** Graceful: stop accepting, answer in-flight frames, stop workers. */
   close(): Promise<void>;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const pool = await WorkerPool.start({
-    modelPath: options.modelPath,
-    device: options.device,
-    workers: options.workers,
-    intraOpThreads: options.intraOpThreads,
-    inputSize: options.inputSize,
-    log,
-  });
+  // Metrics first, so /healthz answers (and /readyz says 503) while models load.
+  const metrics = options.metrics ? new ServerMetrics() : undefined;
+  let metricsHttp: MetricsHttp | undefined;
+  if (metrics && options.metrics) {
+    metricsHttp = await startMetricsHttp({ ...options.metrics, registry: metrics.registry, isReady: () => metrics.ready });
+    log(`metrics on http://${metricsHttp.address.address}:${metricsHttp.address.port}/metrics (/healthz, /readyz)`);
+  }
+  const stopMetrics = async (): Promise<void> => {
+    metrics?.stop();
+    await metricsHttp?.close();
+  };
+  let pool: WorkerPool;
+  try {
+    pool = await WorkerPool.start({
+      modelPath: options.modelPath,
+      device: options.device,
+      workers: options.workers,
+      intraOpThreads: options.intraOpThreads,
+      inputSize: options.inputSize,
+      log,
+      workerFile: options.workerFile,
+    });
+  } catch (err) {
+    await stopMetrics();
+    throw err;
+  }
   const manifest = pool.spec.manifest;
   const server = new CrowdServer({
     runner: pool,
@@ -53,7 +80,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }),
     options: options.server,
     batching: { maxBatch: options.maxBatch, maxDelayMs: options.maxBatchDelayMs },
-    observer: options.observer,
+    observer: combineObservers(options.observer, metrics),
     log,
   });
   let address: AddressInfo;
@@ -61,8 +88,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     address = await server.listen();
   } catch (err) {
     await pool.close();
+    await stopMetrics();
     throw err;
   }
+  // Bound only now, so /readyz is true once workers are loaded AND the port is open.
+  metrics?.bind({
+    queueDepth: () => server.batcher.queueDepth,
+    runningBatches: () => server.batcher.runningBatches,
+    readyWorkers: () => pool.readyWorkers,
+    poolSize: () => pool.size,
+    connections: () => server.connectionCount,
+  });
   log(
     `crowdline serving ${manifest.name} on ${address.address}:${address.port} ` +
       `(${pool.size} worker(s) x ${pool.intraOpThreads} thread(s) on ${pool.provider}, input ${pool.inputWidth}x${pool.inputHeight}, ` +
@@ -72,10 +108,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     server,
     pool,
     address,
+    metrics: metrics && metricsHttp ? { address: metricsHttp.address, registry: metrics.registry } : undefined,
     close: async () => {
       await server.close();
       await server.batcher.whenIdle();
       await pool.close();
+      await stopMetrics();
     },
   };
 }

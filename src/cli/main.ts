@@ -3,11 +3,19 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveCommand } from './serve-command.js';
+import { evalCommand } from './eval-command.js';
+import { benchCommand } from './bench-command.js';
+import { clientCommand } from './client-command.js';
+import { demoCommand } from './demo-command.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('crowdline')
   .usage('$0 <command> [options]\n\nLive crowd counting: cameras stream frames over TCP to a density-CNN server.')
   .command(serveCommand)
+  .command(benchCommand)
+  .command(clientCommand)
+  .command(demoCommand)
+  .command(evalCommand)
   .demandCommand(1, 'choose a command')
   .strict()
   .fail((msg, err, y) => {

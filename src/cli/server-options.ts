@@ -27,7 +27,8 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('max-connections', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnections, group: 'Limits:' })
     .option('max-frame-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxFrameBytes, describe: 'largest JPEG accepted', group: 'Limits:' })
     .option('handshake-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs, group: 'Limits:' })
-    .option('idle-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.idleTimeoutMs, group: 'Limits:' });
+    .option('idle-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.idleTimeoutMs, group: 'Limits:' })
+    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (same host as the server; 0: any free port)', group: 'Metrics:' });
 }
 
 export interface ServerArgv {
@@ -45,6 +46,7 @@ export interface ServerArgv {
   'max-frame-bytes': number;
   'handshake-timeout-ms': number;
   'idle-timeout-ms': number;
+  'metrics-port'?: number;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -56,6 +58,7 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
     maxBatch: argv['max-batch'],
     maxBatchDelayMs: argv['max-batch-delay-ms'],
+    metrics: argv['metrics-port'] === undefined ? undefined : { host, port: argv['metrics-port'] },
     server: {
       host,
       port,

@@ -42,3 +42,22 @@ export class FakeRunner implements BatchRunner {
 }
 
 export const numberFrame = (n: number): Buffer => Buffer.from(String(n), 'latin1');
+
+/** A FakeRunner whose batches all wait until release() is called. */
+export class GatedRunner extends FakeRunner {
+  private opened!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
+
+  constructor(size: number) {
+    super(size, 0);
+  }
+
+  release(): void {
+    this.opened();
+  }
+
+  override async runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult> {
+    await this.gate;
+    return super.runBatch(jpegs);
+  }
+}

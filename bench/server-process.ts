@@ -1,0 +1,100 @@
+/**
+ * Starts `crowdline serve` as a child process, so the server's event loop
+ * and CPU time are its own, not shared with the load generator. Readiness
+ * comes from its /readyz; its metrics endpoint is how the bench sees inside.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export interface ChildServerOptions {
+  model: string;
+  device: string;
+  workers?: number;
+  intraOpThreads?: number;
+  inputSize?: string;
+  maxBatch: number;
+  maxBatchDelayMs: number;
+  overload: 'queue' | 'drop-oldest';
+  window: number;
+  readyTimeoutMs?: number;
+}
+
+export interface ChildServer {
+  host: string;
+  port: number;
+  metricsUrl: string;
+  /** Graceful stop (SIGTERM), then SIGKILL if it hangs. */
+  stop(): Promise<void>;
+}
+
+const MAIN_JS = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const HOST = '127.0.0.1';
+
+export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const args = [
+    MAIN_JS, 'serve',
+    '--host', HOST, '--port', String(port), '--metrics-port', String(metricsPort),
+    '--model', options.model, '--device', options.device,
+    '--max-batch', String(options.maxBatch), '--max-batch-delay-ms', String(options.maxBatchDelayMs),
+    '--overload', options.overload, '--window', String(options.window),
+  ];
+  if (options.workers !== undefined) args.push('--workers', String(options.workers));
+  if (options.intraOpThreads !== undefined) args.push('--intra-op-threads', String(options.intraOpThreads));
+  if (options.inputSize) args.push('--input-size', options.inputSize);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tail: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    tail.push(...text.split('\n').filter(Boolean));
+    tail.splice(0, Math.max(0, tail.length - 40));
+  });
+  const metricsBase = `http://${HOST}:${metricsPort}`;
+  try {
+    await waitReady(child, `${metricsBase}/readyz`, options.readyTimeoutMs ?? 120_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n--- server stderr ---\n${tail.join('\n')}`);
+  }
+  return { host: HOST, port, metricsUrl: `${metricsBase}/metrics`, stop: () => stopChild(child) };
+}
+
+async function waitReady(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server not ready within ${timeoutMs} ms`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** A port free right now on localhost (the child binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

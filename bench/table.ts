@@ -1,0 +1,39 @@
+/** Markdown tables of a report (printed by the CLI, pasted into docs/performance.md). */
+import type { BenchReport } from './report-types.js';
+
+export function pointsTable(report: BenchReport): string {
+  const head = [
+    'point', 'max batch', 'cameras x window', 'offered fps', 'served fps', 'limit fps', 'ratio',
+    'e2e p50 / p90 / p99 / max ms', 'queue p50', 'decode p50', 'infer p50', 'reply p50',
+    'dropped', 'failed', 'loop p99 ms', 'RSS MB', 'mean batch',
+  ];
+  const rows = report.points.map((p) => {
+    const l = p.latencyMs;
+    const rss = p.server.rssMb;
+    return [
+      p.name, p.maxBatch, `${p.cameras} x ${p.window}`, p.offeredFps ?? 'closed', p.throughputFps, p.limitFps, p.limitRatio.toFixed(2),
+      `${l.endToEnd.p50} / ${l.endToEnd.p90} / ${l.endToEnd.p99} / ${l.endToEnd.max}`,
+      l.queue.p50, l.decode.p50, l.inference.p50, l.reply.p50,
+      p.dropped, p.failed, p.server.eventLoopDelayMs?.p99 ?? '-', rss ? `${rss.start} -> ${rss.end}` : '-', p.server.batchSizeMean ?? '-',
+    ].map(String);
+  });
+  return markdown(head, rows);
+}
+
+export function limitsTable(report: BenchReport): string {
+  const head = ['max batch', 'workers x threads', 'limit fps (full batches, no network)', 'single frame decode+infer p50 / p99 ms', 'runBatch wall p50 ms'];
+  const rows = report.limits.map((l) => [
+    l.maxBatch, `${l.workers} x ${l.intraOpThreads}`, l.throughputFps,
+    `${l.singleFrame.decodeInferMs.p50} / ${l.singleFrame.decodeInferMs.p99}`, l.singleFrame.runBatchWallMs.p50,
+  ].map(String));
+  return markdown(head, rows);
+}
+
+export function targetsTable(report: BenchReport): string {
+  return markdown(['target', 'wanted', 'measured', 'met'], report.targets.map((t) => [t.name, t.target, t.measured, t.met ? 'yes' : '**no**']));
+}
+
+function markdown(head: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,347 @@
+/**
+ * One camera: its source, its server connection and the frames in flight.
+ *
+ * - Pipelined: up to the server-granted window of frames in flight.
+ * - Live sources keep only the newest unsent frame while the window is full
+ *   (older ones are skipped), so a slow server never builds a backlog.
+ * - Recorded sources (files, folders) wait for room instead and send every
+ *   frame in order; frames lost with a connection are sent again.
+ * - When the connection goes, it reconnects with exponential backoff.
+ *
+ * Everything here runs on the main thread with synchronous OpenCV calls:
+ * pump() is called by the client loop between event-loop turns.
+ */
+import { V1Connection } from './connection.js';
+import { errorText, type Mat, type OpenCV } from './opencv.js';
+import type { FrameSource } from './sources.js';
+import { frameStatusName, type DensityFormatCode, type ResultMessage } from '../src/framing/index.js';
+import type { ClientCost } from './cost.js';
+
+export interface CameraStreamOptions {
+  name: string;
+  host: string;
+  port: number;
+  densityFormat: DensityFormatCode;
+  /** Frames in flight to ask the server for (0: its default). */
+  window: number;
+  jpegQuality: number;
+  /** Frames wider than this are scaled down before sending (0: never). */
+  maxWidth: number;
+  /** Send at most this many frames per second (0: as fast as the server allows; live sources: their own rate). */
+  fps: number;
+  /** Stop after this many frames from the source (0: no limit). */
+  maxFrames: number;
+}
+
+/** A frame sent to the server, kept until its answer arrives. */
+export interface SentFrame {
+  index: number;
+  captureTimeMs: number;
+  image: Mat;
+  jpeg: Buffer;
+}
+
+export type AnswerStatus = ReturnType<typeof frameStatusName> | 'lost';
+
+export interface Answer {
+  frame: SentFrame;
+  status: AnswerStatus;
+  /** Present for answers that came from the server. */
+  result?: ResultMessage;
+  latencyMs: number;
+}
+
+export interface CameraStreamEvents {
+  answer(stream: CameraStream, answer: Answer): void;
+  /** A frame was read; `sent` is false when it was kept back or skipped (live sources). */
+  captured(stream: CameraStream, image: Mat, sent: boolean): void;
+  log(line: string): void;
+  /** Something happened that may let the loop do more work now. */
+  wake(): void;
+}
+
+export type StreamState = 'connecting' | 'streaming' | 'waiting-to-retry' | 'done' | 'failed';
+
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5000;
+
+export class CameraStream {
+  state: StreamState = 'connecting';
+  failure: string | undefined;
+  /** Why the connection is down (shown on the tile). */
+  disconnectReason: string | undefined;
+  framesRead = 0;
+  framesSent = 0;
+  skipped = 0;
+  reconnects = 0;
+
+  private connection: V1Connection | undefined;
+  private window = 1;
+  private readonly inFlight: Array<SentFrame & { seq: number }> = [];
+  /** Recorded sources: frames whose connection went before they were answered. */
+  private readonly resend: SentFrame[] = [];
+  /** Live sources: the newest frame not yet sent. */
+  private newest: SentFrame | undefined;
+  private sourceEnded = false;
+  private stopping = false;
+  private retryMs = FIRST_RETRY_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private nextReadAt = 0;
+  private everConnected = false;
+
+  constructor(
+    private readonly cv: OpenCV,
+    readonly source: FrameSource,
+    readonly options: CameraStreamOptions,
+    private readonly events: CameraStreamEvents,
+    private readonly cost: ClientCost,
+  ) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get finished(): boolean {
+    return this.state === 'done' || this.state === 'failed';
+  }
+
+  get connected(): boolean {
+    return this.state === 'streaming';
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  /** Stop reading; let the server answer what is in flight, then close. */
+  stop(): void {
+    if (this.finished) return;
+    this.stopping = true;
+    this.newest = undefined;
+    this.resend.length = 0;
+    if (this.state !== 'streaming') {
+      clearTimeout(this.retryTimer);
+      this.connection?.destroy();
+      this.finish('done');
+      return;
+    }
+    this.maybeFinish();
+  }
+
+  /** Forced end (quit timeout): drop the connection and whatever is in flight. */
+  abort(): void {
+    clearTimeout(this.retryTimer);
+    this.connection?.destroy();
+    if (!this.finished) this.finish('done');
+  }
+
+  /** Marks the stream failed (bad source), e.g. when a read throws. */
+  fail(reason: string): void {
+    if (this.finished) return;
+    this.failure = reason;
+    this.events.log(`${this.name}: ${reason}; the other cameras go on`);
+    clearTimeout(this.retryTimer);
+    this.connection?.destroy();
+    this.finish('failed');
+  }
+
+  /**
+   * Does at most one frame's work: read (live sources always read, to stay
+   * current), then send if the window has room. Returns true if it did anything.
+   */
+  pump(now: number): boolean {
+    if (this.finished || this.stopping) return false;
+    if (this.source.live) return this.pumpLive(now);
+    return this.pumpRecorded(now);
+  }
+
+  /** Earliest time pump() may have work again for a paced source (0: unknown / now). */
+  get wakeAt(): number {
+    return this.nextReadAt;
+  }
+
+  private pumpLive(now: number): boolean {
+    // Files forced live are paced at their frame rate; cameras and streams block in read().
+    if (this.source.spec.kind === 'file' && now < this.nextReadAt) return false;
+    const frame = this.readFrame();
+    if (!frame) return false;
+    const period = 1000 / (this.options.fps || this.source.fps || 25);
+    // Catch up at most one frame after a late tick; never burst.
+    this.nextReadAt = Math.max(this.nextReadAt, now - period) + period;
+    if (this.newest) this.skipped++;
+    this.newest = frame;
+    const sent = this.sendNewest();
+    this.events.captured(this, frame.image, sent);
+    return true;
+  }
+
+  private pumpRecorded(now: number): boolean {
+    if (!this.hasRoom() || now < this.nextReadAt) return false;
+    let frame = this.resend.shift();
+    if (!frame) {
+      frame = this.readFrame();
+      if (!frame) return false;
+      this.events.captured(this, frame.image, true);
+    }
+    if (this.options.fps > 0) {
+      const period = 1000 / this.options.fps;
+      this.nextReadAt = Math.max(this.nextReadAt, now - period) + period;
+    }
+    this.send(frame);
+    return true;
+  }
+
+  private hasRoom(): boolean {
+    const conn = this.connection;
+    return this.state === 'streaming' && conn !== undefined && this.inFlight.length < this.window && !conn.congested;
+  }
+
+  /** Reads, scales and encodes the next frame; undefined at the end (or on failure). */
+  private readFrame(): SentFrame | undefined {
+    if (this.sourceEnded) return undefined;
+    if (this.options.maxFrames > 0 && this.framesRead >= this.options.maxFrames) {
+      this.endOfSource();
+      return undefined;
+    }
+    let image: Mat | undefined;
+    const t0 = performance.now();
+    try {
+      image = this.source.read();
+    } catch (err) {
+      this.fail(errorText(err));
+      return undefined;
+    }
+    const t1 = performance.now();
+    this.cost.add('capture', t1 - t0);
+    if (!image) {
+      if (this.framesRead === 0) this.fail(`source "${this.source.spec.text}" gave no frames`);
+      else this.endOfSource();
+      return undefined;
+    }
+    const captureTimeMs = Date.now();
+    const index = this.framesRead++;
+    const { maxWidth } = this.options;
+    if (maxWidth > 0 && image.cols > maxWidth) {
+      const height = Math.max(2, Math.round((image.rows * maxWidth) / image.cols));
+      image = image.resize(height, maxWidth, 0, 0, this.cv.INTER_AREA);
+    }
+    const jpeg = this.cv.imencode('.jpg', image, [this.cv.IMWRITE_JPEG_QUALITY, this.options.jpegQuality]);
+    this.cost.add('encode', performance.now() - t1);
+    return { index, captureTimeMs, image, jpeg };
+  }
+
+  private endOfSource(): void {
+    this.sourceEnded = true;
+    this.source.close();
+    this.maybeFinish();
+  }
+
+  private sendNewest(): boolean {
+    if (!this.newest || !this.hasRoom()) return false;
+    const frame = this.newest;
+    this.newest = undefined;
+    this.send(frame);
+    return true;
+  }
+
+  private send(frame: SentFrame): void {
+    const seq = this.connection!.send(frame.jpeg, frame.captureTimeMs);
+    this.inFlight.push({ ...frame, seq });
+    this.framesSent++;
+  }
+
+  private onResult(result: ResultMessage): void {
+    const frame = this.inFlight.shift();
+    if (!frame) return;
+    if (frame.seq !== result.seq) {
+      this.events.log(`${this.name}: answer for frame seq ${result.seq} while expecting ${frame.seq}; reconnecting`);
+      this.connection?.destroy();
+      return;
+    }
+    this.events.answer(this, { frame, status: frameStatusName(result.status), result, latencyMs: Date.now() - frame.captureTimeMs });
+    if (this.source.live) this.sendNewest();
+    this.maybeFinish();
+    this.events.wake();
+  }
+
+  private maybeFinish(): void {
+    if (this.finished) return;
+    if (this.stopping) {
+      if (this.state === 'streaming' && this.inFlight.length > 0) return;
+    } else {
+      if (!this.sourceEnded || this.inFlight.length > 0 || this.resend.length > 0 || this.newest) return;
+    }
+    if (this.state === 'streaming') this.connection?.bye();
+    this.finish('done');
+  }
+
+  private finish(state: 'done' | 'failed'): void {
+    this.state = state;
+    this.source.close();
+    this.events.wake();
+  }
+
+  private async connect(): Promise<void> {
+    this.state = 'connecting';
+    const { host, port } = this.options;
+    let conn: V1Connection;
+    try {
+      conn = await V1Connection.connect({
+        host,
+        port,
+        cameraName: this.name,
+        densityFormat: this.options.densityFormat,
+        window: this.options.window,
+        connectTimeoutMs: 5000,
+      });
+    } catch (err) {
+      this.retryLater(`cannot reach the server at ${host}:${port} (${errorText(err)})`);
+      return;
+    }
+    if (this.finished || this.stopping) {
+      conn.destroy();
+      return;
+    }
+    this.connection = conn;
+    this.window = Math.max(1, conn.welcome.window);
+    this.state = 'streaming';
+    this.disconnectReason = undefined;
+    this.retryMs = FIRST_RETRY_MS;
+    if (this.everConnected) {
+      this.reconnects++;
+      this.events.log(`${this.name}: reconnected to ${host}:${port}; going on`);
+    }
+    this.everConnected = true;
+    conn.on('result', (result) => this.onResult(result));
+    conn.on('close', (err) => this.onClose(conn, err));
+    this.events.wake();
+  }
+
+  private onClose(conn: V1Connection, err: Error | undefined): void {
+    if (conn !== this.connection) return;
+    this.connection = undefined;
+    if (this.finished) return;
+    // Frames in flight went with the connection.
+    const lost = this.inFlight.splice(0);
+    if (this.source.live) {
+      for (const frame of lost) this.events.answer(this, { frame, status: 'lost', latencyMs: NaN });
+    } else {
+      this.resend.unshift(...lost);
+    }
+    if (this.stopping) {
+      this.finish('done');
+      return;
+    }
+    this.retryLater(`lost the server at ${this.options.host}:${this.options.port}${err ? ` (${err.message})` : ''}`);
+  }
+
+  private retryLater(reason: string): void {
+    if (this.finished) return;
+    this.state = 'waiting-to-retry';
+    this.disconnectReason = reason;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+    this.events.log(`${this.name}: ${reason}; retrying in ${(delay / 1000).toFixed(delay < 1000 ? 2 : 1)} s`);
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
+  }
+}

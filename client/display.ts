@@ -1,0 +1,106 @@
+/**
+ * The live window: one tile per camera, redrawn at most `maxFps` times a
+ * second from the latest state of each camera, so a camera whose answers are
+ * slow only leaves its own tile stale.
+ */
+import type { DensityMap } from '../src/framing/index.js';
+import type { ClientCost } from './cost.js';
+import { Mosaic } from './mosaic.js';
+import type { Mat, OpenCV } from './opencv.js';
+import { OverlayPainter, type Caption } from './overlay.js';
+
+export const WINDOW_TITLE = 'crowdline';
+
+interface TileState {
+  image: Mat | undefined;
+  density: DensityMap | undefined;
+  caption: Caption;
+  dirty: boolean;
+}
+
+export type DisplayKey = 'quit' | undefined;
+
+export class LiveDisplay {
+  private readonly mosaic: Mosaic;
+  private readonly tiles: TileState[];
+  private readonly painter: OverlayPainter;
+  private nextDrawAt = 0;
+  private opened = false;
+
+  constructor(
+    private readonly cv: OpenCV,
+    cameras: string[],
+    private readonly cost: ClientCost,
+    private readonly maxFps = 30,
+  ) {
+    // Fits a 1280x1024 screen with room for window borders.
+    this.mosaic = new Mosaic(cv, cameras.length, { width: 1240, height: 930 });
+    this.painter = new OverlayPainter(cv);
+    this.tiles = cameras.map((title) => ({ image: undefined, density: undefined, caption: { title, lines: ['connecting...'] }, dirty: true }));
+  }
+
+  /** Latest picture for a tile; the image is scaled down now, so holding it is cheap. */
+  setImage(index: number, image: Mat, density: DensityMap | undefined, caption: Caption): void {
+    const tile = this.tiles[index];
+    const place = this.mosaic.placement(index, image.cols, image.rows);
+    tile.image = this.cost.time('display', () =>
+      image.cols === place.width && image.rows === place.height ? image : image.resize(place.height, place.width, 0, 0, this.cv.INTER_AREA),
+    );
+    tile.density = density;
+    tile.caption = caption;
+    tile.dirty = true;
+  }
+
+  setCaption(index: number, caption: Caption): void {
+    const tile = this.tiles[index];
+    tile.caption = caption;
+    tile.dirty = true;
+  }
+
+  get dueAt(): number {
+    return this.nextDrawAt;
+  }
+
+  /** Redraws changed tiles, shows the window, polls the keyboard. Call often; it paces itself. */
+  refresh(now: number): DisplayKey {
+    if (now < this.nextDrawAt) return undefined;
+    this.nextDrawAt = now + 1000 / this.maxFps;
+    const { cv } = this;
+    let changed = !this.opened;
+    this.tiles.forEach((tile, i) => {
+      if (!tile.dirty) return;
+      tile.dirty = false;
+      changed = true;
+      const picture = this.cost.time('overlay', () => {
+        const p = tile.image
+          ? this.painter.blend(tile.image, tile.density)
+          : new cv.Mat(this.mosaic.tile.height, this.mosaic.tile.width, cv.CV_8UC3, [32, 32, 32]);
+        this.painter.caption(p, tile.caption);
+        return p;
+      });
+      this.cost.time('display', () => this.mosaic.draw(i, picture));
+    });
+    const t0 = performance.now();
+    if (!this.opened) {
+      // Plain window: no Qt toolbar or status bar around the mosaic.
+      cv.namedWindow(WINDOW_TITLE, cv.WINDOW_AUTOSIZE | cv.WINDOW_GUI_NORMAL);
+      this.opened = true;
+    }
+    if (changed) cv.imshow(WINDOW_TITLE, this.mosaic.canvas);
+    // waitKey also runs the GUI's event loop, so it is called even when nothing changed.
+    const key = cv.waitKey(1);
+    const visible = cv.getWindowProperty(WINDOW_TITLE, cv.WND_PROP_VISIBLE);
+    this.cost.add('display', performance.now() - t0);
+    if (key === 27 || key === 113 || key === 81) return 'quit';
+    // Closing the window with its close button also quits.
+    if (visible < 1) return 'quit';
+    return undefined;
+  }
+
+  close(): void {
+    if (this.opened) {
+      this.cv.destroyAllWindows();
+      this.cv.waitKey(1);
+    }
+  }
+}

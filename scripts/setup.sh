@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything crowdline needs on Debian 12 (run as root, or with sudo
+# available): system packages, npm dependencies, the TypeScript build.
+# Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# build-essential + python3: node-gyp builds @u4/opencv4nodejs against Debian's
+# OpenCV. opencv-doc ships the sample video (vtest.avi). xvfb, x11-apps and
+# imagemagick let the tests open a real window and screenshot it.
+packages=(build-essential python3 pkg-config libopencv-dev opencv-doc xvfb xauth x11-apps imagemagick)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "crowdline setup: installing system packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# opencv4nodejs: build against the system OpenCV instead of downloading one.
+export OPENCV4NODEJS_DISABLE_AUTOBUILD=1
+export OPENCV_INCLUDE_DIR=/usr/include/opencv4
+export OPENCV_LIB_DIR="/usr/lib/$(gcc -print-multiarch)"
+export OPENCV_BIN_DIR=/usr/bin
+# onnxruntime-node: the CPU provider is bundled; its install script would
+# download CUDA libraries from a feed that may be unreachable. GPU hosts set
+# ONNXRUNTIME_NODE_INSTALL=cuda12 before running this (see README).
+export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
+
+stamp=node_modules/.crowdline-lock-hash
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  echo "crowdline setup: npm ci (builds the OpenCV binding; takes several minutes the first time)"
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" > "$stamp"
+fi
+
+npm run --silent build

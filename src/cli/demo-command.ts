@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { DEFAULT_MODEL_PATH, SAMPLE_VIDEO } from '../app/paths.js';
+import { withClientOptions, type ClientArgv } from './client-command.js';
+
+interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display'> {
+  source: string[];
+  model: string;
+  display?: boolean;
+}
+
+export const demoCommand: CommandModule<object, DemoArgv> = {
+  command: 'demo',
+  describe: 'Laptop mode: a CPU server on loopback and a client on the sample video, shown in a window or recorded',
+  builder: (yargs: Argv) =>
+    withClientOptions(yargs)
+      .option('display', {
+        type: 'boolean',
+        describe: 'live window (default: when a display is available; otherwise records to --out)',
+        group: 'Output:',
+      })
+      .option('out', { type: 'string', default: 'crowdline-demo', describe: 'folder for the recording when there is no window', group: 'Output:' })
+      .option('source', { type: 'string', array: true, default: [SAMPLE_VIDEO], describe: 'video file, camera index, stream URL or image folder (repeatable)' })
+      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, describe: 'ONNX model (its .json manifest beside it)' })
+      .example('$0 demo', 'count people in the sample video')
+      .example('$0 demo --source 0', 'your webcam') as unknown as Argv<DemoArgv>,
+  handler: async (argv) => {
+    if (!fs.existsSync(argv.model)) throw new Error(`model not found: ${argv.model} (train one with models/train.py, or pass --model)`);
+    const [{ startServer }, { runClientFromArgv }, { whyNoDisplay }] = await Promise.all([
+      import('../app/start-server.js'),
+      import('../../client/cli-run.js'),
+      import('../../client/display-probe.js'),
+    ]);
+    let display = argv.display;
+    if (display === undefined) {
+      const why = await whyNoDisplay();
+      display = why === undefined;
+      if (why) process.stderr.write(`crowdline demo: ${why}; recording to ${path.resolve(argv.out!)} instead\n`);
+    }
+    const running = await startServer({
+      modelPath: argv.model,
+      device: 'cpu',
+      maxBatch: 1,
+      maxBatchDelayMs: 0,
+      server: { host: '127.0.0.1', port: 0 },
+    });
+    let exitCode = 1;
+    try {
+      exitCode = await runClientFromArgv({ ...argv, display, out: display ? undefined : argv.out }, '127.0.0.1', running.address.port, argv.source);
+    } finally {
+      await running.close();
+    }
+    process.exitCode = exitCode;
+  },
+};

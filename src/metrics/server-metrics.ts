@@ -1,0 +1,179 @@
+/**
+ * Prometheus metrics for one crowdline server. Implements the accept layer's
+ * and the batcher's observer hooks; gauges that mirror live state (queue
+ * depth, ready workers) read it at scrape time through `bind()`.
+ * Each instance has its own registry, so tests can run several servers.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FrameReport, ServerObserver } from '../accept/observer.js';
+import type { BatcherObserver } from '../batcher/batcher.js';
+import { EventLoopDelaySampler } from './event-loop-delay.js';
+
+/** Live state the metrics read when scraped. */
+export interface MetricSources {
+  queueDepth(): number;
+  runningBatches(): number;
+  readyWorkers(): number;
+  poolSize(): number;
+  connections(): number;
+}
+
+/** Camera names come from clients; cap the label set so memory stays bounded. */
+const MAX_CAMERA_LABELS = 256;
+
+/** Latency buckets (seconds): 1 ms .. 10 s, dense where a 20-50 ms model lives. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
+const EVENT_LOOP_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1];
+const BATCH_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];
+
+export class ServerMetrics implements ServerObserver, BatcherObserver {
+  readonly registry = new Registry();
+  private sources: MetricSources | undefined;
+  private readonly eventLoop: EventLoopDelaySampler;
+  private readonly cameras = new Set<string>();
+
+  private readonly received = new Counter({ name: 'crowdline_frames_received_total', help: 'Frames received from clients', registers: [this.registry] });
+  private readonly answered = new Counter({
+    name: 'crowdline_frames_answered_total',
+    help: 'Replies sent, by status (ok, dropped, frame-error, server-error)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  private readonly dropped = new Counter({ name: 'crowdline_frames_dropped_total', help: 'Frames answered "dropped" (drop-oldest overload policy)', registers: [this.registry] });
+  private readonly failed = new Counter({ name: 'crowdline_frames_failed_total', help: 'Frames answered frame-error or server-error', registers: [this.registry] });
+  private readonly connectionsOpened = new Counter({
+    name: 'crowdline_connections_opened_total',
+    help: 'Connections whose protocol was recognised',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+  private readonly protocolErrors = new Counter({
+    name: 'crowdline_protocol_errors_total',
+    help: 'Connections closed for breaking a protocol rule',
+    labelNames: ['rule'] as const,
+    registers: [this.registry],
+  });
+  private readonly batchSize = new Histogram({ name: 'crowdline_batch_size', help: 'Frames per batch sent to a worker', buckets: BATCH_BUCKETS, registers: [this.registry] });
+  private readonly serverSeconds = this.latency('crowdline_frame_server_seconds', 'Frame received to reply written, all statuses');
+  private readonly queueSeconds = this.latency('crowdline_frame_queue_seconds', 'Time an answered-ok frame waited for a worker');
+  private readonly decodeSeconds = this.latency('crowdline_frame_decode_seconds', 'JPEG decode + resize + normalise per ok frame');
+  private readonly inferSeconds = this.latency('crowdline_frame_infer_seconds', 'Inference time of the batch that carried an ok frame');
+  private readonly cameraCount = new Gauge({
+    name: 'crowdline_camera_head_count',
+    help: 'Latest head count per camera',
+    labelNames: ['camera'] as const,
+    registers: [this.registry],
+  });
+  private readonly eventLoopDelay = new Histogram({
+    name: 'crowdline_event_loop_delay_seconds',
+    help: 'How late a 5 ms timer fired on the server main thread (cumulative; diff two scrapes for a window)',
+    buckets: EVENT_LOOP_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const self = this;
+    new Gauge({
+      name: 'crowdline_queue_depth',
+      help: 'Frames waiting for a worker (batcher queue)',
+      registers: [this.registry],
+      collect() {
+        this.set(self.sources?.queueDepth() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'crowdline_running_batches',
+      help: 'Batches inside workers now',
+      registers: [this.registry],
+      collect() {
+        this.set(self.sources?.runningBatches() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'crowdline_workers_ready',
+      help: 'Workers with the model loaded',
+      registers: [this.registry],
+      collect() {
+        this.set(self.sources?.readyWorkers() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'crowdline_workers',
+      help: 'Workers in the pool',
+      registers: [this.registry],
+      collect() {
+        this.set(self.sources?.poolSize() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'crowdline_connections',
+      help: 'Open client connections',
+      registers: [this.registry],
+      collect() {
+        this.set(self.sources?.connections() ?? 0);
+      },
+    });
+    this.eventLoop = new EventLoopDelaySampler(this.eventLoopDelay);
+    this.eventLoop.start();
+  }
+
+  /** Connects the scrape-time gauges to the running server. */
+  bind(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  /** Ready = every worker has loaded the model (false until bound). */
+  get ready(): boolean {
+    const s = this.sources;
+    return s !== undefined && s.poolSize() > 0 && s.readyWorkers() === s.poolSize();
+  }
+
+  stop(): void {
+    this.eventLoop.stop();
+  }
+
+  connectionOpened(protocol: 'v1' | 'legacy'): void {
+    this.connectionsOpened.inc({ protocol });
+  }
+
+  frameReceived(): void {
+    this.received.inc();
+  }
+
+  frameAnswered(report: FrameReport): void {
+    this.answered.inc({ status: report.status });
+    this.serverSeconds.observe(report.serverUs / 1e6);
+    if (report.status === 'dropped') this.dropped.inc();
+    if (report.status === 'frame-error' || report.status === 'server-error') this.failed.inc();
+    if (report.status !== 'ok') return;
+    this.queueSeconds.observe(report.queueUs / 1e6);
+    this.decodeSeconds.observe(report.decodeUs / 1e6);
+    this.inferSeconds.observe(report.inferUs / 1e6);
+    if (report.count !== undefined) this.setCameraCount(report.camera, report.count);
+  }
+
+  protocolError(rule: string): void {
+    this.protocolErrors.inc({ rule });
+  }
+
+  batchDispatched(size: number): void {
+    this.batchSize.observe(size);
+  }
+
+  private setCameraCount(camera: string, count: number): void {
+    if (!this.cameras.has(camera) && this.cameras.size >= MAX_CAMERA_LABELS) {
+      const oldest = this.cameras.values().next().value as string;
+      this.cameras.delete(oldest);
+      this.cameraCount.remove({ camera: oldest });
+    }
+    // Re-insert so the Set's order is least recently updated first.
+    this.cameras.delete(camera);
+    this.cameras.add(camera);
+    this.cameraCount.set({ camera }, count);
+  }
+
+  private latency(name: string, help: string): Histogram {
+    return new Histogram({ name, help, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The live window is real: the client runs under a private Xvfb server and
+ * the test screenshots the screen, expecting two tiles with the density
+ * colour map over frames that are grey without it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { loadOpenCV, type OpenCV } from '../client/opencv.js';
+import { PACKAGE_ROOT } from '../src/app/paths.js';
+import { knownAnswerModel, startKnownAnswerServer, tempDir } from './helpers/server.js';
+
+const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const TOOLS = ['/usr/bin/Xvfb', '/usr/bin/xwd', '/usr/bin/convert'];
+const missingTool = TOOLS.find((tool) => !fs.existsSync(tool));
+const SCREEN = { width: 1280, height: 1024 };
+
+/** Xvfb on a display number it picks itself (-displayfd), so parallel runs never collide. */
+function startXvfb(): Promise<{ child: ChildProcess; display: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/Xvfb', ['-displayfd', '3', '-screen', '0', `${SCREEN.width}x${SCREEN.height}x24`, '-nolisten', 'tcp'], {
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    });
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('Xvfb did not start')), 15_000);
+    child.stdio[3]!.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes('\n')) {
+        clearTimeout(timer);
+        resolve({ child, display: `:${text.trim()}` });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)));
+  });
+}
+
+function screenshot(display: string, file: string): boolean {
+  const result = spawnSync('/bin/sh', ['-c', `xwd -root -display ${display} | /usr/bin/convert xwd:- ${file}`], { timeout: 15_000 });
+  return result.status === 0 && fs.existsSync(file);
+}
+
+/** Grey frames (no colour at all): any colour on screen comes from the overlay. */
+async function writeGreyFolder(cv: OpenCV, frames: number): Promise<string> {
+  const dir = tempDir('crowdline-grey-');
+  for (let i = 0; i < frames; i++) {
+    const image = new cv.Mat(240, 320, cv.CV_8UC3, [60, 60, 60]);
+    image.drawRectangle(new cv.Point2(40 + i * 5, 60), new cv.Point2(140 + i * 5, 160), new cv.Vec3(230, 230, 230), -1);
+    cv.imwrite(path.join(dir, `${String(i).padStart(3, '0')}.png`), image);
+  }
+  return dir;
+}
+
+interface ColourBox {
+  pixels: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/** Pixels with strong colour (max-min channel > 60) and their bounding box. */
+function colouredPixels(cv: OpenCV, file: string): ColourBox {
+  const image = cv.imread(file, cv.IMREAD_COLOR);
+  const data = image.getData();
+  const box: ColourBox = { pixels: 0, left: Infinity, right: -1, top: Infinity, bottom: -1 };
+  for (let y = 0; y < image.rows; y++) {
+    for (let x = 0; x < image.cols; x++) {
+      const i = (y * image.cols + x) * 3;
+      const hi = Math.max(data[i], data[i + 1], data[i + 2]);
+      const lo = Math.min(data[i], data[i + 1], data[i + 2]);
+      if (hi - lo <= 60) continue;
+      box.pixels++;
+      box.left = Math.min(box.left, x);
+      box.right = Math.max(box.right, x);
+      box.top = Math.min(box.top, y);
+      box.bottom = Math.max(box.bottom, y);
+    }
+  }
+  return box;
+}
+
+const run = missingTool ? test.skip : test;
+if (missingTool) test.skip(`window test skipped: ${missingTool} is not installed (needs xvfb, x11-apps, imagemagick)`, () => {});
+
+run('window: under Xvfb the client shows a mosaic with one overlaid tile per camera', async (t) => {
+  const cv = await loadOpenCV();
+  const server = await startKnownAnswerServer(t, { model: knownAnswerModel({ channels: 3, width: 96, height: 72 }) });
+  const xvfb = await startXvfb();
+  t.teardown(() => xvfb.child.kill('SIGTERM'));
+  const folderA = await writeGreyFolder(cv, 20);
+  const folderB = await writeGreyFolder(cv, 20);
+  const client = spawn(
+    process.execPath,
+    [CLI, 'client', '--server', `127.0.0.1:${server.address.port}`, '--source', folderA, '--source', folderB, '--fps', '4'],
+    { env: { ...process.env, DISPLAY: xvfb.display }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  client.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  client.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => client.on('exit', (code) => resolve(code)));
+  t.teardown(() => client.kill('SIGKILL'));
+
+  // Two 320x240 frames side by side, scaled into 620x465 tiles (see Mosaic): expect a wide band of colour.
+  const shot = path.join(tempDir('crowdline-shot-'), 'screen.png');
+  let best: ColourBox | undefined;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (!screenshot(xvfb.display, shot)) continue;
+    const box = colouredPixels(cv, shot);
+    if (!best || box.pixels > best.pixels) best = box;
+    if (box.pixels > 400_000) break;
+  }
+  t.log(`screenshot: ${shot}; coloured pixels ${best?.pixels}, box x ${best?.left}..${best?.right} y ${best?.top}..${best?.bottom}`);
+  t.truthy(best && best.pixels > 400_000, `the screen shows no overlay (stderr: ${stderr})`);
+  // Both tiles drawn: colour spans two tile widths, one tile high.
+  t.true(best!.right - best!.left > 1100, 'colour spans both tiles');
+  t.true(best!.bottom - best!.top > 400 && best!.bottom - best!.top < 520, 'one row of tiles');
+
+  client.kill('SIGINT');
+  const code = await exited;
+  t.is(code, 0, stderr);
+  t.regex(stdout, /crowdline client summary/);
+});

@@ -1,0 +1,59 @@
+/**
+ * `crowdline demo` is the README's first command: on a machine without a
+ * display it must start its own server, record the sample video and finish
+ * by itself, saying where the output went.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { DEFAULT_MODEL_PATH, PACKAGE_ROOT } from '../src/app/paths.js';
+import { tempDir } from './helpers/server.js';
+
+const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const haveModel = fs.existsSync(DEFAULT_MODEL_PATH) && fs.existsSync(DEFAULT_MODEL_PATH.replace(/\.onnx$/, '.json'));
+
+function runDemo(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    const child = spawn(process.execPath, [CLI, 'demo', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`demo did not finish\n${stdout}\n${stderr}`));
+    }, 100_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const withModel = haveModel ? test : test.skip;
+if (!haveModel) test.skip(`demo test skipped: the default model ${DEFAULT_MODEL_PATH} (+ .json) is not there yet`, () => {});
+
+withModel('demo without a display records the sample video and finishes by itself', async (t) => {
+  const cwd = tempDir('crowdline-demo-');
+  const run = await runDemo(['--max-frames', '6'], cwd);
+  t.is(run.code, 0, run.stderr);
+  const out = path.join(cwd, 'crowdline-demo');
+  t.true(run.stderr.includes(`recording to ${out}`), run.stderr);
+  const csv = path.join(out, 'cam0-vtest.csv');
+  t.true(run.stdout.includes(`wrote ${csv}`), run.stdout);
+  t.true(run.stdout.includes(`wrote ${path.join(out, 'cam0-vtest.avi')}`), run.stdout);
+  const rows = fs.readFileSync(csv, 'utf8').trim().split('\n').slice(1);
+  t.deepEqual(
+    rows.map((r) => r.split(',')[0]),
+    ['0', '1', '2', '3', '4', '5'],
+  );
+  for (const row of rows) {
+    const [, , count, , status] = row.split(',');
+    t.is(status, 'ok');
+    t.true(Number(count) >= 0, row);
+  }
+});

@@ -1,0 +1,78 @@
+/** Memory is bounded by configuration, not by what clients send. */
+import net from 'node:net';
+import test from 'ava';
+import { V1Connection } from '../client/connection.js';
+import { ClientSideParser, encodeBye, encodeFrame, encodeHello, ErrorCode, FrameStatus, type ServerMessage } from '../src/framing/index.js';
+import { FakeRunner, GatedRunner, numberFrame } from './helpers/fake-runner.js';
+import { collectResults } from './helpers/results.js';
+import { startServerWithRunner } from './helpers/server.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('a connection admits no more than its window, even when a burst arrives in one read', async (t) => {
+  const runner = new GatedRunner(1);
+  let received = 0;
+  const { port } = await startServerWithRunner(t, runner, { server: { window: 4 }, observer: { frameReceived: () => received++ } });
+  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'burst', window: 4 });
+  t.teardown(() => conn.destroy());
+  const results = collectResults(conn, 40);
+  for (let i = 0; i < 40; i++) conn.send(numberFrame(i)); // ~1 KB: one TCP read on loopback
+  await sleep(200);
+  t.is(received, 4, 'only the window was admitted while the workers were busy');
+  runner.release();
+  const got = await results;
+  t.deepEqual(got.map((r) => r.count), [...Array(40).keys()]);
+  t.is(received, 40);
+});
+
+test('frames still buffered when the client half-closes are all answered', async (t) => {
+  const runner = new GatedRunner(1);
+  const { port } = await startServerWithRunner(t, runner, { server: { window: 2 } });
+  const socket = net.connect(port, '127.0.0.1');
+  const parser = new ClientSideParser();
+  const messages: ServerMessage[] = [];
+  socket.on('data', (c: Buffer) => messages.push(...parser.push(c)));
+  const closed = new Promise<void>((r) => socket.on('close', () => r()));
+  const frames = Array.from({ length: 10 }, (_, i) => encodeFrame({ seq: i, captureTimeMs: 0, jpeg: numberFrame(i) }));
+  socket.end(Buffer.concat([encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 2, cameraName: 'x' }), ...frames, encodeBye()]));
+  await sleep(100);
+  runner.release();
+  await closed;
+  t.deepEqual(
+    messages.filter((m) => m.type === 'result').map((m) => (m.type === 'result' ? m.count : -1)),
+    [...Array(10).keys()],
+  );
+});
+
+test('over max connections, a v1 client is told the server is full', async (t) => {
+  const { port } = await startServerWithRunner(t, new FakeRunner(1, 0), { server: { maxConnections: 1 } });
+  const first = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'first' });
+  t.teardown(() => first.destroy());
+  await t.throwsAsync(V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'second' }), { message: /server is full \(1 connections\)/ });
+  const results = collectResults(first, 1);
+  first.send(numberFrame(5));
+  t.is((await results)[0].status, FrameStatus.Ok);
+});
+
+test('a client that never says HELLO is closed after the handshake timeout', async (t) => {
+  const { port } = await startServerWithRunner(t, new FakeRunner(1, 0), { server: { handshakeTimeoutMs: 100 } });
+  const socket = net.connect(port, '127.0.0.1');
+  const parser = new ClientSideParser();
+  const messages: ServerMessage[] = [];
+  socket.on('data', (c: Buffer) => messages.push(...parser.push(c)));
+  socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 2, cameraName: 'slow' }).subarray(0, 9));
+  await new Promise<void>((r) => socket.on('close', () => r()));
+  t.like(messages[0], { type: 'error', code: ErrorCode.HandshakeTimeout });
+});
+
+test('an idle connection is closed with a reason; a busy one is not', async (t) => {
+  const { port } = await startServerWithRunner(t, new FakeRunner(1, 300), { server: { idleTimeoutMs: 150 } });
+  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'idle' });
+  const errors: number[] = [];
+  conn.on('serverError', (e) => errors.push(e.code));
+  const results = collectResults(conn, 1);
+  conn.send(numberFrame(1)); // takes 300 ms: longer than the idle timeout, but in flight
+  t.is((await results)[0].status, FrameStatus.Ok);
+  await new Promise<void>((r) => conn.on('close', () => r()));
+  t.deepEqual(errors, [ErrorCode.IdleTimeout]);
+});
