@@ -22,18 +22,33 @@ const DENSITY_ALPHA = 0.45;
 const MIN_SCALE_PEAK = 0.02;
 
 export class OverlayPainter {
-  constructor(private readonly cv: OpenCV) {}
+  /** JET colours for 0..255, BGR, built once (cv.applyColorMap rebuilds its table on every call). */
+  private readonly jet: Buffer;
+
+  constructor(private readonly cv: OpenCV) {
+    const ramp = new cv.Mat(Buffer.from(Array.from({ length: 256 }, (_, i) => i)), 1, 256, cv.CV_8UC1);
+    this.jet = cv.applyColorMap(ramp, cv.COLORMAP_JET).getData();
+  }
 
   /** Frame (any size) with the density map blended over it; returns a new Mat. */
   blend(frame: Mat, density: DensityMap | undefined): Mat {
     if (!density || density.width === 0 || density.height === 0) return frame.copy();
-    const { cv } = this;
+    const { cv, jet } = this;
     const values = density.values;
     let peak = MIN_SCALE_PEAK;
     for (let i = 0; i < values.length; i++) if (values[i] > peak) peak = values[i];
-    const raw = new cv.Mat(Buffer.from(values.buffer, values.byteOffset, values.byteLength), density.height, density.width, cv.CV_32FC1);
-    const grey = raw.convertTo(cv.CV_8UC1, 255 / peak);
-    const colour = cv.applyColorMap(grey.resize(frame.rows, frame.cols, 0, 0, cv.INTER_LINEAR), cv.COLORMAP_JET);
+    // Colour the small map in JS (a few thousand cells), then scale the colours up.
+    const colours = Buffer.allocUnsafe(values.length * 3);
+    const toLevel = 255 / peak;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] > 0 ? values[i] * toLevel : 0;
+      const level = v >= 255 ? 255 : v | 0;
+      colours[i * 3] = jet[level * 3];
+      colours[i * 3 + 1] = jet[level * 3 + 1];
+      colours[i * 3 + 2] = jet[level * 3 + 2];
+    }
+    const small = new cv.Mat(colours, density.height, density.width, cv.CV_8UC3);
+    const colour = small.resize(frame.rows, frame.cols, 0, 0, cv.INTER_LINEAR);
     return frame.addWeighted(1 - DENSITY_ALPHA, colour, DENSITY_ALPHA, 0);
   }
 

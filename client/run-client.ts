@@ -235,6 +235,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     c.stats.summary(c.name, c.spec, c.recorder ? c.recorder.outputs.map((p) => path.resolve(p)) : [], c.failure),
   );
   for (const [i, c] of cameras.entries()) {
+    summaries[i].captured = c.stream?.framesRead ?? 0;
     summaries[i].framesSent = c.stream?.framesSent ?? 0;
     summaries[i].skipped = c.stream?.skipped ?? 0;
     summaries[i].reconnects = c.stream?.reconnects ?? 0;

@@ -9,6 +9,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 export interface CameraSummary {
   camera: string;
   source: string;
+  /** Frames read from the source (live sources: more than sent when the server lags). */
+  captured: number;
   framesSent: number;
   ok: number;
   /** Answered dropped by the server, or skipped by the client to stay real-time. */
@@ -73,6 +75,7 @@ export class CameraStats {
     return {
       camera,
       source,
+      captured: 0,
       framesSent: this.framesSent,
       ok: this.ok,
       dropped: this.dropped,
@@ -106,7 +109,7 @@ export function formatSummary(cameras: readonly CameraSummary[], elapsedMs: numb
     lines.push(`  ${c.camera} (${c.source})`);
     if (c.failure) lines.push(`    FAILED: ${c.failure}`);
     lines.push(
-      `    frames sent ${c.framesSent}, ok ${c.ok}, dropped ${c.dropped}, skipped ${c.skipped}, errors ${c.errors}, ` +
+      `    frames captured ${c.captured}, sent ${c.framesSent}, ok ${c.ok}, dropped ${c.dropped}, skipped ${c.skipped}, errors ${c.errors}, ` +
         `${fixed(c.fps)} fps, reconnects ${c.reconnects}`,
     );
     if (c.ok > 0) {

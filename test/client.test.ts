@@ -109,8 +109,8 @@ test('headless: a video and an image folder, every frame recorded once, in order
   t.is(await videoFrames(path.join(out, `${videoName}.avi`)), 20);
   t.is(await videoFrames(path.join(out, `${folderName}.avi`)), 12);
   t.regex(run.stdout, /crowdline client summary/);
-  t.regex(run.stdout, /frames sent 20, ok 20/);
-  t.regex(run.stdout, /frames sent 12, ok 12/);
+  t.regex(run.stdout, /sent 20, ok 20/);
+  t.regex(run.stdout, /sent 12, ok 12/);
   t.regex(run.stdout, /latency ms p50 [\d.]+ p90/);
 });
 

@@ -76,3 +76,21 @@ test('an idle connection is closed with a reason; a busy one is not', async (t) 
   await new Promise<void>((r) => conn.on('close', () => r()));
   t.deepEqual(errors, [ErrorCode.IdleTimeout]);
 });
+
+test('the server-wide queue bound pauses every connection until workers catch up', async (t) => {
+  const runner = new GatedRunner(1);
+  let received = 0;
+  const { port } = await startServerWithRunner(t, runner, { server: { window: 8, maxQueue: 5 }, observer: { frameReceived: () => received++ } });
+  const conns = await Promise.all([0, 1, 2].map((c) => V1Connection.connect({ host: '127.0.0.1', port, cameraName: `c${c}`, window: 8 })));
+  t.teardown(() => conns.forEach((c) => c.destroy()));
+  const results = conns.map((conn, c) => {
+    const r = collectResults(conn, 8);
+    for (let i = 0; i < 8; i++) conn.send(numberFrame(c * 100 + i));
+    return r;
+  });
+  await sleep(200);
+  t.is(received, 6, 'one batch in the (blocked) worker plus a full queue of 5');
+  runner.release();
+  const got = await Promise.all(results);
+  got.forEach((list, c) => t.deepEqual(list.map((r) => r.count), [...Array(8).keys()].map((i) => c * 100 + i)));
+});

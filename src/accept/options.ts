@@ -10,6 +10,8 @@ export interface ServerOptions {
   /** Default frames in flight per connection (v1 clients may ask for fewer or more, up to maxWindow). */
   window: number;
   maxWindow: number;
+  /** Frames waiting for a worker across all connections; beyond it every session pauses. */
+  maxQueue: number;
   /** A client must send HELLO (v1) or its first byte (legacy) within this. */
   handshakeTimeoutMs: number;
   /** A connection with nothing in flight and no bytes for this long is closed. */
@@ -26,6 +28,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   maxFrameBytes: 8 * 1024 * 1024,
   window: 4,
   maxWindow: 32,
+  maxQueue: 256,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 120_000,
   shutdownGraceMs: 30_000,

@@ -34,7 +34,10 @@ export class CrowdServer {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...deps.options };
     this.log = deps.log ?? ((line) => process.stderr.write(line + '\n'));
     const observer = deps.observer ?? {};
-    this.batcher = new Batcher(deps.runner, deps.batching ?? { maxBatch: 1, maxDelayMs: 0 }, observer);
+    this.batcher = new Batcher(deps.runner, { maxBatch: 1, maxDelayMs: 0, ...deps.batching, maxQueue: this.options.maxQueue }, observer);
+    this.batcher.onRoom(() => {
+      for (const session of this.sessions) session.resume();
+    });
     // allowHalfOpen: a client may end its side and still receive its replies.
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => this.log(`server error: ${err.message}`));

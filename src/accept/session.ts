@@ -151,8 +151,15 @@ export class Session {
     this.updateReading();
   }
 
+  /** No room for another frame: this connection's window, or the server-wide queue. */
   private windowFull(): boolean {
+    if (!this.deps.batcher.hasRoom) return true;
     return this.deps.options.overload === 'queue' && this.order.size >= this.window;
+  }
+
+  /** The batcher freed queue space: admit buffered frames, resume reading. */
+  resume(): void {
+    if (!this.draining && !this.finished) this.pumpEvents();
   }
 
   private failProtocol(err: unknown): void {

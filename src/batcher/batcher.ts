@@ -11,6 +11,8 @@ import type { BatchRunner, FrameJob, JobOutcome, JobTicket, JobTimings } from '.
 export interface BatcherOptions {
   maxBatch: number;
   maxDelayMs: number;
+  /** Frames that may wait for a worker, across all connections (default: no limit). */
+  maxQueue?: number;
 }
 
 export interface BatcherObserver {
@@ -31,6 +33,7 @@ export class Batcher {
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
+  private readonly roomListeners: Array<() => void> = [];
 
   constructor(
     private readonly runner: BatchRunner,
@@ -48,6 +51,16 @@ export class Batcher {
   /** Batches inside workers now. */
   get runningBatches(): number {
     return this.running;
+  }
+
+  /** False while the global queue is full: sessions stop admitting frames. */
+  get hasRoom(): boolean {
+    return this.queue.length < (this.options.maxQueue ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Called whenever frames leave the queue, so paused sessions can go on. */
+  onRoom(listener: () => void): void {
+    this.roomListeners.push(listener);
   }
 
   submit(job: FrameJob): JobTicket {
@@ -104,6 +117,7 @@ export class Batcher {
     }
     for (const w of batch) w.state = 'running';
     this.running++;
+    for (const listener of this.roomListeners) listener();
     this.observer.batchDispatched?.(batch.length);
     this.runner
       .runBatch(batch.map((w) => w.job.jpeg))

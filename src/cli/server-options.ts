@@ -24,6 +24,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     })
     .option('window', { type: 'number', default: DEFAULT_SERVER_OPTIONS.window, describe: 'default frames in flight per connection', group: 'Limits:' })
     .option('max-window', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxWindow, describe: 'most frames in flight a client may ask for', group: 'Limits:' })
+    .option('max-queue', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxQueue, describe: 'frames waiting for a worker across all connections; when full, every connection pauses', group: 'Limits:' })
     .option('max-connections', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnections, group: 'Limits:' })
     .option('max-frame-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxFrameBytes, describe: 'largest JPEG accepted', group: 'Limits:' })
     .option('handshake-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs, group: 'Limits:' })
@@ -42,6 +43,7 @@ export interface ServerArgv {
   overload: OverloadPolicy;
   window: number;
   'max-window': number;
+  'max-queue': number;
   'max-connections': number;
   'max-frame-bytes': number;
   'handshake-timeout-ms': number;
@@ -65,6 +67,7 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
       overload: argv.overload,
       window: argv.window,
       maxWindow: argv['max-window'],
+      maxQueue: argv['max-queue'],
       maxConnections: argv['max-connections'],
       maxFrameBytes: argv['max-frame-bytes'],
       handshakeTimeoutMs: argv['handshake-timeout-ms'],
