@@ -7,6 +7,7 @@ import type { BenchReport, PointResult } from './report-types.js';
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 const PANEL = { width: 440, height: 300, left: 60, top: 40, right: 20, bottom: 50 };
+const LEGEND_HEIGHT = 36;
 
 export function renderChart(report: BenchReport): string {
   const closed = report.points.filter((p) => p.mode === 'closed' && !(p.cameras === 1 && p.window === 1));
@@ -16,7 +17,8 @@ export function renderChart(report: BenchReport): string {
   const series = batches.map((b, i) => ({ batch: b, colour: COLOURS[i % COLOURS.length], points: closed.filter((p) => p.maxBatch === b).sort((x, y) => x.cameras - y.cameras) }));
 
   const maxFps = Math.max(1, ...closed.map((p) => p.throughputFps), ...report.limits.map((l) => l.throughputFps));
-  const maxLatency = Math.max(1, ...closed.map((p) => p.latencyMs.endToEnd.p99));
+  const latencies = closed.flatMap((p) => [p.latencyMs.endToEnd.p50, p.latencyMs.endToEnd.p99]).filter((v) => v > 0);
+  const latencyRange = { min: Math.min(...latencies, 1e9), max: Math.max(...latencies, 1) };
   const xOf = (c: number): number => {
     const i = cameras.indexOf(c);
     return cameras.length <= 1 ? 0.5 : i / (cameras.length - 1);
@@ -24,13 +26,13 @@ export function renderChart(report: BenchReport): string {
 
   const parts: string[] = [];
   const width = PANEL.width * 2 + 20;
-  const height = PANEL.height + 40;
+  const height = PANEL.height + LEGEND_HEIGHT + 10;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   parts.push(text(width / 2, 18, `crowdline bench: ${report.server.model} on ${report.machine.cores} cores, ${window} frames in flight per camera`, 'middle', 14));
 
   // Left: throughput.
-  const left = frame(0, 'served throughput (frames/s)', cameras, maxFps, xOf);
+  const left = frame(0, 'served throughput (frames/s)', cameras, { min: 0, max: maxFps }, false, xOf);
   parts.push(left.svg);
   series.forEach((s) => {
     parts.push(polyline(s.points.map((p) => [left.x(xOf(p.cameras)), left.y(p.throughputFps)]), s.colour, ''));
@@ -42,8 +44,8 @@ export function renderChart(report: BenchReport): string {
     }
   });
 
-  // Right: latency percentiles.
-  const right = frame(PANEL.width + 20, 'end-to-end latency (ms)', cameras, maxLatency, xOf);
+  // Right: latency percentiles, log scale (closed-loop latency grows with cameras x window).
+  const right = frame(PANEL.width + 20, 'end-to-end latency (ms, log scale)', cameras, latencyRange, true, xOf);
   parts.push(right.svg);
   const dashes: Array<['p50' | 'p90' | 'p99', string]> = [['p50', ''], ['p90', '2 3'], ['p99', '8 4']];
   series.forEach((s) => {
@@ -54,7 +56,7 @@ export function renderChart(report: BenchReport): string {
 
   // Legend.
   let lx = 70;
-  const ly = height - 12;
+  const ly = PANEL.height + LEGEND_HEIGHT - 4;
   series.forEach((s) => {
     parts.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"/>`);
     parts.push(text(lx + 28, ly, `max batch ${s.batch}`, 'start'));
@@ -77,19 +79,30 @@ interface Frame {
   y(value: number): number;
 }
 
-function frame(offsetX: number, title: string, cameras: number[], maxValue: number, xOf: (c: number) => number): Frame {
+function frame(offsetX: number, title: string, cameras: number[], range: { min: number; max: number }, log: boolean, xOf: (c: number) => number): Frame {
   const x0 = offsetX + PANEL.left;
   const x1 = offsetX + PANEL.width - PANEL.right;
   const y0 = PANEL.height - PANEL.bottom + PANEL.top;
   const y1 = PANEL.top;
-  const top = niceCeil(maxValue * 1.1);
   const x = (f: number): number => round(x0 + (x1 - x0) * f);
-  const y = (v: number): number => round(y0 - ((y0 - y1) * v) / top);
+  let ticks: number[];
+  let y: (v: number) => number;
+  if (log) {
+    const lo = 10 ** Math.floor(Math.log10(Math.max(range.min, 1e-3)));
+    const hi = 10 ** Math.ceil(Math.log10(Math.max(range.max, lo * 10)));
+    const span = Math.log10(hi) - Math.log10(lo);
+    y = (v: number): number => round(y0 - ((y0 - y1) * (Math.log10(Math.max(v, lo)) - Math.log10(lo))) / span);
+    ticks = [];
+    for (let decade = lo; decade <= hi; decade *= 10) for (const m of [1, 2, 5]) if (decade * m <= hi) ticks.push(decade * m);
+  } else {
+    const top = niceCeil(range.max * 1.1);
+    y = (v: number): number => round(y0 - ((y0 - y1) * v) / top);
+    ticks = Array.from({ length: 6 }, (_, i) => (top * i) / 5);
+  }
   const svg: string[] = [];
   svg.push(text((x0 + x1) / 2, y1 - 8, title, 'middle', 13));
   svg.push(`<line x1="${x0}" x2="${x0}" y1="${y0}" y2="${y1}" stroke="black"/><line x1="${x0}" x2="${x1}" y1="${y0}" y2="${y0}" stroke="black"/>`);
-  for (let i = 0; i <= 5; i++) {
-    const v = (top * i) / 5;
+  for (const v of ticks) {
     svg.push(`<line x1="${x0 - 4}" x2="${x1}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
     svg.push(text(x0 - 6, y(v) + 4, formatTick(v), 'end'));
   }

@@ -37,6 +37,7 @@ export interface LatencySamples {
   decode: number[];
   inference: number[];
   reply: number[];
+  network: number[];
 }
 
 export interface LoadResult {
@@ -56,7 +57,7 @@ export interface LoadResult {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = {
     sent: 0, answered: 0, ok: 0, dropped: 0, failed: 0, skippedAtCamera: 0, unanswered: 0, duplicates: 0, okInWindow: 0, windowS: options.durationS,
-    latency: { endToEnd: [], queue: [], decode: [], inference: [], reply: [] },
+    latency: { endToEnd: [], queue: [], decode: [], inference: [], reply: [], network: [] },
   };
   const connections = await Promise.all(
     Array.from({ length: options.cameras }, (_, c) =>
@@ -147,13 +148,14 @@ function record(result: LoadResult, m: ResultMessage, e2eMs: number, inWindow: b
   result.ok++;
   if (!inWindow) return;
   result.okInWindow++;
-  const { queueUs, decodeUs, inferUs } = m.timings;
+  const { queueUs, decodeUs, inferUs, serverUs } = m.timings;
   const l = result.latency;
   l.endToEnd.push(e2eMs);
   l.queue.push(queueUs / 1000);
   l.decode.push(decodeUs / 1000);
   l.inference.push(inferUs / 1000);
-  l.reply.push(Math.max(0, e2eMs - (queueUs + decodeUs + inferUs) / 1000));
+  l.reply.push(Math.max(0, serverUs - queueUs - decodeUs - inferUs) / 1000);
+  l.network.push(Math.max(0, e2eMs - serverUs / 1000));
 }
 
 function closeGracefully(conn: V1Connection): Promise<void> {

@@ -16,8 +16,10 @@ export interface LatencyBreakdown {
   queue: LatencySummary;
   decode: LatencySummary;
   inference: LatencySummary;
-  /** endToEnd - queue - decode - inference: network, batch-mates' decode, reply encoding, in-order wait. */
+  /** serverUs - queue - decode - inference: batch-mates' decode, reply encoding, waiting for earlier frames (in-order replies). */
   reply: LatencySummary;
+  /** endToEnd - serverUs: the wire and socket buffers both ways (under backpressure, frames wait here before the server reads them). */
+  network: LatencySummary;
 }
 
 /** What the worker pool does with no network: the ceiling served throughput is compared to. */
@@ -43,6 +45,8 @@ export interface ServerHealth {
   rssMb: { start: number; end: number; max: number; samples: number[] } | null;
   batchSizeMean: number | null;
   maxQueueDepth: number | null;
+  /** CPU time of the whole server process (main thread + workers) over the window, % of one core. */
+  cpuPct: number | null;
 }
 
 export interface PointResult {
@@ -74,6 +78,8 @@ export interface PointResult {
   limitRatio: number;
   latencyMs: LatencyBreakdown;
   server: ServerHealth;
+  /** CPU the load generator itself used (% of one core): taken from the same cores when the server is local. */
+  loadGeneratorCpuPct: number;
 }
 
 export interface TargetCheck {

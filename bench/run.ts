@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { OverloadPolicy } from '../src/accept/options.js';
 import { DENSITY_FORMAT_NAMES, type DensityFormatName } from '../src/framing/index.js';
@@ -48,6 +49,8 @@ export interface BenchOptions {
   limitS: number;
   singleS: number;
   open: OpenLoopPlan | null;
+  /** Measure the limits only (e.g. to compare workers x threads); no server, no load. */
+  limitOnly?: boolean;
   source: string;
   frameCount: number;
   jpegQuality: number;
@@ -99,7 +102,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   }
 
   const points: PointResult[] = [];
-  const batchesToRun = options.connect ? options.maxBatches.slice(0, 1) : options.maxBatches;
+  const batchesToRun = options.limitOnly ? [] : options.connect ? options.maxBatches.slice(0, 1) : options.maxBatches;
   for (const maxBatch of batchesToRun) {
     const plans: PointPlan[] = [{ name: `unloaded b${maxBatch}`, mode: 'closed', cameras: 1, window: 1 }];
     for (const n of options.cameras) plans.push({ name: `closed ${n}cam b${maxBatch}`, mode: 'closed', cameras: n, window: options.window });
@@ -108,7 +111,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     });
   }
 
-  if (options.open) {
+  if (options.open && !options.limitOnly) {
     const maxBatch = options.maxBatches[0];
     const limit = limitOf(limits, maxBatch);
     const offered = options.open.loadFactor * limit.throughputFps;
@@ -204,6 +207,8 @@ async function runPoint(
   // The monitor's window starts when the load's does (after warm-up).
   const monitorStarted = monitor ? delay(options.warmupS * 1000).then(() => monitor.start()) : Promise.resolve();
   options.progress?.start(plan.name, options.warmupS + options.durationS);
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
   let load: LoadResult;
   try {
     load = await runLoad({
@@ -221,13 +226,20 @@ async function runPoint(
       cameraPrefix: plan.name.replace(/\s+/g, '-'),
       onTick: (elapsedS, ok) => options.progress?.update(elapsedS, ok),
     });
+  } catch (err) {
+    // Do not leave the monitor's timer running behind a failed point.
+    await monitorStarted;
+    await monitor?.stop();
+    throw err;
   } finally {
     options.progress?.stop();
   }
+  const cpuUsed = process.cpuUsage(cpuBefore);
+  const loadGeneratorCpuPct = round(((cpuUsed.user + cpuUsed.system) / 1000 / (performance.now() - wallBefore)) * 100, 1);
   await monitorStarted;
   const health = monitor
     ? await monitor.stop()
-    : { eventLoopDelayMs: null, eventLoopMaxMs: null, rssMb: null, batchSizeMean: null, maxQueueDepth: null };
+    : { eventLoopDelayMs: null, eventLoopMaxMs: null, rssMb: null, batchSizeMean: null, maxQueueDepth: null, cpuPct: null };
   const throughputFps = round(load.okInWindow / load.windowS, 2);
   const l = load.latency;
   const point: PointResult = {
@@ -256,8 +268,10 @@ async function runPoint(
       decode: summarize(l.decode),
       inference: summarize(l.inference),
       reply: summarize(l.reply),
+      network: summarize(l.network),
     },
     server: health,
+    loadGeneratorCpuPct,
   };
   options.log?.(
     `${plan.name}: ${throughputFps} fps (${point.limitRatio} x limit), e2e p50 ${point.latencyMs.endToEnd.p50} p99 ${point.latencyMs.endToEnd.p99} ms, ` +

@@ -4,6 +4,7 @@
  * queue depth) and one at the end; histograms are diffed between the first
  * and the last, so the figures cover exactly the window.
  */
+import { performance } from 'node:perf_hooks';
 import type { ServerHealth } from './report-types.js';
 import { round } from './stats.js';
 import { scrape, windowMean, windowQuantile, type Samples } from './scrape.js';
@@ -16,17 +17,21 @@ export class ServerMonitor {
   private loopMax = 0;
   private queueMax = 0;
   private errors = 0;
+  private firstAt = 0;
+  private lastAt = 0;
 
   constructor(private readonly url: string) {}
 
   async start(): Promise<void> {
     this.first = await this.take();
+    this.firstAt = performance.now();
     this.timer = setInterval(() => void this.take(), 1_000);
   }
 
   async stop(): Promise<ServerHealth> {
     if (this.timer) clearInterval(this.timer);
     this.last = await this.take();
+    this.lastAt = performance.now();
     return this.health();
   }
 
@@ -50,12 +55,17 @@ export class ServerMonitor {
     const p50 = a && b ? windowQuantile(a, b, 'crowdline_event_loop_delay_seconds', 0.5) : null;
     const p99 = a && b ? windowQuantile(a, b, 'crowdline_event_loop_delay_seconds', 0.99) : null;
     const batchMean = a && b ? windowMean(a, b, 'crowdline_batch_size') : null;
+    const cpu = (s: Samples | undefined): number | undefined => s?.get('process_cpu_seconds_total');
+    const cpuA = cpu(a);
+    const cpuB = cpu(b);
+    const wallS = (this.lastAt - this.firstAt) / 1000;
     return {
       eventLoopDelayMs: p50 && p99 ? { p50: round(p50.value * 1000), p99: round(p99.value * 1000), samples: p99.samples } : null,
       eventLoopMaxMs: a ? round(this.loopMax) : null,
       rssMb: this.rss.length > 0 ? { start: this.rss[0], end: this.rss[this.rss.length - 1], max: Math.max(...this.rss), samples: this.rss } : null,
       batchSizeMean: batchMean === null ? null : round(batchMean, 2),
       maxQueueDepth: a ? this.queueMax : null,
+      cpuPct: cpuA !== undefined && cpuB !== undefined && wallS > 0 ? round(((cpuB - cpuA) / wallS) * 100, 1) : null,
     };
   }
 }

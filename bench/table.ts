@@ -4,8 +4,8 @@ import type { BenchReport } from './report-types.js';
 export function pointsTable(report: BenchReport): string {
   const head = [
     'point', 'max batch', 'cameras x window', 'offered fps', 'served fps', 'limit fps', 'ratio',
-    'e2e p50 / p90 / p99 / max ms', 'queue p50', 'decode p50', 'infer p50', 'reply p50',
-    'dropped', 'failed', 'loop p99 ms', 'RSS MB', 'mean batch',
+    'e2e p50 / p90 / p99 / max ms', 'queue p50', 'decode p50', 'infer p50', 'reply p50', 'network p50',
+    'dropped', 'failed', 'loop p99 ms', 'RSS MB', 'mean batch', 'CPU % server / bench',
   ];
   const rows = report.points.map((p) => {
     const l = p.latencyMs;
@@ -13,8 +13,9 @@ export function pointsTable(report: BenchReport): string {
     return [
       p.name, p.maxBatch, `${p.cameras} x ${p.window}`, p.offeredFps ?? 'closed', p.throughputFps, p.limitFps, p.limitRatio.toFixed(2),
       `${l.endToEnd.p50} / ${l.endToEnd.p90} / ${l.endToEnd.p99} / ${l.endToEnd.max}`,
-      l.queue.p50, l.decode.p50, l.inference.p50, l.reply.p50,
+      l.queue.p50, l.decode.p50, l.inference.p50, l.reply.p50, l.network.p50,
       p.dropped, p.failed, p.server.eventLoopDelayMs?.p99 ?? '-', rss ? `${rss.start} -> ${rss.end}` : '-', p.server.batchSizeMean ?? '-',
+      `${p.server.cpuPct ?? '-'} / ${p.loadGeneratorCpuPct}`,
     ].map(String);
   });
   return markdown(head, rows);

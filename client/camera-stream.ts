@@ -13,8 +13,9 @@
  */
 import { V1Connection } from './connection.js';
 import { errorText, type Mat, type OpenCV } from './opencv.js';
+import { resizeInterpolation } from './overlay.js';
 import type { FrameSource } from './sources.js';
-import { frameStatusName, type DensityFormatCode, type ResultMessage } from '../src/framing/index.js';
+import { DensityFormat, frameStatusName, type DensityFormatCode, type ResultMessage } from '../src/framing/index.js';
 import type { ClientCost } from './cost.js';
 
 export interface CameraStreamOptions {
@@ -22,7 +23,7 @@ export interface CameraStreamOptions {
   host: string;
   port: number;
   densityFormat: DensityFormatCode;
-  /** Frames in flight to ask the server for (0: its default). */
+  /** Frames in flight to ask the server for (0: 2 for live sources, else the server default). */
   window: number;
   jpegQuality: number;
   /** Frames wider than this are scaled down before sending (0: never). */
@@ -33,11 +34,15 @@ export interface CameraStreamOptions {
   maxFrames: number;
 }
 
-/** A frame sent to the server, kept until its answer arrives. */
-export interface SentFrame {
+/** A frame read from the source (scaled, not yet encoded). */
+export interface CapturedFrame {
   index: number;
   captureTimeMs: number;
   image: Mat;
+}
+
+/** A frame sent to the server, kept until its answer arrives. */
+export interface SentFrame extends CapturedFrame {
   jpeg: Buffer;
 }
 
@@ -63,6 +68,7 @@ export interface CameraStreamEvents {
 export type StreamState = 'connecting' | 'streaming' | 'waiting-to-retry' | 'done' | 'failed';
 
 const FIRST_RETRY_MS = 250;
+const LIVE_DEFAULT_WINDOW = 2;
 const MAX_RETRY_MS = 5000;
 
 export class CameraStream {
@@ -80,8 +86,8 @@ export class CameraStream {
   private readonly inFlight: Array<SentFrame & { seq: number }> = [];
   /** Recorded sources: frames whose connection went before they were answered. */
   private readonly resend: SentFrame[] = [];
-  /** Live sources: the newest frame not yet sent. */
-  private newest: SentFrame | undefined;
+  /** Live sources: the newest frame not yet sent (encoded only if it is sent). */
+  private newest: CapturedFrame | undefined;
   private sourceEnded = false;
   private stopping = false;
   private retryMs = FIRST_RETRY_MS;
@@ -179,9 +185,10 @@ export class CameraStream {
     if (!this.hasRoom() || now < this.nextReadAt) return false;
     let frame = this.resend.shift();
     if (!frame) {
-      frame = this.readFrame();
-      if (!frame) return false;
-      this.events.captured(this, frame.image, true);
+      const captured = this.readFrame();
+      if (!captured) return false;
+      this.events.captured(this, captured.image, true);
+      frame = this.encode(captured);
     }
     if (this.options.fps > 0) {
       const period = 1000 / this.options.fps;
@@ -196,8 +203,8 @@ export class CameraStream {
     return this.state === 'streaming' && conn !== undefined && this.inFlight.length < this.window && !conn.congested;
   }
 
-  /** Reads, scales and encodes the next frame; undefined at the end (or on failure). */
-  private readFrame(): SentFrame | undefined {
+  /** Reads and scales the next frame; undefined at the end (or on failure). */
+  private readFrame(): CapturedFrame | undefined {
     if (this.sourceEnded) return undefined;
     if (this.options.maxFrames > 0 && this.framesRead >= this.options.maxFrames) {
       this.endOfSource();
@@ -215,7 +222,13 @@ export class CameraStream {
     this.cost.add('capture', t1 - t0);
     if (!image) {
       if (this.framesRead === 0) this.fail(`source "${this.source.spec.text}" gave no frames`);
-      else this.endOfSource();
+      else {
+        // A camera or stream has no natural end: say so rather than stop silently.
+        if (this.source.live && this.source.spec.kind !== 'file') {
+          this.events.log(`${this.name}: source "${this.source.spec.text}" stopped giving frames after ${this.framesRead}; this camera ends`);
+        }
+        this.endOfSource();
+      }
       return undefined;
     }
     const captureTimeMs = Date.now();
@@ -223,11 +236,15 @@ export class CameraStream {
     const { maxWidth } = this.options;
     if (maxWidth > 0 && image.cols > maxWidth) {
       const height = Math.max(2, Math.round((image.rows * maxWidth) / image.cols));
-      image = image.resize(height, maxWidth, 0, 0, this.cv.INTER_AREA);
+      image = image.resize(height, maxWidth, 0, 0, resizeInterpolation(this.cv, maxWidth / image.cols));
     }
-    const jpeg = this.cv.imencode('.jpg', image, [this.cv.IMWRITE_JPEG_QUALITY, this.options.jpegQuality]);
-    this.cost.add('encode', performance.now() - t1);
-    return { index, captureTimeMs, image, jpeg };
+    this.cost.add('capture', performance.now() - t1);
+    return { index, captureTimeMs, image };
+  }
+
+  private encode(frame: CapturedFrame): SentFrame {
+    const jpeg = this.cost.time('encode', () => this.cv.imencode('.jpg', frame.image, [this.cv.IMWRITE_JPEG_QUALITY, this.options.jpegQuality]));
+    return { ...frame, jpeg };
   }
 
   private endOfSource(): void {
@@ -240,7 +257,7 @@ export class CameraStream {
     if (!this.newest || !this.hasRoom()) return false;
     const frame = this.newest;
     this.newest = undefined;
-    this.send(frame);
+    this.send(this.encode(frame));
     return true;
   }
 
@@ -255,6 +272,7 @@ export class CameraStream {
     if (!frame) return;
     if (frame.seq !== result.seq) {
       this.events.log(`${this.name}: answer for frame seq ${result.seq} while expecting ${frame.seq}; reconnecting`);
+      this.inFlight.unshift(frame); // still unanswered: sent again (files) or marked lost (live)
       this.connection?.destroy();
       return;
     }
@@ -291,7 +309,9 @@ export class CameraStream {
         port,
         cameraName: this.name,
         densityFormat: this.options.densityFormat,
-        window: this.options.window,
+        countOnly: this.options.densityFormat === DensityFormat.None,
+        // Live: a short pipeline keeps latency low (frames waiting at the server only age).
+        window: this.options.window || (this.source.live ? LIVE_DEFAULT_WINDOW : 0),
         connectTimeoutMs: 5000,
       });
     } catch (err) {

@@ -7,7 +7,7 @@ import type { DensityMap } from '../src/framing/index.js';
 import type { ClientCost } from './cost.js';
 import { Mosaic } from './mosaic.js';
 import type { Mat, OpenCV } from './opencv.js';
-import { OverlayPainter, type Caption } from './overlay.js';
+import { OverlayPainter, resizeInterpolation, type Caption } from './overlay.js';
 
 export const WINDOW_TITLE = 'crowdline';
 
@@ -31,7 +31,7 @@ export class LiveDisplay {
     private readonly cv: OpenCV,
     cameras: string[],
     private readonly cost: ClientCost,
-    private readonly maxFps = 30,
+    private readonly maxFps = 25,
   ) {
     // Fits a 1280x1024 screen with room for window borders.
     this.mosaic = new Mosaic(cv, cameras.length, { width: 1240, height: 930 });
@@ -39,13 +39,10 @@ export class LiveDisplay {
     this.tiles = cameras.map((title) => ({ image: undefined, density: undefined, caption: { title, lines: ['connecting...'] }, dirty: true }));
   }
 
-  /** Latest picture for a tile; the image is scaled down now, so holding it is cheap. */
+  /** Latest picture for a tile; it is scaled and painted only when the window is next redrawn. */
   setImage(index: number, image: Mat, density: DensityMap | undefined, caption: Caption): void {
     const tile = this.tiles[index];
-    const place = this.mosaic.placement(index, image.cols, image.rows);
-    tile.image = this.cost.time('display', () =>
-      image.cols === place.width && image.rows === place.height ? image : image.resize(place.height, place.width, 0, 0, this.cv.INTER_AREA),
-    );
+    tile.image = image;
     tile.density = density;
     tile.caption = caption;
     tile.dirty = true;
@@ -71,9 +68,10 @@ export class LiveDisplay {
       if (!tile.dirty) return;
       tile.dirty = false;
       changed = true;
+      const image = tile.image && this.cost.time('display', () => this.fitToTile(i, tile.image!));
       const picture = this.cost.time('overlay', () => {
-        const p = tile.image
-          ? this.painter.blend(tile.image, tile.density)
+        const p = image
+          ? this.painter.blend(image, tile.density)
           : new cv.Mat(this.mosaic.tile.height, this.mosaic.tile.width, cv.CV_8UC3, [32, 32, 32]);
         this.painter.caption(p, tile.caption);
         return p;
@@ -95,6 +93,12 @@ export class LiveDisplay {
     // Closing the window with its close button also quits.
     if (visible < 1) return 'quit';
     return undefined;
+  }
+
+  private fitToTile(index: number, image: Mat): Mat {
+    const place = this.mosaic.placement(index, image.cols, image.rows);
+    if (image.cols === place.width && image.rows === place.height) return image;
+    return image.resize(place.height, place.width, 0, 0, resizeInterpolation(this.cv, place.width / image.cols));
   }
 
   close(): void {

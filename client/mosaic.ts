@@ -3,6 +3,7 @@
  * camera; images are letterboxed into their tile.
  */
 import type { Mat, OpenCV } from './opencv.js';
+import { resizeInterpolation } from './overlay.js';
 
 export interface TileRect {
   x: number;
@@ -74,7 +75,7 @@ export class Mosaic {
     const tile = this.rect(index);
     this.canvas.getRegion(new cv.Rect(tile.x, tile.y, tile.width, tile.height)).setTo(new cv.Vec3(0, 0, 0));
     const place = letterbox(image.cols, image.rows, tile);
-    const fitted = image.cols === place.width && image.rows === place.height ? image : image.resize(place.height, place.width, 0, 0, cv.INTER_AREA);
+    const fitted = image.cols === place.width && image.rows === place.height ? image : image.resize(place.height, place.width, 0, 0, resizeInterpolation(cv, place.width / image.cols));
     fitted.copyTo(this.canvas.getRegion(new cv.Rect(place.x, place.y, place.width, place.height)));
   }
 }

@@ -1,10 +1,10 @@
 /**
- * Headless output for one camera: a video of the overlaid frames (MJPEG in
- * AVI, which every OpenCV build can write and read) and a CSV with one row
- * per frame sent, in frame order.
+ * Headless output for one camera: a video of the overlaid frames (Motion-JPEG
+ * AVI) and a CSV with one row per frame sent, in frame order.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { MjpegAviWriter } from './avi-writer.js';
 import type { Mat, OpenCV } from './opencv.js';
 
 export const CSV_HEADER = 'frame,capture_time_ms,count,latency_ms,status';
@@ -20,7 +20,7 @@ export interface CsvRow {
 export class CameraRecorder {
   readonly videoPath: string;
   readonly csvPath: string;
-  private writer: InstanceType<OpenCV['VideoWriter']> | undefined;
+  private writer: MjpegAviWriter | undefined;
   private size: { width: number; height: number } | undefined;
   private readonly csv: number;
   framesWritten = 0;
@@ -30,6 +30,7 @@ export class CameraRecorder {
     dir: string,
     camera: string,
     private readonly fps: number,
+    private readonly jpegQuality = 85,
   ) {
     fs.mkdirSync(dir, { recursive: true });
     this.videoPath = path.join(dir, `${camera}.avi`);
@@ -42,11 +43,11 @@ export class CameraRecorder {
     const { cv } = this;
     if (!this.writer) {
       this.size = { width: image.cols, height: image.rows };
-      this.writer = new cv.VideoWriter(this.videoPath, cv.VideoWriter.fourcc('MJPG'), this.fps, new cv.Size(image.cols, image.rows), true);
+      this.writer = new MjpegAviWriter(this.videoPath, image.cols, image.rows, this.fps);
     }
-    // The writer's size is fixed by the first frame; a source that changes size is fitted to it.
+    // The video's size is fixed by the first frame; a source that changes size is fitted to it.
     const fitted = image.cols === this.size!.width && image.rows === this.size!.height ? image : image.resize(this.size!.height, this.size!.width);
-    this.writer.write(fitted);
+    this.writer.write(cv.imencode('.jpg', fitted, [cv.IMWRITE_JPEG_QUALITY, this.jpegQuality]));
     this.framesWritten++;
     const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '');
     fs.writeSync(this.csv, `${row.frame},${row.captureTimeMs},${num(row.count, 3)},${num(row.latencyMs, 0)},${row.status}\n`);
@@ -54,12 +55,11 @@ export class CameraRecorder {
 
   /** Paths written (the video only once it has a frame). */
   get outputs(): string[] {
-    return this.framesWritten > 0 ? [this.videoPath, this.csvPath] : [this.csvPath];
+    return [...(this.writer?.paths ?? []), this.csvPath];
   }
 
   close(): void {
-    this.writer?.release();
-    this.writer = undefined;
+    this.writer?.close();
     fs.closeSync(this.csv);
   }
 }

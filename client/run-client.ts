@@ -59,6 +59,8 @@ interface Camera {
   bar?: cliProgress.SingleBar;
   failure?: string;
   answered: boolean;
+  /** Disconnection notice currently on the tile. */
+  shownOutage?: string;
 }
 
 export async function runClient(options: ClientOptions): Promise<ClientReport> {
@@ -101,7 +103,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     camera.answered = true;
     const count = answer.status === 'ok' && answer.result ? answer.result.count : NaN;
     if (answer.status === 'ok') camera.stats.recordOk(count, answer.latencyMs, now);
-    else camera.stats.recordNotOk(answer.status === 'dropped' ? 'dropped' : 'error', now);
+    else camera.stats.recordNotOk(answer.status === 'dropped' || answer.status === 'lost' ? answer.status : 'error', now);
     const density = answer.status === 'ok' ? answer.result?.density : undefined;
     const caption = captionFor(camera, answer);
     if (camera.recorder) {
@@ -115,7 +117,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
       );
     }
     display?.setImage(camera.index, answer.frame.image, density, caption);
-    camera.bar?.update(camera.stream?.framesSent ?? 0, { fps: camera.stats.liveFps(now).toFixed(1) });
+    camera.bar?.update(camera.stats.answered, { fps: camera.stats.liveFps(now).toFixed(1) });
   };
 
   const onCaptured = (camera: Camera, image: Mat): void => {
@@ -123,7 +125,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     const stream = camera.stream;
     if (!display || !stream || (camera.answered && stream.connected)) return;
     const reason = stream.connected ? 'waiting for the server' : (stream.disconnectReason ?? 'connecting...');
-    display.setImage(camera.index, image, undefined, { title: camera.name, lines: [reason], alert: !stream.connected });
+    display.setImage(camera.index, image, undefined, { title: camera.name, lines: wrap(reason, 40), alert: !stream.connected });
   };
 
   const wake = (): void => {
@@ -165,7 +167,14 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
         maxFrames: options.maxFrames ?? 0,
       },
       {
-        answer: (_s, answer) => onAnswer(camera, answer),
+        answer: (stream, answer) => {
+          try {
+            onAnswer(camera, answer);
+          } catch (err) {
+            // e.g. the disk is full: this camera stops, the others go on.
+            stream.fail(`cannot record or show its results: ${errorText(err)}`);
+          }
+        },
         captured: (_s, image) => onCaptured(camera, image),
         log,
         wake,
@@ -176,6 +185,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
   const streams = cameras.flatMap((c) => (c.stream ? [c.stream] : []));
 
   let quitting = false;
+  let displayBroken = false;
   const quit = (why: string): void => {
     if (quitting) return;
     quitting = true;
@@ -196,12 +206,25 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
       if (s.pump(now)) worked = true;
     }
     for (const camera of cameras) {
+      const stream = camera.stream;
+      const outage = stream && !stream.connected && !stream.finished ? stream.disconnectReason : undefined;
+      if (display && outage !== camera.shownOutage) {
+        camera.shownOutage = outage;
+        if (outage) display.setCaption(camera.index, { title: camera.name, lines: wrap(`${outage}; retrying`, 40), alert: true });
+      }
       if (camera.stream?.failure && !camera.failure) {
         camera.failure = camera.stream.failure;
         display?.setCaption(camera.index, { title: camera.name, lines: wrap(camera.failure, 40), alert: true });
       }
     }
-    if (display && display.refresh(performance.now()) === 'quit') quit('quit from the window');
+    if (display && !displayBroken) {
+      try {
+        if (display.refresh(performance.now()) === 'quit') quit('quit from the window');
+      } catch (err) {
+        displayBroken = true;
+        log(`the window failed (${errorText(err)}); going on without it`);
+      }
+    }
     if (streams.every((s) => s.finished)) {
       done();
       return;

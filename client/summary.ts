@@ -17,6 +17,8 @@ export interface CameraSummary {
   dropped: number;
   skipped: number;
   errors: number;
+  /** In flight when a live camera's connection went (files send those again). */
+  lost: number;
   /** Answers per second over the camera's running time. */
   fps: number;
   count: { mean: number; min: number; max: number };
@@ -32,6 +34,7 @@ export class CameraStats {
   dropped = 0;
   skipped = 0;
   errors = 0;
+  lost = 0;
   reconnects = 0;
   private countSum = 0;
   private countMin = Infinity;
@@ -48,13 +51,19 @@ export class CameraStats {
     this.countMin = Math.min(this.countMin, count);
     this.countMax = Math.max(this.countMax, count);
     this.latencies.push(latencyMs);
-    this.answered(now);
+    this.noteAnswer(now);
   }
 
-  recordNotOk(kind: 'dropped' | 'error', now: number): void {
+  recordNotOk(kind: 'dropped' | 'error' | 'lost', now: number): void {
     if (kind === 'dropped') this.dropped++;
+    else if (kind === 'lost') this.lost++;
     else this.errors++;
-    this.answered(now);
+    this.noteAnswer(now);
+  }
+
+  /** Frames answered (or lost) so far. */
+  get answered(): number {
+    return this.ok + this.dropped + this.errors + this.lost;
   }
 
   /** Answers per second over the last two seconds. */
@@ -70,7 +79,7 @@ export class CameraStats {
 
   summary(camera: string, source: string, outputs: string[], failure?: string): CameraSummary {
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const answered = this.ok + this.dropped + this.errors;
+    const answered = this.ok + this.dropped + this.errors + this.lost;
     const seconds = this.firstAt !== undefined && this.lastAt !== undefined ? (this.lastAt - this.firstAt) / 1000 : 0;
     return {
       camera,
@@ -81,6 +90,7 @@ export class CameraStats {
       dropped: this.dropped,
       skipped: this.skipped,
       errors: this.errors,
+      lost: this.lost,
       fps: seconds > 0 ? answered / seconds : 0,
       count: {
         mean: this.ok > 0 ? this.countSum / this.ok : NaN,
@@ -94,7 +104,7 @@ export class CameraStats {
     };
   }
 
-  private answered(now: number): void {
+  private noteAnswer(now: number): void {
     this.firstAt ??= now;
     this.lastAt = now;
     this.recent.push(now);
@@ -109,7 +119,7 @@ export function formatSummary(cameras: readonly CameraSummary[], elapsedMs: numb
     lines.push(`  ${c.camera} (${c.source})`);
     if (c.failure) lines.push(`    FAILED: ${c.failure}`);
     lines.push(
-      `    frames captured ${c.captured}, sent ${c.framesSent}, ok ${c.ok}, dropped ${c.dropped}, skipped ${c.skipped}, errors ${c.errors}, ` +
+      `    frames captured ${c.captured}, sent ${c.framesSent}, ok ${c.ok}, dropped ${c.dropped}, skipped ${c.skipped}, errors ${c.errors}, lost ${c.lost}, ` +
         `${fixed(c.fps)} fps, reconnects ${c.reconnects}`,
     );
     if (c.ok > 0) {

@@ -62,26 +62,16 @@ def synthetic_inputs():
     """Three deterministic inputs.  Pixel values p (0..255, integer) are built by
     formula in RGB channel order, then normalised exactly as the manifest says:
     x = (p * pixelScale - mean[c]) / std[c]  (float32)."""
-    specs = [
-        {"id": "grad64x48", "width": 64, "height": 48,
-         "formula": "p(x,y,c) = (x*7 + y*13 + c*29) % 256"},
-        {"id": "mix200x152", "width": 200, "height": 152,
-         "formula": "p(x,y,c) = (x*3 + y*5 + c*71 + (x*y) % 17) % 256"},
-        {"id": "blocks768x576", "width": 768, "height": 576,
-         "formula": "p(x,y,c) = ((floor(x/24) * 37 + floor(y/24) * 91 + c * 53) % 256 + (x % 5) * 9) % 256"},
-    ]
+    formula = "p(x,y,c) = 30 if ((x % 12) - 6)^2 + ((y % 16) - 5)^2 < 12 else (150 + 20*c + (x*y) % 50) % 256"
+    specs = [{"id": f"dots{w}x{h}", "width": w, "height": h, "formula": formula}
+             for (w, h) in [(64, 48), (200, 152), (768, 576)]]
     out = []
     for s in specs:
         w, h = s["width"], s["height"]
         y, x = np.mgrid[0:h, 0:w].astype(np.int64)
         chans = []
         for c in range(3):
-            if s["id"] == "grad64x48":
-                p = (x * 7 + y * 13 + c * 29) % 256
-            elif s["id"] == "mix200x152":
-                p = (x * 3 + y * 5 + c * 71 + (x * y) % 17) % 256
-            else:
-                p = ((x // 24 * 37 + y // 24 * 91 + c * 53) % 256 + (x % 5) * 9) % 256
+            p = np.where((x % 12 - 6) ** 2 + (y % 16 - 5) ** 2 < 12, 30, (150 + 20 * c + (x * y) % 50) % 256)
             v = (p.astype(np.float32) * np.float32(1.0 / 255.0) - np.float32(MEAN[c])) / np.float32(STD[c])
             chans.append(v.astype(np.float32))
         out.append((s, np.stack(chans)[None]))
@@ -169,6 +159,15 @@ def main():
                          "count": float(y.astype(np.float64).sum()) * COUNT_SCALE,
                          "densityMax": float(y.max()),
                          "firstRow": [float(v) for v in y[0, 0, 0, :8]]})
+    real = []
+    import data
+    with torch.no_grad():
+        for rel in ["shanghaitech-b/test/images/IMG_1.jpg", "beijing-brt/train/images/2-20170507162343.jpg"]:
+            img = data.cv2.imread(os.path.join(data.DATA_ROOT, rel), data.cv2.IMREAD_COLOR)
+            y = folded(torch.from_numpy(data.server_preprocess(img))[None]).numpy()
+            real.append({"path": "/work/shared/datasets/" + rel, "sourceSize": [img.shape[1], img.shape[0]],
+                         "outputShape": list(y.shape), "densitySum": float(y.astype(np.float64).sum()),
+                         "count": float(y.astype(np.float64).sum()) * COUNT_SCALE})
     ref = {
         "model": NAME + ".onnx",
         "checkpointStep": step,
@@ -181,6 +180,12 @@ def main():
             "difference < 1e-4; count = densitySum * countScale)."),
         "producedBy": "PyTorch " + torch.__version__ + " (BN-folded model, CPU)",
         "inputs": refs,
+        "realImagesNote": (
+            "End-to-end check of the server preprocessing: decode the JPEG (cv2/libjpeg here), "
+            "resize to 768x576 with bilinear half-pixel no-antialias (cv2.INTER_LINEAR), RGB, "
+            "normalise as the manifest says. JPEG decoders and resize rounding differ slightly, so "
+            "expect agreement within ~1-2% of the count, not bit-exactness."),
+        "realImages": real,
     }
     with open(os.path.join(a.out_dir, "reference-outputs.json"), "w") as f:
         json.dump(ref, f, indent=2)

@@ -69,7 +69,7 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
     t.is(p.limitFps, limit.throughputFps, `${p.name}: compared with its own batch size's limit`);
     t.is(p.limitRatio, Math.round((p.throughputFps / p.limitFps) * 1000) / 1000, `${p.name}: ratio = served / limit`);
     t.true(p.throughputFps > 0, `${p.name}: served something`);
-    for (const part of ['endToEnd', 'queue', 'decode', 'inference', 'reply'] as const) t.true(isSummary(p.latencyMs[part]), `${p.name}: ${part}`);
+    for (const part of ['endToEnd', 'queue', 'decode', 'inference', 'reply', 'network'] as const) t.true(isSummary(p.latencyMs[part]), `${p.name}: ${part}`);
     t.is(p.unanswered, 0, `${p.name}: nothing unanswered`);
     t.is(p.duplicates, 0, `${p.name}: nothing answered twice`);
     t.is(p.answered, p.sent, `${p.name}: one reply per frame`);

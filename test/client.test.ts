@@ -112,6 +112,8 @@ test('headless: a video and an image folder, every frame recorded once, in order
   t.regex(run.stdout, /sent 20, ok 20/);
   t.regex(run.stdout, /sent 12, ok 12/);
   t.regex(run.stdout, /latency ms p50 [\d.]+ p90/);
+  t.true(run.stdout.includes(`wrote ${path.join(out, `${videoName}.avi`)}`), run.stdout);
+  t.true(run.stdout.includes(`wrote ${path.join(out, `${folderName}.csv`)}`), run.stdout);
 });
 
 test('a source that cannot be opened fails alone, named in the message', async (t) => {

@@ -233,6 +233,8 @@ export class Session {
     const fatal = this.pendingFatal && this.adapter?.encodeFatal(this.pendingFatal.code, this.pendingFatal.reason);
     if (fatal) this.socket.write(fatal);
     this.socket.end();
+    // Read again (discarding) so the peer's FIN or close is seen at once.
+    this.socket.resume();
     // A peer that never reads could hold the socket open; do not wait forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
   }

@@ -36,6 +36,7 @@ interface BenchArgv {
   'jpeg-quality': number;
   density: DensityFormatName;
   out: string;
+  'limit-only': boolean;
 }
 
 const numberList = (text: string): number[] => {
@@ -80,6 +81,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('frames', { type: 'number', default: 100, describe: 'frames to pre-encode', group: 'Frames:' })
       .option('jpeg-quality', { type: 'number', default: 85, group: 'Frames:' })
       .option('density', { choices: ['f32', 'f16', 'u8', 'none'] as const, default: 'f32' as DensityFormatName, describe: 'density map format the cameras ask for', group: 'Frames:' })
+      .option('limit-only', { type: 'boolean', default: false, describe: 'only measure the worker pool limit (compare --workers / --intra-op-threads)', group: 'Load:' })
       .option('out', { type: 'string', default: 'bench-results', describe: 'folder for the JSON result and the SVG chart', group: 'Output:' })
       .example('$0 bench', 'full sweep: 1-16 cameras, batching off and on, open loop at 2x the limit')
       .example('$0 bench --cameras 8 --max-batch 1 --duration 5 --open-load 0', 'one quick point') as unknown as Argv<BenchArgv>,
@@ -106,6 +108,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       open: argv['open-load'] > 0
         ? { loadFactor: argv['open-load'], cameras: argv['open-cameras'], window: argv['open-window'], policies: policyList(argv['open-overload']), maxPending: argv['max-pending'] }
         : null,
+      limitOnly: argv['limit-only'],
       source: argv.source,
       frameCount: argv.frames,
       jpegQuality: argv['jpeg-quality'],

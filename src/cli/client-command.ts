@@ -21,7 +21,7 @@ export function withClientOptions<T>(yargs: Argv<T>) {
   return yargs
     .option('jpeg-quality', { type: 'number', default: 80, describe: 'JPEG quality of the frames sent (1-100)', group: 'Sending:' })
     .option('max-width', { type: 'number', default: 0, describe: 'scale frames down to at most this width before sending (0: as captured)', group: 'Sending:' })
-    .option('window', { type: 'number', default: 0, describe: 'frames in flight per camera (0: the server default)', group: 'Sending:' })
+    .option('window', { type: 'number', default: 0, describe: 'frames in flight per camera (0: 2 for live sources, the server default for files)', group: 'Sending:' })
     .option('fps', { type: 'number', default: 0, describe: 'send files and folders at this rate (0: as fast as the server answers); with --live, the pace of files', group: 'Sending:' })
     .option('max-frames', { type: 'number', default: 0, describe: 'stop each source after this many frames (0: no limit)', group: 'Sending:' })
     .option('live', { type: 'boolean', default: false, describe: 'treat files like cameras: real-time pace, newest frame wins', group: 'Sending:' })

@@ -73,6 +73,8 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    // Every status visible from the start, so rate() and alerts see a 0, not a gap.
+    for (const status of ['ok', 'dropped', 'frame-error', 'server-error'] as const) this.answered.inc({ status }, 0);
     const self = this;
     new Gauge({
       name: 'crowdline_queue_depth',
