@@ -8,7 +8,8 @@ import { benchCommand } from './bench-command.js';
 import { clientCommand } from './client-command.js';
 import { demoCommand } from './demo-command.js';
 
-await yargs(hideBin(process.argv))
+const cli = yargs(hideBin(process.argv));
+await cli
   .scriptName('crowdline')
   .usage('$0 <command> [options]\n\nLive crowd counting: cameras stream frames over TCP to a density-CNN server.')
   .command(serveCommand)
@@ -28,4 +29,5 @@ await yargs(hideBin(process.argv))
     process.exit(1);
   })
   .help()
+  .wrap(Math.min(120, cli.terminalWidth()))
   .parseAsync();
