@@ -28,7 +28,14 @@ function startXvfb(): Promise<{ child: ChildProcess; display: string }> {
       text += c.toString();
       if (text.includes('\n')) {
         clearTimeout(timer);
-        resolve({ child, display: `:${text.trim()}` });
+        const display = `:${text.trim()}`;
+        // Belt and braces: wait for the server's socket before any client connects.
+        const socket = `/tmp/.X11-unix/X${text.trim()}`;
+        const waitForSocket = (tries: number): void => {
+          if (fs.existsSync(socket) || tries === 0) resolve({ child, display });
+          else setTimeout(() => waitForSocket(tries - 1), 50);
+        };
+        waitForSocket(100);
       }
     });
     child.on('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)));
