@@ -6,7 +6,7 @@ Data: ShanghaiTech Part B train (400 images) + Beijing BRT train minus its last
 person-free pictures from opencv-doc as empty crops.
 
 Usage (CPU; uses CUDA automatically when torch sees one):
-  /usr/bin/python3 models/train.py --steps 6000 --max-minutes 100
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --steps 18500 --max-minutes 105
 Resume: run the same command again; it continues from models/checkpoints/last.pt.
 """
 import argparse
@@ -30,7 +30,7 @@ VTEST_FRAMES = [0, 100, 200, 300, 400, 500, 600, 700]
 
 def parse():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=6000, help="total optimiser steps (LR schedule length)")
+    ap.add_argument("--steps", type=int, default=18500, help="total optimiser steps (LR schedule length)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--lr", type=float, default=2e-3)

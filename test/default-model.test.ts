@@ -62,25 +62,48 @@ maybe('a blank (uniform) image counts near zero', async (t) => {
   }
 });
 
+/** The pixel recipes models/export.py records, keyed by the formula text it writes. */
+const PIXEL_RECIPES: Record<string, (x: number, y: number, c: number) => number> = {
+  'p(x,y,c) = (x*7 + y*13 + c*29) % 256': (x, y, c) => (x * 7 + y * 13 + c * 29) % 256,
+  'p(x,y,c) = (x*3 + y*5 + c*71 + (x*y) % 17) % 256': (x, y, c) => (x * 3 + y * 5 + c * 71 + ((x * y) % 17)) % 256,
+  'p(x,y,c) = ((floor(x/24) * 37 + floor(y/24) * 91 + c * 53) % 256 + (x % 5) * 9) % 256': (x, y, c) =>
+    (((Math.floor(x / 24) * 37 + Math.floor(y / 24) * 91 + c * 53) % 256) + (x % 5) * 9) % 256,
+  // Dark head-like dots on a textured background: the model answers with real density.
+  'p(x,y,c) = 30 if ((x % 12) - 6)^2 + ((y % 16) - 5)^2 < 12 else (150 + 20*c + (x*y) % 50) % 256': (x, y, c) =>
+    ((x % 12) - 6) ** 2 + ((y % 16) - 5) ** 2 < 12 ? 30 : (150 + 20 * c + ((x * y) % 50)) % 256,
+};
+
+interface ReferenceInput {
+  id: string;
+  width: number;
+  height: number;
+  formula: string;
+  densitySum: number;
+}
+
 maybe('ONNX Runtime agrees with PyTorch on the reference inputs recorded at export', async (t) => {
-  const refPath = path.join(path.dirname(DEFAULT_MODEL_PATH), 'reference-outputs.json');
-  if (!existsSync(refPath)) return t.pass('no reference-outputs.json');
   const ort = (await import('onnxruntime-node')).default;
-  const ref = JSON.parse(readFileSync(refPath, 'utf8')) as { cases: Array<{ width: number; height: number; channels: number; formula: string; density_sum: number }> };
-  const session = await ort.InferenceSession.create(resolveModel(DEFAULT_MODEL_PATH).onnxPath);
-  const manifest = resolveModel(DEFAULT_MODEL_PATH).manifest;
-  for (const c of ref.cases) {
-    t.is(c.formula, '((x*7 + y*13 + c*29) % 256) * pixelScale, then (v - mean[c]) / std[c]');
-    const data = new Float32Array(c.channels * c.width * c.height);
-    for (let ch = 0; ch < c.channels; ch++)
+  const spec = resolveModel(DEFAULT_MODEL_PATH);
+  const manifest = spec.manifest;
+  const ref = JSON.parse(readFileSync(path.join(path.dirname(spec.onnxPath), 'reference-outputs.json'), 'utf8')) as {
+    inputs: ReferenceInput[];
+    extraInputs?: ReferenceInput[];
+  };
+  const cases = [...ref.inputs, ...(ref.extraInputs ?? [])];
+  t.true(cases.some((c) => c.densitySum > 100), 'at least one reference input produces real density');
+  const session = await ort.InferenceSession.create(spec.onnxPath);
+  for (const c of cases) {
+    const pixel = PIXEL_RECIPES[c.formula];
+    if (!pixel) return t.fail(`${c.id}: unknown formula ${c.formula}`);
+    const data = new Float32Array(3 * c.width * c.height);
+    for (let ch = 0; ch < 3; ch++)
       for (let y = 0; y < c.height; y++)
         for (let x = 0; x < c.width; x++) {
-          const v = ((x * 7 + y * 13 + ch * 29) % 256) * manifest.input.pixelScale;
-          data[(ch * c.height + y) * c.width + x] = (v - manifest.input.mean[ch]) / manifest.input.std[ch];
+          data[(ch * c.height + y) * c.width + x] = (pixel(x, y, ch) * manifest.input.pixelScale - manifest.input.mean[ch]) / manifest.input.std[ch];
         }
-    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', data, [1, c.channels, c.height, c.width]) });
+    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', data, [1, 3, c.height, c.width]) });
     const sum = (out[manifest.output.name].data as Float32Array).reduce((a, b) => a + b, 0);
-    t.true(Math.abs(sum - c.density_sum) <= 1e-3 * Math.max(1, Math.abs(c.density_sum)), `${c.width}x${c.height}: ORT ${sum} vs torch ${c.density_sum}`);
+    t.true(Math.abs(sum - c.densitySum) <= 1e-3 + 1e-4 * Math.abs(c.densitySum), `${c.id}: ONNX Runtime ${sum} vs PyTorch ${c.densitySum}`);
   }
 });
 
@@ -99,9 +122,11 @@ maybe('evaluate on a tiny split made here reports every image', async (t) => {
 });
 
 const shared = path.resolve(path.dirname(DEFAULT_MODEL_PATH), '../../shared/datasets/beijing-brt/train');
-(present && existsSync(shared) ? test.serial : test.skip)('sparse held-out BRT frames: evaluate runs on the shared data', async (t) => {
+(present && existsSync(shared) ? test.serial : test.skip)('sparse held-out BRT frames: counts through the server code are close to the truth', async (t) => {
   const report = await evaluate({ split: shared, modelPath: DEFAULT_MODEL_PATH, device: 'cpu', workers: 1, intraOpThreads: 2, skip: 700, limit: 10 });
   t.is(report.images, 10);
   t.log(`BRT held-out sample: MAE ${report.mae.toFixed(2)} over ${report.images} images`);
+  // Loose on purpose: a broken decode, channel order or normalisation is off by far more.
+  t.true(report.mae < 8, `MAE ${report.mae} on sparse frames the model was not trained on`);
 });
 if (!existsSync(shared)) test.skip(`BRT evaluation: ${shared} not found (tests outside the dataset checkout skip it)`, () => undefined);
