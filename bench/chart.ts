@@ -40,7 +40,8 @@ export function renderChart(report: BenchReport): string {
     if (limit) {
       const y = left.y(limit.throughputFps);
       parts.push(`<line x1="${left.x(0)}" x2="${left.x(1)}" y1="${y}" y2="${y}" stroke="${s.colour}" stroke-dasharray="6 4"/>`);
-      parts.push(text(left.x(0) + 4, y - 4, `limit, batch ${s.batch}: ${limit.throughputFps} fps`, 'start', 11, s.colour));
+      // Limits are often close: stagger the labels so they never overprint.
+      parts.push(text(left.x(0) + 4 + 150 * series.indexOf(s), y - 4, `limit, batch ${s.batch}: ${limit.throughputFps} fps`, 'start', 11, s.colour));
     }
   });
 

@@ -6,12 +6,24 @@
 import test from 'ava';
 import { V1Connection } from '../client/connection.js';
 import type { FrameReport } from '../src/accept/observer.js';
+import type { CrowdServer } from '../src/accept/server.js';
 import { FrameStatus, type ResultMessage } from '../src/framing/index.js';
 import { FakeRunner, numberFrame } from './helpers/fake-runner.js';
 import { collectResults } from './helpers/results.js';
 import { startServerWithRunner } from './helpers/server.js';
 
 const FRAMES = 60;
+
+/** Records the deepest the server's queue got, seen each time a worker takes a batch. */
+class QueueWatchingRunner extends FakeRunner {
+  server: CrowdServer | undefined;
+  deepestQueue = 0;
+
+  override runBatch(jpegs: readonly Uint8Array[]) {
+    this.deepestQueue = Math.max(this.deepestQueue, this.server?.batcher.queueDepth ?? 0);
+    return super.runBatch(jpegs);
+  }
+}
 
 /** Sends FRAMES at once on each of `cameras` connections; returns every RESULT each got, waiting a little for strays. */
 async function flood(port: number, cameras: number): Promise<ResultMessage[][]> {
@@ -35,8 +47,12 @@ test('drop-oldest: 3 cameras flood a slow worker; each frame answered exactly on
   const reports: FrameReport[] = [];
   let received = 0;
   const observer = { frameReceived: () => void received++, frameAnswered: (r: FrameReport) => void reports.push(r) };
-  const { port } = await startServerWithRunner(t, new FakeRunner(1, 10, 3), { server: { window: 2, overload: 'drop-oldest' }, maxBatch: 1, observer });
+  const runner = new QueueWatchingRunner(1, 10, 3);
+  const { server, port } = await startServerWithRunner(t, runner, { server: { window: 2, overload: 'drop-oldest' }, maxBatch: 1, observer });
+  runner.server = server;
   const perCamera = await flood(port, 3);
+  // Each connection keeps at most its window waiting, even when a whole burst arrives in one TCP read.
+  t.true(runner.deepestQueue <= 3 * 2, `queue stayed within cameras x window (deepest ${runner.deepestQueue})`);
   perCamera.forEach((results, c) => {
     t.is(results.length, FRAMES, `cam${c}: one reply per frame`);
     t.deepEqual(results.map((r) => r.seq), [...Array(FRAMES).keys()], `cam${c}: in order, none twice`);
