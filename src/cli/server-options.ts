@@ -11,8 +11,8 @@ export function withServerOptions<T>(yargs: Argv<T>) {
   return yargs
     .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, describe: 'ONNX model; its manifest (.json) must sit beside it', group: 'Model:' })
     .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, describe: 'auto tries CUDA, then CPU', group: 'Model:' })
-    .option('workers', { type: 'number', describe: `worker threads, one ONNX session each (default: cores / intra-op threads; this machine has ${os.availableParallelism()} cores; 2 on CUDA)`, group: 'Model:' })
-    .option('intra-op-threads', { type: 'number', describe: 'ONNX Runtime threads per CPU session (default 2, or 1 on a 1-core machine)', group: 'Model:' })
+    .option('workers', { type: 'number', describe: `worker threads, one ONNX session each (default: one per core on CPU, ${os.availableParallelism()} here; 2 on CUDA)`, group: 'Model:' })
+    .option('intra-op-threads', { type: 'number', describe: 'ONNX Runtime threads per CPU session (default 1: several single-threaded sessions beat one wide one; 2 lowers single-frame latency)', group: 'Model:' })
     .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)', group: 'Model:' })
     .option('max-batch', { type: 'number', default: 1, describe: 'largest batch of frames (from any connections) per session call', group: 'Batching:' })
     .option('max-batch-delay-ms', { type: 'number', default: 2, describe: 'how long a partial batch may wait for more frames', group: 'Batching:' })

@@ -23,14 +23,17 @@ export interface PoolOptions {
 }
 
 /**
- * CPU: workers x intra-op threads = cores (more only adds contention), with
- * two threads per session where cores allow; CUDA: two sessions (streams),
- * one thread each, so one batch is prepared while another runs.
+ * CPU: one single-threaded session per core. Measured on 2 cores (see
+ * docs/performance.md): 2 workers x 1 thread serve 14% more frames than
+ * 1 x 2 and stay above 0.9 of the limit with 8 cameras, because a 2-thread
+ * session stalls whenever the main thread or the network needs a core; 1 x 2
+ * only wins single-frame latency (16 vs 29 ms). Workers x threads beyond the
+ * core count only adds contention. CUDA: two sessions (streams), one thread
+ * each, so one batch is prepared while another runs.
  */
 export function defaultThreading(device: DeviceChoice, cores = os.availableParallelism()): { workers: number; intraOpThreads: number } {
   if (device === 'cuda') return { workers: 2, intraOpThreads: 1 };
-  const intraOpThreads = cores >= 2 ? 2 : 1;
-  return { workers: Math.max(1, Math.floor(cores / intraOpThreads)), intraOpThreads };
+  return { workers: Math.max(1, cores), intraOpThreads: 1 };
 }
 
 export class WorkerPool {

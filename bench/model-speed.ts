@@ -1,0 +1,50 @@
+/**
+ * Model speed alone: ONNX Runtime session.run on one 768x576 frame (or
+ * --size), batch 1, for each intra-op thread count. Feeds the model card.
+ *   node dist/bench/model-speed.js [--model m.onnx] [--size 768x576] [--threads 1,2] [--runs 50]
+ */
+import { performance } from 'node:perf_hooks';
+import ort from 'onnxruntime-node';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
+import { parseSize } from '../src/cli/parse.js';
+import { channelCount, resolveModel } from '../src/workers/manifest.js';
+import { summarize } from './stats.js';
+
+const argv = yargs(hideBin(process.argv))
+  .option('model', { type: 'string', default: DEFAULT_MODEL_PATH })
+  .option('size', { type: 'string', default: '768x576' })
+  .option('threads', { type: 'string', default: '1,2', describe: 'comma-separated intra-op thread counts' })
+  .option('runs', { type: 'number', default: 50 })
+  .strict()
+  .parseSync();
+
+const spec = resolveModel(argv.model);
+const { width, height } = parseSize(argv.size);
+const channels = channelCount(spec.manifest.input.channelOrder);
+const input = new Float32Array(channels * width * height);
+for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.001);
+
+for (const threads of argv.threads.split(',').map(Number)) {
+  const session = await ort.InferenceSession.create(spec.onnxPath, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const feeds = { [spec.manifest.input.name]: new ort.Tensor('float32', input, [1, channels, height, width]) };
+  for (let i = 0; i < 5; i++) await session.run(feeds); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < argv.runs; i++) {
+    const t0 = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - t0);
+  }
+  const s = summarize(times);
+  console.log(
+    `${spec.manifest.name} ${width}x${height} batch 1, ${threads} intra-op thread(s): ` +
+      `median ${s.p50.toFixed(1)} ms, p90 ${s.p90.toFixed(1)} ms, min ${Math.min(...times).toFixed(1)} ms (${argv.runs} runs)`,
+  );
+  await session.release();
+}
