@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { V1Connection } from '../client/connection.js';
 import { frameStatusName, type DensityFormatCode, type ResultMessage } from '../src/framing/index.js';
+import type { ReplyCounts } from './report-types.js';
 
 export interface LoadOptions {
   host: string;
@@ -40,15 +41,7 @@ export interface LatencySamples {
   network: number[];
 }
 
-export interface LoadResult {
-  sent: number;
-  answered: number;
-  ok: number;
-  dropped: number;
-  failed: number;
-  skippedAtCamera: number;
-  unanswered: number;
-  duplicates: number;
+export interface LoadResult extends ReplyCounts {
   okInWindow: number;
   windowS: number;
   latency: LatencySamples;

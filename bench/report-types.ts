@@ -49,7 +49,7 @@ export interface ServerHealth {
   cpuPct: number | null;
 }
 
-export interface PointResult {
+export interface PointResult extends ReplyCounts {
   name: string;
   mode: 'closed' | 'open';
   maxBatch: number;
@@ -60,17 +60,6 @@ export interface PointResult {
   /** Open loop: frames per second offered in total. Closed loop: null. */
   offeredFps: number | null;
   durationS: number;
-  /** Counts over the whole run of the point (warm-up and drain included). */
-  sent: number;
-  answered: number;
-  ok: number;
-  dropped: number;
-  failed: number;
-  /** Open loop: frames a camera skipped because maxPending were already unanswered. */
-  skippedAtCamera: number;
-  /** Sent but never answered, and answered more than once: both must be 0. */
-  unanswered: number;
-  duplicates: number;
   /** ok replies per second inside the measured window. */
   throughputFps: number;
   limitFps: number;
@@ -107,4 +96,18 @@ export interface BenchReport {
   limits: LimitMeasurement[];
   points: PointResult[];
   targets: TargetCheck[];
+}
+
+/** Counts over the whole run of a point (warm-up and drain included). */
+export interface ReplyCounts {
+  sent: number;
+  answered: number;
+  ok: number;
+  dropped: number;
+  failed: number;
+  /** Open loop: frames a camera skipped because maxPending were already unanswered. */
+  skippedAtCamera: number;
+  /** Sent but never answered, and answered more than once: both must be 0. */
+  unanswered: number;
+  duplicates: number;
 }

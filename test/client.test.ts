@@ -2,43 +2,15 @@
  * The camera client end to end: the real CLI (`crowdline client`) in a child
  * process against a real server on loopback, checked through what it records.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { loadOpenCV } from '../client/opencv.js';
 import { CSV_HEADER } from '../client/recorder.js';
-import { PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths.js';
+import { SAMPLE_VIDEO } from '../src/app/paths.js';
+import type { ChildProcess } from 'node:child_process';
+import { runCli, startServeProcess } from './helpers/cli.js';
 import { knownAnswerModel, startKnownAnswerServer, tempDir } from './helpers/server.js';
-
-const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], options: { timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.DISPLAY;
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`client did not finish in time\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.timeoutMs ?? 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    options.onSpawn?.(child);
-  });
-}
 
 /** A folder of numbered PNGs with a bright square that moves frame to frame. */
 async function writeImageFolder(frames: number, width = 160, height = 120): Promise<string> {
@@ -131,23 +103,8 @@ test('a source that cannot be opened fails alone, named in the message', async (
 });
 
 /** `crowdline serve` in a child process, so it can really be killed. */
-async function startServerProcess(modelPath: string, port: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', modelPath, '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1', '--host', '127.0.0.1', '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${log}`)), 30_000);
-    child.stderr!.on('data', (c: Buffer) => {
-      log += c.toString();
-      const m = /serving .* on 127\.0\.0\.1:(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${log}`)));
-  });
+function startServerProcess(modelPath: string, port: number): Promise<{ child: ChildProcess; port: number }> {
+  return startServeProcess(['--model', modelPath, '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1', '--port', String(port)]);
 }
 
 test('server killed and restarted mid-stream: the client reconnects and goes on, no frame lost', async (t) => {

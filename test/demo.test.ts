@@ -3,43 +3,21 @@
  * display it must start its own server, record the sample video and finish
  * by itself, saying where the output went.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { DEFAULT_MODEL_PATH, PACKAGE_ROOT } from '../src/app/paths.js';
+import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
+import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/server.js';
 
-const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const haveModel = fs.existsSync(DEFAULT_MODEL_PATH) && fs.existsSync(DEFAULT_MODEL_PATH.replace(/\.onnx$/, '.json'));
-
-function runDemo(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.DISPLAY;
-    delete env.WAYLAND_DISPLAY;
-    const child = spawn(process.execPath, [CLI, 'demo', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`demo did not finish\n${stdout}\n${stderr}`));
-    }, 100_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const TITLE = 'demo without a display records the sample video and finishes by itself';
 const declare = haveModel ? test : test.skip;
 
 declare(haveModel ? TITLE : `${TITLE} (skipped: the default model ${DEFAULT_MODEL_PATH} and its .json are not there yet)`, async (t) => {
   const cwd = tempDir('crowdline-demo-');
-  const run = await runDemo(['--max-frames', '6'], cwd);
+  const run = await runCli(['demo', '--max-frames', '6'], { cwd, timeoutMs: 100_000 });
   t.is(run.code, 0, run.stderr);
   const out = path.join(cwd, 'crowdline-demo');
   t.true(run.stderr.includes(`recording to ${out}`), run.stderr);
