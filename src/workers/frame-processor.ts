@@ -21,6 +21,15 @@ export class FrameProcessor {
     private readonly height: number,
   ) {}
 
+  // One network-input buffer per worker, reused batch after batch (a 768x576
+  // frame is 5 MB of float32); safe because a worker runs one batch at a time.
+  private input = new Float32Array(0);
+
+  private inputBuffer(length: number): Float32Array {
+    if (this.input.length < length) this.input = new Float32Array(length);
+    return this.input;
+  }
+
   static async load(config: WorkerConfig, log: (line: string) => void): Promise<FrameProcessor> {
     const spec = resolveModel(config.modelPath);
     const { session, provider } = await createSession(spec, config.device, config.intraOpThreads, log);
@@ -32,7 +41,7 @@ export class FrameProcessor {
     const { manifest } = this.spec;
     const channels = channelCount(manifest.input.channelOrder);
     const perFrame = channels * this.width * this.height;
-    const input = new Float32Array(perFrame * jpegs.length);
+    const input = this.inputBuffer(perFrame * jpegs.length);
     const outcomes: FrameOutcome[] = new Array(jpegs.length);
     const good: number[] = [];
 
@@ -52,7 +61,7 @@ export class FrameProcessor {
       return { outcomes, densities: new Float32Array(0), inferUs: 0, startedAtMs, batchSize: jpegs.length };
     }
 
-    const tensorData = good.length === jpegs.length ? input : input.subarray(0, good.length * perFrame);
+    const tensorData = input.subarray(0, good.length * perFrame);
     const tensor = new ort.Tensor('float32', tensorData, [good.length, channels, this.height, this.width]);
     const t1 = performance.now();
     const output = await this.session.run({ [manifest.input.name]: tensor });
