@@ -7,7 +7,7 @@ import type { DensityMap } from '../src/framing/index.js';
 import type { ClientCost } from './cost.js';
 import { Mosaic } from './mosaic.js';
 import type { Mat, OpenCV } from './opencv.js';
-import { OverlayPainter, resizeInterpolation, type Caption } from './overlay.js';
+import { OverlayPainter, type Caption } from './overlay.js';
 
 export const WINDOW_TITLE = 'crowdline';
 
@@ -68,7 +68,7 @@ export class LiveDisplay {
       if (!tile.dirty) return;
       tile.dirty = false;
       changed = true;
-      const image = tile.image && this.cost.time('display', () => this.fitToTile(i, tile.image!));
+      const image = tile.image && this.cost.time('display', () => this.mosaic.fit(i, tile.image!));
       const picture = this.cost.time('overlay', () => {
         const p = image
           ? this.painter.blend(image, tile.density)
@@ -93,12 +93,6 @@ export class LiveDisplay {
     // Closing the window with its close button also quits.
     if (visible < 1) return 'quit';
     return undefined;
-  }
-
-  private fitToTile(index: number, image: Mat): Mat {
-    const place = this.mosaic.placement(index, image.cols, image.rows);
-    if (image.cols === place.width && image.rows === place.height) return image;
-    return image.resize(place.height, place.width, 0, 0, resizeInterpolation(this.cv, place.width / image.cols));
   }
 
   close(): void {

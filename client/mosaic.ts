@@ -69,13 +69,20 @@ export class Mosaic {
     return letterbox(imageWidth, imageHeight, this.rect(index));
   }
 
-  /** Scales an image into its letterboxed place (the image should already be small: see placement()). */
+  /** The image scaled to its letterboxed place in tile `index` (itself when it already fits). */
+  fit(index: number, image: Mat): Mat {
+    const place = this.placement(index, image.cols, image.rows);
+    if (image.cols === place.width && image.rows === place.height) return image;
+    return image.resize(place.height, place.width, 0, 0, resizeInterpolation(this.cv, place.width / image.cols));
+  }
+
+  /** Draws an image into tile `index`, letterboxed on black. */
   draw(index: number, image: Mat): void {
     const { cv } = this;
     const tile = this.rect(index);
     this.canvas.getRegion(new cv.Rect(tile.x, tile.y, tile.width, tile.height)).setTo(new cv.Vec3(0, 0, 0));
-    const place = letterbox(image.cols, image.rows, tile);
-    const fitted = image.cols === place.width && image.rows === place.height ? image : image.resize(place.height, place.width, 0, 0, resizeInterpolation(cv, place.width / image.cols));
+    const fitted = this.fit(index, image);
+    const place = this.placement(index, fitted.cols, fitted.rows);
     fitted.copyTo(this.canvas.getRegion(new cv.Rect(place.x, place.y, place.width, place.height)));
   }
 }

@@ -134,10 +134,16 @@ test('sequence numbers must increase; frames accepted before the violation are s
   t.like(client.messages[3], { type: 'error', code: ErrorCode.SequenceOrder });
 });
 
-test('a worker that dies fails only the frames it held, and the pool keeps serving', async (t) => {
+/** One worker running test/helpers/failing-worker (EXIT / THROW frames), and a connection to it. */
+async function failingWorkerServer(t: import('ava').ExecutionContext) {
   const running = await startKnownAnswerServer(t, { workers: 1, workerFile: new URL('./helpers/failing-worker.js', import.meta.url) });
   const conn = await V1Connection.connect({ host: '127.0.0.1', port: running.address.port, cameraName: 'c' });
   t.teardown(() => conn.destroy());
+  return { running, conn };
+}
+
+test('a worker that dies fails only the frames it held, and the pool keeps serving', async (t) => {
+  const { running, conn } = await failingWorkerServer(t);
   const results = collectResults(conn, 5);
   const good = blockPatternJpeg(64, 48, 8);
   conn.send(good);
@@ -150,9 +156,7 @@ test('a worker that dies fails only the frames it held, and the pool keeps servi
 });
 
 test('a worker that throws fails only that batch; the same worker goes on', async (t) => {
-  const running = await startKnownAnswerServer(t, { workers: 1, workerFile: new URL('./helpers/failing-worker.js', import.meta.url) });
-  const conn = await V1Connection.connect({ host: '127.0.0.1', port: running.address.port, cameraName: 'c' });
-  t.teardown(() => conn.destroy());
+  const { conn } = await failingWorkerServer(t);
   const results = collectResults(conn, 3);
   const good = blockPatternJpeg(64, 48, 8);
   conn.send(Buffer.from('THROW'));

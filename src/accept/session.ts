@@ -20,6 +20,7 @@ interface Slot {
   seq: number;
   captureTimeMs: number;
   receivedAtMs: number;
+  /** Undefined only while submit() runs (see admit). */
   ticket: JobTicket | undefined;
   outcome: JobOutcome | undefined;
   done: boolean;
@@ -74,10 +75,6 @@ export class Session {
   /** Resolves when the socket has closed. */
   get closed(): Promise<void> {
     return this.closedPromise;
-  }
-
-  get protocol(): 'v1' | 'legacy' | undefined {
-    return this.adapter?.protocol;
   }
 
   /** Graceful shutdown: read nothing more, answer what was accepted, then close. */
@@ -179,12 +176,16 @@ export class Session {
       // cancel() succeeds only while a frame is still queued. A frame cancelled
       // earlier in this same chunk is not marked done yet (its promise settles
       // later), so try each in turn rather than only the first candidate.
-      this.order.find((s) => !s.done && s.outcome === undefined && s.ticket !== undefined && s.ticket.cancel('dropped: newer frames arrived while this one waited (drop-oldest)'));
+      this.order.find((s) => !s.done && s.ticket?.cancel('dropped: newer frames arrived while this one waited (drop-oldest)') === true);
     }
+    // Take the slot in the reply order before submitting: submit() can
+    // dispatch at once, and the batcher's room callback may admit the next
+    // frame (re-entering this method) before submit() returns.
     const slot: Slot = { seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome: undefined, done: false };
     this.order.add(slot);
-    slot.ticket = this.deps.batcher.submit({ jpeg, receivedAtMs });
-    slot.ticket.promise.then((outcome) => {
+    const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs });
+    slot.ticket = ticket;
+    ticket.promise.then((outcome) => {
       slot.outcome = outcome;
       slot.done = true;
       this.flush();

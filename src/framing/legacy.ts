@@ -37,10 +37,6 @@ export class LegacyFrameParser {
 
   constructor(private readonly maxFrameBytes: number) {}
 
-  get atBoundary(): boolean {
-    return this.pendingLength === undefined && this.queue.length === 0;
-  }
-
   feed(chunk: Buffer): void {
     if (this.failed) throw this.failed;
     this.queue.push(chunk);

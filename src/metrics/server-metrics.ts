@@ -75,47 +75,25 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     // Every status visible from the start, so rate() and alerts see a 0, not a gap.
     for (const status of ['ok', 'dropped', 'frame-error', 'server-error'] as const) this.answered.inc({ status }, 0);
-    const self = this;
-    new Gauge({
-      name: 'crowdline_queue_depth',
-      help: 'Frames waiting for a worker (batcher queue)',
-      registers: [this.registry],
-      collect() {
-        this.set(self.sources?.queueDepth() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'crowdline_running_batches',
-      help: 'Batches inside workers now',
-      registers: [this.registry],
-      collect() {
-        this.set(self.sources?.runningBatches() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'crowdline_workers_ready',
-      help: 'Workers with the model loaded',
-      registers: [this.registry],
-      collect() {
-        this.set(self.sources?.readyWorkers() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'crowdline_workers',
-      help: 'Workers in the pool',
-      registers: [this.registry],
-      collect() {
-        this.set(self.sources?.poolSize() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'crowdline_connections',
-      help: 'Open client connections',
-      registers: [this.registry],
-      collect() {
-        this.set(self.sources?.connections() ?? 0);
-      },
-    });
+    // Gauges that mirror live state, read from the bound sources at scrape time.
+    const live: Array<[name: string, help: string, read: (sources: MetricSources) => number]> = [
+      ['crowdline_queue_depth', 'Frames waiting for a worker (batcher queue)', (src) => src.queueDepth()],
+      ['crowdline_running_batches', 'Batches inside workers now', (src) => src.runningBatches()],
+      ['crowdline_workers_ready', 'Workers with the model loaded', (src) => src.readyWorkers()],
+      ['crowdline_workers', 'Workers in the pool', (src) => src.poolSize()],
+      ['crowdline_connections', 'Open client connections', (src) => src.connections()],
+    ];
+    for (const [name, help, read] of live) {
+      const metrics = this;
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(metrics.sources ? read(metrics.sources) : 0);
+        },
+      });
+    }
     this.eventLoop = new EventLoopDelaySampler(this.eventLoopDelay);
     this.eventLoop.start();
   }
