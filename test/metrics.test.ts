@@ -50,7 +50,8 @@ test('counters, per-camera count and health endpoints match what a client sent',
   t.is(m.get('crowdline_frames_received_total'), 16);
   t.is(m.get('crowdline_frames_answered_total{status="ok"}'), 15);
   t.is(m.get('crowdline_frames_answered_total{status="frame-error"}'), 1);
-  t.is(m.get('crowdline_frames_failed_total'), 1);
+  t.is(m.get('crowdline_frames_failed_total{cause="corrupt"}'), 1);
+  t.is(m.get('crowdline_frames_failed_total{cause="too-large"}'), 0);
   t.is(m.get('crowdline_frames_dropped_total'), 0);
   t.is(m.get('crowdline_batch_size_sum'), 16, 'every frame rode in exactly one batch');
   t.true((m.get('crowdline_batch_size_count') ?? 0) >= 4);

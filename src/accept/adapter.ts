@@ -21,8 +21,8 @@ export interface ReplyContext {
 
 export interface ProtocolAdapter {
   readonly protocol: 'v1' | 'legacy';
-  /** True once frames may flow (after HELLO for v1; at once for legacy). */
-  readonly ready: boolean;
+  /** Part of a message (even only its header) has arrived, but not all of it. */
+  readonly midMessage: boolean;
   /** Adds received bytes. */
   feed(chunk: Buffer): void;
   /** Next event, or undefined until more bytes arrive. Throws ProtocolError on a violation. */

@@ -11,12 +11,15 @@ const EMPTY = new Float32Array(0);
 
 export class LegacyAdapter implements ProtocolAdapter {
   readonly protocol = 'legacy' as const;
-  readonly ready = true;
   private readonly parser: LegacyFrameParser;
   private nextSeq = 0;
 
   constructor(maxFrameBytes: number) {
     this.parser = new LegacyFrameParser(maxFrameBytes);
+  }
+
+  get midMessage(): boolean {
+    return !this.parser.atBoundary;
   }
 
   feed(chunk: Buffer): void {

@@ -1,10 +1,16 @@
-/** Server limits and policies. Memory is bounded by these, not by clients. */
+/**
+ * Server limits and policies. Memory, worker time and connection slots are
+ * bounded by these, never by what clients send; docs/reliability.md gives
+ * each one's default and why.
+ */
 export type OverloadPolicy = 'queue' | 'drop-oldest';
 
 export interface ServerOptions {
   host: string;
   port: number;
   maxConnections: number;
+  /** Connections one client address may hold, so one host cannot take every slot. */
+  maxConnectionsPerIp: number;
   /** Largest JPEG accepted, in bytes. */
   maxFrameBytes: number;
   /** Default frames in flight per connection (v1 clients may ask for fewer or more, up to maxWindow). */
@@ -12,10 +18,20 @@ export interface ServerOptions {
   maxWindow: number;
   /** Frames waiting for a worker across all connections; beyond it every session pauses. */
   maxQueue: number;
-  /** A client must send HELLO (v1) or its first byte (legacy) within this. */
+  /** A connection must complete its first message (v1 HELLO, legacy frame) within this. */
   handshakeTimeoutMs: number;
-  /** A connection with nothing in flight and no bytes for this long is closed. */
+  /** A message whose first byte has arrived must be complete within this (slow senders). */
+  frameTimeoutMs: number;
+  /** A connection with nothing in flight and no complete message for this long is closed. */
   idleTimeoutMs: number;
+  /**
+   * Replies written but not yet taken by a slow or non-reading peer (like
+   * Redis's client-output-buffer-limit): over hardBytes the connection is
+   * cut at once; over softBytes for softMs it is cut too.
+   */
+  outputBufferHardBytes: number;
+  outputBufferSoftBytes: number;
+  outputBufferSoftMs: number;
   /** How long graceful shutdown waits for in-flight frames before forcing. */
   shutdownGraceMs: number;
   overload: OverloadPolicy;
@@ -25,12 +41,20 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   host: '0.0.0.0',
   port: 7878,
   maxConnections: 64,
+  maxConnectionsPerIp: 32,
   maxFrameBytes: 8 * 1024 * 1024,
   window: 4,
   maxWindow: 32,
   maxQueue: 256,
   handshakeTimeoutMs: 10_000,
+  frameTimeoutMs: 20_000,
   idleTimeoutMs: 120_000,
+  outputBufferHardBytes: 16 * 1024 * 1024,
+  outputBufferSoftBytes: 4 * 1024 * 1024,
+  outputBufferSoftMs: 10_000,
   shutdownGraceMs: 30_000,
   overload: 'queue',
 };
+
+/** Under drop-oldest, frames a connection may have unanswered, as a multiple of its window. */
+export const DROP_OLDEST_BACKLOG_WINDOWS = 2;

@@ -4,12 +4,14 @@
  * gives each connection a Session, and shuts down without losing replies.
  */
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { Batcher, type BatcherObserver } from '../batcher/batcher.js';
 import type { BatchRunner } from '../batcher/types.js';
 import { encodeError, ErrorCode, detectProtocol } from '../framing/index.js';
+import { RateLimitedLog, type RateLimitOptions } from '../log/rate-limited-log.js';
 import type { ModelInfo } from './adapter.js';
-import type { ServerObserver } from './observer.js';
+import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
 import { Session } from './session.js';
 
@@ -20,6 +22,18 @@ export interface CrowdServerDeps {
   batching?: { maxBatch: number; maxDelayMs: number };
   observer?: ServerObserver & BatcherObserver;
   log?: (line: string) => void;
+  /** Per-kind log budget, so a flood of bad peers cannot flood the log. */
+  logRateLimit?: RateLimitOptions;
+}
+
+/** Deadlines are checked this often at most (and at least every 1 s). */
+const MIN_CHECK_INTERVAL_MS = 10;
+const MAX_CHECK_INTERVAL_MS = 1_000;
+
+/** One key per client address (an IPv4 peer may show up as ::ffff:a.b.c.d). */
+export function addressKey(address: string | undefined): string {
+  if (!address) return '?';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 export class CrowdServer {
@@ -27,20 +41,33 @@ export class CrowdServer {
   readonly batcher: Batcher;
   private readonly server: net.Server;
   private readonly sessions = new Set<Session>();
-  private readonly log: (line: string) => void;
+  private readonly perAddress = new Map<string, number>();
+  private readonly log: RateLimitedLog;
+  private readonly observer: ServerObserver & BatcherObserver;
+  private readonly deadlineTimer: NodeJS.Timeout;
+  /** Refused sockets still being told why (bounded: beyond maxConnections they are just closed). */
+  private refusing = 0;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly deps: CrowdServerDeps) {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...deps.options };
-    this.log = deps.log ?? ((line) => process.stderr.write(line + '\n'));
-    const observer = deps.observer ?? {};
-    this.batcher = new Batcher(deps.runner, { maxBatch: 1, maxDelayMs: 0, ...deps.batching, maxQueue: this.options.maxQueue }, observer);
+    this.log = new RateLimitedLog(deps.log ?? ((line) => process.stderr.write(line + '\n')), deps.logRateLimit);
+    this.observer = deps.observer ?? {};
+    this.batcher = new Batcher(deps.runner, { maxBatch: 1, maxDelayMs: 0, ...deps.batching, maxQueue: this.options.maxQueue }, this.observer);
     this.batcher.onRoom(() => {
       for (const session of this.sessions) session.resume();
     });
     // allowHalfOpen: a client may end its side and still receive its replies.
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
-    this.server.on('error', (err) => this.log(`server error: ${err.message}`));
+    this.server.on('error', (err) => this.log.write('server-error', `server error: ${err.message}`));
+    const o = this.options;
+    const shortest = Math.min(o.handshakeTimeoutMs, o.frameTimeoutMs, o.idleTimeoutMs, o.outputBufferSoftMs);
+    const interval = Math.min(MAX_CHECK_INTERVAL_MS, Math.max(MIN_CHECK_INTERVAL_MS, Math.floor(shortest / 4)));
+    this.deadlineTimer = setInterval(() => {
+      const now = performance.timeOrigin + performance.now();
+      for (const session of this.sessions) session.checkDeadlines(now);
+    }, interval);
+    this.deadlineTimer.unref();
   }
 
   get connectionCount(): number {
@@ -58,32 +85,53 @@ export class CrowdServer {
   }
 
   private accept(socket: net.Socket): void {
-    if (this.closing || this.sessions.size >= this.options.maxConnections) {
-      this.refuse(socket, this.closing ? 'server is shutting down' : `server is full (${this.options.maxConnections} connections)`);
+    const address = addressKey(socket.remoteAddress);
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (this.closing) {
+      this.refuse(socket, 'refused-shutting-down', ErrorCode.ShuttingDown, 'server is shutting down');
       return;
     }
+    if (this.sessions.size >= this.options.maxConnections) {
+      this.refuse(socket, 'refused-server-full', ErrorCode.ServerFull, `server is full (${this.options.maxConnections} connections)`);
+      return;
+    }
+    if (fromAddress >= this.options.maxConnectionsPerIp) {
+      this.refuse(socket, 'refused-per-ip', ErrorCode.ServerFull, `too many connections from your address (${this.options.maxConnectionsPerIp} allowed per address)`);
+      return;
+    }
+    this.perAddress.set(address, fromAddress + 1);
     const session = new Session(socket, {
       batcher: this.batcher,
       options: this.options,
       model: this.deps.model,
-      observer: this.deps.observer ?? {},
+      observer: this.observer,
       log: this.log,
+      address: `${address}:${socket.remotePort ?? '?'}`,
     });
     this.sessions.add(session);
-    void session.closed.then(() => this.sessions.delete(session));
+    void session.closed.then(() => {
+      this.sessions.delete(session);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
   }
 
-  /** Over the limit: v1 clients get an ERROR saying why; legacy ones just a close. */
-  private refuse(socket: net.Socket, reason: string): void {
+  /** Over a limit: v1 clients get an ERROR saying why; legacy ones just a close. */
+  private refuse(socket: net.Socket, why: ServerCloseReason, code: typeof ErrorCode.ServerFull | typeof ErrorCode.ShuttingDown, reason: string): void {
+    this.observer.connectionEnded?.(why);
+    this.log.write(why, `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}: refused: ${reason}`);
     socket.on('error', () => undefined);
+    if (this.refusing >= this.options.maxConnections) {
+      socket.destroy(); // a connection flood: no time to explain to each
+      return;
+    }
+    this.refusing++;
+    socket.once('close', () => this.refusing--);
     socket.setTimeout(2_000, () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
-      if (detectProtocol(chunk[0]) === 'v1') {
-        const code = this.closing ? ErrorCode.ShuttingDown : ErrorCode.ServerFull;
-        socket.end(encodeError({ code, reason }));
-      } else {
-        socket.destroy();
-      }
+      if (detectProtocol(chunk[0]) === 'v1') socket.end(encodeError({ code, reason }));
+      else socket.destroy();
     });
   }
 
@@ -102,11 +150,13 @@ export class CrowdServer {
         timer = setTimeout(() => resolve('timeout'), this.options.shutdownGraceMs);
       });
       if ((await Promise.race([all, grace])) === 'timeout') {
-        this.log(`shutdown: ${this.sessions.size} connection(s) still busy after ${this.options.shutdownGraceMs} ms; dropping them`);
+        this.log.write('shutdown', `shutdown: ${this.sessions.size} connection(s) still busy after ${this.options.shutdownGraceMs} ms; dropping them`);
         for (const session of this.sessions) session.destroy();
       }
       clearTimeout(timer);
       await stopped;
+      clearInterval(this.deadlineTimer);
+      this.log.flush();
     })();
     return this.closing;
   }

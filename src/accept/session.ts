@@ -1,18 +1,24 @@
 /**
  * One TCP connection: detects its protocol, admits frames up to its window,
  * hands them to the batcher, and writes exactly one reply per frame in
- * arrival order. Reading pauses when the window is full (queue policy) or
- * the socket's write buffer is full, so a fast client cannot grow memory.
+ * arrival order.
+ *
+ * What a peer can make it hold is bounded (docs/reliability.md): frames in
+ * flight by the window (2 x window under drop-oldest), unparsed bytes by the
+ * socket pause that follows, pending replies by the output-buffer limits, and
+ * time by the handshake, message and idle deadlines that the server checks
+ * (checkDeadlines) for every session at once.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Batcher } from '../batcher/batcher.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
+import { peerText } from '../log/peer-text.js';
 import type { ModelInfo, ProtocolAdapter } from './adapter.js';
 import { LegacyAdapter } from './legacy-adapter.js';
-import type { ServerObserver } from './observer.js';
-import type { ServerOptions } from './options.js';
+import type { ServerCloseReason, ServerObserver } from './observer.js';
+import { DROP_OLDEST_BACKLOG_WINDOWS, type ServerOptions } from './options.js';
 import { ReplyOrder } from './reply-order.js';
 import { V1Adapter } from './v1-adapter.js';
 
@@ -26,12 +32,19 @@ interface Slot {
   done: boolean;
 }
 
+/** Where a session's log lines go; `kind` groups lines for rate limiting. */
+export interface SessionLog {
+  write(kind: string, line: string): void;
+}
+
 export interface SessionDeps {
   batcher: Batcher;
   options: ServerOptions;
   model: () => ModelInfo;
   observer: ServerObserver;
-  log: (line: string) => void;
+  log: SessionLog;
+  /** The peer's address, as the server counts it for per-address limits. */
+  address: string;
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -40,36 +53,47 @@ export class Session {
   private adapter: ProtocolAdapter | undefined;
   private readonly order = new ReplyOrder<Slot>();
   private window: number;
+  /** The camera's name from HELLO (metrics label), or the peer's address until then. */
   private camera: string;
-  /** No more frames will be read: BYE, EOF, protocol error or shutdown. */
+  /** How log lines name this connection: address, then the escaped camera name. */
+  private logLabel: string;
+  /** No more frames will be read: BYE, EOF, protocol error, deadline or shutdown. */
   private draining = false;
   private pendingFatal: { code: ErrorCodeValue; reason: string } | undefined;
   private finished = false;
   /** The peer closed its sending side (FIN); buffered messages may remain. */
   private inputEnded = false;
-  private handshakeTimer: NodeJS.Timeout | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
+
+  // Deadline state, read by checkDeadlines (times are epoch ms).
+  private readonly openedAt = nowMs();
+  /** A first complete message (v1 HELLO, legacy frame) has arrived. */
+  private handshaken = false;
+  /** When the first byte of the message now being received arrived (while reading). */
+  private messageStartedAt: number | undefined;
+  /** Last complete message or reply: the idle clock runs from here when nothing is in flight. */
+  private lastActivityAt = this.openedAt;
+  /** Since when pending reply bytes have been over the soft limit. */
+  private softLimitSince: number | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly deps: SessionDeps,
   ) {
     this.window = deps.options.window;
-    this.camera = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.camera = deps.address;
+    this.logLabel = deps.address;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.setNoDelay(true);
-    socket.setTimeout(deps.options.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.inputEnded = true;
       this.pumpEvents();
     });
     socket.on('drain', () => this.pumpEvents());
-    socket.on('timeout', () => this.onIdle());
-    socket.on('error', (err) => this.deps.log(`${this.camera}: socket error: ${err.message}`));
+    socket.on('error', (err) => this.log('socket-error', `socket error: ${err.message}`));
     socket.on('close', () => this.onClose());
-    this.handshakeTimer = setTimeout(() => this.onHandshakeTimeout(), deps.options.handshakeTimeoutMs);
   }
 
   /** Resolves when the socket has closed. */
@@ -90,6 +114,26 @@ export class Session {
     this.socket.destroy();
   }
 
+  /**
+   * Enforces the time limits; the server calls this for every session on one
+   * timer rather than arming timers per byte (like Node's http server
+   * checking headersTimeout/requestTimeout on connectionsCheckingInterval).
+   */
+  checkDeadlines(now: number): void {
+    if (this.finished) return;
+    this.checkOutputBuffer(now);
+    if (this.draining) return;
+    const o = this.deps.options;
+    if (!this.handshaken && now - this.openedAt >= o.handshakeTimeoutMs) {
+      const what = this.adapter?.protocol === 'legacy' ? 'first frame' : 'HELLO';
+      this.expire('handshake-timeout', ErrorCode.HandshakeTimeout, `no complete ${what} within ${o.handshakeTimeoutMs} ms`);
+    } else if (this.messageStartedAt !== undefined && now - this.messageStartedAt >= o.frameTimeoutMs) {
+      this.expire('message-timeout', ErrorCode.MessageTimeout, `a message started but was not complete within ${o.frameTimeoutMs} ms`);
+    } else if (this.order.size === 0 && now - this.lastActivityAt >= o.idleTimeoutMs) {
+      this.expire('idle-timeout', ErrorCode.IdleTimeout, `no frames for ${o.idleTimeoutMs} ms`);
+    }
+  }
+
   private onData(chunk: Buffer): void {
     if (this.draining) return;
     try {
@@ -100,7 +144,6 @@ export class Session {
         }
         this.adapter = protocol === 'v1' ? new V1Adapter(this.deps.options, this.deps.model()) : new LegacyAdapter(this.deps.options.maxFrameBytes);
         this.deps.observer.connectionOpened?.(protocol);
-        if (this.adapter.ready) this.clearHandshakeTimer();
       }
       this.adapter.feed(chunk);
     } catch (err) {
@@ -111,9 +154,9 @@ export class Session {
   }
 
   /**
-   * Admits buffered messages while the window has room. Bytes beyond the
-   * window stay in the parser (and the socket stays paused) until replies
-   * free a slot, so a burst inside one TCP read cannot overshoot the window.
+   * Admits buffered messages while there is room. Bytes beyond it stay in the
+   * parser (and the socket stays paused) until replies free a slot, so a
+   * burst inside one TCP read cannot overshoot the window.
    */
   private pumpEvents(): void {
     if (!this.adapter) {
@@ -122,16 +165,20 @@ export class Session {
     }
     let exhausted = false;
     try {
-      while (!this.draining && !this.windowFull()) {
+      while (!this.draining && this.canAdmit()) {
         const event = this.adapter.next();
         if (event === undefined) {
           exhausted = true;
           break;
         }
+        this.handshaken = true;
+        this.lastActivityAt = nowMs();
         if (event.kind === 'hello') {
-          this.clearHandshakeTimer();
           this.window = event.window;
-          if (event.camera) this.camera = event.camera;
+          if (event.camera) {
+            this.camera = event.camera;
+            this.logLabel = `${this.deps.address} camera=${peerText(event.camera)}`;
+          }
           for (const buf of event.reply) this.socket.write(buf);
         } else if (event.kind === 'frame') {
           this.admit(event.frame.seq, event.frame.captureTimeMs, event.frame.jpeg);
@@ -143,15 +190,25 @@ export class Session {
       this.failProtocol(err);
       return;
     }
+    // The message deadline runs only while we are reading and part of a
+    // message is here; a pause (window full) is the server's doing, not the peer's.
+    if (exhausted && this.adapter.midMessage) this.messageStartedAt ??= nowMs();
+    else this.messageStartedAt = undefined;
     // The peer sent FIN and every complete message is admitted: nothing more will come.
     if (exhausted && this.inputEnded) this.stopReading();
     this.updateReading();
   }
 
-  /** No room for another frame: this connection's window, or the server-wide queue. */
-  private windowFull(): boolean {
-    if (!this.deps.batcher.hasRoom) return true;
-    return this.deps.options.overload === 'queue' && this.order.size >= this.window;
+  /**
+   * Room for another frame: the server-wide queue has space, the peer is
+   * taking its replies (a socket that cannot take more stops admission, so a
+   * non-reading peer costs no worker time), and the connection is under its
+   * window (queue policy) or its unanswered cap (drop-oldest).
+   */
+  private canAdmit(): boolean {
+    if (!this.deps.batcher.hasRoom || this.socket.writableNeedDrain) return false;
+    const cap = this.deps.options.overload === 'queue' ? this.window : this.window * DROP_OLDEST_BACKLOG_WINDOWS;
+    return this.order.size < cap;
   }
 
   /** The batcher freed queue space: admit buffered frames, resume reading. */
@@ -161,7 +218,7 @@ export class Session {
 
   private failProtocol(err: unknown): void {
     const perr = err instanceof ProtocolError ? err : new ProtocolError('§2', String(err));
-    this.deps.log(`${this.camera}: closing: ${perr.message}`);
+    this.log('protocol-error', `closing: ${perr.message}`);
     this.deps.observer.protocolError?.(perr.rule);
     this.pendingFatal = { code: perr.code, reason: perr.message };
     this.stopReading();
@@ -188,18 +245,21 @@ export class Session {
     ticket.promise.then((outcome) => {
       slot.outcome = outcome;
       slot.done = true;
+      slot.ticket = undefined;
       this.flush();
     });
   }
 
   private flush(): void {
+    const now = nowMs();
     for (const slot of this.order.takeReady()) {
       const outcome = slot.outcome as JobOutcome;
-      const serverUs = Math.round((nowMs() - slot.receivedAtMs) * 1000);
+      const serverUs = Math.round((now - slot.receivedAtMs) * 1000);
       this.deps.observer.frameAnswered?.({
         camera: this.camera,
         status: outcome.status,
         count: outcome.status === 'ok' ? outcome.count : undefined,
+        cause: outcome.status === 'ok' ? undefined : outcome.cause,
         queueUs: outcome.timings.queueUs,
         decodeUs: outcome.timings.decodeUs,
         inferUs: outcome.timings.inferUs,
@@ -209,22 +269,59 @@ export class Session {
       for (const buf of this.adapter.encodeReply({ seq: slot.seq, captureTimeMs: slot.captureTimeMs, serverUs }, outcome)) {
         this.socket.write(buf);
       }
+      this.lastActivityAt = now;
     }
+    if (!this.finished) this.checkOutputBuffer(now);
     this.pumpEvents();
     this.maybeFinish();
   }
 
+  /**
+   * Redis-style client output buffer limit: replies the peer has not taken.
+   * Over the hard limit the connection is cut at once; over the soft limit
+   * for softMs, too. Nothing is sent first: the peer is not reading.
+   */
+  private checkOutputBuffer(now: number): void {
+    const o = this.deps.options;
+    const pending = this.socket.writableLength;
+    if (pending > o.outputBufferHardBytes) {
+      this.cut('output-buffer-hard', `${pending} reply bytes not read by the client, over the hard limit of ${o.outputBufferHardBytes}`);
+    } else if (pending > o.outputBufferSoftBytes) {
+      this.softLimitSince ??= now;
+      if (now - this.softLimitSince >= o.outputBufferSoftMs) {
+        this.cut('output-buffer-soft', `${pending} reply bytes not read by the client for ${o.outputBufferSoftMs} ms, over the soft limit of ${o.outputBufferSoftBytes}`);
+      }
+    } else {
+      this.softLimitSince = undefined;
+    }
+  }
+
+  private cut(reason: ServerCloseReason, why: string): void {
+    if (this.finished) return;
+    this.log(reason, `cutting the connection: ${why}`);
+    this.deps.observer.connectionEnded?.(reason);
+    this.socket.destroy();
+  }
+
+  /** A deadline passed: say why (v1), answer what is in flight, close. */
+  private expire(reason: ServerCloseReason, code: ErrorCodeValue, why: string): void {
+    this.log(reason, `closing: ${why}`);
+    this.deps.observer.connectionEnded?.(reason);
+    this.pendingFatal = { code, reason: why };
+    this.stopReading();
+  }
+
   private stopReading(): void {
     this.draining = true;
-    this.clearHandshakeTimer();
+    this.messageStartedAt = undefined;
     this.socket.pause();
     this.maybeFinish();
   }
 
   private updateReading(): void {
     if (this.draining || this.finished) return;
-    if (this.windowFull() || this.socket.writableNeedDrain) this.socket.pause();
-    else this.socket.resume();
+    if (this.canAdmit()) this.socket.resume();
+    else this.socket.pause();
   }
 
   /** Once draining and every accepted frame is answered: say why (v1), then close. */
@@ -240,28 +337,11 @@ export class Session {
     setTimeout(() => this.socket.destroy(), 5_000).unref();
   }
 
-  private onIdle(): void {
-    if (this.order.size > 0) return; // waiting on the server is not the client idling
-    this.deps.log(`${this.camera}: idle for ${this.deps.options.idleTimeoutMs} ms, closing`);
-    this.pendingFatal = { code: ErrorCode.IdleTimeout, reason: `no frames for ${this.deps.options.idleTimeoutMs} ms` };
-    this.stopReading();
-  }
-
-  private onHandshakeTimeout(): void {
-    this.handshakeTimer = undefined;
-    if (this.adapter?.ready) return;
-    this.deps.log(`${this.camera}: no handshake within ${this.deps.options.handshakeTimeoutMs} ms, closing`);
-    this.pendingFatal = { code: ErrorCode.HandshakeTimeout, reason: `no HELLO within ${this.deps.options.handshakeTimeoutMs} ms` };
-    this.stopReading();
-  }
-
-  private clearHandshakeTimer(): void {
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = undefined;
+  private log(kind: string, message: string): void {
+    this.deps.log.write(kind, `${this.logLabel}: ${message}`);
   }
 
   private onClose(): void {
-    this.clearHandshakeTimer();
     this.finished = true;
     this.draining = true;
     // Free queue space at once; frames already in a worker finish and are discarded.

@@ -40,8 +40,8 @@ export class V1Adapter implements ProtocolAdapter {
     this.parser = new ServerSideParser({ maxFrameBytes: options.maxFrameBytes });
   }
 
-  get ready(): boolean {
-    return this.greeted;
+  get midMessage(): boolean {
+    return !this.parser.atBoundary;
   }
 
   feed(chunk: Buffer): void {

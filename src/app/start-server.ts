@@ -8,7 +8,9 @@ import type { ServerObserver } from '../accept/observer.js';
 import type { ServerOptions } from '../accept/options.js';
 import type { BatcherObserver } from '../batcher/batcher.js';
 import { combineObservers } from '../metrics/combine.js';
-import { startMetricsHttp, type MetricsHttp } from '../metrics/http.js';
+import { startMetricsHttp, type MetricsHttp, type MetricsHttpLimits } from '../metrics/http.js';
+import type { RateLimitOptions } from '../log/rate-limited-log.js';
+import type { JpegLimits } from '../workers/jpeg-inspect.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { WorkerPool } from '../workers/pool.js';
 import type { DeviceChoice } from '../workers/types.js';
@@ -24,7 +26,10 @@ export interface StartServerOptions {
   server: Partial<ServerOptions>;
   observer?: ServerObserver & BatcherObserver;
   /** Serve Prometheus metrics, /healthz and /readyz here (port 0: any free port). */
-  metrics?: { host: string; port: number };
+  metrics?: { host: string; port: number; limits?: Partial<MetricsHttpLimits> };
+  /** Checked on every JPEG before decoding (default DEFAULT_JPEG_LIMITS). */
+  imageLimits?: Partial<JpegLimits>;
+  logRateLimit?: RateLimitOptions;
   log?: (line: string) => void;
   /** Worker module override (tests inject failures with it). */
   workerFile?: URL;
@@ -61,6 +66,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       workers: options.workers,
       intraOpThreads: options.intraOpThreads,
       inputSize: options.inputSize,
+      imageLimits: options.imageLimits,
       log,
       workerFile: options.workerFile,
     });
@@ -82,6 +88,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     batching: { maxBatch: options.maxBatch, maxDelayMs: options.maxBatchDelayMs },
     observer: combineObservers(options.observer, metrics),
     log,
+    logRateLimit: options.logRateLimit,
   });
   let address: AddressInfo;
   try {

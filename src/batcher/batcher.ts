@@ -20,7 +20,9 @@ export interface BatcherObserver {
 }
 
 interface Waiting {
-  job: FrameJob;
+  /** Released (undefined) once the job is cancelled, so its JPEG can be collected at once. */
+  job: FrameJob | undefined;
+  receivedAtMs: number;
   resolve(outcome: JobOutcome): void;
   state: 'queued' | 'running' | 'done';
 }
@@ -64,24 +66,26 @@ export class Batcher {
   }
 
   submit(job: FrameJob): JobTicket {
-    let entry!: Waiting;
+    const entry: Waiting = { job, receivedAtMs: job.receivedAtMs, resolve: () => undefined, state: 'queued' };
     const promise = new Promise<JobOutcome>((resolve) => {
-      entry = { job, resolve, state: 'queued' };
+      entry.resolve = resolve;
     });
     this.queue.push(entry);
     this.pump();
-    return {
-      promise,
-      cancel: (reason: string) => {
-        if (entry.state !== 'queued') return false;
-        const at = this.queue.indexOf(entry);
-        if (at >= 0) this.queue.splice(at, 1);
-        entry.state = 'done';
-        entry.resolve({ status: 'dropped', reason, timings: { ...zeroTimings(), queueUs: (nowMs() - job.receivedAtMs) * 1000 } });
-        this.notifyIfIdle();
-        return true;
-      },
-    };
+    // The closures reference `entry` only, never `job`: a cancelled frame's
+    // bytes are freed at once even while its slot waits in the reply order.
+    return { promise, cancel: (reason: string) => this.cancel(entry, reason) };
+  }
+
+  private cancel(entry: Waiting, reason: string): boolean {
+    if (entry.state !== 'queued') return false;
+    const at = this.queue.indexOf(entry);
+    if (at >= 0) this.queue.splice(at, 1);
+    entry.state = 'done';
+    entry.job = undefined;
+    entry.resolve({ status: 'dropped', reason, timings: { ...zeroTimings(), queueUs: (nowMs() - entry.receivedAtMs) * 1000 } });
+    this.notifyIfIdle();
+    return true;
   }
 
   /** Resolves once nothing is queued or running (used by graceful shutdown). */
@@ -93,7 +97,7 @@ export class Batcher {
   private pump(): void {
     while (this.running < this.runner.size && this.queue.length > 0) {
       const full = this.queue.length >= this.options.maxBatch;
-      const waited = nowMs() - this.queue[0].job.receivedAtMs;
+      const waited = nowMs() - this.queue[0].receivedAtMs;
       if (!full && this.options.maxBatch > 1 && waited < this.options.maxDelayMs) {
         this.armTimer(this.options.maxDelayMs - waited);
         return;
@@ -120,12 +124,12 @@ export class Batcher {
     for (const listener of this.roomListeners) listener();
     this.observer.batchDispatched?.(batch.length);
     this.runner
-      .runBatch(batch.map((w) => w.job.jpeg))
+      .runBatch(batch.map((w) => (w.job as FrameJob).jpeg))
       .then(
         (result) => {
           batch.forEach((w, i) => {
             const o = result.outcomes[i];
-            const queueUs = Math.max(0, (result.startedAtMs - w.job.receivedAtMs) * 1000);
+            const queueUs = Math.max(0, (result.startedAtMs - w.receivedAtMs) * 1000);
             if (o && o.ok) {
               const per = o.height * o.width;
               w.resolve({
@@ -137,7 +141,10 @@ export class Batcher {
               });
             } else {
               const reason = o ? o.reason : 'worker returned no outcome for this frame';
-              w.resolve({ status: 'frame-error', reason, timings: { queueUs, decodeUs: o ? o.decodeUs : 0, inferUs: 0 } });
+              const cause = o?.cause;
+              // NaN/Inf out of the model is the server's failure, not the frame's.
+              const status = cause === 'non-finite' ? 'server-error' : 'frame-error';
+              w.resolve({ status, reason, cause, timings: { queueUs, decodeUs: o ? o.decodeUs : 0, inferUs: 0 } });
             }
           });
         },
@@ -147,7 +154,10 @@ export class Batcher {
         },
       )
       .finally(() => {
-        for (const w of batch) w.state = 'done';
+        for (const w of batch) {
+          w.state = 'done';
+          w.job = undefined;
+        }
         this.running--;
         this.pump();
         this.notifyIfIdle();

@@ -1,4 +1,4 @@
-import type { BatchResult } from '../workers/types.js';
+import type { BatchResult, FailureCause } from '../workers/types.js';
 
 /** What the batcher needs from the worker pool (tests pass fakes). */
 export interface BatchRunner {
@@ -27,7 +27,13 @@ export type JobOutcome =
       timings: JobTimings;
       batchSize: number;
     }
-  | { status: 'frame-error' | 'server-error' | 'dropped'; reason: string; timings: JobTimings };
+  | {
+      status: 'frame-error' | 'server-error' | 'dropped';
+      reason: string;
+      timings: JobTimings;
+      /** Set when a worker refused or failed the frame (metrics count them by cause). */
+      cause?: FailureCause;
+    };
 
 export interface JobTicket {
   readonly promise: Promise<JobOutcome>;

@@ -6,6 +6,28 @@ import { DEFAULT_MODEL_PATH } from '../app/paths.js';
 import type { StartServerOptions } from '../app/start-server.js';
 import type { DeviceChoice } from '../workers/types.js';
 import { parseSize } from './parse.js';
+import { DEFAULT_JPEG_LIMITS } from '../workers/jpeg-inspect.js';
+import { DEFAULT_LOG_RATE_LIMIT } from '../log/rate-limited-log.js';
+import { DEFAULT_METRICS_HTTP_LIMITS } from '../metrics/http.js';
+
+const POSITIVE_INTEGER_LIMITS = [
+  'window',
+  'max-window',
+  'max-queue',
+  'max-connections',
+  'max-connections-per-ip',
+  'max-frame-bytes',
+  'max-frame-pixels',
+  'max-jpeg-scans',
+  'handshake-timeout-ms',
+  'frame-timeout-ms',
+  'idle-timeout-ms',
+  'output-buffer-hard-bytes',
+  'output-buffer-soft-bytes',
+  'output-buffer-soft-ms',
+  'log-burst',
+  'metrics-max-connections',
+] as const;
 
 export function withServerOptions<T>(yargs: Argv<T>) {
   return yargs
@@ -26,10 +48,29 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('max-window', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxWindow, describe: 'most frames in flight a client may ask for', group: 'Limits:' })
     .option('max-queue', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxQueue, describe: 'frames waiting for a worker across all connections; when full, every connection pauses', group: 'Limits:' })
     .option('max-connections', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnections, group: 'Limits:' })
+    .option('max-connections-per-ip', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnectionsPerIp, describe: 'connections one client address may hold (cameras behind one NAT share an address)', group: 'Limits:' })
     .option('max-frame-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxFrameBytes, describe: 'largest JPEG accepted', group: 'Limits:' })
-    .option('handshake-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs, group: 'Limits:' })
-    .option('idle-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.idleTimeoutMs, group: 'Limits:' })
-    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (same host as the server; 0: any free port)', group: 'Metrics:' });
+    .option('max-frame-pixels', { type: 'number', default: DEFAULT_JPEG_LIMITS.maxPixels, describe: 'largest image (width x height) decoded; checked from the JPEG header before decoding (default 8K UHD)', group: 'Limits:' })
+    .option('max-jpeg-scans', { type: 'number', default: DEFAULT_JPEG_LIMITS.maxScans, describe: 'most scans a (progressive) JPEG may have', group: 'Limits:' })
+    .option('handshake-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs, describe: 'a new connection must complete its first message (HELLO, legacy frame) within this', group: 'Limits:' })
+    .option('frame-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.frameTimeoutMs, describe: 'a message whose first byte arrived must be complete within this', group: 'Limits:' })
+    .option('idle-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.idleTimeoutMs, describe: 'close a connection with nothing in flight and no complete message for this long', group: 'Limits:' })
+    .option('output-buffer-hard-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferHardBytes, describe: 'cut a connection at once when this many reply bytes are unread', group: 'Limits:' })
+    .option('output-buffer-soft-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftBytes, describe: 'cut a connection when this many reply bytes stay unread for --output-buffer-soft-ms', group: 'Limits:' })
+    .option('output-buffer-soft-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftMs, group: 'Limits:' })
+    .option('log-burst', { type: 'number', default: DEFAULT_LOG_RATE_LIMIT.burst, describe: 'log lines of one kind per 10 s before they are counted and summarised instead', group: 'Limits:' })
+    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (same host as the server; 0: any free port)', group: 'Metrics:' })
+    .option('metrics-max-connections', { type: 'number', default: DEFAULT_METRICS_HTTP_LIMITS.maxConnections, describe: 'connections the metrics endpoint accepts at once', group: 'Metrics:' })
+    .check((argv) => {
+      // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
+      for (const name of POSITIVE_INTEGER_LIMITS) {
+        const value = argv[name];
+        if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
+          throw new Error(`--${name} must be a positive whole number, got ${String(value)}`);
+        }
+      }
+      return true;
+    });
 }
 
 export interface ServerArgv {
@@ -45,10 +86,19 @@ export interface ServerArgv {
   'max-window': number;
   'max-queue': number;
   'max-connections': number;
+  'max-connections-per-ip': number;
   'max-frame-bytes': number;
+  'max-frame-pixels': number;
+  'max-jpeg-scans': number;
   'handshake-timeout-ms': number;
+  'frame-timeout-ms': number;
   'idle-timeout-ms': number;
+  'output-buffer-hard-bytes': number;
+  'output-buffer-soft-bytes': number;
+  'output-buffer-soft-ms': number;
+  'log-burst': number;
   'metrics-port'?: number;
+  'metrics-max-connections': number;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -60,7 +110,9 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
     maxBatch: argv['max-batch'],
     maxBatchDelayMs: argv['max-batch-delay-ms'],
-    metrics: argv['metrics-port'] === undefined ? undefined : { host, port: argv['metrics-port'] },
+    metrics: argv['metrics-port'] === undefined ? undefined : { host, port: argv['metrics-port'], limits: { maxConnections: argv['metrics-max-connections'] } },
+    imageLimits: { maxPixels: argv['max-frame-pixels'], maxScans: argv['max-jpeg-scans'] },
+    logRateLimit: { ...DEFAULT_LOG_RATE_LIMIT, burst: argv['log-burst'] },
     server: {
       host,
       port,
@@ -69,9 +121,14 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
       maxWindow: argv['max-window'],
       maxQueue: argv['max-queue'],
       maxConnections: argv['max-connections'],
+      maxConnectionsPerIp: argv['max-connections-per-ip'],
       maxFrameBytes: argv['max-frame-bytes'],
       handshakeTimeoutMs: argv['handshake-timeout-ms'],
+      frameTimeoutMs: argv['frame-timeout-ms'],
       idleTimeoutMs: argv['idle-timeout-ms'],
+      outputBufferHardBytes: argv['output-buffer-hard-bytes'],
+      outputBufferSoftBytes: argv['output-buffer-soft-bytes'],
+      outputBufferSoftMs: argv['output-buffer-soft-ms'],
     },
   };
 }

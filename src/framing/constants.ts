@@ -73,6 +73,8 @@ export const ErrorCode = {
   ServerFull: 8,
   SequenceOrder: 9,
   UnexpectedMessage: 10,
+  /** Added in v1.1: a message's first byte arrived but the rest did not, in time. */
+  MessageTimeout: 11,
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -37,6 +37,11 @@ export class LegacyFrameParser {
 
   constructor(private readonly maxFrameBytes: number) {}
 
+  /** True between frames: no partial header or JPEG is buffered. */
+  get atBoundary(): boolean {
+    return this.pendingLength === undefined && this.queue.length === 0;
+  }
+
   feed(chunk: Buffer): void {
     if (this.failed) throw this.failed;
     this.queue.push(chunk);

@@ -10,6 +10,7 @@ export function combineObservers(...observers: Array<Observer | undefined>): Obs
   return {
     connectionOpened: (protocol) => list.forEach((o) => o.connectionOpened?.(protocol)),
     connectionClosed: (protocol) => list.forEach((o) => o.connectionClosed?.(protocol)),
+    connectionEnded: (reason) => list.forEach((o) => o.connectionEnded?.(reason)),
     frameReceived: (camera) => list.forEach((o) => o.frameReceived?.(camera)),
     frameAnswered: (report: FrameReport) => list.forEach((o) => o.frameAnswered?.(report)),
     protocolError: (rule) => list.forEach((o) => o.protocolError?.(rule)),

@@ -11,34 +11,72 @@ export interface MetricsHttpOptions {
   port: number;
   registry: Registry;
   isReady(): boolean;
+  limits?: Partial<MetricsHttpLimits>;
 }
+
+/**
+ * The endpoint is for a scraper and probes, not for the world: a handful of
+ * connections, small headers, and requests that must arrive quickly, so a
+ * slowloris on this port cannot hold sockets or memory (docs/reliability.md).
+ */
+export interface MetricsHttpLimits {
+  maxConnections: number;
+  /** Whole request headers must arrive within this (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** The whole request (Node's requestTimeout). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive sockets are closed after this. */
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+export const DEFAULT_METRICS_HTTP_LIMITS: MetricsHttpLimits = {
+  maxConnections: 16,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 8 * 1024,
+};
 
 export interface MetricsHttp {
   address: AddressInfo;
   close(): Promise<void>;
 }
 
+function route(options: MetricsHttpOptions, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+  } else if (path === '/metrics') {
+    options.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(body),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),
+    );
+  } else if (path === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+  } else if (path === '/readyz') {
+    const ready = options.isReady();
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'model loading\n');
+  } else {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
+  }
+}
+
 export async function startMetricsHttp(options: MetricsHttpOptions): Promise<MetricsHttp> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-    } else if (path === '/metrics') {
-      options.registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(body),
-        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),
-      );
-    } else if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const ready = options.isReady();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'model loading\n');
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
-    }
-  });
-  // Scrapers hold keep-alive sockets; do not let them delay shutdown.
-  server.keepAliveTimeout = 5_000;
+  const limits = { ...DEFAULT_METRICS_HTTP_LIMITS, ...options.limits };
+  const server = http.createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above (its default is 30 s).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => route(options, req, res),
+  );
+  // Beyond this, new connections are closed at once by Node.
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

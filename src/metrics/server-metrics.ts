@@ -5,7 +5,7 @@
  * Each instance has its own registry, so tests can run several servers.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FrameReport, ServerObserver } from '../accept/observer.js';
+import type { FrameReport, ServerCloseReason, ServerObserver } from '../accept/observer.js';
 import type { BatcherObserver } from '../batcher/batcher.js';
 import { EventLoopDelaySampler } from './event-loop-delay.js';
 
@@ -40,7 +40,18 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     registers: [this.registry],
   });
   private readonly dropped = new Counter({ name: 'crowdline_frames_dropped_total', help: 'Frames answered "dropped" (drop-oldest overload policy)', registers: [this.registry] });
-  private readonly failed = new Counter({ name: 'crowdline_frames_failed_total', help: 'Frames answered frame-error or server-error', registers: [this.registry] });
+  private readonly failed = new Counter({
+    name: 'crowdline_frames_failed_total',
+    help: 'Frames answered frame-error or server-error, by cause (too-large: refused before decoding; corrupt; non-finite: model output; other: inference failed)',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+  private readonly serverClosed = new Counter({
+    name: 'crowdline_connections_ended_by_server_total',
+    help: 'Connections the server refused or ended for a limit, by reason (protocol errors: crowdline_protocol_errors_total)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   private readonly connectionsOpened = new Counter({
     name: 'crowdline_connections_opened_total',
     help: 'Connections whose protocol was recognised',
@@ -75,6 +86,7 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     // Every status visible from the start, so rate() and alerts see a 0, not a gap.
     for (const status of ['ok', 'dropped', 'frame-error', 'server-error'] as const) this.answered.inc({ status }, 0);
+    for (const cause of ['too-large', 'corrupt', 'non-finite', 'other'] as const) this.failed.inc({ cause }, 0);
     // Gauges that mirror live state, read from the bound sources at scrape time.
     const live: Array<[name: string, help: string, read: (sources: MetricSources) => number]> = [
       ['crowdline_queue_depth', 'Frames waiting for a worker (batcher queue)', (src) => src.queueDepth()],
@@ -125,12 +137,16 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     this.answered.inc({ status: report.status });
     this.serverSeconds.observe(report.serverUs / 1e6);
     if (report.status === 'dropped') this.dropped.inc();
-    if (report.status === 'frame-error' || report.status === 'server-error') this.failed.inc();
+    if (report.status === 'frame-error' || report.status === 'server-error') this.failed.inc({ cause: report.cause ?? 'other' });
     if (report.status !== 'ok') return;
     this.queueSeconds.observe(report.queueUs / 1e6);
     this.decodeSeconds.observe(report.decodeUs / 1e6);
     this.inferSeconds.observe(report.inferUs / 1e6);
     if (report.count !== undefined) this.setCameraCount(report.camera, report.count);
+  }
+
+  connectionEnded(reason: ServerCloseReason): void {
+    this.serverClosed.inc({ reason });
   }
 
   protocolError(rule: string): void {

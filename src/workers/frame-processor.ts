@@ -6,7 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { channelCount, resolveModel, type ModelSpec } from './manifest.js';
-import { decodeJpeg, resizeNormalizeInto } from './preprocess.js';
+import { JpegRejected, type JpegLimits } from './jpeg-inspect.js';
+import { DecodeScratch, decodeJpeg, resizeNormalizeInto } from './preprocess.js';
 import { createSession } from './session.js';
 import type { BatchResult, FrameOutcome, WorkerConfig } from './types.js';
 
@@ -19,7 +20,10 @@ export class FrameProcessor {
     readonly provider: 'cuda' | 'cpu',
     private readonly width: number,
     private readonly height: number,
+    private readonly limits: JpegLimits,
   ) {}
+
+  private readonly scratch = new DecodeScratch();
 
   // One network-input buffer per worker, reused batch after batch (a 768x576
   // frame is 5 MB of float32); safe because a worker runs one batch at a time.
@@ -33,7 +37,7 @@ export class FrameProcessor {
   static async load(config: WorkerConfig, log: (line: string) => void): Promise<FrameProcessor> {
     const spec = resolveModel(config.modelPath);
     const { session, provider } = await createSession(spec, config.device, config.intraOpThreads, log);
-    return new FrameProcessor(spec, session, provider, config.inputWidth, config.inputHeight);
+    return new FrameProcessor(spec, session, provider, config.inputWidth, config.inputHeight, config.imageLimits);
   }
 
   async runBatch(jpegs: Uint8Array[]): Promise<BatchResult> {
@@ -48,12 +52,13 @@ export class FrameProcessor {
     for (let i = 0; i < jpegs.length; i++) {
       const t0 = performance.now();
       try {
-        const image = decodeJpeg(jpegs[i], manifest);
+        const image = decodeJpeg(jpegs[i], manifest, this.limits, this.scratch);
         resizeNormalizeInto(image, manifest, this.width, this.height, input, good.length * perFrame);
         good.push(i);
         outcomes[i] = { ok: true, count: 0, decodeUs: 0, height: 0, width: 0, densityOffset: 0 };
       } catch (err) {
-        outcomes[i] = { ok: false, reason: (err as Error).message, decodeUs: 0 };
+        const cause = err instanceof JpegRejected ? err.reason : 'corrupt';
+        outcomes[i] = { ok: false, reason: (err as Error).message, decodeUs: 0, cause };
       }
       outcomes[i].decodeUs = Math.round((performance.now() - t0) * 1000);
     }
@@ -86,6 +91,11 @@ export class FrameProcessor {
         for (let j = 0; j < per; j++) densities[base + j] *= countScale;
       }
       const slot = outcomes[good[k]];
+      // A finite sum means every cell is finite (NaN or Inf would propagate).
+      if (!Number.isFinite(sum)) {
+        outcomes[good[k]] = { ok: false, reason: 'model produced a non-finite density (NaN or Inf) for this frame', decodeUs: slot.decodeUs, cause: 'non-finite' };
+        continue;
+      }
       if (slot.ok) {
         slot.count = sum * countScale;
         slot.height = outH;

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { DEFAULT_JPEG_LIMITS, type JpegLimits } from './jpeg-inspect.js';
 import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
 import { isWorkerStatusMessage, type BatchResult, type BatchTask, type DeviceChoice, type WorkerConfig } from './types.js';
 
@@ -17,6 +18,8 @@ export interface PoolOptions {
   /** ONNX Runtime intra-op threads per CPU session. */
   intraOpThreads?: number;
   inputSize?: { width: number; height: number };
+  /** Limits every JPEG is checked against before decoding (default DEFAULT_JPEG_LIMITS). */
+  imageLimits?: Partial<JpegLimits>;
   log?: (line: string) => void;
   /** Worker module (default ./frame-worker.js); tests wrap it to inject failures. */
   workerFile?: URL;
@@ -62,6 +65,7 @@ export class WorkerPool {
       intraOpThreads,
       inputWidth: input.width,
       inputHeight: input.height,
+      imageLimits: { ...DEFAULT_JPEG_LIMITS, ...options.imageLimits },
     };
     const piscina = new Piscina({
       filename: (options.workerFile ?? new URL('./frame-worker.js', import.meta.url)).href,

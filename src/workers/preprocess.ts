@@ -5,6 +5,7 @@
  * antialias), which is what models/train.py uses, so train and serve agree.
  */
 import jpeg from '@julusian/jpeg-turbo';
+import { checkJpegLimits, inspectJpeg, type JpegLimits } from './jpeg-inspect.js';
 import { channelCount, type ModelManifest } from './manifest.js';
 
 export class FrameDecodeError extends Error {
@@ -18,21 +19,52 @@ export interface DecodedImage {
   channels: 1 | 3;
 }
 
-export function decodeJpeg(bytes: Uint8Array, manifest: ModelManifest): DecodedImage {
+/**
+ * Decodes into `scratch`'s buffer, which grows to the largest frame seen and
+ * is reused: a worker runs one frame at a time, and the pixels are consumed
+ * (resized into the network input) before the next decode. Dimensions are
+ * checked against `limits` before libjpeg-turbo sees the data.
+ */
+export function decodeJpeg(bytes: Uint8Array, manifest: ModelManifest, limits: JpegLimits, scratch: DecodeScratch): DecodedImage {
   const order = manifest.input.channelOrder;
+  const channels = order === 'GRAY' ? 1 : 3;
   const format = order === 'GRAY' ? jpeg.FORMAT_GRAY : order === 'BGR' ? jpeg.FORMAT_BGR : jpeg.FORMAT_RGB;
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
-    throw new FrameDecodeError('not a JPEG: data does not start with the SOI marker FF D8');
-  }
+  const info = inspectJpeg(bytes);
+  checkJpegLimits(info, limits);
+  const size = info.width * info.height * channels;
+  const out = scratch.take(size);
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let decoded: { data: Buffer; width: number; height: number };
+  let decoded: { width: number; height: number };
   try {
-    decoded = jpeg.decompressSync(buffer, { format });
+    decoded = jpeg.decompressSync(buffer, out, { format });
   } catch (err) {
-    throw new FrameDecodeError(`corrupt JPEG (libjpeg-turbo: ${(err as Error).message})`);
+    // The binding reports libjpeg-turbo's global error string, which is
+    // "No error" for every decode failure (docs/upstream/jpeg-turbo-overflow.md).
+    const detail = (err as Error).message;
+    const said = detail && detail !== 'No error' ? `: ${detail}` : '';
+    throw new FrameDecodeError(
+      `corrupt JPEG: libjpeg-turbo could not decode the ${info.width}x${info.height} image's compressed data${said} (markers and frame header were valid)`,
+    );
   }
-  if (decoded.width <= 0 || decoded.height <= 0) throw new FrameDecodeError('JPEG has no pixels');
-  return { data: decoded.data, width: decoded.width, height: decoded.height, channels: order === 'GRAY' ? 1 : 3 };
+  if (decoded.width !== info.width || decoded.height !== info.height) {
+    throw new FrameDecodeError(`corrupt JPEG: decoded ${decoded.width}x${decoded.height}, frame header says ${info.width}x${info.height}`);
+  }
+  return { data: out.subarray(0, size), width: info.width, height: info.height, channels };
+}
+
+/** A worker's reusable decode buffer. */
+export class DecodeScratch {
+  private buffer = Buffer.alloc(0);
+
+  /** A buffer of at least `size` bytes (grown, never shrunk: bounded by --max-frame-pixels x 3). */
+  take(size: number): Buffer {
+    if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(size);
+    return this.buffer;
+  }
+
+  get capacity(): number {
+    return this.buffer.length;
+  }
 }
 
 interface Axis {

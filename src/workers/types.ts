@@ -1,4 +1,5 @@
 /** Messages between the main thread and the frame workers. */
+import type { JpegLimits } from './jpeg-inspect.js';
 
 export type DeviceChoice = 'auto' | 'cuda' | 'cpu';
 
@@ -11,6 +12,8 @@ export interface WorkerConfig {
   /** Network input size (already rounded to the manifest's sizeMultiple). */
   inputWidth: number;
   inputHeight: number;
+  /** Checked on every JPEG before libjpeg-turbo sees it. */
+  imageLimits: JpegLimits;
 }
 
 /** One batch: JPEG bytes, each in its own transferable ArrayBuffer. */
@@ -20,7 +23,14 @@ export interface BatchTask {
 
 export type FrameOutcome =
   | { ok: true; count: number; decodeUs: number; height: number; width: number; densityOffset: number }
-  | { ok: false; reason: string; decodeUs: number };
+  | { ok: false; reason: string; decodeUs: number; cause: FailureCause };
+
+/**
+ * Why a frame failed inside a worker: refused before decoding (too-large),
+ * undecodable (corrupt), or the model produced NaN/Inf (non-finite: the
+ * server's fault, not the frame's).
+ */
+export type FailureCause = 'too-large' | 'corrupt' | 'non-finite';
 
 export interface BatchResult {
   outcomes: FrameOutcome[];

@@ -33,7 +33,7 @@ export class FakeRunner implements BatchRunner {
     const densities = new Float32Array(jpegs.length);
     const outcomes: FrameOutcome[] = jpegs.map((bytes, i) => {
       const value = Number(Buffer.from(bytes).toString('latin1'));
-      if (!Number.isFinite(value)) return { ok: false, reason: 'not a number', decodeUs: 0 };
+      if (!Number.isFinite(value)) return { ok: false, reason: 'not a number', decodeUs: 0, cause: 'corrupt' };
       densities[i] = value;
       return { ok: true, count: value, decodeUs: 1, height: 1, width: 1, densityOffset: i };
     });
