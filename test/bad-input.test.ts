@@ -1,26 +1,12 @@
 /** Nothing a client sends can crash the server or disturb another connection. */
-import net from 'node:net';
 import test from 'ava';
 import { V1Connection } from '../client/connection.js';
-import { ClientSideParser, encodeFrameHead, encodeHello, ErrorCode, FrameStatus, type ServerMessage } from '../src/framing/index.js';
+import { encodeFrameHead, encodeHello, ErrorCode, FrameStatus } from '../src/framing/index.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
 import { startKnownAnswerServer, startServerWithRunner } from './helpers/server.js';
 import { FakeRunner, numberFrame } from './helpers/fake-runner.js';
-
-/** Raw socket that records every server message until the server closes. */
-function rawClient(port: number): Promise<{ socket: net.Socket; messages: ServerMessage[]; closed: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const parser = new ClientSideParser();
-    const messages: ServerMessage[] = [];
-    const closed = new Promise<void>((r) => socket.on('close', () => r()));
-    socket.on('data', (c: Buffer) => messages.push(...parser.push(c)));
-    socket.on('error', () => undefined);
-    socket.once('connect', () => resolve({ socket, messages, closed }));
-    socket.once('error', reject);
-  });
-}
+import { rawClient } from './helpers/raw-client.js';
 
 const hello = encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 4, cameraName: 'raw' });
 

@@ -129,7 +129,7 @@ export class Session {
       this.expire('handshake-timeout', ErrorCode.HandshakeTimeout, `no complete ${what} within ${o.handshakeTimeoutMs} ms`);
     } else if (this.messageStartedAt !== undefined && now - this.messageStartedAt >= o.frameTimeoutMs) {
       this.expire('message-timeout', ErrorCode.MessageTimeout, `a message started but was not complete within ${o.frameTimeoutMs} ms`);
-    } else if (this.order.size === 0 && now - this.lastActivityAt >= o.idleTimeoutMs) {
+    } else if (this.handshaken && this.order.size === 0 && now - this.lastActivityAt >= o.idleTimeoutMs) {
       this.expire('idle-timeout', ErrorCode.IdleTimeout, `no frames for ${o.idleTimeoutMs} ms`);
     }
   }
@@ -298,6 +298,8 @@ export class Session {
 
   private cut(reason: ServerCloseReason, why: string): void {
     if (this.finished) return;
+    this.finished = true;
+    this.draining = true;
     this.log(reason, `cutting the connection: ${why}`);
     this.deps.observer.connectionEnded?.(reason);
     this.socket.destroy();

@@ -60,7 +60,9 @@ export function halfToFloat(h: number): number {
 
 /**
  * Encodes a density map into `format`. For Uint8Scaled, values are clipped to
- * [0, max] and `scale` is max/255 (0 for an all-zero map).
+ * [0, max] and `scale` is max/255 (0 for an all-zero map), max being the
+ * largest finite value. f32 and f16 carry NaN and Inf as IEEE does; the
+ * server never sends them (a non-finite map is answered server-error).
  */
 export function encodeDensity(values: Float32Array, format: DensityFormatCode): { bytes: Buffer; scale: number } {
   const n = values.length;
@@ -80,13 +82,17 @@ export function encodeDensity(values: Float32Array, format: DensityFormatCode): 
       return { bytes, scale: 1 };
     }
     case DensityFormat.Uint8Scaled: {
+      // The scale comes from the largest finite value, so one Inf cannot make
+      // it Inf (every cell would then decode as NaN). NaN and negatives
+      // encode as 0, +Inf as 255 (§3.4.1).
       let max = 0;
-      for (let i = 0; i < n; i++) if (values[i] > max) max = values[i];
+      for (let i = 0; i < n; i++) if (values[i] > max && values[i] !== Infinity) max = values[i];
       const scale = max > 0 ? max / 255 : 0;
       const bytes = Buffer.allocUnsafe(n);
       const inv = scale > 0 ? 1 / scale : 0;
       for (let i = 0; i < n; i++) {
-        const v = values[i] > 0 ? Math.round(values[i] * inv) : 0;
+        const value = values[i];
+        const v = value === Infinity ? 255 : value > 0 ? Math.round(value * inv) : 0;
         bytes[i] = v > 255 ? 255 : v;
       }
       return { bytes, scale };

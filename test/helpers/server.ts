@@ -7,6 +7,8 @@ import { CrowdServer } from '../../src/accept/server.js';
 import type { ServerOptions } from '../../src/accept/options.js';
 import type { ServerObserver } from '../../src/accept/observer.js';
 import type { BatchRunner } from '../../src/batcher/types.js';
+import type { JpegLimits } from '../../src/workers/jpeg-inspect.js';
+import type { RateLimitOptions } from '../../src/log/rate-limited-log.js';
 import { startServer, type RunningServer } from '../../src/app/start-server.js';
 import { writeKnownAnswerModel, type WrittenModel } from './onnx-builder.js';
 
@@ -35,6 +37,9 @@ export async function startKnownAnswerServer(
     maxBatch?: number;
     server?: Partial<ServerOptions>;
     workerFile?: URL;
+    metrics?: boolean;
+    log?: (line: string) => void;
+    imageLimits?: Partial<JpegLimits>;
   } = {},
 ): Promise<RunningServer> {
   const model = options.model ?? knownAnswerModel({ channels: options.channels });
@@ -46,7 +51,9 @@ export async function startKnownAnswerServer(
     maxBatch: options.maxBatch ?? 1,
     maxBatchDelayMs: 2,
     server: { host: '127.0.0.1', port: 0, ...options.server },
-    log: quiet,
+    metrics: options.metrics ? { host: '127.0.0.1', port: 0 } : undefined,
+    imageLimits: options.imageLimits,
+    log: options.log ?? quiet,
     workerFile: options.workerFile,
   });
   t.teardown(() => running.close());
@@ -57,7 +64,13 @@ export async function startKnownAnswerServer(
 export async function startServerWithRunner(
   t: ExecutionContext,
   runner: BatchRunner,
-  options: { server?: Partial<ServerOptions>; maxBatch?: number; observer?: ServerObserver } = {},
+  options: {
+    server?: Partial<ServerOptions>;
+    maxBatch?: number;
+    observer?: ServerObserver;
+    log?: (line: string) => void;
+    logRateLimit?: RateLimitOptions;
+  } = {},
 ): Promise<{ server: CrowdServer; port: number }> {
   const server = new CrowdServer({
     runner,
@@ -65,7 +78,8 @@ export async function startServerWithRunner(
     options: { host: '127.0.0.1', port: 0, ...options.server },
     batching: { maxBatch: options.maxBatch ?? 1, maxDelayMs: 1 },
     observer: options.observer,
-    log: quiet,
+    log: options.log ?? quiet,
+    logRateLimit: options.logRateLimit,
   });
   const address = await server.listen();
   t.teardown(() => server.close());
