@@ -3,6 +3,7 @@
  * tests (bounded runs in the suite) and the fuzz campaign (bench/fuzz.ts):
  * valid client streams, the same with one field corrupted, random splits.
  */
+import jpeg from '@julusian/jpeg-turbo';
 import fc from 'fast-check';
 import {
   DensityFormat,
@@ -92,3 +93,82 @@ export const legacyStream: fc.Arbitrary<Buffer> = fc
 
 /** Density maps with the awkward values: NaN, infinities, negatives, subnormals, huge. */
 export const densityValues: fc.Arbitrary<Float32Array> = fc.float32Array({ maxLength: 200 });
+
+/** Small real JPEGs (grey and colour, every subsampling) to mutate. */
+export function jpegCorpus(): Buffer[] {
+  const out: Buffer[] = [];
+  const shapes: Array<[number, number]> = [
+    [32, 24],
+    [64, 48],
+    [80, 60],
+    [17, 9],
+  ];
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+  for (const [width, height] of shapes) {
+    const rgb = Buffer.alloc(width * height * 3);
+    for (let i = 0; i < rgb.length; i++) rgb[i] = (i % 97) * 2 + (rand() & 31);
+    const grey = Buffer.alloc(width * height);
+    for (let i = 0; i < grey.length; i++) grey[i] = (i * 7) & 0xff;
+    for (const subsampling of [jpeg.SAMP_444, jpeg.SAMP_420, jpeg.SAMP_422]) {
+      out.push(jpeg.compressSync(rgb, { format: jpeg.FORMAT_RGB, width, height, quality: 80, subsampling }));
+    }
+    out.push(jpeg.compressSync(grey, { format: jpeg.FORMAT_GRAY, width, height, quality: 90, subsampling: jpeg.SAMP_GRAY }));
+  }
+  return out;
+}
+
+/** Offsets of every marker segment (FFxx with a length) before the first scan. */
+function segments(bytes: Buffer): number[] {
+  const out: number[] = [];
+  let at = 2;
+  while (at + 4 <= bytes.length && bytes[at] === 0xff) {
+    out.push(at);
+    if (bytes[at + 1] === 0xda) break;
+    at += 2 + bytes.readUInt16BE(at + 2);
+  }
+  return out;
+}
+
+/** JPEG-aware corruptions: header bytes, frame dimensions, segment lengths, duplicated or dropped segments. */
+export const jpegMutation: fc.Arbitrary<(bytes: Buffer) => Buffer> = fc.oneof(
+  mutation,
+  fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([at, value]) => (b: Buffer) => {
+    const out = Buffer.from(b);
+    const header = segments(out);
+    const end = header.length > 0 ? header[header.length - 1] + 4 : out.length;
+    out[at % Math.max(1, end)] = value;
+    return out;
+  }),
+  fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff })).map(([w, h]) => (b: Buffer) => {
+    const out = Buffer.from(b);
+    const sof = segments(out).find((at) => out[at + 1] >= 0xc0 && out[at + 1] <= 0xc2);
+    if (sof !== undefined) {
+      out.writeUInt16BE(h, sof + 5);
+      out.writeUInt16BE(w, sof + 7);
+    }
+    return out;
+  }),
+  fc.tuple(fc.nat(), fc.integer({ min: 0, max: 0xffff })).map(([which, length]) => (b: Buffer) => {
+    const out = Buffer.from(b);
+    const segs = segments(out);
+    if (segs.length > 0) out.writeUInt16BE(length, segs[which % segs.length] + 2);
+    return out;
+  }),
+  fc.tuple(fc.nat(), fc.boolean()).map(([which, duplicate]) => (b: Buffer) => {
+    const segs = segments(b);
+    if (segs.length < 2) return b;
+    const k = which % (segs.length - 1);
+    const seg = b.subarray(segs[k], segs[k + 1]);
+    const before = b.subarray(0, segs[k]);
+    const after = b.subarray(segs[k + 1]);
+    return Buffer.concat(duplicate ? [before, seg, seg, after] : [before, after]);
+  }),
+);
+
+/** A mutated JPEG, never empty (a FRAME must carry at least one byte, §3.3). */
+export const mutatedJpeg = (corpus: Buffer[]): fc.Arbitrary<Buffer> =>
+  fc
+    .tuple(fc.constantFrom(...corpus), fc.array(jpegMutation, { minLength: 1, maxLength: 3 }))
+    .map(([j, ms]) => ms.reduce<Buffer>((acc, m) => m(acc), j))
+    .map((b) => (b.length > 0 ? b : Buffer.from([0xff])));

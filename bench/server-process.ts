@@ -18,12 +18,18 @@ export interface ChildServerOptions {
   overload: 'queue' | 'drop-oldest';
   window: number;
   readyTimeoutMs?: number;
+  /** More `crowdline serve` flags (limits the fuzzer and the soak set). */
+  extraArgs?: string[];
 }
 
 export interface ChildServer {
   host: string;
   port: number;
   metricsUrl: string;
+  /** How the process ended (e.g. "SIGSEGV", "exit 1"), or undefined while it runs. */
+  exitStatus(): string | undefined;
+  /** The last lines it wrote to stderr. */
+  stderrTail(): string[];
   /** Graceful stop (SIGTERM), then SIGKILL if it hangs. */
   stop(): Promise<void>;
 }
@@ -44,6 +50,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.intraOpThreads !== undefined) args.push('--intra-op-threads', String(options.intraOpThreads));
   if (options.inputSize) args.push('--input-size', options.inputSize);
+  args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
@@ -57,7 +64,14 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n--- server stderr ---\n${tail.join('\n')}`);
   }
-  return { host: HOST, port, metricsUrl: `${metricsBase}/metrics`, stop: () => stopChild(child) };
+  return {
+    host: HOST,
+    port,
+    metricsUrl: `${metricsBase}/metrics`,
+    exitStatus: () => (child.signalCode ? child.signalCode : child.exitCode !== null ? `exit ${child.exitCode}` : undefined),
+    stderrTail: () => [...tail],
+    stop: () => stopChild(child),
+  };
 }
 
 async function waitReady(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
