@@ -143,7 +143,7 @@ export const jpegMutation: fc.Arbitrary<(bytes: Buffer) => Buffer> = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff })).map(([w, h]) => (b: Buffer) => {
     const out = Buffer.from(b);
     const sof = segments(out).find((at) => out[at + 1] >= 0xc0 && out[at + 1] <= 0xc2);
-    if (sof !== undefined) {
+    if (sof !== undefined && sof + 9 <= out.length) {
       out.writeUInt16BE(h, sof + 5);
       out.writeUInt16BE(w, sof + 7);
     }
@@ -152,7 +152,8 @@ export const jpegMutation: fc.Arbitrary<(bytes: Buffer) => Buffer> = fc.oneof(
   fc.tuple(fc.nat(), fc.integer({ min: 0, max: 0xffff })).map(([which, length]) => (b: Buffer) => {
     const out = Buffer.from(b);
     const segs = segments(out);
-    if (segs.length > 0) out.writeUInt16BE(length, segs[which % segs.length] + 2);
+    const at = segs.length > 0 ? segs[which % segs.length] + 2 : out.length;
+    if (at + 2 <= out.length) out.writeUInt16BE(length, at);
     return out;
   }),
   fc.tuple(fc.nat(), fc.boolean()).map(([which, duplicate]) => (b: Buffer) => {

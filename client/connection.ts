@@ -27,6 +27,8 @@ export interface ConnectOptions {
   /** Frames the client wants in flight (0: server default). */
   window?: number;
   connectTimeoutMs?: number;
+  /** Local address to connect from (multi-homed hosts; the soak uses several loopback addresses). */
+  localAddress?: string;
 }
 
 export interface V1ConnectionEvents {
@@ -59,7 +61,7 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
   /** Connects and completes the handshake (HELLO -> WELCOME). */
   static connect(options: ConnectOptions): Promise<V1Connection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
+      const socket = net.connect({ host: options.host, port: options.port, noDelay: true, localAddress: options.localAddress });
       const parser = new ClientSideParser();
       const timer = setTimeout(() => fail(new Error(`no WELCOME from ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms`)), options.connectTimeoutMs ?? 10_000);
       const fail = (err: Error): void => {
@@ -145,15 +147,20 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
   }
 
   private onData(chunk: Buffer): void {
-    let messages;
-    try {
-      messages = this.parser.push(chunk);
-    } catch (err) {
-      this.closedWith = err as Error;
-      this.socket.destroy();
-      return;
+    // feed/next rather than push: messages before a violation are still delivered.
+    this.parser.feed(chunk);
+    for (;;) {
+      let message;
+      try {
+        message = this.parser.next();
+      } catch (err) {
+        this.closedWith = err as Error;
+        this.socket.destroy();
+        return;
+      }
+      if (message === undefined) return;
+      this.dispatch(message);
     }
-    for (const m of messages) this.dispatch(m);
   }
 
   private dispatch(m: ResultMessage | ErrorMessage | WelcomeMessage): void {
