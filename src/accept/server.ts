@@ -9,6 +9,7 @@ import { Batcher, type BatcherObserver } from '../batcher/batcher.js';
 import type { BatchRunner } from '../batcher/types.js';
 import { encodeError, ErrorCode, detectProtocol } from '../framing/index.js';
 import type { ModelInfo } from './adapter.js';
+import type { ConnectionGate } from './gate.js';
 import type { ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
 import { Session } from './session.js';
@@ -20,6 +21,9 @@ export interface CrowdServerDeps {
   batching?: { maxBatch: number; maxDelayMs: number };
   observer?: ServerObserver & BatcherObserver;
   log?: (line: string) => void;
+  gate?: ConnectionGate;
+  /** Sees each accepted socket first (TLS detection, src/tls) and hands on the stream to serve. */
+  route?: (socket: net.Socket, adopt: (stream: net.Socket) => void) => void;
 }
 
 export class CrowdServer {
@@ -62,12 +66,23 @@ export class CrowdServer {
       this.refuse(socket, this.closing ? 'server is shutting down' : `server is full (${this.options.maxConnections} connections)`);
       return;
     }
+    if (this.deps.route) this.deps.route(socket, (stream) => this.adopt(stream));
+    else this.adopt(socket);
+  }
+
+  /** Serves a connection (plain, or TLS once its handshake is done). */
+  adopt(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
     const session = new Session(socket, {
       batcher: this.batcher,
       options: this.options,
       model: this.deps.model,
       observer: this.deps.observer ?? {},
       log: this.log,
+      gate: this.deps.gate,
     });
     this.sessions.add(session);
     void session.closed.then(() => this.sessions.delete(session));

@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import type { Batcher } from '../batcher/batcher.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
-import type { ModelInfo, ProtocolAdapter } from './adapter.js';
+import type { AdapterEvent, ModelInfo, ProtocolAdapter } from './adapter.js';
+import type { ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
 import type { ServerObserver } from './observer.js';
 import type { ServerOptions } from './options.js';
@@ -32,6 +33,8 @@ export interface SessionDeps {
   model: () => ModelInfo;
   observer: ServerObserver;
   log: (line: string) => void;
+  /** Authentication and transport policy (src/auth); absent: everyone is welcome. */
+  gate?: ConnectionGate;
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -48,6 +51,8 @@ export class Session {
   /** The peer closed its sending side (FIN); buffered messages may remain. */
   private inputEnded = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
+  /** The gate is checking this HELLO: no frame is admitted meanwhile. */
+  private admitting = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -100,6 +105,8 @@ export class Session {
         }
         this.adapter = protocol === 'v1' ? new V1Adapter(this.deps.options, this.deps.model()) : new LegacyAdapter(this.deps.options.maxFrameBytes);
         this.deps.observer.connectionOpened?.(protocol);
+        const refusal = this.deps.gate?.checkProtocol(protocol, this.socket);
+        if (refusal) return this.refuse(refusal);
         if (this.adapter.ready) this.clearHandshakeTimer();
       }
       this.adapter.feed(chunk);
@@ -130,9 +137,8 @@ export class Session {
         }
         if (event.kind === 'hello') {
           this.clearHandshakeTimer();
-          this.window = event.window;
-          if (event.camera) this.camera = event.camera;
-          for (const buf of event.reply) this.socket.write(buf);
+          if (this.deps.gate) this.awaitAdmission(this.deps.gate, event);
+          else this.welcome(event, event.camera);
         } else if (event.kind === 'frame') {
           this.admit(event.frame.seq, event.frame.captureTimeMs, event.frame.jpeg);
         } else {
@@ -148,8 +154,33 @@ export class Session {
     this.updateReading();
   }
 
+  private welcome(event: Extract<AdapterEvent, { kind: 'hello' }>, label: string): void {
+    this.window = event.window;
+    if (label) this.camera = label;
+    for (const buf of event.reply) this.socket.write(buf);
+  }
+
+  /** Asks the gate about this HELLO; frames behind it wait (windowFull) and are never admitted if it says no. */
+  private awaitAdmission(gate: ConnectionGate, event: Extract<AdapterEvent, { kind: 'hello' }>): void {
+    this.admitting = true;
+    void gate.admitHello({ camera: event.camera, token: event.token }, this.socket).then((verdict) => {
+      this.admitting = false;
+      if (this.draining || this.finished) return;
+      if (!verdict.ok) return this.refuse(verdict.refusal);
+      this.welcome(event, verdict.label);
+      this.pumpEvents();
+    });
+  }
+
+  private refuse(refusal: Refusal): void {
+    this.deps.log(`${this.camera}: refused (${refusal.cause}): ${refusal.reason}`);
+    this.pendingFatal = { code: refusal.code, reason: refusal.reason };
+    this.stopReading();
+  }
+
   /** No room for another frame: this connection's window, or the server-wide queue. */
   private windowFull(): boolean {
+    if (this.admitting) return true;
     if (!this.deps.batcher.hasRoom) return true;
     return this.deps.options.overload === 'queue' && this.order.size >= this.window;
   }

@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_SERVER_OPTIONS, type OverloadPolicy } from '../accept/options.js';
 import { DEFAULT_MODEL_PATH } from '../app/paths.js';
 import type { StartServerOptions } from '../app/start-server.js';
+import { securityFromArgv, withSecurityOptions, type SecurityArgv } from './security-options.js';
 import type { DeviceChoice } from '../workers/types.js';
 import { parseSize } from './parse.js';
 
@@ -29,10 +30,12 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('max-frame-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxFrameBytes, describe: 'largest JPEG accepted', group: 'Limits:' })
     .option('handshake-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs, group: 'Limits:' })
     .option('idle-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.idleTimeoutMs, group: 'Limits:' })
-    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (same host as the server; 0: any free port)', group: 'Metrics:' });
+    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (0: any free port)', group: 'Metrics:' })
+    .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the metrics port listens on (unauthenticated: keep it local or firewalled)', group: 'Metrics:' })
+    .options(withSecurityOptions());
 }
 
-export interface ServerArgv {
+export interface ServerArgv extends SecurityArgv {
   model: string;
   device: DeviceChoice;
   workers?: number;
@@ -49,6 +52,7 @@ export interface ServerArgv {
   'handshake-timeout-ms': number;
   'idle-timeout-ms': number;
   'metrics-port'?: number;
+  'metrics-host': string;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -60,7 +64,8 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
     maxBatch: argv['max-batch'],
     maxBatchDelayMs: argv['max-batch-delay-ms'],
-    metrics: argv['metrics-port'] === undefined ? undefined : { host, port: argv['metrics-port'] },
+    metrics: argv['metrics-port'] === undefined ? undefined : { host: argv['metrics-host'], port: argv['metrics-port'] },
+    security: securityFromArgv(argv),
     server: {
       host,
       port,

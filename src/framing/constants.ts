@@ -73,6 +73,10 @@ export const ErrorCode = {
   ServerFull: 8,
   SequenceOrder: 9,
   UnexpectedMessage: 10,
+  /** v1.1 (§3.1.1): missing or wrong token / client certificate, or a camera the identity may not use. */
+  Unauthorized: 11,
+  /** v1.1: this port takes crowdline v1 only inside TLS (§1). */
+  TlsRequired: 12,
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -92,4 +96,6 @@ export const MAX_NAME_BYTES = 255;
 export const HelloFlags = {
   /** Client wants counts only: RESULT carries no density map. */
   CountOnly: 0x01,
+  /** v1.1 (§3.1.1): extension fields follow the camera name. Older servers ignore the bit and the bytes. */
+  Extensions: 0x02,
 } as const;
