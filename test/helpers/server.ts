@@ -7,7 +7,7 @@ import { CrowdServer } from '../../src/accept/server.js';
 import type { ServerOptions } from '../../src/accept/options.js';
 import type { ServerObserver } from '../../src/accept/observer.js';
 import type { BatchRunner } from '../../src/batcher/types.js';
-import { startServer, type RunningServer } from '../../src/app/start-server.js';
+import { startServer, type RunningServer, type StartServerOptions } from '../../src/app/start-server.js';
 import { writeKnownAnswerModel, type WrittenModel } from './onnx-builder.js';
 
 export function tempDir(prefix = 'crowdline-test-'): string {
@@ -35,6 +35,9 @@ export async function startKnownAnswerServer(
     maxBatch?: number;
     server?: Partial<ServerOptions>;
     workerFile?: URL;
+    security?: StartServerOptions['security'];
+    metrics?: boolean;
+    log?: (line: string) => void;
   } = {},
 ): Promise<RunningServer> {
   const model = options.model ?? knownAnswerModel({ channels: options.channels });
@@ -46,8 +49,10 @@ export async function startKnownAnswerServer(
     maxBatch: options.maxBatch ?? 1,
     maxBatchDelayMs: 2,
     server: { host: '127.0.0.1', port: 0, ...options.server },
-    log: quiet,
+    log: options.log ?? quiet,
     workerFile: options.workerFile,
+    security: options.security,
+    metrics: options.metrics ? { host: '127.0.0.1', port: 0 } : undefined,
   });
   t.teardown(() => running.close());
   return running;
