@@ -48,13 +48,18 @@ export class TlsFront {
   static async start(options: TlsFrontOptions): Promise<TlsFront> {
     const server = tls.createServer({
       ...(await secureOptions(options.files)),
-      allowHalfOpen: true,
+      // Not half-open during the handshake: a peer that hangs up mid-handshake would leave the socket open for good.
+      allowHalfOpen: false,
       // Ask for a certificate only with mTLS; the gate, not the handshake, refuses a missing one, so the client gets a clear ERROR.
       requestCert: options.files.clientCa !== undefined,
       rejectUnauthorized: false,
       handshakeTimeout: options.handshakeTimeoutMs,
     });
-    server.on('secureConnection', (socket: tls.TLSSocket) => options.onSecure(socket));
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      // Handshake done: now, as on plain connections, a client's FIN still lets its replies out.
+      socket.allowHalfOpen = true;
+      options.onSecure(socket);
+    });
     server.on('tlsClientError', (err, socket) => {
       options.log(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: TLS handshake failed: ${err.message}`);
       socket.destroy();
@@ -82,6 +87,7 @@ export class TlsFront {
       socket.pause();
       socket.unshift(chunk);
       if (chunk[0] === TLS_HANDSHAKE_BYTE) {
+        socket.allowHalfOpen = false; // see start()
         this.server.emit('connection', socket);
       } else {
         socket.off('error', ignore);
