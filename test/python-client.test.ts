@@ -3,7 +3,7 @@
  * docs/protocol.md) against `crowdline serve`: plain and TLS, token and
  * client certificate, every density format, and refusals.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -41,7 +41,7 @@ function runPython(args: string[]): Promise<{ code: number; lines: Line[]; stder
   });
 }
 
-const serveArgs = (model: string): string[] => ['--model', model, '--port', '0', '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1'];
+const serveArgs = (model: string, port = 0): string[] => ['--model', model, '--port', String(port), '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1'];
 
 test('plain: every density format decodes to the count the TypeScript client gets; a wrong or missing token is refused', async (t) => {
   const dir = tempDir('crowdline-py-');
@@ -118,4 +118,33 @@ test('TLS: token or client certificate over TLS; the wrong CA fails; plain text 
   const plain = await runPython([...server, '--token-file', tokenFile]);
   t.is(plain.code, 2);
   t.regex(plain.stderr, /server error 12 \(TlsRequired\)/);
+});
+
+test('the server killed and restarted mid-stream: the Python client reconnects and every frame is answered once, in order', async (t) => {
+  const dir = tempDir('crowdline-py-');
+  const jpegFile = path.join(dir, 'frame.jpg');
+  writeFileSync(jpegFile, blockPatternJpeg(64, 48, 8));
+  const model = knownAnswerModel().onnxPath;
+  let server = await startServeProcess(serveArgs(model));
+  const port = server.port;
+  t.teardown(() => server.child.kill('SIGKILL'));
+  const child = spawn(PYTHON, [SCRIPT, '--server', `127.0.0.1:${port}`, '--image', jpegFile, '--frames', '30', '--fps', '15', '--window', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.split('\n').length > 5) resolve();
+    });
+  });
+  server.child.kill('SIGKILL');
+  server = await startServeProcess(serveArgs(model, port));
+  t.is(await exited, 0, stderr);
+  const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+  t.deepEqual(lines.map((l) => l.frame), [...Array(30).keys()]);
+  t.true(lines.every((l) => l.status === 'ok'));
+  t.regex(stderr, /connection lost/);
 });

@@ -324,6 +324,16 @@ class Camera:
         in_flight.clear()
 
 
+def paced(frames: Iterable[bytes], fps: float) -> Iterator[bytes]:
+    """Yields frames no faster than fps (a camera's own rate)."""
+    next_at = time.monotonic()
+    for frame in frames:
+        if fps > 0:
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += 1.0 / fps
+        yield frame
+
+
 def frames_from(args: argparse.Namespace) -> Iterator[bytes]:
     """JPEG bytes from --image (sent --frames times) or a video/camera via OpenCV."""
     if args.image:
@@ -365,13 +375,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     src.add_argument("--video", help="video file or camera index (OpenCV)")
     p.add_argument("--frames", type=int, default=10, help="frames to send (0 with --video: all)")
     p.add_argument("--quality", type=int, default=80, help="JPEG quality for --video")
+    p.add_argument("--fps", type=float, default=0, help="send at most this many frames per second (0: as fast as answered)")
     args = p.parse_args(argv)
     host, _, port = args.server.rpartition(":")
     token = open(args.token_file).read().strip() if args.token_file else os.environ.get("CROWDLINE_TOKEN") or None
     camera = Camera(host, int(port), args.camera, token=token, tls=args.tls, ca=args.ca, cert=args.cert,
                     key=args.key, density=args.density, window=args.window)
     try:
-        for index, r in camera.run(frames_from(args)):
+        for index, r in camera.run(paced(frames_from(args), args.fps)):
             line = {"frame": index, "seq": r.seq, "status": r.status, "count": None if math.isnan(r.count) else r.count,
                     "format": r.density_format, "reason": r.reason}
             if r.density is not None:
