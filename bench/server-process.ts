@@ -18,6 +18,8 @@ export interface ChildServerOptions {
   overload: 'queue' | 'drop-oldest';
   window: number;
   readyTimeoutMs?: number;
+  /** More `crowdline serve` arguments (e.g. --tls-cert/--tls-key). */
+  extraArgs?: string[];
 }
 
 export interface ChildServer {
@@ -44,6 +46,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.intraOpThreads !== undefined) args.push('--intra-op-threads', String(options.intraOpThreads));
   if (options.inputSize) args.push('--input-size', options.inputSize);
+  if (options.extraArgs) args.push(...options.extraArgs);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {

@@ -91,7 +91,7 @@ test('plain: every density format decodes to the count the TypeScript client get
 
 test('TLS: token or client certificate over TLS; the wrong CA fails; plain text gets TlsRequired', async (t) => {
   const dir = tempDir('crowdline-py-');
-  const creds = await writeCredentials([{ name: 'pi' }], dir);
+  const creds = await writeCredentials([{ name: 'pi' }, { name: 'pi-cert' }], dir);
   const pki = await makePki(dir, ['pi-cert']);
   const other = await makePki(tempDir('crowdline-pki-'));
   const tokenFile = path.join(dir, 'token');

@@ -66,9 +66,13 @@ test('mutual TLS: the certificate CN is the identity (no token); camera limits f
 
   const elsewhere = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'lobby', tls: withCert }).catch((e: unknown) => e);
   t.regex(String(elsewhere), /may not use camera "lobby"/);
-  // A CA-signed certificate not in the file: identity by CN, any camera.
+  // A CA-signed certificate whose CN is not in the file is refused: the file is the list of who may connect.
   const other = pki.clients.intruder;
-  t.true((await oneFrame(port, 'lobby', { tls: tlsTo({ cert: readFileSync(other.cert), key: readFileSync(other.key) }) })) > 0);
+  const unlisted = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'lobby', tls: tlsTo({ cert: readFileSync(other.cert), key: readFileSync(other.key) }) }).catch((e: unknown) => e);
+  t.regex(String(unlisted), /certificate identity "intruder" is not in the credentials file/);
+  // Without a credentials file, any certificate the CA signed is an identity, with any camera.
+  const open = await startKnownAnswerServer(t, { security: { tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert } } });
+  t.true((await oneFrame(open.address.port, 'lobby', { tls: tlsTo({ cert: readFileSync(other.cert), key: readFileSync(other.key) }) })) > 0);
   const noCert = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'gate', tls: tlsTo() }).catch((e: unknown) => e);
   t.is((noCert as ServerRefusedError).code, ErrorCode.Unauthorized);
 });

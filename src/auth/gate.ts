@@ -86,7 +86,10 @@ export class AuthGate implements ConnectionGate {
     const cert = this.certificateName(socket);
     if (cert !== undefined) {
       if (!NAME_PATTERN.test(cert)) return refusal(ErrorCode.Unauthorized, 'bad-certificate-name', 'client certificate CN is not a valid identity name');
-      return { name: cert, entry: this.credentials?.named(cert) };
+      // With a credentials file, it is the one list of who may connect: a CN must be in it (so removing it + SIGHUP revokes).
+      const entry = this.credentials?.named(cert);
+      if (this.credentials && !entry) return refusal(ErrorCode.Unauthorized, 'unknown-certificate', `certificate identity ${JSON.stringify(cert)} is not in the credentials file`);
+      return { name: cert, entry };
     }
     if (claim.token === undefined) {
       return refusal(ErrorCode.Unauthorized, 'no-token', 'this server requires a token (HELLO extension, docs/protocol.md §3.1.1) or a client certificate');
