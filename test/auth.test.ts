@@ -2,12 +2,11 @@
 import test from 'ava';
 import { ServerRefusedError, V1Connection } from '../client/connection.js';
 import { AddressList } from '../src/auth/address-list.js';
-import { Credentials } from '../src/auth/credentials.js';
 import { parseLegacyPolicy } from '../src/auth/legacy-policy.js';
 import { securityWarnings } from '../src/auth/posture.js';
 import { FailureThrottle } from '../src/auth/throttle.js';
-import { encodeFrame, encodeHello, encodeLegacyFrame, ErrorCode, FrameStatus, LegacyReplyParser } from '../src/framing/index.js';
-import { exchange, metricValue, writeCredentials } from './helpers/auth.js';
+import { encodeFrame, encodeHello, encodeLegacyFrame, ErrorCode, FrameStatus } from '../src/framing/index.js';
+import { exchange, legacyRoundTrip, metricValue, writeCredentials } from './helpers/auth.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
 import { startKnownAnswerServer } from './helpers/server.js';
@@ -65,8 +64,6 @@ test('good token: frames answered, labelled by the identity (not the claim); wro
   // Neither tokens, nor their secrets, nor the stored hashes ever reach the log.
   const text = log.join('\n');
   t.true(log.some((l) => /refused \(bad-token\)/.test(l)), text);
-  const stored = Credentials.parse(await import('node:fs').then((fs) => fs.readFileSync(creds.file, 'utf8')), creds.file);
-  t.truthy(stored.named('pi-gate'));
   for (const token of Object.values(creds.tokens)) {
     for (const part of [token, token.split('.')[2], token.slice(0, -4)]) t.false(text.includes(part), 'a token or secret in the log');
   }
@@ -101,20 +98,8 @@ test('legacy clients: refused under auth; allowed from an allowed range only', a
   t.is((await exchange(elsewhere.address.port, legacyFrame)).raw.length, 0);
 
   const allowed = await startKnownAnswerServer(t, { security: { authFile: creds.file, legacy: parseLegacyPolicy(['allow-from', '10.0.0.0/8,127.0.0.0/8']) } });
-  const reply = new LegacyReplyParser();
-  const net = await import('node:net');
-  const replies = await new Promise<ReturnType<LegacyReplyParser['push']>>((resolve, reject) => {
-    const s = net.connect(allowed.address.port, '127.0.0.1', () => s.write(legacyFrame));
-    s.on('data', (c: Buffer) => {
-      const got = reply.push(c);
-      if (got.length > 0) {
-        s.destroy();
-        resolve(got);
-      }
-    });
-    s.on('error', reject);
-  });
-  t.is(replies[0].width * replies[0].height, 8 * 6);
+  const reply = await legacyRoundTrip(allowed.address.port, jpeg);
+  t.is(reply.width * reply.height, 8 * 6);
 });
 
 test('repeated failures from one address are slowed down, per address, and forgiven after a success or a quiet spell', (t) => {

@@ -1,12 +1,11 @@
 /** TLS on the shared port: server certificates from a CA made here, mutual TLS identities, TLS-only v1. */
-import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import test from 'ava';
 import { makePki, type Pki } from '../bench/throwaway-pki.js';
 import { ServerRefusedError, V1Connection, type ClientSecurity } from '../client/connection.js';
 import { parseLegacyPolicy } from '../src/auth/legacy-policy.js';
-import { encodeLegacyFrame, ErrorCode, FrameStatus, LegacyReplyParser } from '../src/framing/index.js';
-import { metricValue, writeCredentials } from './helpers/auth.js';
+import { ErrorCode, FrameStatus } from '../src/framing/index.js';
+import { legacyRoundTrip, metricValue, writeCredentials } from './helpers/auth.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
 import { startKnownAnswerServer, tempDir } from './helpers/server.js';
@@ -53,7 +52,7 @@ test('mutual TLS: the certificate CN is the identity (no token); camera limits f
   // The file lists pi-gate without a token, only to restrict its cameras.
   const dir = tempDir('crowdline-auth-');
   const file = `${dir}/credentials.json`;
-  (await import('node:fs')).writeFileSync(file, JSON.stringify({ clients: [{ name: 'pi-gate', cameras: ['gate'] }] }));
+  writeFileSync(file, JSON.stringify({ clients: [{ name: 'pi-gate', cameras: ['gate'] }] }));
   const running = await startKnownAnswerServer(t, {
     security: { authFile: file, tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert } },
     metrics: true,
@@ -79,19 +78,8 @@ test('mutual TLS: the certificate CN is the identity (no token); camera limits f
 
 test('TLS server: an allowed legacy client still works in plain text on the same port', async (t) => {
   const running = await startKnownAnswerServer(t, { security: { tls: { cert: pki.serverCert, key: pki.serverKey }, legacy: parseLegacyPolicy(['allow-from', '127.0.0.1/32']) } });
-  const parser = new LegacyReplyParser();
-  const replies = await new Promise<ReturnType<LegacyReplyParser['push']>>((resolve, reject) => {
-    const s = net.connect(running.address.port, '127.0.0.1', () => s.write(encodeLegacyFrame(jpeg)));
-    s.on('data', (c: Buffer) => {
-      const got = parser.push(c);
-      if (got.length > 0) {
-        s.destroy();
-        resolve(got);
-      }
-    });
-    s.on('error', reject);
-  });
-  t.is(replies[0].values.length, 8 * 6);
+  const reply = await legacyRoundTrip(running.address.port, jpeg);
+  t.is(reply.values.length, 8 * 6);
 });
 
 test('TLS: BYE and half-close still get every reply before the close', async (t) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Registry } from 'prom-client';
 import { parsePrometheus } from '../../bench/scrape.js';
 import { addClient } from '../../src/auth/edit-credentials.js';
-import { ClientSideParser, type ServerMessage } from '../../src/framing/index.js';
+import { ClientSideParser, encodeLegacyFrame, LegacyReplyParser, type ServerMessage } from '../../src/framing/index.js';
 import { tempDir } from './server.js';
 
 export interface WrittenCredentials {
@@ -44,6 +44,23 @@ export function exchange(port: number, bytes: Buffer, timeoutMs = 20_000): Promi
       clearTimeout(timer);
       resolve({ messages, raw: Buffer.concat(chunks) });
     });
+  });
+}
+
+/** Sends one legacy frame on a plain connection and resolves with the first legacy reply. */
+export function legacyRoundTrip(port: number, jpeg: Uint8Array): Promise<ReturnType<LegacyReplyParser['push']>[number]> {
+  const parser = new LegacyReplyParser();
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(encodeLegacyFrame(jpeg)));
+    socket.on('data', (c: Buffer) => {
+      const [reply] = parser.push(c);
+      if (reply) {
+        socket.destroy();
+        resolve(reply);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('closed before a legacy reply')));
   });
 }
 
