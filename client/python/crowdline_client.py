@@ -152,13 +152,16 @@ class Connection:
             self.sock = raw
         self.next_seq = 0
         self.pending: Deque[int] = deque()  # seqs sent, not yet answered
-        self.sock.sendall(encode_hello(camera, fmt, fmt == 255, window, token))
-        kind, body = self._read_message()
-        if kind == ERROR:
+        try:
+            self.sock.sendall(encode_hello(camera, fmt, fmt == 255, window, token))
+            kind, body = self._read_message()
+            if kind == ERROR:
+                raise self._error(body)
+            if kind != WELCOME:
+                raise ProtocolError(f"expected WELCOME, got message type {kind}")
+        except BaseException:
             self.close()
-            raise self._error(body)
-        if kind != WELCOME:
-            raise ProtocolError(f"expected WELCOME, got message type {kind}")
+            raise
         self.welcome = self._welcome(body)
         self.sock.settimeout(None)
 
