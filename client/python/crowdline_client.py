@@ -299,8 +299,8 @@ class Camera:
                             if item is None:
                                 exhausted = True
                                 break
+                        in_flight.append(item)  # first: a send that fails midway must leave it to be sent again
                         conn.send_frame(item[1])
-                        in_flight.append(item)
                     if not in_flight:
                         conn.bye()
                         return
