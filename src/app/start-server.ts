@@ -48,8 +48,19 @@ export interface RunningServer {
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  // Metrics first, so /healthz answers (and /readyz says 503) while models load.
   const metrics = options.metrics ? new ServerMetrics() : undefined;
+  // Credentials and certificates are read before anything listens or loads: a bad file fails the start at once.
+  let server: CrowdServer | undefined;
+  const security = await setUpSecurity(options.security ?? {}, {
+    handshakeTimeoutMs: options.server.handshakeTimeoutMs ?? 10_000,
+    log,
+    onRefused: (cause) => metrics?.authRefused(cause),
+    adopt: (socket) => (server ? server.adopt(socket) : socket.destroy()),
+  }).catch((err: unknown) => {
+    metrics?.stop();
+    throw err;
+  });
+  // Metrics before the model, so /healthz answers (and /readyz says 503) while models load.
   let metricsHttp: MetricsHttp | undefined;
   if (metrics && options.metrics) {
     metricsHttp = await startMetricsHttp({ ...options.metrics, registry: metrics.registry, isReady: () => metrics.ready });
@@ -75,20 +86,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw err;
   }
   const manifest = pool.spec.manifest;
-  let server: CrowdServer | undefined;
-  let security;
-  try {
-    security = await setUpSecurity(options.security ?? {}, {
-      handshakeTimeoutMs: options.server.handshakeTimeoutMs ?? 10_000,
-      log,
-      onRefused: (cause) => metrics?.authRefused(cause),
-      adopt: (socket) => (server ? server.adopt(socket) : socket.destroy()),
-    });
-  } catch (err) {
-    await pool.close();
-    await stopMetrics();
-    throw err;
-  }
   server = new CrowdServer({
     runner: pool,
     model: () => ({
