@@ -10,7 +10,7 @@ import type { Batcher } from '../batcher/batcher.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
 import type { AdapterEvent, ModelInfo, ProtocolAdapter } from './adapter.js';
-import type { ConnectionGate, Refusal } from './gate.js';
+import type { Admission, ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
 import type { ServerObserver } from './observer.js';
 import type { ServerOptions } from './options.js';
@@ -163,13 +163,19 @@ export class Session {
   /** Asks the gate about this HELLO; frames behind it wait (windowFull) and are never admitted if it says no. */
   private awaitAdmission(gate: ConnectionGate, event: Extract<AdapterEvent, { kind: 'hello' }>): void {
     this.admitting = true;
-    void gate.admitHello({ camera: event.camera, token: event.token }, this.socket).then((verdict) => {
-      this.admitting = false;
-      if (this.draining || this.finished) return;
-      if (!verdict.ok) return this.refuse(verdict.refusal);
-      this.welcome(event, verdict.label);
-      this.pumpEvents();
-    });
+    gate
+      .admitHello({ camera: event.camera, token: event.token }, this.socket)
+      .catch((err: unknown): Admission => {
+        this.deps.log(`${this.camera}: authentication check failed: ${String(err)}`);
+        return { ok: false, refusal: { code: ErrorCode.Unauthorized, cause: 'gate-error', reason: 'authentication failed on the server' } };
+      })
+      .then((verdict) => {
+        this.admitting = false;
+        if (this.draining || this.finished) return;
+        if (!verdict.ok) return this.refuse(verdict.refusal);
+        this.welcome(event, verdict.label);
+        this.pumpEvents();
+      });
   }
 
   private refuse(refusal: Refusal): void {

@@ -51,8 +51,16 @@ export function parseStoredHash(text: string): StoredHash {
   const [kind, n, r, p, salt, key] = parts;
   const options = { N: Number(n), r: Number(r), p: Number(p) };
   const valid =
-    parts.length === 6 && kind === 'scrypt' && Number.isInteger(Math.log2(options.N)) && options.N >= 2 && options.r >= 1 && options.p >= 1 && options.N * options.r <= 2 ** 20;
-  if (!valid) throw new Error('hash is not of the form scrypt:N:r:p:SALT:HASH (N a power of two)');
+    parts.length === 6 &&
+    kind === 'scrypt' &&
+    Number.isInteger(Math.log2(options.N)) &&
+    options.N >= 2 &&
+    options.r >= 1 &&
+    options.p >= 1 &&
+    options.p <= 16 &&
+    // scrypt needs 128*N*r bytes: keep it under the 64 MiB we allow it, so a check can never fail for memory.
+    128 * options.N * options.r <= 32 * 1024 * 1024;
+  if (!valid) throw new Error('hash is not of the form scrypt:N:r:p:SALT:HASH (N a power of two, 128*N*r <= 32 MiB, p <= 16)');
   return { options, salt: Buffer.from(salt, 'base64'), key: Buffer.from(key, 'base64') };
 }
 
