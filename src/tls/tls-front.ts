@@ -61,7 +61,9 @@ export class TlsFront {
       options.onSecure(socket);
     });
     server.on('tlsClientError', (err, socket) => {
-      options.log(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: TLS handshake failed: ${err.message}`);
+      // The peer's address is often gone by now (it hung up); say what is known.
+      const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? '?'}` : 'a client';
+      options.log(`${peer}: TLS handshake failed: ${err.message}`);
       socket.destroy();
     });
     return new TlsFront(server, options);
