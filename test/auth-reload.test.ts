@@ -5,7 +5,7 @@ import { makePki } from '../bench/throwaway-pki.js';
 import { ServerRefusedError, V1Connection, type ClientSecurity } from '../client/connection.js';
 import { ErrorCode, FrameStatus } from '../src/framing/index.js';
 import { writeCredentials } from './helpers/auth.js';
-import { runCli, startServeProcess } from './helpers/cli.js';
+import { runCli, startServeProcess, waitForLog } from './helpers/cli.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
@@ -16,20 +16,6 @@ async function answered(conn: V1Connection): Promise<boolean> {
   const results = collectResults(conn, 1);
   conn.send(jpeg);
   return (await results)[0].status === FrameStatus.Ok;
-}
-
-/** Waits until `pattern` occurs `times` times in the server log. */
-function waitForLog(log: () => string, pattern: RegExp, times = 1, timeoutMs = 20_000): Promise<void> {
-  const global = new RegExp(pattern.source, 'g');
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    const poll = (): void => {
-      if ((log().match(global)?.length ?? 0) >= times) resolve();
-      else if (Date.now() > deadline) reject(new Error(`no ${pattern} in the log:\n${log()}`));
-      else setTimeout(poll, 50);
-    };
-    poll();
-  });
 }
 
 test('SIGHUP: a removed token stops working, new certificates are served, open connections keep going', async (t) => {

@@ -4,14 +4,15 @@
  * client certificate, every density format, and refusals.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { makePki } from '../bench/throwaway-pki.js';
 import { V1Connection } from '../client/connection.js';
+import { FrameStatus } from '../src/framing/index.js';
 import { PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths.js';
-import { writeCredentials } from './helpers/auth.js';
-import { startServeProcess } from './helpers/cli.js';
+import { legacyRoundTrip, writeCredentials } from './helpers/auth.js';
+import { startServeProcess, waitForLog } from './helpers/cli.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
@@ -89,7 +90,7 @@ test('plain: every density format decodes to the count the TypeScript client get
   t.regex(missing.stderr, /requires a token/);
 });
 
-test('TLS: token or client certificate over TLS; the wrong CA fails; plain text gets TlsRequired', async (t) => {
+test('a hardened server (auth + TLS + legacy from one range) serves the Python client (token or certificate), the TS client and a legacy client; wrong CA and plain text refused', async (t) => {
   const dir = tempDir('crowdline-py-');
   const creds = await writeCredentials([{ name: 'pi' }, { name: 'pi-cert' }], dir);
   const pki = await makePki(dir, ['pi-cert']);
@@ -97,12 +98,15 @@ test('TLS: token or client certificate over TLS; the wrong CA fails; plain text 
   const tokenFile = path.join(dir, 'token');
   writeFileSync(tokenFile, creds.tokens.pi, { mode: 0o600 });
   const jpegFile = path.join(dir, 'frame.jpg');
-  writeFileSync(jpegFile, blockPatternJpeg(64, 48, 8));
-  const { child, port } = await startServeProcess([
+  const jpeg = blockPatternJpeg(64, 48, 8);
+  writeFileSync(jpegFile, jpeg);
+  const { child, port, log } = await startServeProcess([
     ...serveArgs(knownAnswerModel().onnxPath),
     '--auth', creds.file, '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert,
+    '--legacy', 'allow-from', '127.0.0.1/32',
   ]);
   t.teardown(() => child.kill('SIGKILL'));
+  await waitForLog(log, /WARNING: legacy protocol \(no authentication, no encryption\) allowed from 127\.0\.0\.1\/32/);
   const server = ['--server', `127.0.0.1:${port}`, '--image', jpegFile, '--frames', '4'];
 
   const withToken = await runPython([...server, '--tls', '--ca', pki.caCert, '--token-file', tokenFile]);
@@ -118,6 +122,13 @@ test('TLS: token or client certificate over TLS; the wrong CA fails; plain text 
   const plain = await runPython([...server, '--token-file', tokenFile]);
   t.is(plain.code, 2);
   t.regex(plain.stderr, /server error 12 \(TlsRequired\)/);
+
+  const ts = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'ts', token: creds.tokens.pi, tls: { ca: readFileSync(pki.caCert) } });
+  const results = collectResults(ts, 1);
+  ts.send(jpeg);
+  t.is((await results)[0].status, FrameStatus.Ok);
+  ts.destroy();
+  t.is((await legacyRoundTrip(port, jpeg)).values.length, 8 * 6);
 });
 
 test('the server killed and restarted mid-stream: the Python client reconnects and every frame is answered once, in order', async (t) => {
