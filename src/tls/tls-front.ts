@@ -69,10 +69,6 @@ export class TlsFront {
     return new TlsFront(server, options);
   }
 
-  get clientCertificates(): boolean {
-    return this.options.files.clientCa !== undefined;
-  }
-
   /** Reads the files again; new connections use them, open ones keep theirs. Throws (keeping the old) if they are bad. */
   async reload(): Promise<void> {
     this.server.setSecureContext(await secureOptions(this.options.files));
