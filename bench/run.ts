@@ -57,7 +57,7 @@ export interface BenchOptions {
   frameCount: number;
   jpegQuality: number;
   densityFormat: DensityFormatName;
-  /** Run every closed-loop point twice, over plain TCP and over TLS (throwaway certificate), to measure TLS's cost. */
+  /** Run every closed-loop point over plain TCP and over TLS (throwaway certificate) at the same time, against two servers, to measure TLS's cost. */
   tls?: boolean;
   /** Written there: bench-<time>.json and .svg. */
   outDir?: string;
@@ -119,12 +119,17 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
         for (const plan of plans) points.push(await runPoint(options, server, plan, maxBatch, 'queue', limit, frames.jpegs));
         return;
       }
-      // Both servers up at once and each point run plain then TLS, back to back: other load on
-      // the machine then weighs on both figures alike (an idle server costs almost nothing).
+      // A plain and a TLS server, each point loading both at the same time: whatever else runs on
+      // the machine weighs on both halves alike, so the difference is TLS (each gets about half the machine).
       await withServer(options, maxBatch, 'queue', async (tlsServer) => {
         for (const plan of plans) {
-          points.push(await runPoint(options, server, plan, maxBatch, 'queue', limit, frames.jpegs));
-          points.push(await runPoint(options, tlsServer, { ...plan, name: `${plan.name} tls`, security: clientTls(pki) }, maxBatch, 'queue', limit, frames.jpegs));
+          const tlsPlan = { ...plan, name: `${plan.name} tls`, security: clientTls(pki) };
+          points.push(
+            ...(await Promise.all([
+              runPoint(options, server, plan, maxBatch, 'queue', limit, frames.jpegs),
+              runPoint({ ...options, progress: undefined }, tlsServer, tlsPlan, maxBatch, 'queue', limit, frames.jpegs),
+            ])),
+          );
         }
       }, ['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey]);
     });

@@ -83,7 +83,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('jpeg-quality', { type: 'number', default: 85, group: 'Frames:' })
       .option('density', { choices: ['f32', 'f16', 'u8', 'none'] as const, default: 'f32' as DensityFormatName, describe: 'density map format the cameras ask for', group: 'Frames:' })
       .option('limit-only', { type: 'boolean', default: false, describe: 'only measure the worker pool limit (compare --workers / --intra-op-threads)', group: 'Load:' })
-      .option('tls', { type: 'boolean', default: false, describe: 'run every closed-loop point over plain TCP and over TLS (throwaway certificate) to measure its cost', group: 'Load:' })
+      .option('tls', { type: 'boolean', default: false, describe: 'measure TLS: every closed-loop point loads a plain and a TLS server (throwaway certificate) at the same time', group: 'Load:' })
       .option('out', { type: 'string', default: 'bench-results', describe: 'folder for the JSON result and the SVG chart', group: 'Output:' })
       .example('$0 bench', 'full sweep: 1-16 cameras, batching off and on, open loop at 2x the limit')
       .example('$0 bench --cameras 8 --max-batch 1 --duration 5 --open-load 0', 'one quick point') as unknown as Argv<BenchArgv>,
