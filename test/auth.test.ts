@@ -1,10 +1,12 @@
 /** Token authentication at the v1 HELLO (docs/protocol.md §3.1.1, docs/security.md). */
 import test from 'ava';
+import yargs from 'yargs';
 import { ServerRefusedError, V1Connection } from '../client/connection.js';
 import { AddressList } from '../src/auth/address-list.js';
 import { parseLegacyPolicy } from '../src/auth/legacy-policy.js';
 import { securityWarnings } from '../src/auth/posture.js';
 import { FailureThrottle } from '../src/auth/throttle.js';
+import { toStartOptions, withServerOptions, type ServerArgv } from '../src/cli/server-options.js';
 import { encodeFrame, encodeHello, encodeLegacyFrame, ErrorCode, FrameStatus } from '../src/framing/index.js';
 import { exchange, legacyRoundTrip, metricValue, writeCredentials } from './helpers/auth.js';
 import { blockPatternJpeg } from './helpers/images.js';
@@ -141,4 +143,19 @@ test('start-up warnings name what is open', (t) => {
   t.is(hardened.length, 2);
   t.regex(hardened[0], /legacy protocol .* allowed from 10\.1\.0\.0\/16/);
   t.regex(hardened[1], /metrics on 0\.0\.0\.0/);
+});
+
+test('serve options: metrics on 127.0.0.1 unless told otherwise, whatever --host says; security flags become start options', (t) => {
+  const parse = (args: string[]): ServerArgv => withServerOptions(yargs(args)).parseSync() as unknown as ServerArgv;
+  const plain = toStartOptions(parse(['--metrics-port', '9464']), '0.0.0.0', 7878);
+  t.deepEqual(plain.metrics, { host: '127.0.0.1', port: 9464 });
+  t.deepEqual(plain.security, { authFile: undefined, tls: undefined, legacy: undefined });
+  const hardened = toStartOptions(
+    parse(['--metrics-port', '0', '--metrics-host', '10.0.0.5', '--auth', 'c.yaml', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--legacy', 'allow-from', '10.1.0.0/16']),
+    '0.0.0.0',
+    7878,
+  );
+  t.is(hardened.metrics?.host, '10.0.0.5');
+  t.like(hardened.security, { authFile: 'c.yaml', tls: { cert: 'c.pem', key: 'k.pem', clientCa: undefined }, legacy: { kind: 'allow-from' } });
+  t.throws(() => toStartOptions(parse(['--tls-client-ca', 'ca.pem']), '0.0.0.0', 7878), { message: /needs --tls-cert/ });
 });
