@@ -10,7 +10,7 @@ const PANEL = { width: 440, height: 300, left: 60, top: 40, right: 20, bottom: 5
 const LEGEND_HEIGHT = 36;
 
 export function renderChart(report: BenchReport): string {
-  const closed = report.points.filter((p) => p.mode === 'closed' && !(p.cameras === 1 && p.window === 1));
+  const closed = report.points.filter((p) => p.mode === 'closed' && !p.tls && !(p.cameras === 1 && p.window === 1));
   const batches = [...new Set(closed.map((p) => p.maxBatch))];
   const cameras = [...new Set(closed.map((p) => p.cameras))].sort((a, b) => a - b);
   const window = closed[0]?.window ?? 0;

@@ -6,7 +6,7 @@
  * behaviour under a given offered load). Every run is bounded in time.
  */
 import { performance } from 'node:perf_hooks';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection, type ClientSecurity } from '../client/connection.js';
 import { frameStatusName, type DensityFormatCode, type ResultMessage } from '../src/framing/index.js';
 import type { ReplyCounts } from './report-types.js';
 
@@ -28,6 +28,8 @@ export interface LoadOptions {
   drainTimeoutS?: number;
   densityFormat?: DensityFormatCode;
   cameraPrefix?: string;
+  /** Token and TLS settings for the cameras. */
+  security?: ClientSecurity;
   onTick?(elapsedS: number, okInWindow: number): void;
 }
 
@@ -60,6 +62,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         cameraName: `${options.cameraPrefix ?? 'bench'}-${c}`,
         window: options.window,
         densityFormat: options.densityFormat,
+        ...options.security,
       }),
     ),
   );

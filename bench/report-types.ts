@@ -65,9 +65,11 @@ export interface PointResult extends ReplyCounts {
   limitFps: number;
   /** throughputFps / limitFps, both measured in this run. */
   limitRatio: number;
+  /** The cameras connected with TLS (bench --tls runs each closed-loop point both ways at once, against two servers). */
+  tls: boolean;
   latencyMs: LatencyBreakdown;
   server: ServerHealth;
-  /** CPU the load generator itself used (% of one core): taken from the same cores when the server is local. */
+  /** CPU the load generator itself used (% of one core): taken from the same cores when the server is local. With --tls, the plain and TLS halves together. */
   loadGeneratorCpuPct: number;
 }
 

@@ -4,7 +4,7 @@
  * or a remote one) with closed- and open-loop cameras, and write the JSON
  * result and the SVG chart.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -17,6 +17,8 @@ import { measureLimit } from './limit.js';
 import { runLoad, type LoadResult } from './load.js';
 import type { BenchReport, LimitMeasurement, PointResult } from './report-types.js';
 import { startChildServer, type ChildServer } from './server-process.js';
+import { makePki, type Pki } from './throwaway-pki.js';
+import type { ClientSecurity } from '../client/connection.js';
 import { ServerMonitor } from './server-monitor.js';
 import { round, summarize } from './stats.js';
 import { checkTargets } from './targets.js';
@@ -55,6 +57,8 @@ export interface BenchOptions {
   frameCount: number;
   jpegQuality: number;
   densityFormat: DensityFormatName;
+  /** Run every closed-loop point over plain TCP and over TLS (throwaway certificate) at the same time, against two servers, to measure TLS's cost. */
+  tls?: boolean;
   /** Written there: bench-<time>.json and .svg. */
   outDir?: string;
   /** Said in the report, e.g. "model training running". */
@@ -81,6 +85,7 @@ interface PointPlan {
   cameras: number;
   window: number;
   fpsPerCamera?: number;
+  security?: ClientSecurity;
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchOutput> {
@@ -103,11 +108,30 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
 
   const points: PointResult[] = [];
   const batchesToRun = options.limitOnly ? [] : options.connect ? options.maxBatches.slice(0, 1) : options.maxBatches;
+  if (options.tls && options.connect) throw new Error('--tls compares a plain and a TLS server the bench starts itself; it cannot be used with --connect');
+  const pki = options.tls && batchesToRun.length > 0 ? await makePki(mkdtempSync(path.join(os.tmpdir(), 'crowdline-bench-pki-'))) : undefined;
   for (const maxBatch of batchesToRun) {
     const plans: PointPlan[] = [{ name: `unloaded b${maxBatch}`, mode: 'closed', cameras: 1, window: 1 }];
     for (const n of options.cameras) plans.push({ name: `closed ${n}cam b${maxBatch}`, mode: 'closed', cameras: n, window: options.window });
+    const limit = limitOf(limits, maxBatch);
     await withServer(options, maxBatch, 'queue', async (server) => {
-      for (const plan of plans) points.push(await runPoint(options, server, plan, maxBatch, 'queue', limitOf(limits, maxBatch), frames.jpegs));
+      if (!pki) {
+        for (const plan of plans) points.push(await runPoint(options, server, plan, maxBatch, 'queue', limit, frames.jpegs));
+        return;
+      }
+      // A plain and a TLS server, each point loading both at the same time: whatever else runs on
+      // the machine weighs on both halves alike, so the difference is TLS (each gets about half the machine).
+      await withServer(options, maxBatch, 'queue', async (tlsServer) => {
+        for (const plan of plans) {
+          const tlsPlan = { ...plan, name: `${plan.name} tls`, security: clientTls(pki) };
+          points.push(
+            ...(await Promise.all([
+              runPoint(options, server, plan, maxBatch, 'queue', limit, frames.jpegs),
+              runPoint({ ...options, progress: undefined }, tlsServer, tlsPlan, maxBatch, 'queue', limit, frames.jpegs),
+            ])),
+          );
+        }
+      }, ['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey]);
     });
   }
 
@@ -158,13 +182,23 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   return { report, jsonPath: `${stem}.json`, chartPath: `${stem}.svg` };
 }
 
+function clientTls(pki: Pki): ClientSecurity {
+  return { tls: { ca: readFileSync(pki.caCert) } };
+}
+
 function limitOf(limits: LimitMeasurement[], maxBatch: number): LimitMeasurement {
   const limit = limits.find((l) => l.maxBatch === maxBatch);
   if (!limit) throw new Error(`no limit measured for max batch ${maxBatch}`);
   return limit;
 }
 
-async function withServer(options: BenchOptions, maxBatch: number, overload: OverloadPolicy, body: (server: Target) => Promise<void>): Promise<void> {
+async function withServer(
+  options: BenchOptions,
+  maxBatch: number,
+  overload: OverloadPolicy,
+  body: (server: Target) => Promise<void>,
+  extraArgs?: string[],
+): Promise<void> {
   if (options.connect) {
     await body({ host: options.connect.host, port: options.connect.port, metricsUrl: options.connect.metricsUrl });
     return;
@@ -180,6 +214,7 @@ async function withServer(options: BenchOptions, maxBatch: number, overload: Ove
     maxBatchDelayMs: options.maxBatchDelayMs,
     overload,
     window: 4,
+    extraArgs,
   });
   try {
     await body(child);
@@ -224,6 +259,7 @@ async function runPoint(
       durationS: options.durationS,
       densityFormat: DENSITY_FORMAT_NAMES[options.densityFormat],
       cameraPrefix: plan.name.replace(/\s+/g, '-'),
+      security: plan.security,
       onTick: (elapsedS, ok) => options.progress?.update(elapsedS, ok),
     });
   } catch (err) {
@@ -262,6 +298,7 @@ async function runPoint(
     throughputFps,
     limitFps: limit.throughputFps,
     limitRatio: limit.throughputFps > 0 ? round(throughputFps / limit.throughputFps, 3) : 0,
+    tls: plan.security?.tls !== undefined,
     latencyMs: {
       endToEnd: summarize(l.endToEnd),
       queue: summarize(l.queue),

@@ -18,7 +18,7 @@ export interface ChildServerOptions {
   overload: 'queue' | 'drop-oldest';
   window: number;
   readyTimeoutMs?: number;
-  /** More `crowdline serve` flags (limits the fuzzer and the soak set). */
+  /** More `crowdline serve` arguments (limits for the fuzzer and the soak, --tls-cert/--tls-key...). */
   extraArgs?: string[];
 }
 

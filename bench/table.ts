@@ -21,6 +21,23 @@ export function pointsTable(report: BenchReport): string {
   return markdown(head, rows);
 }
 
+/** bench --tls: each closed-loop point over plain TCP and over TLS, side by side. */
+export function tlsTable(report: BenchReport): string {
+  const tls = report.points.filter((p) => p.tls);
+  const rows = tls.flatMap((t) => {
+    const plain = report.points.find((p) => !p.tls && p.mode === t.mode && p.maxBatch === t.maxBatch && p.cameras === t.cameras && p.window === t.window);
+    if (!plain) return [];
+    const pct = (a: number, b: number): string => (b > 0 ? `${(((a - b) / b) * 100).toFixed(1)}%` : '-');
+    return [[
+      `${t.cameras} x ${t.window}, b${t.maxBatch}`,
+      `${plain.throughputFps} / ${t.throughputFps} (${pct(t.throughputFps, plain.throughputFps)})`,
+      `${plain.latencyMs.endToEnd.p50} / ${t.latencyMs.endToEnd.p50} (${pct(t.latencyMs.endToEnd.p50, plain.latencyMs.endToEnd.p50)})`,
+      `${plain.server.cpuPct ?? '-'} / ${t.server.cpuPct ?? '-'}`,
+    ].map(String)];
+  });
+  return markdown(['cameras x window, max batch', 'served fps plain / TLS', 'e2e p50 ms plain / TLS', 'server CPU % plain / TLS'], rows);
+}
+
 export function limitsTable(report: BenchReport): string {
   const head = ['max batch', 'workers x threads', 'limit fps (full batches, no network)', 'single frame decode+infer p50 / p99 ms', 'runBatch wall p50 ms'];
   const rows = report.limits.map((l) => [

@@ -6,7 +6,7 @@ type Draft = Omit<BenchReport, 'targets'>;
 
 export function checkTargets(report: Draft): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const closed = report.points.filter((p) => p.mode === 'closed');
+  const closed = report.points.filter((p) => p.mode === 'closed' && !p.tls);
   const limitFor = (batch: number): LimitMeasurement | undefined => report.limits.find((l) => l.maxBatch === batch);
 
   for (const p of closed.filter((p) => p.cameras === 8 && p.window > 1)) {

@@ -11,7 +11,7 @@
  * Everything here runs on the main thread with synchronous OpenCV calls:
  * pump() is called by the client loop between event-loop turns.
  */
-import { V1Connection } from './connection.js';
+import { ServerRefusedError, V1Connection, type ClientSecurity } from './connection.js';
 import { errorText, type Mat, type OpenCV } from './opencv.js';
 import { resizeInterpolation } from './overlay.js';
 import type { FrameSource } from './sources.js';
@@ -32,6 +32,7 @@ export interface CameraStreamOptions {
   fps: number;
   /** Stop after this many frames from the source (0: no limit). */
   maxFrames: number;
+  security?: ClientSecurity;
 }
 
 /** A frame read from the source (scaled, not yet encoded). */
@@ -313,8 +314,11 @@ export class CameraStream {
         // Live: a short pipeline keeps latency low (frames waiting at the server only age).
         window: this.options.window || (this.source.live ? LIVE_DEFAULT_WINDOW : 0),
         connectTimeoutMs: 5000,
+        ...this.options.security,
       });
     } catch (err) {
+      // A wrong token or a plain client at a TLS-only server: retrying would only be slowed down.
+      if (err instanceof ServerRefusedError && err.permanent) return this.fail(err.message);
       this.retryLater(`cannot reach the server at ${host}:${port} (${errorText(err)})`);
       return;
     }

@@ -4,21 +4,48 @@
  * camera client, the load test and the tests; it knows nothing of cameras.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import {
   ClientSideParser,
   DensityFormat,
+  ErrorCode,
   encodeBye,
   encodeFrameHead,
   encodeHello,
   PROTOCOL_VERSION,
   type DensityFormatCode,
+  type ErrorCodeValue,
   type ErrorMessage,
   type ResultMessage,
   type WelcomeMessage,
 } from '../src/framing/index.js';
 
-export interface ConnectOptions {
+/** How a client proves who it is and keeps frames private (docs/security.md). */
+export interface ClientSecurity {
+  /** Sent in the HELLO token extension (docs/protocol.md §3.1.1). */
+  token?: string;
+  /** Connect with TLS; `ca` replaces the system roots (a private CA), cert/key give mutual TLS. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string };
+}
+
+/** The server answered the HELLO with an ERROR. */
+export class ServerRefusedError extends Error {
+  constructor(
+    readonly code: ErrorCodeValue,
+    reason: string,
+  ) {
+    super(`server refused the connection: ${reason} (error ${code})`);
+    this.name = 'ServerRefusedError';
+  }
+
+  /** Retrying cannot help (wrong token, TLS needed): a camera should stop, not reconnect. */
+  get permanent(): boolean {
+    return this.code === ErrorCode.Unauthorized || this.code === ErrorCode.TlsRequired || this.code === ErrorCode.UnsupportedVersion;
+  }
+}
+
+export interface ConnectOptions extends ClientSecurity {
   host: string;
   port: number;
   cameraName: string;
@@ -61,7 +88,7 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
   /** Connects and completes the handshake (HELLO -> WELCOME). */
   static connect(options: ConnectOptions): Promise<V1Connection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: options.host, port: options.port, noDelay: true, localAddress: options.localAddress });
+      const socket = openSocket(options);
       const parser = new ClientSideParser();
       const timer = setTimeout(() => fail(new Error(`no WELCOME from ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms`)), options.connectTimeoutMs ?? 10_000);
       const fail = (err: Error): void => {
@@ -71,7 +98,7 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
       };
       socket.once('error', fail);
       socket.once('close', () => fail(new Error(`connection to ${options.host}:${options.port} closed during handshake`)));
-      socket.once('connect', () => {
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => {
         socket.write(
           encodeHello({
             version: PROTOCOL_VERSION,
@@ -79,6 +106,7 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
             countOnly: options.countOnly ?? false,
             window: options.window ?? 0,
             cameraName: options.cameraName,
+            token: options.token,
           }),
         );
       });
@@ -94,7 +122,7 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
         if (!first) return;
         socket.off('data', onData);
         if (first.type === 'error') {
-          fail(new Error(`server refused the connection: ${first.reason}`));
+          fail(new ServerRefusedError(first.code, first.reason));
           return;
         }
         if (first.type !== 'welcome') {
@@ -172,4 +200,15 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
       this.emit('serverError', m);
     }
   }
+}
+
+function openSocket(options: ConnectOptions): net.Socket {
+  const { localAddress } = options;
+  if (!options.tls) return net.connect({ host: options.host, port: options.port, noDelay: true, localAddress });
+  const { ca, cert, key } = options.tls;
+  // SNI takes host names only; an IP address is checked against the certificate's IP SANs instead.
+  const servername = options.tls.servername ?? (net.isIP(options.host) ? undefined : options.host);
+  const socket = tls.connect({ host: options.host, port: options.port, ca, cert, key, servername, minVersion: 'TLSv1.2' });
+  socket.setNoDelay(true);
+  return socket;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { DensityFormat, type DensityFormatCode } from '../src/framing/index.js';
 import { CameraStream, type Answer } from './camera-stream.js';
+import type { ClientSecurity } from './connection.js';
 import { ClientCost } from './cost.js';
 import { LiveDisplay } from './display.js';
 import { errorText, loadOpenCV, type Mat } from './opencv.js';
@@ -32,6 +33,8 @@ export interface ClientOptions {
   /** Treat files as live (real-time pacing, newest frame wins). */
   live?: boolean;
   densityFormat?: DensityFormatCode;
+  /** Token and TLS settings for every camera's connection. */
+  security?: ClientSecurity;
   /** Progress bars on stderr for file sources (default: headless on a terminal). */
   progress?: boolean;
   log?: (line: string) => void;
@@ -165,6 +168,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
         maxWidth: options.maxWidth ?? 0,
         fps: options.fps ?? 0,
         maxFrames: options.maxFrames ?? 0,
+        security: options.security,
       },
       {
         answer: (stream, answer) => {

@@ -11,6 +11,7 @@ import type { BenchReport, LatencySummary } from '../bench/report-types.js';
 import { summarize } from '../bench/stats.js';
 import { parsePrometheus, windowQuantile } from '../bench/scrape.js';
 import { memoryFlat } from '../bench/targets.js';
+import { tlsTable } from '../bench/table.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
@@ -94,4 +95,22 @@ test('percentiles and window quantiles', (t) => {
   t.is(windowQuantile(before, after, 'h', 0.75)?.value, 1.5);
   t.true(memoryFlat([100, 101, 100, 102, 101, 100]));
   t.false(memoryFlat([100, 110, 120, 130, 140, 150]));
+});
+
+test('bench --tls: each closed-loop point runs plain and over TLS, paired in the TLS table', async (t) => {
+  const dir = tempDir('crowdline-bench-');
+  const framesDir = path.join(dir, 'frames');
+  mkdirSync(framesDir);
+  for (let i = 0; i < 3; i++) writeFileSync(path.join(framesDir, `f${i}.jpg`), blockPatternJpeg(64, 48, 8, { salt: i }));
+  const { report } = await runBench({
+    model: knownAnswerModel().onnxPath, device: 'cpu', workers: 1, intraOpThreads: 1, maxBatches: [1], maxBatchDelayMs: 2,
+    cameras: [2], window: 2, durationS: 0.5, warmupS: 0.1, limitS: 0.3, singleS: 0.1, open: null,
+    source: framesDir, frameCount: 3, jpegQuality: 85, densityFormat: 'f16', tls: true,
+  });
+  t.deepEqual(report.points.map((p) => [p.name, p.tls]), [['unloaded b1', false], ['unloaded b1 tls', true], ['closed 2cam b1', false], ['closed 2cam b1 tls', true]]);
+  for (const p of report.points) {
+    t.true(p.ok > 0 && p.unanswered === 0 && p.duplicates === 0, p.name);
+  }
+  const table = tlsTable(report);
+  t.regex(table, /\| 2 x 2, b1 \| [\d.]+ \/ [\d.]+ \(-?[\d.]+%\) \|/);
 });

@@ -138,7 +138,7 @@ test('a length over the maximum is rejected from the header alone, before any bo
   header.writeUInt32LE(0xffff_fff0, 4); // claims ~4 GiB
   const err = t.throws(() => parser.push(header), { instanceOf: ProtocolError });
   t.is(err?.code, ErrorCode.FrameTooLarge);
-  t.regex(err?.message ?? '', /exceeds the server's maximum of 1000.*§3\.3/);
+  t.regex(err?.message ?? '', /exceeds the server's maximum of 1000.*§2\.3/);
   t.is(parser.buffered, 0);
 });
 

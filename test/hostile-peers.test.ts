@@ -265,6 +265,8 @@ test('attack 5: under drop-oldest a flooding connection holds at most 2 x window
   // 100 KB frames (the fake runner reads the number and ignores the padding).
   const pad = ' '.repeat(100 * 1024);
   for (let i = 0; i < total; i++) flood.send(Buffer.from(`${pad}${i}`, 'latin1'));
+  // It fills up to its cap, then stays there while the worker is blocked.
+  await until(() => received >= 8);
   await sleep(300);
   t.is(received, 8, 'one running + at most 2 x window unanswered');
   runner.release();

@@ -9,7 +9,7 @@ export interface IncomingFrame {
 }
 
 export type AdapterEvent =
-  | { kind: 'hello'; camera: string; window: number; reply: Buffer[] }
+  | { kind: 'hello'; camera: string; window: number; reply: Buffer[]; token?: string }
   | { kind: 'frame'; frame: IncomingFrame }
   | { kind: 'bye' };
 

@@ -11,6 +11,7 @@ import type { BatchRunner } from '../batcher/types.js';
 import { encodeError, ErrorCode, detectProtocol } from '../framing/index.js';
 import { RateLimitedLog, type RateLimitOptions } from '../log/rate-limited-log.js';
 import type { ModelInfo } from './adapter.js';
+import type { ConnectionGate } from './gate.js';
 import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
 import { Session } from './session.js';
@@ -24,6 +25,9 @@ export interface CrowdServerDeps {
   log?: (line: string) => void;
   /** Per-kind log budget, so a flood of bad peers cannot flood the log. */
   logRateLimit?: RateLimitOptions;
+  gate?: ConnectionGate;
+  /** Sees each accepted socket first (TLS detection, src/tls) and hands on the stream to serve. */
+  route?: (socket: net.Socket, adopt: (stream: net.Socket) => void) => void;
 }
 
 /** Deadlines are checked this often at most (and at least every 1 s). */
@@ -42,6 +46,8 @@ export class CrowdServer {
   private readonly server: net.Server;
   private readonly sessions = new Set<Session>();
   private readonly perAddress = new Map<string, number>();
+  /** Accepted sockets not yet closed (sessions, and TLS handshakes in progress). */
+  private open = 0;
   private readonly log: RateLimitedLog;
   private readonly observer: ServerObserver & BatcherObserver;
   private readonly deadlineTimer: NodeJS.Timeout;
@@ -91,7 +97,8 @@ export class CrowdServer {
       this.refuse(socket, 'refused-shutting-down', ErrorCode.ShuttingDown, 'server is shutting down');
       return;
     }
-    if (this.sessions.size >= this.options.maxConnections) {
+    // Limits count raw connections, so ones still in a TLS handshake count too.
+    if (this.open >= this.options.maxConnections) {
       this.refuse(socket, 'refused-server-full', ErrorCode.ServerFull, `server is full (${this.options.maxConnections} connections)`);
       return;
     }
@@ -99,22 +106,35 @@ export class CrowdServer {
       this.refuse(socket, 'refused-per-ip', ErrorCode.ServerFull, `too many connections from your address (${this.options.maxConnectionsPerIp} allowed per address)`);
       return;
     }
+    this.open++;
     this.perAddress.set(address, fromAddress + 1);
+    socket.once('close', () => {
+      this.open--;
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
+    if (this.deps.route) this.deps.route(socket, (stream) => this.adopt(stream));
+    else this.adopt(socket);
+  }
+
+  /** Serves a connection (plain, or TLS once its handshake is done). */
+  adopt(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
     const session = new Session(socket, {
       batcher: this.batcher,
       options: this.options,
       model: this.deps.model,
       observer: this.observer,
       log: this.log,
-      address: `${address}:${socket.remotePort ?? '?'}`,
+      address: `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
+      gate: this.deps.gate,
     });
     this.sessions.add(session);
-    void session.closed.then(() => {
-      this.sessions.delete(session);
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(address, left);
-      else this.perAddress.delete(address);
-    });
+    void session.closed.then(() => this.sessions.delete(session));
   }
 
   /** Over a limit: v1 clients get an ERROR saying why; legacy ones just a close. */

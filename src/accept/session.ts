@@ -15,7 +15,8 @@ import type { Batcher } from '../batcher/batcher.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
-import type { ModelInfo, ProtocolAdapter } from './adapter.js';
+import type { AdapterEvent, ModelInfo, ProtocolAdapter } from './adapter.js';
+import type { Admission, ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
 import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DROP_OLDEST_BACKLOG_WINDOWS, type ServerOptions } from './options.js';
@@ -45,6 +46,8 @@ export interface SessionDeps {
   log: SessionLog;
   /** The peer's address, as the server counts it for per-address limits. */
   address: string;
+  /** Authentication and transport policy (src/auth); absent: everyone is welcome. */
+  gate?: ConnectionGate;
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -63,6 +66,8 @@ export class Session {
   private finished = false;
   /** The peer closed its sending side (FIN); buffered messages may remain. */
   private inputEnded = false;
+  /** The gate is checking this HELLO: no frame is admitted meanwhile. */
+  private admitting = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -144,6 +149,8 @@ export class Session {
         }
         this.adapter = protocol === 'v1' ? new V1Adapter(this.deps.options, this.deps.model()) : new LegacyAdapter(this.deps.options.maxFrameBytes);
         this.deps.observer.connectionOpened?.(protocol);
+        const refusal = this.deps.gate?.checkProtocol(protocol, this.socket);
+        if (refusal) return this.refuse(refusal);
       }
       this.adapter.feed(chunk);
     } catch (err) {
@@ -174,12 +181,8 @@ export class Session {
         this.handshaken = true;
         this.lastActivityAt = nowMs();
         if (event.kind === 'hello') {
-          this.window = event.window;
-          if (event.camera) {
-            this.camera = event.camera;
-            this.logLabel = `${this.deps.address} camera=${peerText(event.camera)}`;
-          }
-          for (const buf of event.reply) this.socket.write(buf);
+          if (this.deps.gate) this.awaitAdmission(this.deps.gate, event);
+          else this.welcome(event, event.camera);
         } else if (event.kind === 'frame') {
           this.admit(event.frame.seq, event.frame.captureTimeMs, event.frame.jpeg);
         } else {
@@ -199,14 +202,48 @@ export class Session {
     this.updateReading();
   }
 
+  private welcome(event: Extract<AdapterEvent, { kind: 'hello' }>, label: string): void {
+    this.window = event.window;
+    if (label) {
+      this.camera = label;
+      this.logLabel = `${this.deps.address} camera=${peerText(label)}`;
+    }
+    for (const buf of event.reply) this.socket.write(buf);
+  }
+
+  /** Asks the gate about this HELLO; frames behind it wait (canAdmit) and are never admitted if it says no. */
+  private awaitAdmission(gate: ConnectionGate, event: Extract<AdapterEvent, { kind: 'hello' }>): void {
+    this.admitting = true;
+    gate
+      .admitHello({ camera: event.camera, token: event.token }, this.socket)
+      .catch((err: unknown): Admission => {
+        this.log('auth-error', `authentication check failed: ${String(err)}`);
+        return { ok: false, refusal: { code: ErrorCode.Unauthorized, cause: 'gate-error', reason: 'authentication failed on the server' } };
+      })
+      .then((verdict) => {
+        this.admitting = false;
+        if (this.draining || this.finished) return;
+        if (!verdict.ok) return this.refuse(verdict.refusal);
+        this.welcome(event, verdict.label);
+        this.pumpEvents();
+      });
+  }
+
+  private refuse(refusal: Refusal): void {
+    this.log('refused', `refused (${refusal.cause}): ${refusal.reason}`);
+    this.pendingFatal = { code: refusal.code, reason: refusal.reason };
+    this.stopReading();
+  }
+
   /**
-   * Room for another frame: the server-wide queue has space, the peer is
-   * taking its replies (a socket that cannot take more stops admission, so a
-   * non-reading peer costs no worker time), and the connection is under its
-   * window (queue policy) or its unanswered cap (drop-oldest).
+   * Room for another frame: no HELLO is being checked, the server-wide queue
+   * has space, the peer is taking its replies (a socket that cannot take more
+   * stops admission, so a non-reading peer costs no worker time), and the
+   * connection is under its window (queue policy) or its unanswered cap
+   * (drop-oldest).
    */
   private canAdmit(): boolean {
-    if (!this.deps.batcher.hasRoom || this.socket.writableNeedDrain) return false;
+    if (this.admitting || !this.deps.batcher.hasRoom || this.socket.writableNeedDrain) return false;
     const cap = this.deps.options.overload === 'queue' ? this.window : this.window * DROP_OLDEST_BACKLOG_WINDOWS;
     return this.order.size < cap;
   }

@@ -84,7 +84,7 @@ export class V1Adapter implements ProtocolAdapter {
       modelName: this.model.name,
       provider: this.model.provider,
     });
-    return { kind: 'hello', camera: msg.cameraName, window, reply: [reply] };
+    return { kind: 'hello', camera: msg.cameraName, window, reply: [reply], token: msg.token };
   }
 
   encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[] {

@@ -12,6 +12,8 @@ import { startMetricsHttp, type MetricsHttp, type MetricsHttpLimits } from '../m
 import type { RateLimitOptions } from '../log/rate-limited-log.js';
 import type { JpegLimits } from '../workers/jpeg-inspect.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
+import { securityWarnings } from '../auth/posture.js';
+import { setUpSecurity, type SecurityOptions } from '../auth/security.js';
 import { WorkerPool } from '../workers/pool.js';
 import type { DeviceChoice } from '../workers/types.js';
 
@@ -33,6 +35,8 @@ export interface StartServerOptions {
   log?: (line: string) => void;
   /** Worker module override (tests inject failures with it). */
   workerFile?: URL;
+  /** Tokens, TLS, legacy policy (docs/security.md). */
+  security?: SecurityOptions;
 }
 
 export interface RunningServer {
@@ -43,12 +47,25 @@ export interface RunningServer {
   metrics?: { address: AddressInfo; registry: ServerMetrics['registry'] };
   /** Graceful: stop accepting, answer in-flight frames, stop workers. */
   close(): Promise<void>;
+  /** SIGHUP: re-read credentials and TLS files; open connections stay. Resolves to a log line. */
+  reload(): Promise<string>;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  // Metrics first, so /healthz answers (and /readyz says 503) while models load.
   const metrics = options.metrics ? new ServerMetrics() : undefined;
+  // Credentials and certificates are read before anything listens or loads: a bad file fails the start at once.
+  let server: CrowdServer | undefined;
+  const security = await setUpSecurity(options.security ?? {}, {
+    handshakeTimeoutMs: options.server.handshakeTimeoutMs ?? 10_000,
+    log,
+    onRefused: (cause) => metrics?.authRefused(cause),
+    adopt: (socket) => (server ? server.adopt(socket) : socket.destroy()),
+  }).catch((err: unknown) => {
+    metrics?.stop();
+    throw err;
+  });
+  // Metrics before the model, so /healthz answers (and /readyz says 503) while models load.
   let metricsHttp: MetricsHttp | undefined;
   if (metrics && options.metrics) {
     metricsHttp = await startMetricsHttp({ ...options.metrics, registry: metrics.registry, isReady: () => metrics.ready });
@@ -75,7 +92,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw err;
   }
   const manifest = pool.spec.manifest;
-  const server = new CrowdServer({
+  server = new CrowdServer({
     runner: pool,
     model: () => ({
       name: manifest.name,
@@ -89,10 +106,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     observer: combineObservers(options.observer, metrics),
     log,
     logRateLimit: options.logRateLimit,
+    gate: security.gate,
+    route: security.route,
   });
+  const crowd = server;
   let address: AddressInfo;
   try {
-    address = await server.listen();
+    address = await crowd.listen();
   } catch (err) {
     await pool.close();
     await stopMetrics();
@@ -100,25 +120,35 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   // Bound only now, so /readyz is true once workers are loaded AND the port is open.
   metrics?.bind({
-    queueDepth: () => server.batcher.queueDepth,
-    runningBatches: () => server.batcher.runningBatches,
+    queueDepth: () => crowd.batcher.queueDepth,
+    runningBatches: () => crowd.batcher.runningBatches,
     readyWorkers: () => pool.readyWorkers,
     poolSize: () => pool.size,
-    connections: () => server.connectionCount,
+    connections: () => crowd.connectionCount,
   });
   log(
     `crowdline serving ${manifest.name} on ${address.address}:${address.port} ` +
       `(${pool.size} worker(s) x ${pool.intraOpThreads} thread(s) on ${pool.provider}, input ${pool.inputWidth}x${pool.inputHeight}, ` +
-      `max batch ${options.maxBatch}, overload ${server.options.overload})`,
+      `max batch ${options.maxBatch}, overload ${crowd.options.overload}${security.tls ? ', TLS' : ''}${security.authRequired ? ', auth required' : ''})`,
   );
+  const warnings = securityWarnings({
+    host: address.address,
+    port: address.port,
+    authRequired: security.authRequired,
+    tls: security.tls,
+    legacy: security.legacy,
+    metricsHost: metricsHttp?.address.address,
+  });
+  for (const line of warnings) log(line);
   return {
-    server,
+    server: crowd,
     pool,
     address,
     metrics: metrics && metricsHttp ? { address: metricsHttp.address, registry: metrics.registry } : undefined,
+    reload: () => security.reload(),
     close: async () => {
-      await server.close();
-      await server.batcher.whenIdle();
+      await crowd.close();
+      await crowd.batcher.whenIdle();
       await pool.close();
       await stopMetrics();
     },

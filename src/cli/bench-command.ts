@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { runBench, type ProgressSink } from '../../bench/run.js';
-import { limitsTable, pointsTable, targetsTable } from '../../bench/table.js';
+import { limitsTable, pointsTable, targetsTable, tlsTable } from '../../bench/table.js';
 import type { OverloadPolicy } from '../accept/options.js';
 import { DEFAULT_MODEL_PATH, SAMPLE_VIDEO } from '../app/paths.js';
 import type { DensityFormatName } from '../framing/index.js';
@@ -37,6 +37,7 @@ interface BenchArgv {
   density: DensityFormatName;
   out: string;
   'limit-only': boolean;
+  tls: boolean;
 }
 
 const numberList = (text: string): number[] => {
@@ -82,6 +83,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('jpeg-quality', { type: 'number', default: 85, group: 'Frames:' })
       .option('density', { choices: ['f32', 'f16', 'u8', 'none'] as const, default: 'f32' as DensityFormatName, describe: 'density map format the cameras ask for', group: 'Frames:' })
       .option('limit-only', { type: 'boolean', default: false, describe: 'only measure the worker pool limit (compare --workers / --intra-op-threads)', group: 'Load:' })
+      .option('tls', { type: 'boolean', default: false, describe: 'measure TLS: every closed-loop point loads a plain and a TLS server (throwaway certificate) at the same time', group: 'Load:' })
       .option('out', { type: 'string', default: 'bench-results', describe: 'folder for the JSON result and the SVG chart', group: 'Output:' })
       .example('$0 bench', 'full sweep: 1-16 cameras, batching off and on, open loop at 2x the limit')
       .example('$0 bench --cameras 8 --max-batch 1 --duration 5 --open-load 0', 'one quick point') as unknown as Argv<BenchArgv>,
@@ -109,6 +111,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
         ? { loadFactor: argv['open-load'], cameras: argv['open-cameras'], window: argv['open-window'], policies: policyList(argv['open-overload']), maxPending: argv['max-pending'] }
         : null,
       limitOnly: argv['limit-only'],
+      tls: argv.tls,
       source: argv.source,
       frameCount: argv.frames,
       jpegQuality: argv['jpeg-quality'],
@@ -119,6 +122,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       progress: progressBar(),
     });
     process.stdout.write(`\n## Limit (worker pool alone)\n\n${limitsTable(report)}\n\n## Points\n\n${pointsTable(report)}\n\n## Targets\n\n${targetsTable(report)}\n\n`);
+    if (argv.tls) process.stdout.write(`## TLS cost (same run)\n\n${tlsTable(report)}\n\n`);
     if (jsonPath) process.stdout.write(`results: ${jsonPath}\nchart:   ${chartPath}\n`);
   },
 };

@@ -1,8 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DENSITY_FORMAT_NAMES, type DensityFormatName } from '../framing/index.js';
+import { clientSecurityFromArgv, clientSecurityOptions, type ClientSecurityArgv } from './client-security.js';
 import { parseHostPort } from './parse.js';
 
-export interface ClientArgv {
+export interface ClientArgv extends Partial<ClientSecurityArgv> {
   server: string;
   source: string[];
   display: boolean;
@@ -46,6 +47,7 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
       .option('display', { type: 'boolean', default: true, describe: 'live window with one tile per camera (q or Esc quits); --no-display for headless', group: 'Output:' })
       .option('out', { type: 'string', describe: 'folder for a video with the overlay and a CSV, one of each per camera', group: 'Output:' })
       .option('server', { type: 'string', default: '127.0.0.1:7878', describe: 'crowdline server HOST:PORT' })
+      .options(clientSecurityOptions())
       .option('source', {
         type: 'string',
         array: true,
@@ -63,6 +65,7 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
   handler: async (argv) => {
     const { runClientFromArgv } = await import('../../client/cli-run.js');
     const server = parseHostPort(argv.server);
-    process.exitCode = await runClientFromArgv(argv, server.host, server.port, argv.source);
+    const security = clientSecurityFromArgv({ ...argv, tls: argv.tls ?? false });
+    process.exitCode = await runClientFromArgv(argv, server.host, server.port, argv.source, security);
   },
 };

@@ -7,6 +7,7 @@ import { evalCommand } from './eval-command.js';
 import { benchCommand } from './bench-command.js';
 import { clientCommand } from './client-command.js';
 import { demoCommand } from './demo-command.js';
+import { authCommand } from './auth-command.js';
 
 const cli = yargs(hideBin(process.argv));
 await cli
@@ -17,6 +18,7 @@ await cli
   .command(clientCommand)
   .command(demoCommand)
   .command(evalCommand)
+  .command(authCommand)
   .demandCommand(1, 'choose a command')
   .strict()
   .fail((msg, err, y) => {

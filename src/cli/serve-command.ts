@@ -15,7 +15,8 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
       .option('host', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
       .option('port', { type: 'number', default: 7878 })
       .example('$0 serve --port 7878 --device cuda --max-batch 8', 'GPU box, batching across cameras')
-      .example('$0 serve --overload drop-oldest', 'live cameras: prefer fresh frames to a backlog') as unknown as Argv<ServeArgv>,
+      .example('$0 serve --overload drop-oldest', 'live cameras: prefer fresh frames to a backlog')
+      .example('$0 serve --auth creds.yaml --tls-cert cert.pem --tls-key key.pem', 'hardened: tokens and TLS (docs/security.md)') as unknown as Argv<ServeArgv>,
   handler: async (argv) => {
     const running = await startServer(toStartOptions(argv, argv.host, argv.port));
     let stopping = false;
@@ -34,6 +35,13 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
         },
       );
     };
+    // SIGHUP: new credentials and certificates for new connections; open ones carry on.
+    process.on('SIGHUP', () => {
+      running.reload().then(
+        (what) => process.stderr.write(`SIGHUP: ${what}\n`),
+        (err: Error) => process.stderr.write(`SIGHUP: reload failed, keeping the previous settings: ${err.message}\n`),
+      );
+    });
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   },

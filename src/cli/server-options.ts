@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_SERVER_OPTIONS, type OverloadPolicy } from '../accept/options.js';
 import { DEFAULT_MODEL_PATH } from '../app/paths.js';
 import type { StartServerOptions } from '../app/start-server.js';
+import { securityFromArgv, withSecurityOptions, type SecurityArgv } from './security-options.js';
 import type { DeviceChoice } from '../workers/types.js';
 import { parseSize } from './parse.js';
 import { DEFAULT_JPEG_LIMITS } from '../workers/jpeg-inspect.js';
@@ -59,8 +60,10 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('output-buffer-soft-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftBytes, describe: 'cut a connection when this many reply bytes stay unread for --output-buffer-soft-ms', group: 'Limits:' })
     .option('output-buffer-soft-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftMs, group: 'Limits:' })
     .option('log-burst', { type: 'number', default: DEFAULT_LOG_RATE_LIMIT.burst, describe: 'log lines of one kind per 10 s before they are counted and summarised instead', group: 'Limits:' })
-    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (same host as the server; 0: any free port)', group: 'Metrics:' })
+    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (0: any free port)', group: 'Metrics:' })
+    .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the metrics port listens on (unauthenticated: keep it local or firewalled)', group: 'Metrics:' })
     .option('metrics-max-connections', { type: 'number', default: DEFAULT_METRICS_HTTP_LIMITS.maxConnections, describe: 'connections the metrics endpoint accepts at once', group: 'Metrics:' })
+    .options(withSecurityOptions())
     .check((argv) => {
       // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
       for (const name of POSITIVE_INTEGER_LIMITS) {
@@ -73,7 +76,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     });
 }
 
-export interface ServerArgv {
+export interface ServerArgv extends SecurityArgv {
   model: string;
   device: DeviceChoice;
   workers?: number;
@@ -99,6 +102,7 @@ export interface ServerArgv {
   'log-burst': number;
   'metrics-port'?: number;
   'metrics-max-connections': number;
+  'metrics-host': string;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -110,9 +114,10 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
     maxBatch: argv['max-batch'],
     maxBatchDelayMs: argv['max-batch-delay-ms'],
-    metrics: argv['metrics-port'] === undefined ? undefined : { host, port: argv['metrics-port'], limits: { maxConnections: argv['metrics-max-connections'] } },
+    metrics: argv['metrics-port'] === undefined ? undefined : { host: argv['metrics-host'], port: argv['metrics-port'], limits: { maxConnections: argv['metrics-max-connections'] } },
     imageLimits: { maxPixels: argv['max-frame-pixels'], maxScans: argv['max-jpeg-scans'] },
     logRateLimit: { ...DEFAULT_LOG_RATE_LIMIT, burst: argv['log-burst'] },
+    security: securityFromArgv(argv),
     server: {
       host,
       port,

@@ -73,8 +73,12 @@ export const ErrorCode = {
   ServerFull: 8,
   SequenceOrder: 9,
   UnexpectedMessage: 10,
-  /** Added in v1.1: a message's first byte arrived but the rest did not, in time. */
-  MessageTimeout: 11,
+  /** v1.1 (§3.1.1): missing or wrong token / client certificate, or a camera the identity may not use. */
+  Unauthorized: 11,
+  /** v1.1: this port takes crowdline v1 only inside TLS (§1). */
+  TlsRequired: 12,
+  /** v1.1: a message's first byte arrived but the rest did not, in time (--frame-timeout-ms). */
+  MessageTimeout: 13,
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -94,4 +98,6 @@ export const MAX_NAME_BYTES = 255;
 export const HelloFlags = {
   /** Client wants counts only: RESULT carries no density map. */
   CountOnly: 0x01,
+  /** v1.1 (§3.1.1): extension fields follow the camera name. Older servers ignore the bit and the bytes. */
+  Extensions: 0x02,
 } as const;

@@ -16,6 +16,7 @@ import {
   WELCOME_FIXED_BYTES,
 } from './constants.js';
 import { encodeDensity } from './density-codec.js';
+import { encodeHelloExtensions } from './hello-extensions.js';
 import type { ByeMessage, ErrorMessage, FrameMessage, HelloMessage, ResultMessage, WelcomeMessage } from './messages.js';
 
 function header(type: MessageTypeCode, bodyLength: number): Buffer {
@@ -36,14 +37,17 @@ function nameBytes(name: string): Buffer {
 
 export function encodeHello(msg: Omit<HelloMessage, 'type'>): Buffer {
   const name = nameBytes(msg.cameraName);
-  const body = Buffer.alloc(HELLO_FIXED_BYTES + name.length);
+  // v1.1 (§3.1.1): extensions only when there is something to carry, so a tokenless HELLO stays byte-identical to v1.0.
+  const ext = msg.token === undefined ? Buffer.alloc(0) : encodeHelloExtensions({ token: msg.token });
+  const body = Buffer.alloc(HELLO_FIXED_BYTES + name.length + ext.length);
   MAGIC.copy(body, 0);
   body.writeUInt16LE(msg.version, 4);
   body.writeUInt8(msg.densityFormat, 6);
-  body.writeUInt8(msg.countOnly ? HelloFlags.CountOnly : 0, 7);
+  body.writeUInt8((msg.countOnly ? HelloFlags.CountOnly : 0) | (ext.length > 0 ? HelloFlags.Extensions : 0), 7);
   body.writeUInt16LE(msg.window, 8);
   body.writeUInt8(name.length, 10);
   name.copy(body, HELLO_FIXED_BYTES);
+  ext.copy(body, HELLO_FIXED_BYTES + name.length);
   return Buffer.concat([header(MessageType.Hello, body.length), body]);
 }
 

@@ -6,3 +6,4 @@ export * from './generator.js';
 export * from './parser.js';
 export * from './legacy.js';
 export * from './detect.js';
+export * from './hello-extensions.js';

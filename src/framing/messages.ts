@@ -9,6 +9,8 @@ export interface HelloMessage {
   /** Frames the client would like in flight; 0 lets the server choose. */
   window: number;
   cameraName: string;
+  /** v1.1 (§3.1.1): the client's secret token, when it has one. */
+  token?: string;
 }
 
 /** Server -> client answer to HELLO (§3.2). */

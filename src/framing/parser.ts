@@ -22,6 +22,7 @@ import {
 } from './constants.js';
 import { bytesPerValue, decodeDensity, isDensityFormat } from './density-codec.js';
 import { ProtocolError } from './errors.js';
+import { decodeHelloExtensions } from './hello-extensions.js';
 import type {
   ClientMessage,
   ErrorMessage,
@@ -142,10 +143,10 @@ export class ServerSideParser extends MessageParser<ClientMessage> {
         return controlLength(type, length, HELLO_FIXED_BYTES);
       case MessageType.Frame: {
         const jpegBytes = length - FRAME_FIXED_BYTES;
-        if (jpegBytes <= 0) throw new ProtocolError('v1 §3.3', 'FRAME carries no image bytes');
+        if (jpegBytes <= 0) throw new ProtocolError('v1 §2.3', `FRAME body of ${length} bytes carries no image bytes (minimum ${FRAME_FIXED_BYTES + 1})`);
         if (jpegBytes > this.limits.maxFrameBytes) {
           throw new ProtocolError(
-            'v1 §3.3',
+            'v1 §2.3',
             `FRAME image of ${jpegBytes} bytes exceeds the server's maximum of ${this.limits.maxFrameBytes}`,
             ErrorCode.FrameTooLarge,
           );
@@ -219,14 +220,21 @@ function decodeHello(body: Buffer): HelloMessage {
     throw new ProtocolError('v1 §3.1', 'HELLO does not start with the magic "CRWD"', ErrorCode.BadMagic);
   }
   const name = readName(body, 10, 'camera name', 'v1 §3.1');
-  return {
+  const flags = body.readUInt8(7);
+  const hello: HelloMessage = {
     type: 'hello',
     version: body.readUInt16LE(4),
     densityFormat: densityFormatAt(body, 6, 'v1 §3.1'),
-    countOnly: (body.readUInt8(7) & HelloFlags.CountOnly) !== 0,
+    countOnly: (flags & HelloFlags.CountOnly) !== 0,
     window: body.readUInt16LE(8),
     cameraName: name.value,
   };
+  // v1.1: without the flag, bytes after the name stay ignored (v1.0 rule).
+  if (flags & HelloFlags.Extensions) {
+    const ext = decodeHelloExtensions(body, name.next);
+    if (ext.token !== undefined) hello.token = ext.token;
+  }
+  return hello;
 }
 
 function decodeWelcome(body: Buffer): WelcomeMessage {

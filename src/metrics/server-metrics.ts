@@ -64,6 +64,12 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     labelNames: ['rule'] as const,
     registers: [this.registry],
   });
+  private readonly authRefusals = new Counter({
+    name: 'crowdline_auth_refusals_total',
+    help: 'Connections refused by authentication or transport policy, by cause (bad-token, no-token, tls-required, legacy-refused, ...)',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
   private readonly batchSize = new Histogram({ name: 'crowdline_batch_size', help: 'Frames per batch sent to a worker', buckets: BATCH_BUCKETS, registers: [this.registry] });
   private readonly serverSeconds = this.latency('crowdline_frame_server_seconds', 'Frame received to reply written, all statuses');
   private readonly queueSeconds = this.latency('crowdline_frame_queue_seconds', 'Time an answered-ok frame waited for a worker');
@@ -151,6 +157,10 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
 
   protocolError(rule: string): void {
     this.protocolErrors.inc({ rule });
+  }
+
+  authRefused(cause: string): void {
+    this.authRefusals.inc({ cause });
   }
 
   batchDispatched(size: number): void {

@@ -53,3 +53,17 @@ export function startServeProcess(args: string[]): Promise<{ child: ChildProcess
     child.on('exit', (code) => reject(new Error(`server exited (${code}): ${log}`)));
   });
 }
+
+/** Waits until `pattern` occurs `times` times in the server log. */
+export function waitForLog(log: () => string, pattern: RegExp, times = 1, timeoutMs = 20_000): Promise<void> {
+  const global = new RegExp(pattern.source, 'g');
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const poll = (): void => {
+      if ((log().match(global)?.length ?? 0) >= times) resolve();
+      else if (Date.now() > deadline) reject(new Error(`no ${pattern} in the log:\n${log()}`));
+      else setTimeout(poll, 50);
+    };
+    poll();
+  });
+}

@@ -9,7 +9,7 @@ import type { ServerObserver } from '../../src/accept/observer.js';
 import type { BatchRunner } from '../../src/batcher/types.js';
 import type { JpegLimits } from '../../src/workers/jpeg-inspect.js';
 import type { RateLimitOptions } from '../../src/log/rate-limited-log.js';
-import { startServer, type RunningServer } from '../../src/app/start-server.js';
+import { startServer, type RunningServer, type StartServerOptions } from '../../src/app/start-server.js';
 import { writeKnownAnswerModel, type WrittenModel } from './onnx-builder.js';
 
 export function tempDir(prefix = 'crowdline-test-'): string {
@@ -40,6 +40,7 @@ export async function startKnownAnswerServer(
     metrics?: boolean;
     log?: (line: string) => void;
     imageLimits?: Partial<JpegLimits>;
+    security?: StartServerOptions['security'];
   } = {},
 ): Promise<RunningServer> {
   const model = options.model ?? knownAnswerModel({ channels: options.channels });
@@ -51,10 +52,11 @@ export async function startKnownAnswerServer(
     maxBatch: options.maxBatch ?? 1,
     maxBatchDelayMs: 2,
     server: { host: '127.0.0.1', port: 0, ...options.server },
-    metrics: options.metrics ? { host: '127.0.0.1', port: 0 } : undefined,
     imageLimits: options.imageLimits,
     log: options.log ?? quiet,
     workerFile: options.workerFile,
+    security: options.security,
+    metrics: options.metrics ? { host: '127.0.0.1', port: 0 } : undefined,
   });
   t.teardown(() => running.close());
   return running;

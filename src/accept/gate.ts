@@ -1,0 +1,30 @@
+/**
+ * Who may use a connection (src/auth implements it). The accept layer asks
+ * twice: once the protocol is known (TLS required? legacy allowed from this
+ * address?) and at the v1 HELLO (token or client certificate). Both answers
+ * come before any frame reaches the batcher, so a refused peer costs no
+ * worker time.
+ */
+import type { Socket } from 'node:net';
+import type { ErrorCodeValue, WireProtocol } from '../framing/index.js';
+
+export interface Refusal {
+  code: ErrorCodeValue;
+  /** Sent to a v1 client in the ERROR; never contains a secret. */
+  reason: string;
+  /** Short cause for logs and the auth-failure metric, e.g. "bad-token". */
+  cause: string;
+}
+
+export interface HelloClaim {
+  camera: string;
+  token?: string;
+}
+
+/** `label` names the connection in logs and metrics: the authenticated identity, not the client's claim. */
+export type Admission = { ok: true; label: string } | { ok: false; refusal: Refusal };
+
+export interface ConnectionGate {
+  checkProtocol(protocol: WireProtocol, socket: Socket): Refusal | undefined;
+  admitHello(claim: HelloClaim, socket: Socket): Promise<Admission>;
+}

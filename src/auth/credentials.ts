@@ -1,0 +1,115 @@
+/**
+ * The credentials file (`--auth FILE`, YAML or JSON: JSON is valid YAML):
+ *
+ *   clients:
+ *     - name: station-north          # identity: labels logs and metrics
+ *       key: 3f9a0c12                # key id, the token's public part
+ *       hash: scrypt:16384:8:1:...   # the token's secret, hashed; never the token
+ *       cameras: [north-1, north-2]  # optional: camera names it may use
+ *     - name: pi-gate                # no key/hash: a client-certificate (mTLS) identity,
+ *       cameras: [gate]              # listed only to restrict its cameras
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { parseStoredHash } from './token.js';
+
+export interface ClientEntry {
+  name: string;
+  keyId?: string;
+  hash?: ReturnType<typeof parseStoredHash>;
+  /** Undefined: any camera name. */
+  cameras?: ReadonlySet<string>;
+}
+
+/** Identities become metric labels and log prefixes: keep them plain. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const KEY_ID_PATTERN = /^[0-9a-f]{8}$/;
+
+/** The file as stored (also what `crowdline auth add` writes). */
+export interface StoredClient {
+  name: string;
+  key?: string;
+  hash?: string;
+  cameras?: string[];
+}
+
+export interface CredentialsFile {
+  clients: StoredClient[];
+}
+
+export class Credentials {
+  private readonly byKey = new Map<string, ClientEntry>();
+  private readonly byIdentity = new Map<string, ClientEntry>();
+
+  private constructor(entries: ClientEntry[]) {
+    for (const e of entries) {
+      if (this.byIdentity.has(e.name)) throw new Error(`client "${e.name}" is listed twice`);
+      this.byIdentity.set(e.name, e);
+      if (e.keyId) {
+        if (this.byKey.has(e.keyId)) throw new Error(`key id ${e.keyId} is used twice`);
+        this.byKey.set(e.keyId, e);
+      }
+    }
+  }
+
+  static async load(file: string): Promise<Credentials> {
+    return Credentials.parse(await readFile(file, 'utf8'), file);
+  }
+
+  static parse(text: string, source: string): Credentials {
+    try {
+      return new Credentials(readStored(text).clients.map(toEntry));
+    } catch (err) {
+      throw new Error(`credentials ${source}: ${(err as Error).message}`);
+    }
+  }
+
+  get size(): number {
+    return this.byIdentity.size;
+  }
+
+  withKey(keyId: string): ClientEntry | undefined {
+    return this.byKey.get(keyId);
+  }
+
+  named(name: string): ClientEntry | undefined {
+    return this.byIdentity.get(name);
+  }
+}
+
+/** Parses and shape-checks the file; used for loading and for editing it. */
+export function readStored(text: string): CredentialsFile {
+  const doc: unknown = text.trim() === '' ? { clients: [] } : parseYaml(text);
+  if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { clients?: unknown }).clients)) {
+    throw new Error('expected a top-level "clients:" list');
+  }
+  const clients = (doc as { clients: unknown[] }).clients.map((raw, i): StoredClient => {
+    if (typeof raw !== 'object' || raw === null) throw new Error(`clients[${i}] is not a mapping`);
+    const c = raw as Record<string, unknown>;
+    const str = (key: string): string | undefined => {
+      const v = c[key];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'string') throw new Error(`clients[${i}].${key} must be a string`);
+      return v;
+    };
+    const cameras = c.cameras;
+    if (cameras !== undefined && (!Array.isArray(cameras) || cameras.some((x) => typeof x !== 'string'))) {
+      throw new Error(`clients[${i}].cameras must be a list of names`);
+    }
+    return { name: str('name') ?? '', key: str('key'), hash: str('hash'), cameras: cameras as string[] | undefined };
+  });
+  return { clients };
+}
+
+function toEntry(c: StoredClient, i: number): ClientEntry {
+  if (!NAME_PATTERN.test(c.name)) throw new Error(`clients[${i}].name "${c.name}" must be 1-64 of A-Z a-z 0-9 . _ - (it labels metrics)`);
+  if ((c.key === undefined) !== (c.hash === undefined)) throw new Error(`client "${c.name}": give both key and hash, or neither (certificate identity)`);
+  if (c.key !== undefined && !KEY_ID_PATTERN.test(c.key)) throw new Error(`client "${c.name}": key must be 8 hex digits`);
+  let hash: ClientEntry['hash'];
+  try {
+    hash = c.hash === undefined ? undefined : parseStoredHash(c.hash);
+  } catch (err) {
+    throw new Error(`client "${c.name}": ${(err as Error).message}`);
+  }
+  return { name: c.name, keyId: c.key, hash, cameras: c.cameras ? new Set(c.cameras) : undefined };
+}

@@ -1,0 +1,129 @@
+/**
+ * The server's ConnectionGate: TLS-only v1, the legacy policy, and identity
+ * at HELLO (client certificate CN, else token). Refusals never carry or log
+ * the token; failed token checks from one address are slowed down.
+ */
+import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TLSSocket } from 'node:tls';
+import type { Admission, ConnectionGate, HelloClaim, Refusal } from '../accept/gate.js';
+import { ErrorCode, type WireProtocol } from '../framing/index.js';
+import { peerText } from '../log/peer-text.js';
+import { NAME_PATTERN, type ClientEntry, type Credentials } from './credentials.js';
+import { describeLegacyPolicy, type LegacyPolicy } from './legacy-policy.js';
+import { FailureThrottle } from './throttle.js';
+import { DECOY_HASH, parseToken, verifySecret } from './token.js';
+
+export interface AuthGateOptions {
+  /** Token identities (`--auth FILE`); replaced on reload. */
+  credentials?: Credentials;
+  /** mTLS is configured: a verified client certificate's CN is an identity. */
+  clientCertificates: boolean;
+  /** TLS is configured: plain-text v1 is refused with TlsRequired. */
+  tlsRequired: boolean;
+  legacy: LegacyPolicy;
+  throttle?: FailureThrottle;
+  /** Counts refusals by cause (metrics). */
+  onRefused?(cause: string): void;
+}
+
+const refusal = (code: Refusal['code'], cause: string, reason: string): Refusal => ({ code, cause, reason });
+
+export class AuthGate implements ConnectionGate {
+  private credentials: Credentials | undefined;
+  private readonly throttle: FailureThrottle;
+  /** sha256(token) -> identity, for tokens already checked: a reconnect does not pay scrypt again. */
+  private verified = new Map<string, string>();
+
+  constructor(private readonly options: AuthGateOptions) {
+    this.credentials = options.credentials;
+    this.throttle = options.throttle ?? new FailureThrottle();
+  }
+
+  /** Identities are required when either tokens or client certificates are configured. */
+  get authRequired(): boolean {
+    return this.credentials !== undefined || this.options.clientCertificates;
+  }
+
+  /** SIGHUP: new identities apply to the next HELLO; open connections stay. */
+  setCredentials(credentials: Credentials): void {
+    this.credentials = credentials;
+    this.verified = new Map();
+  }
+
+  checkProtocol(protocol: WireProtocol, socket: Socket): Refusal | undefined {
+    if (protocol === 'legacy') {
+      const policy = this.options.legacy;
+      const allowed = policy.kind === 'allow' || (policy.kind === 'allow-from' && policy.from.has(socket.remoteAddress));
+      return allowed ? undefined : this.refused(refusal(ErrorCode.Unauthorized, 'legacy-refused', `legacy protocol ${describeLegacyPolicy(policy)}; this address is not allowed`));
+    }
+    if (this.options.tlsRequired && !(socket instanceof TLSSocket)) {
+      return this.refused(
+        refusal(ErrorCode.TlsRequired, 'tls-required', 'this server takes crowdline v1 only over TLS: connect with TLS (crowdline client --tls --ca FILE)'),
+      );
+    }
+    return undefined;
+  }
+
+  async admitHello(claim: HelloClaim, socket: Socket): Promise<Admission> {
+    if (!this.authRequired) return { ok: true, label: claim.camera };
+    const address = socket.remoteAddress ?? '?';
+    const wait = this.throttle.delayMs(address);
+    if (wait > 0) await sleep(wait);
+    const identity = await this.identify(claim, socket);
+    if ('code' in identity) {
+      if (identity.cause !== 'bad-certificate-name') this.throttle.failed(address);
+      return { ok: false, refusal: this.refused(identity) };
+    }
+    this.throttle.succeeded(address);
+    if (identity.entry?.cameras && !identity.entry.cameras.has(claim.camera)) {
+      return { ok: false, refusal: this.refused(refusal(ErrorCode.Unauthorized, 'camera-not-allowed', `identity "${identity.name}" may not use camera ${peerText(claim.camera)}`)) };
+    }
+    return { ok: true, label: `${identity.name}/${claim.camera}` };
+  }
+
+  private async identify(claim: HelloClaim, socket: Socket): Promise<{ name: string; entry?: ClientEntry } | Refusal> {
+    const cert = this.certificateName(socket);
+    if (cert !== undefined) {
+      if (!NAME_PATTERN.test(cert)) return refusal(ErrorCode.Unauthorized, 'bad-certificate-name', 'client certificate CN is not a valid identity name');
+      // With a credentials file, it is the one list of who may connect: a CN must be in it (so removing it + SIGHUP revokes).
+      const entry = this.credentials?.named(cert);
+      if (this.credentials && !entry) return refusal(ErrorCode.Unauthorized, 'unknown-certificate', `certificate identity ${peerText(cert)} is not in the credentials file`);
+      return { name: cert, entry };
+    }
+    if (claim.token === undefined) {
+      return refusal(ErrorCode.Unauthorized, 'no-token', 'this server requires a token (HELLO extension, docs/protocol.md §3.1.1) or a client certificate');
+    }
+    const name = await this.checkToken(claim.token);
+    return name === undefined ? refusal(ErrorCode.Unauthorized, 'bad-token', 'token not accepted') : { name, entry: this.credentials?.named(name) };
+  }
+
+  /** CN of a client certificate the TLS layer verified against --tls-client-ca. */
+  private certificateName(socket: Socket): string | undefined {
+    if (!this.options.clientCertificates || !(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+    const cn = socket.getPeerCertificate().subject?.CN;
+    return typeof cn === 'string' ? cn : undefined;
+  }
+
+  private async checkToken(token: string): Promise<string | undefined> {
+    // Taken before the await: a reload meanwhile must not let an old answer into the new cache.
+    const cache = this.verified;
+    const credentials = this.credentials;
+    const digest = createHash('sha256').update(token).digest('hex');
+    const known = cache.get(digest);
+    if (known !== undefined) return known;
+    const parsed = parseToken(token);
+    const entry = parsed && credentials?.withKey(parsed.keyId);
+    // Unknown key ids pay for a decoy hash, so timing does not reveal which ids exist.
+    const ok = await verifySecret(parsed?.secret ?? token, entry?.hash ?? DECOY_HASH);
+    if (!ok || !entry) return undefined;
+    cache.set(digest, entry.name);
+    return entry.name;
+  }
+
+  private refused(r: Refusal): Refusal {
+    this.options.onRefused?.(r.cause);
+    return r;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Slows down guessing: after a few failed authentications from one address,
+ * each further attempt from it waits before it is even checked, doubling per
+ * failure up to a cap. Forgotten after a quiet spell; the table is bounded
+ * so a scan from many addresses cannot grow memory.
+ */
+export interface ThrottleOptions {
+  /** Failures allowed before any delay. */
+  freeFailures: number;
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** An address with no failure for this long starts clean. */
+  forgetAfterMs: number;
+  maxAddresses: number;
+  now?: () => number;
+}
+
+export const DEFAULT_THROTTLE: ThrottleOptions = { freeFailures: 3, firstDelayMs: 250, maxDelayMs: 10_000, forgetAfterMs: 10 * 60_000, maxAddresses: 10_000 };
+
+interface Record {
+  failures: number;
+  lastAt: number;
+}
+
+export class FailureThrottle {
+  private readonly table = new Map<string, Record>();
+  private readonly options: ThrottleOptions;
+  private readonly now: () => number;
+
+  constructor(options: Partial<ThrottleOptions> = {}) {
+    this.options = { ...DEFAULT_THROTTLE, ...options };
+    this.now = this.options.now ?? Date.now;
+  }
+
+  /** How long an attempt from `address` must wait before it is checked. */
+  delayMs(address: string): number {
+    const rec = this.live(address);
+    if (!rec) return 0;
+    const over = rec.failures - this.options.freeFailures;
+    return over < 0 ? 0 : Math.min(this.options.maxDelayMs, this.options.firstDelayMs * 2 ** over);
+  }
+
+  failed(address: string): void {
+    const rec = this.live(address) ?? { failures: 0, lastAt: 0 };
+    rec.failures++;
+    rec.lastAt = this.now();
+    // Re-insert: the Map's order is then least recently failed first.
+    this.table.delete(address);
+    this.table.set(address, rec);
+    if (this.table.size > this.options.maxAddresses) this.table.delete(this.table.keys().next().value as string);
+  }
+
+  succeeded(address: string): void {
+    this.table.delete(address);
+  }
+
+  private live(address: string): Record | undefined {
+    const rec = this.table.get(address);
+    if (rec && this.now() - rec.lastAt > this.options.forgetAfterMs) {
+      this.table.delete(address);
+      return undefined;
+    }
+    return rec;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * v1.1 HELLO extensions (docs/protocol.md §3.1.1): tag-length-value fields
+ * after the camera name, present when HELLO flag bit 1 is set. A v1.0
+ * server ignores both the bit and the bytes, so a v1.1 client still talks
+ * to it; unknown tags are skipped so later fields stay compatible too.
+ */
+import { ProtocolError } from './errors.js';
+
+export const HelloExtension = {
+  /** The client's secret token (ASCII, 1-255 bytes). */
+  Token: 0x01,
+} as const;
+
+export interface HelloExtensions {
+  token?: string;
+}
+
+export function encodeHelloExtensions(ext: HelloExtensions): Buffer {
+  const fields: Buffer[] = [];
+  if (ext.token !== undefined) {
+    const token = Buffer.from(ext.token, 'utf8');
+    if (token.length === 0 || token.length > 255) throw new RangeError('a token must be 1-255 bytes');
+    fields.push(Buffer.from([HelloExtension.Token, token.length]), token);
+  }
+  return Buffer.concat(fields);
+}
+
+export function decodeHelloExtensions(body: Buffer, at: number): HelloExtensions {
+  const out: HelloExtensions = {};
+  while (at < body.length) {
+    if (at + 2 > body.length) throw new ProtocolError('v1 §3.1.1', 'HELLO extension field is cut short');
+    const tag = body[at];
+    const length = body[at + 1];
+    const end = at + 2 + length;
+    if (end > body.length) throw new ProtocolError('v1 §3.1.1', 'HELLO extension field runs past the end of the message');
+    if (tag === HelloExtension.Token) {
+      if (out.token !== undefined) throw new ProtocolError('v1 §3.1.1', 'HELLO carries two tokens');
+      out.token = body.toString('utf8', at + 2, end);
+    }
+    at = end;
+  }
+  return out;
+}
