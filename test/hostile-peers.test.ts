@@ -23,6 +23,8 @@ import type { BatchRunner } from '../src/batcher/types.js';
 import type { BatchResult } from '../src/workers/types.js';
 import type { RunningServer } from '../src/app/start-server.js';
 import { isPrintableLine } from '../src/log/peer-text.js';
+import { checkJpegLimits, DEFAULT_JPEG_LIMITS, inspectJpeg } from '../src/workers/jpeg-inspect.js';
+import { runCli } from './helpers/cli.js';
 import { GatedRunner, FakeRunner, numberFrame } from './helpers/fake-runner.js';
 import { jpegDeclaring } from './helpers/hostile-jpeg.js';
 import { blockPatternJpeg, expectedBlockDensity } from './helpers/images.js';
@@ -331,4 +333,18 @@ test('attack 8: a model output with NaN or Inf is answered server-error in every
   }
   const m = await metricsOf(running);
   t.is(m.get('crowdline_frames_failed_total{cause="non-finite"}'), 4);
+});
+
+test('every limit must be a positive whole number: a 0 or NaN limit is refused naming the flag, before any model loads', async (t) => {
+  for (const [flag, value] of [['--max-frame-pixels', '0'], ['--frame-timeout-ms', 'x'], ['--max-connections-per-ip', '-1'], ['--output-buffer-soft-bytes', '1.5']]) {
+    const run = await runCli(['serve', '--port', '0', flag, value]);
+    t.not(run.code, 0, flag);
+    t.regex(run.stderr, new RegExp(`${flag} must be a positive whole number`), flag);
+  }
+});
+
+test('the scan limit refuses JPEGs with more scans than --max-jpeg-scans', (t) => {
+  const info = inspectJpeg(blockPatternJpeg(64, 48, 8));
+  t.notThrows(() => checkJpegLimits({ ...info, scans: 64 }, DEFAULT_JPEG_LIMITS));
+  t.throws(() => checkJpegLimits({ ...info, scans: 65 }, DEFAULT_JPEG_LIMITS), { message: /65 scans, over the server's limit of 64 \(--max-jpeg-scans\)/ });
 });
