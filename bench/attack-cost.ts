@@ -106,6 +106,7 @@ const attacks: Record<string, Attack> = {
     return '';
   },
   'legacy garbage flood: 3000 connections': async (server, stop) => {
+    const linesBefore = server.stderrLineCount();
     let n = 0;
     while (!stop() && n < 3000) {
       await Promise.all(
@@ -118,7 +119,8 @@ const attacks: Record<string, Attack> = {
       );
       n += 50;
     }
-    return `${n} connections`;
+    await sleep(11_000); // one log interval, so the "suppressed" summary is out
+    return `${n} connections, ${server.stderrLineCount() - linesBefore} server log lines`;
   },
 };
 

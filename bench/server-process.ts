@@ -30,6 +30,8 @@ export interface ChildServer {
   exitStatus(): string | undefined;
   /** The last lines it wrote to stderr. */
   stderrTail(): string[];
+  /** How many lines it has written to stderr (its log) so far. */
+  stderrLineCount(): number;
   /** Graceful stop (SIGTERM), then SIGKILL if it hangs. */
   stop(): Promise<void>;
 }
@@ -53,8 +55,11 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
+  let lines = 0;
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-    tail.push(...text.split('\n').filter(Boolean));
+    const added = text.split('\n').filter(Boolean);
+    lines += added.length;
+    tail.push(...added);
     tail.splice(0, Math.max(0, tail.length - 40));
   });
   const metricsBase = `http://${HOST}:${metricsPort}`;
@@ -70,6 +75,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     metricsUrl: `${metricsBase}/metrics`,
     exitStatus: () => (child.signalCode ? child.signalCode : child.exitCode !== null ? `exit ${child.exitCode}` : undefined),
     stderrTail: () => [...tail],
+    stderrLineCount: () => lines,
     stop: () => stopChild(child),
   };
 }
