@@ -13,11 +13,11 @@ export interface Caption {
   alert?: boolean;
 }
 
-/** Weight of the colour map in the blend. */
-const DENSITY_ALPHA = 0.45;
+/** Weight of the colour map where the density is at its peak; it falls in proportion to the density. */
+const MAX_DENSITY_ALPHA = 0.6;
 /**
  * Colour scale floor, in people per density cell: below this the map stays
- * blue, so an empty scene does not light up from noise scaled to its own max.
+ * faint, so an empty scene does not light up from noise scaled to its own max.
  */
 const MIN_SCALE_PEAK = 0.02;
 
@@ -38,26 +38,32 @@ export class OverlayPainter {
     this.jet = cv.applyColorMap(ramp, cv.COLORMAP_JET).getData();
   }
 
-  /** Frame (any size) with the density map blended over it; returns a new Mat. */
+  /**
+   * Frame (any size) with the density map blended over it, each cell's colour
+   * weighted by its density: empty areas keep their real colours, crowded
+   * ones take the colour map. Returns a new Mat.
+   */
   blend(frame: Mat, density: DensityMap | undefined): Mat {
     if (!density || density.width === 0 || density.height === 0) return frame.copy();
     const { cv, jet } = this;
     const values = density.values;
     let peak = MIN_SCALE_PEAK;
     for (let i = 0; i < values.length; i++) if (values[i] > peak) peak = values[i];
-    // Colour the small map in JS (a few thousand cells), then scale the colours up.
-    const colours = Buffer.allocUnsafe(values.length * 3);
-    const toLevel = 255 / peak;
+    // Per cell, in JS (a few thousand cells): colour * alpha, and 1 - alpha; then both are scaled up.
+    const tinted = new Float32Array(values.length * 3);
+    const keep = new Float32Array(values.length * 3);
     for (let i = 0; i < values.length; i++) {
-      const v = values[i] > 0 ? values[i] * toLevel : 0;
-      const level = v >= 255 ? 255 : v | 0;
-      colours[i * 3] = jet[level * 3];
-      colours[i * 3 + 1] = jet[level * 3 + 1];
-      colours[i * 3 + 2] = jet[level * 3 + 2];
+      const share = values[i] > 0 ? Math.min(1, values[i] / peak) : 0;
+      const level = Math.min(255, Math.round(share * 255));
+      const alpha = MAX_DENSITY_ALPHA * share;
+      for (let c = 0; c < 3; c++) {
+        tinted[i * 3 + c] = jet[level * 3 + c] * alpha;
+        keep[i * 3 + c] = 1 - alpha;
+      }
     }
-    const small = new cv.Mat(colours, density.height, density.width, cv.CV_8UC3);
-    const colour = small.resize(frame.rows, frame.cols, 0, 0, cv.INTER_LINEAR);
-    return frame.addWeighted(1 - DENSITY_ALPHA, colour, DENSITY_ALPHA, 0);
+    const up = (cells: Float32Array): Mat =>
+      new cv.Mat(Buffer.from(cells.buffer), density.height, density.width, cv.CV_32FC3).resize(frame.rows, frame.cols, 0, 0, cv.INTER_LINEAR);
+    return frame.convertTo(cv.CV_32FC3).hMul(up(keep)).add(up(tinted)).convertTo(cv.CV_8UC3);
   }
 
   /** Writes the caption in the top-left corner, in place, on a dark band for legibility. */
