@@ -78,8 +78,9 @@ export class Mp4SegmentWriter {
     const args = [
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
       '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', `${width}x${height}`, '-use_wallclock_as_timestamps', '1', '-i', 'pipe:0',
-      // Start at 0 and cut exactly every S seconds (a key frame at each cut).
-      '-vf', 'setpts=PTS-STARTPTS', '-fps_mode', 'vfr',
+      // Start at 0; every frame kept with its own millisecond timestamp (vfr would drop frames
+      // arriving within one 1/25 s tick); a key frame every S seconds so each segment cuts there.
+      '-vf', 'setpts=PTS-STARTPTS', '-fps_mode', 'passthrough', '-enc_time_base', '1:1000',
       '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '26', '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${s})`,
       '-f', 'segment', '-segment_time', String(s), '-reset_timestamps', '1', '-segment_format', 'mp4', '-strftime', '1',
       path.join(this.dir, `${this.camera}-%Y%m%dT%H%M%SZ.mp4`),
