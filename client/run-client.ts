@@ -261,6 +261,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     },
   );
   options.signal?.addEventListener('abort', () => quit('aborted', 'stopped'), { once: true });
+  log(`crowdline client: ${names.length} camera${names.length === 1 ? '' : 's'} (${names.join(', ')}) to ${options.host}:${options.port}; SIGINT or SIGTERM stops`);
 
   function tick(): void {
     tickQueued = false;
