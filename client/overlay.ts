@@ -49,21 +49,35 @@ export class OverlayPainter {
     const values = density.values;
     let peak = MIN_SCALE_PEAK;
     for (let i = 0; i < values.length; i++) if (values[i] > peak) peak = values[i];
-    // Per cell, in JS (a few thousand cells): colour * alpha, and 1 - alpha; then both are scaled up.
-    const tinted = new Float32Array(values.length * 3);
-    const keep = new Float32Array(values.length * 3);
+    // Per cell, in JS (a few thousand cells): colour and weight (0..256); OpenCV scales both up.
+    const colours = Buffer.allocUnsafe(values.length * 3);
+    const weights = Buffer.allocUnsafe(values.length);
     for (let i = 0; i < values.length; i++) {
       const share = values[i] > 0 ? Math.min(1, values[i] / peak) : 0;
-      const level = Math.min(255, Math.round(share * 255));
-      const alpha = MAX_DENSITY_ALPHA * share;
-      for (let c = 0; c < 3; c++) {
-        tinted[i * 3 + c] = jet[level * 3 + c] * alpha;
-        keep[i * 3 + c] = 1 - alpha;
-      }
+      const level = Math.round(share * 255);
+      colours[i * 3] = jet[level * 3];
+      colours[i * 3 + 1] = jet[level * 3 + 1];
+      colours[i * 3 + 2] = jet[level * 3 + 2];
+      weights[i] = Math.round(MAX_DENSITY_ALPHA * share * 255);
     }
-    const up = (cells: Float32Array): Mat =>
-      new cv.Mat(Buffer.from(cells.buffer), density.height, density.width, cv.CV_32FC3).resize(frame.rows, frame.cols, 0, 0, cv.INTER_LINEAR);
-    return frame.convertTo(cv.CV_32FC3).hMul(up(keep)).add(up(tinted)).convertTo(cv.CV_8UC3);
+    const up = (cells: Buffer, type: number): Uint8Array =>
+      new Uint8Array(new cv.Mat(cells, density.height, density.width, type).resize(frame.rows, frame.cols, 0, 0, cv.INTER_LINEAR).getData());
+    const colour = up(colours, cv.CV_8UC3);
+    const weight = up(weights, cv.CV_8UC1);
+    // One pass over the pixels in JS, on plain Uint8Arrays: about 4 times cheaper
+    // than the same blend as float (or 16-bit) Mat arithmetic, which takes six passes.
+    const pixels = new Uint8Array(frame.getData());
+    for (let p = 0, i = 0; p < weight.length; p++, i += 3) {
+      const w = weight[p];
+      if (w === 0) continue;
+      const b = pixels[i];
+      const g = pixels[i + 1];
+      const r = pixels[i + 2];
+      pixels[i] = b + (((colour[i] - b) * w) >> 8);
+      pixels[i + 1] = g + (((colour[i + 1] - g) * w) >> 8);
+      pixels[i + 2] = r + (((colour[i + 2] - r) * w) >> 8);
+    }
+    return new cv.Mat(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length), frame.rows, frame.cols, cv.CV_8UC3);
   }
 
   /** Writes the caption in the top-left corner, in place, on a dark band for legibility. */
