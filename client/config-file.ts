@@ -68,7 +68,7 @@ export function parseConfig(doc: unknown, file: string): ClientConfig {
   }
   allowOnly(top, ['server', 'stall_timeout', 'out', 'record', 'cameras'], at);
   const record = top.record === undefined ? {} : object(top.record, at('record'));
-  allowOnly(record, ['format', 'segment_seconds', 'keep_segments'], (k) => at(`record.${k.replace(/^record\./, '')}`));
+  allowOnly(record, ['format', 'segment_seconds', 'keep_segments'], (k) => at(`record.${k}`));
   const format = optional(record.format, (v) => oneOf(v, ['avi', 'mp4'] as const, at('record.format')));
   const camerasDoc = top.cameras;
   if (!Array.isArray(camerasDoc) || camerasDoc.length === 0) throw new UsageError(at('cameras: expected a list of cameras (name, url, ...)'));

@@ -57,6 +57,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
   private stallTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stalled = false;
+  private lastFrameAt = 0;
   /** Since when the camera, having given frames, gives none (undefined while streaming). */
   private outageSince: number | undefined;
 
@@ -116,6 +117,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
       this.emit('change');
     }
     this.framesCaptured++;
+    this.lastFrameAt = capturedAtMs;
     this.emit('frame', { jpeg, capturedAtMs });
   }
 
@@ -138,7 +140,8 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
         ? `stream broke or ended (${said})`
         : `cannot open the camera (${said})`;
     this.health.failures++;
-    if (this.state === 'streaming') this.outageSince = Date.now();
+    // The outage began with the last frame (a stall is noticed only a timeout later).
+    if (this.state === 'streaming') this.outageSince = this.lastFrameAt;
     this.state = 'reconnecting';
     this.reason = why;
     const delay = this.backoff.next();

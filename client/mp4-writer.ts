@@ -18,8 +18,11 @@ export interface Mp4Options {
   log: (line: string) => void;
 }
 
-/** Raw frames buffered for ffmpeg beyond this are dropped (it cannot keep up): memory stays bounded. */
-const MAX_QUEUED_FRAMES = 8;
+/**
+ * Raw frames buffered for ffmpeg beyond this are dropped (it cannot keep up):
+ * memory stays bounded. About two seconds of video, so x264's start-up does not count as falling behind.
+ */
+const MAX_QUEUED_FRAMES = 25;
 const FINISH_TIMEOUT_MS = 20_000;
 
 export class Mp4SegmentWriter {

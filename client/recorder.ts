@@ -73,6 +73,11 @@ export class CameraRecorder {
     fs.writeSync(this.csv, `${this.camera},${row.frame},${time},${row.captureTimeMs},${num(row.count, 3)},${num(row.latencyMs, 0)},${row.status}\n`);
   }
 
+  /** Frames left out of the video because its encoder fell behind (each still has its CSV row). */
+  get videoFramesDropped(): number {
+    return this.mp4?.framesDropped ?? 0;
+  }
+
   /** Paths written (videos only once they have a frame); long segment lists are summarised. */
   get outputs(): string[] {
     const videos = this.mp4 ? this.mp4.paths : (this.avi?.writer?.paths ?? []);

@@ -331,6 +331,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     summary.skipped = c.stream?.skipped ?? 0;
     summary.reconnects = c.stream?.reconnects ?? 0;
     if (c.capture) summary.capture = { state: c.capture.state, ...c.capture.health };
+    summary.videoFramesDropped = c.recorder?.videoFramesDropped;
     return summary;
   });
   const framesRead = streams.reduce((acc, s) => acc + s.framesRead, 0);

@@ -37,6 +37,8 @@ export interface CameraSummary {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   reconnects: number;
   capture?: CaptureSummary;
+  /** Frames not in the recorded video because the encoder fell behind (their CSV rows are there). */
+  videoFramesDropped?: number;
   failure?: string;
   outputs: string[];
 }
@@ -152,6 +154,7 @@ export function formatSummary(cameras: readonly CameraSummary[], elapsedMs: numb
       );
     }
     if (c.capture) lines.push(`    ${describeCapture(c.capture)}`);
+    if (c.videoFramesDropped) lines.push(`    video: ${c.videoFramesDropped} frames left out (the encoder fell behind)`);
     for (const out of c.outputs) lines.push(`    wrote ${out}`);
   }
   return lines.join('\n');

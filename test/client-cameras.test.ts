@@ -141,34 +141,36 @@ declare('a camera that is down at start is picked up when it comes up', async (t
   t.regex(client.stderr, /late: cannot open the camera \(.*Connection refused.*\); reconnecting in [\d.]+ s \(attempt 1\)/);
 });
 
-declare('SIGTERM mid-run: MP4 segments finalised and playable, CSV complete, full summary', async (t) => {
-  const [cam] = await cameras(t, 1);
-  cam.start();
-  const out = tempDir('crowdline-cam-');
-  const csv = path.join(out, 'yard.csv');
-  const client = new RunningClient(t, [...(await serverArgs(t)), '--source', `yard=${cam.url}`, '--out', out, '--record', 'mp4', '--segment-seconds', '2']);
-  // Enough rows for more than one 2 s segment (the clip runs at 10 fps).
-  await client.until('35 rows', () => readRows(csv).length >= 35);
-  client.signal('SIGTERM');
-  t.is(await client.exited, 0, client.stderr);
-  t.regex(client.stderr, /received SIGTERM: stopping capture/);
-  const segments = fs.readdirSync(out).filter((f) => /^yard-\d{8}T\d{6}Z\.mp4$/.test(f));
-  t.true(segments.length >= 2, `segments: ${segments.join(' ')}`);
-  let frames = 0;
-  for (const file of segments) {
-    const probed = spawnFfprobe(path.join(out, file));
-    t.is(probed.codec, 'h264', file);
-    t.true(probed.frames > 0, `${file}: ${probed.frames} frames`);
-    frames += probed.frames;
-  }
-  const rows = readRows(csv);
-  t.true(fs.readFileSync(csv, 'utf8').endsWith('\n'), 'the CSV ends with a whole row');
-  t.is(frames, rows.length, 'every answered frame is in the recording');
-  t.regex(client.stdout, /crowdline client summary/);
-  t.regex(client.stdout, new RegExp(`yard \\(${cam.url.replace(/\./g, '\\.')}\\)\\n\\s+frames captured \\d+, sent \\d+, ok ${rows.length},`));
-  t.regex(client.stdout, /camera stopped at the end; capture started 1 times/);
-  t.true(client.stdout.includes(`wrote ${csv}`));
-});
+for (const format of ['mp4', 'avi'] as const) {
+  declare(`SIGTERM mid-run (${format}): recordings finalised and playable, CSV complete, full summary`, async (t) => {
+    const [cam] = await cameras(t, 1);
+    cam.start();
+    const out = tempDir('crowdline-cam-');
+    const csv = path.join(out, 'yard.csv');
+    const client = new RunningClient(t, [...(await serverArgs(t)), '--source', `yard=${cam.url}`, '--out', out, '--record', format, '--segment-seconds', '2']);
+    // Enough rows for more than one 2 s MP4 segment (the clip runs at 10 fps).
+    await client.until('35 rows', () => readRows(csv).length >= 35);
+    client.signal('SIGTERM');
+    t.is(await client.exited, 0, client.stderr);
+    t.regex(client.stderr, /received SIGTERM: stopping capture/);
+    const videos = fs.readdirSync(out).filter((f) => (format === 'mp4' ? /^yard-\d{8}T\d{6}Z\.mp4$/ : /^yard\.avi$/).test(f));
+    if (format === 'mp4') t.true(videos.length >= 2, `segments: ${videos.join(' ')}`);
+    let frames = 0;
+    for (const file of videos) {
+      const probed = spawnFfprobe(path.join(out, file));
+      t.is(probed.codec, format === 'mp4' ? 'h264' : 'mjpeg', file);
+      t.true(probed.frames > 0, `${file}: ${probed.frames} frames`);
+      frames += probed.frames;
+    }
+    const rows = readRows(csv);
+    t.true(fs.readFileSync(csv, 'utf8').endsWith('\n'), 'the CSV ends with a whole row');
+    t.is(frames, rows.length, 'every answered frame is in the recording');
+    t.regex(client.stdout, /crowdline client summary/);
+    t.regex(client.stdout, new RegExp(`yard \\(${cam.url.replace(/\./g, '\\.')}\\)\\n\\s+frames captured \\d+, sent \\d+, ok ${rows.length},`));
+    t.regex(client.stdout, /camera stopped at the end; capture started 1 times/);
+    t.true(client.stdout.includes(`wrote ${csv}`));
+  });
+}
 
 /** Decodes the whole file (so a truncated MP4 fails) and counts its frames. */
 function spawnFfprobe(file: string): { codec: string; frames: number } {

@@ -8,6 +8,7 @@ import { resolveClientSetup, type SetupArgv } from '../client/client-setup.js';
 import { parseConfig } from '../client/config-file.js';
 import { JpegSplitter } from '../client/jpeg-splitter.js';
 import { UsageError } from '../src/cli/usage-error.js';
+import { PACKAGE_ROOT } from '../src/app/paths.js';
 import { tempDir } from './helpers/server.js';
 
 const argv = (over: Partial<SetupArgv>): SetupArgv => ({ source: [], record: 'avi', ...over });
@@ -63,7 +64,7 @@ test('config file: cameras with settings, CLI cameras beside them, every key che
   t.is(setup.host, 'gpu-box');
   t.is(setup.port, 7979);
   t.is(setup.stallTimeoutMs, 4000);
-  t.deepEqual(setup.record, { format: 'avi', segmentSeconds: 300, keepSegments: 12 }, 'the command line (--record default avi) wins');
+  t.deepEqual(setup.record, { format: 'avi', segmentSeconds: 300, keepSegments: 12 }, 'the command line (--record avi) wins');
   t.deepEqual(
     setup.cameras.map((c) => c.name),
     ['entrance', 'hall', 'door'],
@@ -101,4 +102,15 @@ test('JPEG splitter: frames split across chunks and glued together come out whol
     for (let i = 0; i < stream.length; i += size) out.push(...splitter.push(stream.subarray(i, i + size)));
     t.deepEqual(out, frames, `chunks of ${size}`);
   }
+});
+
+test('the example cameras.yaml in client/ is a valid config', (t) => {
+  const setup = resolveClientSetup(argv({ config: path.join(PACKAGE_ROOT, 'client', 'cameras.example.yaml'), record: undefined }));
+  t.is(setup.host, '10.20.0.5');
+  t.deepEqual(setup.record, { format: 'mp4', segmentSeconds: 600, keepSegments: 144 });
+  t.deepEqual(
+    setup.cameras.map((c) => c.name),
+    ['concourse-north', 'concourse-south', 'platform-1', 'platform-2', 'taxi-rank', 'ticket-hall'],
+  );
+  t.deepEqual(setup.cameras[0].inputOptions, { rtsp_transport: 'tcp' });
 });

@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
-import { startServer } from '../src/app/start-server.js';
 import type { BatchRunner } from '../src/batcher/types.js';
 import type { BatchResult } from '../src/workers/types.js';
 import { CLI, runCli } from './helpers/cli.js';
-import { knownAnswerModel, startServerWithRunner, tempDir } from './helpers/server.js';
+import { knownAnswerModel, startKnownAnswerServer, startServerWithRunner, tempDir } from './helpers/server.js';
 import { freePort, haveFfmpeg } from './helpers/stream-camera.js';
 
 const usageCases: Array<[string, string[], RegExp]> = [
@@ -112,19 +111,7 @@ test('a second signal exits at once (128 + signal number)', async (t) => {
 });
 
 test('reordering sources keeps file names, CSV names and the server metrics names', async (t) => {
-  const model = knownAnswerModel({ channels: 3, width: 96, height: 72 });
-  const server = await startServer({
-    modelPath: model.onnxPath,
-    device: 'cpu',
-    workers: 1,
-    intraOpThreads: 1,
-    maxBatch: 1,
-    maxBatchDelayMs: 1,
-    server: { host: '127.0.0.1', port: 0 },
-    metrics: { host: '127.0.0.1', port: 0 },
-    log: () => undefined,
-  });
-  t.teardown(() => server.close());
+  const server = await startKnownAnswerServer(t, { model: knownAnswerModel({ channels: 3, width: 96, height: 72 }), metrics: true });
   const frames = tempDir('crowdline-names-');
   fs.copyFileSync(SAMPLE_VIDEO, path.join(frames, 'second.avi'));
   const sources = [`entrance=${SAMPLE_VIDEO}`, path.join(frames, 'second.avi')];

@@ -8,7 +8,7 @@ export interface ClientArgv {
   config?: string;
   display: boolean;
   out?: string;
-  record: 'avi' | 'mp4';
+  record?: 'avi' | 'mp4';
   'segment-seconds'?: number;
   'keep-segments'?: number;
   'stall-timeout'?: number;
@@ -38,7 +38,7 @@ export function withClientOptions<T>(yargs: Argv<T>) {
       describe: 'how the server sends density maps (u8 is smallest; counts are exact in every format)',
       group: 'Sending:',
     })
-    .option('record', { choices: ['avi', 'mp4'] as const, default: 'avi' as const, describe: 'video format with --out: Motion-JPEG AVI, or H.264 MP4 segments (ffmpeg)', group: 'Output:' })
+    .option('record', { choices: ['avi', 'mp4'] as const, describe: 'video format with --out: Motion-JPEG AVI (default), or H.264 MP4 segments (ffmpeg)', group: 'Output:' })
     .option('segment-seconds', { type: 'number', describe: 'MP4: length of each file (default 600)', group: 'Output:' })
     .option('keep-segments', { type: 'number', describe: 'MP4: keep at most this many files per camera, deleting the oldest (default: keep all)', group: 'Output:' })
     .check((argv) => {

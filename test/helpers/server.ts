@@ -35,6 +35,8 @@ export async function startKnownAnswerServer(
     maxBatch?: number;
     server?: Partial<ServerOptions>;
     workerFile?: URL;
+    /** Serve /metrics on a free port too. */
+    metrics?: boolean;
   } = {},
 ): Promise<RunningServer> {
   const model = options.model ?? knownAnswerModel({ channels: options.channels });
@@ -46,6 +48,7 @@ export async function startKnownAnswerServer(
     maxBatch: options.maxBatch ?? 1,
     maxBatchDelayMs: 2,
     server: { host: '127.0.0.1', port: 0, ...options.server },
+    metrics: options.metrics ? { host: '127.0.0.1', port: 0 } : undefined,
     log: quiet,
     workerFile: options.workerFile,
   });

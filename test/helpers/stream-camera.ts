@@ -11,12 +11,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { SAMPLE_VIDEO } from '../../src/app/paths.js';
 
-/** The sample video, small and with frequent key frames so a new viewer gets a picture at once; made once per machine. */
-export function testClip(): string {
-  const clip = path.join(os.tmpdir(), 'crowdline-test-clip-320x240-g5.ts');
+/**
+ * The sample video as MPEG-TS (MPEG-2 video, cheap to decode) with frequent key
+ * frames, so a new viewer gets a picture at once; made once per machine and size.
+ * Tests use 320x240; the soak bench the original 768x576.
+ */
+export function testClip(size = '320x240'): string {
+  const clip = path.join(os.tmpdir(), `crowdline-test-clip-${size}-g5.ts`);
   if (!fs.existsSync(clip)) {
     const partial = `${clip}.${process.pid}.part`;
-    const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', SAMPLE_VIDEO, '-vf', 'scale=320:240', '-c:v', 'mpeg2video', '-q:v', '4', '-g', '5', '-an', '-f', 'mpegts', partial], {
+    const scale = `scale=${size.replace('x', ':')}`;
+    const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', SAMPLE_VIDEO, '-vf', scale, '-c:v', 'mpeg2video', '-q:v', '4', '-g', '5', '-an', '-f', 'mpegts', partial], {
       timeout: 120_000,
     });
     if (made.status !== 0) throw new Error(`cannot make the test clip: ${made.stderr?.toString()}`);
@@ -49,8 +54,13 @@ export class StreamCamera {
   ) {}
 
   /** A camera on a free port; down until start(). */
-  static async create(): Promise<StreamCamera> {
-    return new StreamCamera(await freePort(), testClip());
+  static async create(clip = testClip()): Promise<StreamCamera> {
+    return new StreamCamera(await freePort(), clip);
+  }
+
+  /** The serving process (changes each time a viewer leaves). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get url(): string {
