@@ -13,8 +13,10 @@ import type { RawFrame } from './frame.js';
 export type CaptureState = 'opening' | 'streaming' | 'reconnecting' | 'stopped';
 
 export interface LiveCaptureOptions {
-  /** Kill and reopen a capture that gives no frame for this long (opening included). */
+  /** Kill and reopen a capture that gives no frame for this long once streaming. */
   stallTimeoutMs: number;
+  /** ... and one whose first frame takes longer than this (default: the stall timeout, at least 15 s). */
+  openTimeoutMs?: number;
   retryFirstMs?: number;
   retryMaxMs?: number;
 }
@@ -41,6 +43,8 @@ export interface CaptureHealth {
   longestOutageMs: number;
 }
 
+/** Connecting, RTSP set-up and probing can take seconds, more on a busy machine: opening gets at least this long. */
+const MIN_OPEN_TIMEOUT_MS = 15_000;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10_000;
 
@@ -57,6 +61,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
   private stallTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stalled = false;
+  private framesFromProcess = 0;
   private lastFrameAt = 0;
   /** Since when the camera, having given frames, gives none (undefined while streaming). */
   private outageSince: number | undefined;
@@ -94,16 +99,25 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     if (this.state === 'stopped') return;
     this.health.starts++;
     this.stalled = false;
+    this.framesFromProcess = 0;
     const capture = new FfmpegCapture(this.settings);
     this.process = capture;
     capture.on('frame', (jpeg, capturedAtMs) => this.onFrame(capture, jpeg, capturedAtMs));
     capture.on('exit', (reason) => this.onExit(capture, reason));
-    this.stallTimer = setTimeout(() => this.onStall(capture), this.options.stallTimeoutMs);
+    this.stallTimer = setTimeout(() => this.onStall(capture), this.openTimeoutMs);
+  }
+
+  private get openTimeoutMs(): number {
+    return this.options.openTimeoutMs ?? Math.max(this.options.stallTimeoutMs, MIN_OPEN_TIMEOUT_MS);
   }
 
   private onFrame(capture: FfmpegCapture, jpeg: Buffer, capturedAtMs: number): void {
     if (capture !== this.process || this.state === 'stopped') return;
-    this.stallTimer?.refresh();
+    if (this.framesFromProcess++ === 0) {
+      // First frame of this process: from now on the (shorter) stall timeout applies.
+      clearTimeout(this.stallTimer);
+      this.stallTimer = setTimeout(() => this.onStall(capture), this.options.stallTimeoutMs);
+    } else this.stallTimer?.refresh();
     if (this.state !== 'streaming') {
       const back = this.outageSince !== undefined;
       const outage = this.closeOutage(capturedAtMs);
@@ -133,9 +147,11 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     clearTimeout(this.stallTimer);
     this.process = undefined;
     if (this.state === 'stopped') return;
-    const seconds = (this.options.stallTimeoutMs / 1000).toFixed(this.options.stallTimeoutMs % 1000 ? 1 : 0);
+    const seconds = (ms: number): string => (ms / 1000).toFixed(ms % 1000 ? 1 : 0);
     const why = this.stalled
-      ? `no frame for ${seconds} s (stalled); capture restarted`
+      ? this.framesFromProcess > 0
+        ? `no frame for ${seconds(this.options.stallTimeoutMs)} s (stalled); capture restarted`
+        : `no first frame within ${seconds(this.openTimeoutMs)} s of opening; capture restarted`
       : this.state === 'streaming'
         ? `stream broke or ended (${said})`
         : `cannot open the camera (${said})`;

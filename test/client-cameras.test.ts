@@ -4,17 +4,16 @@
  * child process against a real server; everything is checked through what
  * it logs, records and prints, never through wall-clock timings.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { CSV_HEADER } from '../client/recorder.js';
-import { CLI } from './helpers/cli.js';
+import { RunningCli } from './helpers/cli.js';
 import { knownAnswerModel, startKnownAnswerServer, tempDir } from './helpers/server.js';
 import { haveFfmpeg, StreamCamera } from './helpers/stream-camera.js';
 
 const declare = haveFfmpeg() ? test.serial : test.skip;
-const STEP_TIMEOUT_MS = 60_000;
 
 interface Row {
   camera: string;
@@ -35,36 +34,8 @@ function readRows(file: string): Row[] {
     });
 }
 
-/** `crowdline client` in a child process, its output watched as it runs. */
-class RunningClient {
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
-
-  constructor(t: ExecutionContext, args: string[]) {
-    const env = { ...process.env };
-    delete env.DISPLAY;
-    this.child = spawn(process.execPath, [CLI, 'client', '--no-display', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (c: Buffer) => (this.stdout += c.toString()));
-    this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
-    t.teardown(() => this.child.kill('SIGKILL'));
-  }
-
-  signal(name: NodeJS.Signals): void {
-    this.child.kill(name);
-  }
-
-  /** Resolves once `ready()` holds (polled), rejects after a generous timeout naming `what`. */
-  async until(what: string, ready: () => boolean): Promise<void> {
-    const deadline = Date.now() + STEP_TIMEOUT_MS;
-    while (!ready()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nstderr:\n${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+/** `crowdline client --no-display ARGS`. */
+const startClient = (t: ExecutionContext, args: string[]): RunningCli => new RunningCli(t, ['client', '--no-display', ...args]);
 
 async function cameras(t: ExecutionContext, n: number): Promise<StreamCamera[]> {
   const list = await Promise.all(Array.from({ length: n }, () => StreamCamera.create()));
@@ -82,7 +53,7 @@ declare('camera killed and restarted mid-run: it comes back by itself and the CS
   cam.start();
   const out = tempDir('crowdline-cam-');
   const csv = path.join(out, 'door.csv');
-  const client = new RunningClient(t, [...(await serverArgs(t)), '--source', `door=${cam.url}`, '--stall-timeout', '5', '--out', out]);
+  const client = startClient(t, [...(await serverArgs(t)), '--source', `door=${cam.url}`, '--stall-timeout', '5', '--out', out]);
   await client.until('10 rows', () => readRows(csv).length >= 10);
   cam.kill();
   const rowsAtKill = readRows(csv).length;
@@ -113,10 +84,10 @@ declare('camera frozen (SIGSTOP): the watchdog restarts it while the other camer
   healthy.start();
   const out = tempDir('crowdline-cam-');
   const healthyCsv = path.join(out, 'hall.csv');
-  const client = new RunningClient(t, [...(await serverArgs(t)), '--source', `gate=${frozen.url}`, '--source', `hall=${healthy.url}`, '--stall-timeout', '2', '--out', out]);
+  const client = startClient(t, [...(await serverArgs(t)), '--source', `gate=${frozen.url}`, '--source', `hall=${healthy.url}`, '--stall-timeout', '4', '--out', out]);
   await client.until('both cameras to record', () => readRows(path.join(out, 'gate.csv')).length >= 5 && readRows(healthyCsv).length >= 5);
   frozen.freeze();
-  await client.until('the watchdog', () => /gate: no frame for 2 s \(stalled\); capture restarted/.test(client.stderr));
+  await client.until('the watchdog', () => /gate: no frame for 4 s \(stalled\); capture restarted/.test(client.stderr));
   const healthyAtWatchdog = readRows(healthyCsv).length;
   await client.until('the healthy camera to go on', () => readRows(healthyCsv).length >= healthyAtWatchdog + 10);
   t.false(/gate: camera back/.test(client.stderr), 'still frozen while the other camera counted on');
@@ -131,7 +102,7 @@ declare('a camera that is down at start is picked up when it comes up', async (t
   const [cam] = await cameras(t, 1);
   const out = tempDir('crowdline-cam-');
   const csv = path.join(out, 'late.csv');
-  const client = new RunningClient(t, [...(await serverArgs(t)), '--source', `late=${cam.url}`, '--out', out]);
+  const client = startClient(t, [...(await serverArgs(t)), '--source', `late=${cam.url}`, '--out', out]);
   await client.until('two failed opens', () => (client.stderr.match(/late: cannot open the camera/g) ?? []).length >= 2);
   t.is(readRows(csv).length, 0);
   cam.start();
@@ -147,7 +118,7 @@ for (const format of ['mp4', 'avi'] as const) {
     cam.start();
     const out = tempDir('crowdline-cam-');
     const csv = path.join(out, 'yard.csv');
-    const client = new RunningClient(t, [...(await serverArgs(t)), '--source', `yard=${cam.url}`, '--out', out, '--record', format, '--segment-seconds', '2']);
+    const client = startClient(t, [...(await serverArgs(t)), '--source', `yard=${cam.url}`, '--out', out, '--record', format, '--segment-seconds', '2']);
     // Enough rows for more than one 2 s MP4 segment (the clip runs at 10 fps).
     await client.until('35 rows', () => readRows(csv).length >= 35);
     client.signal('SIGTERM');

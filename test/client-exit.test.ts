@@ -2,14 +2,13 @@
  * Exit statuses, one per class of outcome, and names that do not depend on
  * the order of the sources. The real CLI in a child process.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import type { BatchRunner } from '../src/batcher/types.js';
 import type { BatchResult } from '../src/workers/types.js';
-import { CLI, runCli } from './helpers/cli.js';
+import { RunningCli, runCli } from './helpers/cli.js';
 import { knownAnswerModel, startKnownAnswerServer, startServerWithRunner, tempDir } from './helpers/server.js';
 import { freePort, haveFfmpeg } from './helpers/stream-camera.js';
 
@@ -48,66 +47,52 @@ class SilentRunner implements BatchRunner {
   release(): void {
     for (const fail of this.held.splice(0)) fail();
   }
+  /** Batches waiting: frames the client has in flight. */
+  get holding(): number {
+    return this.held.length;
+  }
 }
 
 /** A server whose batches never finish while the test runs. */
-async function silentServer(t: import('ava').ExecutionContext): Promise<number> {
+async function silentServer(t: ExecutionContext): Promise<{ port: number; runner: SilentRunner }> {
   const runner = new SilentRunner();
   const { port } = await startServerWithRunner(t, runner);
   t.teardown(() => runner.release());
-  return port;
+  return { port, runner };
 }
 
-function startClient(args: string[]) {
-  const env = { ...process.env };
-  delete env.DISPLAY;
-  const child = spawn(process.execPath, [CLI, 'client', '--no-display', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const until = async (pattern: RegExp): Promise<void> => {
-    for (let waited = 0; !pattern.test(stderr); waited += 100) {
-      if (waited > 60_000) throw new Error(`no ${pattern} in:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  return { child, exited, until, out: () => ({ stdout, stderr }) };
-}
+const startClient = (t: ExecutionContext, args: string[]): RunningCli => new RunningCli(t, ['client', '--no-display', ...args]);
 
 test('interrupted before any frame was answered: exit 3, with the summary', async (t) => {
-  const port = await silentServer(t);
-  const client = startClient(['--server', `127.0.0.1:${port}`, '--source', SAMPLE_VIDEO, '--fps', '5']);
-  t.teardown(() => client.child.kill('SIGKILL'));
-  await client.until(/crowdline client: 1 camera \(vtest\)/);
-  client.child.kill('SIGINT');
-  t.is(await client.exited, 3, client.out().stderr);
-  t.regex(client.out().stderr, /received SIGINT: stopping capture/);
-  t.regex(client.out().stdout, /crowdline client summary/);
-  t.regex(client.out().stdout, /ok 0,/);
+  const { port } = await silentServer(t);
+  const client = startClient(t, ['--server', `127.0.0.1:${port}`, '--source', SAMPLE_VIDEO, '--fps', '5']);
+  await client.untilLog(/crowdline client: 1 camera \(vtest\)/);
+  client.signal('SIGINT');
+  t.is(await client.exited, 3, client.stderr);
+  t.regex(client.stderr, /received SIGINT: stopping capture/);
+  t.regex(client.stdout, /crowdline client summary/);
+  t.regex(client.stdout, /ok 0,/);
 });
 
 test('a second signal exits at once (128 + signal number)', async (t) => {
-  const port = await silentServer(t);
-  const client = startClient(['--server', `127.0.0.1:${port}`, '--source', SAMPLE_VIDEO, '--fps', '5']);
-  t.teardown(() => client.child.kill('SIGKILL'));
-  await client.until(/crowdline client: 1 camera/);
-  client.child.kill('SIGTERM');
-  await client.until(/received SIGTERM: stopping capture/);
-  client.child.kill('SIGTERM');
-  t.is(await client.exited, 143, client.out().stderr);
-  t.regex(client.out().stderr, /received SIGTERM again: exiting at once/);
+  const { port, runner } = await silentServer(t);
+  const client = startClient(t, ['--server', `127.0.0.1:${port}`, '--source', SAMPLE_VIDEO, '--fps', '5']);
+  // Frames in flight: the first signal then waits for their answers.
+  await client.until('a frame in flight', () => runner.holding > 0);
+  client.signal('SIGTERM');
+  await client.untilLog(/received SIGTERM: stopping capture/);
+  client.signal('SIGTERM');
+  t.is(await client.exited, 143, client.stderr);
+  t.regex(client.stderr, /received SIGTERM again: exiting at once/);
 });
 
 (haveFfmpeg() ? test : test.skip)('a live camera that never came up: stopped, exit 3; its summary says why', async (t) => {
-  const port = await silentServer(t);
-  const client = startClient(['--server', `127.0.0.1:${port}`, '--source', `ghost=tcp://127.0.0.1:${await freePort()}`]);
-  t.teardown(() => client.child.kill('SIGKILL'));
-  await client.until(/ghost: cannot open the camera .*attempt 2/);
-  client.child.kill('SIGTERM');
-  t.is(await client.exited, 3, client.out().stderr);
-  t.regex(client.out().stdout, /FAILED: the camera never gave a frame \(cannot open the camera/);
+  const { port } = await silentServer(t);
+  const client = startClient(t, ['--server', `127.0.0.1:${port}`, '--source', `ghost=tcp://127.0.0.1:${await freePort()}`]);
+  await client.untilLog(/ghost: cannot open the camera .*attempt 2/);
+  client.signal('SIGTERM');
+  t.is(await client.exited, 3, client.stderr);
+  t.regex(client.stdout, /FAILED: the camera never gave a frame \(cannot open the camera/);
 });
 
 test('reordering sources keeps file names, CSV names and the server metrics names', async (t) => {
