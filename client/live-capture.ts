@@ -17,8 +17,6 @@ export interface LiveCaptureOptions {
   stallTimeoutMs: number;
   /** ... and one whose first frame takes longer than this (default: the stall timeout, at least 15 s). */
   openTimeoutMs?: number;
-  retryFirstMs?: number;
-  retryMaxMs?: number;
 }
 
 export interface LiveCaptureEvents {
@@ -34,7 +32,7 @@ export interface CaptureHealth {
   starts: number;
   /** Killed by the watchdog for giving no frames. */
   stalls: number;
-  /** Failed to open, or ended / broke while streaming. */
+  /** Failed to open, or ended / broke while streaming (stalls not included). */
   failures: number;
   /** Times the camera came back after giving frames and losing them. */
   recoveries: number;
@@ -57,7 +55,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
   framesCaptured = 0;
 
   private process: FfmpegCapture | undefined;
-  private readonly backoff: Backoff;
+  private readonly backoff = new Backoff({ firstMs: RETRY_FIRST_MS, maxMs: RETRY_MAX_MS });
   private stallTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stalled = false;
@@ -72,7 +70,6 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     private readonly options: LiveCaptureOptions,
   ) {
     super();
-    this.backoff = new Backoff({ firstMs: options.retryFirstMs ?? RETRY_FIRST_MS, maxMs: options.retryMaxMs ?? RETRY_MAX_MS });
   }
 
   start(): void {
@@ -88,11 +85,6 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     clearTimeout(this.retryTimer);
     this.process?.kill();
     this.process = undefined;
-  }
-
-  /** Current outage length so far (0 while streaming). */
-  outageMs(now: number): number {
-    return this.outageSince === undefined ? 0 : now - this.outageSince;
   }
 
   private launch(): void {
@@ -155,7 +147,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
       : this.state === 'streaming'
         ? `stream broke or ended (${said})`
         : `cannot open the camera (${said})`;
-    this.health.failures++;
+    if (!this.stalled) this.health.failures++;
     // The outage began with the last frame (a stall is noticed only a timeout later).
     if (this.state === 'streaming') this.outageSince = this.lastFrameAt;
     this.state = 'reconnecting';
