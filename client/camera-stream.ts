@@ -8,15 +8,30 @@
  *   frame in order; frames lost with a connection are sent again.
  * - When the connection goes, it reconnects with exponential backoff.
  *
- * Everything here runs on the main thread with synchronous OpenCV calls:
- * pump() is called by the client loop between event-loop turns.
+ * Frames come in two ways: in-process sources (files, folders, files played
+ * live) are pulled by pump(), which the client loop calls between event-loop
+ * turns; live cameras push theirs from a capture process through offer().
  */
 import { ServerRefusedError, V1Connection, type ClientSecurity } from './connection.js';
-import { errorText, type Mat, type OpenCV } from './opencv.js';
+import { Frame, type RawFrame } from './frame.js';
+import { errorText, type OpenCV } from './opencv.js';
 import { resizeInterpolation } from './overlay.js';
-import type { FrameSource } from './sources.js';
 import { DensityFormat, frameStatusName, type DensityFormatCode, type ResultMessage } from '../src/framing/index.js';
 import type { ClientCost } from './cost.js';
+
+/** Where a camera's frames come from. */
+export interface StreamInput {
+  /** Names the source in messages. */
+  readonly text: string;
+  /** Real time: frames come whether or not they are taken, and skipping is fine. */
+  readonly live: boolean;
+  /** Nominal frame rate (0: unknown); pulled live sources are read at this pace. */
+  readonly fps: number;
+  /** Pulled sources only: the next frame, or undefined at the end. Pushed sources call offer(). */
+  read?(): RawFrame | undefined;
+  /** No more frames wanted. */
+  close(): void;
+}
 
 export interface CameraStreamOptions {
   name: string;
@@ -35,22 +50,16 @@ export interface CameraStreamOptions {
   security?: ClientSecurity;
 }
 
-/** A frame read from the source (scaled, not yet encoded). */
-export interface CapturedFrame {
-  index: number;
-  captureTimeMs: number;
-  image: Mat;
-}
-
 /** A frame sent to the server, kept until its answer arrives. */
-export interface SentFrame extends CapturedFrame {
-  jpeg: Buffer;
+export interface SentFrame {
+  frame: Frame;
+  seq: number;
 }
 
 export type AnswerStatus = ReturnType<typeof frameStatusName> | 'lost';
 
 export interface Answer {
-  frame: SentFrame;
+  frame: Frame;
   status: AnswerStatus;
   /** Present for answers that came from the server. */
   result?: ResultMessage;
@@ -60,7 +69,7 @@ export interface Answer {
 export interface CameraStreamEvents {
   answer(stream: CameraStream, answer: Answer): void;
   /** A frame was read; `sent` is false when it was kept back or skipped (live sources). */
-  captured(stream: CameraStream, image: Mat, sent: boolean): void;
+  captured(stream: CameraStream, frame: Frame, sent: boolean): void;
   log(line: string): void;
   /** Something happened that may let the loop do more work now. */
   wake(): void;
@@ -84,11 +93,11 @@ export class CameraStream {
 
   private connection: V1Connection | undefined;
   private window = 1;
-  private readonly inFlight: Array<SentFrame & { seq: number }> = [];
+  private readonly inFlight: SentFrame[] = [];
   /** Recorded sources: frames whose connection went before they were answered. */
-  private readonly resend: SentFrame[] = [];
+  private readonly resend: Frame[] = [];
   /** Live sources: the newest frame not yet sent (encoded only if it is sent). */
-  private newest: CapturedFrame | undefined;
+  private newest: Frame | undefined;
   private sourceEnded = false;
   private stopping = false;
   private retryMs = FIRST_RETRY_MS;
@@ -98,7 +107,7 @@ export class CameraStream {
 
   constructor(
     private readonly cv: OpenCV,
-    readonly source: FrameSource,
+    readonly source: StreamInput,
     readonly options: CameraStreamOptions,
     private readonly events: CameraStreamEvents,
     private readonly cost: ClientCost,
@@ -126,6 +135,7 @@ export class CameraStream {
     this.stopping = true;
     this.newest = undefined;
     this.resend.length = 0;
+    this.source.close();
     if (this.state !== 'streaming') {
       clearTimeout(this.retryTimer);
       this.connection?.destroy();
@@ -153,13 +163,21 @@ export class CameraStream {
   }
 
   /**
-   * Does at most one frame's work: read (live sources always read, to stay
-   * current), then send if the window has room. Returns true if it did anything.
+   * Pulled sources: does at most one frame's work: read (live files always
+   * read at their pace, to stay current), then send if the window has room.
+   * Returns true if it did anything.
    */
   pump(now: number): boolean {
-    if (this.finished || this.stopping) return false;
+    if (this.finished || this.stopping || !this.source.read) return false;
     if (this.source.live) return this.pumpLive(now);
     return this.pumpRecorded(now);
+  }
+
+  /** Pushed (live) sources: a new frame; it replaces any not yet sent. */
+  offer(raw: RawFrame): void {
+    if (this.finished || this.stopping || this.sourceEnded) return;
+    const frame = this.accept(raw);
+    if (frame) this.takeNewest(frame);
   }
 
   /** Earliest time pump() may have work again for a paced source (0: unknown / now). */
@@ -168,28 +186,31 @@ export class CameraStream {
   }
 
   private pumpLive(now: number): boolean {
-    // Files forced live are paced at their frame rate; cameras and streams block in read().
-    if (this.source.spec.kind === 'file' && now < this.nextReadAt) return false;
+    // Files played live are paced at their frame rate.
+    if (now < this.nextReadAt) return false;
     const frame = this.readFrame();
     if (!frame) return false;
     const period = 1000 / (this.options.fps || this.source.fps || 25);
     // Catch up at most one frame after a late tick; never burst.
     this.nextReadAt = Math.max(this.nextReadAt, now - period) + period;
+    this.takeNewest(frame);
+    return true;
+  }
+
+  private takeNewest(frame: Frame): void {
     if (this.newest) this.skipped++;
     this.newest = frame;
     const sent = this.sendNewest();
-    this.events.captured(this, frame.image, sent);
-    return true;
+    this.events.captured(this, frame, sent);
   }
 
   private pumpRecorded(now: number): boolean {
     if (!this.hasRoom() || now < this.nextReadAt) return false;
     let frame = this.resend.shift();
     if (!frame) {
-      const captured = this.readFrame();
-      if (!captured) return false;
-      this.events.captured(this, captured.image, true);
-      frame = this.encode(captured);
+      frame = this.readFrame();
+      if (!frame) return false;
+      this.events.captured(this, frame, true);
     }
     if (this.options.fps > 0) {
       const period = 1000 / this.options.fps;
@@ -204,48 +225,43 @@ export class CameraStream {
     return this.state === 'streaming' && conn !== undefined && this.inFlight.length < this.window && !conn.congested;
   }
 
-  /** Reads and scales the next frame; undefined at the end (or on failure). */
-  private readFrame(): CapturedFrame | undefined {
+  /** Reads the next frame of a pulled source; undefined at the end (or on failure). */
+  private readFrame(): Frame | undefined {
     if (this.sourceEnded) return undefined;
-    if (this.options.maxFrames > 0 && this.framesRead >= this.options.maxFrames) {
-      this.endOfSource();
-      return undefined;
-    }
-    let image: Mat | undefined;
+    let raw: RawFrame | undefined;
     const t0 = performance.now();
     try {
-      image = this.source.read();
+      raw = this.source.read!();
     } catch (err) {
       this.fail(errorText(err));
       return undefined;
     }
-    const t1 = performance.now();
-    this.cost.add('capture', t1 - t0);
-    if (!image) {
-      if (this.framesRead === 0) this.fail(`source "${this.source.spec.text}" gave no frames`);
-      else {
-        // A camera or stream has no natural end: say so rather than stop silently.
-        if (this.source.live && this.source.spec.kind !== 'file') {
-          this.events.log(`${this.name}: source "${this.source.spec.text}" stopped giving frames after ${this.framesRead}; this camera ends`);
-        }
-        this.endOfSource();
-      }
+    this.cost.add('capture', performance.now() - t0);
+    if (!raw) {
+      if (this.framesRead === 0) this.fail(`source "${this.source.text}" gave no frames`);
+      else this.endOfSource();
       return undefined;
     }
-    const captureTimeMs = Date.now();
-    const index = this.framesRead++;
-    const { maxWidth } = this.options;
-    if (maxWidth > 0 && image.cols > maxWidth) {
-      const height = Math.max(2, Math.round((image.rows * maxWidth) / image.cols));
-      image = image.resize(height, maxWidth, 0, 0, resizeInterpolation(this.cv, maxWidth / image.cols));
-    }
-    this.cost.add('capture', performance.now() - t1);
-    return { index, captureTimeMs, image };
+    return this.accept(raw);
   }
 
-  private encode(frame: CapturedFrame): SentFrame {
-    const jpeg = this.cost.time('encode', () => this.cv.imencode('.jpg', frame.image, [this.cv.IMWRITE_JPEG_QUALITY, this.options.jpegQuality]));
-    return { ...frame, jpeg };
+  /** Numbers and scales a new frame; undefined once --max-frames is reached. */
+  private accept(raw: RawFrame): Frame | undefined {
+    if (this.options.maxFrames > 0 && this.framesRead >= this.options.maxFrames) {
+      this.endOfSource();
+      return undefined;
+    }
+    const t0 = performance.now();
+    const { maxWidth } = this.options;
+    let input = raw;
+    // Capture processes scale their frames themselves.
+    if (raw.image && maxWidth > 0 && raw.image.cols > maxWidth) {
+      const image = raw.image;
+      const height = Math.max(2, Math.round((image.rows * maxWidth) / image.cols));
+      input = { image: image.resize(height, maxWidth, 0, 0, resizeInterpolation(this.cv, maxWidth / image.cols)) };
+    }
+    this.cost.add('capture', performance.now() - t0);
+    return new Frame(this.cv, this.framesRead++, raw.capturedAtMs ?? Date.now(), input);
   }
 
   private endOfSource(): void {
@@ -258,25 +274,27 @@ export class CameraStream {
     if (!this.newest || !this.hasRoom()) return false;
     const frame = this.newest;
     this.newest = undefined;
-    this.send(this.encode(frame));
+    this.send(frame);
     return true;
   }
 
-  private send(frame: SentFrame): void {
-    const seq = this.connection!.send(frame.jpeg, frame.captureTimeMs);
-    this.inFlight.push({ ...frame, seq });
+  private send(frame: Frame): void {
+    const jpeg = frame.needsEncoding ? this.cost.time('encode', () => frame.jpeg(this.options.jpegQuality)) : frame.jpeg(this.options.jpegQuality);
+    const seq = this.connection!.send(jpeg, frame.captureTimeMs);
+    this.inFlight.push({ frame, seq });
     this.framesSent++;
   }
 
   private onResult(result: ResultMessage): void {
-    const frame = this.inFlight.shift();
-    if (!frame) return;
-    if (frame.seq !== result.seq) {
-      this.events.log(`${this.name}: answer for frame seq ${result.seq} while expecting ${frame.seq}; reconnecting`);
-      this.inFlight.unshift(frame); // still unanswered: sent again (files) or marked lost (live)
+    const sent = this.inFlight.shift();
+    if (!sent) return;
+    if (sent.seq !== result.seq) {
+      this.events.log(`${this.name}: answer for frame seq ${result.seq} while expecting ${sent.seq}; reconnecting`);
+      this.inFlight.unshift(sent); // still unanswered: sent again (files) or marked lost (live)
       this.connection?.destroy();
       return;
     }
+    const { frame } = sent;
     this.events.answer(this, { frame, status: frameStatusName(result.status), result, latencyMs: Date.now() - frame.captureTimeMs });
     if (this.source.live) this.sendNewest();
     this.maybeFinish();
@@ -346,7 +364,7 @@ export class CameraStream {
     this.connection = undefined;
     if (this.finished) return;
     // Frames in flight went with the connection.
-    const lost = this.inFlight.splice(0);
+    const lost = this.inFlight.splice(0).map((sent) => sent.frame);
     if (this.source.live) {
       for (const frame of lost) this.events.answer(this, { frame, status: 'lost', latencyMs: NaN });
     } else {

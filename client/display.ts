@@ -11,8 +11,13 @@ import { OverlayPainter, type Caption } from './overlay.js';
 
 export const WINDOW_TITLE = 'crowdline';
 
+/** Anything that yields an image when asked: a Frame decodes its JPEG only if the tile is drawn. */
+export interface Picture {
+  readonly image: Mat;
+}
+
 interface TileState {
-  image: Mat | undefined;
+  picture: Picture | undefined;
   density: DensityMap | undefined;
   caption: Caption;
   dirty: boolean;
@@ -36,13 +41,13 @@ export class LiveDisplay {
     // Fits a 1280x1024 screen with room for window borders.
     this.mosaic = new Mosaic(cv, cameras.length, { width: 1240, height: 930 });
     this.painter = new OverlayPainter(cv);
-    this.tiles = cameras.map((title) => ({ image: undefined, density: undefined, caption: { title, lines: ['connecting...'] }, dirty: true }));
+    this.tiles = cameras.map((title) => ({ picture: undefined, density: undefined, caption: { title, lines: ['connecting...'] }, dirty: true }));
   }
 
   /** Latest picture for a tile; it is scaled and painted only when the window is next redrawn. */
-  setImage(index: number, image: Mat, density: DensityMap | undefined, caption: Caption): void {
+  setImage(index: number, picture: Picture, density: DensityMap | undefined, caption: Caption): void {
     const tile = this.tiles[index];
-    tile.image = image;
+    tile.picture = picture;
     tile.density = density;
     tile.caption = caption;
     tile.dirty = true;
@@ -68,7 +73,7 @@ export class LiveDisplay {
       if (!tile.dirty) return;
       tile.dirty = false;
       changed = true;
-      const image = tile.image && this.cost.time('display', () => this.mosaic.fit(i, tile.image!));
+      const image = tile.picture && this.cost.time('display', () => this.mosaic.fit(i, tile.picture!.image));
       const picture = this.cost.time('overlay', () => {
         const p = image
           ? this.painter.blend(image, tile.density)

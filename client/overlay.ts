@@ -13,11 +13,11 @@ export interface Caption {
   alert?: boolean;
 }
 
-/** Weight of the colour map in the blend. */
-const DENSITY_ALPHA = 0.45;
+/** Weight of the colour map where the density is at its peak; it falls in proportion to the density. */
+const MAX_DENSITY_ALPHA = 0.6;
 /**
  * Colour scale floor, in people per density cell: below this the map stays
- * blue, so an empty scene does not light up from noise scaled to its own max.
+ * faint, so an empty scene does not light up from noise scaled to its own max.
  */
 const MIN_SCALE_PEAK = 0.02;
 
@@ -38,26 +38,46 @@ export class OverlayPainter {
     this.jet = cv.applyColorMap(ramp, cv.COLORMAP_JET).getData();
   }
 
-  /** Frame (any size) with the density map blended over it; returns a new Mat. */
+  /**
+   * Frame (any size) with the density map blended over it, each cell's colour
+   * weighted by its density: empty areas keep their real colours, crowded
+   * ones take the colour map. Returns a new Mat.
+   */
   blend(frame: Mat, density: DensityMap | undefined): Mat {
     if (!density || density.width === 0 || density.height === 0) return frame.copy();
     const { cv, jet } = this;
     const values = density.values;
     let peak = MIN_SCALE_PEAK;
     for (let i = 0; i < values.length; i++) if (values[i] > peak) peak = values[i];
-    // Colour the small map in JS (a few thousand cells), then scale the colours up.
+    // Per cell, in JS (a few thousand cells): colour and weight (0..256); OpenCV scales both up.
     const colours = Buffer.allocUnsafe(values.length * 3);
-    const toLevel = 255 / peak;
+    const weights = Buffer.allocUnsafe(values.length);
     for (let i = 0; i < values.length; i++) {
-      const v = values[i] > 0 ? values[i] * toLevel : 0;
-      const level = v >= 255 ? 255 : v | 0;
+      const share = values[i] > 0 ? Math.min(1, values[i] / peak) : 0;
+      const level = Math.round(share * 255);
       colours[i * 3] = jet[level * 3];
       colours[i * 3 + 1] = jet[level * 3 + 1];
       colours[i * 3 + 2] = jet[level * 3 + 2];
+      weights[i] = Math.round(MAX_DENSITY_ALPHA * share * 255);
     }
-    const small = new cv.Mat(colours, density.height, density.width, cv.CV_8UC3);
-    const colour = small.resize(frame.rows, frame.cols, 0, 0, cv.INTER_LINEAR);
-    return frame.addWeighted(1 - DENSITY_ALPHA, colour, DENSITY_ALPHA, 0);
+    const up = (cells: Buffer, type: number): Uint8Array =>
+      new Uint8Array(new cv.Mat(cells, density.height, density.width, type).resize(frame.rows, frame.cols, 0, 0, cv.INTER_LINEAR).getData());
+    const colour = up(colours, cv.CV_8UC3);
+    const weight = up(weights, cv.CV_8UC1);
+    // One pass over the pixels in JS, on plain Uint8Arrays: about 4 times cheaper
+    // than the same blend as float (or 16-bit) Mat arithmetic, which takes six passes.
+    const pixels = new Uint8Array(frame.getData());
+    for (let p = 0, i = 0; p < weight.length; p++, i += 3) {
+      const w = weight[p];
+      if (w === 0) continue;
+      const b = pixels[i];
+      const g = pixels[i + 1];
+      const r = pixels[i + 2];
+      pixels[i] = b + (((colour[i] - b) * w) >> 8);
+      pixels[i + 1] = g + (((colour[i + 1] - g) * w) >> 8);
+      pixels[i + 2] = r + (((colour[i + 2] - r) * w) >> 8);
+    }
+    return new cv.Mat(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length), frame.rows, frame.cols, cv.CV_8UC3);
   }
 
   /** Writes the caption in the top-left corner, in place, on a dark band for legibility. */

@@ -1,13 +1,16 @@
 /**
  * Headless output for one camera: a video of the overlaid frames (Motion-JPEG
- * AVI) and a CSV with one row per frame sent, in frame order.
+ * AVI, or H.264 MP4 segments) and a CSV with one row per frame sent, in frame
+ * order, each row naming the camera and its capture time in UTC.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { MjpegAviWriter } from './avi-writer.js';
+import type { RecordFormat } from './config-file.js';
+import { Mp4SegmentWriter } from './mp4-writer.js';
 import type { Mat, OpenCV } from './opencv.js';
 
-export const CSV_HEADER = 'frame,capture_time_ms,count,latency_ms,status';
+export const CSV_HEADER = 'camera,frame,time_utc,capture_time_ms,count,latency_ms,status';
 
 export interface CsvRow {
   frame: number;
@@ -17,49 +20,76 @@ export interface CsvRow {
   status: string;
 }
 
+export interface RecorderOptions {
+  format: RecordFormat;
+  /** Frame rate written into AVI headers. */
+  fps: number;
+  segmentSeconds: number;
+  keepSegments: number;
+  log: (line: string) => void;
+}
+
+/** Segment lists longer than this are summarised in the outputs. */
+const LIST_AT_MOST = 4;
+
 export class CameraRecorder {
-  readonly videoPath: string;
   readonly csvPath: string;
-  private writer: MjpegAviWriter | undefined;
+  private readonly avi: { writer?: MjpegAviWriter; path: string } | undefined;
+  private readonly mp4: Mp4SegmentWriter | undefined;
   private size: { width: number; height: number } | undefined;
   private readonly csv: number;
   framesWritten = 0;
 
   constructor(
     private readonly cv: OpenCV,
-    dir: string,
-    camera: string,
-    private readonly fps: number,
+    private readonly dir: string,
+    private readonly camera: string,
+    private readonly options: RecorderOptions,
     private readonly jpegQuality = 85,
   ) {
     fs.mkdirSync(dir, { recursive: true });
-    this.videoPath = path.join(dir, `${camera}.avi`);
     this.csvPath = path.join(dir, `${camera}.csv`);
     this.csv = fs.openSync(this.csvPath, 'w');
     fs.writeSync(this.csv, CSV_HEADER + '\n');
+    if (options.format === 'mp4') {
+      this.mp4 = new Mp4SegmentWriter(dir, camera, { segmentSeconds: options.segmentSeconds, keepSegments: options.keepSegments, log: options.log });
+    } else {
+      this.avi = { path: path.join(dir, `${camera}.avi`) };
+    }
   }
 
   write(image: Mat, row: CsvRow): void {
-    const { cv } = this;
-    if (!this.writer) {
-      this.size = { width: image.cols, height: image.rows };
-      this.writer = new MjpegAviWriter(this.videoPath, image.cols, image.rows, this.fps);
-    }
+    this.size ??= { width: image.cols, height: image.rows };
     // The video's size is fixed by the first frame; a source that changes size is fitted to it.
-    const fitted = image.cols === this.size!.width && image.rows === this.size!.height ? image : image.resize(this.size!.height, this.size!.width);
-    this.writer.write(cv.imencode('.jpg', fitted, [cv.IMWRITE_JPEG_QUALITY, this.jpegQuality]));
+    const fitted = image.cols === this.size.width && image.rows === this.size.height ? image : image.resize(this.size.height, this.size.width);
+    if (this.mp4) this.mp4.write(fitted);
+    else {
+      this.avi!.writer ??= new MjpegAviWriter(this.avi!.path, this.size.width, this.size.height, this.options.fps);
+      this.avi!.writer.write(this.cv.imencode('.jpg', fitted, [this.cv.IMWRITE_JPEG_QUALITY, this.jpegQuality]));
+    }
     this.framesWritten++;
     const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '');
-    fs.writeSync(this.csv, `${row.frame},${row.captureTimeMs},${num(row.count, 3)},${num(row.latencyMs, 0)},${row.status}\n`);
+    const time = new Date(row.captureTimeMs).toISOString();
+    fs.writeSync(this.csv, `${this.camera},${row.frame},${time},${row.captureTimeMs},${num(row.count, 3)},${num(row.latencyMs, 0)},${row.status}\n`);
   }
 
-  /** Paths written (the video only once it has a frame). */
+  /** Frames left out of the video because its encoder fell behind (each still has its CSV row). */
+  get videoFramesDropped(): number {
+    return this.mp4?.framesDropped ?? 0;
+  }
+
+  /** Paths written (videos only once they have a frame); long segment lists are summarised. */
   get outputs(): string[] {
-    return [...(this.writer?.paths ?? []), this.csvPath];
+    const videos = this.mp4 ? this.mp4.paths : (this.avi?.writer?.paths ?? []);
+    if (videos.length <= LIST_AT_MOST) return [...videos, this.csvPath];
+    const pattern = path.join(this.dir, `${this.camera}-*.mp4`);
+    return [`${pattern} (${videos.length} segments, ${path.basename(videos[0])} .. ${path.basename(videos[videos.length - 1])})`, this.csvPath];
   }
 
-  close(): void {
-    this.writer?.close();
+  /** Finalises the video (AVI index, or the last MP4 segment) and the CSV. */
+  async close(): Promise<void> {
+    this.avi?.writer?.close();
+    await this.mp4?.close();
     fs.closeSync(this.csv);
   }
 }

@@ -1,30 +1,49 @@
 /**
- * The camera client's main loop. OpenCV is synchronous and main-thread only,
- * so one loop does everything in small steps: each tick reads/encodes/sends
- * at most one frame per camera and refreshes the window, then yields to the
- * event loop so socket answers are handled between ticks.
+ * The camera client's main loop. Live cameras are read by a capture process
+ * each (live-capture.ts), which pushes JPEGs; files and folders are read here
+ * in small steps: each tick reads at most one frame per in-process source,
+ * then the window is refreshed and the loop yields, so socket answers and
+ * captured frames are handled between ticks. The main thread only sends,
+ * receives, draws and records.
  */
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { DensityFormat, type DensityFormatCode } from '../src/framing/index.js';
-import { CameraStream, type Answer } from './camera-stream.js';
+import { CameraStream, type Answer, type StreamInput } from './camera-stream.js';
+import { redactUrl, type CameraSpec } from './cameras.js';
+import type { RecordFormat } from './config-file.js';
 import type { ClientSecurity } from './connection.js';
 import { ClientCost } from './cost.js';
 import { LiveDisplay } from './display.js';
-import { errorText, loadOpenCV, type Mat } from './opencv.js';
+import { assertFfmpegAvailable } from './ffmpeg-capture.js';
+import type { Frame } from './frame.js';
+import { LiveCapture } from './live-capture.js';
+import { errorText, loadOpenCV } from './opencv.js';
 import type { Caption } from './overlay.js';
 import { OverlayPainter } from './overlay.js';
 import { CameraRecorder } from './recorder.js';
-import { openSource, parseSource, type FrameSource } from './sources.js';
+import { isLiveCamera, openSource, parseSource } from './sources.js';
+import { onStopSignals, signalExitCode, type StopSignal } from './stop-signals.js';
 import { CameraStats, formatSummary, type CameraSummary } from './summary.js';
+
+export interface RecordOptions {
+  format: RecordFormat;
+  /** MP4: length of each file. */
+  segmentSeconds: number;
+  /** MP4: most files kept per camera (0: all). */
+  keepSegments: number;
+}
 
 export interface ClientOptions {
   host: string;
   port: number;
-  sources: string[];
+  cameras: CameraSpec[];
   display: boolean;
   /** Headless recording folder (video + CSV per camera). */
   outDir?: string;
+  record?: RecordOptions;
+  /** A live camera that gives no frame for this long is restarted. */
+  stallTimeoutMs?: number;
   jpegQuality?: number;
   maxWidth?: number;
   window?: number;
@@ -46,18 +65,24 @@ export interface ClientReport {
   cameras: CameraSummary[];
   /** Summary table plus the cost line, as printed. */
   text: string;
+  /** Sources that failed for good, and live cameras that never gave a frame. */
   failedSources: number;
+  /** Frames the server answered (ok, dropped or error), all cameras. */
+  answered: number;
+  /** Why the run ended early, if it did. */
+  stoppedBy?: StopSignal | 'quit' | 'aborted';
 }
 
-/** Cameras still answering after quit get this long before being cut off. */
+/** Cameras still answering after a stop get this long before being cut off. */
 const QUIT_GRACE_MS = 3000;
+const DEFAULT_STALL_TIMEOUT_MS = 10_000;
 
 interface Camera {
   index: number;
-  name: string;
-  spec: string;
+  spec: CameraSpec;
   stats: CameraStats;
   stream?: CameraStream;
+  capture?: LiveCapture;
   recorder?: CameraRecorder;
   bar?: cliProgress.SingleBar;
   failure?: string;
@@ -68,11 +93,12 @@ interface Camera {
 
 export async function runClient(options: ClientOptions): Promise<ClientReport> {
   const cv = await loadOpenCV();
+  if (options.cameras.some((c) => isLiveCamera(parseSource(c.source))) || (options.outDir && options.record?.format === 'mp4')) assertFfmpegAvailable();
   const startedAt = Date.now();
   const cost = new ClientCost();
   const painter = new OverlayPainter(cv);
-  const names = uniqueCameraNames(options.sources);
-  const cameras: Camera[] = options.sources.map((spec, index) => ({ index, name: names[index], spec, stats: new CameraStats(), answered: false }));
+  const cameras: Camera[] = options.cameras.map((spec, index) => ({ index, spec, stats: new CameraStats(), answered: false }));
+  const names = cameras.map((c) => c.spec.name);
 
   const progress =
     (options.progress ?? (!options.display && process.stderr.isTTY === true))
@@ -92,13 +118,17 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
 
+  const showAlert = (camera: Camera, lines: string[]): void => {
+    display?.setCaption(camera.index, { title: camera.spec.name, lines: lines.flatMap((l) => wrap(l, 40)).slice(0, 6), alert: true });
+  };
+
   const captionFor = (camera: Camera, answer: Answer): Caption => {
     const fps = camera.stats.liveFps(Date.now());
     const lines = [
       answer.result && answer.status === 'ok' ? `count ${answer.result.count.toFixed(1)}` : `frame ${answer.status}`,
       `${fps.toFixed(1)} fps  latency ${Number.isFinite(answer.latencyMs) ? answer.latencyMs.toFixed(0) : '-'} ms`,
     ];
-    return { title: camera.name, lines, alert: answer.status !== 'ok' };
+    return { title: camera.spec.name, lines, alert: answer.status !== 'ok' };
   };
 
   const onAnswer = (camera: Camera, answer: Answer): void => {
@@ -119,16 +149,22 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
         camera.recorder!.write(picture, { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, count, latencyMs: answer.latencyMs, status: answer.status }),
       );
     }
-    display?.setImage(camera.index, answer.frame.image, density, caption);
+    // A camera that is down keeps its "reconnecting" notice over the last picture.
+    if (camera.capture?.state !== 'reconnecting') display?.setImage(camera.index, answer.frame, density, caption);
     camera.bar?.update(camera.stats.answered, { fps: camera.stats.liveFps(now).toFixed(1) });
   };
 
-  const onCaptured = (camera: Camera, image: Mat): void => {
+  const onCaptured = (camera: Camera, frame: Frame): void => {
     // Until the first answer, and while the server is away, the tile shows the raw feed.
     const stream = camera.stream;
     if (!display || !stream || (camera.answered && stream.connected)) return;
     const reason = stream.connected ? 'waiting for the server' : (stream.disconnectReason ?? 'connecting...');
-    display.setImage(camera.index, image, undefined, { title: camera.name, lines: wrap(reason, 40), alert: !stream.connected });
+    display.setImage(camera.index, frame, undefined, { title: camera.spec.name, lines: wrap(reason, 40), alert: !stream.connected });
+  };
+
+  const onCaptureChange = (camera: Camera): void => {
+    const capture = camera.capture!;
+    if (capture.state === 'reconnecting') showAlert(camera, ['reconnecting camera...', capture.reason ?? '']);
   };
 
   const wake = (): void => {
@@ -139,68 +175,97 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     setImmediate(tick);
   };
 
-  // Open every source; one that fails is reported and left out, the others go on.
+  const recorderFor = (camera: Camera, fps: number): CameraRecorder | undefined => {
+    if (!options.outDir) return undefined;
+    const record = options.record ?? { format: 'avi', segmentSeconds: 600, keepSegments: 0 };
+    return new CameraRecorder(cv, options.outDir, camera.spec.name, { ...record, fps, log });
+  };
+
+  const streamOptions = (camera: Camera) => ({
+    name: camera.spec.name,
+    host: options.host,
+    port: options.port,
+    densityFormat: options.densityFormat ?? DensityFormat.Float16,
+    window: options.window ?? 0,
+    jpegQuality: options.jpegQuality ?? 80,
+    maxWidth: camera.spec.maxWidth ?? options.maxWidth ?? 0,
+    fps: camera.spec.fps ?? options.fps ?? 0,
+    maxFrames: options.maxFrames ?? 0,
+    security: options.security,
+  });
+
+  const streamEvents = (camera: Camera) => ({
+    answer: (stream: CameraStream, answer: Answer) => {
+      try {
+        onAnswer(camera, answer);
+      } catch (err) {
+        // e.g. the disk is full: this camera stops, the others go on.
+        stream.fail(`cannot record or show its results: ${errorText(err)}`);
+      }
+    },
+    captured: (_s: CameraStream, frame: Frame) => onCaptured(camera, frame),
+    log,
+    wake,
+  });
+
+  // Live cameras get a capture process each; files and folders are opened here.
+  // A file or folder that cannot be opened is reported and left out; the others go on.
   for (const camera of cameras) {
-    let source: FrameSource;
-    try {
-      source = openSource(cv, parseSource(camera.spec), { forceLive: options.live });
-    } catch (err) {
-      camera.failure = errorText(err);
-      log(`${camera.name}: ${camera.failure}; the other cameras go on`);
-      display?.setCaption(camera.index, { title: camera.name, lines: wrap(camera.failure, 40), alert: true });
-      continue;
+    const opts = streamOptions(camera);
+    let input: StreamInput;
+    if (isLiveCamera(parseSource(camera.spec.source))) {
+      const capture = new LiveCapture(
+        camera.spec.name,
+        { source: camera.spec.source, fps: opts.fps, maxWidth: opts.maxWidth, jpegQuality: opts.jpegQuality, inputOptions: camera.spec.inputOptions ?? {} },
+        { stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS },
+      );
+      camera.capture = capture;
+      input = { text: redactUrl(camera.spec.source), live: true, fps: opts.fps, close: () => capture.stop() };
+      capture.on('log', log);
+      capture.on('change', () => onCaptureChange(camera));
+      camera.recorder = recorderFor(camera, opts.fps || 25);
+    } else {
+      let source;
+      try {
+        source = openSource(cv, parseSource(camera.spec.source), { forceLive: options.live });
+      } catch (err) {
+        camera.failure = errorText(err);
+        log(`${camera.spec.name}: ${camera.failure}; the other cameras go on`);
+        showAlert(camera, [camera.failure]);
+        continue;
+      }
+      input = source;
+      camera.recorder = recorderFor(camera, opts.fps || source.fps || 25);
+      const total = options.maxFrames && source.totalFrames ? Math.min(options.maxFrames, source.totalFrames) : (source.totalFrames ?? options.maxFrames);
+      if (progress && !source.live && total) camera.bar = progress.create(total, 0, { camera: camera.spec.name, fps: '0.0' });
     }
-    if (options.outDir) {
-      camera.recorder = new CameraRecorder(cv, options.outDir, camera.name, options.fps || source.fps || 25);
-    }
-    const total = options.maxFrames && source.totalFrames ? Math.min(options.maxFrames, source.totalFrames) : (source.totalFrames ?? options.maxFrames);
-    if (progress && !source.live && total) camera.bar = progress.create(total, 0, { camera: camera.name, fps: '0.0' });
-    camera.stream = new CameraStream(
-      cv,
-      source,
-      {
-        name: camera.name,
-        host: options.host,
-        port: options.port,
-        densityFormat: options.densityFormat ?? DensityFormat.Float16,
-        window: options.window ?? 0,
-        jpegQuality: options.jpegQuality ?? 80,
-        maxWidth: options.maxWidth ?? 0,
-        fps: options.fps ?? 0,
-        maxFrames: options.maxFrames ?? 0,
-        security: options.security,
-      },
-      {
-        answer: (stream, answer) => {
-          try {
-            onAnswer(camera, answer);
-          } catch (err) {
-            // e.g. the disk is full: this camera stops, the others go on.
-            stream.fail(`cannot record or show its results: ${errorText(err)}`);
-          }
-        },
-        captured: (_s, image) => onCaptured(camera, image),
-        log,
-        wake,
-      },
-      cost,
-    );
+    camera.stream = new CameraStream(cv, input, opts, streamEvents(camera), cost);
+    camera.capture?.on('frame', (raw) => camera.stream!.offer(raw));
   }
   const streams = cameras.flatMap((c) => (c.stream ? [c.stream] : []));
+  const captures = cameras.flatMap((c) => (c.capture ? [c.capture] : []));
 
-  let quitting = false;
+  let stoppedBy: ClientReport['stoppedBy'];
   let displayBroken = false;
-  const quit = (why: string): void => {
-    if (quitting) return;
-    quitting = true;
-    log(`${why}: finishing frames in flight`);
+  const quit = (why: NonNullable<ClientReport['stoppedBy']>, text: string): void => {
+    if (stoppedBy) return;
+    stoppedBy = why;
+    log(`${text}: stopping capture, finishing frames in flight (at most ${QUIT_GRACE_MS / 1000} s)`);
     for (const s of streams) s.stop();
     setTimeout(() => streams.forEach((s) => s.abort()), QUIT_GRACE_MS).unref();
     wake();
   };
-  const onSigint = (): void => (quitting ? process.exit(130) : quit('interrupted'));
-  process.on('SIGINT', onSigint);
-  options.signal?.addEventListener('abort', () => quit('stopped'), { once: true });
+  const removeSignalHandlers = onStopSignals(
+    (signal) => quit(signal, `received ${signal}`),
+    (signal) => {
+      // Second signal: out now. Capture processes are killed; MP4 encoders see their input end and finish their file.
+      for (const c of captures) c.stop();
+      log(`received ${signal} again: exiting at once`);
+      process.exit(signalExitCode(signal));
+    },
+  );
+  options.signal?.addEventListener('abort', () => quit('aborted', 'stopped'), { once: true });
+  log(`crowdline client: ${names.length} camera${names.length === 1 ? '' : 's'} (${names.join(', ')}) to ${options.host}:${options.port}; SIGINT or SIGTERM stops`);
 
   function tick(): void {
     tickQueued = false;
@@ -214,16 +279,16 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
       const outage = stream && !stream.connected && !stream.finished ? stream.disconnectReason : undefined;
       if (display && outage !== camera.shownOutage) {
         camera.shownOutage = outage;
-        if (outage) display.setCaption(camera.index, { title: camera.name, lines: wrap(`${outage}; retrying`, 40), alert: true });
+        if (outage) showAlert(camera, [`${outage}; retrying`]);
       }
       if (camera.stream?.failure && !camera.failure) {
         camera.failure = camera.stream.failure;
-        display?.setCaption(camera.index, { title: camera.name, lines: wrap(camera.failure, 40), alert: true });
+        showAlert(camera, [camera.failure]);
       }
     }
     if (display && !displayBroken) {
       try {
-        if (display.refresh(performance.now()) === 'quit') quit('quit from the window');
+        if (display.refresh(performance.now()) === 'quit') quit('quit', 'quit from the window');
       } catch (err) {
         displayBroken = true;
         log(`the window failed (${errorText(err)}); going on without it`);
@@ -237,7 +302,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
       wake();
       return;
     }
-    // Nothing to do until an answer arrives (wake()), a paced frame is due, or the window needs a redraw.
+    // Nothing to do until an answer or a frame arrives (wake()), a paced frame is due, or the window needs a redraw.
     const dueTimes = [display?.dueAt ?? Infinity, ...streams.map((s) => (s.wakeAt > now ? s.wakeAt : Infinity))];
     const delay = Math.max(1, Math.min(20, Math.min(...dueTimes) - performance.now()));
     wakeTimer = setTimeout(() => {
@@ -249,40 +314,39 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
   for (const camera of cameras) {
     camera.stats.started(Date.now());
     camera.stream?.start();
+    camera.capture?.start();
   }
   wake();
   await finished;
 
-  process.off('SIGINT', onSigint);
+  for (const c of captures) c.stop();
   clearTimeout(wakeTimer);
   progress?.stop();
   display?.close();
-  for (const c of cameras) c.recorder?.close();
-  const summaries = cameras.map((c) =>
-    c.stats.summary(c.name, c.spec, c.recorder ? c.recorder.outputs.map((p) => path.resolve(p)) : [], c.failure),
-  );
-  for (const [i, c] of cameras.entries()) {
-    summaries[i].captured = c.stream?.framesRead ?? 0;
-    summaries[i].framesSent = c.stream?.framesSent ?? 0;
-    summaries[i].skipped = c.stream?.skipped ?? 0;
-    summaries[i].reconnects = c.stream?.reconnects ?? 0;
+  await Promise.all(cameras.map((c) => c.recorder?.close()));
+  removeSignalHandlers();
+  for (const c of cameras) {
+    if (c.capture && c.capture.framesCaptured === 0 && !c.failure) c.failure = `the camera never gave a frame (${c.capture.reason ?? 'still opening'})`;
   }
+  const summaries = cameras.map((c) => {
+    const summary = c.stats.summary(c.spec.name, redactUrl(c.spec.source), c.recorder ? c.recorder.outputs.map((p) => path.resolve(p)) : [], c.failure);
+    summary.captured = c.stream?.framesRead ?? 0;
+    summary.framesSent = c.stream?.framesSent ?? 0;
+    summary.skipped = c.stream?.skipped ?? 0;
+    summary.reconnects = c.stream?.reconnects ?? 0;
+    if (c.capture) summary.capture = { state: c.capture.state, ...c.capture.health };
+    summary.videoFramesDropped = c.recorder?.videoFramesDropped;
+    return summary;
+  });
   const framesRead = streams.reduce((acc, s) => acc + s.framesRead, 0);
   const text = `${formatSummary(summaries, Date.now() - startedAt)}\n${cost.describe(framesRead)}`;
-  return { cameras: summaries, text, failedSources: cameras.filter((c) => c.failure).length };
-}
-
-/** cam0-vtest, cam1-frames, ...: short, unique, safe as file names. */
-export function uniqueCameraNames(sources: readonly string[]): string[] {
-  return sources.map((text, i) => {
-    const spec = parseSource(text);
-    let base: string;
-    if (spec.kind === 'camera') base = `dev${text}`;
-    else if (spec.kind === 'stream') base = text.replace(/^[a-z0-9+.-]+:\/\/(?:[^@/]*@)?/i, '').split(/[/:?]/)[0];
-    else base = path.basename(path.resolve(text)).replace(/\.[^.]*$/, '');
-    const slug = base.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 24) || 'source';
-    return `cam${i}-${slug}`;
-  });
+  return {
+    cameras: summaries,
+    text,
+    failedSources: cameras.filter((c) => c.failure).length,
+    answered: summaries.reduce((acc, s) => acc + s.ok + s.dropped + s.errors, 0),
+    stoppedBy,
+  };
 }
 
 function wrap(text: string, width: number): string[] {

@@ -1,12 +1,16 @@
 /**
- * Frame sources: anything OpenCV's VideoCapture opens (camera index, video
- * file, stream URL) or a folder of images. Live sources (cameras, streams)
- * run in real time and the client may skip their frames; recorded ones
- * (files, folders) are sent in full, in order.
+ * What a source text names, and the in-process sources. Live cameras
+ * (camera indexes, stream URLs) are read by a capture process each
+ * (live-capture.ts); video files and image folders cannot hang, so they are
+ * read here, in the client process, with OpenCV. Live sources run in real
+ * time and the client may skip their frames; recorded ones are sent in full,
+ * in order.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { errorText, type Mat, type OpenCV } from './opencv.js';
+import type { StreamInput } from './camera-stream.js';
+import type { RawFrame } from './frame.js';
+import { errorText, type OpenCV } from './opencv.js';
 
 export type SourceKind = 'camera' | 'stream' | 'file' | 'folder';
 
@@ -16,17 +20,17 @@ export interface SourceSpec {
   kind: SourceKind;
 }
 
-export interface FrameSource {
+/** A file or folder read in the client process. */
+export interface FrameSource extends StreamInput {
   readonly spec: SourceSpec;
-  /** Real time: frames come whether or not we read them; skipping is fine. */
-  readonly live: boolean;
-  /** Frames in a file or folder (undefined for live sources or when unknown). */
+  /** Frames in the file or folder (undefined when played live or unknown). */
   readonly totalFrames: number | undefined;
-  /** Nominal frame rate (files: as recorded; 0 when unknown). */
-  readonly fps: number;
-  /** Next frame, or undefined at the end. Blocks on a live camera until the next frame. */
-  read(): Mat | undefined;
-  close(): void;
+  read(): RawFrame | undefined;
+}
+
+/** Camera indexes and stream URLs: read by a capture process, reopened when they fail. */
+export function isLiveCamera(spec: SourceSpec): boolean {
+  return spec.kind === 'camera' || spec.kind === 'stream';
 }
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm']);
@@ -43,7 +47,7 @@ export function parseSource(text: string): SourceSpec {
   return { text, kind: isDir ? 'folder' : 'file' };
 }
 
-/** Opens a source; throws an Error naming it when it cannot be read. */
+/** Opens a file or folder; throws an Error naming it when it cannot be read. */
 export function openSource(cv: OpenCV, spec: SourceSpec, options: { forceLive?: boolean } = {}): FrameSource {
   try {
     const source = spec.kind === 'folder' ? new FolderSource(cv, spec) : new CaptureSource(cv, spec, options.forceLive ?? false);
@@ -59,7 +63,7 @@ class CaptureSource implements FrameSource {
   readonly fps: number;
   private capture: InstanceType<OpenCV['VideoCapture']> | undefined;
   /** The first frame, read while opening to prove the source works. */
-  private first: Mat | undefined;
+  private first: RawFrame | undefined;
 
   constructor(
     cv: OpenCV,
@@ -73,23 +77,27 @@ class CaptureSource implements FrameSource {
       this.capture.release();
       throw new Error('opened but no frame could be read (not a video, or unsupported codec)');
     }
-    this.first = first;
-    this.live = forceLive || spec.kind === 'camera' || spec.kind === 'stream';
+    this.first = { image: first };
+    this.live = forceLive;
     const count = this.capture.get(cv.CAP_PROP_FRAME_COUNT);
     this.totalFrames = !this.live && count > 0 ? Math.round(count) : undefined;
     const fps = this.capture.get(cv.CAP_PROP_FPS);
     this.fps = Number.isFinite(fps) && fps > 0 && fps < 1000 ? fps : 0;
   }
 
-  read(): Mat | undefined {
+  get text(): string {
+    return this.spec.text;
+  }
+
+  read(): RawFrame | undefined {
     if (this.first) {
       const frame = this.first;
       this.first = undefined;
       return frame;
     }
     if (!this.capture) return undefined;
-    const frame = this.capture.read();
-    return frame.empty ? undefined : frame;
+    const image = this.capture.read();
+    return image.empty ? undefined : { image };
   }
 
   close(): void {
@@ -118,11 +126,15 @@ class FolderSource implements FrameSource {
     this.totalFrames = this.files.length;
   }
 
-  read(): Mat | undefined {
+  get text(): string {
+    return this.spec.text;
+  }
+
+  read(): RawFrame | undefined {
     const file = this.files[this.next++];
     if (file === undefined) return undefined;
     try {
-      return this.cv.imread(file, this.cv.IMREAD_COLOR);
+      return { image: this.cv.imread(file, this.cv.IMREAD_COLOR) };
     } catch (err) {
       throw new Error(`cannot read image ${file}: ${errorText(err)}`);
     }

@@ -1,9 +1,21 @@
-/** Per-camera statistics and the end-of-run summary table. */
+/**
+ * Per-camera statistics and the end-of-run summary table. Everything here is
+ * of fixed size however long the client runs: counters, a latency histogram,
+ * and two seconds of answer times for the live frame rate.
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { CaptureHealth, CaptureState } from './live-capture.js';
 
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
+/** Latencies up to an hour, 3 significant digits: about 50 kB per camera, for ever. */
+const LATENCY_MAX_MS = 3_600_000;
+
+function latencyHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: LATENCY_MAX_MS, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+}
+
+/** A live camera's capture over the run (absent for files and folders). */
+export interface CaptureSummary extends CaptureHealth {
+  state: CaptureState;
 }
 
 export interface CameraSummary {
@@ -24,6 +36,9 @@ export interface CameraSummary {
   count: { mean: number; min: number; max: number };
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   reconnects: number;
+  capture?: CaptureSummary;
+  /** Frames not in the recorded video because the encoder fell behind (their CSV rows are there). */
+  videoFramesDropped?: number;
   failure?: string;
   outputs: string[];
 }
@@ -39,7 +54,7 @@ export class CameraStats {
   private countSum = 0;
   private countMin = Infinity;
   private countMax = -Infinity;
-  private readonly latencies: number[] = [];
+  private readonly latency = latencyHistogram();
   private firstAt: number | undefined;
   private lastAt: number | undefined;
   /** Recent answer times, for the live fps figure. */
@@ -50,7 +65,7 @@ export class CameraStats {
     this.countSum += count;
     this.countMin = Math.min(this.countMin, count);
     this.countMax = Math.max(this.countMax, count);
-    this.latencies.push(latencyMs);
+    this.latency.recordValue(Math.min(LATENCY_MAX_MS, Math.max(1, Math.round(latencyMs))));
     this.noteAnswer(now);
   }
 
@@ -68,7 +83,7 @@ export class CameraStats {
 
   /** Answers per second over the last two seconds. */
   liveFps(now: number): number {
-    while (this.recent.length > 0 && now - this.recent[0] > 2000) this.recent.shift();
+    this.forgetBefore(now - 2000);
     if (this.recent.length < 2) return 0;
     return ((this.recent.length - 1) * 1000) / Math.max(1, this.recent[this.recent.length - 1] - this.recent[0]);
   }
@@ -78,7 +93,6 @@ export class CameraStats {
   }
 
   summary(camera: string, source: string, outputs: string[], failure?: string): CameraSummary {
-    const sorted = [...this.latencies].sort((a, b) => a - b);
     const answered = this.ok + this.dropped + this.errors + this.lost;
     const seconds = this.firstAt !== undefined && this.lastAt !== undefined ? (this.lastAt - this.firstAt) / 1000 : 0;
     return {
@@ -97,17 +111,28 @@ export class CameraStats {
         min: this.ok > 0 ? this.countMin : NaN,
         max: this.ok > 0 ? this.countMax : NaN,
       },
-      latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.length > 0 ? sorted[sorted.length - 1] : NaN },
+      latencyMs: this.latencyPercentiles(),
       reconnects: this.reconnects,
       failure,
       outputs,
     };
   }
 
+  private latencyPercentiles(): CameraSummary['latencyMs'] {
+    const h = this.latency;
+    if (h.totalCount === 0) return { p50: NaN, p90: NaN, p99: NaN, max: NaN };
+    return { p50: h.getValueAtPercentile(50), p90: h.getValueAtPercentile(90), p99: h.getValueAtPercentile(99), max: h.maxValue };
+  }
+
+  private forgetBefore(time: number): void {
+    while (this.recent.length > 0 && this.recent[0] < time) this.recent.shift();
+  }
+
   private noteAnswer(now: number): void {
     this.firstAt ??= now;
     this.lastAt = now;
     this.recent.push(now);
+    this.forgetBefore(now - 2000);
   }
 }
 
@@ -128,7 +153,18 @@ export function formatSummary(cameras: readonly CameraSummary[], elapsedMs: numb
           `latency ms p50 ${fixed(c.latencyMs.p50)} p90 ${fixed(c.latencyMs.p90)} p99 ${fixed(c.latencyMs.p99)} max ${fixed(c.latencyMs.max)}`,
       );
     }
+    if (c.capture) lines.push(`    ${describeCapture(c.capture)}`);
+    if (c.videoFramesDropped) lines.push(`    video: ${c.videoFramesDropped} frames left out (the encoder fell behind)`);
     for (const out of c.outputs) lines.push(`    wrote ${out}`);
   }
   return lines.join('\n');
+}
+
+function describeCapture(c: CaptureSummary): string {
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  return (
+    `camera ${c.state === 'streaming' ? 'streaming' : `${c.state} at the end`}; capture started ${c.starts} times ` +
+    `(${c.failures} open failures or breaks, ${c.stalls} stalls), recovered ${c.recoveries} times, ` +
+    `down ${seconds(c.downMs)} in all, longest outage ${seconds(c.longestOutageMs)}`
+  );
 }

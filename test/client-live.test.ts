@@ -52,13 +52,13 @@ test('live source against a slow server: newest frame wins, no backlog', async (
   const seconds = (Date.now() - startedAt) / 1000;
   t.is(run.code, 0, run.stderr);
   const rows = fs
-    .readFileSync(path.join(out, 'cam0-vtest.csv'), 'utf8')
+    .readFileSync(path.join(out, 'vtest.csv'), 'utf8')
     .trim()
     .split('\n')
     .slice(1)
     .map((line) => line.split(','));
-  const frames = rows.map((r) => Number(r[0]));
-  const latencies = rows.map((r) => Number(r[3]));
+  const frames = rows.map((r) => Number(r[1]));
+  const latencies = rows.map((r) => Number(r[5]));
   t.log(`${rows.length} of 50 frames sent in ${seconds.toFixed(1)} s; latencies ${latencies.join(' ')}`);
   // 50 frames at 25 fps is 2 s of video; the server answers ~10 a second.
   t.true(rows.length < 40, `sent ${rows.length}: frames should have been skipped`);

@@ -21,16 +21,17 @@ declare(haveModel ? TITLE : `${TITLE} (skipped: the default model ${DEFAULT_MODE
   t.is(run.code, 0, run.stderr);
   const out = path.join(cwd, 'crowdline-demo');
   t.true(run.stderr.includes(`recording to ${out}`), run.stderr);
-  const csv = path.join(out, 'cam0-vtest.csv');
+  const csv = path.join(out, 'vtest.csv');
   t.true(run.stdout.includes(`wrote ${csv}`), run.stdout);
-  t.true(run.stdout.includes(`wrote ${path.join(out, 'cam0-vtest.avi')}`), run.stdout);
+  t.true(run.stdout.includes(`wrote ${path.join(out, 'vtest.avi')}`), run.stdout);
   const rows = fs.readFileSync(csv, 'utf8').trim().split('\n').slice(1);
   t.deepEqual(
-    rows.map((r) => r.split(',')[0]),
+    rows.map((r) => r.split(',')[1]),
     ['0', '1', '2', '3', '4', '5'],
   );
   for (const row of rows) {
-    const [, , count, , status] = row.split(',');
+    const [camera, , , , count, , status] = row.split(',');
+    t.is(camera, 'vtest');
     t.is(status, 'ok');
     t.true(Number(count) >= 0, row);
   }

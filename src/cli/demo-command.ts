@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_MODEL_PATH, SAMPLE_VIDEO } from '../app/paths.js';
 import { withClientOptions, type ClientArgv } from './client-command.js';
 
-interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display'> {
+interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'config' | 'stall-timeout'> {
   source: string[];
   model: string;
   display?: boolean;
@@ -27,10 +27,11 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       .example('$0 demo --source 0', 'your webcam') as unknown as Argv<DemoArgv>,
   handler: async (argv) => {
     if (!fs.existsSync(argv.model)) throw new Error(`model not found: ${argv.model} (train one with models/train.py, or pass --model)`);
-    const [{ startServer }, { runClientFromArgv }, { whyNoDisplay }] = await Promise.all([
+    const [{ startServer }, { runClientFromArgv }, { whyNoDisplay }, { resolveClientSetup }] = await Promise.all([
       import('../app/start-server.js'),
       import('../../client/cli-run.js'),
       import('../../client/display-probe.js'),
+      import('../../client/client-setup.js'),
     ]);
     let display = argv.display;
     if (display === undefined) {
@@ -38,6 +39,8 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       display = why === undefined;
       if (why) process.stderr.write(`crowdline demo: ${why}; recording to ${path.resolve(argv.out!)} instead\n`);
     }
+    // Usage errors first, before a server is started (the port is filled in below).
+    const setup = resolveClientSetup({ ...argv, server: '127.0.0.1:1', out: display ? undefined : argv.out });
     const running = await startServer({
       modelPath: argv.model,
       device: 'cpu',
@@ -47,7 +50,7 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     });
     let exitCode = 1;
     try {
-      exitCode = await runClientFromArgv({ ...argv, display, out: display ? undefined : argv.out }, '127.0.0.1', running.address.port, argv.source);
+      exitCode = await runClientFromArgv({ ...argv, display }, { ...setup, port: running.address.port });
     } finally {
       await running.close();
     }

@@ -8,6 +8,7 @@ import { benchCommand } from './bench-command.js';
 import { clientCommand } from './client-command.js';
 import { demoCommand } from './demo-command.js';
 import { authCommand } from './auth-command.js';
+import { USAGE_EXIT_CODE, UsageError } from './usage-error.js';
 
 const cli = yargs(hideBin(process.argv));
 await cli
@@ -28,7 +29,8 @@ await cli
       y.showHelp('error');
       process.stderr.write(`\n${msg}\n`);
     }
-    process.exit(1);
+    // Usage and config errors: 2 (yargs' own checks come without an error object); runtime failures: 1.
+    process.exit(!err || err instanceof UsageError ? USAGE_EXIT_CODE : 1);
   })
   .help()
   .wrap(Math.min(120, cli.terminalWidth()))

@@ -1,5 +1,6 @@
 /** Runs the built `crowdline` CLI in a child process, without a display. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { ExecutionContext } from 'ava';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/app/paths.js';
 
@@ -11,15 +12,19 @@ export interface CliRun {
   stderr: string;
 }
 
+function cliEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.DISPLAY;
+  delete env.WAYLAND_DISPLAY;
+  return env;
+}
+
 export function runCli(
   args: string[],
   options: { cwd?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.DISPLAY;
-    delete env.WAYLAND_DISPLAY;
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -66,4 +71,38 @@ export function waitForLog(log: () => string, pattern: RegExp, times = 1, timeou
     };
     poll();
   });
+}
+
+/** `crowdline ARGS` running in a child process, its output watched as it runs; killed when the test ends. */
+export class RunningCli {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+
+  constructor(t: ExecutionContext, args: string[]) {
+    this.child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (c: Buffer) => (this.stdout += c.toString()));
+    this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    t.teardown(() => this.child.kill('SIGKILL'));
+  }
+
+  signal(name: NodeJS.Signals): void {
+    this.child.kill(name);
+  }
+
+  /** Resolves once `ready()` holds (polled), or fails after a generous minute naming `what`. */
+  async until(what: string, ready: () => boolean): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (!ready()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nstderr:\n${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Resolves once stderr matches. */
+  untilLog(pattern: RegExp): Promise<void> {
+    return this.until(String(pattern), () => pattern.test(this.stderr));
+  }
 }
