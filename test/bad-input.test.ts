@@ -2,7 +2,7 @@
 import test from 'ava';
 import { V1Connection } from '../client/connection.js';
 import { encodeFrameHead, encodeHello, ErrorCode, FrameStatus } from '../src/framing/index.js';
-import { blockPatternJpeg } from './helpers/images.js';
+import { blockPatternJpeg, jpegWithComment } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
 import { startKnownAnswerServer, startServerWithRunner } from './helpers/server.js';
 import { FakeRunner, numberFrame } from './helpers/fake-runner.js';
@@ -133,7 +133,7 @@ test('a worker that dies fails only the frames it held, and the pool keeps servi
   const results = collectResults(conn, 5);
   const good = blockPatternJpeg(64, 48, 8);
   conn.send(good);
-  conn.send(Buffer.from('EXIT')); // the worker thread exits while holding this frame
+  conn.send(jpegWithComment('crowdline-test:EXIT')); // the worker thread exits while holding this frame
   for (let i = 0; i < 3; i++) conn.send(good);
   const got = await results;
   t.deepEqual(got.map((r) => r.status), [FrameStatus.Ok, FrameStatus.ServerError, FrameStatus.Ok, FrameStatus.Ok, FrameStatus.Ok]);
@@ -145,7 +145,7 @@ test('a worker that throws fails only that batch; the same worker goes on', asyn
   const { conn } = await failingWorkerServer(t);
   const results = collectResults(conn, 3);
   const good = blockPatternJpeg(64, 48, 8);
-  conn.send(Buffer.from('THROW'));
+  conn.send(jpegWithComment('crowdline-test:THROW'));
   conn.send(good);
   conn.send(good);
   const got = await results;

@@ -97,6 +97,8 @@ test('attack 1+2: JPEGs declaring huge images are refused before decoding, over 
   const m = await metricsOf(running);
   t.is(m.get('crowdline_frames_failed_total{cause="too-large"}'), 13, 'every bomb refused from its header');
   t.is(m.get('crowdline_frames_failed_total{cause="corrupt"}'), 0);
+  // Refused on the main thread from the header: only the 21 good frames ever reached a worker.
+  t.is(m.get('crowdline_batch_size_sum'), 21, 'no bomb cost a worker round trip');
   // One 26000x27500 decode alone would allocate 2.1 GB.
   t.true(process.memoryUsage().rss - rssBefore < 200 * MB, `RSS grew by ${(process.memoryUsage().rss - rssBefore) / MB} MB`);
 });

@@ -53,7 +53,7 @@ test('counters, per-camera count and health endpoints match what a client sent',
   t.is(m.get('crowdline_frames_failed_total{cause="corrupt"}'), 1);
   t.is(m.get('crowdline_frames_failed_total{cause="too-large"}'), 0);
   t.is(m.get('crowdline_frames_dropped_total'), 0);
-  t.is(m.get('crowdline_batch_size_sum'), 16, 'every frame rode in exactly one batch');
+  t.is(m.get('crowdline_batch_size_sum'), 15, 'every good frame rode in exactly one batch; the non-JPEG was refused before any worker');
   t.true((m.get('crowdline_batch_size_count') ?? 0) >= 4);
   t.is(m.get('crowdline_frame_server_seconds_count'), 16);
   t.is(m.get('crowdline_frame_infer_seconds_count'), 15);

@@ -14,7 +14,7 @@ import type { ModelInfo } from './adapter.js';
 import type { ConnectionGate } from './gate.js';
 import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
-import { Session } from './session.js';
+import { Session, type FrameScreen } from './session.js';
 
 export interface CrowdServerDeps {
   runner: BatchRunner;
@@ -26,6 +26,8 @@ export interface CrowdServerDeps {
   /** Per-kind log budget, so a flood of bad peers cannot flood the log. */
   logRateLimit?: RateLimitOptions;
   gate?: ConnectionGate;
+  /** Refuses a frame before it is queued (a JPEG whose header already condemns it); see SessionDeps.screen. */
+  screen?: FrameScreen;
   /** Sees each accepted socket first (TLS detection, src/tls) and hands on the stream to serve. */
   route?: (socket: net.Socket, adopt: (stream: net.Socket) => void) => void;
 }
@@ -132,6 +134,7 @@ export class CrowdServer {
       log: this.log,
       address: `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
       gate: this.deps.gate,
+      screen: this.deps.screen,
     });
     this.sessions.add(session);
     void session.closed.then(() => this.sessions.delete(session));

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Batcher } from '../batcher/batcher.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
+import type { FailureCause } from '../workers/types.js';
 import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
 import type { AdapterEvent, ModelInfo, ProtocolAdapter } from './adapter.js';
@@ -33,6 +34,9 @@ interface Slot {
   done: boolean;
 }
 
+/** Says why a frame must fail without reaching a worker, or undefined to queue it. */
+export type FrameScreen = (jpeg: Uint8Array) => { reason: string; cause: FailureCause } | undefined;
+
 /** Where a session's log lines go; `kind` groups lines for rate limiting. */
 export interface SessionLog {
   write(kind: string, line: string): void;
@@ -48,6 +52,7 @@ export interface SessionDeps {
   address: string;
   /** Authentication and transport policy (src/auth); absent: everyone is welcome. */
   gate?: ConnectionGate;
+  screen?: FrameScreen;
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -271,6 +276,15 @@ export class Session {
       // earlier in this same chunk is not marked done yet (its promise settles
       // later), so try each in turn rather than only the first candidate.
       this.order.find((s) => !s.done && s.ticket?.cancel('dropped: newer frames arrived while this one waited (drop-oldest)') === true);
+    }
+    const refused = this.deps.screen?.(jpeg);
+    if (refused) {
+      // Answered in its turn like any frame; flushed from a microtask, as a
+      // worker's answer would be, so this loop is not re-entered.
+      const outcome: JobOutcome = { status: 'frame-error', reason: refused.reason, cause: refused.cause, timings: { queueUs: 0, decodeUs: 0, inferUs: 0 } };
+      this.order.add({ seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome, done: true });
+      queueMicrotask(() => this.flush());
+      return;
     }
     // Take the slot in the reply order before submitting: submit() can
     // dispatch at once, and the batcher's room callback may admit the next

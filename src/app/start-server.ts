@@ -10,7 +10,7 @@ import type { BatcherObserver } from '../batcher/batcher.js';
 import { combineObservers } from '../metrics/combine.js';
 import { startMetricsHttp, type MetricsHttp, type MetricsHttpLimits } from '../metrics/http.js';
 import type { RateLimitOptions } from '../log/rate-limited-log.js';
-import type { JpegLimits } from '../workers/jpeg-inspect.js';
+import { DEFAULT_JPEG_LIMITS, screenJpeg, type JpegLimits } from '../workers/jpeg-inspect.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { securityWarnings } from '../auth/posture.js';
 import { setUpSecurity, type SecurityOptions } from '../auth/security.js';
@@ -75,6 +75,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics?.stop();
     await metricsHttp?.close();
   };
+  // The same limits for the main thread's screen and the workers' full check.
+  const imageLimits: JpegLimits = { ...DEFAULT_JPEG_LIMITS, ...options.imageLimits };
   let pool: WorkerPool;
   try {
     pool = await WorkerPool.start({
@@ -83,7 +85,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       workers: options.workers,
       intraOpThreads: options.intraOpThreads,
       inputSize: options.inputSize,
-      imageLimits: options.imageLimits,
+      imageLimits,
       log,
       workerFile: options.workerFile,
     });
@@ -107,6 +109,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     log,
     logRateLimit: options.logRateLimit,
     gate: security.gate,
+    screen: (jpeg) => {
+      const refused = screenJpeg(jpeg, imageLimits);
+      return refused && { reason: refused.message, cause: refused.reason };
+    },
     route: security.route,
   });
   const crowd = server;

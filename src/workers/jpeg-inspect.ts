@@ -95,6 +95,23 @@ function nextMarkerInScan(bytes: Uint8Array, from: number): number {
  * naming what is wrong. Does not check limits (see checkJpegLimits).
  */
 export function inspectJpeg(bytes: Uint8Array): JpegInfo {
+  return walk(bytes, Number.POSITIVE_INFINITY) as JpegInfo;
+}
+
+/**
+ * The frame header only, cheaply enough for the main thread: stops at the
+ * frame header, or gives up (undefined) after `maxSegments` segments, so a
+ * file padded with thousands of tiny segments costs the main thread nothing
+ * and is left to a worker's full inspectJpeg. Throws JpegRejected like it.
+ */
+export function inspectJpegHeader(bytes: Uint8Array, maxSegments = 64): JpegInfo | undefined {
+  return walk(bytes, maxSegments);
+}
+
+/** The marker walk; with a finite segment budget it returns at the frame header (scans 0). */
+function walk(bytes: Uint8Array, maxSegments: number): JpegInfo | undefined {
+  const headerOnly = Number.isFinite(maxSegments);
+  let segments = 0;
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
     throw corrupt('not a JPEG: data does not start with the SOI marker FF D8');
   }
@@ -107,6 +124,7 @@ export function inspectJpeg(bytes: Uint8Array): JpegInfo {
     if (bytes[at] !== 0xff) throw corrupt(`corrupt JPEG: expected a marker at byte ${at}, found 0x${bytes[at].toString(16).padStart(2, '0')}`);
     const marker = bytes[at + 1];
     if (marker === 0xd9) break; // EOI
+    if (++segments > maxSegments) return undefined;
     if (standalone(marker)) {
       at += 2;
       continue;
@@ -134,6 +152,7 @@ export function inspectJpeg(bytes: Uint8Array): JpegInfo {
       }
       if (length < 8 + 3 * components) throw corrupt(`corrupt JPEG: frame header too short for ${components} components`);
       info = { width, height, components, progressive: marker === 0xc2 || marker === 0xca, scans: 0 };
+      if (headerOnly) return info;
     }
     if (marker === 0xda) {
       // SOS: its header, then entropy-coded data up to the next real marker.
@@ -163,5 +182,22 @@ export function checkJpegLimits(info: JpegInfo, limits: JpegLimits): void {
   }
   if (info.scans > limits.maxScans) {
     throw new JpegRejected(`image too costly: ${info.scans} scans, over the server's limit of ${limits.maxScans} (--max-jpeg-scans)`, 'too-large');
+  }
+}
+
+/**
+ * The main thread's screen before a frame is queued: a frame whose header
+ * alone condemns it (a bomb's dimensions, a broken header) is refused here,
+ * at the cost of a header walk, instead of a worker round trip. Anything the
+ * header walk cannot settle cheaply goes on to the worker's full check.
+ */
+export function screenJpeg(bytes: Uint8Array, limits: JpegLimits): JpegRejected | undefined {
+  try {
+    const info = inspectJpegHeader(bytes);
+    if (info) checkJpegLimits(info, limits);
+    return undefined;
+  } catch (err) {
+    if (err instanceof JpegRejected) return err;
+    throw err;
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The real frame worker with injected failures, for tests: a frame whose
- * bytes are "EXIT" makes the worker thread exit mid-task (as a crash would);
- * "THROW" makes the task throw.
+ * The real frame worker with injected failures, for tests: a JPEG whose
+ * comment says "crowdline-test:EXIT" (images.ts jpegWithComment) makes the
+ * worker thread exit mid-task (as a crash would); "crowdline-test:THROW"
+ * makes the task throw. Real JPEGs, so the main thread's screen lets them by.
  */
 import realWorker from '../../src/workers/frame-worker.js';
 import type { BatchTask } from '../../src/workers/types.js';
@@ -11,8 +12,8 @@ export default (async () => {
   return async (task: BatchTask): Promise<unknown> => {
     for (const buffer of task.jpegs) {
       const text = Buffer.from(buffer).toString('latin1');
-      if (text === 'EXIT') process.exit(3);
-      if (text === 'THROW') throw new Error('injected failure');
+      if (text.includes('crowdline-test:EXIT')) process.exit(3);
+      if (text.includes('crowdline-test:THROW')) throw new Error('injected failure');
     }
     return handler(task);
   };

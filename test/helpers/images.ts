@@ -42,3 +42,13 @@ export function expectedBlockDensity(outW: number, outH: number, salt = 0): Floa
   for (let by = 0; by < outH; by++) for (let bx = 0; bx < outW; bx++) out[by * outW + bx] = blockGrey(bx, by, salt) / 255;
   return out;
 }
+
+/** A valid JPEG carrying `text` in a comment (COM) segment: passes every header check, then reaches a worker. */
+export function jpegWithComment(text: string): Buffer {
+  const jpeg = blockPatternJpeg(64, 48, 8);
+  const body = Buffer.from(text, 'latin1');
+  const com = Buffer.alloc(4);
+  com.writeUInt16BE(0xfffe, 0);
+  com.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), com, body, jpeg.subarray(2)]);
+}
