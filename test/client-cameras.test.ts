@@ -24,7 +24,10 @@ interface Row {
 
 function readRows(file: string): Row[] {
   if (!fs.existsSync(file)) return [];
-  const [header, ...lines] = fs.readFileSync(file, 'utf8').split('\n');
+  const text = fs.readFileSync(file, 'utf8');
+  // Polled while the client writes it: a header not yet complete means no rows yet.
+  if (!text.includes('\n')) return [];
+  const [header, ...lines] = text.split('\n');
   if (header !== CSV_HEADER) throw new Error(`unexpected CSV header: ${header}`);
   return lines
     .filter((l) => l.split(',').length === 7)
