@@ -25,6 +25,7 @@ export interface ChildServerOptions {
 export interface ChildServer {
   host: string;
   port: number;
+  metricsPort: number;
   metricsUrl: string;
   /** How the process ended (e.g. "SIGSEGV", "exit 1"), or undefined while it runs. */
   exitStatus(): string | undefined;
@@ -34,6 +35,10 @@ export interface ChildServer {
   stderrLineCount(): number;
   /** Graceful stop (SIGTERM), then SIGKILL if it hangs. */
   stop(): Promise<void>;
+  /** Sends a signal and returns at once (the scale-out test's SIGTERM and SIGKILL). */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves with exitStatus() once the process has ended. */
+  exited: Promise<string>;
 }
 
 const MAIN_JS = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -62,6 +67,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     tail.push(...added);
     tail.splice(0, Math.max(0, tail.length - 40));
   });
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
   const metricsBase = `http://${HOST}:${metricsPort}`;
   try {
     await waitReady(child, `${metricsBase}/readyz`, options.readyTimeoutMs ?? 120_000);
@@ -72,11 +78,14 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   return {
     host: HOST,
     port,
+    metricsPort,
     metricsUrl: `${metricsBase}/metrics`,
     exitStatus: () => (child.signalCode ? child.signalCode : child.exitCode !== null ? `exit ${child.exitCode}` : undefined),
     stderrTail: () => [...tail],
     stderrLineCount: () => lines,
     stop: () => stopChild(child),
+    signal: (name) => void child.kill(name),
+    exited,
   };
 }
 
