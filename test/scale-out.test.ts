@@ -14,7 +14,7 @@ import { serverStates } from '../bench/haproxy.js';
 import { scrape } from '../bench/scrape.js';
 import type { ChildServer } from '../bench/server-process.js';
 import { RunningCli } from './helpers/cli.js';
-import { blockPatternJpeg } from './helpers/images.js';
+import { readClientCsv, writeJpegFolder } from './helpers/frame-folder.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
 const FILE_CAMERAS = 8;
@@ -24,20 +24,7 @@ const LIVE_FPS = 10;
 /** The live camera's longest run of frames without an answer, in seconds of its stream: the stated bound. */
 const LIVE_RESUME_BOUND_S = 10;
 
-function writeFrames(count: number): string {
-  const dir = tempDir('crowdline-scale-frames-');
-  for (let i = 0; i < count; i++) fs.writeFileSync(path.join(dir, `frame-${String(i).padStart(4, '0')}.jpg`), blockPatternJpeg(160, 120, 16, { colour: true, salt: i }));
-  return dir;
-}
-
-function csvRows(file: string): Array<{ frame: number; status: string }> {
-  const [header, ...lines] = fs.readFileSync(file, 'utf8').trim().split('\n');
-  if (header !== CSV_HEADER) throw new Error(`unexpected CSV header in ${file}: ${header}`);
-  return lines.map((line) => {
-    const cells = line.split(',');
-    return { frame: Number(cells[1]), status: cells[6] };
-  });
-}
+const csvRows = (file: string): Array<{ frame: number; status: string }> => readClientCsv(file, CSV_HEADER);
 
 async function until(what: string, ready: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -72,8 +59,8 @@ test('HAProxy + 3 servers: drain one, kill one; every file frame exactly once, l
     extraArgs: ['--drain-delay-ms', '3000'],
   });
   t.teardown(() => fleet.stop());
-  const files = writeFrames(FILE_FRAMES);
-  const live = writeFrames(LIVE_FRAMES);
+  const files = writeJpegFolder(FILE_FRAMES);
+  const live = writeJpegFolder(LIVE_FRAMES);
   const out = tempDir('crowdline-scale-out-');
   const server = `127.0.0.1:${fleet.port}`;
   const cameras = Array.from({ length: FILE_CAMERAS }, (_, i) => `cam${i + 1}`);
