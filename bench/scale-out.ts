@@ -25,6 +25,7 @@ const argv = yargs(hideBin(process.argv))
   .option('input-size', { type: 'string', default: '128x96' })
   .option('source', { type: 'string', default: SAMPLE_VIDEO, describe: 'video, folder of .jpg, or one .jpg' })
   .option('frames', { type: 'number', default: 50 })
+  .option('rounds', { type: 'number', default: 1, describe: 'repeat the whole 1..N sequence, interleaved, and report each point\'s median (other load on a shared machine comes and goes)' })
   .strict()
   .parseSync();
 
@@ -89,14 +90,19 @@ process.stderr.write(
   `scale-out: ${argv.cameras} cameras (window ${argv.window}) through HAProxy; servers of ${argv.workers} worker(s), input ${argv['input-size']}; ` +
     `${frames.jpegs.length} frames ${frames.width}x${frames.height}; ${os.availableParallelism()} cores, shared by every server, HAProxy and the cameras\n`,
 );
-const points: Point[] = [];
-for (const n of argv.servers) {
-  const point = await measure(n, frames.jpegs);
-  process.stderr.write(`${n} server(s): ${point.framesPerS} frames/s\n`);
-  points.push(point);
+const rounds: Point[][] = argv.servers.map(() => []);
+for (let round = 1; round <= argv.rounds; round++) {
+  for (const [i, n] of argv.servers.entries()) {
+    const point = await measure(n, frames.jpegs);
+    process.stderr.write(`round ${round}: ${n} server(s): ${point.framesPerS} frames/s, CPU ${point.cpuBusy}%\n`);
+    rounds[i].push(point);
+  }
 }
+/** Each fleet size's median round by frames/s (the figures of one real run, not a blend). */
+const points = rounds.map((runs) => [...runs].sort((a, b) => a.framesPerS - b.framesPerS)[Math.floor((runs.length - 1) / 2)]);
 const base = points[0]?.framesPerS ?? 0;
-process.stdout.write('| servers | frames/s | vs first | frames answered per server | machine CPU busy | unanswered | duplicates |\n| --- | --- | --- | --- | --- | --- | --- |\n');
-for (const p of points) {
-  process.stdout.write(`| ${p.servers} | ${p.framesPerS} | ${base ? (p.framesPerS / base).toFixed(2) : '-'}x | ${p.perServer.join(' / ')} | ${p.cpuBusy}% | ${p.unanswered} | ${p.duplicates} |\n`);
+process.stdout.write('| servers | frames/s (median of rounds) | every round | vs first | frames answered per server | machine CPU busy | unanswered | duplicates |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n');
+for (const [i, p] of points.entries()) {
+  const all = rounds[i].map((r) => r.framesPerS).join(', ');
+  process.stdout.write(`| ${p.servers} | ${p.framesPerS} | ${all} | ${base ? (p.framesPerS / base).toFixed(2) : '-'}x | ${p.perServer.join(' / ')} | ${p.cpuBusy}% | ${p.unanswered} | ${p.duplicates} |\n`);
 }

@@ -200,6 +200,7 @@ test('HAProxy template: tcp, leastconn, /readyz on the metrics port, timeouts ab
   const option = (name: string): string => defaults[defaults.indexOf(name) + 1];
   t.true(durationMs(option('inter')) * Number(option('fall')) < DEFAULT_DRAIN_DELAY_MS, 'HAProxy notices a drain before the server stops accepting');
   t.is(Number(option('maxconn')), DEFAULT_SERVER_OPTIONS.maxConnections);
+  t.regex(config, new RegExp(`reject if \\{ sc0_conn_cur gt ${DEFAULT_SERVER_OPTIONS.maxConnectionsPerIp} \\}`), "crowdline's per-address limit, on the cameras' real addresses");
   t.deepEqual(lines.filter((l) => l.startsWith('server ')), ['server gpu1 10.0.0.11:7878 check port 9464', 'server gpu2 10.0.0.12:7878 check port 9464']);
   t.false(config.includes('{{'), 'every placeholder filled');
   t.true(fs.readFileSync(HAPROXY_TEMPLATE, 'utf8').includes('{{servers}}'));
