@@ -18,6 +18,8 @@ export interface ChildServerOptions {
   overload: 'queue' | 'drop-oldest';
   window: number;
   readyTimeoutMs?: number;
+  /** --drain-delay-ms; default 0: a bench has no balancer to wait for, so stop() is not slowed by the drain. */
+  drainDelayMs?: number;
   /** More `crowdline serve` arguments (limits for the fuzzer and the soak, --tls-cert/--tls-key...). */
   extraArgs?: string[];
 }
@@ -53,6 +55,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     '--model', options.model, '--device', options.device,
     '--max-batch', String(options.maxBatch), '--max-batch-delay-ms', String(options.maxBatchDelayMs),
     '--overload', options.overload, '--window', String(options.window),
+    '--drain-delay-ms', String(options.drainDelayMs ?? 0),
   ];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.intraOpThreads !== undefined) args.push('--intra-op-threads', String(options.intraOpThreads));

@@ -56,7 +56,7 @@ test('HAProxy + 3 servers: drain one, kill one; every file frame exactly once, l
     overload: 'queue',
     window: 4,
     // Longer than HAProxy's 2 s to notice (1 s checks, 2 failures).
-    extraArgs: ['--drain-delay-ms', '3000'],
+    drainDelayMs: 3000,
   });
   t.teardown(() => fleet.stop());
   const files = writeJpegFolder(FILE_FRAMES);
