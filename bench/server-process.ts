@@ -18,6 +18,8 @@ export interface ChildServerOptions {
   overload: 'queue' | 'drop-oldest';
   window: number;
   readyTimeoutMs?: number;
+  /** --drain-delay-ms; default 0: a bench has no balancer to wait for, so stop() is not slowed by the drain. */
+  drainDelayMs?: number;
   /** More `crowdline serve` arguments (limits for the fuzzer and the soak, --tls-cert/--tls-key...). */
   extraArgs?: string[];
 }
@@ -25,6 +27,7 @@ export interface ChildServerOptions {
 export interface ChildServer {
   host: string;
   port: number;
+  metricsPort: number;
   metricsUrl: string;
   /** How the process ended (e.g. "SIGSEGV", "exit 1"), or undefined while it runs. */
   exitStatus(): string | undefined;
@@ -34,6 +37,10 @@ export interface ChildServer {
   stderrLineCount(): number;
   /** Graceful stop (SIGTERM), then SIGKILL if it hangs. */
   stop(): Promise<void>;
+  /** Sends a signal and returns at once (the scale-out test's SIGTERM and SIGKILL). */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves with exitStatus() once the process has ended. */
+  exited: Promise<string>;
 }
 
 const MAIN_JS = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -48,6 +55,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     '--model', options.model, '--device', options.device,
     '--max-batch', String(options.maxBatch), '--max-batch-delay-ms', String(options.maxBatchDelayMs),
     '--overload', options.overload, '--window', String(options.window),
+    '--drain-delay-ms', String(options.drainDelayMs ?? 0),
   ];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.intraOpThreads !== undefined) args.push('--intra-op-threads', String(options.intraOpThreads));
@@ -62,6 +70,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     tail.push(...added);
     tail.splice(0, Math.max(0, tail.length - 40));
   });
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
   const metricsBase = `http://${HOST}:${metricsPort}`;
   try {
     await waitReady(child, `${metricsBase}/readyz`, options.readyTimeoutMs ?? 120_000);
@@ -72,11 +81,14 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   return {
     host: HOST,
     port,
+    metricsPort,
     metricsUrl: `${metricsBase}/metrics`,
     exitStatus: () => (child.signalCode ? child.signalCode : child.exitCode !== null ? `exit ${child.exitCode}` : undefined),
     stderrTail: () => [...tail],
     stderrLineCount: () => lines,
     stop: () => stopChild(child),
+    signal: (name) => void child.kill(name),
+    exited,
   };
 }
 

@@ -27,7 +27,8 @@ export type ServerCloseReason =
   | 'message-timeout'
   | 'idle-timeout'
   | 'output-buffer-hard'
-  | 'output-buffer-soft';
+  | 'output-buffer-soft'
+  | 'max-age';
 
 export interface ServerObserver {
   connectionOpened?(protocol: 'v1' | 'legacy'): void;

@@ -34,6 +34,13 @@ export interface ServerOptions {
   outputBufferSoftMs: number;
   /** How long graceful shutdown waits for in-flight frames before forcing. */
   shutdownGraceMs: number;
+  /**
+   * Behind a load balancer: after about this long (+-10 % jitter, so cameras
+   * do not all move at once) a connection is closed gracefully, its frames
+   * answered, and the camera reconnects, maybe to a newer, emptier server
+   * (gRPC's MAX_CONNECTION_AGE). 0: never (the default; docs/deploy.md).
+   */
+  maxConnectionAgeMs: number;
   overload: OverloadPolicy;
 }
 
@@ -53,6 +60,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   outputBufferSoftBytes: 4 * 1024 * 1024,
   outputBufferSoftMs: 10_000,
   shutdownGraceMs: 30_000,
+  maxConnectionAgeMs: 0,
   overload: 'queue',
 };
 

@@ -137,7 +137,23 @@ export class CrowdServer {
       screen: this.deps.screen,
     });
     this.sessions.add(session);
-    void session.closed.then(() => this.sessions.delete(session));
+    const aged = this.ageLimit(session);
+    void session.closed.then(() => {
+      clearTimeout(aged);
+      this.sessions.delete(session);
+    });
+  }
+
+  /** --max-connection-age-ms: a graceful close after the (jittered) age, so cameras spread over servers added since. */
+  private ageLimit(session: Session): NodeJS.Timeout | undefined {
+    const age = this.options.maxConnectionAgeMs;
+    if (age <= 0) return undefined;
+    const timer = setTimeout(() => {
+      this.observer.connectionEnded?.('max-age');
+      session.shutdown('connection reached its maximum age; reconnect');
+    }, age * (0.9 + 0.2 * Math.random()));
+    timer.unref();
+    return timer;
   }
 
   /** Over a limit: v1 clients get an ERROR saying why; legacy ones just a close. */

@@ -111,10 +111,10 @@ export class Session {
     return this.closedPromise;
   }
 
-  /** Graceful shutdown: read nothing more, answer what was accepted, then close. */
-  shutdown(): void {
+  /** Graceful shutdown: read nothing more, answer what was accepted, then close (v1: with a SHUTTING_DOWN error saying why). */
+  shutdown(reason = 'server is shutting down'): void {
     if (this.adapter?.protocol === 'v1' && !this.pendingFatal) {
-      this.pendingFatal = { code: ErrorCode.ShuttingDown, reason: 'server is shutting down' };
+      this.pendingFatal = { code: ErrorCode.ShuttingDown, reason };
     }
     this.stopReading();
   }

@@ -47,6 +47,13 @@ export interface RunningServer {
   metrics?: { address: AddressInfo; registry: ServerMetrics['registry'] };
   /** Graceful: stop accepting, answer in-flight frames, stop workers. */
   close(): Promise<void>;
+  /**
+   * For load balancers (SIGTERM): /readyz says 503 at once, connections are
+   * still accepted for delayMs so health checks notice, then close(). With
+   * no metrics endpoint nothing can notice, so there is no delay.
+   * onStopAccepting runs when the delay is over, just before close().
+   */
+  drain(delayMs: number, onStopAccepting?: () => void): Promise<void>;
   /** SIGHUP: re-read credentials and TLS files; open connections stay. Resolves to a log line. */
   reload(): Promise<string>;
 }
@@ -67,8 +74,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   // Metrics before the model, so /healthz answers (and /readyz says 503) while models load.
   let metricsHttp: MetricsHttp | undefined;
+  let draining = false;
   if (metrics && options.metrics) {
-    metricsHttp = await startMetricsHttp({ ...options.metrics, registry: metrics.registry, isReady: () => metrics.ready });
+    metricsHttp = await startMetricsHttp({
+      ...options.metrics,
+      registry: metrics.registry,
+      isReady: () => metrics.ready && !draining,
+      unreadyReason: () => (draining ? 'draining' : 'model loading'),
+    });
     log(`metrics on http://${metricsHttp.address.address}:${metricsHttp.address.port}/metrics (/healthz, /readyz)`);
   }
   const stopMetrics = async (): Promise<void> => {
@@ -146,17 +159,27 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metricsHost: metricsHttp?.address.address,
   });
   for (const line of warnings) log(line);
+  const close = async (): Promise<void> => {
+    await crowd.close();
+    await crowd.batcher.whenIdle();
+    await pool.close();
+    await stopMetrics();
+  };
   return {
     server: crowd,
     pool,
     address,
     metrics: metrics && metricsHttp ? { address: metricsHttp.address, registry: metrics.registry } : undefined,
     reload: () => security.reload(),
-    close: async () => {
-      await crowd.close();
-      await crowd.batcher.whenIdle();
-      await pool.close();
-      await stopMetrics();
+    close,
+    drain: async (delayMs, onStopAccepting) => {
+      draining = true;
+      if (metricsHttp && delayMs > 0) {
+        log(`draining: /readyz says 503; still accepting for ${delayMs} ms so load balancers move new connections away`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+      onStopAccepting?.();
+      await close();
     },
   };
 }

@@ -1,11 +1,16 @@
 import type { Argv, CommandModule } from 'yargs';
 import { startServer } from '../app/start-server.js';
+import { UsageError } from './usage-error.js';
 import { toStartOptions, withServerOptions, type ServerArgv } from './server-options.js';
 
 interface ServeArgv extends ServerArgv {
   host: string;
   port: number;
+  'drain-delay-ms': number;
 }
+
+/** Longer than HAProxy's check interval x fall count in deploy/haproxy (1 s x 2) and a Kubernetes readiness period (2 s x 1). */
+export const DEFAULT_DRAIN_DELAY_MS = 5_000;
 
 export const serveCommand: CommandModule<object, ServeArgv> = {
   command: 'serve',
@@ -14,6 +19,17 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
     withServerOptions(yargs)
       .option('host', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
       .option('port', { type: 'number', default: 7878 })
+      .option('drain-delay-ms', {
+        type: 'number',
+        default: DEFAULT_DRAIN_DELAY_MS,
+        describe: 'on SIGTERM, /readyz says 503 at once; keep accepting this long so a load balancer notices, then stop accepting and finish (0: at once; no delay without --metrics-port)',
+        group: 'Limits:',
+      })
+      .check((argv) => {
+        const delay = argv['drain-delay-ms'];
+        if (!(Number.isInteger(delay) && delay >= 0)) throw new UsageError(`--drain-delay-ms must be a whole number >= 0, got ${String(delay)}`);
+        return true;
+      })
       .example('$0 serve --port 7878 --device cuda --max-batch 8', 'GPU box, batching across cameras')
       .example('$0 serve --overload drop-oldest', 'live cameras: prefer fresh frames to a backlog')
       .example('$0 serve --auth creds.yaml --tls-cert cert.pem --tls-key key.pem', 'hardened: tokens and TLS (docs/security.md)') as unknown as Argv<ServeArgv>,
@@ -26,8 +42,9 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
         process.exit(1);
       }
       stopping = true;
-      process.stderr.write(`${signal}: no new connections; finishing frames in flight\n`);
-      running.close().then(
+      // SIGTERM (an orchestrator, a rolling restart) drains for the balancer; SIGINT (a person at a terminal) does not wait.
+      const delayMs = signal === 'SIGTERM' ? argv['drain-delay-ms'] : 0;
+      running.drain(delayMs, () => process.stderr.write(`${signal}: no new connections; finishing frames in flight\n`)).then(
         () => process.exit(0),
         (err: Error) => {
           process.stderr.write(`shutdown failed: ${err.message}\n`);

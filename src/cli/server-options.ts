@@ -26,6 +26,7 @@ const POSITIVE_INTEGER_LIMITS = [
   'output-buffer-hard-bytes',
   'output-buffer-soft-bytes',
   'output-buffer-soft-ms',
+  'shutdown-grace-ms',
   'log-burst',
   'metrics-max-connections',
 ] as const;
@@ -59,6 +60,8 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('output-buffer-hard-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferHardBytes, describe: 'cut a connection at once when this many reply bytes are unread', group: 'Limits:' })
     .option('output-buffer-soft-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftBytes, describe: 'cut a connection when this many reply bytes stay unread for --output-buffer-soft-ms', group: 'Limits:' })
     .option('output-buffer-soft-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftMs, group: 'Limits:' })
+    .option('shutdown-grace-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.shutdownGraceMs, describe: 'on SIGTERM/SIGINT, how long connections may take to answer their frames in flight before they are dropped', group: 'Limits:' })
+    .option('max-connection-age-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnectionAgeMs, describe: 'behind a load balancer: close each connection gracefully after about this long (+-10 %) so cameras reconnect and spread over new servers (0: never; docs/deploy.md)', group: 'Limits:' })
     .option('log-burst', { type: 'number', default: DEFAULT_LOG_RATE_LIMIT.burst, describe: 'log lines of one kind per 10 s before they are counted and summarised instead', group: 'Limits:' })
     .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (0: any free port)', group: 'Metrics:' })
     .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the metrics port listens on (unauthenticated: keep it local or firewalled)', group: 'Metrics:' })
@@ -72,6 +75,8 @@ export function withServerOptions<T>(yargs: Argv<T>) {
           throw new Error(`--${name} must be a positive whole number, got ${String(value)}`);
         }
       }
+      const age = argv['max-connection-age-ms'];
+      if (!(Number.isInteger(age) && age >= 0)) throw new Error(`--max-connection-age-ms must be a whole number >= 0, got ${String(age)}`);
       return true;
     });
 }
@@ -99,6 +104,8 @@ export interface ServerArgv extends SecurityArgv {
   'output-buffer-hard-bytes': number;
   'output-buffer-soft-bytes': number;
   'output-buffer-soft-ms': number;
+  'shutdown-grace-ms': number;
+  'max-connection-age-ms': number;
   'log-burst': number;
   'metrics-port'?: number;
   'metrics-max-connections': number;
@@ -134,6 +141,8 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
       outputBufferHardBytes: argv['output-buffer-hard-bytes'],
       outputBufferSoftBytes: argv['output-buffer-soft-bytes'],
       outputBufferSoftMs: argv['output-buffer-soft-ms'],
+      shutdownGraceMs: argv['shutdown-grace-ms'],
+      maxConnectionAgeMs: argv['max-connection-age-ms'],
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The metrics endpoint (node:http): /metrics for Prometheus, /healthz (the
- * process is up) and /readyz (every worker has loaded the model).
+ * process is up) and /readyz (every worker has loaded the model, and the
+ * server is not draining).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,8 @@ export interface MetricsHttpOptions {
   port: number;
   registry: Registry;
   isReady(): boolean;
+  /** The body of a 503 from /readyz (default "model loading"). */
+  unreadyReason?(): string;
   limits?: Partial<MetricsHttpLimits>;
 }
 
@@ -56,7 +59,7 @@ function route(options: MetricsHttpOptions, req: http.IncomingMessage, res: http
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
   } else if (path === '/readyz') {
     const ready = options.isReady();
-    res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'model loading\n');
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : `${options.unreadyReason?.() ?? 'model loading'}\n`);
   } else {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
   }
