@@ -45,6 +45,8 @@ def parse():
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--count-weight", type=float, default=1.0,
                     help="weight of the per-crop L1 count error (people) added to pixel MSE")
+    ap.add_argument("--source-weights", default="0.45,0.45,0.10",
+                    help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=1e9, help="wall budget for this run")
@@ -135,6 +137,7 @@ def main():
           f"{hn[0]}..{hn[-1]}), negatives {len(neg)} in {time.time() - t_load:.0f}s", flush=True)
 
     sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg,
+                               p_src=[float(w) for w in a.source_weights.split(",")],
                                mean=net.mean, std=net.std)
     model = net.make()
     last = os.path.join(a.ckpt_dir, "last.pt")
