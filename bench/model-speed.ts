@@ -1,19 +1,19 @@
 /**
  * Model speed alone: ONNX Runtime session.run on one 768x576 frame (or
  * --size), batch 1, for each intra-op thread count. Feeds the model card.
- *   node dist/bench/model-speed.js [--model m.onnx] [--size 768x576] [--threads 1,2] [--runs 50]
+ *   node dist/bench/model-speed.js [--model m.onnx | crowdline-v2] [--size 768x576] [--threads 1,2] [--runs 50]
  */
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
+import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../src/app/paths.js';
 import { parseSize } from '../src/cli/parse.js';
 import { channelCount, resolveModel } from '../src/workers/manifest.js';
 import { summarize } from './stats.js';
 
 const argv = yargs(hideBin(process.argv))
-  .option('model', { type: 'string', default: DEFAULT_MODEL_PATH })
+  .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP })
   .option('size', { type: 'string', default: '768x576' })
   .option('threads', { type: 'string', default: '1,2', describe: 'comma-separated intra-op thread counts' })
   .option('runs', { type: 'number', default: 50 })

@@ -30,8 +30,6 @@ VTEST = os.path.join(OPENCV_DATA, "vtest.avi")
 PREFERRED_W, PREFERRED_H = 768, 576
 SIGMA = 1.0   # Gaussian sigma in output cells (= 8 input pixels)
 
-_MEAN255 = np.array(MEAN, np.float32) * 255.0
-_STD255 = np.array(STD, np.float32) * 255.0
 
 
 def load_split(root, split):
@@ -50,18 +48,20 @@ def brt_split():
     return (names[:k], pts[:k]), (names[k:], pts[k:])
 
 
-def normalize_rgb(img_bgr):
-    """uint8 BGR HxWx3 -> float32 3xHxW, RGB, (x/255 - mean)/std (the manifest's recipe)."""
+def normalize_rgb(img_bgr, mean=MEAN, std=STD):
+    """uint8 BGR HxWx3 -> float32 3xHxW, RGB, (x/255 - mean)/std (the manifest's recipe;
+    mean/std are the model's: v1 ImageNet, v2 MoveNet's 0.5/0.5)."""
     rgb = img_bgr[:, :, ::-1].astype(np.float32)
-    return ((rgb - _MEAN255) / _STD255).transpose(2, 0, 1).copy()
+    return ((rgb - np.float32(255) * np.asarray(mean, np.float32))
+            / (np.float32(255) * np.asarray(std, np.float32))).transpose(2, 0, 1).copy()
 
 
-def server_preprocess(img_bgr, w=PREFERRED_W, h=PREFERRED_H):
+def server_preprocess(img_bgr, w=PREFERRED_W, h=PREFERRED_H, mean=MEAN, std=STD):
     """What the crowdline server does: resize to preferredSize (bilinear,
     half-pixel centres, no antialias == cv2.INTER_LINEAR), RGB, normalise."""
     if img_bgr.shape[1] != w or img_bgr.shape[0] != h:
         img_bgr = cv2.resize(img_bgr, (w, h), interpolation=cv2.INTER_LINEAR)
-    return normalize_rgb(img_bgr)
+    return normalize_rgb(img_bgr, mean, std)
 
 
 def density_map(points, out_h, out_w, sigma=SIGMA):
@@ -94,8 +94,9 @@ class CropSampler:
     """Random training crops: scale/aspect jitter, flips, colour jitter, greyscale."""
 
     def __init__(self, rng, crop=256, shb=None, brt=None, neg=None,
-                 p_src=(0.45, 0.45, 0.10), p_grey=0.4):
+                 p_src=(0.45, 0.45, 0.10), p_grey=0.4, mean=MEAN, std=STD):
         self.rng = rng
+        self.mean, self.std = mean, std
         self.crop = crop
         self.shb = shb            # (images, points)
         self.brt = brt
@@ -145,7 +146,7 @@ class CropSampler:
                       [0, sy, (0.5 - y0) * sy - 0.5]], np.float64)
         out = cv2.warpAffine(img, M, (c, c), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT,
-                             borderValue=tuple(float(v) for v in _MEAN255[::-1]))
+                             borderValue=tuple(255.0 * float(v) for v in self.mean[::-1]))
         p = np.empty_like(pts)
         p[:, 0] = (pts[:, 0] - x0) * sx
         p[:, 1] = (pts[:, 1] - y0) * sy
@@ -156,7 +157,7 @@ class CropSampler:
             p[:, 0] = c - p[:, 0]
         out = self._colour(out)
         den = density_map(p, c // STRIDE, c // STRIDE)
-        return normalize_rgb(out), den * DENSITY_SCALE, float(len(p))
+        return normalize_rgb(out, self.mean, self.std), den * DENSITY_SCALE, float(len(p))
 
     def _colour(self, img):
         r = self.rng

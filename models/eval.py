@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Evaluate a crowdline-v1 checkpoint in PyTorch (the server-side evaluation is
+"""Evaluate a crowdline checkpoint in PyTorch (the server-side evaluation is
 models/evaluate.ts, through the server's own preprocessing).
 
-  /usr/bin/python3 models/eval.py [--ckpt models/checkpoints/last.pt] [--out models/work/eval.json]
+  /usr/bin/python3 models/eval.py [--model crowdline-v2] [--ckpt <ckpt-dir>/last.pt] [--out models/work/eval.json]
 
 Every image goes through the server recipe: resize to 768x576 with
 cv2.INTER_LINEAR (bilinear, half-pixel centres, no antialias), BGR->RGB,
-x = (p/255 - mean)/std.  Reports
+x = (p/255 - mean)/std (the net's mean/std).  Reports
   * ShanghaiTech B test (316 images) MAE / RMSE (also at native 1024x768 for reference)
   * the sparse held-out BRT frames (last 120 of train by name, never trained on)
     MAE / RMSE: server recipe (portrait 360x640 stretched to 768x576) and native size
@@ -24,9 +24,10 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from crowdnet import COUNT_SCALE, CrowdNet, n_params  # noqa: E402
+from crowdnet import COUNT_SCALE, n_params  # noqa: E402
 import data  # noqa: E402
 from export import fold_bn  # noqa: E402
+from nets import NETS  # noqa: E402
 
 # Hand counts of people visible in vtest.avi (whole bodies or heads, incl. the
 # small far figure on the upper lawn), counted by eye on the 768x576 frames.
@@ -34,7 +35,7 @@ VTEST_HAND = {0: 3, 100: 7, 200: 7, 300: 6, 400: 3, 500: 4, 600: 6, 700: 8}
 
 
 @torch.no_grad()
-def counts(model, imgs, pre=data.server_preprocess):
+def counts(model, imgs, pre):
     out = []
     for im in imgs:
         x = torch.from_numpy(pre(im))[None]
@@ -65,29 +66,34 @@ def speed(model, threads, reps=20):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ckpt", default=os.path.join(HERE, "checkpoints", "last.pt"))
+    ap.add_argument("--model", choices=sorted(NETS), default="crowdline-v1")
+    ap.add_argument("--ckpt", help="default: <the net's checkpoint folder>/last.pt")
     ap.add_argument("--out", default=os.path.join(HERE, "work", "eval.json"))
     ap.add_argument("--skip-shb", action="store_true")
     ap.add_argument("--native", action="store_true", help="also evaluate at native image sizes")
     a = ap.parse_args()
     torch.set_num_threads(2)
+    net = NETS[a.model]
+    a.ckpt = a.ckpt or os.path.join(net.ckpt_dir, "last.pt")
+    server = lambda im: data.server_preprocess(im, mean=net.mean, std=net.std)  # noqa: E731
+    native = lambda im: data.normalize_rgb(im, net.mean, net.std)  # noqa: E731
     ck = torch.load(a.ckpt, map_location="cpu")
-    model = CrowdNet()
+    model = net.make()
     model.load_state_dict(ck["model"])
+    res = {"model": net.name, "ckpt": a.ckpt, "step": ck.get("step"), "params": n_params(model)}
     model = fold_bn(model.eval())
-    res = {"ckpt": a.ckpt, "step": ck.get("step"), "params": n_params(CrowdNet())}
 
     (_, _), (hn, hp) = data.brt_split()
     himgs = data.read_images(data.BRT, "train", hn)
     hgt = np.array([len(p) for p in hp], np.float64)
-    res["brt_holdout"] = stats(counts(model, himgs), hgt)
+    res["brt_holdout"] = stats(counts(model, himgs, server), hgt)
     if a.native:
-        res["brt_holdout_native"] = stats(counts(model, himgs, data.normalize_rgb), hgt)
+        res["brt_holdout_native"] = stats(counts(model, himgs, native), hgt)
     res["brt_holdout"]["gt_mean"] = round(float(hgt.mean()), 2)
     print("BRT held-out", res["brt_holdout"], res.get("brt_holdout_native"), flush=True)
 
     vt = data.vtest_frames(list(VTEST_HAND))
-    vc = counts(model, [vt[i] for i in VTEST_HAND])
+    vc = counts(model, [vt[i] for i in VTEST_HAND], server)
     res["vtest"] = {str(i): {"hand": VTEST_HAND[i], "model": round(float(c), 2)} for i, c in zip(VTEST_HAND, vc)}
     res["vtest_mae"] = round(float(np.mean(np.abs(vc - np.array(list(VTEST_HAND.values()))))), 2)
     print("vtest", res["vtest"], "MAE", res["vtest_mae"], flush=True)
@@ -96,10 +102,10 @@ def main():
         names, pts = data.load_split(data.SHB, "test")
         gt = np.array([len(p) for p in pts], np.float64)
         imgs = data.read_images(data.SHB, "test", names)
-        res["shb_test"] = stats(counts(model, imgs), gt)
+        res["shb_test"] = stats(counts(model, imgs, server), gt)
         print("SHB test (768x576)", res["shb_test"], flush=True)
         if a.native:
-            res["shb_test_native"] = stats(counts(model, imgs, data.normalize_rgb), gt)
+            res["shb_test_native"] = stats(counts(model, imgs, native), gt)
             print("SHB test native 1024x768", res["shb_test_native"], flush=True)
         del imgs
 

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Train crowdline-v1 (crowd density CNN) from scratch.
+"""Train a crowdline density network: crowdline-v1 (from scratch, the default)
+or crowdline-v2 (`--model crowdline-v2`: MoveNet's pretrained MobileNetV2 +
+decoder; run models/convert_movenet.py once first).
 
 Data: ShanghaiTech Part B train (400 images) + Beijing BRT train minus its last
 120 frames by sorted name (held out as sparse-scene validation) + a few
@@ -7,7 +9,9 @@ person-free pictures from opencv-doc as empty crops.
 
 Usage (CPU; uses CUDA automatically when torch sees one):
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --steps 18500 --max-minutes 105
-Resume: run the same command again; it continues from models/checkpoints/last.pt.
+  nice -n 19 env OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --model crowdline-v2 --threads 2
+Resume: run the same command again; it continues from <ckpt-dir>/last.pt
+(models/checkpoints/ for v1, models/checkpoints/v2/ for v2).
 """
 import argparse
 import json
@@ -22,14 +26,18 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from crowdnet import COUNT_SCALE, CrowdNet, n_params  # noqa: E402
+from crowdnet import COUNT_SCALE, n_params  # noqa: E402
 import data  # noqa: E402
+from nets import NETS  # noqa: E402
 
 VTEST_FRAMES = [0, 100, 200, 300, 400, 500, 600, 700]
 
 
 def parse():
-    ap = argparse.ArgumentParser()
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--model", choices=sorted(NETS), default="crowdline-v1")
+    net = NETS[pre.parse_known_args()[0].model]
+    ap = argparse.ArgumentParser(parents=[pre])
     ap.add_argument("--steps", type=int, default=18500, help="total optimiser steps (LR schedule length)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--crop", type=int, default=256)
@@ -37,14 +45,38 @@ def parse():
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--count-weight", type=float, default=1.0,
                     help="weight of the per-crop L1 count error (people) added to pixel MSE")
+    ap.add_argument("--source-weights", default="0.45,0.45,0.10",
+                    help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=1e9, help="wall budget for this run")
-    ap.add_argument("--ckpt-dir", default=os.path.join(HERE, "checkpoints"))
+    ap.add_argument("--ckpt-dir", default=net.ckpt_dir)
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--snapshot-every", type=int, default=500)
+    ap.add_argument("--save-minutes", type=float, default=4.0, help="also save last.pt this often")
     ap.add_argument("--no-resume", action="store_true")
-    return ap.parse_args()
+    # Pretrained-backbone nets only (v2):
+    ap.add_argument("--pretrained", default=os.path.join(HERE, "work", "movenet-mobilenetv2.pt"))
+    ap.add_argument("--freeze-through", type=int, default=-1,
+                    help="backbone blocks 0..N (and the stem) stay frozen")
+    ap.add_argument("--backbone-lr-mult", type=float, default=1.0)
+    ap.set_defaults(**net.train_defaults)
+    return net, ap.parse_args()
+
+
+def param_groups(model, a):
+    """One group for a from-scratch net; for a pretrained backbone, freeze its first
+    blocks and give the rest a lower learning rate than the new decoder."""
+    if not hasattr(model, "backbone"):
+        return [{"params": list(model.parameters()), "lr_mult": 1.0}]
+    for p in model.backbone.parameters():
+        p.requires_grad_(False)
+    tuned = model.backbone_params(a.freeze_through + 1)
+    for p in tuned:
+        p.requires_grad_(True)
+    ids = {id(p) for p in model.backbone.parameters()}
+    new = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": new, "lr_mult": 1.0}, {"params": tuned, "lr_mult": a.backbone_lr_mult}]
 
 
 def lr_at(step, total, base, warm=200):
@@ -55,7 +87,7 @@ def lr_at(step, total, base, warm=200):
 
 
 @torch.no_grad()
-def count_images(model, dev, imgs, preprocess=data.server_preprocess):
+def count_images(model, dev, imgs, preprocess):
     model.eval()
     out = []
     for im in imgs:
@@ -65,12 +97,14 @@ def count_images(model, dev, imgs, preprocess=data.server_preprocess):
     return np.asarray(out)
 
 
-def validate(model, dev, val):
+def validate(model, dev, val, net):
     brt_imgs, brt_gt, vt = val
-    pred = count_images(model, dev, brt_imgs)
+    server = lambda im: data.server_preprocess(im, mean=net.mean, std=net.std)  # noqa: E731
+    native = lambda im: data.normalize_rgb(im, net.mean, net.std)  # noqa: E731
+    pred = count_images(model, dev, brt_imgs, server)
     err = pred - brt_gt
-    pred_native = count_images(model, dev, brt_imgs, data.normalize_rgb)
-    vtc = count_images(model, dev, [vt[i] for i in VTEST_FRAMES])
+    pred_native = count_images(model, dev, brt_imgs, native)
+    vtc = count_images(model, dev, [vt[i] for i in VTEST_FRAMES], server)
     return {
         "brt_holdout_mae": float(np.abs(err).mean()),
         "brt_holdout_rmse": float(np.sqrt((err ** 2).mean())),
@@ -81,7 +115,7 @@ def validate(model, dev, val):
 
 
 def main():
-    a = parse()
+    net, a = parse()
     torch.set_num_threads(a.threads)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     random.seed(a.seed)
@@ -102,22 +136,38 @@ def main():
     print(f"loaded SHB {len(shb_imgs)}, BRT train {len(brt_imgs)} (held out {len(hold_imgs)}: "
           f"{hn[0]}..{hn[-1]}), negatives {len(neg)} in {time.time() - t_load:.0f}s", flush=True)
 
-    sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg)
-    model = CrowdNet().to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
+    sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg,
+                               p_src=[float(w) for w in a.source_weights.split(",")],
+                               mean=net.mean, std=net.std)
+    model = net.make()
+    last = os.path.join(a.ckpt_dir, "last.pt")
+    resuming = os.path.exists(last) and not a.no_resume
+    if hasattr(model, "load_backbone") and not resuming:
+        assert os.path.exists(a.pretrained), f"{a.pretrained} missing: run models/convert_movenet.py first"
+        model.load_backbone(a.pretrained)
+        print(f"backbone weights from {a.pretrained}", flush=True)
+    model = model.to(dev)
+    opt = torch.optim.AdamW(param_groups(model, a), lr=a.lr, weight_decay=a.wd)
     step = 0
     history = []
-    last = os.path.join(a.ckpt_dir, "last.pt")
-    if os.path.exists(last) and not a.no_resume:
+    if resuming:
         ck = torch.load(last, map_location=dev)
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+        mults = [g["lr_mult"] for g in opt.param_groups]
+        try:
+            opt.load_state_dict(ck["opt"])
+        except ValueError as e:   # e.g. --freeze-through changed: keep the weights, restart Adam's moments
+            print(f"optimizer state not restored ({e})", flush=True)
+        for g, m in zip(opt.param_groups, mults):   # the command line's multipliers win over the saved ones
+            g["lr_mult"] = m
         step = ck["step"]
         history = ck.get("history", [])
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         print(f"resumed from {last} at step {step}", flush=True)
-    print(f"params {n_params(model)}, device {dev}, threads {a.threads}, args {vars(a)}", flush=True)
+    n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    print(f"{net.name}: params {n_params(model)} ({n_train} trained), device {dev}, threads {a.threads}, "
+          f"args {vars(a)}", flush=True)
 
     def save(path):
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
@@ -125,7 +175,7 @@ def main():
                     "history": history, "args": vars(a)}, path + ".tmp")
         os.replace(path + ".tmp", path)
 
-    t0 = time.time()
+    t0 = t_saved = time.time()
     t_data = t_comp = 0.0
     run_loss = run_mse = run_cnt = 0.0
     n_run = 0
@@ -141,7 +191,7 @@ def main():
         c = torch.from_numpy(c).to(dev)
         tb = time.time()
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr)
+            g["lr"] = lr_at(step, a.steps, a.lr) * g.get("lr_mult", 1.0)
         pred = model(x)
         mse = F.mse_loss(pred, d)
         cnt = (pred.sum(dim=(1, 2, 3)) * COUNT_SCALE - c).abs().mean()
@@ -167,13 +217,14 @@ def main():
             t_data = t_comp = run_loss = run_mse = run_cnt = 0.0
             n_run = 0
         if step % a.val_every == 0 or step == a.steps:
-            v = validate(model, dev, val)
+            v = validate(model, dev, val, net)
             v["step"] = step
             v["minutes"] = round((time.time() - t0) / 60, 1)
             history.append(v)
             print("VAL " + json.dumps(v), flush=True)
-        if step % a.snapshot_every == 0 or step == a.steps:
+        if step % a.snapshot_every == 0 or step == a.steps or time.time() - t_saved > 60 * a.save_minutes:
             save(last)
+            t_saved = time.time()
             if step % a.snapshot_every == 0:
                 save(os.path.join(a.ckpt_dir, f"step{step:05d}.pt"))
     save(last)

@@ -10,5 +10,16 @@ export const PACKAGE_ROOT = (() => {
 
 export const DEFAULT_MODEL_PATH = path.join(PACKAGE_ROOT, 'models', 'crowdline-v1.onnx');
 
+/**
+ * `--model` value -> ONNX path: a bare name without an extension (`crowdline-v2`)
+ * names a model shipped in models/; anything else is a path, used as given.
+ */
+export function modelPath(nameOrPath: string): string {
+  const shortName = /^[\w-]+$/.test(nameOrPath);
+  return shortName ? path.join(PACKAGE_ROOT, 'models', `${nameOrPath}.onnx`) : nameOrPath;
+}
+
+export const MODEL_OPTION_HELP = 'ONNX model path (its .json manifest beside it), or the name of one in models/: crowdline-v1, crowdline-v2';
+
 /** Debian's opencv-doc ships this real pedestrian video (768x576, 795 frames). */
 export const SAMPLE_VIDEO = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';

@@ -5,7 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { runBench, type ProgressSink } from '../../bench/run.js';
 import { limitsTable, pointsTable, targetsTable, tlsTable } from '../../bench/table.js';
 import type { OverloadPolicy } from '../accept/options.js';
-import { DEFAULT_MODEL_PATH, SAMPLE_VIDEO } from '../app/paths.js';
+import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, SAMPLE_VIDEO, modelPath } from '../app/paths.js';
 import type { DensityFormatName } from '../framing/index.js';
 import type { DeviceChoice } from '../workers/types.js';
 import { parseHostPort, parseSize } from './parse.js';
@@ -60,7 +60,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
     yargs
       .option('connect', { type: 'string', describe: 'HOST:PORT of a running server (default: start one as a child process)', group: 'Target:' })
       .option('metrics-url', { type: 'string', describe: 'with --connect: its /metrics URL (for event-loop delay and memory)', group: 'Target:' })
-      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, group: 'Server and limit:' })
+      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP, group: 'Server and limit:' })
       .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, group: 'Server and limit:' })
       .option('workers', { type: 'number', group: 'Server and limit:' })
       .option('intra-op-threads', { type: 'number', group: 'Server and limit:' })

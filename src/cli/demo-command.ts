@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_MODEL_PATH, SAMPLE_VIDEO } from '../app/paths.js';
+import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, SAMPLE_VIDEO, modelPath } from '../app/paths.js';
 import { withClientOptions, type ClientArgv } from './client-command.js';
 
 interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'config' | 'stall-timeout'> {
@@ -22,7 +22,7 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       })
       .option('out', { type: 'string', default: 'crowdline-demo', describe: 'folder for the recording when there is no window', group: 'Output:' })
       .option('source', { type: 'string', array: true, default: [SAMPLE_VIDEO], describe: 'video file, camera index, stream URL or image folder (repeatable)' })
-      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, describe: 'ONNX model (its .json manifest beside it)' })
+      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP })
       .example('$0 demo', 'count people in the sample video')
       .example('$0 demo --source 0', 'your webcam') as unknown as Argv<DemoArgv>,
   handler: async (argv) => {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { evaluate } from '../../models/evaluate.js';
-import { DEFAULT_MODEL_PATH } from '../app/paths.js';
+import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../app/paths.js';
 import type { DeviceChoice } from '../workers/types.js';
 import { parseSize } from './parse.js';
 
@@ -25,7 +25,7 @@ export const evalCommand: CommandModule<object, EvalArgv> = {
   builder: (yargs: Argv) =>
     yargs
       .positional('split', { type: 'string', demandOption: true, describe: 'folder with images/ and points.json' })
-      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH })
+      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP })
       .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice })
       .option('workers', { type: 'number' })
       .option('intra-op-threads', { type: 'number' })

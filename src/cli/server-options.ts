@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { Argv } from 'yargs';
 import { DEFAULT_SERVER_OPTIONS, type OverloadPolicy } from '../accept/options.js';
-import { DEFAULT_MODEL_PATH } from '../app/paths.js';
+import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../app/paths.js';
 import type { StartServerOptions } from '../app/start-server.js';
 import { securityFromArgv, withSecurityOptions, type SecurityArgv } from './security-options.js';
 import type { DeviceChoice } from '../workers/types.js';
@@ -33,7 +33,7 @@ const POSITIVE_INTEGER_LIMITS = [
 
 export function withServerOptions<T>(yargs: Argv<T>) {
   return yargs
-    .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, describe: 'ONNX model; its manifest (.json) must sit beside it', group: 'Model:' })
+    .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP, group: 'Model:' })
     .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, describe: 'auto tries CUDA, then CPU', group: 'Model:' })
     .option('workers', { type: 'number', describe: `worker threads, one ONNX session each (default: one per core on CPU, ${os.availableParallelism()} here; 2 on CUDA)`, group: 'Model:' })
     .option('intra-op-threads', { type: 'number', describe: 'ONNX Runtime threads per CPU session (default 1: several single-threaded sessions beat one wide one; 2 lowers single-frame latency)', group: 'Model:' })
