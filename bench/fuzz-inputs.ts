@@ -11,6 +11,9 @@ import {
   encodeFrame,
   encodeHello,
   encodeLegacyFrame,
+  encodeResult,
+  encodeWelcome,
+  FrameStatus,
   HEADER_BYTES,
   type DensityFormatCode,
 } from '../src/framing/index.js';
@@ -67,6 +70,27 @@ export const mutation: fc.Arbitrary<(bytes: Buffer) => Buffer> = fc.oneof(
 );
 
 export const mutatedClientStream: fc.Arbitrary<Buffer> = fc.tuple(validClientStream, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([b, ms]) => ms.reduce((acc, m) => m(acc), b));
+
+/** A server stream (WELCOME, RESULTs with maps of awkward values in every format) with 0-2 corruptions. */
+export const mutatedServerStream: fc.Arbitrary<Buffer> = fc
+  .tuple(densityFormat, fc.array(fc.float32Array({ maxLength: 200 }), { maxLength: 4 }), fc.array(mutation, { maxLength: 2 }))
+  .map(([format, maps, ms]) => {
+    const valid = Buffer.concat([
+      encodeWelcome({ version: 1, densityFormat: format, countOnly: false, window: 4, maxFrameBytes: 1000, inputWidth: 64, inputHeight: 48, outputStride: 8, modelName: 'm', provider: 'cpu' }),
+      ...maps.map((values, seq) =>
+        encodeResult({
+          seq,
+          status: FrameStatus.Ok,
+          captureTimeMs: 0,
+          count: 1,
+          timings: { queueUs: 0, decodeUs: 0, inferUs: 0, serverUs: 0 },
+          densityFormat: format,
+          density: format === DensityFormat.None ? undefined : { height: 1, width: values.length, values },
+        }),
+      ),
+    ]);
+    return ms.reduce<Buffer>((acc, m) => m(acc), valid);
+  });
 
 /** Cut points for splitting a stream into chunks (sorted, within the stream). */
 export function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {

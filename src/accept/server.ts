@@ -37,7 +37,7 @@ const MIN_CHECK_INTERVAL_MS = 10;
 const MAX_CHECK_INTERVAL_MS = 1_000;
 
 /** One key per client address (an IPv4 peer may show up as ::ffff:a.b.c.d). */
-export function addressKey(address: string | undefined): string {
+function addressKey(address: string | undefined): string {
   if (!address) return '?';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

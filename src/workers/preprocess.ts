@@ -61,10 +61,6 @@ export class DecodeScratch {
     if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(size);
     return this.buffer;
   }
-
-  get capacity(): number {
-    return this.buffer.length;
-  }
 }
 
 interface Axis {
