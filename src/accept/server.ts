@@ -10,6 +10,7 @@ import { Batcher, type BatcherObserver } from '../batcher/batcher.js';
 import type { BatchRunner } from '../batcher/types.js';
 import { encodeError, ErrorCode, detectProtocol } from '../framing/index.js';
 import { RateLimitedLog, type RateLimitOptions } from '../log/rate-limited-log.js';
+import type { LogSink } from '../log/logger.js';
 import type { ModelInfo } from './adapter.js';
 import type { ConnectionGate } from './gate.js';
 import type { ServerCloseReason, ServerObserver } from './observer.js';
@@ -22,7 +23,7 @@ export interface CrowdServerDeps {
   options?: Partial<ServerOptions>;
   batching?: { maxBatch: number; maxDelayMs: number };
   observer?: ServerObserver & BatcherObserver;
-  log?: (line: string) => void;
+  log?: LogSink;
   /** Per-kind log budget, so a flood of bad peers cannot flood the log. */
   logRateLimit?: RateLimitOptions;
   gate?: ConnectionGate;
@@ -67,7 +68,7 @@ export class CrowdServer {
     });
     // allowHalfOpen: a client may end its side and still receive its replies.
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
-    this.server.on('error', (err) => this.log.write('server-error', `server error: ${err.message}`));
+    this.server.on('error', (err) => this.log.write('server-error', `server error: ${err.message}`, { level: 'error' }));
     const o = this.options;
     const shortest = Math.min(o.handshakeTimeoutMs, o.frameTimeoutMs, o.idleTimeoutMs, o.outputBufferSoftMs);
     const interval = Math.min(MAX_CHECK_INTERVAL_MS, Math.max(MIN_CHECK_INTERVAL_MS, Math.floor(shortest / 4)));
@@ -159,7 +160,8 @@ export class CrowdServer {
   /** Over a limit: v1 clients get an ERROR saying why; legacy ones just a close. */
   private refuse(socket: net.Socket, why: ServerCloseReason, code: typeof ErrorCode.ServerFull | typeof ErrorCode.ShuttingDown, reason: string): void {
     this.observer.connectionEnded?.(why);
-    this.log.write(why, `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}: refused: ${reason}`);
+    const peer = `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}`;
+    this.log.write(why, `${peer}: refused: ${reason}`, { address: peer });
     socket.on('error', () => undefined);
     if (this.refusing >= this.options.maxConnections) {
       socket.destroy(); // a connection flood: no time to explain to each

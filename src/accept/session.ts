@@ -16,6 +16,7 @@ import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import type { FailureCause } from '../workers/types.js';
 import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
+import type { LogFields } from '../log/logger.js';
 import type { AdapterEvent, ModelInfo, ProtocolAdapter } from './adapter.js';
 import type { Admission, ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
@@ -37,9 +38,9 @@ interface Slot {
 /** Says why a frame must fail without reaching a worker, or undefined to queue it. */
 export type FrameScreen = (jpeg: Uint8Array) => { reason: string; cause: FailureCause } | undefined;
 
-/** Where a session's log lines go; `kind` groups lines for rate limiting. */
+/** Where a session's log lines go; `kind` groups lines for rate limiting (and is the line's `event`). */
 export interface SessionLog {
-  write(kind: string, line: string): void;
+  write(kind: string, line: string, fields?: LogFields): void;
 }
 
 export interface SessionDeps {
@@ -65,6 +66,12 @@ export class Session {
   private camera: string;
   /** How log lines name this connection: address, then the escaped camera name. */
   private logLabel: string;
+  /** The camera's name once HELLO is accepted (the `camera` field of log lines). */
+  private cameraName: string | undefined;
+  /** For the connection-closed line. */
+  private framesReceived = 0;
+  private framesOk = 0;
+  private closeReason = 'peer closed';
   /** No more frames will be read: BYE, EOF, protocol error, deadline or shutdown. */
   private draining = false;
   private pendingFatal: { code: ErrorCodeValue; reason: string } | undefined;
@@ -113,6 +120,7 @@ export class Session {
 
   /** Graceful shutdown: read nothing more, answer what was accepted, then close (v1: with a SHUTTING_DOWN error saying why). */
   shutdown(reason = 'server is shutting down'): void {
+    this.closeReason = reason;
     if (this.adapter?.protocol === 'v1' && !this.pendingFatal) {
       this.pendingFatal = { code: ErrorCode.ShuttingDown, reason };
     }
@@ -154,6 +162,8 @@ export class Session {
         }
         this.adapter = protocol === 'v1' ? new V1Adapter(this.deps.options, this.deps.model()) : new LegacyAdapter(this.deps.options.maxFrameBytes);
         this.deps.observer.connectionOpened?.(protocol);
+        // A legacy client has no HELLO: it is open as soon as it is recognised (v1: once HELLO is accepted).
+        if (protocol === 'legacy') this.logOpened();
         const refusal = this.deps.gate?.checkProtocol(protocol, this.socket);
         if (refusal) return this.refuse(refusal);
       }
@@ -211,9 +221,15 @@ export class Session {
     this.window = event.window;
     if (label) {
       this.camera = label;
+      this.cameraName = label;
       this.logLabel = `${this.deps.address} camera=${peerText(label)}`;
     }
     for (const buf of event.reply) this.socket.write(buf);
+    this.logOpened();
+  }
+
+  private logOpened(): void {
+    this.log('connection-opened', 'connection opened', { level: 'info', protocol: this.adapter?.protocol, window: this.window });
   }
 
   /** Asks the gate about this HELLO; frames behind it wait (canAdmit) and are never admitted if it says no. */
@@ -235,6 +251,7 @@ export class Session {
   }
 
   private refuse(refusal: Refusal): void {
+    this.closeReason = `refused (${refusal.cause})`;
     this.log('refused', `refused (${refusal.cause}): ${refusal.reason}`);
     this.pendingFatal = { code: refusal.code, reason: refusal.reason };
     this.stopReading();
@@ -260,6 +277,7 @@ export class Session {
 
   private failProtocol(err: unknown): void {
     const perr = err instanceof ProtocolError ? err : new ProtocolError('§2', String(err));
+    this.closeReason = `protocol error (${perr.rule})`;
     this.log('protocol-error', `closing: ${perr.message}`);
     this.deps.observer.protocolError?.(perr.rule);
     this.pendingFatal = { code: perr.code, reason: perr.message };
@@ -268,6 +286,7 @@ export class Session {
 
   private admit(seq: number, captureTimeMs: number, jpeg: Uint8Array): void {
     const receivedAtMs = nowMs();
+    this.framesReceived++;
     this.deps.observer.frameReceived?.(this.camera);
     if (this.deps.options.overload === 'drop-oldest' && this.order.size >= this.window) {
       // Live camera: the newest frame matters most. Withdraw the oldest frame
@@ -306,6 +325,7 @@ export class Session {
     for (const slot of this.order.takeReady()) {
       const outcome = slot.outcome as JobOutcome;
       const serverUs = Math.round((now - slot.receivedAtMs) * 1000);
+      if (outcome.status === 'ok') this.framesOk++;
       this.deps.observer.frameAnswered?.({
         camera: this.camera,
         status: outcome.status,
@@ -351,6 +371,7 @@ export class Session {
     if (this.finished) return;
     this.finished = true;
     this.draining = true;
+    this.closeReason = reason;
     this.log(reason, `cutting the connection: ${why}`);
     this.deps.observer.connectionEnded?.(reason);
     this.socket.destroy();
@@ -358,6 +379,7 @@ export class Session {
 
   /** A deadline passed: say why (v1), answer what is in flight, close. */
   private expire(reason: ServerCloseReason, code: ErrorCodeValue, why: string): void {
+    this.closeReason = reason;
     this.log(reason, `closing: ${why}`);
     this.deps.observer.connectionEnded?.(reason);
     this.pendingFatal = { code, reason: why };
@@ -390,8 +412,9 @@ export class Session {
     setTimeout(() => this.socket.destroy(), 5_000).unref();
   }
 
-  private log(kind: string, message: string): void {
-    this.deps.log.write(kind, `${this.logLabel}: ${message}`);
+  /** Every line names the connection in its text and in `address` (and `camera` once known) fields. */
+  private log(kind: string, message: string, fields?: LogFields): void {
+    this.deps.log.write(kind, `${this.logLabel}: ${message}`, { address: this.deps.address, camera: this.cameraName, ...fields });
   }
 
   private onClose(): void {
@@ -399,7 +422,17 @@ export class Session {
     this.draining = true;
     // Free queue space at once; frames already in a worker finish and are discarded.
     for (const slot of this.order.all()) slot.ticket?.cancel('connection closed');
-    if (this.adapter) this.deps.observer.connectionClosed?.(this.adapter.protocol);
+    if (this.adapter) {
+      this.deps.observer.connectionClosed?.(this.adapter.protocol);
+      this.log('connection-closed', `connection closed (${this.closeReason}) after ${this.framesReceived} frame(s)`, {
+        level: 'info',
+        protocol: this.adapter.protocol,
+        frames: this.framesReceived,
+        frames_ok: this.framesOk,
+        duration_ms: Math.round(nowMs() - this.openedAt),
+        reason: this.closeReason,
+      });
+    }
     this.resolveClosed();
   }
 }

@@ -10,6 +10,8 @@ import type { BatcherObserver } from '../batcher/batcher.js';
 import { combineObservers } from '../metrics/combine.js';
 import { startMetricsHttp, type MetricsHttp, type MetricsHttpLimits } from '../metrics/http.js';
 import type { RateLimitOptions } from '../log/rate-limited-log.js';
+import { createLogger, type LogSink } from '../log/logger.js';
+import { TotalsLog } from '../log/totals-log.js';
 import { DEFAULT_JPEG_LIMITS, screenJpeg, type JpegLimits } from '../workers/jpeg-inspect.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { securityWarnings } from '../auth/posture.js';
@@ -32,7 +34,12 @@ export interface StartServerOptions {
   /** Checked on every JPEG before decoding (default DEFAULT_JPEG_LIMITS). */
   imageLimits?: Partial<JpegLimits>;
   logRateLimit?: RateLimitOptions;
-  log?: (line: string) => void;
+  /** Where log lines go (default: a pino logger on stderr, JSON unless stderr is a terminal). */
+  log?: LogSink;
+  /** A totals line this often (default DEFAULT_TOTALS_INTERVAL_MS; 0: none). */
+  totalsIntervalMs?: number;
+  /** Per-camera metric series go this long after the camera was last heard from (default DEFAULT_CAMERA_SERIES_TTL_MS). */
+  cameraSeriesTtlMs?: number;
   /** Worker module override (tests inject failures with it). */
   workerFile?: URL;
   /** Tokens, TLS, legacy policy (docs/security.md). */
@@ -59,8 +66,9 @@ export interface RunningServer {
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const metrics = options.metrics ? new ServerMetrics() : undefined;
+  const log = options.log ?? createLogger().log;
+  const metrics = options.metrics ? new ServerMetrics({ cameraSeriesTtlMs: options.cameraSeriesTtlMs }) : undefined;
+  const totals = new TotalsLog(log, options.totalsIntervalMs);
   // Credentials and certificates are read before anything listens or loads: a bad file fails the start at once.
   let server: CrowdServer | undefined;
   const security = await setUpSecurity(options.security ?? {}, {
@@ -82,7 +90,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       isReady: () => metrics.ready && !draining,
       unreadyReason: () => (draining ? 'draining' : 'model loading'),
     });
-    log(`metrics on http://${metricsHttp.address.address}:${metricsHttp.address.port}/metrics (/healthz, /readyz)`);
+    log(`metrics on http://${metricsHttp.address.address}:${metricsHttp.address.port}/metrics (/healthz, /readyz)`, {
+      event: 'metrics-listening',
+      address: `${metricsHttp.address.address}:${metricsHttp.address.port}`,
+    });
   }
   const stopMetrics = async (): Promise<void> => {
     metrics?.stop();
@@ -118,7 +129,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }),
     options: options.server,
     batching: { maxBatch: options.maxBatch, maxDelayMs: options.maxBatchDelayMs },
-    observer: combineObservers(options.observer, metrics),
+    observer: combineObservers(options.observer, metrics, totals),
     log,
     logRateLimit: options.logRateLimit,
     gate: security.gate,
@@ -145,10 +156,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     poolSize: () => pool.size,
     connections: () => crowd.connectionCount,
   });
+  totals.start({ connections: () => crowd.connectionCount, queueDepth: () => crowd.batcher.queueDepth });
   log(
     `crowdline serving ${manifest.name} on ${address.address}:${address.port} ` +
       `(${pool.size} worker(s) x ${pool.intraOpThreads} thread(s) on ${pool.provider}, input ${pool.inputWidth}x${pool.inputHeight}, ` +
       `max batch ${options.maxBatch}, overload ${crowd.options.overload}${security.tls ? ', TLS' : ''}${security.authRequired ? ', auth required' : ''})`,
+    {
+      event: 'serving',
+      model: manifest.name,
+      address: `${address.address}:${address.port}`,
+      workers: pool.size,
+      provider: pool.provider,
+      max_batch: options.maxBatch,
+      overload: crowd.options.overload,
+      tls: security.tls,
+      auth: security.authRequired,
+    },
   );
   const warnings = securityWarnings({
     host: address.address,
@@ -158,8 +181,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     legacy: security.legacy,
     metricsHost: metricsHttp?.address.address,
   });
-  for (const line of warnings) log(line);
+  for (const line of warnings) log(line, { level: 'warn', event: 'security-warning' });
   const close = async (): Promise<void> => {
+    totals.stop();
     await crowd.close();
     await crowd.batcher.whenIdle();
     await pool.close();
@@ -175,7 +199,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     drain: async (delayMs, onStopAccepting) => {
       draining = true;
       if (metricsHttp && delayMs > 0) {
-        log(`draining: /readyz says 503; still accepting for ${delayMs} ms so load balancers move new connections away`);
+        log(`draining: /readyz says 503; still accepting for ${delayMs} ms so load balancers move new connections away`, { event: 'draining', delay_ms: delayMs });
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
       onStopAccepting?.();

@@ -9,6 +9,7 @@ import { clientCommand } from './client-command.js';
 import { demoCommand } from './demo-command.js';
 import { authCommand } from './auth-command.js';
 import { USAGE_EXIT_CODE, UsageError } from './usage-error.js';
+import { explainOrigin } from './config-sources.js';
 
 const cli = yargs(hideBin(process.argv));
 await cli
@@ -24,7 +25,8 @@ await cli
   .strict()
   .fail((msg, err, y) => {
     if (err) {
-      process.stderr.write(`crowdline: ${err.message}\n`);
+      // "--port must be..." says where a bad value came from when it was not the command line.
+      process.stderr.write(`crowdline: ${explainOrigin(err.message)}\n`);
     } else {
       y.showHelp('error');
       process.stderr.write(`\n${msg}\n`);

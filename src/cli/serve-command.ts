@@ -1,12 +1,17 @@
 import type { Argv, CommandModule } from 'yargs';
 import { startServer } from '../app/start-server.js';
+import { createLogger } from '../log/logger.js';
 import { UsageError } from './usage-error.js';
-import { toStartOptions, withServerOptions, type ServerArgv } from './server-options.js';
+import { checkPort, toStartOptions, withServerOptions, type ServerArgv } from './server-options.js';
+import { withConfigSources } from './config-sources.js';
+import { printSettings } from './dry-run.js';
 
 interface ServeArgv extends ServerArgv {
   host: string;
   port: number;
   'drain-delay-ms': number;
+  'dry-run': boolean;
+  config?: string;
 }
 
 /** Longer than HAProxy's check interval x fall count in deploy/haproxy (1 s x 2) and a Kubernetes readiness period (2 s x 1). */
@@ -15,10 +20,12 @@ export const DEFAULT_DRAIN_DELAY_MS = 5_000;
 export const serveCommand: CommandModule<object, ServeArgv> = {
   command: 'serve',
   describe: 'Run the crowd-density server (crowdline protocol v1 and the legacy protocol on one port)',
+  // withConfigSources comes last: every option declared before it is also settable as CROWDLINE_* and in --config.
   builder: (yargs: Argv) =>
-    withServerOptions(yargs)
+    withConfigSources(
+      withServerOptions(yargs)
       .option('host', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
-      .option('port', { type: 'number', default: 7878 })
+      .option('port', { type: 'number', default: 7878, describe: 'port to listen on (0: any free port)' })
       .option('drain-delay-ms', {
         type: 'number',
         default: DEFAULT_DRAIN_DELAY_MS,
@@ -26,28 +33,45 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
         group: 'Limits:',
       })
       .check((argv) => {
+        checkPort('port', argv.port);
         const delay = argv['drain-delay-ms'];
         if (!(Number.isInteger(delay) && delay >= 0)) throw new UsageError(`--drain-delay-ms must be a whole number >= 0, got ${String(delay)}`);
         return true;
+      }),
+    )
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'check the flags, environment, config file and model files, print the settings in effect (as a config file) and exit without serving',
+        group: 'Configuration:',
       })
       .example('$0 serve --port 7878 --device cuda --max-batch 8', 'GPU box, batching across cameras')
       .example('$0 serve --overload drop-oldest', 'live cameras: prefer fresh frames to a backlog')
-      .example('$0 serve --auth creds.yaml --tls-cert cert.pem --tls-key key.pem', 'hardened: tokens and TLS (docs/security.md)') as unknown as Argv<ServeArgv>,
+      .example('$0 serve --auth creds.yaml --tls-cert cert.pem --tls-key key.pem', 'hardened: tokens and TLS (docs/security.md)')
+      .example('CROWDLINE_PORT=7879 $0 serve --config /etc/crowdline/server.yaml', 'settings from a file, one overridden by the environment (docs/operations.md)') as unknown as Argv<ServeArgv>,
   handler: async (argv) => {
-    const running = await startServer(toStartOptions(argv, argv.host, argv.port));
+    if (argv['dry-run']) {
+      printSettings(argv, process.stdout);
+      return;
+    }
+    const { log } = createLogger({ format: argv['log-format'], level: argv['log-level'] });
+    const running = await startServer({ ...toStartOptions(argv, argv.host, argv.port), log });
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
-        process.stderr.write(`${signal} again: exiting now\n`);
+        log(`${signal} again: exiting now`, { level: 'warn', event: 'signal', signal });
         process.exit(1);
       }
       stopping = true;
       // SIGTERM (an orchestrator, a rolling restart) drains for the balancer; SIGINT (a person at a terminal) does not wait.
       const delayMs = signal === 'SIGTERM' ? argv['drain-delay-ms'] : 0;
-      running.drain(delayMs, () => process.stderr.write(`${signal}: no new connections; finishing frames in flight\n`)).then(
-        () => process.exit(0),
+      running.drain(delayMs, () => log(`${signal}: no new connections; finishing frames in flight`, { event: 'signal', signal })).then(
+        () => {
+          log('stopped', { event: 'stopped' });
+          process.exit(0);
+        },
         (err: Error) => {
-          process.stderr.write(`shutdown failed: ${err.message}\n`);
+          log(`shutdown failed: ${err.message}`, { level: 'error', event: 'stopped' });
           process.exit(1);
         },
       );
@@ -55,8 +79,8 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
     // SIGHUP: new credentials and certificates for new connections; open ones carry on.
     process.on('SIGHUP', () => {
       running.reload().then(
-        (what) => process.stderr.write(`SIGHUP: ${what}\n`),
-        (err: Error) => process.stderr.write(`SIGHUP: reload failed, keeping the previous settings: ${err.message}\n`),
+        (what) => log(`SIGHUP: ${what}`, { event: 'reload' }),
+        (err: Error) => log(`SIGHUP: reload failed, keeping the previous settings: ${err.message}`, { level: 'error', event: 'reload' }),
       );
     });
     process.on('SIGINT', () => stop('SIGINT'));

@@ -7,11 +7,25 @@ import type { StartServerOptions } from '../app/start-server.js';
 import { securityFromArgv, withSecurityOptions, type SecurityArgv } from './security-options.js';
 import type { DeviceChoice } from '../workers/types.js';
 import { parseSize } from './parse.js';
+import { UsageError } from './usage-error.js';
 import { DEFAULT_JPEG_LIMITS } from '../workers/jpeg-inspect.js';
 import { DEFAULT_LOG_RATE_LIMIT } from '../log/rate-limited-log.js';
 import { DEFAULT_METRICS_HTTP_LIMITS } from '../metrics/http.js';
+import { DEFAULT_CAMERA_SERIES_TTL_MS } from '../metrics/server-metrics.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger.js';
+import { DEFAULT_TOTALS_INTERVAL_MS } from '../log/totals-log.js';
 
-const POSITIVE_INTEGER_LIMITS = [
+/** A TCP port: 0 (any free one) to 65535. */
+export function checkPort(flag: string, value: unknown): void {
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535)) {
+    throw new UsageError(`--${flag} must be a port number 0..65535 (0: any free port), got ${String(value)}`);
+  }
+}
+
+const POSITIVE_INTEGERS = [
+  'workers',
+  'intra-op-threads',
+  'max-batch',
   'window',
   'max-window',
   'max-queue',
@@ -66,17 +80,45 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (0: any free port)', group: 'Metrics:' })
     .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the metrics port listens on (unauthenticated: keep it local or firewalled)', group: 'Metrics:' })
     .option('metrics-max-connections', { type: 'number', default: DEFAULT_METRICS_HTTP_LIMITS.maxConnections, describe: 'connections the metrics endpoint accepts at once', group: 'Metrics:' })
+    .option('metrics-camera-ttl-ms', {
+      type: 'number',
+      default: DEFAULT_CAMERA_SERIES_TTL_MS,
+      describe: "a camera's series (crowdline_camera_*) are removed this long after its last answered frame, so cameras that left stop showing stale counts",
+      group: 'Metrics:',
+    })
+    .option('log-format', { choices: LOG_FORMATS, default: 'auto' as LogFormat, describe: 'auto: JSON lines (pino) unless stderr is a terminal, then one readable line per record', group: 'Logs:' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'least severe level logged (connection lines are info, refusals and timeouts warn)', group: 'Logs:' })
+    .option('log-totals-interval-ms', { type: 'number', default: DEFAULT_TOTALS_INTERVAL_MS, describe: 'a line of totals (frames, cameras, connections, latency) this often (0: none)', group: 'Logs:' })
     .options(withSecurityOptions())
     .check((argv) => {
       // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
-      for (const name of POSITIVE_INTEGER_LIMITS) {
+      for (const name of POSITIVE_INTEGERS) {
         const value = argv[name];
         if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
-          throw new Error(`--${name} must be a positive whole number, got ${String(value)}`);
+          throw new UsageError(`--${name} must be a positive whole number, got ${String(value)}`);
         }
       }
-      const age = argv['max-connection-age-ms'];
-      if (!(Number.isInteger(age) && age >= 0)) throw new Error(`--max-connection-age-ms must be a whole number >= 0, got ${String(age)}`);
+      for (const name of ['max-connection-age-ms', 'log-totals-interval-ms', 'metrics-camera-ttl-ms'] as const) {
+        const value = argv[name];
+        if (!(Number.isInteger(value) && value >= 0)) throw new UsageError(`--${name} must be a whole number >= 0, got ${String(value)}`);
+      }
+      const delay = argv['max-batch-delay-ms'];
+      if (!(Number.isFinite(delay) && delay >= 0)) throw new UsageError(`--max-batch-delay-ms must be a number of milliseconds >= 0, got ${String(delay)}`);
+      checkPort('metrics-port', argv['metrics-port']);
+      const size = argv['input-size'];
+      if (size !== undefined) {
+        try {
+          parseSize(size);
+        } catch (err) {
+          throw new UsageError(`--input-size: ${(err as Error).message}`);
+        }
+      }
+      // --tls-cert/--tls-key pairing and --legacy syntax, checked now rather than after the model loads.
+      try {
+        securityFromArgv(argv as SecurityArgv);
+      } catch (err) {
+        throw new UsageError((err as Error).message.startsWith('--') ? (err as Error).message : `--legacy: ${(err as Error).message}`);
+      }
       return true;
     });
 }
@@ -110,6 +152,10 @@ export interface ServerArgv extends SecurityArgv {
   'metrics-port'?: number;
   'metrics-max-connections': number;
   'metrics-host': string;
+  'metrics-camera-ttl-ms': number;
+  'log-format': LogFormat;
+  'log-level': LogLevel;
+  'log-totals-interval-ms': number;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -124,6 +170,8 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     metrics: argv['metrics-port'] === undefined ? undefined : { host: argv['metrics-host'], port: argv['metrics-port'], limits: { maxConnections: argv['metrics-max-connections'] } },
     imageLimits: { maxPixels: argv['max-frame-pixels'], maxScans: argv['max-jpeg-scans'] },
     logRateLimit: { ...DEFAULT_LOG_RATE_LIMIT, burst: argv['log-burst'] },
+    totalsIntervalMs: argv['log-totals-interval-ms'],
+    cameraSeriesTtlMs: argv['metrics-camera-ttl-ms'],
     security: securityFromArgv(argv),
     server: {
       host,

@@ -36,3 +36,13 @@ export function isPrintableLine(value: string): boolean {
   UNSAFE.lastIndex = 0;
   return !UNSAFE.test(value);
 }
+
+/**
+ * A JSON text with every character peerText would escape written as a \uXXXX
+ * escape: the same JSON value, but a raw bidi or C1 character in a camera
+ * name cannot reach the terminal of someone tailing the JSON log.
+ */
+export function escapeUnsafeJson(json: string): string {
+  // A raw newline can only be the line's end: inside JSON strings it is already escaped.
+  return json.replace(UNSAFE, (ch) => (ch === '\n' ? ch : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}

@@ -3,8 +3,11 @@
  * error, refused connection, timeout...) may print `burst` lines per
  * `intervalMs`; beyond that lines are counted, and one summary line per
  * interval says how many were suppressed. Lines of other kinds are never
- * held back by a noisy one.
+ * held back by a noisy one. Each line carries its kind as the `event`
+ * field (level warn unless the caller says otherwise).
  */
+import type { LogFields, LogSink } from './logger.js';
+
 export interface RateLimitOptions {
   /** Lines of one kind printed per interval before suppressing. */
   burst: number;
@@ -23,12 +26,12 @@ export class RateLimitedLog {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly sink: (line: string) => void,
+    private readonly sink: LogSink,
     private readonly options: RateLimitOptions = DEFAULT_LOG_RATE_LIMIT,
   ) {}
 
   /** Prints `line` unless lines of `kind` are over their budget for this interval. */
-  write(kind: string, line: string): void {
+  write(kind: string, line: string, fields?: LogFields): void {
     let state = this.kinds.get(kind);
     if (!state) {
       state = { printed: 0, suppressed: 0 };
@@ -37,7 +40,7 @@ export class RateLimitedLog {
     this.startInterval();
     if (state.printed < this.options.burst) {
       state.printed++;
-      this.sink(line);
+      this.sink(line, { level: 'warn', event: kind, ...fields });
     } else {
       state.suppressed++;
     }
@@ -47,7 +50,12 @@ export class RateLimitedLog {
   flush(): void {
     for (const [kind, state] of this.kinds) {
       if (state.suppressed > 0) {
-        this.sink(`${kind}: ${state.suppressed} similar line(s) suppressed in the last ${Math.round(this.options.intervalMs / 1000)} s`);
+        this.sink(`${kind}: ${state.suppressed} similar line(s) suppressed in the last ${Math.round(this.options.intervalMs / 1000)} s`, {
+          level: 'warn',
+          event: 'suppressed',
+          kind,
+          suppressed: state.suppressed,
+        });
       }
     }
     this.kinds.clear();

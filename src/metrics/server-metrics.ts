@@ -21,6 +21,21 @@ export interface MetricSources {
 /** Camera names come from clients; cap the label set so memory stays bounded. */
 const MAX_CAMERA_LABELS = 256;
 
+/**
+ * A camera's series go this long after its last answered frame (checked at
+ * each scrape), so a camera that left stops showing a count that is no longer
+ * true. Longer than the camera-silent alert (deploy/grafana) takes to fire.
+ */
+export const DEFAULT_CAMERA_SERIES_TTL_MS = 15 * 60_000;
+
+export interface ServerMetricsOptions {
+  defaultMetrics?: boolean;
+  /** See DEFAULT_CAMERA_SERIES_TTL_MS. */
+  cameraSeriesTtlMs?: number;
+  /** Clock (epoch ms); tests move it. */
+  now?: () => number;
+}
+
 /** Latency buckets (seconds): 1 ms .. 10 s, dense where a 20-50 ms model lives. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
 const EVENT_LOOP_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1];
@@ -30,7 +45,10 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
   readonly registry = new Registry();
   private sources: MetricSources | undefined;
   private readonly eventLoop: EventLoopDelaySampler;
-  private readonly cameras = new Set<string>();
+  /** Camera -> when a frame of it was last answered (epoch ms); Map order: least recent first. */
+  private readonly cameras = new Map<string, number>();
+  private readonly cameraTtlMs: number;
+  private readonly now: () => number;
 
   private readonly received = new Counter({ name: 'crowdline_frames_received_total', help: 'Frames received from clients', registers: [this.registry] });
   private readonly answered = new Counter({
@@ -39,7 +57,6 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
-  private readonly dropped = new Counter({ name: 'crowdline_frames_dropped_total', help: 'Frames answered "dropped" (drop-oldest overload policy)', registers: [this.registry] });
   private readonly failed = new Counter({
     name: 'crowdline_frames_failed_total',
     help: 'Frames answered frame-error or server-error, by cause (too-large: refused before decoding; corrupt; non-finite: model output; other: inference failed)',
@@ -75,9 +92,23 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
   private readonly queueSeconds = this.latency('crowdline_frame_queue_seconds', 'Time an answered-ok frame waited for a worker');
   private readonly decodeSeconds = this.latency('crowdline_frame_decode_seconds', 'JPEG decode + resize + normalise per ok frame');
   private readonly inferSeconds = this.latency('crowdline_frame_infer_seconds', 'Inference time of the batch that carried an ok frame');
-  private readonly cameraCount = new Gauge({
-    name: 'crowdline_camera_head_count',
-    help: 'Latest head count per camera',
+  // Per camera; a camera's series are removed DEFAULT_CAMERA_SERIES_TTL_MS after it was last heard from (see sweep()).
+  private readonly cameraPeople = new Gauge({
+    name: 'crowdline_camera_people',
+    help: 'People counted in the latest frame answered ok, per camera (the density map sum)',
+    labelNames: ['camera'] as const,
+    registers: [this.registry],
+    collect: () => this.sweepCameras(),
+  });
+  private readonly cameraFrames = new Counter({
+    name: 'crowdline_camera_frames_total',
+    help: 'Frames answered per camera, any status (by status for all cameras: crowdline_frames_answered_total)',
+    labelNames: ['camera'] as const,
+    registers: [this.registry],
+  });
+  private readonly cameraLastResult = new Gauge({
+    name: 'crowdline_camera_last_result_timestamp_seconds',
+    help: 'Unix time of the latest frame answered ok, per camera',
     labelNames: ['camera'] as const,
     registers: [this.registry],
   });
@@ -88,7 +119,9 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     registers: [this.registry],
   });
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  constructor(options: ServerMetricsOptions = {}) {
+    this.cameraTtlMs = options.cameraSeriesTtlMs ?? DEFAULT_CAMERA_SERIES_TTL_MS;
+    this.now = options.now ?? Date.now;
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     // Every status visible from the start, so rate() and alerts see a 0, not a gap.
     for (const status of ['ok', 'dropped', 'frame-error', 'server-error'] as const) this.answered.inc({ status }, 0);
@@ -142,13 +175,16 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
   frameAnswered(report: FrameReport): void {
     this.answered.inc({ status: report.status });
     this.serverSeconds.observe(report.serverUs / 1e6);
-    if (report.status === 'dropped') this.dropped.inc();
     if (report.status === 'frame-error' || report.status === 'server-error') this.failed.inc({ cause: report.cause ?? 'other' });
+    const now = this.now();
+    this.touchCamera(report.camera, now);
+    this.cameraFrames.inc({ camera: report.camera });
     if (report.status !== 'ok') return;
     this.queueSeconds.observe(report.queueUs / 1e6);
     this.decodeSeconds.observe(report.decodeUs / 1e6);
     this.inferSeconds.observe(report.inferUs / 1e6);
-    if (report.count !== undefined) this.setCameraCount(report.camera, report.count);
+    this.cameraLastResult.set({ camera: report.camera }, now / 1000);
+    if (report.count !== undefined) this.cameraPeople.set({ camera: report.camera }, report.count);
   }
 
   connectionEnded(reason: ServerCloseReason): void {
@@ -167,16 +203,29 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     this.batchSize.observe(size);
   }
 
-  private setCameraCount(camera: string, count: number): void {
+  /** Cameras heard from: the least recent goes when a new one would pass MAX_CAMERA_LABELS. */
+  private touchCamera(camera: string, now: number): void {
     if (!this.cameras.has(camera) && this.cameras.size >= MAX_CAMERA_LABELS) {
-      const oldest = this.cameras.values().next().value as string;
-      this.cameras.delete(oldest);
-      this.cameraCount.remove({ camera: oldest });
+      const oldest = this.cameras.keys().next().value as string;
+      this.forgetCamera(oldest);
     }
-    // Re-insert so the Set's order is least recently updated first.
+    // Re-insert so the Map's order is least recently heard from first.
     this.cameras.delete(camera);
-    this.cameras.add(camera);
-    this.cameraCount.set({ camera }, count);
+    this.cameras.set(camera, now);
+  }
+
+  /** At each scrape: cameras not heard from for the TTL lose their series. */
+  private sweepCameras(): void {
+    const cutoff = this.now() - this.cameraTtlMs;
+    for (const [camera, lastSeen] of this.cameras) {
+      if (lastSeen > cutoff) break; // least recent first: the rest are newer
+      this.forgetCamera(camera);
+    }
+  }
+
+  private forgetCamera(camera: string): void {
+    this.cameras.delete(camera);
+    for (const metric of [this.cameraPeople, this.cameraFrames, this.cameraLastResult]) metric.remove({ camera });
   }
 
   private latency(name: string, help: string): Histogram {

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import type { LogSink } from '../log/logger.js';
 import { DEFAULT_JPEG_LIMITS, type JpegLimits } from './jpeg-inspect.js';
 import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
 import { isWorkerStatusMessage, type BatchResult, type BatchTask, type DeviceChoice, type WorkerConfig } from './types.js';
@@ -20,7 +21,7 @@ export interface PoolOptions {
   inputSize?: { width: number; height: number };
   /** Limits every JPEG is checked against before decoding (default DEFAULT_JPEG_LIMITS). */
   imageLimits?: Partial<JpegLimits>;
-  log?: (line: string) => void;
+  log?: LogSink;
   /** Worker module (default ./frame-worker.js); tests wrap it to inject failures. */
   workerFile?: URL;
 }
@@ -41,6 +42,8 @@ export function defaultThreading(device: DeviceChoice, cores = os.availableParal
 
 export class WorkerPool {
   private readonly ready = new Map<number, string>();
+  /** Worker log lines already printed: every worker meets the same CUDA fallback, one line says it. */
+  private readonly workerLines = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -82,23 +85,40 @@ export class WorkerPool {
     return pool;
   }
 
-  private waitUntilReady(log: (line: string) => void): Promise<void> {
+  private waitUntilReady(log: LogSink): Promise<void> {
+    let started = false;
     return new Promise((resolve, reject) => {
       this.piscina.on('message', (message: unknown) => {
         if (!isWorkerStatusMessage(message)) return;
         if (message.kind === 'crowdline-worker-log') {
-          log(`worker ${message.threadId}: ${message.line}`);
+          if (this.workerLines.has(message.line)) return;
+          this.workerLines.add(message.line);
+          log(`worker ${message.threadId}: ${message.line}`, { event: 'worker-log', worker: message.threadId });
           return;
         }
         if (message.kind === 'crowdline-worker-failed') {
+          if (started) log(`worker ${message.threadId}: failed to load: ${message.error}`, { level: 'error', event: 'worker-failed', worker: message.threadId });
           reject(new Error(message.error));
           return;
         }
         this.ready.set(message.threadId, message.provider);
-        log(`worker ${message.threadId}: ready on ${message.provider} (${message.loadMs} ms to load ${this.spec.manifest.name})`);
-        if (this.readyWorkers >= this.size) resolve();
+        // After start-up, a ready worker is Piscina's replacement for one that died.
+        const what = started ? 'restarted, ready' : 'ready';
+        log(`worker ${message.threadId}: ${what} on ${message.provider} (${message.loadMs} ms to load ${this.spec.manifest.name})`, {
+          event: started ? 'worker-restarted' : 'worker-ready',
+          worker: message.threadId,
+          provider: message.provider,
+          load_ms: message.loadMs,
+        });
+        if (!started && this.readyWorkers >= this.size) {
+          started = true;
+          resolve();
+        }
       });
-      this.piscina.on('error', (err: Error) => log(`worker pool error: ${err.message}`));
+      this.piscina.on('error', (err: Error) => log(`worker pool error: ${err.message}`, { level: 'error', event: 'worker-error' }));
+      this.piscina.on('workerDestroy', (worker: { id: number }) => {
+        if (!this.closed) log(`worker ${worker.id}: exited; a replacement is starting`, { level: 'error', event: 'worker-exited', worker: worker.id });
+      });
     });
   }
 
