@@ -40,7 +40,7 @@ test('good token: frames answered, labelled by the identity (not the claim); wro
   conn.send(jpeg);
   t.true((await results).every((r) => r.status === FrameStatus.Ok));
   conn.destroy();
-  t.true((await metricValue(registry, 'crowdline_camera_head_count{camera="station-north/north-1"}')) > 0);
+  t.true((await metricValue(registry, 'crowdline_camera_people{camera="station-north/north-1"}')) > 0);
 
   const wrong = await refusal(V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'north-1', token: creds.tokens['pi-gate'].slice(0, -4) + 'AAAA' }));
   t.is(wrong.code, ErrorCode.Unauthorized);
@@ -57,7 +57,7 @@ test('good token: frames answered, labelled by the identity (not the claim); wro
   any.send(jpeg);
   t.is((await r)[0].status, FrameStatus.Ok);
   any.destroy();
-  t.true((await metricValue(registry, 'crowdline_camera_head_count{camera="pi-gate/north-1"}')) > 0);
+  t.true((await metricValue(registry, 'crowdline_camera_people{camera="pi-gate/north-1"}')) > 0);
 
   t.is(await metricValue(registry, 'crowdline_auth_refusals_total{cause="bad-token"}'), 2);
   t.is(await metricValue(registry, 'crowdline_auth_refusals_total{cause="no-token"}'), 1);

@@ -117,6 +117,6 @@ test('reordering sources keeps file names, CSV names and the server metrics name
   t.deepEqual(csvNames[0], ['entrance.avi', 'entrance.csv', 'second.avi', 'second.csv']);
   t.deepEqual(csvNames[1], csvNames[0]);
   const metrics = await (await fetch(`http://127.0.0.1:${server.metrics!.address.port}/metrics`)).text();
-  const labels = [...metrics.matchAll(/crowdline_camera_head_count\{camera="([^"]+)"\}/g)].map((m) => m[1]).sort();
+  const labels = [...metrics.matchAll(/crowdline_camera_people\{camera="([^"]+)"\}/g)].map((m) => m[1]).sort();
   t.deepEqual(labels, ['entrance', 'second']);
 });

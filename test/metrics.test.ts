@@ -7,6 +7,7 @@ import { V1Connection } from '../client/connection.js';
 import { startServer } from '../src/app/start-server.js';
 import { startMetricsHttp } from '../src/metrics/http.js';
 import { ServerMetrics } from '../src/metrics/server-metrics.js';
+import type { FrameReport } from '../src/accept/observer.js';
 import { parsePrometheus, windowQuantile } from '../bench/scrape.js';
 import { blockPatternJpeg, expectedBlockDensity } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
@@ -52,7 +53,7 @@ test('counters, per-camera count and health endpoints match what a client sent',
   t.is(m.get('crowdline_frames_answered_total{status="frame-error"}'), 1);
   t.is(m.get('crowdline_frames_failed_total{cause="corrupt"}'), 1);
   t.is(m.get('crowdline_frames_failed_total{cause="too-large"}'), 0);
-  t.is(m.get('crowdline_frames_dropped_total'), 0);
+  t.is(m.get('crowdline_frames_answered_total{status="dropped"}'), 0);
   t.is(m.get('crowdline_batch_size_sum'), 15, 'every good frame rode in exactly one batch; the non-JPEG was refused before any worker');
   t.true((m.get('crowdline_batch_size_count') ?? 0) >= 4);
   t.is(m.get('crowdline_frame_server_seconds_count'), 16);
@@ -64,8 +65,13 @@ test('counters, per-camera count and health endpoints match what a client sent',
 
   // Latest count per camera = the known answer for its last frame.
   const sum = (salt: number): number => expectedBlockDensity(8, 6, salt).reduce((a, b) => a + b, 0);
-  t.true(Math.abs((m.get('crowdline_camera_head_count{camera="alpha"}') ?? NaN) - sum(9)) < 1e-3);
-  t.true(Math.abs((m.get('crowdline_camera_head_count{camera="beta"}') ?? NaN) - sum(24)) < 1e-3);
+  t.true(Math.abs((m.get('crowdline_camera_people{camera="alpha"}') ?? NaN) - sum(9)) < 1e-3);
+  t.true(Math.abs((m.get('crowdline_camera_people{camera="beta"}') ?? NaN) - sum(24)) < 1e-3);
+  t.is(m.get('crowdline_camera_frames_total{camera="alpha"}'), 10);
+  t.is(m.get('crowdline_camera_frames_total{camera="beta"}'), 6, 'every answered frame, the failed one too');
+  const last = m.get('crowdline_camera_last_result_timestamp_seconds{camera="beta"}') ?? 0;
+  t.true(last > Date.now() / 1000 - 60 && last <= Date.now() / 1000 + 1, `a recent Unix time (${last})`);
+  t.false(m.has('crowdline_frames_dropped_total'), 'not duplicated: crowdline_frames_answered_total{status="dropped"}');
 
   // Event-loop delay: our cumulative histogram and prom-client's defaults.
   t.true((m.get('crowdline_event_loop_delay_seconds_count') ?? 0) > 0);
@@ -107,4 +113,52 @@ test('event-loop delay window quantile comes from the difference of two scrapes'
   const max = windowQuantile(before, after, 'crowdline_event_loop_delay_seconds', 1);
   t.truthy(max);
   t.true(max!.value >= 0.03, `saw the stall (${max!.value} s)`);
+});
+
+const report = (camera: string, status: FrameReport['status'] = 'ok', count = 3): FrameReport => ({ camera, status, count, queueUs: 1, decodeUs: 1, inferUs: 1, serverUs: 3 });
+
+test('per-camera series go once a camera has not been heard from for the TTL, and come back with it', async (t) => {
+  let now = 1_000_000;
+  const metrics = new ServerMetrics({ defaultMetrics: false, cameraSeriesTtlMs: 60_000, now: () => now });
+  t.teardown(() => metrics.stop());
+  const scrape = async (): Promise<Map<string, number>> => parsePrometheus(await metrics.registry.metrics());
+  metrics.frameAnswered(report('gone'));
+  now += 30_000;
+  metrics.frameAnswered(report('stays', 'ok', 7));
+  metrics.frameAnswered(report('failing', 'frame-error'));
+  let m = await scrape();
+  t.is(m.get('crowdline_camera_people{camera="gone"}'), 3);
+  t.is(m.get('crowdline_camera_last_result_timestamp_seconds{camera="gone"}'), 1000);
+  t.false(m.has('crowdline_camera_people{camera="failing"}'), 'no ok frame, no count');
+  t.is(m.get('crowdline_camera_frames_total{camera="failing"}'), 1);
+
+  now += 45_000; // "gone": 75 s since its last frame; the others 45 s
+  m = await scrape();
+  for (const name of ['crowdline_camera_people', 'crowdline_camera_frames_total', 'crowdline_camera_last_result_timestamp_seconds']) {
+    t.false(m.has(`${name}{camera="gone"}`), `${name} of the camera that left is removed`);
+  }
+  t.is(m.get('crowdline_camera_people{camera="stays"}'), 7);
+  t.is(m.get('crowdline_camera_frames_total{camera="failing"}'), 1);
+
+  metrics.frameAnswered(report('gone', 'ok', 5));
+  m = await scrape();
+  t.is(m.get('crowdline_camera_people{camera="gone"}'), 5, 'back when the camera is');
+  t.is(m.get('crowdline_camera_frames_total{camera="gone"}'), 1, 'a new series starts from its first frame');
+});
+
+test('metric names follow the Prometheus conventions promlint checks', async (t) => {
+  const metrics = new ServerMetrics({ defaultMetrics: false });
+  t.teardown(() => metrics.stop());
+  metrics.frameAnswered(report('cam'));
+  const all = (await metrics.registry.getMetricsAsJSON()).filter((m) => m.name.startsWith('crowdline_'));
+  t.true(all.length >= 20);
+  for (const m of all) {
+    t.regex(m.name, /^crowdline_[a-z][a-z0-9_]*$/, 'snake_case with the crowdline_ prefix');
+    t.true(m.help.length > 10, `${m.name} has help`);
+    if (String(m.type) === 'counter') t.regex(m.name, /_total$/, `counter ${m.name} ends in _total`);
+    else t.notRegex(m.name, /_(total|count|sum|bucket)$/, `${m.type} ${m.name} must not end like a counter or histogram series`);
+    // Units are base units, spelled out: seconds and bytes, never ms or a bare "time".
+    t.notRegex(m.name, /_(ms|milliseconds|us|microseconds|time|kb|mb)(_|$)/, `${m.name}: base units`);
+    if (/timestamp/.test(m.name)) t.regex(m.name, /_timestamp_seconds$/);
+  }
 });

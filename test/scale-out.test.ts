@@ -38,7 +38,7 @@ async function until(what: string, ready: () => Promise<boolean>, timeoutMs = 12
 async function hosting(servers: ChildServer[], camera: string): Promise<number> {
   for (let i = 0; i < servers.length; i++) {
     const samples = await scrape(servers[i].metricsUrl).catch(() => new Map<string, number>());
-    if (samples.has(`crowdline_camera_head_count{camera="${camera}"}`)) return i;
+    if (samples.has(`crowdline_camera_people{camera="${camera}"}`)) return i;
   }
   return -1;
 }

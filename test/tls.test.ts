@@ -61,7 +61,7 @@ test('mutual TLS: the certificate CN is the identity (no token); camera limits f
   const gate = pki.clients['pi-gate'];
   const withCert = tlsTo({ cert: readFileSync(gate.cert), key: readFileSync(gate.key) });
   t.true((await oneFrame(port, 'gate', { tls: withCert })) > 0);
-  t.true((await metricValue(running.metrics!.registry, 'crowdline_camera_head_count{camera="pi-gate/gate"}')) > 0);
+  t.true((await metricValue(running.metrics!.registry, 'crowdline_camera_people{camera="pi-gate/gate"}')) > 0);
 
   const elsewhere = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'lobby', tls: withCert }).catch((e: unknown) => e);
   t.regex(String(elsewhere), /may not use camera "lobby"/);

@@ -9,6 +9,7 @@ import type { ServerObserver } from '../../src/accept/observer.js';
 import type { BatchRunner } from '../../src/batcher/types.js';
 import type { JpegLimits } from '../../src/workers/jpeg-inspect.js';
 import type { RateLimitOptions } from '../../src/log/rate-limited-log.js';
+import type { LogSink } from '../../src/log/logger.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/app/start-server.js';
 import { writeKnownAnswerModel, type WrittenModel } from './onnx-builder.js';
 
@@ -38,7 +39,7 @@ export async function startKnownAnswerServer(
     server?: Partial<ServerOptions>;
     workerFile?: URL;
     metrics?: boolean;
-    log?: (line: string) => void;
+    log?: LogSink;
     imageLimits?: Partial<JpegLimits>;
     security?: StartServerOptions['security'];
   } = {},
@@ -70,7 +71,7 @@ export async function startServerWithRunner(
     server?: Partial<ServerOptions>;
     maxBatch?: number;
     observer?: ServerObserver;
-    log?: (line: string) => void;
+    log?: LogSink;
     logRateLimit?: RateLimitOptions;
   } = {},
 ): Promise<{ server: CrowdServer; port: number }> {
