@@ -146,7 +146,12 @@ test('start-up warnings name what is open', (t) => {
 });
 
 test('serve options: metrics on 127.0.0.1 unless told otherwise, whatever --host says; security flags become start options', (t) => {
-  const parse = (args: string[]): ServerArgv => withServerOptions(yargs(args)).parseSync() as unknown as ServerArgv;
+  const parse = (args: string[]): ServerArgv =>
+    withServerOptions(yargs(args))
+      .fail((msg, err) => {
+        throw err ?? new Error(msg);
+      })
+      .parseSync() as unknown as ServerArgv;
   const plain = toStartOptions(parse(['--metrics-port', '9464']), '0.0.0.0', 7878);
   t.like(plain.metrics, { host: '127.0.0.1', port: 9464 });
   t.deepEqual(plain.security, { authFile: undefined, tls: undefined, legacy: undefined });
@@ -157,5 +162,6 @@ test('serve options: metrics on 127.0.0.1 unless told otherwise, whatever --host
   );
   t.is(hardened.metrics?.host, '10.0.0.5');
   t.like(hardened.security, { authFile: 'c.yaml', tls: { cert: 'c.pem', key: 'k.pem', clientCa: undefined }, legacy: { kind: 'allow-from' } });
-  t.throws(() => toStartOptions(parse(['--tls-client-ca', 'ca.pem']), '0.0.0.0', 7878), { message: /needs --tls-cert/ });
+  // Refused while parsing, before any model loads.
+  t.throws(() => parse(['--tls-client-ca', 'ca.pem']), { message: /needs --tls-cert/ });
 });
