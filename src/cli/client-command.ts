@@ -20,6 +20,7 @@ export interface ClientArgv extends Partial<ClientSecurityArgv> {
   'max-frames': number;
   live: boolean;
   'density-format': DensityFormatName;
+  'dry-run'?: boolean;
 }
 
 const NON_NEGATIVE = ['max-width', 'window', 'fps', 'max-frames'] as const;
@@ -74,6 +75,7 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
       })
       .option('config', { type: 'string', describe: 'YAML file with the server and the cameras (name, url, fps, max_width, options); see client/README.md' })
       .option('stall-timeout', { type: 'number', describe: 'seconds without a frame before a live camera is restarted (default 10)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'check the options and the config file (cameras, server, token and TLS files), print what would run and exit' })
       .check((argv) => {
         const stall = argv['stall-timeout'];
         if (stall !== undefined && !(stall > 0)) throw new UsageError(`--stall-timeout ${String(stall)}: must be a number of seconds > 0`);
@@ -91,6 +93,16 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
       .example('$0 client --config cameras.yaml --no-display --out /var/lib/crowdline --record mp4 --keep-segments 144', 'a site, headless, one day of 10-minute MP4s')
       .example('$0 client --source clip.mp4 --source frames/ --no-display --out results/', 'headless: video + CSV per source') as unknown as Argv<ClientArgv>,
   handler: async (argv) => {
+    if (argv['dry-run']) {
+      // Before cli-run, which loads OpenCV: a dry run needs nothing but the settings.
+      const { resolveClientSetup } = await import('../../client/client-setup.js');
+      const setup = resolveClientSetup(argv);
+      process.stdout.write(
+        `server ${setup.host}:${setup.port}${setup.security.tls ? ' (TLS)' : ''}; ${setup.cameras.length} camera(s): ${setup.cameras.map((c) => c.name).join(', ')}` +
+          `${setup.outDir ? `; recording ${setup.record.format} to ${setup.outDir}` : ''}\n`,
+      );
+      return;
+    }
     const [{ runClientFromArgv }, { resolveClientSetup }] = await Promise.all([import('../../client/cli-run.js'), import('../../client/client-setup.js')]);
     const setup = resolveClientSetup(argv);
     process.exitCode = await runClientFromArgv(argv, setup);
