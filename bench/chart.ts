@@ -7,7 +7,19 @@ import type { BenchReport, PointResult } from './report-types.js';
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 const PANEL = { width: 440, height: 300, left: 60, top: 40, right: 20, bottom: 50 };
-const LEGEND_HEIGHT = 36;
+/** Below each panel's plot area: tick labels, then the x-axis title, then (below both panels) the legend. */
+const TICK_LABEL_OFFSET = 16;
+const AXIS_TITLE_OFFSET = 34;
+/** Legend baseline below the axis titles' baseline: a 12 px line plus a gap, so they never overprint. */
+const LEGEND_OFFSET = 26;
+
+/** Where the chart's rows sit (baselines, px): the plot's bottom, the axis titles, the legend; and the height. */
+export const CHART_LAYOUT = (() => {
+  const plotBottom = PANEL.height - PANEL.bottom + PANEL.top;
+  const axisTitle = plotBottom + AXIS_TITLE_OFFSET;
+  const legend = axisTitle + LEGEND_OFFSET;
+  return { plotBottom, axisTitle, legend, height: legend + 12 };
+})();
 
 export function renderChart(report: BenchReport): string {
   const closed = report.points.filter((p) => p.mode === 'closed' && !p.tls && !(p.cameras === 1 && p.window === 1));
@@ -26,7 +38,7 @@ export function renderChart(report: BenchReport): string {
 
   const parts: string[] = [];
   const width = PANEL.width * 2 + 20;
-  const height = PANEL.height + LEGEND_HEIGHT + 10;
+  const height = CHART_LAYOUT.height;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   parts.push(text(width / 2, 18, `crowdline bench: ${report.server.model} on ${report.machine.cores} cores, ${window} frames in flight per camera`, 'middle', 14));
@@ -57,7 +69,7 @@ export function renderChart(report: BenchReport): string {
 
   // Legend.
   let lx = 70;
-  const ly = PANEL.height + LEGEND_HEIGHT - 4;
+  const ly = CHART_LAYOUT.legend;
   series.forEach((s) => {
     parts.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"/>`);
     parts.push(text(lx + 28, ly, `max batch ${s.batch}`, 'start'));
@@ -83,7 +95,7 @@ interface Frame {
 function frame(offsetX: number, title: string, cameras: number[], range: { min: number; max: number }, log: boolean, xOf: (c: number) => number): Frame {
   const x0 = offsetX + PANEL.left;
   const x1 = offsetX + PANEL.width - PANEL.right;
-  const y0 = PANEL.height - PANEL.bottom + PANEL.top;
+  const y0 = CHART_LAYOUT.plotBottom;
   const y1 = PANEL.top;
   const x = (f: number): number => round(x0 + (x1 - x0) * f);
   let ticks: number[];
@@ -107,8 +119,8 @@ function frame(offsetX: number, title: string, cameras: number[], range: { min: 
     svg.push(`<line x1="${x0 - 4}" x2="${x1}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
     svg.push(text(x0 - 6, y(v) + 4, formatTick(v), 'end'));
   }
-  for (const c of cameras) svg.push(text(x(xOf(c)), y0 + 16, String(c), 'middle'));
-  svg.push(text((x0 + x1) / 2, y0 + 34, 'cameras (closed loop)', 'middle'));
+  for (const c of cameras) svg.push(text(x(xOf(c)), y0 + TICK_LABEL_OFFSET, String(c), 'middle'));
+  svg.push(text((x0 + x1) / 2, CHART_LAYOUT.axisTitle, 'cameras (closed loop)', 'middle'));
   return { svg: svg.join('\n'), x, y };
 }
 

@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { errorText, loadOpenCV, type OpenCV } from '../client/opencv.js';
 
 export interface FrameSet {
   source: string;
@@ -35,13 +36,12 @@ function fromJpegs(source: string, jpegs: Uint8Array[]): FrameSet {
 }
 
 async function fromVideo(source: string, count: number, quality: number): Promise<FrameSet> {
-  // Use the system OpenCV the package was built against; never try to build one.
-  process.env.OPENCV4NODEJS_DISABLE_AUTOBUILD ??= '1';
-  let cv: typeof import('@u4/opencv4nodejs').default;
+  // The client's loader: the system OpenCV, never an auto-build, and its build tooling's start-up chatter silenced.
+  let cv: OpenCV;
   try {
-    cv = (await import('@u4/opencv4nodejs')).default;
+    cv = await loadOpenCV();
   } catch (err) {
-    throw new Error(`reading ${source} needs OpenCV (@u4/opencv4nodejs), which did not load: ${(err as Error).message}. Pass --source a folder of .jpg files instead.`);
+    throw new Error(`reading ${source} needs OpenCV (@u4/opencv4nodejs), which did not load: ${errorText(err)}. Pass --source a folder of .jpg files instead.`);
   }
   const capture = new cv.VideoCapture(source);
   const jpegs: Uint8Array[] = [];

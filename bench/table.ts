@@ -1,6 +1,17 @@
 /** Markdown tables of a report (printed by the CLI, pasted into docs/performance.md). */
 import type { BenchReport } from './report-types.js';
 
+/**
+ * Milliseconds at the precision a latency deserves: 2 decimals under 1 ms,
+ * 1 under 100 ms, none above (the measurements are not better than that).
+ */
+export function formatMs(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '-';
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 1) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
 export function pointsTable(report: BenchReport): string {
   const head = [
     'point', 'max batch', 'cameras x window', 'offered fps', 'served fps', 'limit fps', 'ratio',
@@ -12,9 +23,9 @@ export function pointsTable(report: BenchReport): string {
     const rss = p.server.rssMb;
     return [
       p.name, p.maxBatch, `${p.cameras} x ${p.window}`, p.offeredFps ?? 'closed', p.throughputFps, p.limitFps, p.limitRatio.toFixed(2),
-      `${l.endToEnd.p50} / ${l.endToEnd.p90} / ${l.endToEnd.p99} / ${l.endToEnd.max}`,
-      l.queue.p50, l.decode.p50, l.inference.p50, l.reply.p50, l.network.p50,
-      p.dropped, p.failed, p.server.eventLoopDelayMs?.p99 ?? '-', rss ? `${rss.start} -> ${rss.end}` : '-', p.server.batchSizeMean ?? '-',
+      [l.endToEnd.p50, l.endToEnd.p90, l.endToEnd.p99, l.endToEnd.max].map(formatMs).join(' / '),
+      formatMs(l.queue.p50), formatMs(l.decode.p50), formatMs(l.inference.p50), formatMs(l.reply.p50), formatMs(l.network.p50),
+      p.dropped, p.failed, formatMs(p.server.eventLoopDelayMs?.p99), rss ? `${rss.start} -> ${rss.end}` : '-', p.server.batchSizeMean ?? '-',
       `${p.server.cpuPct ?? '-'} / ${p.loadGeneratorCpuPct}`,
     ].map(String);
   });
@@ -31,7 +42,7 @@ export function tlsTable(report: BenchReport): string {
     return [[
       `${t.cameras} x ${t.window}, b${t.maxBatch}`,
       `${plain.throughputFps} / ${t.throughputFps} (${pct(t.throughputFps, plain.throughputFps)})`,
-      `${plain.latencyMs.endToEnd.p50} / ${t.latencyMs.endToEnd.p50} (${pct(t.latencyMs.endToEnd.p50, plain.latencyMs.endToEnd.p50)})`,
+      `${formatMs(plain.latencyMs.endToEnd.p50)} / ${formatMs(t.latencyMs.endToEnd.p50)} (${pct(t.latencyMs.endToEnd.p50, plain.latencyMs.endToEnd.p50)})`,
       `${plain.server.cpuPct ?? '-'} / ${t.server.cpuPct ?? '-'}`,
     ].map(String)];
   });
@@ -42,7 +53,7 @@ export function limitsTable(report: BenchReport): string {
   const head = ['max batch', 'workers x threads', 'limit fps (full batches, no network)', 'single frame decode+infer p50 / p99 ms', 'runBatch wall p50 ms'];
   const rows = report.limits.map((l) => [
     l.maxBatch, `${l.workers} x ${l.intraOpThreads}`, l.throughputFps,
-    `${l.singleFrame.decodeInferMs.p50} / ${l.singleFrame.decodeInferMs.p99}`, l.singleFrame.runBatchWallMs.p50,
+    `${formatMs(l.singleFrame.decodeInferMs.p50)} / ${formatMs(l.singleFrame.decodeInferMs.p99)}`, formatMs(l.singleFrame.runBatchWallMs.p50),
   ].map(String));
   return markdown(head, rows);
 }
