@@ -44,4 +44,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   echo "$lock_hash" > "$stamp"
 fi
 
+# npm ci succeeds without the (optional) OpenCV binding; say so instead of the TypeScript errors that would follow.
+if ! scripts/check-opencv-binding.sh .; then
+  rm -f "$stamp" # so the next run tries npm ci again
+  exit 1
+fi
+
 npm run --silent build
