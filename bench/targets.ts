@@ -1,6 +1,7 @@
 /** Issue 5's targets, checked against figures from the same run. */
 import type { BenchReport, LimitMeasurement, TargetCheck } from './report-types.js';
 import { round } from './stats.js';
+import { formatMs } from './table.js';
 
 type Draft = Omit<BenchReport, 'targets'>;
 
@@ -25,7 +26,7 @@ export function checkTargets(report: Draft): TargetCheck[] {
     checks.push({
       name: `latency, 1 camera, 1 frame in flight, max batch ${p.maxBatch}`,
       target: 'p50 end-to-end <= 1.3 x single-frame decode+inference p50',
-      measured: `${p.latencyMs.endToEnd.p50} ms = ${ratio} x ${floor} ms`,
+      measured: `${formatMs(p.latencyMs.endToEnd.p50)} ms = ${ratio} x ${formatMs(floor)} ms`,
       met: ratio <= 1.3,
     });
   }
@@ -38,7 +39,7 @@ export function checkTargets(report: Draft): TargetCheck[] {
         checks.push({
           name: `open loop ${p.cameras} cameras at ${p.offeredFps} fps offered, drop-oldest: p99`,
           target: 'p99 end-to-end <= 3 x unloaded p99',
-          measured: `${p.latencyMs.endToEnd.p99} ms = ${ratio} x ${unloaded.latencyMs.endToEnd.p99} ms`,
+          measured: `${formatMs(p.latencyMs.endToEnd.p99)} ms = ${ratio} x ${formatMs(unloaded.latencyMs.endToEnd.p99)} ms`,
           met: ratio <= 3,
         });
       }
@@ -74,7 +75,7 @@ export function checkTargets(report: Draft): TargetCheck[] {
     checks.push({
       name: 'server event-loop delay at full load (worst closed-loop point with >= 8 cameras)',
       target: 'p99 <= 10 ms',
-      measured: `${p99} ms (${worst.name})`,
+      measured: `${formatMs(p99)} ms (${worst.name})`,
       met: p99 <= 10,
     });
   }

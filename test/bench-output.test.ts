@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { CHART_LAYOUT, renderChart } from '../bench/chart.js';
 import type { BenchReport } from '../bench/report-types.js';
-import { formatMs, limitsTable, pointsTable } from '../bench/table.js';
+import { formatMs, limitsTable, pointsTable, targetsTable } from '../bench/table.js';
+import { checkTargets } from '../bench/targets.js';
 import { PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths.js';
 
 const PERF = path.join(PACKAGE_ROOT, 'docs', 'performance');
@@ -58,8 +59,10 @@ test('tables print milliseconds at a sensible precision, never three decimals', 
   t.is(formatMs(123.456), '123');
   t.is(formatMs(undefined), '-');
   for (const name of REPORTS) {
-    const tables = `${pointsTable(report(name))}\n${limitsTable(report(name))}`;
+    const r = report(name);
+    const tables = `${pointsTable(r)}\n${limitsTable(r)}`;
     t.notRegex(tables, /\d\.\d{3}/, name);
+    t.notRegex(targetsTable({ ...r, targets: checkTargets(r) }), /\d\.\d{3} ms/, `${name}: targets`);
     t.regex(tables, /\| \d+(\.\d)? \/ \d+(\.\d)? \/ \d+(\.\d)? \/ \d+(\.\d)? \|/, 'e2e percentiles, one decimal');
   }
 });
