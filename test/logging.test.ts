@@ -48,7 +48,10 @@ test('on a terminal: one readable line per record, peer text quoted and escaped'
   const { log, format } = createLogger({ stream: out });
   t.is(format, 'pretty');
   log('connection closed', { event: 'connection-closed', camera: 'cam\n\x1b[2Jx', frames: 12, address: '10.0.0.5:50312' });
-  t.regex(text, /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}connection closed {2}event=connection-closed camera="cam\\n\\u001b\[2Jx" frames=12 address=10\.0\.0\.5:50312\n$/);
+  t.regex(text, /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}connection closed {2}camera="cam\\n\\u001b\[2Jx" frames=12 address=10\.0\.0\.5:50312\n$/);
+  text = '';
+  log('10.0.0.5:50312: connection closed after 12 frame(s)', { address: '10.0.0.5:50312', frames: 12, frames_ok: 1, duration_ms: 1200 });
+  t.regex(text, /INFO {2}10\.0\.0\.5:50312: connection closed after 12 frame\(s\) {2}frames_ok=1 duration_ms=1200\n$/, 'what the message says is not repeated');
   t.is(formatPretty('not json'), 'not json\n');
 });
 

@@ -131,15 +131,16 @@ export function withConfigSources<T>(
     sources.fromEnv.set(flag, value);
   }
   const fileDefault = env[envName('config')] || undefined;
+  const describe = `YAML file of settings: long flag names without "--" (max-batch: 4). Every flag can also be set as ${ENV_PREFIX}NAME (CROWDLINE_MAX_BATCH=4). Precedence: flag > environment > file > default`;
   return yargs
     .option('config', {
       type: 'string',
       default: fileDefault,
       defaultDescription: fileDefault === undefined ? 'none; $CROWDLINE_CONFIG' : `$CROWDLINE_CONFIG`,
-      describe: `YAML file of settings: long flag names without "--" (max-batch: 4). Every flag can also be set as ${ENV_PREFIX}NAME (CROWDLINE_MAX_BATCH=4). Precedence: flag > environment > file > default`,
+      describe,
       group: options.group ?? 'Configuration:',
     })
-    .config('config', (file: string) => {
+    .config('config', describe, (file: string) => {
       const settings = loadSettingsFile(file, declared);
       sources.file = path.basename(file);
       for (const [key, value] of Object.entries(settings)) {

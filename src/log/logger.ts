@@ -41,7 +41,7 @@ export interface ServerLogger {
 
 const LEVEL_LABEL: Record<string, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 /** Fields every JSON line carries; the pretty form shows them in its own way (or not at all). */
-const SHOWN_ELSEWHERE = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
+const SHOWN_ELSEWHERE = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'event']);
 const PLAIN_VALUE = /^[\w.:/@+,=%-]{1,200}$/;
 
 function prettyValue(value: unknown): string {
@@ -50,10 +50,17 @@ function prettyValue(value: unknown): string {
   return peerText(JSON.stringify(value) ?? String(value), 200);
 }
 
+/** The message already says it (a whole word or number of it): no need to repeat it as a field. */
+function inMessage(message: string, value: unknown): boolean {
+  if (typeof value !== 'string' && typeof value !== 'number') return false;
+  const text = String(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.length > 0 && new RegExp(`(^|[^\\w.])${text}($|[^\\w.])`).test(message);
+}
+
 /**
  * One pino JSON line as a person reads it:
- * `2026-11-25T22:10:06.123Z INFO  connection closed  camera=door address=10.0.0.5:50312 frames=120`.
- * Strings a peer chose are escaped (peerText), so a camera name cannot paint the terminal.
+ * `2026-11-25T22:10:06.123Z INFO  10.0.0.5:50312 camera="door": connection closed (peer closed) after 120 frame(s)  protocol=v1 duration_ms=60123`.
+ * Fields the message already shows are left out. Strings a peer chose are escaped (peerText), so a camera name cannot paint the terminal.
  */
 export function formatPretty(jsonLine: string): string {
   let record: Record<string, unknown>;
@@ -65,7 +72,7 @@ export function formatPretty(jsonLine: string): string {
   const time = typeof record.time === 'string' ? record.time : new Date(Number(record.time ?? Date.now())).toISOString();
   const level = typeof record.level === 'string' ? record.level.toUpperCase() : (LEVEL_LABEL[String(record.level)] ?? String(record.level));
   const fields = Object.entries(record)
-    .filter(([key, value]) => !SHOWN_ELSEWHERE.has(key) && value !== undefined)
+    .filter(([key, value]) => !SHOWN_ELSEWHERE.has(key) && value !== undefined && !inMessage(String(record.msg ?? ''), value))
     .map(([key, value]) => `${key}=${prettyValue(value)}`);
   return `${time} ${level.padEnd(5)} ${String(record.msg ?? '')}${fields.length ? `  ${fields.join(' ')}` : ''}\n`;
 }
