@@ -133,3 +133,26 @@ test('serve --dry-run prints the settings in effect and where each came from, wi
   t.is(bad.code, 1);
   t.regex(bad.stderr, /model file not found/);
 });
+
+test('the client takes CROWDLINE_* too (over cameras.yaml), its --config staying the cameras file', async (t) => {
+  const cameras = path.join(tempDir(), 'cameras.yaml');
+  writeFileSync(cameras, 'server: 127.0.0.1:7878\ncameras:\n  - name: door\n    url: rtsp://door.local/stream\n');
+  const client = (env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDLINE_')));
+      const child = spawn(process.execPath, [CLI, 'client', '--config', cameras, '--dry-run'], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  const fromFile = await client({});
+  t.is(fromFile.code, 0, fromFile.stderr);
+  t.regex(fromFile.stdout, /^server 127\.0\.0\.1:7878; 1 camera\(s\): door/);
+  const fromEnv = await client({ CROWDLINE_SERVER: '10.0.0.9:7000' });
+  t.regex(fromEnv.stdout, /^server 10\.0\.0\.9:7000;/);
+  const bad = await client({ CROWDLINE_JPEG_QUALITY: '0' });
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--jpeg-quality \(from CROWDLINE_JPEG_QUALITY\) 0: must be 1\.\.100/);
+});

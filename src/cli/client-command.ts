@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DENSITY_FORMAT_NAMES, type DensityFormatName } from '../framing/index.js';
 import { clientSecurityOptions, type ClientSecurityArgv } from './client-security.js';
 import { UsageError } from './usage-error.js';
+import { withConfigSources } from './config-sources.js';
 
 export interface ClientArgv extends Partial<ClientSecurityArgv> {
   server?: string;
@@ -61,8 +62,9 @@ export function withClientOptions<T>(yargs: Argv<T>) {
 export const clientCommand: CommandModule<object, ClientArgv> = {
   command: 'client',
   describe: 'Stream cameras, video files, streams or image folders to a server; show or record density maps and counts',
+  // Every option also from CROWDLINE_<NAME> (flag > environment > cameras.yaml > default); --config stays the cameras file.
   builder: (yargs: Argv) =>
-    withClientOptions(yargs)
+    withConfigSources(withClientOptions(yargs)
       .option('display', { type: 'boolean', default: true, describe: 'live window with one tile per camera (q or Esc quits); --no-display for headless', group: 'Output:' })
       .option('out', { type: 'string', describe: 'folder for a video with the overlay and a CSV, one of each per camera', group: 'Output:' })
       .option('server', { type: 'string', describe: 'crowdline server HOST:PORT (default: the config file\'s, else 127.0.0.1:7878)' })
@@ -91,7 +93,7 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
       )
       .example('$0 client --server gpu-box:7878 --source entrance=rtsp://10.0.0.21/stream1 --source 0', 'two live cameras in one window')
       .example('$0 client --config cameras.yaml --no-display --out /var/lib/crowdline --record mp4 --keep-segments 144', 'a site, headless, one day of 10-minute MP4s')
-      .example('$0 client --source clip.mp4 --source frames/ --no-display --out results/', 'headless: video + CSV per source') as unknown as Argv<ClientArgv>,
+      .example('$0 client --source clip.mp4 --source frames/ --no-display --out results/', 'headless: video + CSV per source'), { file: false }) as unknown as Argv<ClientArgv>,
   handler: async (argv) => {
     if (argv['dry-run']) {
       // Before cli-run, which loads OpenCV: a dry run needs nothing but the settings.

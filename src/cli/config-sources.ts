@@ -21,7 +21,7 @@ import { UsageError } from './usage-error.js';
 export const ENV_PREFIX = 'CROWDLINE_';
 
 /** yargs' own options: not settings. */
-const NOT_SETTINGS = new Set(['help', 'version', 'config']);
+const NOT_SETTINGS = new Set(['help', 'version', 'config', 'dry-run']);
 
 /** The environment variable for a flag: max-batch -> CROWDLINE_MAX_BATCH. */
 export function envName(flag: string): string {
@@ -109,10 +109,11 @@ export function loadSettingsFile(file: string, declared: readonly string[]): Rec
 /**
  * Adds --config FILE (also CROWDLINE_CONFIG) and CROWDLINE_* variables for
  * every option declared so far on `yargs`. Call it last in a builder.
+ * `file: false`: variables only (a command whose --config means something else).
  */
 export function withConfigSources<T>(
   yargs: Argv<T>,
-  options: { env?: NodeJS.ProcessEnv; rawArgs?: readonly string[]; group?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; rawArgs?: readonly string[]; group?: string; file?: boolean } = {},
 ): Argv<T & { config: string | undefined }> {
   const env = options.env ?? process.env;
   // yargs' typings omit getOptions(), which lists what the builder declared so far.
@@ -130,6 +131,7 @@ export function withConfigSources<T>(
     envValues[flag] = words(flag, value);
     sources.fromEnv.set(flag, value);
   }
+  if (options.file === false) return yargs.config(envValues) as unknown as Argv<T & { config: string | undefined }>;
   const fileDefault = env[envName('config')] || undefined;
   const describe = `YAML file of settings: long flag names without "--" (max-batch: 4). Every flag can also be set as ${ENV_PREFIX}NAME (CROWDLINE_MAX_BATCH=4). Precedence: flag > environment > file > default`;
   return yargs
