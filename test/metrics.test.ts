@@ -144,6 +144,12 @@ test('per-camera series go once a camera has not been heard from for the TTL, an
   m = await scrape();
   t.is(m.get('crowdline_camera_people{camera="gone"}'), 5, 'back when the camera is');
   t.is(m.get('crowdline_camera_frames_total{camera="gone"}'), 1, 'a new series starts from its first frame');
+
+  const forever = new ServerMetrics({ defaultMetrics: false, cameraSeriesTtlMs: 0, now: () => now });
+  t.teardown(() => forever.stop());
+  forever.frameAnswered(report('kept'));
+  now += 365 * 24 * 3600_000;
+  t.is(parsePrometheus(await forever.registry.metrics()).get('crowdline_camera_people{camera="kept"}'), 3, 'TTL 0: never removed for age');
 });
 
 test('metric names follow the Prometheus conventions promlint checks', async (t) => {

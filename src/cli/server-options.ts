@@ -83,7 +83,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('metrics-camera-ttl-ms', {
       type: 'number',
       default: DEFAULT_CAMERA_SERIES_TTL_MS,
-      describe: "a camera's series (crowdline_camera_*) are removed this long after its last answered frame, so cameras that left stop showing stale counts",
+      describe: "a camera's series (crowdline_camera_*) are removed this long after its last answered frame, so cameras that left stop showing stale counts (0: never)",
       group: 'Metrics:',
     })
     .option('log-format', { choices: LOG_FORMATS, default: 'auto' as LogFormat, describe: 'auto: JSON lines (pino) unless stderr is a terminal, then one readable line per record', group: 'Logs:' })

@@ -30,7 +30,7 @@ export const DEFAULT_CAMERA_SERIES_TTL_MS = 15 * 60_000;
 
 export interface ServerMetricsOptions {
   defaultMetrics?: boolean;
-  /** See DEFAULT_CAMERA_SERIES_TTL_MS. */
+  /** See DEFAULT_CAMERA_SERIES_TTL_MS; 0: never (only the 256-camera cap removes series). */
   cameraSeriesTtlMs?: number;
   /** Clock (epoch ms); tests move it. */
   now?: () => number;
@@ -216,6 +216,7 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
 
   /** At each scrape: cameras not heard from for the TTL lose their series. */
   private sweepCameras(): void {
+    if (this.cameraTtlMs <= 0) return; // 0: kept until the camera cap evicts them
     const cutoff = this.now() - this.cameraTtlMs;
     for (const [camera, lastSeen] of this.cameras) {
       if (lastSeen > cutoff) break; // least recent first: the rest are newer
