@@ -82,7 +82,7 @@ function prettyDestination(stream: DestinationStream): DestinationStream {
   return { write: (line: string) => void stream.write(formatPretty(line)) };
 }
 
-export function resolveFormat(format: LogFormat, stream: { isTTY?: boolean }): 'json' | 'pretty' {
+function resolveFormat(format: LogFormat, stream: { isTTY?: boolean }): 'json' | 'pretty' {
   if (format !== 'auto') return format;
   return stream.isTTY ? 'pretty' : 'json';
 }
@@ -111,9 +111,4 @@ export function createLogger(options: LoggerOptions = {}): ServerLogger {
     logger[level](rest, message);
   };
   return { log, format, pino: logger };
-}
-
-/** A sink for plain `(line) => void` callers: the message only. */
-export function plainSink(write: (line: string) => void): LogSink {
-  return (message) => write(message);
 }
