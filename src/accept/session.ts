@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Batcher } from '../batcher/batcher.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import type { FailureCause } from '../workers/types.js';
-import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
+import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue, type ZoneReading, type ZonesMessage } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
 import type { AdapterEvent, ModelInfo, ProtocolAdapter } from './adapter.js';
 import type { Admission, ConnectionGate, Refusal } from './gate.js';
@@ -37,6 +37,18 @@ interface Slot {
 /** Says why a frame must fail without reaching a worker, or undefined to queue it. */
 export type FrameScreen = (jpeg: Uint8Array) => { reason: string; cause: FailureCause } | undefined;
 
+/** Zones by camera name (src/zones): what to tell a client, and the readings of each frame. */
+export interface ZoneSource {
+  describe(camera: string): Omit<ZonesMessage, 'type'>;
+  /** Undefined when the camera has no zones. */
+  observe(
+    camera: string,
+    timeMs: number,
+    map: { height: number; width: number; values: Float32Array },
+    frame: { width: number; height: number } | undefined,
+  ): ZoneReading[] | undefined;
+}
+
 /** Where a session's log lines go; `kind` groups lines for rate limiting. */
 export interface SessionLog {
   write(kind: string, line: string): void;
@@ -53,6 +65,8 @@ export interface SessionDeps {
   /** Authentication and transport policy (src/auth); absent: everyone is welcome. */
   gate?: ConnectionGate;
   screen?: FrameScreen;
+  /** The site file's zones; absent: no site file (clients that ask get an empty ZONES). */
+  zones?: ZoneSource;
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -65,6 +79,10 @@ export class Session {
   private camera: string;
   /** How log lines name this connection: address, then the escaped camera name. */
   private logLabel: string;
+  /** v1 HELLO camera name, the key into the site file (legacy connections have none). */
+  private zoneCamera: string | undefined;
+  /** The client asked for zones (v1.2): it gets ZONES now and after every site reload. */
+  private wantsZones = false;
   /** No more frames will be read: BYE, EOF, protocol error, deadline or shutdown. */
   private draining = false;
   private pendingFatal: { code: ErrorCodeValue; reason: string } | undefined;
@@ -214,6 +232,18 @@ export class Session {
       this.logLabel = `${this.deps.address} camera=${peerText(label)}`;
     }
     for (const buf of event.reply) this.socket.write(buf);
+    if (this.adapter?.protocol === 'v1') this.zoneCamera = event.camera;
+    if (event.wantsZones) {
+      this.wantsZones = true;
+      this.sendZones();
+    }
+  }
+
+  /** v1.2 §3.7: the camera's zones, after WELCOME and again after a site reload; RESULTs written later refer to them. */
+  sendZones(): void {
+    if (!this.wantsZones || this.finished || this.zoneCamera === undefined || !this.adapter?.encodeZones) return;
+    const camera = this.zoneCamera;
+    this.socket.write(this.adapter.encodeZones(this.deps.zones?.describe(camera) ?? { camera, zones: [] }));
   }
 
   /** Asks the gate about this HELLO; frames behind it wait (canAdmit) and are never admitted if it says no. */
@@ -306,6 +336,7 @@ export class Session {
     for (const slot of this.order.takeReady()) {
       const outcome = slot.outcome as JobOutcome;
       const serverUs = Math.round((now - slot.receivedAtMs) * 1000);
+      const zones = this.zoneReadings(slot, outcome);
       this.deps.observer.frameAnswered?.({
         camera: this.camera,
         status: outcome.status,
@@ -317,7 +348,7 @@ export class Session {
         serverUs,
       });
       if (this.finished || !this.adapter) continue;
-      for (const buf of this.adapter.encodeReply({ seq: slot.seq, captureTimeMs: slot.captureTimeMs, serverUs }, outcome)) {
+      for (const buf of this.adapter.encodeReply({ seq: slot.seq, captureTimeMs: slot.captureTimeMs, serverUs, zones }, outcome)) {
         this.socket.write(buf);
       }
       this.lastActivityAt = now;
@@ -325,6 +356,18 @@ export class Session {
     if (!this.finished) this.checkOutputBuffer(now);
     this.pumpEvents();
     this.maybeFinish();
+  }
+
+  /**
+   * Zone readings of an ok frame, computed for every named camera in the site
+   * file whether or not its client asked (events and metrics need them), in
+   * reply order. Time is the frame's capture time (the smoothing follows the
+   * camera's clock); a client that sends none (0) gets its arrival time.
+   */
+  private zoneReadings(slot: Slot, outcome: JobOutcome): ZoneReading[] | undefined {
+    if (outcome.status !== 'ok' || this.zoneCamera === undefined || !this.deps.zones) return undefined;
+    const timeMs = Number.isFinite(slot.captureTimeMs) && slot.captureTimeMs > 0 ? slot.captureTimeMs : slot.receivedAtMs;
+    return this.deps.zones.observe(this.zoneCamera, timeMs, outcome.density, outcome.image);
   }
 
   /**

@@ -10,6 +10,8 @@ import { parseSize } from './parse.js';
 import { DEFAULT_JPEG_LIMITS } from '../workers/jpeg-inspect.js';
 import { DEFAULT_LOG_RATE_LIMIT } from '../log/rate-limited-log.js';
 import { DEFAULT_METRICS_HTTP_LIMITS } from '../metrics/http.js';
+import { DEFAULT_ZONE_PUBLISH_INTERVAL_MS } from '../app/zones-setup.js';
+import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX } from '../events/mqtt-sink.js';
 
 const POSITIVE_INTEGER_LIMITS = [
   'window',
@@ -29,6 +31,8 @@ const POSITIVE_INTEGER_LIMITS = [
   'shutdown-grace-ms',
   'log-burst',
   'metrics-max-connections',
+  'zone-publish-interval-ms',
+  'mqtt-max-queued-alerts',
 ] as const;
 
 export function withServerOptions<T>(yargs: Argv<T>) {
@@ -67,7 +71,20 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the metrics port listens on (unauthenticated: keep it local or firewalled)', group: 'Metrics:' })
     .option('metrics-max-connections', { type: 'number', default: DEFAULT_METRICS_HTTP_LIMITS.maxConnections, describe: 'connections the metrics endpoint accepts at once', group: 'Metrics:' })
     .options(withSecurityOptions())
+    .option('site', { type: 'string', describe: 'site file (YAML) with zones per camera: counts, smoothing and alerts per zone (docs/zones.md); reloaded on SIGHUP', group: 'Zones:' })
+    .option('zone-publish-interval-ms', { type: 'number', default: DEFAULT_ZONE_PUBLISH_INTERVAL_MS, describe: "publish each zone's count at most this often (alert transitions: always)", group: 'Zones:' })
+    .option('events-file', { type: 'string', describe: "write zone counts and alerts as JSON lines to this file ('-': stdout)", group: 'Zones:' })
+    .option('mqtt-url', { type: 'string', describe: 'publish zone counts and alerts to this MQTT broker (mqtt://host:1883, mqtts://...)', group: 'Zones:' })
+    .option('mqtt-topic-prefix', { type: 'string', default: DEFAULT_MQTT_TOPIC_PREFIX, describe: 'topics are <prefix>/<camera>/<zone>/count|alert and <prefix>/server/<client id>/status', group: 'Zones:' })
+    .option('mqtt-client-id', { type: 'string', describe: 'MQTT client id, also the server id in the status topic (default crowdline-<hostname>; give each server on a host its own)', group: 'Zones:' })
+    .option('mqtt-username', { type: 'string', group: 'Zones:' })
+    .option('mqtt-password-file', { type: 'string', describe: 'file holding the MQTT password', group: 'Zones:' })
+    .option('mqtt-ca', { type: 'string', describe: 'CA certificate (PEM) for an mqtts:// broker', group: 'Zones:' })
+    .option('mqtt-max-queued-alerts', { type: 'number', default: DEFAULT_MQTT_MAX_QUEUED_ALERTS, describe: 'alert events kept while the broker is away (oldest dropped first)', group: 'Zones:' })
     .check((argv) => {
+      if ((argv['mqtt-url'] !== undefined || argv['events-file'] !== undefined) && argv.site === undefined) {
+        throw new Error('--mqtt-url and --events-file publish zone events: give --site too');
+      }
       // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
       for (const name of POSITIVE_INTEGER_LIMITS) {
         const value = argv[name];
@@ -110,6 +127,16 @@ export interface ServerArgv extends SecurityArgv {
   'metrics-port'?: number;
   'metrics-max-connections': number;
   'metrics-host': string;
+  site?: string;
+  'zone-publish-interval-ms': number;
+  'events-file'?: string;
+  'mqtt-url'?: string;
+  'mqtt-topic-prefix': string;
+  'mqtt-client-id'?: string;
+  'mqtt-username'?: string;
+  'mqtt-password-file'?: string;
+  'mqtt-ca'?: string;
+  'mqtt-max-queued-alerts': number;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -125,6 +152,23 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     imageLimits: { maxPixels: argv['max-frame-pixels'], maxScans: argv['max-jpeg-scans'] },
     logRateLimit: { ...DEFAULT_LOG_RATE_LIMIT, burst: argv['log-burst'] },
     security: securityFromArgv(argv),
+    sitePath: argv.site,
+    zoneEvents: {
+      countIntervalMs: argv['zone-publish-interval-ms'],
+      eventsFile: argv['events-file'],
+      mqtt:
+        argv['mqtt-url'] === undefined
+          ? undefined
+          : {
+              url: argv['mqtt-url'],
+              topicPrefix: argv['mqtt-topic-prefix'],
+              clientId: argv['mqtt-client-id'],
+              username: argv['mqtt-username'],
+              passwordFile: argv['mqtt-password-file'],
+              caFile: argv['mqtt-ca'],
+              maxQueuedAlerts: argv['mqtt-max-queued-alerts'],
+            },
+    },
     server: {
       host,
       port,
