@@ -46,7 +46,6 @@ function clipHalf(poly: readonly Point[], axis: 0 | 1, bound: number, sign: 1 | 
  * O(n^2) in corners, n <= 256: run once per site load.
  */
 export function simplePolygonProblem(poly: readonly Point[]): string | undefined {
-  if (polygonArea(poly) === 0) return 'has zero area';
   const n = poly.length;
   for (let i = 0; i < n; i++) {
     const a = poly[i];
@@ -59,7 +58,7 @@ export function simplePolygonProblem(poly: readonly Point[]): string | undefined
       if (segmentsIntersect(a, b, c, d)) return `edges ${i + 1} and ${j + 1} cross or touch (corners must go round the zone once)`;
     }
   }
-  return undefined;
+  return polygonArea(poly) === 0 ? 'has zero area' : undefined;
 }
 
 function orient(p: Point, q: Point, r: Point): number {

@@ -207,7 +207,7 @@ function describePath(raw: unknown, path: Array<string | number>): string {
     else if (parent === 'zones' && typeof key === 'number') {
       const zoneName = next !== null && typeof next === 'object' ? (next as { name?: unknown }).name : undefined;
       parts.push(typeof zoneName === 'string' ? `zone "${zoneName}"` : `zone #${key + 1}`);
-    } else if (key !== 'cameras' && key !== 'zones') parts.push(typeof key === 'number' ? `[${key}]` : `field ${key}`);
+    } else if (!((key === 'cameras' || key === 'zones') && i < path.length - 1)) parts.push(typeof key === 'number' ? `[${key}]` : `field ${key}`);
     node = next;
   }
   return parts.length > 0 ? parts.join(', ') : 'top level';
