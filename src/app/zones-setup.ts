@@ -74,6 +74,7 @@ export async function setUpZones(
   if (metrics) tracker.addListener(metrics);
   if (fanout) tracker.addListener(fanout);
   deps.log(`zones: ${describeSite(site)} from ${sitePath}`);
+  let closing: Promise<void> | undefined;
   return {
     tracker,
     async reload() {
@@ -86,8 +87,9 @@ export async function setUpZones(
       tracker.replaceSite(next, Date.now());
       return { changed: true, line: `site file reloaded (${describeSite(next)})` };
     },
-    async close() {
-      await fanout?.close();
+    close() {
+      closing ??= fanout ? fanout.close() : Promise.resolve();
+      return closing;
     },
   };
 }
