@@ -2,7 +2,10 @@
 import test from 'ava';
 import { ZoneAlertState } from '../src/framing/index.js';
 import { ZoneAlerts } from '../src/zones/alerts.js';
-import { parseSiteFile, type AlertRule } from '../src/zones/site-file.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadSiteFile, parseSiteFile, SITE_LIMITS, type AlertRule } from '../src/zones/site-file.js';
+import { tempDir } from './helpers/server.js';
 import { TimeEma } from '../src/zones/smoothing.js';
 
 test('EMA: a step gives the same curve in time at 2 fps, 25 fps and with jittered frame times', (t) => {
@@ -164,4 +167,11 @@ test('site file: errors name the file, camera, zone and field', (t) => {
   t.regex(bad('cameras: [oops'), /site\.yaml: not valid YAML/);
   const many = `cameras:\n  c:\n    zones:\n${Array.from({ length: 257 }, (_, i) => `      - { name: z${i}, polygon: [[0,0],[1,0],[0,1]] }`).join('\n')}\n`;
   t.regex(bad(many), /camera "c", field zones/);
+});
+
+test('site file: a file over the size limit is refused before it is parsed', async (t) => {
+  const file = path.join(tempDir(), 'huge.yaml');
+  writeFileSync(file, `# ${'x'.repeat(SITE_LIMITS.fileBytes)}\ncameras: {}\n`);
+  const err = await t.throwsAsync(loadSiteFile(file));
+  t.regex(err?.message ?? '', /huge\.yaml: \d+ bytes is over the 1048576-byte limit/);
 });
