@@ -1,7 +1,9 @@
 /** Time-based smoothing and alert hysteresis on scripted sequences. */
 import test from 'ava';
 import { ZoneAlertState } from '../src/framing/index.js';
+import { ZoneEventFanout, type EventSink } from '../src/events/zone-events.js';
 import { ZoneAlerts } from '../src/zones/alerts.js';
+import { MaskCache } from '../src/zones/coverage.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSiteFile, parseSiteFile, SITE_LIMITS, type AlertRule } from '../src/zones/site-file.js';
@@ -174,4 +176,31 @@ test('site file: a file over the size limit is refused before it is parsed', asy
   writeFileSync(file, `# ${'x'.repeat(SITE_LIMITS.fileBytes)}\ncameras: {}\n`);
   const err = await t.throwsAsync(loadSiteFile(file));
   t.regex(err?.message ?? '', /huge\.yaml: \d+ bytes is over the 1048576-byte limit/);
+});
+
+test('events: a zone count goes out at most once per interval (server clock); every alert goes out', (t) => {
+  let now = 0;
+  const counts: number[] = [];
+  const alerts: string[] = [];
+  const sink: EventSink = { name: 'test', count: (p) => counts.push(p.people), alert: (p) => alerts.push(`${p.previous}->${p.state}`), close: async () => undefined };
+  const fanout = new ZoneEventFanout([sink], 1000, () => now);
+  const report = (people: number, zone = 'a') => ({ camera: 'c', zone, zoneId: 0, timeMs: now, people, smoothed: people, occupancy: Number.NaN, state: ZoneAlertState.Ok });
+  for (let i = 0; i < 30; i++) {
+    fanout.reading(report(i));
+    now += 100; // 10 fps for 3 s
+  }
+  t.deepEqual(counts, [0, 10, 20]);
+  fanout.reading(report(99, 'b'));
+  t.deepEqual(counts, [0, 10, 20, 99], 'each zone has its own interval');
+  fanout.alert({ camera: 'c', zone: 'a', timeMs: 0, state: ZoneAlertState.Alarm, previous: ZoneAlertState.Ok, rule: 'r', value: 1, metric: 'smoothed' });
+  fanout.alert({ camera: 'c', zone: 'a', timeMs: 1, state: ZoneAlertState.Ok, previous: ZoneAlertState.Alarm, rule: 'r', value: 0, metric: 'smoothed' });
+  t.deepEqual(alerts, ['ok->alarm', 'alarm->ok']);
+});
+
+test('masks: a client cycling frame sizes cannot grow the cache past its bound', (t) => {
+  const cache = new MaskCache([[0, 0], [10, 0], [10, 10]], 8);
+  const first = cache.get({ width: 10, height: 10 }, { width: 5, height: 5 });
+  for (let w = 11; w < 100; w++) cache.get({ width: w, height: 10 }, { width: 5, height: 5 });
+  t.is(cache.size, 8);
+  t.not(cache.get({ width: 10, height: 10 }, { width: 5, height: 5 }), first, 'the oldest entry was evicted');
 });

@@ -130,6 +130,10 @@ export class MaskCache {
     private readonly maxEntries = 8,
   ) {}
 
+  get size(): number {
+    return this.masks.size;
+  }
+
   get(source: Size, map: Size): CoverageMask {
     const key = `${map.width}x${map.height}/${source.width}x${source.height}`;
     let mask = this.masks.get(key);
