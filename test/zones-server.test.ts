@@ -21,6 +21,7 @@ import {
   type ZonesMessage,
 } from '../src/framing/index.js';
 import { parseSiteFile } from '../src/zones/site-file.js';
+import { ZoneEventFanout, type EventSink } from '../src/events/zone-events.js';
 import { ZoneTracker, type ZoneReport } from '../src/zones/zone-tracker.js';
 import { FakeRunner, numberFrame } from './helpers/fake-runner.js';
 
@@ -204,4 +205,17 @@ test('a reload sends the new ZONES before the next RESULT, and readings follow i
   t.is((messages[4] as ResultMessage).zones?.[1].people, 2);
   // The unchanged zone kept its smoothing state across the reload (one camera, same polygon).
   t.is((messages[4] as ResultMessage).zones?.[0].smoothed, 8);
+});
+
+test('a hostile capture time (1e300, NaN) fails nothing: frames are answered and events still go out', async (t) => {
+  const tracker = new ZoneTracker(parseSiteFile(SITE));
+  const times: string[] = [];
+  const sink: EventSink = { name: 'test', count: (p) => times.push(p.time), alert: (p) => times.push(p.time), close: async () => undefined };
+  tracker.addListener(new ZoneEventFanout([sink], 0));
+  const { port } = await server(t, tracker);
+  const { messages } = await converse(port, { camera: 'cam', wantsZones: true }, [[45, 1e300], [45, Number.NaN], [45, -5], [45, 8.7e15]]);
+  const results = messages.filter((m): m is ResultMessage => m.type === 'result');
+  t.is(results.length, 4);
+  t.true(results.every((r) => r.zones?.length === 2 && r.zones[0].people === 45));
+  t.true(times.length >= 4 && times.every((s) => !Number.isNaN(Date.parse(s))));
 });

@@ -44,7 +44,8 @@ export interface EventCounters {
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? round(v) : null);
-const iso = (ms: number): string => new Date(Number.isFinite(ms) ? ms : Date.now()).toISOString();
+/** Capture times come from clients: one outside what a Date can hold (+-8.64e15 ms) is replaced by now rather than throwing. */
+const iso = (ms: number): string => new Date(Math.abs(ms) <= 8.64e15 ? ms : Date.now()).toISOString();
 
 export function countPayload(r: ZoneReport): CountPayload {
   return {

@@ -72,6 +72,7 @@ export class ZoneTracker {
   private site: SiteConfig;
   private cameras = new Map<string, CameraState>();
   private readonly listeners: ZoneListener[] = [];
+  private listenerErrors = 0;
 
   constructor(site: SiteConfig) {
     this.site = site;
@@ -116,7 +117,7 @@ export class ZoneTracker {
         if (survivors.includes(state)) continue;
         const back = state.alerts.reset();
         if (back) this.emitAlert({ ...back, rule: 'site reloaded', camera: name, zone: state.config.name, timeMs: nowMs });
-        if (!site.cameras.get(name)?.zones.some((z) => z.name === state.config.name)) this.listeners.forEach((l) => l.zoneRemoved?.(name, state.config.name));
+        if (!site.cameras.get(name)?.zones.some((z) => z.name === state.config.name)) this.notify((l) => l.zoneRemoved?.(name, state.config.name));
       }
     }
     this.site = site;
@@ -144,7 +145,7 @@ export class ZoneTracker {
       const transition = state.alerts.update({ people, smoothed, occupancy }, timeMs);
       if (transition) this.emitAlert({ ...transition, camera, zone: z.name, timeMs });
       const report: ZoneReport = { camera, zone: z.name, zoneId: z.id, timeMs, people, smoothed, occupancy, state: state.alerts.state };
-      for (const l of this.listeners) l.reading?.(report);
+      this.notify((l) => l.reading?.(report));
       return { id: z.id, state: state.alerts.state, people, smoothed, occupancy };
     });
   }
@@ -156,7 +157,19 @@ export class ZoneTracker {
   }
 
   private emitAlert(event: ZoneAlertEvent): void {
-    for (const l of this.listeners) l.alert?.(event);
+    this.notify((l) => l.alert?.(event));
+  }
+
+  /** Listeners run in the frame path: one that throws must not fail the frame or the connection. */
+  private notify(call: (listener: ZoneListener) => void): void {
+    for (const l of this.listeners) {
+      try {
+        call(l);
+      } catch (err) {
+        this.listenerErrors++;
+        if (this.listenerErrors === 1) process.emitWarning(`zone listener failed: ${String(err)}`);
+      }
+    }
   }
 }
 
