@@ -164,13 +164,14 @@ test('MQTT: with the broker away, alert events wait in a bounded queue (oldest d
   const broker = new Mosquitto(await freePort(), dir);
   t.teardown(() => broker.dispose());
   const dropped: string[] = [];
+  const logs: string[] = [];
   const sink = new MqttSink({
     url: broker.url,
     topicPrefix: 'crowdline',
     clientId: 'srv-queue',
     maxQueuedAlerts: 3,
     reconnectMs: 100,
-    log: () => undefined,
+    log: (line) => logs.push(line),
     counters: { published: () => undefined, dropped: (s, kind, reason) => dropped.push(`${s}/${kind}/${reason}`) },
   });
   t.teardown(() => sink.close());
@@ -178,6 +179,8 @@ test('MQTT: with the broker away, alert events wait in a bounded queue (oldest d
   for (let i = 1; i <= 5; i++) sink.alert(alert(i));
   sink.count({ camera: 'cam', zone: 'z1', people: 1, smoothed: 1, occupancy: null, state: 'ok', time: new Date(0).toISOString() });
   t.is(sink.queuedAlerts, 3);
+  await new Promise((r) => setTimeout(r, 500)); // a few refused reconnects
+  t.is(logs.filter((l) => /retrying every 100 ms/.test(l)).length, 1, `one line per outage: ${logs.join(' | ')}`);
   t.deepEqual(dropped, ['mqtt/alert/queue-full', 'mqtt/alert/queue-full', 'mqtt/count/broker-away']);
   await broker.start();
   const watcher = await Subscriber.connect(broker.url, 'crowdline/cam/+/alert');
@@ -185,4 +188,5 @@ test('MQTT: with the broker away, alert events wait in a bounded queue (oldest d
   for (const i of [3, 4, 5]) await watcher.waitFor((m) => m.topic === `crowdline/cam/z${i}/alert`, `alert z${i}`);
   t.deepEqual(watcher.received.map((m) => json(m).zone).sort(), ['z3', 'z4', 'z5'], 'the two oldest were dropped');
   t.is(sink.queuedAlerts, 0);
+  t.true(logs.some((l) => /connected to mqtt:/.test(l)));
 });

@@ -41,6 +41,8 @@ export class MqttSink implements EventSink {
   private readonly queue: AlertPayload[] = [];
   private readonly statusTopic: string;
   private wasConnected = false;
+  /** The current outage has been logged (one line per outage, not one per reconnect attempt). */
+  private outageLogged = false;
   private closing = false;
 
   constructor(private readonly o: MqttSinkOptions) {
@@ -59,13 +61,12 @@ export class MqttSink implements EventSink {
     this.client = mqtt.connect(o.url, options);
     this.client.on('connect', () => this.onConnect());
     this.client.on('close', () => {
-      if (this.wasConnected && !this.closing) o.log(`mqtt: lost the broker at ${o.url}; reconnecting (up to ${o.maxQueuedAlerts} alert events are kept meanwhile)`);
+      if (this.wasConnected && !this.closing) this.outage('lost the connection');
       this.wasConnected = false;
     });
-    // Errors are reported by close/reconnect; logging every refused reconnect would flood the log.
-    this.client.on('error', (err) => {
-      if (this.wasConnected) o.log(`mqtt: ${err.message}`);
-    });
+    // A wrong URL or password shows at once; after that, one line per outage rather than one per attempt.
+    this.client.on('error', (err) => this.outage(err.message));
+    this.client.on('offline', () => this.outage('not reachable'));
   }
 
   get queuedAlerts(): number {
@@ -76,8 +77,15 @@ export class MqttSink implements EventSink {
     return this.client.connected;
   }
 
+  private outage(why: string): void {
+    if (this.outageLogged || this.closing) return;
+    this.outageLogged = true;
+    this.o.log(`mqtt: broker ${this.o.url}: ${why}; retrying every ${this.o.reconnectMs ?? 1000} ms (serving goes on; up to ${this.o.maxQueuedAlerts} alert events are kept)`);
+  }
+
   private onConnect(): void {
     this.wasConnected = true;
+    this.outageLogged = false;
     this.o.log(`mqtt: connected to ${this.o.url} as ${this.o.clientId}`);
     this.client.publish(this.statusTopic, 'online', { qos: 1, retain: true });
     this.flush();
