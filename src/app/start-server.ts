@@ -195,7 +195,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         if (!site) throw err;
         return `credentials/TLS reload failed, keeping the previous ones: ${err.message}`;
       });
-      return site ? `${site.line}; ${rest}` : rest;
+      if (!site) return rest;
+      return rest === 'nothing to reload' ? site.line : `${site.line}; ${rest}`;
     },
     close,
     drain: async (delayMs, onStopAccepting) => {

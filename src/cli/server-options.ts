@@ -85,6 +85,11 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       if ((argv['mqtt-url'] !== undefined || argv['events-file'] !== undefined) && argv.site === undefined) {
         throw new Error('--mqtt-url and --events-file publish zone events: give --site too');
       }
+      // Both become MQTT topic levels, where + and # are wildcards a publisher may not use.
+      for (const name of ['mqtt-topic-prefix', 'mqtt-client-id'] as const) {
+        const value = argv[name];
+        if (value !== undefined && !/^[^+#\u0000]+$/.test(value)) throw new Error(`--${name} must be non-empty, without + or #, got ${JSON.stringify(value)}`);
+      }
       // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
       for (const name of POSITIVE_INTEGER_LIMITS) {
         const value = argv[name];
