@@ -18,7 +18,9 @@ import {
   type ErrorCodeValue,
   type ErrorMessage,
   type ResultMessage,
+  type ServerMessage,
   type WelcomeMessage,
+  type ZonesMessage,
 } from '../src/framing/index.js';
 
 /** How a client proves who it is and keeps frames private (docs/security.md). */
@@ -56,10 +58,14 @@ export interface ConnectOptions extends ClientSecurity {
   connectTimeoutMs?: number;
   /** Local address to connect from (multi-homed hosts; the soak uses several loopback addresses). */
   localAddress?: string;
+  /** v1.2: ask for the camera's zones (ZONES message, per-zone readings in RESULTs). */
+  wantsZones?: boolean;
 }
 
 export interface V1ConnectionEvents {
   result: [ResultMessage];
+  /** v1.2: the camera's zones; after WELCOME and again when the server reloads its site file. */
+  zones: [ZonesMessage];
   /** The server's ERROR message (the connection closes after it). */
   serverError: [ErrorMessage];
   close: [Error | undefined];
@@ -107,6 +113,7 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
             window: options.window ?? 0,
             cameraName: options.cameraName,
             token: options.token,
+            wantsZones: options.wantsZones,
           }),
         );
       });
@@ -191,10 +198,12 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
     }
   }
 
-  private dispatch(m: ResultMessage | ErrorMessage | WelcomeMessage): void {
+  private dispatch(m: ServerMessage): void {
     if (m.type === 'result') {
       this.inFlight--;
       this.emit('result', m);
+    } else if (m.type === 'zones') {
+      this.emit('zones', m);
     } else if (m.type === 'error') {
       this.closedWith = new Error(`server error ${m.code}: ${m.reason}`);
       this.emit('serverError', m);

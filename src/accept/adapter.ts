@@ -1,6 +1,6 @@
 /** What a session needs from a wire protocol (v1 or legacy). */
 import type { JobOutcome } from '../batcher/types.js';
-import type { ErrorCodeValue } from '../framing/index.js';
+import type { ErrorCodeValue, ZoneReading, ZonesMessage } from '../framing/index.js';
 
 export interface IncomingFrame {
   seq: number;
@@ -9,7 +9,7 @@ export interface IncomingFrame {
 }
 
 export type AdapterEvent =
-  | { kind: 'hello'; camera: string; window: number; reply: Buffer[]; token?: string }
+  | { kind: 'hello'; camera: string; window: number; reply: Buffer[]; token?: string; wantsZones?: boolean }
   | { kind: 'frame'; frame: IncomingFrame }
   | { kind: 'bye' };
 
@@ -17,6 +17,8 @@ export interface ReplyContext {
   seq: number;
   captureTimeMs: number;
   serverUs: number;
+  /** v1.2: the frame's zone readings (sent only to a client that asked for zones). */
+  zones?: ZoneReading[];
 }
 
 export interface ProtocolAdapter {
@@ -30,6 +32,8 @@ export interface ProtocolAdapter {
   encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[];
   /** Bytes that tell the client why the connection ends, if the protocol can say it. */
   encodeFatal(code: ErrorCodeValue, reason: string): Buffer | undefined;
+  /** v1.2: the ZONES message, for protocols that have one. */
+  encodeZones?(zones: Omit<ZonesMessage, 'type'>): Buffer;
 }
 
 /** Facts about the model the server reports in WELCOME. */

@@ -15,7 +15,7 @@ import type { ModelInfo } from './adapter.js';
 import type { ConnectionGate } from './gate.js';
 import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
-import { Session, type FrameScreen } from './session.js';
+import { Session, type FrameScreen, type ZoneSource } from './session.js';
 
 export interface CrowdServerDeps {
   runner: BatchRunner;
@@ -31,6 +31,8 @@ export interface CrowdServerDeps {
   screen?: FrameScreen;
   /** Sees each accepted socket first (TLS detection, src/tls) and hands on the stream to serve. */
   route?: (socket: net.Socket, adopt: (stream: net.Socket) => void) => void;
+  /** Zones from the site file (src/zones); see SessionDeps.zones. */
+  zones?: ZoneSource;
 }
 
 /** Deadlines are checked this often at most (and at least every 1 s). */
@@ -136,6 +138,7 @@ export class CrowdServer {
       address: `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
       gate: this.deps.gate,
       screen: this.deps.screen,
+      zones: this.deps.zones,
     });
     this.sessions.add(session);
     const aged = this.ageLimit(session);
@@ -174,6 +177,11 @@ export class CrowdServer {
       if (detectProtocol(chunk[0]) === 'v1') socket.end(encodeError({ code, reason }));
       else socket.destroy();
     });
+  }
+
+  /** The site file changed: clients that asked for zones get the new ZONES before their next RESULT. */
+  zonesChanged(): void {
+    for (const session of this.sessions) session.sendZones();
   }
 
   /**

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Batcher } from '../batcher/batcher.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import type { FailureCause } from '../workers/types.js';
-import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue } from '../framing/index.js';
+import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue, type ZoneReading, type ZonesMessage } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
 import type { LogFields } from '../log/logger.js';
 import type { AdapterEvent, ModelInfo, ProtocolAdapter } from './adapter.js';
@@ -38,6 +38,18 @@ interface Slot {
 /** Says why a frame must fail without reaching a worker, or undefined to queue it. */
 export type FrameScreen = (jpeg: Uint8Array) => { reason: string; cause: FailureCause } | undefined;
 
+/** Zones by camera name (src/zones): what to tell a client, and the readings of each frame. */
+export interface ZoneSource {
+  describe(camera: string): Omit<ZonesMessage, 'type'>;
+  /** Undefined when the camera has no zones. */
+  observe(
+    camera: string,
+    timeMs: number,
+    map: { height: number; width: number; values: Float32Array },
+    frame: { width: number; height: number } | undefined,
+  ): ZoneReading[] | undefined;
+}
+
 /** Where a session's log lines go; `kind` groups lines for rate limiting (and is the line's `event`). */
 export interface SessionLog {
   write(kind: string, line: string, fields?: LogFields): void;
@@ -54,6 +66,8 @@ export interface SessionDeps {
   /** Authentication and transport policy (src/auth); absent: everyone is welcome. */
   gate?: ConnectionGate;
   screen?: FrameScreen;
+  /** The site file's zones; absent: no site file (clients that ask get an empty ZONES). */
+  zones?: ZoneSource;
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -72,6 +86,10 @@ export class Session {
   private framesReceived = 0;
   private framesOk = 0;
   private closeReason = 'peer closed';
+  /** v1 HELLO camera name, the key into the site file (legacy connections have none). */
+  private zoneCamera: string | undefined;
+  /** The client asked for zones (v1.2): it gets ZONES now and after every site reload. */
+  private wantsZones = false;
   /** No more frames will be read: BYE, EOF, protocol error, deadline or shutdown. */
   private draining = false;
   private pendingFatal: { code: ErrorCodeValue; reason: string } | undefined;
@@ -225,11 +243,23 @@ export class Session {
       this.logLabel = `${this.deps.address} camera=${peerText(label)}`;
     }
     for (const buf of event.reply) this.socket.write(buf);
+    if (this.adapter?.protocol === 'v1') this.zoneCamera = event.camera;
+    if (event.wantsZones) {
+      this.wantsZones = true;
+      this.sendZones();
+    }
     this.logOpened();
   }
 
   private logOpened(): void {
     this.log('connection-opened', 'connection opened', { level: 'info', protocol: this.adapter?.protocol, window: this.window });
+  }
+
+  /** v1.2 §3.7: the camera's zones, after WELCOME and again after a site reload; RESULTs written later refer to them. */
+  sendZones(): void {
+    if (!this.wantsZones || this.finished || this.zoneCamera === undefined || !this.adapter?.encodeZones) return;
+    const camera = this.zoneCamera;
+    this.socket.write(this.adapter.encodeZones(this.deps.zones?.describe(camera) ?? { camera, zones: [] }));
   }
 
   /** Asks the gate about this HELLO; frames behind it wait (canAdmit) and are never admitted if it says no. */
@@ -326,6 +356,7 @@ export class Session {
       const outcome = slot.outcome as JobOutcome;
       const serverUs = Math.round((now - slot.receivedAtMs) * 1000);
       if (outcome.status === 'ok') this.framesOk++;
+      const zones = this.zoneReadings(slot, outcome);
       this.deps.observer.frameAnswered?.({
         camera: this.camera,
         status: outcome.status,
@@ -337,7 +368,7 @@ export class Session {
         serverUs,
       });
       if (this.finished || !this.adapter) continue;
-      for (const buf of this.adapter.encodeReply({ seq: slot.seq, captureTimeMs: slot.captureTimeMs, serverUs }, outcome)) {
+      for (const buf of this.adapter.encodeReply({ seq: slot.seq, captureTimeMs: slot.captureTimeMs, serverUs, zones }, outcome)) {
         this.socket.write(buf);
       }
       this.lastActivityAt = now;
@@ -345,6 +376,18 @@ export class Session {
     if (!this.finished) this.checkOutputBuffer(now);
     this.pumpEvents();
     this.maybeFinish();
+  }
+
+  /**
+   * Zone readings of an ok frame, computed for every named camera in the site
+   * file whether or not its client asked (events and metrics need them), in
+   * reply order. Time is the frame's capture time (the smoothing follows the
+   * camera's clock); a client that sends none (0) gets its arrival time.
+   */
+  private zoneReadings(slot: Slot, outcome: JobOutcome): ZoneReading[] | undefined {
+    if (outcome.status !== 'ok' || this.zoneCamera === undefined || !this.deps.zones) return undefined;
+    const timeMs = Number.isFinite(slot.captureTimeMs) && slot.captureTimeMs > 0 ? slot.captureTimeMs : slot.receivedAtMs;
+    return this.deps.zones.observe(this.zoneCamera, timeMs, outcome.density, outcome.image);
   }
 
   /**

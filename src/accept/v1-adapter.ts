@@ -4,6 +4,7 @@ import {
   encodeError,
   encodeResultChunks,
   encodeWelcome,
+  encodeZones,
   ErrorCode,
   FrameStatus,
   PROTOCOL_VERSION,
@@ -13,6 +14,7 @@ import {
   type ErrorCodeValue,
   type FrameStatusCode,
   type HelloMessage,
+  type ZonesMessage,
 } from '../framing/index.js';
 import type { JobOutcome } from '../batcher/types.js';
 import type { AdapterEvent, ModelInfo, ProtocolAdapter, ReplyContext } from './adapter.js';
@@ -32,6 +34,8 @@ export class V1Adapter implements ProtocolAdapter {
   private lastSeq = -1;
   private densityFormat: DensityFormatCode = DensityFormat.Float32;
   private countOnly = false;
+  /** v1.2: the client asked for zones; only then do RESULTs carry a zone block. */
+  private wantsZones = false;
 
   constructor(
     private readonly options: ServerOptions,
@@ -71,6 +75,7 @@ export class V1Adapter implements ProtocolAdapter {
     this.greeted = true;
     this.densityFormat = msg.densityFormat;
     this.countOnly = msg.countOnly || msg.densityFormat === DensityFormat.None;
+    this.wantsZones = msg.wantsZones === true;
     const window = Math.min(msg.window || this.options.window, this.options.maxWindow);
     const reply = encodeWelcome({
       version: PROTOCOL_VERSION,
@@ -84,7 +89,7 @@ export class V1Adapter implements ProtocolAdapter {
       modelName: this.model.name,
       provider: this.model.provider,
     });
-    return { kind: 'hello', camera: msg.cameraName, window, reply: [reply], token: msg.token };
+    return { kind: 'hello', camera: msg.cameraName, window, reply: [reply], token: msg.token, wantsZones: this.wantsZones };
   }
 
   encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[] {
@@ -98,6 +103,8 @@ export class V1Adapter implements ProtocolAdapter {
         timings,
         densityFormat: this.countOnly ? DensityFormat.None : this.densityFormat,
         density: this.countOnly ? undefined : outcome.density,
+        // A client that did not ask gets no zone block: the exact bytes of v1.1.
+        zones: this.wantsZones ? (ctx.zones ?? []) : undefined,
       });
     }
     return encodeResultChunks({
@@ -109,6 +116,10 @@ export class V1Adapter implements ProtocolAdapter {
       densityFormat: DensityFormat.None,
       reason: outcome.reason,
     });
+  }
+
+  encodeZones(zones: Omit<ZonesMessage, 'type'>): Buffer {
+    return encodeZones(zones);
   }
 
   encodeFatal(code: ErrorCodeValue, reason: string): Buffer {

@@ -18,6 +18,7 @@ import { securityWarnings } from '../auth/posture.js';
 import { setUpSecurity, type SecurityOptions } from '../auth/security.js';
 import { WorkerPool } from '../workers/pool.js';
 import type { DeviceChoice } from '../workers/types.js';
+import { setUpZones, type ZoneEventOptions, type ZoneSetup } from './zones-setup.js';
 
 export interface StartServerOptions {
   modelPath: string;
@@ -44,6 +45,10 @@ export interface StartServerOptions {
   workerFile?: URL;
   /** Tokens, TLS, legacy policy (docs/security.md). */
   security?: SecurityOptions;
+  /** Site file with camera zones (docs/zones.md); reloaded by reload(). */
+  sitePath?: string;
+  /** Where zone counts and alerts go (MQTT, JSON lines); used only with sitePath. */
+  zoneEvents?: ZoneEventOptions;
 }
 
 export interface RunningServer {
@@ -61,7 +66,7 @@ export interface RunningServer {
    * onStopAccepting runs when the delay is over, just before close().
    */
   drain(delayMs: number, onStopAccepting?: () => void): Promise<void>;
-  /** SIGHUP: re-read credentials and TLS files; open connections stay. Resolves to a log line. */
+  /** SIGHUP: re-read credentials, TLS files and the site file; open connections stay. Resolves to a log line. */
   reload(): Promise<string>;
 }
 
@@ -80,6 +85,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics?.stop();
     throw err;
   });
+  // The site file (and MQTT password) are operator input read once: a bad one fails the start here too.
+  let zones: ZoneSetup | undefined;
+  if (options.sitePath) {
+    try {
+      zones = await setUpZones(options.sitePath, options.zoneEvents ?? {}, { log, registry: metrics?.registry });
+    } catch (err) {
+      metrics?.stop();
+      throw err;
+    }
+  }
   // Metrics before the model, so /healthz answers (and /readyz says 503) while models load.
   let metricsHttp: MetricsHttp | undefined;
   let draining = false;
@@ -96,6 +111,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
   }
   const stopMetrics = async (): Promise<void> => {
+    await zones?.close();
     metrics?.stop();
     await metricsHttp?.close();
   };
@@ -138,6 +154,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       return refused && { reason: refused.message, cause: refused.reason };
     },
     route: security.route,
+    zones: zones?.tracker,
   });
   const crowd = server;
   let address: AddressInfo;
@@ -194,7 +211,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     pool,
     address,
     metrics: metrics && metricsHttp ? { address: metricsHttp.address, registry: metrics.registry } : undefined,
-    reload: () => security.reload(),
+    reload: async () => {
+      // The site first: a failing credentials reload must not keep new zones from clients.
+      const site = await zones?.reload();
+      if (site?.changed) crowd.zonesChanged();
+      const rest = await security.reload().catch((err: Error) => {
+        if (!site) throw err;
+        return `credentials/TLS reload failed, keeping the previous ones: ${err.message}`;
+      });
+      if (!site) return rest;
+      return rest === 'nothing to reload' ? site.line : `${site.line}; ${rest}`;
+    },
     close,
     drain: async (delayMs, onStopAccepting) => {
       draining = true;

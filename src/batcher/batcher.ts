@@ -136,6 +136,7 @@ export class Batcher {
                 status: 'ok',
                 count: o.count,
                 density: { height: o.height, width: o.width, values: result.densities.subarray(o.densityOffset, o.densityOffset + per) },
+                image: o.imageWidth && o.imageHeight ? { width: o.imageWidth, height: o.imageHeight } : undefined,
                 timings: { queueUs, decodeUs: o.decodeUs, inferUs: result.inferUs },
                 batchSize: result.batchSize,
               });

@@ -24,6 +24,8 @@ export type JobOutcome =
       status: 'ok';
       count: number;
       density: { height: number; width: number; values: Float32Array };
+      /** Size of the decoded frame, when the runner reports it. */
+      image?: { width: number; height: number };
       timings: JobTimings;
       batchSize: number;
     }

@@ -76,7 +76,7 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
         },
       );
     };
-    // SIGHUP: new credentials and certificates for new connections; open ones carry on.
+    // SIGHUP: new credentials and certificates for new connections (open ones carry on), and the site file's zones.
     process.on('SIGHUP', () => {
       running.reload().then(
         (what) => log(`SIGHUP: ${what}`, { event: 'reload' }),

@@ -14,6 +14,8 @@ import { DEFAULT_METRICS_HTTP_LIMITS } from '../metrics/http.js';
 import { DEFAULT_CAMERA_SERIES_TTL_MS } from '../metrics/server-metrics.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger.js';
 import { DEFAULT_TOTALS_INTERVAL_MS } from '../log/totals-log.js';
+import { DEFAULT_ZONE_PUBLISH_INTERVAL_MS } from '../app/zones-setup.js';
+import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX } from '../events/mqtt-sink.js';
 
 /** A TCP port: 0 (any free one) to 65535. */
 export function checkPort(flag: string, value: unknown): void {
@@ -43,6 +45,8 @@ const POSITIVE_INTEGERS = [
   'shutdown-grace-ms',
   'log-burst',
   'metrics-max-connections',
+  'zone-publish-interval-ms',
+  'mqtt-max-queued-alerts',
 ] as const;
 
 export function withServerOptions<T>(yargs: Argv<T>) {
@@ -90,7 +94,25 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'least severe level logged (connection lines are info, refusals and timeouts warn)', group: 'Logs:' })
     .option('log-totals-interval-ms', { type: 'number', default: DEFAULT_TOTALS_INTERVAL_MS, describe: 'a line of totals (frames, cameras, connections, latency) this often (0: none)', group: 'Logs:' })
     .options(withSecurityOptions())
+    .option('site', { type: 'string', describe: 'site file (YAML) with zones per camera: counts, smoothing and alerts per zone (docs/zones.md); reloaded on SIGHUP', group: 'Zones:' })
+    .option('zone-publish-interval-ms', { type: 'number', default: DEFAULT_ZONE_PUBLISH_INTERVAL_MS, describe: "publish each zone's count at most this often (alert transitions: always)", group: 'Zones:' })
+    .option('events-file', { type: 'string', describe: "write zone counts and alerts as JSON lines to this file ('-': stdout)", group: 'Zones:' })
+    .option('mqtt-url', { type: 'string', describe: 'publish zone counts and alerts to this MQTT broker (mqtt://host:1883, mqtts://...)', group: 'Zones:' })
+    .option('mqtt-topic-prefix', { type: 'string', default: DEFAULT_MQTT_TOPIC_PREFIX, describe: 'topics are <prefix>/<camera>/<zone>/count|alert and <prefix>/server/<client id>/status', group: 'Zones:' })
+    .option('mqtt-client-id', { type: 'string', describe: 'MQTT client id, also the server id in the status topic (default crowdline-<hostname>; give each server on a host its own)', group: 'Zones:' })
+    .option('mqtt-username', { type: 'string', group: 'Zones:' })
+    .option('mqtt-password-file', { type: 'string', describe: 'file holding the MQTT password', group: 'Zones:' })
+    .option('mqtt-ca', { type: 'string', describe: 'CA certificate (PEM) for an mqtts:// broker', group: 'Zones:' })
+    .option('mqtt-max-queued-alerts', { type: 'number', default: DEFAULT_MQTT_MAX_QUEUED_ALERTS, describe: 'alert events kept while the broker is away (oldest dropped first)', group: 'Zones:' })
     .check((argv) => {
+      if ((argv['mqtt-url'] !== undefined || argv['events-file'] !== undefined) && argv.site === undefined) {
+        throw new Error('--mqtt-url and --events-file publish zone events: give --site too');
+      }
+      // Both become MQTT topic levels, where + and # are wildcards a publisher may not use.
+      for (const name of ['mqtt-topic-prefix', 'mqtt-client-id'] as const) {
+        const value = argv[name];
+        if (value !== undefined && !/^[^+#\u0000]+$/.test(value)) throw new Error(`--${name} must be non-empty, without + or #, got ${JSON.stringify(value)}`);
+      }
       // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
       for (const name of POSITIVE_INTEGERS) {
         const value = argv[name];
@@ -156,6 +178,16 @@ export interface ServerArgv extends SecurityArgv {
   'log-format': LogFormat;
   'log-level': LogLevel;
   'log-totals-interval-ms': number;
+  site?: string;
+  'zone-publish-interval-ms': number;
+  'events-file'?: string;
+  'mqtt-url'?: string;
+  'mqtt-topic-prefix': string;
+  'mqtt-client-id'?: string;
+  'mqtt-username'?: string;
+  'mqtt-password-file'?: string;
+  'mqtt-ca'?: string;
+  'mqtt-max-queued-alerts': number;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -173,6 +205,23 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     totalsIntervalMs: argv['log-totals-interval-ms'],
     cameraSeriesTtlMs: argv['metrics-camera-ttl-ms'],
     security: securityFromArgv(argv),
+    sitePath: argv.site,
+    zoneEvents: {
+      countIntervalMs: argv['zone-publish-interval-ms'],
+      eventsFile: argv['events-file'],
+      mqtt:
+        argv['mqtt-url'] === undefined
+          ? undefined
+          : {
+              url: argv['mqtt-url'],
+              topicPrefix: argv['mqtt-topic-prefix'],
+              clientId: argv['mqtt-client-id'],
+              username: argv['mqtt-username'],
+              passwordFile: argv['mqtt-password-file'],
+              caFile: argv['mqtt-ca'],
+              maxQueuedAlerts: argv['mqtt-max-queued-alerts'],
+            },
+    },
     server: {
       host,
       port,

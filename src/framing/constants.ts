@@ -19,6 +19,8 @@ export const MessageType = {
   Result: 0x04,
   Error: 0x05,
   Bye: 0x06,
+  /** v1.2 (§3.7): the camera's zones, sent only to clients that asked for them. */
+  Zones: 0x07,
 } as const;
 export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 
@@ -87,6 +89,31 @@ export const HELLO_FIXED_BYTES = 11;
 export const WELCOME_FIXED_BYTES = 16;
 export const FRAME_FIXED_BYTES = 12;
 export const RESULT_FIXED_BYTES = 44;
+
+/** v1.2 (§3.4.2): RESULT flag bits (the u16 at body offset 6, reserved before v1.2). */
+export const ResultFlags = {
+  /** A zone block follows the fixed fields, before the payload. */
+  Zones: 0x0001,
+} as const;
+
+/** v1.2 (§3.4.2): zone block head (u16 count, u16 reserved) and one entry per zone. */
+export const ZONE_BLOCK_HEAD_BYTES = 4;
+export const ZONE_ENTRY_BYTES = 16;
+
+/** v1.2 (§3.7): a ZONES body is UTF-8 JSON of at most this many bytes. */
+export const MAX_ZONES_BODY_BYTES = 65536;
+
+/** v1.2 (§3.4.2): alert state of a zone, as carried in RESULT. */
+export const ZoneAlertState = {
+  Ok: 0,
+  Warning: 1,
+  Alarm: 2,
+} as const;
+export type ZoneAlertStateCode = (typeof ZoneAlertState)[keyof typeof ZoneAlertState];
+
+export function zoneAlertStateName(state: ZoneAlertStateCode): 'ok' | 'warning' | 'alarm' {
+  return state === ZoneAlertState.Alarm ? 'alarm' : state === ZoneAlertState.Warning ? 'warning' : 'ok';
+}
 
 /** §2: control messages (everything but FRAME and RESULT) are small. */
 export const MAX_CONTROL_BODY_BYTES = 4096;

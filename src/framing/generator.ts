@@ -10,14 +10,18 @@ import {
   HelloFlags,
   MAGIC,
   MAX_NAME_BYTES,
+  MAX_ZONES_BODY_BYTES,
   MessageType,
   type MessageTypeCode,
   RESULT_FIXED_BYTES,
+  ResultFlags,
   WELCOME_FIXED_BYTES,
+  ZONE_BLOCK_HEAD_BYTES,
+  ZONE_ENTRY_BYTES,
 } from './constants.js';
 import { encodeDensity } from './density-codec.js';
 import { encodeHelloExtensions } from './hello-extensions.js';
-import type { ByeMessage, ErrorMessage, FrameMessage, HelloMessage, ResultMessage, WelcomeMessage } from './messages.js';
+import type { ByeMessage, ErrorMessage, FrameMessage, HelloMessage, ResultMessage, WelcomeMessage, ZoneReading, ZonesMessage } from './messages.js';
 
 function header(type: MessageTypeCode, bodyLength: number): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);
@@ -37,8 +41,8 @@ function nameBytes(name: string): Buffer {
 
 export function encodeHello(msg: Omit<HelloMessage, 'type'>): Buffer {
   const name = nameBytes(msg.cameraName);
-  // v1.1 (§3.1.1): extensions only when there is something to carry, so a tokenless HELLO stays byte-identical to v1.0.
-  const ext = msg.token === undefined ? Buffer.alloc(0) : encodeHelloExtensions({ token: msg.token });
+  // v1.1 (§3.1.1): extensions only when there is something to carry, so a plain HELLO stays byte-identical to v1.0.
+  const ext = encodeHelloExtensions({ token: msg.token, wantsZones: msg.wantsZones });
   const body = Buffer.alloc(HELLO_FIXED_BYTES + name.length + ext.length);
   MAGIC.copy(body, 0);
   body.writeUInt16LE(msg.version, 4);
@@ -106,13 +110,19 @@ export function encodeResultChunks(msg: Omit<ResultMessage, 'type'>): Buffer[] {
     format = DensityFormat.None;
     payload = msg.reason ? Buffer.from(msg.reason, 'utf8') : Buffer.alloc(0);
   }
-  const head = Buffer.alloc(HEADER_BYTES + RESULT_FIXED_BYTES);
+  // v1.2 (§3.4.2): the zone block sits between the fixed fields and the payload.
+  const zones = msg.zones === undefined ? 0 : ZONE_BLOCK_HEAD_BYTES + msg.zones.length * ZONE_ENTRY_BYTES;
+  const head = Buffer.alloc(HEADER_BYTES + RESULT_FIXED_BYTES + zones);
   head.writeUInt8(MessageType.Result, 0);
-  head.writeUInt32LE(RESULT_FIXED_BYTES + payload.length, 4);
+  head.writeUInt32LE(RESULT_FIXED_BYTES + zones + payload.length, 4);
   const o = HEADER_BYTES;
   head.writeUInt32LE(msg.seq >>> 0, o);
   head.writeUInt8(msg.status, o + 4);
   head.writeUInt8(format, o + 5);
+  if (msg.zones !== undefined) {
+    head.writeUInt16LE(ResultFlags.Zones, o + 6);
+    writeZoneBlock(head, o + RESULT_FIXED_BYTES, msg.zones);
+  }
   head.writeDoubleLE(msg.captureTimeMs, o + 8);
   head.writeFloatLE(msg.count, o + 16);
   head.writeUInt32LE(clampU32(msg.timings.queueUs), o + 20);
@@ -125,8 +135,34 @@ export function encodeResultChunks(msg: Omit<ResultMessage, 'type'>): Buffer[] {
   return payload.length > 0 ? [head, payload] : [head];
 }
 
+function writeZoneBlock(into: Buffer, at: number, zones: readonly ZoneReading[]): void {
+  if (zones.length > 0xffff) throw new RangeError('a RESULT carries at most 65535 zones');
+  into.writeUInt16LE(zones.length, at);
+  at += ZONE_BLOCK_HEAD_BYTES;
+  for (const zone of zones) {
+    into.writeUInt16LE(zone.id, at);
+    into.writeUInt8(zone.state, at + 2);
+    into.writeFloatLE(zone.people, at + 4);
+    into.writeFloatLE(zone.smoothed, at + 8);
+    into.writeFloatLE(zone.occupancy, at + 12);
+    at += ZONE_ENTRY_BYTES;
+  }
+}
+
 export function encodeResult(msg: Omit<ResultMessage, 'type'>): Buffer {
   return Buffer.concat(encodeResultChunks(msg));
+}
+
+/** v1.2 (§3.7): the camera's zones as UTF-8 JSON. */
+export function encodeZones(msg: Omit<ZonesMessage, 'type'>): Buffer {
+  const json: Omit<ZonesMessage, 'type'> = { camera: msg.camera, zones: msg.zones };
+  if (msg.width !== undefined && msg.height !== undefined) {
+    json.width = msg.width;
+    json.height = msg.height;
+  }
+  const body = Buffer.from(JSON.stringify(json), 'utf8');
+  if (body.length > MAX_ZONES_BODY_BYTES) throw new RangeError(`ZONES body of ${body.length} bytes is over ${MAX_ZONES_BODY_BYTES}`);
+  return Buffer.concat([header(MessageType.Zones, body.length), body]);
 }
 
 export function encodeError(msg: Omit<ErrorMessage, 'type'>): Buffer {

@@ -9,10 +9,13 @@ import { ProtocolError } from './errors.js';
 export const HelloExtension = {
   /** The client's secret token (ASCII, 1-255 bytes). */
   Token: 0x01,
+  /** v1.2: empty value; the client wants zones (ZONES message, zone block in RESULT). */
+  Zones: 0x02,
 } as const;
 
 export interface HelloExtensions {
   token?: string;
+  wantsZones?: boolean;
 }
 
 export function encodeHelloExtensions(ext: HelloExtensions): Buffer {
@@ -22,6 +25,7 @@ export function encodeHelloExtensions(ext: HelloExtensions): Buffer {
     if (token.length === 0 || token.length > 255) throw new RangeError('a token must be 1-255 bytes');
     fields.push(Buffer.from([HelloExtension.Token, token.length]), token);
   }
+  if (ext.wantsZones) fields.push(Buffer.from([HelloExtension.Zones, 0]));
   return Buffer.concat(fields);
 }
 
@@ -36,6 +40,9 @@ export function decodeHelloExtensions(body: Buffer, at: number): HelloExtensions
     if (tag === HelloExtension.Token) {
       if (out.token !== undefined) throw new ProtocolError('v1 §3.1.1', 'HELLO carries two tokens');
       out.token = body.toString('utf8', at + 2, end);
+    } else if (tag === HelloExtension.Zones) {
+      // Any value is accepted and ignored, so a later revision may add zone options here.
+      out.wantsZones = true;
     }
     at = end;
   }

@@ -7,3 +7,4 @@ export * from './parser.js';
 export * from './legacy.js';
 export * from './detect.js';
 export * from './hello-extensions.js';
+export * from './zones-message.js';

@@ -1,4 +1,4 @@
-import type { DensityFormatCode, ErrorCodeValue, FrameStatusCode } from './constants.js';
+import type { DensityFormatCode, ErrorCodeValue, FrameStatusCode, ZoneAlertStateCode } from './constants.js';
 
 /** Client -> server, first message of a v1 connection (§3.1). */
 export interface HelloMessage {
@@ -11,6 +11,8 @@ export interface HelloMessage {
   cameraName: string;
   /** v1.1 (§3.1.1): the client's secret token, when it has one. */
   token?: string;
+  /** v1.2 (§3.1.1 tag 0x02): the client wants ZONES and per-zone readings in RESULTs. */
+  wantsZones?: boolean;
 }
 
 /** Server -> client answer to HELLO (§3.2). */
@@ -67,6 +69,41 @@ export interface ResultMessage {
   densityFormat: DensityFormatCode;
   /** Human-readable reason when status is not ok. */
   reason?: string;
+  /** v1.2 (§3.4.2): per-zone readings, on ok RESULTs of a client that asked for zones. */
+  zones?: ZoneReading[];
+}
+
+/** v1.2 (§3.4.2): one zone's reading for one frame. */
+export interface ZoneReading {
+  /** Index into the latest ZONES message's `zones`. */
+  id: number;
+  state: ZoneAlertStateCode;
+  /** People in the zone in this frame: the density map summed over the polygon. */
+  people: number;
+  /** Exponential moving average of `people` over the zone's time constant. */
+  smoothed: number;
+  /** smoothed / capacity; NaN when the zone has no capacity. */
+  occupancy: number;
+}
+
+/** v1.2 (§3.7): one zone as the server knows it. */
+export interface ZoneDescription {
+  id: number;
+  name: string;
+  /** Corners in pixels of an image `width x height` (or of the frame as sent when those are absent). */
+  polygon: Array<[number, number]>;
+  /** People the zone is meant to hold; absent when the site file gives none. */
+  capacity?: number;
+}
+
+/** v1.2 (§3.7): server -> client, the camera's zones; sent after WELCOME and again after a reload. */
+export interface ZonesMessage {
+  type: 'zones';
+  camera: string;
+  /** Size of the image the polygons' coordinates refer to; absent: the frame as sent. */
+  width?: number;
+  height?: number;
+  zones: ZoneDescription[];
 }
 
 /** Server -> client, fatal for the connection (§3.5). */
@@ -82,5 +119,5 @@ export interface ByeMessage {
 }
 
 export type ClientMessage = HelloMessage | FrameMessage | ByeMessage;
-export type ServerMessage = WelcomeMessage | ResultMessage | ErrorMessage;
+export type ServerMessage = WelcomeMessage | ResultMessage | ErrorMessage | ZonesMessage;
 export type Message = ClientMessage | ServerMessage;

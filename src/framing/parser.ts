@@ -13,9 +13,15 @@ import {
   HelloFlags,
   MAGIC,
   MAX_CONTROL_BODY_BYTES,
+  MAX_ZONES_BODY_BYTES,
   MessageType,
   RESULT_FIXED_BYTES,
+  ResultFlags,
   WELCOME_FIXED_BYTES,
+  ZONE_BLOCK_HEAD_BYTES,
+  ZONE_ENTRY_BYTES,
+  ZoneAlertState,
+  type ZoneAlertStateCode,
   type DensityFormatCode,
   type ErrorCodeValue,
   type FrameStatusCode,
@@ -23,6 +29,7 @@ import {
 import { bytesPerValue, decodeDensity, isDensityFormat } from './density-codec.js';
 import { ProtocolError } from './errors.js';
 import { decodeHelloExtensions } from './hello-extensions.js';
+import { decodeZonesBody } from './zones-message.js';
 import type {
   ClientMessage,
   ErrorMessage,
@@ -31,6 +38,7 @@ import type {
   ResultMessage,
   ServerMessage,
   WelcomeMessage,
+  ZoneReading,
 } from './messages.js';
 
 export interface ParserLimits {
@@ -188,6 +196,11 @@ export class ClientSideParser extends MessageParser<ServerMessage> {
         return controlLength(type, length, WELCOME_FIXED_BYTES + 2);
       case MessageType.Error:
         return controlLength(type, length, 2);
+      case MessageType.Zones:
+        if (length < 2 || length > MAX_ZONES_BODY_BYTES) {
+          throw new ProtocolError('v1.2 §2.3', `ZONES body of ${length} bytes is outside 2-${MAX_ZONES_BODY_BYTES}`);
+        }
+        return;
       case MessageType.Result:
         if (length < RESULT_FIXED_BYTES) throw new ProtocolError('v1 §3.4', `RESULT body of ${length} bytes is shorter than ${RESULT_FIXED_BYTES}`);
         if (length > this.maxResultBytes) throw new ProtocolError('v1 §3.4', `RESULT body of ${length} bytes exceeds ${this.maxResultBytes}`);
@@ -203,6 +216,8 @@ export class ClientSideParser extends MessageParser<ServerMessage> {
         return decodeWelcome(body);
       case MessageType.Error:
         return decodeError(body);
+      case MessageType.Zones:
+        return decodeZonesBody(body);
       default:
         return decodeResult(body);
     }
@@ -233,6 +248,7 @@ function decodeHello(body: Buffer): HelloMessage {
   if (flags & HelloFlags.Extensions) {
     const ext = decodeHelloExtensions(body, name.next);
     if (ext.token !== undefined) hello.token = ext.token;
+    if (ext.wantsZones) hello.wantsZones = true;
   }
   return hello;
 }
@@ -271,7 +287,10 @@ function decodeResult(body: Buffer): ResultMessage {
   const height = body.readUInt16LE(36);
   const width = body.readUInt16LE(38);
   const scale = body.readFloatLE(40);
-  const payload = body.subarray(RESULT_FIXED_BYTES);
+  // v1.2 (§3.4.2): flag bit 0 puts a zone block before the payload; other bits are ignored.
+  const hasZones = (body.readUInt16LE(6) & ResultFlags.Zones) !== 0;
+  const zones = hasZones ? decodeZoneBlock(body) : undefined;
+  const payload = body.subarray(RESULT_FIXED_BYTES + (zones ? ZONE_BLOCK_HEAD_BYTES + zones.length * ZONE_ENTRY_BYTES : 0));
   const msg: ResultMessage = {
     type: 'result',
     seq: body.readUInt32LE(0),
@@ -286,6 +305,7 @@ function decodeResult(body: Buffer): ResultMessage {
       serverUs: body.readUInt32LE(32),
     },
   };
+  if (zones) msg.zones = zones;
   if (format !== DensityFormat.None) {
     if (payload.length !== height * width * bytesPerValue(format)) {
       throw new ProtocolError('v1 §3.4.1', `density payload of ${payload.length} bytes does not match ${height}x${width}`);
@@ -295,6 +315,26 @@ function decodeResult(body: Buffer): ResultMessage {
     msg.reason = payload.toString('utf8');
   }
   return msg;
+}
+
+function decodeZoneBlock(body: Buffer): ZoneReading[] {
+  if (body.length < RESULT_FIXED_BYTES + ZONE_BLOCK_HEAD_BYTES) throw new ProtocolError('v1.2 §3.4.2', 'RESULT zone block is cut short');
+  const count = body.readUInt16LE(RESULT_FIXED_BYTES);
+  let at = RESULT_FIXED_BYTES + ZONE_BLOCK_HEAD_BYTES;
+  if (at + count * ZONE_ENTRY_BYTES > body.length) throw new ProtocolError('v1.2 §3.4.2', `RESULT zone block of ${count} zones runs past the end`);
+  const zones: ZoneReading[] = [];
+  for (let i = 0; i < count; i++, at += ZONE_ENTRY_BYTES) {
+    const state = body.readUInt8(at + 2);
+    if (state > ZoneAlertState.Alarm) throw new ProtocolError('v1.2 §3.4.2', `unknown zone alert state ${state}`);
+    zones.push({
+      id: body.readUInt16LE(at),
+      state: state as ZoneAlertStateCode,
+      people: body.readFloatLE(at + 4),
+      smoothed: body.readFloatLE(at + 8),
+      occupancy: body.readFloatLE(at + 12),
+    });
+  }
+  return zones;
 }
 
 function decodeError(body: Buffer): ErrorMessage {

@@ -55,7 +55,7 @@ export class FrameProcessor {
         const image = decodeJpeg(jpegs[i], manifest, this.limits, this.scratch);
         resizeNormalizeInto(image, manifest, this.width, this.height, input, good.length * perFrame);
         good.push(i);
-        outcomes[i] = { ok: true, count: 0, decodeUs: 0, height: 0, width: 0, densityOffset: 0 };
+        outcomes[i] = { ok: true, count: 0, decodeUs: 0, height: 0, width: 0, densityOffset: 0, imageWidth: image.width, imageHeight: image.height };
       } catch (err) {
         const cause = err instanceof JpegRejected ? err.reason : 'corrupt';
         outcomes[i] = { ok: false, reason: (err as Error).message, decodeUs: 0, cause };

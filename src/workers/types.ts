@@ -22,7 +22,17 @@ export interface BatchTask {
 }
 
 export type FrameOutcome =
-  | { ok: true; count: number; decodeUs: number; height: number; width: number; densityOffset: number }
+  | {
+      ok: true;
+      count: number;
+      decodeUs: number;
+      height: number;
+      width: number;
+      densityOffset: number;
+      /** The decoded frame's size (zones in frame pixels need it); optional so runners that never decode can omit it. */
+      imageWidth?: number;
+      imageHeight?: number;
+    }
   | { ok: false; reason: string; decodeUs: number; cause: FailureCause };
 
 /**

@@ -1,0 +1,214 @@
+/**
+ * The site file (`--site site.yaml`): cameras by HELLO name, each with named
+ * polygon zones, capacity, smoothing and alert rules (docs/zones.md). It is
+ * operator input, but still bounded (size, cameras, zones, corners, rules) so
+ * a mistake cannot make the server allocate without end; every error names
+ * the file, camera, zone and field.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { encodeZones, ZoneAlertState, type ZoneAlertStateCode, type ZoneDescription } from '../framing/index.js';
+import { simplePolygonProblem } from './polygon.js';
+
+export const SITE_LIMITS = {
+  fileBytes: 1024 * 1024,
+  cameras: 256,
+  /** docs/protocol.md §3.7 allows 256 zones and 256 corners. */
+  zonesPerCamera: 256,
+  corners: 256,
+  rulesPerZone: 8,
+  /** Coordinates beyond this are surely a typo (no camera is a million pixels wide). */
+  maxCoordinate: 1_000_000,
+} as const;
+
+export const SITE_DEFAULTS = {
+  /** Time constant of the smoothed count: a crowd changes over seconds, detection noise over frames. */
+  smoothingS: 5,
+  /** A camera silent this long starts afresh: its smoothed counts and alerts are reset. */
+  resetAfterS: 60,
+} as const;
+
+/** Letters, digits and `_ . - : @ space`: safe in MQTT topics (no `/ + #`), Prometheus labels and logs. */
+const NAME = /^[A-Za-z0-9_.\-:@ ]{1,64}$/;
+const nameSchema = z.string().regex(NAME, 'must be 1-64 letters, digits, spaces or _ . - : @ (no / + #: it becomes an MQTT topic level)');
+
+export type AlertMetric = 'people' | 'smoothed' | 'occupancy';
+
+const ruleSchema = z
+  .object({
+    level: z.enum(['warning', 'alarm']),
+    metric: z.enum(['people', 'smoothed', 'occupancy']).default('smoothed'),
+    above: z.number().finite().nonnegative(),
+    for_s: z.number().finite().nonnegative().max(86_400).default(0),
+    clear_below: z.number().finite().nonnegative().optional(),
+    clear_for_s: z.number().finite().nonnegative().max(86_400).optional(),
+  })
+  .strict()
+  .refine((r) => r.clear_below === undefined || r.clear_below <= r.above, { message: 'clear_below must not exceed above', path: ['clear_below'] });
+
+const pointSchema = z.tuple([
+  z.number().finite().min(-SITE_LIMITS.maxCoordinate).max(SITE_LIMITS.maxCoordinate),
+  z.number().finite().min(-SITE_LIMITS.maxCoordinate).max(SITE_LIMITS.maxCoordinate),
+]);
+
+const zoneSchema = z
+  .object({
+    name: nameSchema,
+    polygon: z.array(pointSchema).min(3).max(SITE_LIMITS.corners),
+    capacity: z.number().finite().positive().optional(),
+    smoothing_s: z.number().finite().positive().max(3600).optional(),
+    alerts: z.array(ruleSchema).max(SITE_LIMITS.rulesPerZone).default([]),
+  })
+  .strict();
+
+const cameraSchema = z
+  .object({
+    width: z.number().int().positive().max(65535).optional(),
+    height: z.number().int().positive().max(65535).optional(),
+    zones: z.array(zoneSchema).max(SITE_LIMITS.zonesPerCamera),
+  })
+  .strict()
+  .refine((c) => (c.width === undefined) === (c.height === undefined), { message: 'give both width and height, or neither', path: ['width'] });
+
+const siteSchema = z
+  .object({
+    reset_after_s: z.number().finite().positive().max(86_400).optional(),
+    cameras: z.record(z.string(), cameraSchema),
+  })
+  .strict();
+
+export interface AlertRule {
+  level: Exclude<ZoneAlertStateCode, typeof ZoneAlertState.Ok>;
+  metric: AlertMetric;
+  /** Raised when the metric is >= above for forMs without a break. */
+  above: number;
+  forMs: number;
+  /** Cleared when the metric is < clearBelow for clearForMs without a break. */
+  clearBelow: number;
+  clearForMs: number;
+  /** How events name it, e.g. "smoothed >= 40 for 60s". */
+  text: string;
+}
+
+export interface ZoneConfig {
+  id: number;
+  name: string;
+  polygon: Array<[number, number]>;
+  capacity?: number;
+  smoothingS: number;
+  rules: AlertRule[];
+}
+
+export interface CameraConfig {
+  name: string;
+  /** Image size the polygons refer to; absent: pixels of the frame as sent. */
+  reference?: { width: number; height: number };
+  zones: ZoneConfig[];
+}
+
+export interface SiteConfig {
+  resetAfterMs: number;
+  cameras: Map<string, CameraConfig>;
+}
+
+export class SiteFileError extends Error {
+  override name = 'SiteFileError';
+}
+
+export async function loadSiteFile(file: string): Promise<SiteConfig> {
+  const info = await stat(file).catch((err: Error) => {
+    throw new SiteFileError(`site file ${file}: ${err.message}`);
+  });
+  if (info.size > SITE_LIMITS.fileBytes) throw new SiteFileError(`site file ${file}: ${info.size} bytes is over the ${SITE_LIMITS.fileBytes}-byte limit`);
+  return parseSiteFile(await readFile(file, 'utf8'), file);
+}
+
+export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 });
+  } catch (err) {
+    throw new SiteFileError(`${file}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = siteSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SiteFileError(`${file}: ${describePath(raw, issue.path)}: ${issue.message}`);
+  }
+  const entries = Object.entries(parsed.data.cameras);
+  if (entries.length > SITE_LIMITS.cameras) throw new SiteFileError(`${file}: ${entries.length} cameras is over the limit of ${SITE_LIMITS.cameras}`);
+  const cameras = new Map<string, CameraConfig>();
+  for (const [name, cam] of entries) {
+    const where = `${file}: camera "${name}"`;
+    if (!NAME.test(name)) throw new SiteFileError(`${where}: name must be 1-64 letters, digits, spaces or _ . - : @ (it becomes an MQTT topic level)`);
+    const seen = new Set<string>();
+    const zones = cam.zones.map((zone, id): ZoneConfig => {
+      const at = `${where}, zone "${zone.name}"`;
+      if (seen.has(zone.name)) throw new SiteFileError(`${at}: a second zone with this name`);
+      seen.add(zone.name);
+      const problem = simplePolygonProblem(zone.polygon);
+      if (problem) throw new SiteFileError(`${at}: polygon ${problem}`);
+      const rules = zone.alerts.map((r, i) => {
+        if (r.metric === 'occupancy' && zone.capacity === undefined) throw new SiteFileError(`${at}: alerts[${i}] uses occupancy but the zone has no capacity`);
+        return toRule(r);
+      });
+      return { id, name: zone.name, polygon: zone.polygon, capacity: zone.capacity, smoothingS: zone.smoothing_s ?? SITE_DEFAULTS.smoothingS, rules };
+    });
+    const camera: CameraConfig = { name, zones };
+    if (cam.width !== undefined && cam.height !== undefined) camera.reference = { width: cam.width, height: cam.height };
+    try {
+      encodeZones(zonesMessage(camera));
+    } catch (err) {
+      throw new SiteFileError(`${where}: too large to send to clients: ${(err as Error).message}`);
+    }
+    cameras.set(name, camera);
+  }
+  return { resetAfterMs: (parsed.data.reset_after_s ?? SITE_DEFAULTS.resetAfterS) * 1000, cameras };
+}
+
+/** The ZONES message (docs/protocol.md §3.7) for a camera; an unknown camera has no zones. */
+export function zonesMessage(camera: CameraConfig | undefined, name = camera?.name ?? ''): { camera: string; width?: number; height?: number; zones: ZoneDescription[] } {
+  if (!camera) return { camera: name, zones: [] };
+  const zones = camera.zones.map((z): ZoneDescription => {
+    const d: ZoneDescription = { id: z.id, name: z.name, polygon: z.polygon };
+    if (z.capacity !== undefined) d.capacity = z.capacity;
+    return d;
+  });
+  return camera.reference ? { camera: camera.name, width: camera.reference.width, height: camera.reference.height, zones } : { camera: camera.name, zones };
+}
+
+type RawRule = z.infer<typeof ruleSchema>;
+
+function toRule(r: RawRule): AlertRule {
+  const level = r.level === 'alarm' ? ZoneAlertState.Alarm : ZoneAlertState.Warning;
+  const clearBelow = r.clear_below ?? r.above;
+  const clearForS = r.clear_for_s ?? r.for_s;
+  return {
+    level,
+    metric: r.metric,
+    above: r.above,
+    forMs: r.for_s * 1000,
+    clearBelow,
+    clearForMs: clearForS * 1000,
+    text: `${r.metric} >= ${r.above} for ${r.for_s}s (clear < ${clearBelow} for ${clearForS}s)`,
+  };
+}
+
+/** "cameras.walkway.zones[1].capacity" becomes `camera "walkway", zone "exit", field capacity`. */
+function describePath(raw: unknown, path: Array<string | number>): string {
+  const parts: string[] = [];
+  let node: unknown = raw;
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i];
+    const parent = path[i - 1];
+    const next = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined;
+    if (parent === 'cameras') parts.push(`camera "${String(key)}"`);
+    else if (parent === 'zones' && typeof key === 'number') {
+      const zoneName = next !== null && typeof next === 'object' ? (next as { name?: unknown }).name : undefined;
+      parts.push(typeof zoneName === 'string' ? `zone "${zoneName}"` : `zone #${key + 1}`);
+    } else if (!((key === 'cameras' || key === 'zones') && i < path.length - 1)) parts.push(typeof key === 'number' ? `[${key}]` : `field ${key}`);
+    node = next;
+  }
+  return parts.length > 0 ? parts.join(', ') : 'top level';
+}
