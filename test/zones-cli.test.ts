@@ -53,7 +53,7 @@ test('serve --site: SIGHUP sends new ZONES to open connections; a bad file keeps
 
   writeFileSync(site, SITE.replace('[32, 48]', '[32, 48], [40, -1], [1, 1]'));
   child.kill('SIGHUP');
-  await waitForLog(log, /SIGHUP: site file NOT reloaded, keeping the previous zones: .*site\.yaml: camera "gate", zone "left": polygon edges/);
+  await waitForLog(log, /SIGHUP: site file NOT reloaded, keeping the previous zones: .*site\.yaml: camera \\?"gate\\?", zone \\?"left\\?": polygon edges/);
 
   writeFileSync(site, SITE.replace('name: left', 'name: right').replace('[[0, 0], [32, 0], [32, 48], [0, 48]]', '[[32, 0], [64, 0], [64, 48], [32, 48]]'));
   child.kill('SIGHUP');
