@@ -25,6 +25,7 @@ import { CameraRecorder } from './recorder.js';
 import { isLiveCamera, openSource, parseSource } from './sources.js';
 import { onStopSignals, signalExitCode, type StopSignal } from './stop-signals.js';
 import { CameraStats, formatSummary, type CameraSummary } from './summary.js';
+import { drawZones, type ZoneView } from './zone-overlay.js';
 
 export interface RecordOptions {
   format: RecordFormat;
@@ -54,6 +55,8 @@ export interface ClientOptions {
   densityFormat?: DensityFormatCode;
   /** Token and TLS settings for every camera's connection. */
   security?: ClientSecurity;
+  /** v1.2: ask the server for zones (default true; a camera's `zones: false` opts it out). */
+  zones?: boolean;
   /** Progress bars on stderr for file sources (default: headless on a terminal). */
   progress?: boolean;
   log?: (line: string) => void;
@@ -139,18 +142,27 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     else camera.stats.recordNotOk(answer.status === 'dropped' || answer.status === 'lost' ? answer.status : 'error', now);
     const density = answer.status === 'ok' ? answer.result?.density : undefined;
     const caption = captionFor(camera, answer);
+    const readings = answer.status === 'ok' ? answer.result?.zones : undefined;
+    const zones: ZoneView | undefined = answer.zones && answer.zones.zones.length > 0 ? { zones: answer.zones, readings } : undefined;
     if (camera.recorder) {
       const picture = cost.time('overlay', () => {
-        const p = painter.blend(answer.frame.image, density);
+        const image = answer.frame.image;
+        const p = painter.blend(image, density);
+        if (zones) drawZones(cv, p, zones, { width: image.cols, height: image.rows });
         painter.caption(p, caption);
         return p;
       });
+      const zoneRows = zones?.readings ? { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, zones: zones.zones, readings: zones.readings } : undefined;
       cost.time('record', () =>
-        camera.recorder!.write(picture, { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, count, latencyMs: answer.latencyMs, status: answer.status }),
+        camera.recorder!.write(
+          picture,
+          { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, count, latencyMs: answer.latencyMs, status: answer.status },
+          zoneRows,
+        ),
       );
     }
     // A camera that is down keeps its "reconnecting" notice over the last picture.
-    if (camera.capture?.state !== 'reconnecting') display?.setImage(camera.index, answer.frame, density, caption);
+    if (camera.capture?.state !== 'reconnecting') display?.setImage(camera.index, answer.frame, density, caption, zones);
     camera.bar?.update(camera.stats.answered, { fps: camera.stats.liveFps(now).toFixed(1) });
   };
 
@@ -192,6 +204,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     fps: camera.spec.fps ?? options.fps ?? 0,
     maxFrames: options.maxFrames ?? 0,
     security: options.security,
+    wantsZones: (options.zones ?? true) && camera.spec.zones !== false,
   });
 
   const streamEvents = (camera: Camera) => ({
