@@ -12,6 +12,9 @@ import { ZONE_COLOURS, drawZones, scalePolygon, zoneLabel, type ZoneView } from 
 import { ZONES_CSV_HEADER, csvField, zoneCsvLines } from '../client/zone-csv.js';
 import { parseConfig } from '../client/config-file.js';
 import { ZoneAlertState, type ZoneAlertStateCode, type ZoneReading, type ZonesMessage } from '../src/framing/index.js';
+import { parse as parseYaml } from 'yaml';
+import { crossesItself } from '../client/zone-drafting.js';
+import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/server.js';
 import { startZoneServer } from './helpers/zone-server.js';
@@ -166,4 +169,33 @@ test('client end to end: asks for zones, records them (outline colours in the vi
   t.true(r4 > 180 && g4 < 80 && b4 < 80, `frame 4 outline red: ${[b4, g4, r4].join(',')}`);
   const [b0, g0, r0] = pixel(frames[4], 150, 150);
   t.true(Math.abs(b0 - 90) + Math.abs(g0 - 90) + Math.abs(r0 - 90) < 20, `inside the zone stays grey: ${[b0, g0, r0].join(',')}`);
+});
+
+test('demo: the sample video gets the sample site and is played at its own rate; other sources, --site none and --no-zones do not', async (t) => {
+  const { demoFps, demoSite } = await import('../src/cli/demo-command.js');
+  const { SAMPLE_SITE, SAMPLE_VIDEO_FPS } = await import('../src/app/paths.js');
+  const sample = { source: [SAMPLE_VIDEO], zones: true, fps: 0 };
+  t.is(demoSite(sample), SAMPLE_SITE);
+  t.true(fs.existsSync(SAMPLE_SITE));
+  t.is(demoSite({ ...sample, site: 'none' }), undefined);
+  t.is(demoSite({ ...sample, zones: false }), undefined);
+  t.is(demoSite({ ...sample, source: ['0'] }), undefined, 'the sample zones fit only the sample picture');
+  t.is(demoSite({ ...sample, source: ['0'], site: SAMPLE_SITE }), SAMPLE_SITE);
+  t.throws(() => demoSite({ ...sample, site: '/no/such/site.yaml' }), { message: /--site \/no\/such\/site.yaml: no such file/ });
+  t.is(demoFps(sample), SAMPLE_VIDEO_FPS);
+  t.is(demoFps({ ...sample, fps: 25 }), 25);
+  t.is(demoFps({ ...sample, source: ['clip.mp4'] }), 0);
+});
+
+test('the sample site: the camera is the demo camera "vtest", two zones on the walkway in its 768x576 frame, each with alert rules', async (t) => {
+  const { SAMPLE_SITE } = await import('../src/app/paths.js');
+  const site = parseYaml(fs.readFileSync(SAMPLE_SITE, 'utf8')) as { cameras: Record<string, { width: number; height: number; zones: Array<{ name: string; polygon: number[][]; alerts: unknown[] }> }> };
+  const camera = site.cameras.vtest;
+  t.deepEqual([camera.width, camera.height], [768, 576]);
+  t.deepEqual(camera.zones.map((z) => z.name), ['crossing', 'west-path']);
+  for (const zone of camera.zones) {
+    t.true(zone.alerts.length > 0);
+    t.false(crossesItself(zone.polygon as Array<[number, number]>), zone.name);
+    for (const [x, y] of zone.polygon) t.true(x >= 0 && x <= 768 && y >= 0 && y <= 576, `${zone.name} corner ${x},${y} on the frame`);
+  }
 });

@@ -37,6 +37,8 @@ export interface StartServerOptions {
   workerFile?: URL;
   /** Tokens, TLS, legacy policy (docs/security.md). */
   security?: SecurityOptions;
+  /** Site file with camera zones (docs/zones.md); reloaded by reload(). */
+  sitePath?: string;
 }
 
 export interface RunningServer {
