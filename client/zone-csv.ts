@@ -21,14 +21,20 @@ export function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The CSV lines (no header) for one frame's readings; readings naming no known zone are left out. */
+/**
+ * The CSV lines (no header) for one frame's readings: at most one per zone of
+ * the ZONES message (a reading naming no zone, or a zone already given, is
+ * left out), so a server cannot make the file grow faster than its zones.
+ */
 export function zoneCsvLines(camera: string, rows: ZoneRows): string[] {
   const time = new Date(rows.captureTimeMs).toISOString();
   const num = (v: number | undefined, digits: number): string => (v !== undefined && Number.isFinite(v) ? v.toFixed(digits) : '');
   const lines: string[] = [];
+  const seen = new Set<number>();
   for (const r of rows.readings) {
     const zone = rows.zones.zones[r.id];
-    if (!zone) continue;
+    if (!zone || seen.has(r.id)) continue;
+    seen.add(r.id);
     lines.push(
       [camera, rows.frame, time, rows.captureTimeMs, r.id, csvField(zone.name), num(r.people, 3), num(r.smoothed, 3), zone.capacity === undefined ? '' : String(zone.capacity), num(r.occupancy, 4), zoneAlertStateName(r.state)].join(','),
     );

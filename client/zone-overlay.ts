@@ -50,7 +50,11 @@ export function scalePolygon(
   const refH = zones.height ?? sent.height;
   const sx = width / refW;
   const sy = height / refH;
-  return polygon.map(([x, y]) => [Math.round(x * sx), Math.round(y * sy)]);
+  // The server's numbers are only checked finite: far-off corners are pulled in
+  // so OpenCV's integer drawing never sees an overflow (the visible part keeps its shape).
+  const limit = 16 * Math.max(width, height);
+  const fit = (v: number): number => (Number.isFinite(v) ? Math.max(-limit, Math.min(limit, Math.round(v))) : 0);
+  return polygon.map(([x, y]) => [fit(x * sx), fit(y * sy)]);
 }
 
 /** "left 12.3/20": name, smoothed count, capacity. */
@@ -63,7 +67,7 @@ export function zoneLabel(name: string, reading: ZoneReading | undefined, capaci
 /** Draws every zone of `view` on `image`, in place. */
 export function drawZones(cv: OpenCV, image: Mat, view: ZoneView, sent: SentSize): void {
   const readings = new Map<number, ZoneReading>();
-  for (const r of view.readings ?? []) readings.set(r.id, r);
+  for (const r of view.readings ?? []) if (!readings.has(r.id)) readings.set(r.id, r); // the first per zone, as in the CSV
   const scale = image.cols / 768;
   const fontScale = Math.max(0.35, Math.min(0.8, 0.6 * scale));
   // Outlines first, labels after, so no outline crosses another zone's label.

@@ -80,6 +80,15 @@ test('drawZones: warning is amber, a frame without readings is grey, and coordin
   t.is(cv.countNonZero(stray.absdiff(new cv.Mat(150, 200, cv.CV_8UC3, GREY)).cvtColor(cv.COLOR_BGR2GRAY)), 0);
 });
 
+test('drawZones: absurd corners and reference sizes from a server are drawn without throwing, within the picture', async (t) => {
+  const cv = await loadOpenCV();
+  const image = new cv.Mat(150, 200, cv.CV_8UC3, GREY);
+  const huge: Array<[number, number]> = [[-1e300, -1e300], [1e300, 0], [0, 1e300]];
+  t.notThrows(() => drawZones(cv, image, { zones: zones(1e-300, 1e-300, ['far'], [huge]), readings: [reading(0, ZoneAlertState.Alarm)] }, { width: 400, height: 300 }));
+  t.notThrows(() => drawZones(cv, image, { zones: zones(undefined, undefined, ['x'.repeat(5000)], [[[0, 0], [1e9, 1], [5, 1e9]]]) }, { width: 400, height: 300 }));
+  for (const [x, y] of scalePolygon({ width: 1e-300, height: 1e-300 }, { width: 400, height: 300 }, huge, 200, 150)) t.true(Math.abs(x) <= 3200 && Math.abs(y) <= 3200);
+});
+
 test('scalePolygon and zoneLabel', (t) => {
   t.deepEqual(scalePolygon({ width: 768, height: 576 }, { width: 384, height: 288 }, [[768, 576], [0, 288]], 192, 144), [[192, 144], [0, 72]]);
   t.deepEqual(scalePolygon({}, { width: 384, height: 288 }, [[384, 288]], 768, 576), [[768, 576]]);
@@ -88,7 +97,7 @@ test('scalePolygon and zoneLabel', (t) => {
   t.is(zoneLabel('door', undefined, 20), 'door');
 });
 
-test('zoneCsvLines: one row per known zone, names quoted, blank capacity and occupancy when the zone has none', (t) => {
+test('zoneCsvLines: one row per known zone (unknown ids and repeats left out), names quoted, blank capacity and occupancy when the zone has none', (t) => {
   const message = zones(768, 576, ['left, near', 'say "hi"'], [[[0, 0], [1, 0], [1, 1]], [[0, 0], [1, 0], [1, 1]]]);
   message.zones[0].capacity = 20;
   const lines = zoneCsvLines('gate', {
@@ -99,6 +108,7 @@ test('zoneCsvLines: one row per known zone, names quoted, blank capacity and occ
       { id: 0, state: ZoneAlertState.Warning, people: 15.25, smoothed: 14.5, occupancy: 0.725 },
       { id: 1, state: ZoneAlertState.Ok, people: 1, smoothed: 0.5, occupancy: NaN },
       { id: 9, state: ZoneAlertState.Alarm, people: 1, smoothed: 1, occupancy: NaN },
+      { id: 0, state: ZoneAlertState.Alarm, people: 99, smoothed: 99, occupancy: 5 },
     ],
   });
   t.deepEqual(lines, [

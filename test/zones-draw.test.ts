@@ -17,6 +17,7 @@ import type { WindowEvent, ZoneWindow } from '../client/zone-window.js';
 import { PACKAGE_ROOT } from '../src/app/paths.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/server.js';
+import { StreamCamera, haveFfmpeg } from './helpers/stream-camera.js';
 
 const GREY = [90, 90, 90];
 
@@ -163,6 +164,26 @@ test('zones draw --snapshot: the first frame with grid lines at the expected pix
   t.true(maxVal > 200 && minVal < 40, `label text on a dark band (${minVal}..${maxVal})`);
 });
 
+const liveTest = haveFfmpeg() ? test : test.skip;
+
+liveTest('zones draw --snapshot of a live stream: the first frame comes through ffmpeg, as the client reads cameras', async (t) => {
+  const camera = await StreamCamera.create();
+  camera.start();
+  t.teardown(() => camera.kill());
+  const out = path.join(tempDir('crowdline-snapshot-'), 'live.png');
+  const run = await runCli(['zones', 'draw', '--source', `door=${camera.url}`, '--snapshot', out, '--timeout', '30'], { timeoutMs: 60_000 });
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stderr, /\(320x240\)/);
+  const cv = await loadOpenCV();
+  t.deepEqual(pixel(cv.imread(out, cv.IMREAD_COLOR), 100, 180), [...GRID_COLOURS.major]);
+});
+
+test('zones draw: a source that cannot be read fails (exit 1) naming it', async (t) => {
+  const run = await runCli(['zones', 'draw', '--source', '/no/such/clip.mp4', '--snapshot', path.join(tempDir('crowdline-snapshot-'), 'x.png')]);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /cannot open source "\/no\/such\/clip.mp4": no such file/);
+});
+
 test('zones draw without a display asks for --snapshot (exit 2)', async (t) => {
   const run = await runCli(['zones', 'draw', '--source', await greyFolder(64, 48)]);
   t.is(run.code, 2);
@@ -175,12 +196,24 @@ const haveWindowTools =
   spawnSync(PYTHON, ['-c', 'import cv2, ctypes; ctypes.CDLL("libXtst.so.6")'], { stdio: 'ignore' }).status === 0;
 const windowTest = haveWindowTools ? test.serial : test.skip;
 
-windowTest('zones draw: the real window under Xvfb, clicked with XTEST, prints the YAML of the zones clicked', async (t) => {
-  const display = `:${90 + (process.pid % 100)}`;
+/** An X server of our own for one test, on a display number no other test file uses. */
+async function startXvfb(t: import('ava').ExecutionContext, offset: number): Promise<NodeJS.ProcessEnv> {
+  const display = `:${300 + ((process.pid * 2 + offset) % 400)}`;
   const xvfb = spawn('Xvfb', [display, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
   t.teardown(() => xvfb.kill());
   await new Promise((r) => setTimeout(r, 1500));
-  const env = { ...process.env, DISPLAY: display };
+  return { ...process.env, DISPLAY: display };
+}
+
+windowTest('zones draw: when the window process cannot run, it says so and fails (exit 1)', async (t) => {
+  const env = { ...(await startXvfb(t, 1)), CROWDLINE_PYTHON: '/bin/false' };
+  const run = spawnSync(process.execPath, [CLI, 'zones', 'draw', '--source', await greyFolder(64, 48)], { env, encoding: 'utf8', timeout: 60_000 });
+  t.is(run.status, 1, run.stderr);
+  t.regex(run.stderr, /the zone window failed: the window process exited with 1/);
+});
+
+windowTest('zones draw: the real window under Xvfb, clicked with XTEST, prints the YAML of the zones clicked', async (t) => {
+  const env = await startXvfb(t, 0);
   const cli = spawn(process.execPath, [CLI, 'zones', 'draw', '--source', `gate=${await greyFolder(400, 300)}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => cli.kill('SIGKILL'));
   let stdout = '';
