@@ -4,6 +4,7 @@
  * zones CSV; and the CLI end to end against a scripted server that sends
  * ZONES, a reload mid-run and zone blocks.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -15,7 +16,8 @@ import { ZoneAlertState, type ZoneAlertStateCode, type ZoneReading, type ZonesMe
 import { parse as parseYaml } from 'yaml';
 import { crossesItself } from '../client/zone-drafting.js';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
-import { runCli } from './helpers/cli.js';
+import { CLI, runCli } from './helpers/cli.js';
+import { missingXvfbTool, screenshot, startXvfb } from './helpers/xvfb.js';
 import { tempDir } from './helpers/server.js';
 import { startZoneServer } from './helpers/zone-server.js';
 
@@ -154,7 +156,7 @@ test('client end to end: asks for zones, records them (outline colours in the vi
   fs.writeFileSync(config, `cameras:\n  - { name: cam, url: ${folder} }\n  - { name: plain, url: ${folder}, zones: false }\n`);
   const run = await runCli(['client', '--server', `127.0.0.1:${server.port}`, '--config', config, '--no-display', '--out', out], { timeoutMs: 60_000 });
   t.is(run.code, 0, run.stderr);
-  t.deepEqual([...server.hellos].sort(), [false, true], 'one camera asked for zones, the other did not');
+  t.deepEqual(new Set(server.hellos.map((h) => `${h.camera}:${h.wantsZones}`)), new Set(['cam:true', 'plain:false']), 'one camera asked for zones, the other did not');
   t.false(fs.existsSync(path.join(out, 'plain.zones.csv')), 'no zones, no zones CSV');
   t.true(run.stdout.includes(`wrote ${path.join(out, 'cam.zones.csv')}`), run.stdout);
 
@@ -209,3 +211,58 @@ test('the sample site: the camera is the demo camera "vtest", two zones on the w
     for (const [x, y] of zone.polygon) t.true(x >= 0 && x <= 768 && y >= 0 && y <= 576, `${zone.name} corner ${x},${y} on the frame`);
   }
 });
+
+const windowTest = missingXvfbTool() ? test.skip : test.serial;
+
+// Serial: its screenshots block this process's event loop, where the scripted servers of the other tests run.
+windowTest('window under Xvfb: the tile shows the zone outline in its alarm colour, scaled to the tile', async (t) => {
+  const cv = await loadOpenCV();
+  const square: Array<[number, number]> = [[100, 100], [500, 100], [500, 400], [100, 400]];
+  const server = await startZoneServer({
+    zones: [{ from: 0, message: { camera: 'cam', width: 640, height: 480, zones: [{ id: 0, name: 'hall', polygon: square, capacity: 10 }] } }],
+    readings: () => [{ id: 0, state: ZoneAlertState.Alarm, people: 8, smoothed: 8, occupancy: 0.8 }],
+  });
+  t.teardown(() => server.close());
+  const xvfb = await startXvfb();
+  t.teardown(() => xvfb.child.kill());
+  const client = spawn(process.execPath, [CLI, 'client', '--server', `127.0.0.1:${server.port}`, '--source', `cam=${await writeGreyFolder(200, 320, 240)}`, '--fps', '5'], {
+    env: { ...process.env, DISPLAY: xvfb.display },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  client.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  t.teardown(() => client.kill('SIGKILL'));
+  // One camera: a 640x480 tile, the 320x240 frame scaled by 2, so the zone (in 640x480 reference pixels) lands at 100..500 x 100..400 of the tile.
+  const shot = path.join(tempDir('crowdline-zone-shot-'), 'screen.png');
+  let box = { pixels: 0, left: 0, right: 0, top: 0, bottom: 0 };
+  for (const deadline = Date.now() + 40_000; Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (!screenshot(xvfb.display, shot)) continue;
+    box = redPixels(cv.imread(shot, cv.IMREAD_COLOR));
+    if (box.pixels > 1000) break;
+  }
+  t.log(`screenshot ${shot}: ${box.pixels} red pixels, x ${box.left}..${box.right}, y ${box.top}..${box.bottom}`);
+  t.true(box.pixels > 1000, `no red outline on the screen (stderr: ${stderr})`);
+  // The window sits somewhere on the screen: the outline's size is what the scaling decides (400x300, plus the line's width).
+  t.true(Math.abs(box.right - box.left - 400) <= 6, `outline width ${box.right - box.left}`);
+  t.true(Math.abs(box.bottom - box.top - 300) <= 6, `outline height ${box.bottom - box.top}`);
+  client.kill('SIGINT');
+});
+
+/** Pure red pixels (the alarm colour) and their bounding box. */
+function redPixels(image: Mat): { pixels: number; left: number; right: number; top: number; bottom: number } {
+  const data = image.getData();
+  const box = { pixels: 0, left: Infinity, right: -1, top: Infinity, bottom: -1 };
+  for (let y = 0; y < image.rows; y++) {
+    for (let x = 0; x < image.cols; x++) {
+      const i = (y * image.cols + x) * 3;
+      if (!(data[i + 2] > 220 && data[i + 1] < 30 && data[i] < 30)) continue;
+      box.pixels++;
+      box.left = Math.min(box.left, x);
+      box.right = Math.max(box.right, x);
+      box.top = Math.min(box.top, y);
+      box.bottom = Math.max(box.bottom, y);
+    }
+  }
+  return box;
+}

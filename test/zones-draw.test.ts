@@ -18,6 +18,7 @@ import { PACKAGE_ROOT } from '../src/app/paths.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/server.js';
 import { StreamCamera, haveFfmpeg } from './helpers/stream-camera.js';
+import { missingXvfbTool, startXvfb } from './helpers/xvfb.js';
 
 const GREY = [90, 90, 90];
 
@@ -192,28 +193,26 @@ test('zones draw without a display asks for --snapshot (exit 2)', async (t) => {
 
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const haveWindowTools =
-  spawnSync('Xvfb', ['-help'], { stdio: 'ignore' }).error === undefined &&
+  missingXvfbTool() === undefined &&
   spawnSync(PYTHON, ['-c', 'import cv2, ctypes; ctypes.CDLL("libXtst.so.6")'], { stdio: 'ignore' }).status === 0;
 const windowTest = haveWindowTools ? test.serial : test.skip;
 
-/** An X server of our own for one test, on a display number no other test file uses. */
-async function startXvfb(t: import('ava').ExecutionContext, offset: number): Promise<NodeJS.ProcessEnv> {
-  const display = `:${300 + ((process.pid * 2 + offset) % 400)}`;
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  t.teardown(() => xvfb.kill());
-  await new Promise((r) => setTimeout(r, 1500));
-  return { ...process.env, DISPLAY: display };
+/** An X server of our own for one test. */
+async function xvfbEnv(t: import('ava').ExecutionContext): Promise<NodeJS.ProcessEnv> {
+  const xvfb = await startXvfb();
+  t.teardown(() => xvfb.child.kill());
+  return { ...process.env, DISPLAY: xvfb.display };
 }
 
 windowTest('zones draw: when the window process cannot run, it says so and fails (exit 1)', async (t) => {
-  const env = { ...(await startXvfb(t, 1)), CROWDLINE_PYTHON: '/bin/false' };
+  const env = { ...(await xvfbEnv(t)), CROWDLINE_PYTHON: '/bin/false' };
   const run = spawnSync(process.execPath, [CLI, 'zones', 'draw', '--source', await greyFolder(64, 48)], { env, encoding: 'utf8', timeout: 60_000 });
   t.is(run.status, 1, run.stderr);
   t.regex(run.stderr, /the zone window failed: the window process exited with 1/);
 });
 
 windowTest('zones draw: the real window under Xvfb, clicked with XTEST, prints the YAML of the zones clicked', async (t) => {
-  const env = await startXvfb(t, 0);
+  const env = await xvfbEnv(t);
   const cli = spawn(process.execPath, [CLI, 'zones', 'draw', '--source', `gate=${await greyFolder(400, 300)}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => cli.kill('SIGKILL'));
   let stdout = '';

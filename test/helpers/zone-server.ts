@@ -28,13 +28,13 @@ export interface ZoneScript {
 
 export interface ZoneServer {
   port: number;
-  /** wantsZones of each HELLO received, in order. */
-  hellos: boolean[];
+  /** Each HELLO received, in order: camera name and whether it asked for zones. */
+  hellos: Array<{ camera: string; wantsZones: boolean }>;
   close(): Promise<void>;
 }
 
 export async function startZoneServer(script: ZoneScript): Promise<ZoneServer> {
-  const hellos: boolean[] = [];
+  const hellos: ZoneServer['hellos'] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -46,7 +46,7 @@ export async function startZoneServer(script: ZoneScript): Promise<ZoneServer> {
       for (const m of parser.push(chunk)) {
         if (m.type === 'hello') {
           wantsZones = m.wantsZones === true;
-          hellos.push(wantsZones);
+          hellos.push({ camera: m.cameraName, wantsZones });
           socket.write(
             encodeWelcome({
               version: PROTOCOL_VERSION,
