@@ -185,6 +185,25 @@ test('zones draw: a source that cannot be read fails (exit 1) naming it', async 
   t.regex(run.stderr, /cannot open source "\/no\/such\/clip.mp4": no such file/);
 });
 
+test('zones draw --config --camera: the camera comes from the client\'s cameras.yaml; a wrong or missing choice is a usage error', async (t) => {
+  const dir = tempDir('crowdline-zones-config-');
+  const config = path.join(dir, 'cameras.yaml');
+  fs.writeFileSync(config, `cameras:\n  - { name: small, url: ${await greyFolder(64, 48)} }\n  - { name: large, url: ${await greyFolder(320, 240)} }\n`);
+  const out = path.join(dir, 'grid.png');
+  const run = await runCli(['zones', 'draw', '--config', config, '--camera', 'large', '--snapshot', out]);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stderr, /\(320x240\)/);
+  const unknown = await runCli(['zones', 'draw', '--config', config, '--camera', 'nope', '--snapshot', out]);
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /--camera nope: not in --config .* \(small, large\)/);
+  const unchosen = await runCli(['zones', 'draw', '--config', config, '--snapshot', out]);
+  t.is(unchosen.code, 2);
+  t.regex(unchosen.stderr, /has 2 cameras: pick one with --camera/);
+  const both = await runCli(['zones', 'draw', '--config', config, '--source', 'x.mp4', '--snapshot', out]);
+  t.is(both.code, 2);
+  t.regex(both.stderr, /give --source \[NAME=\]SOURCE or --config FILE/);
+});
+
 test('zones draw without a display asks for --snapshot (exit 2)', async (t) => {
   const run = await runCli(['zones', 'draw', '--source', await greyFolder(64, 48)]);
   t.is(run.code, 2);

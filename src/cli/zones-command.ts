@@ -5,7 +5,9 @@ import { UsageError } from './usage-error.js';
 
 interface ZonesArgv {
   action: 'draw';
-  source: string;
+  source?: string;
+  config?: string;
+  camera?: string;
   snapshot?: string;
   out?: string;
   timeout: number;
@@ -19,8 +21,14 @@ export const zonesCommand: CommandModule<object, ZonesArgv> = {
       .positional('action', { choices: ['draw'] as const, demandOption: true })
       .option('source', {
         type: 'string',
-        demandOption: true,
         describe: "[NAME=]SOURCE as for `crowdline client`: video file, image folder, camera index or stream URL; NAME is the camera's name in the YAML",
+      })
+      .option('config', { type: 'string', describe: "the client's cameras.yaml: take the camera (URL, ffmpeg options, name) from it, with --camera" })
+      .option('camera', { type: 'string', describe: 'with --config: the camera to draw (may be left out when the file has one camera)' })
+      .check((argv) => {
+        if ((argv.source === undefined) === (argv.config === undefined)) throw new UsageError('give --source [NAME=]SOURCE or --config FILE (with --camera NAME)');
+        if (argv.camera !== undefined && argv.config === undefined) throw new UsageError('--camera goes with --config (with --source, name the camera as NAME=SOURCE)');
+        return true;
       })
       .option('snapshot', { type: 'string', describe: 'no window: save the first frame with a labelled pixel grid (every 50 px, labels every 100) to this PNG' })
       .option('out', { type: 'string', describe: 'write the YAML to this file instead of stdout' })
@@ -32,18 +40,30 @@ export const zonesCommand: CommandModule<object, ZonesArgv> = {
           'which the YAML records (width, height), so the server scales them to whatever size the client sends.',
       )
       .example('$0 zones draw --source walkway=rtsp://10.0.0.21/stream1 --out site.yaml', 'click the zones on the camera\'s picture')
+      .example('$0 zones draw --config cameras.yaml --camera entrance --out entrance.yaml', 'a camera of the client\'s config, with its ffmpeg options')
       .example('$0 zones draw --source clip.mp4 --snapshot grid.png', 'headless: read corners off the grid and write the YAML by hand') as unknown as Argv<ZonesArgv>,
   handler: async (argv) => {
     if (!(argv.timeout > 0)) throw new UsageError(`--timeout ${String(argv.timeout)}: must be a number of seconds > 0`);
-    const [{ loadOpenCV }, { readFirstFrame }, { drawPixelGrid, DEFAULT_GRID }, { nameCameras, parseSourceArg, redactUrl }] = await Promise.all([
+    const [{ loadOpenCV }, { readFirstFrame }, { drawPixelGrid, DEFAULT_GRID }, { nameCameras, parseSourceArg, redactUrl }, { loadConfig }] = await Promise.all([
       import('../../client/opencv.js'),
       import('../../client/first-frame.js'),
       import('../../client/pixel-grid.js'),
       import('../../client/cameras.js'),
+      import('../../client/config-file.js'),
     ]);
-    const [camera] = nameCameras([{ ...parseSourceArg(argv.source), where: `--source ${argv.source}` }]);
+    let camera;
+    if (argv.config !== undefined) {
+      const cameras = loadConfig(argv.config).cameras;
+      camera = argv.camera === undefined && cameras.length === 1 ? cameras[0] : cameras.find((c) => c.name === argv.camera);
+      if (!camera) {
+        const names = cameras.map((c) => c.name).join(', ');
+        throw new UsageError(argv.camera === undefined ? `--config ${argv.config} has ${cameras.length} cameras: pick one with --camera (${names})` : `--camera ${argv.camera}: not in --config ${argv.config} (${names})`);
+      }
+    } else {
+      [camera] = nameCameras([{ ...parseSourceArg(argv.source!), where: `--source ${argv.source}` }]);
+    }
     const cv = await loadOpenCV();
-    const frame = await readFirstFrame(cv, camera.source, { timeoutMs: argv.timeout * 1000 });
+    const frame = await readFirstFrame(cv, camera.source, { timeoutMs: argv.timeout * 1000, inputOptions: camera.inputOptions });
     if (argv.snapshot) {
       try {
         cv.imwrite(argv.snapshot, drawPixelGrid(cv, frame));
