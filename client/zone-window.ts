@@ -31,6 +31,8 @@ export function pythonCommand(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export class PythonZoneWindow implements ZoneWindow {
+  /** Why the window process failed, if it did (e.g. python3-opencv missing). */
+  failure: string | undefined;
   private readonly child: ChildProcess;
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crowdline-zones-'));
   private readonly queued: WindowEvent[] = [];
@@ -50,9 +52,6 @@ export class PythonZoneWindow implements ZoneWindow {
     this.child.on('error', (err) => this.end(`cannot run ${pythonCommand()}: ${err.message}`));
     this.child.on('exit', (code) => this.end(code === 0 ? undefined : this.stderr.trim().split('\n').pop() || `the window process exited with ${code}`));
   }
-
-  /** Why the window process failed, if it did (e.g. python3-opencv missing). */
-  failure: string | undefined;
 
   show(image: Mat): void {
     if (this.gone) return;
