@@ -25,7 +25,7 @@ import { CameraRecorder } from './recorder.js';
 import { isLiveCamera, openSource, parseSource } from './sources.js';
 import { onStopSignals, signalExitCode, type StopSignal } from './stop-signals.js';
 import { CameraStats, formatSummary, type CameraSummary } from './summary.js';
-import { drawZones, type ZoneView } from './zone-overlay.js';
+import { drawZones, zoneAlertSummary, type ZoneView } from './zone-overlay.js';
 
 export interface RecordOptions {
   format: RecordFormat;
@@ -125,13 +125,16 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     display?.setCaption(camera.index, { title: camera.spec.name, lines: lines.flatMap((l) => wrap(l, 40)).slice(0, 6), alert: true });
   };
 
-  const captionFor = (camera: Camera, answer: Answer): Caption => {
+  const captionFor = (camera: Camera, answer: Answer, zones: ZoneView | undefined): Caption => {
     const fps = camera.stats.liveFps(Date.now());
     const lines = [
       answer.result && answer.status === 'ok' ? `count ${answer.result.count.toFixed(1)}` : `frame ${answer.status}`,
       `${fps.toFixed(1)} fps  latency ${Number.isFinite(answer.latencyMs) ? answer.latencyMs.toFixed(0) : '-'} ms`,
     ];
-    return { title: camera.spec.name, lines, alert: answer.status !== 'ok' };
+    // Zones in warning or alarm are named in the caption too: on a small tile their labels are hard to read.
+    const alerting = zones && zoneAlertSummary(zones);
+    if (alerting) lines.push(...wrap(alerting, 40).slice(0, 2));
+    return { title: camera.spec.name, lines, alert: answer.status !== 'ok' || alerting?.startsWith('ALARM') === true };
   };
 
   const onAnswer = (camera: Camera, answer: Answer): void => {
@@ -141,9 +144,9 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     if (answer.status === 'ok') camera.stats.recordOk(count, answer.latencyMs, now);
     else camera.stats.recordNotOk(answer.status === 'dropped' || answer.status === 'lost' ? answer.status : 'error', now);
     const density = answer.status === 'ok' ? answer.result?.density : undefined;
-    const caption = captionFor(camera, answer);
     const readings = answer.status === 'ok' ? answer.result?.zones : undefined;
     const zones: ZoneView | undefined = answer.zones && answer.zones.zones.length > 0 ? { zones: answer.zones, readings } : undefined;
+    const caption = captionFor(camera, answer, zones);
     if (camera.recorder) {
       const picture = cost.time('overlay', () => {
         const image = answer.frame.image;

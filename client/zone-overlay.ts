@@ -103,3 +103,17 @@ function drawLabel(cv: OpenCV, image: Mat, text: string, at: [number, number], c
   band.convertTo(cv.CV_8UC3, 0.35).copyTo(band);
   image.putText(text, new cv.Point2(x + 3, y + 3 + size.height), cv.FONT_HERSHEY_SIMPLEX, fontScale, new cv.Vec3(...colour), 1, cv.LINE_AA);
 }
+
+/**
+ * One caption line naming the zones not ok, alarms first ("ALARM crossing;
+ * warning west-path"), so a small tile in a large mosaic still says it;
+ * undefined when every zone is ok.
+ */
+export function zoneAlertSummary(view: ZoneView): string | undefined {
+  const names = (state: number): string[] =>
+    view.zones.zones.filter((z) => view.readings?.find((r) => r.id === z.id)?.state === state).map((z) => z.name);
+  const alarm = names(2);
+  const warning = names(1);
+  const parts = [...(alarm.length > 0 ? [`ALARM ${alarm.join(', ')}`] : []), ...(warning.length > 0 ? [`warning ${warning.join(', ')}`] : [])];
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { loadOpenCV, type Mat } from '../client/opencv.js';
-import { ZONE_COLOURS, drawZones, scalePolygon, zoneLabel, type ZoneView } from '../client/zone-overlay.js';
+import { ZONE_COLOURS, drawZones, scalePolygon, zoneAlertSummary, zoneLabel, type ZoneView } from '../client/zone-overlay.js';
 import { ZONES_CSV_HEADER, csvField, zoneCsvLines } from '../client/zone-csv.js';
 import { parseConfig } from '../client/config-file.js';
 import { ZoneAlertState, type ZoneAlertStateCode, type ZoneReading, type ZonesMessage } from '../src/framing/index.js';
@@ -89,6 +89,14 @@ test('drawZones: absurd corners and reference sizes from a server are drawn with
   t.notThrows(() => drawZones(cv, image, { zones: zones(1e-300, 1e-300, ['far'], [huge]), readings: [reading(0, ZoneAlertState.Alarm)] }, { width: 400, height: 300 }));
   t.notThrows(() => drawZones(cv, image, { zones: zones(undefined, undefined, ['x'.repeat(5000)], [[[0, 0], [1e9, 1], [5, 1e9]]]) }, { width: 400, height: 300 }));
   for (const [x, y] of scalePolygon({ width: 1e-300, height: 1e-300 }, { width: 400, height: 300 }, huge, 200, 150)) t.true(Math.abs(x) <= 3200 && Math.abs(y) <= 3200);
+});
+
+test('zoneAlertSummary: zones not ok, alarms first; nothing when all are ok or there are no readings', (t) => {
+  const three = zones(undefined, undefined, ['a', 'b', 'c'], [[], [], []]);
+  t.is(zoneAlertSummary({ zones: three, readings: [reading(0, 1), reading(1, 2), reading(2, 2)] }), 'ALARM b, c; warning a');
+  t.is(zoneAlertSummary({ zones: three, readings: [reading(0, 1)] }), 'warning a');
+  t.is(zoneAlertSummary({ zones: three, readings: [reading(0, 0), reading(1, 0), reading(2, 0)] }), undefined);
+  t.is(zoneAlertSummary({ zones: three }), undefined);
 });
 
 test('scalePolygon and zoneLabel', (t) => {
