@@ -80,6 +80,7 @@ export class ZoneDraft {
   private close(): DraftNote {
     if (this.current.length < 3) return { ok: false, text: `a zone needs at least 3 corners (has ${this.current.length})` };
     if (crossesItself(this.current)) return { ok: false, text: 'the outline crosses itself; undo a corner (Backspace)' };
+    if (Math.abs(polygonArea(this.current)) < 1) return { ok: false, text: 'the corners are on one line (no area); add a corner off it' };
     const zone = { name: this.nextName, polygon: this.current };
     this.zones.push(zone);
     this.current = [];
@@ -89,6 +90,17 @@ export class ZoneDraft {
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, v));
+}
+
+/** Signed area (shoelace formula), in square pixels. */
+export function polygonArea(polygon: readonly Corner[]): number {
+  let twice = 0;
+  for (let i = 0; i < polygon.length; i++) {
+    const [x1, y1] = polygon[i];
+    const [x2, y2] = polygon[(i + 1) % polygon.length];
+    twice += x1 * y2 - x2 * y1;
+  }
+  return twice / 2;
 }
 
 /** Whether two edges that share no corner intersect (a closed outline that is not simple). */

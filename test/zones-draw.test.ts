@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadOpenCV, type Mat } from '../client/opencv.js';
 import { GRID_COLOURS } from '../client/pixel-grid.js';
 import { siteYaml } from '../client/site-yaml.js';
-import { ZoneDraft, crossesItself } from '../client/zone-drafting.js';
+import { ZoneDraft, crossesItself, polygonArea } from '../client/zone-drafting.js';
 import { draftInput, drawZonesInWindow } from '../client/zone-draw-session.js';
 import type { WindowEvent, ZoneWindow } from '../client/zone-window.js';
 import { PACKAGE_ROOT } from '../src/app/paths.js';
@@ -34,7 +34,7 @@ async function greyFolder(width: number, height: number): Promise<string> {
   return dir;
 }
 
-test('ZoneDraft: corners, close needs 3 and a simple outline, undo reopens, finish closes what it can, corners stay on the frame', (t) => {
+test('ZoneDraft: corners, close needs 3, an area and a simple outline, undo reopens, finish closes what it can, corners stay on the frame', (t) => {
   const draft = new ZoneDraft(768, 576);
   t.false(draft.apply({ kind: 'close' }).ok, 'no corners: nothing to close');
   draft.apply({ kind: 'corner', at: [10.4, 20.6] });
@@ -59,6 +59,11 @@ test('ZoneDraft: corners, close needs 3 and a simple outline, undo reopens, fini
   t.true(draft.apply({ kind: 'finish' }).ok, 'finish closes the zone in progress');
   t.deepEqual(draft.zones.map((z) => z.name), ['zone-1', 'zone-2']);
   t.false(draft.apply({ kind: 'corner', at: [1, 1] }).ok, 'nothing after finish');
+
+  const line = new ZoneDraft(100, 100);
+  for (const at of [[0, 0], [10, 10], [20, 20]] as Array<[number, number]>) line.apply({ kind: 'corner', at });
+  t.regex(line.apply({ kind: 'close' }).text, /on one line/, 'the server refuses a zone without area');
+  t.is(polygonArea([[0, 0], [10, 0], [10, 10], [0, 10]]), 100);
 
   const short = new ZoneDraft(10, 10);
   short.apply({ kind: 'corner', at: [1, 1] });

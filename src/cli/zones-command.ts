@@ -34,7 +34,7 @@ export const zonesCommand: CommandModule<object, ZonesArgv> = {
       .option('out', { type: 'string', describe: 'write the YAML to this file instead of stdout' })
       .option('timeout', { type: 'number', default: 20, describe: 'seconds to wait for the first frame of a live camera' })
       .epilogue(
-        'In the window: left click adds a corner, right click or Enter closes the zone (3 corners or more, not crossing itself), ' +
+        'In the window: left click adds a corner, right click or Enter closes the zone (3 corners or more, not on one line, not crossing itself), ' +
           'Backspace or u takes back a corner (or reopens the last zone), q or Esc ends and prints the YAML. Zones are named zone-1, zone-2...: ' +
           'rename them and add capacity and alert rules before `crowdline serve --site FILE`. Coordinates are pixels of the source\'s own frame size, ' +
           'which the YAML records (width, height), so the server scales them to whatever size the client sends.',
