@@ -16,7 +16,7 @@ import { ServerRefusedError, V1Connection, type ClientSecurity } from './connect
 import { Frame, type RawFrame } from './frame.js';
 import { errorText, type OpenCV } from './opencv.js';
 import { resizeInterpolation } from './overlay.js';
-import { DensityFormat, frameStatusName, type DensityFormatCode, type ResultMessage } from '../src/framing/index.js';
+import { DensityFormat, frameStatusName, type DensityFormatCode, type ResultMessage, type ZonesMessage } from '../src/framing/index.js';
 import type { ClientCost } from './cost.js';
 
 /** Where a camera's frames come from. */
@@ -48,6 +48,8 @@ export interface CameraStreamOptions {
   /** Stop after this many frames from the source (0: no limit). */
   maxFrames: number;
   security?: ClientSecurity;
+  /** v1.2: ask the server for this camera's zones (an older server ignores the request). */
+  wantsZones?: boolean;
 }
 
 /** A frame sent to the server, kept until its answer arrives. */
@@ -64,6 +66,8 @@ export interface Answer {
   /** Present for answers that came from the server. */
   result?: ResultMessage;
   latencyMs: number;
+  /** The server's zones the result's zone readings refer to (the latest ZONES before it). */
+  zones?: ZonesMessage;
 }
 
 export interface CameraStreamEvents {
@@ -90,6 +94,8 @@ export class CameraStream {
   framesSent = 0;
   skipped = 0;
   reconnects = 0;
+  /** v1.2: the latest ZONES of the current connection (undefined: none, e.g. an older server). */
+  zones: ZonesMessage | undefined;
 
   private connection: V1Connection | undefined;
   private window = 1;
@@ -295,7 +301,7 @@ export class CameraStream {
       return;
     }
     const { frame } = sent;
-    this.events.answer(this, { frame, status: frameStatusName(result.status), result, latencyMs: Date.now() - frame.captureTimeMs });
+    this.events.answer(this, { frame, status: frameStatusName(result.status), result, latencyMs: Date.now() - frame.captureTimeMs, zones: this.zones });
     if (this.source.live) this.sendNewest();
     this.maybeFinish();
     this.events.wake();
@@ -332,6 +338,7 @@ export class CameraStream {
         // Live: a short pipeline keeps latency low (frames waiting at the server only age).
         window: this.options.window || (this.source.live ? LIVE_DEFAULT_WINDOW : 0),
         connectTimeoutMs: 5000,
+        wantsZones: this.options.wantsZones,
         ...this.options.security,
       });
     } catch (err) {
@@ -354,6 +361,9 @@ export class CameraStream {
       this.events.log(`${this.name}: reconnected to ${host}:${port}; going on`);
     }
     this.everConnected = true;
+    // A new connection's server sends its zones again (or, if older, none).
+    this.zones = undefined;
+    conn.on('zones', (zones) => (this.zones = zones));
     conn.on('result', (result) => this.onResult(result));
     conn.on('close', (err) => this.onClose(conn, err));
     this.events.wake();

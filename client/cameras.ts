@@ -19,6 +19,8 @@ export interface CameraSpec {
   maxWidth?: number;
   /** Extra ffmpeg input options for a live camera, e.g. { rtsp_transport: 'tcp' }. */
   inputOptions?: Record<string, string>;
+  /** false: do not ask the server for this camera's zones (v1.2); undefined: the client-wide setting. */
+  zones?: boolean;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

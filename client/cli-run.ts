@@ -42,6 +42,7 @@ export async function runClientFromArgv(argv: Omit<ClientArgv, 'server' | 'sourc
     live: argv.live,
     densityFormat: DENSITY_FORMAT_NAMES[argv['density-format']],
     security: setup.security,
+    zones: argv.zones,
   });
   process.stdout.write(report.text + '\n');
   return exitCodeFor(report);

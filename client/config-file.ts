@@ -15,6 +15,7 @@
  *       fps: 5
  *       max_width: 960
  *       options: { rtsp_transport: tcp }
+ *       zones: false                                # optional: do not ask the server for its zones
  */
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -78,8 +79,9 @@ export function parseConfig(doc: unknown, file: string): ClientConfig {
   const entries = camerasDoc.map((c: unknown, i) => {
     const where = `cameras[${i}]`;
     const cam = object(c, at(where));
-    allowOnly(cam, ['name', 'url', 'fps', 'max_width', 'options'], (k) => at(`${where}.${k}`));
+    allowOnly(cam, ['name', 'url', 'fps', 'max_width', 'options', 'zones'], (k) => at(`${where}.${k}`));
     const options = optional(cam.options, (v) => stringMap(v, at(`${where}.options`)));
+    const zones = optional(cam.zones, (v) => boolean(v, at(`${where}.zones`)));
     return {
       where: at(where),
       name: string(cam.name, at(`${where}.name`)),
@@ -87,6 +89,7 @@ export function parseConfig(doc: unknown, file: string): ClientConfig {
       fps: optional(cam.fps, (v) => positive(v, at(`${where}.fps`))),
       maxWidth: optional(cam.max_width, (v) => positive(v, at(`${where}.max_width`), true)),
       inputOptions: options,
+      ...(zones === undefined ? {} : { zones }),
     };
   });
   return {
@@ -127,6 +130,11 @@ function optional<T>(v: unknown, parse: (v: unknown) => T): T | undefined {
 
 function string(v: unknown, where: string): string {
   if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`${where}: expected a non-empty string`);
+  return v;
+}
+
+function boolean(v: unknown, where: string): boolean {
+  if (typeof v !== 'boolean') throw new UsageError(`${where}: expected true or false, got ${JSON.stringify(v)}`);
   return v;
 }
 

@@ -8,6 +8,7 @@ import type { ClientCost } from './cost.js';
 import { Mosaic } from './mosaic.js';
 import type { Mat, OpenCV } from './opencv.js';
 import { OverlayPainter, type Caption } from './overlay.js';
+import { drawZones, type ZoneView } from './zone-overlay.js';
 
 export const WINDOW_TITLE = 'crowdline';
 
@@ -20,6 +21,7 @@ interface TileState {
   picture: Picture | undefined;
   density: DensityMap | undefined;
   caption: Caption;
+  zones: ZoneView | undefined;
   dirty: boolean;
 }
 
@@ -41,15 +43,16 @@ export class LiveDisplay {
     // Fits a 1280x1024 screen with room for window borders.
     this.mosaic = new Mosaic(cv, cameras.length, { width: 1240, height: 930 });
     this.painter = new OverlayPainter(cv);
-    this.tiles = cameras.map((title) => ({ picture: undefined, density: undefined, caption: { title, lines: ['connecting...'] }, dirty: true }));
+    this.tiles = cameras.map((title) => ({ picture: undefined, density: undefined, caption: { title, lines: ['connecting...'] }, zones: undefined, dirty: true }));
   }
 
   /** Latest picture for a tile; it is scaled and painted only when the window is next redrawn. */
-  setImage(index: number, picture: Picture, density: DensityMap | undefined, caption: Caption): void {
+  setImage(index: number, picture: Picture, density: DensityMap | undefined, caption: Caption, zones?: ZoneView): void {
     const tile = this.tiles[index];
     tile.picture = picture;
     tile.density = density;
     tile.caption = caption;
+    tile.zones = zones;
     tile.dirty = true;
   }
 
@@ -78,6 +81,8 @@ export class LiveDisplay {
         const p = image
           ? this.painter.blend(image, tile.density)
           : new cv.Mat(this.mosaic.tile.height, this.mosaic.tile.width, cv.CV_8UC3, [32, 32, 32]);
+        // Zone coordinates refer to the frame as sent; the tile is that frame scaled.
+        if (image && tile.zones) drawZones(cv, p, tile.zones, { width: tile.picture!.image.cols, height: tile.picture!.image.rows });
         this.painter.caption(p, tile.caption);
         return p;
       });

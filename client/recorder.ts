@@ -9,6 +9,7 @@ import { MjpegAviWriter } from './avi-writer.js';
 import type { RecordFormat } from './config-file.js';
 import { Mp4SegmentWriter } from './mp4-writer.js';
 import type { Mat, OpenCV } from './opencv.js';
+import { ZoneCsvWriter, type ZoneRows } from './zone-csv.js';
 
 export const CSV_HEADER = 'camera,frame,time_utc,capture_time_ms,count,latency_ms,status';
 
@@ -34,6 +35,8 @@ const LIST_AT_MOST = 4;
 
 export class CameraRecorder {
   readonly csvPath: string;
+  /** v1.2 zone readings, `NAME.zones.csv`, written only once the server sends some. */
+  private readonly zoneCsv: ZoneCsvWriter;
   private readonly avi: { writer?: MjpegAviWriter; path: string } | undefined;
   private readonly mp4: Mp4SegmentWriter | undefined;
   private size: { width: number; height: number } | undefined;
@@ -51,6 +54,7 @@ export class CameraRecorder {
     this.csvPath = path.join(dir, `${camera}.csv`);
     this.csv = fs.openSync(this.csvPath, 'w');
     fs.writeSync(this.csv, CSV_HEADER + '\n');
+    this.zoneCsv = new ZoneCsvWriter(path.join(dir, `${camera}.zones.csv`), camera);
     if (options.format === 'mp4') {
       this.mp4 = new Mp4SegmentWriter(dir, camera, { segmentSeconds: options.segmentSeconds, keepSegments: options.keepSegments, log: options.log });
     } else {
@@ -58,7 +62,8 @@ export class CameraRecorder {
     }
   }
 
-  write(image: Mat, row: CsvRow): void {
+  /** One answered frame: its picture (already overlaid), its CSV row and, when the server sent them, its zone readings. */
+  write(image: Mat, row: CsvRow, zones?: ZoneRows): void {
     this.size ??= { width: image.cols, height: image.rows };
     // The video's size is fixed by the first frame; a source that changes size is fitted to it.
     const fitted = image.cols === this.size.width && image.rows === this.size.height ? image : image.resize(this.size.height, this.size.width);
@@ -71,6 +76,7 @@ export class CameraRecorder {
     const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '');
     const time = new Date(row.captureTimeMs).toISOString();
     fs.writeSync(this.csv, `${this.camera},${row.frame},${time},${row.captureTimeMs},${num(row.count, 3)},${num(row.latencyMs, 0)},${row.status}\n`);
+    if (zones) this.zoneCsv.write(zones);
   }
 
   /** Frames left out of the video because its encoder fell behind (each still has its CSV row). */
@@ -81,9 +87,10 @@ export class CameraRecorder {
   /** Paths written (videos only once they have a frame); long segment lists are summarised. */
   get outputs(): string[] {
     const videos = this.mp4 ? this.mp4.paths : (this.avi?.writer?.paths ?? []);
-    if (videos.length <= LIST_AT_MOST) return [...videos, this.csvPath];
+    const csvs = this.zoneCsv.written ? [this.csvPath, this.zoneCsv.path] : [this.csvPath];
+    if (videos.length <= LIST_AT_MOST) return [...videos, ...csvs];
     const pattern = path.join(this.dir, `${this.camera}-*.mp4`);
-    return [`${pattern} (${videos.length} segments, ${path.basename(videos[0])} .. ${path.basename(videos[videos.length - 1])})`, this.csvPath];
+    return [`${pattern} (${videos.length} segments, ${path.basename(videos[0])} .. ${path.basename(videos[videos.length - 1])})`, ...csvs];
   }
 
   /** Finalises the video (AVI index, or the last MP4 segment) and the CSV. */
@@ -91,5 +98,6 @@ export class CameraRecorder {
     this.avi?.writer?.close();
     await this.mp4?.close();
     fs.closeSync(this.csv);
+    this.zoneCsv.close();
   }
 }

@@ -25,6 +25,7 @@ import { CameraRecorder } from './recorder.js';
 import { isLiveCamera, openSource, parseSource } from './sources.js';
 import { onStopSignals, signalExitCode, type StopSignal } from './stop-signals.js';
 import { CameraStats, formatSummary, type CameraSummary } from './summary.js';
+import { drawZones, zoneAlertSummary, type ZoneView } from './zone-overlay.js';
 
 export interface RecordOptions {
   format: RecordFormat;
@@ -54,6 +55,8 @@ export interface ClientOptions {
   densityFormat?: DensityFormatCode;
   /** Token and TLS settings for every camera's connection. */
   security?: ClientSecurity;
+  /** v1.2: ask the server for zones (default true; a camera's `zones: false` opts it out). */
+  zones?: boolean;
   /** Progress bars on stderr for file sources (default: headless on a terminal). */
   progress?: boolean;
   log?: (line: string) => void;
@@ -122,13 +125,16 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     display?.setCaption(camera.index, { title: camera.spec.name, lines: lines.flatMap((l) => wrap(l, 40)).slice(0, 6), alert: true });
   };
 
-  const captionFor = (camera: Camera, answer: Answer): Caption => {
+  const captionFor = (camera: Camera, answer: Answer, zones: ZoneView | undefined): Caption => {
     const fps = camera.stats.liveFps(Date.now());
     const lines = [
       answer.result && answer.status === 'ok' ? `count ${answer.result.count.toFixed(1)}` : `frame ${answer.status}`,
       `${fps.toFixed(1)} fps  latency ${Number.isFinite(answer.latencyMs) ? answer.latencyMs.toFixed(0) : '-'} ms`,
     ];
-    return { title: camera.spec.name, lines, alert: answer.status !== 'ok' };
+    // Zones in warning or alarm are named in the caption too: on a small tile their labels are hard to read.
+    const alerting = zones && zoneAlertSummary(zones);
+    if (alerting) lines.push(...wrap(alerting, 40).slice(0, 2));
+    return { title: camera.spec.name, lines, alert: answer.status !== 'ok' || alerting?.startsWith('ALARM') === true };
   };
 
   const onAnswer = (camera: Camera, answer: Answer): void => {
@@ -138,19 +144,28 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     if (answer.status === 'ok') camera.stats.recordOk(count, answer.latencyMs, now);
     else camera.stats.recordNotOk(answer.status === 'dropped' || answer.status === 'lost' ? answer.status : 'error', now);
     const density = answer.status === 'ok' ? answer.result?.density : undefined;
-    const caption = captionFor(camera, answer);
+    const readings = answer.status === 'ok' ? answer.result?.zones : undefined;
+    const zones: ZoneView | undefined = answer.zones && answer.zones.zones.length > 0 ? { zones: answer.zones, readings } : undefined;
+    const caption = captionFor(camera, answer, zones);
     if (camera.recorder) {
       const picture = cost.time('overlay', () => {
-        const p = painter.blend(answer.frame.image, density);
+        const image = answer.frame.image;
+        const p = painter.blend(image, density);
+        if (zones) drawZones(cv, p, zones, { width: image.cols, height: image.rows });
         painter.caption(p, caption);
         return p;
       });
+      const zoneRows = zones?.readings ? { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, zones: zones.zones, readings: zones.readings } : undefined;
       cost.time('record', () =>
-        camera.recorder!.write(picture, { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, count, latencyMs: answer.latencyMs, status: answer.status }),
+        camera.recorder!.write(
+          picture,
+          { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, count, latencyMs: answer.latencyMs, status: answer.status },
+          zoneRows,
+        ),
       );
     }
     // A camera that is down keeps its "reconnecting" notice over the last picture.
-    if (camera.capture?.state !== 'reconnecting') display?.setImage(camera.index, answer.frame, density, caption);
+    if (camera.capture?.state !== 'reconnecting') display?.setImage(camera.index, answer.frame, density, caption, zones);
     camera.bar?.update(camera.stats.answered, { fps: camera.stats.liveFps(now).toFixed(1) });
   };
 
@@ -192,6 +207,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     fps: camera.spec.fps ?? options.fps ?? 0,
     maxFrames: options.maxFrames ?? 0,
     security: options.security,
+    wantsZones: (options.zones ?? true) && camera.spec.zones !== false,
   });
 
   const streamEvents = (camera: Camera) => ({

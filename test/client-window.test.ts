@@ -5,49 +5,16 @@
  * square (high density from the known-answer model), none to speak of over
  * the dark background (the blend follows the density).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import test from 'ava';
 import { loadOpenCV, type OpenCV } from '../client/opencv.js';
 import { PACKAGE_ROOT } from '../src/app/paths.js';
 import { knownAnswerModel, startKnownAnswerServer, tempDir } from './helpers/server.js';
+import { missingXvfbTool, screenshot, startXvfb } from './helpers/xvfb.js';
 
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
-const TOOLS = ['/usr/bin/Xvfb', '/usr/bin/xwd', '/usr/bin/convert'];
-const missingTool = TOOLS.find((tool) => !fs.existsSync(tool));
-const SCREEN = { width: 1280, height: 1024 };
-
-/** Xvfb on a display number it picks itself (-displayfd), so parallel runs never collide. */
-function startXvfb(): Promise<{ child: ChildProcess; display: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/Xvfb', ['-displayfd', '3', '-screen', '0', `${SCREEN.width}x${SCREEN.height}x24`, '-nolisten', 'tcp'], {
-      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-    });
-    let text = '';
-    const timer = setTimeout(() => reject(new Error('Xvfb did not start')), 15_000);
-    child.stdio[3]!.on('data', (c: Buffer) => {
-      text += c.toString();
-      if (text.includes('\n')) {
-        clearTimeout(timer);
-        const display = `:${text.trim()}`;
-        // Belt and braces: wait for the server's socket before any client connects.
-        const socket = `/tmp/.X11-unix/X${text.trim()}`;
-        const waitForSocket = (tries: number): void => {
-          if (fs.existsSync(socket) || tries === 0) resolve({ child, display });
-          else setTimeout(() => waitForSocket(tries - 1), 50);
-        };
-        waitForSocket(100);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)));
-  });
-}
-
-function screenshot(display: string, file: string): boolean {
-  const result = spawnSync('/bin/sh', ['-c', `xwd -root -display ${display} | /usr/bin/convert xwd:- ${file}`], { timeout: 15_000 });
-  return result.status === 0 && fs.existsSync(file);
-}
+const missingTool = missingXvfbTool();
 
 /** Grey frames (no colour at all): any colour on screen comes from the overlay. */
 async function writeGreyFolder(cv: OpenCV, frames: number): Promise<string> {

@@ -23,3 +23,9 @@ export const MODEL_OPTION_HELP = 'ONNX model path (its .json manifest beside it)
 
 /** Debian's opencv-doc ships this real pedestrian video (768x576, 795 frames). */
 export const SAMPLE_VIDEO = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
+
+/** Its frame rate: the demo plays it at this pace, so zone smoothing and alert hold times follow the video's clock. */
+export const SAMPLE_VIDEO_FPS = 10;
+
+/** Zones on the sample video's walkway (`crowdline demo` shows them). */
+export const SAMPLE_SITE = path.join(PACKAGE_ROOT, 'deploy', 'sites', 'vtest.yaml');

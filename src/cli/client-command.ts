@@ -22,6 +22,7 @@ export interface ClientArgv extends Partial<ClientSecurityArgv> {
   live: boolean;
   'density-format': DensityFormatName;
   'dry-run'?: boolean;
+  zones: boolean;
 }
 
 const NON_NEGATIVE = ['max-width', 'window', 'fps', 'max-frames'] as const;
@@ -40,6 +41,12 @@ export function withClientOptions<T>(yargs: Argv<T>) {
       default: 'f16' as DensityFormatName,
       describe: 'how the server sends density maps (u8 is smallest; counts are exact in every format)',
       group: 'Sending:',
+    })
+    .option('zones', {
+      type: 'boolean',
+      default: true,
+      describe: "ask the server for each camera's zones and draw them with their counts and alert states (--no-zones: don't; an older server ignores the request)",
+      group: 'Output:',
     })
     .option('record', { choices: ['avi', 'mp4'] as const, describe: 'video format with --out: Motion-JPEG AVI (default), or H.264 MP4 segments (ffmpeg)', group: 'Output:' })
     .option('segment-seconds', { type: 'number', describe: 'MP4: length of each file (default 600)', group: 'Output:' })

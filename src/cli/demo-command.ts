@@ -1,13 +1,37 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, SAMPLE_VIDEO, modelPath } from '../app/paths.js';
+import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, SAMPLE_SITE, SAMPLE_VIDEO, SAMPLE_VIDEO_FPS, modelPath } from '../app/paths.js';
 import { withClientOptions, type ClientArgv } from './client-command.js';
+import { UsageError } from './usage-error.js';
 
 interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'config' | 'stall-timeout'> {
   source: string[];
   model: string;
   display?: boolean;
+  site?: string;
+}
+
+/** Only the sample video alone gets the sample site (its zones are drawn for that picture). */
+function usesSampleVideo(argv: Pick<DemoArgv, 'source'>): boolean {
+  return argv.source.length === 1 && argv.source[0] === SAMPLE_VIDEO;
+}
+
+/**
+ * The site file the demo's server loads: --site FILE, else the sample site
+ * when the demo plays the sample video; --site none (or --no-zones) runs
+ * without zones.
+ */
+export function demoSite(argv: Pick<DemoArgv, 'source' | 'site' | 'zones'>): string | undefined {
+  if (argv.site === 'none' || argv.zones === false) return undefined;
+  const site = argv.site ?? (usesSampleVideo(argv) ? SAMPLE_SITE : undefined);
+  if (site !== undefined && !fs.existsSync(site)) throw new UsageError(`--site ${site}: no such file`);
+  return site;
+}
+
+/** The sample video is played at its own rate (unless --fps says otherwise), so zone times follow the video. */
+export function demoFps(argv: Pick<DemoArgv, 'source' | 'fps'>): number {
+  return argv.fps > 0 || !usesSampleVideo(argv) ? argv.fps : SAMPLE_VIDEO_FPS;
 }
 
 export const demoCommand: CommandModule<object, DemoArgv> = {
@@ -23,7 +47,12 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       .option('out', { type: 'string', default: 'crowdline-demo', describe: 'folder for the recording when there is no window', group: 'Output:' })
       .option('source', { type: 'string', array: true, default: [SAMPLE_VIDEO], describe: 'video file, camera index, stream URL or image folder (repeatable)' })
       .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP })
-      .example('$0 demo', 'count people in the sample video')
+      .option('site', {
+        type: 'string',
+        describe: 'site file with zones and alert rules for the server (default with the sample video: deploy/sites/vtest.yaml; none: no zones)',
+      })
+      .example('$0 demo', 'count people in the sample video, with two zones on its walkway')
+      .example('$0 demo --source walkway=clip.mp4 --site site.yaml --live', 'your video and your zones (crowdline zones draw), at its real pace')
       .example('$0 demo --source 0', 'your webcam') as unknown as Argv<DemoArgv>,
   handler: async (argv) => {
     if (!fs.existsSync(argv.model)) throw new Error(`model not found: ${argv.model} (train one with models/train.py, or pass --model)`);
@@ -41,7 +70,9 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     }
     // Usage errors first, before a server is started (the port is filled in below).
     const setup = resolveClientSetup({ ...argv, server: '127.0.0.1:1', out: display ? undefined : argv.out });
+    const sitePath = demoSite(argv);
     const running = await startServer({
+      sitePath,
       modelPath: argv.model,
       device: 'cpu',
       maxBatch: 1,
@@ -50,7 +81,7 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     });
     let exitCode = 1;
     try {
-      exitCode = await runClientFromArgv({ ...argv, display }, { ...setup, port: running.address.port });
+      exitCode = await runClientFromArgv({ ...argv, display, fps: demoFps(argv) }, { ...setup, port: running.address.port });
     } finally {
       await running.close();
     }

@@ -8,6 +8,7 @@ import { benchCommand } from './bench-command.js';
 import { clientCommand } from './client-command.js';
 import { demoCommand } from './demo-command.js';
 import { authCommand } from './auth-command.js';
+import { zonesCommand } from './zones-command.js';
 import { USAGE_EXIT_CODE, UsageError } from './usage-error.js';
 import { explainOrigin } from './config-sources.js';
 
@@ -21,6 +22,7 @@ await cli
   .command(demoCommand)
   .command(evalCommand)
   .command(authCommand)
+  .command(zonesCommand)
   .demandCommand(1, 'choose a command')
   .strict()
   .fail((msg, err, y) => {
