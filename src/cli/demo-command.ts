@@ -10,6 +10,8 @@ interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'c
   model: string;
   display?: boolean;
   site?: string;
+  'mqtt-url'?: string;
+  'events-file'?: string;
 }
 
 /** Only the sample video alone gets the sample site (its zones are drawn for that picture). */
@@ -51,6 +53,8 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
         type: 'string',
         describe: 'site file with zones and alert rules for the server (default with the sample video: deploy/sites/vtest.yaml; none: no zones)',
       })
+      .option('mqtt-url', { type: 'string', describe: "publish the zones' counts and alerts to this MQTT broker (docs/zones.md), e.g. mqtt://127.0.0.1:1883" })
+      .option('events-file', { type: 'string', describe: "write the zones' counts and alerts as JSON lines to this file ('-': stdout)" })
       .example('$0 demo', 'count people in the sample video, with two zones on its walkway')
       .example('$0 demo --source walkway=clip.mp4 --site site.yaml --live', 'your video and your zones (crowdline zones draw), at its real pace')
       .example('$0 demo --source 0', 'your webcam') as unknown as Argv<DemoArgv>,
@@ -71,8 +75,12 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     // Usage errors first, before a server is started (the port is filled in below).
     const setup = resolveClientSetup({ ...argv, server: '127.0.0.1:1', out: display ? undefined : argv.out });
     const sitePath = demoSite(argv);
+    if (sitePath === undefined && (argv['mqtt-url'] !== undefined || argv['events-file'] !== undefined)) {
+      throw new UsageError('--mqtt-url and --events-file publish zone events: they need a site file (--site)');
+    }
     const running = await startServer({
       sitePath,
+      zoneEvents: { eventsFile: argv['events-file'], mqtt: argv['mqtt-url'] === undefined ? undefined : { url: argv['mqtt-url'] } },
       modelPath: argv.model,
       device: 'cpu',
       maxBatch: 1,
