@@ -274,3 +274,10 @@ function redPixels(image: Mat): { pixels: number; left: number; right: number; t
   }
   return box;
 }
+
+test('demo: zone events without a site file are a usage error, before any server starts', async (t) => {
+  const run = await runCli(['demo', '--display', 'false', '--site', 'none', '--mqtt-url', 'mqtt://127.0.0.1:1']);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /--mqtt-url and --events-file .* need a site file/);
+  t.notRegex(run.stderr, /serving/);
+});
