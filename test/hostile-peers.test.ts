@@ -150,8 +150,9 @@ test.serial('attack 3: a byte-at-a-time trickle is parsed in linear time and mem
 test('attack 4: slowloris sockets hold at most their per-address share and are closed at the message or handshake deadline', async (t) => {
   const running = await startKnownAnswerServer(t, {
     metrics: true,
-    // The handshake deadline is long enough for all 30 sockets to be accepted first.
-    server: { maxConnections: 16, maxConnectionsPerIp: 6, handshakeTimeoutMs: 5_000, frameTimeoutMs: 400 },
+    // The handshake deadline is long enough for all 30 sockets to be accepted and to send their digit
+    // first, even on a loaded machine (at 5 s a busy CI host sometimes let it fire before the digit).
+    server: { maxConnections: 16, maxConnectionsPerIp: 6, handshakeTimeoutMs: 12_000, frameTimeoutMs: 400 },
   });
   const port = running.address.port;
   // 30 legacy "slowloris" sockets from 127.0.0.2, each sending one digit, then nothing.
