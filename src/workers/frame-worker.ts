@@ -34,8 +34,12 @@ async function init(): Promise<(task: WorkerTask) => Promise<unknown>> {
 
   return async (task: WorkerTask) => {
     if ('kind' in task && task.kind === 'pure-inference') return processor.inferencer.pureInference(task.prepared, task.durationMs);
-    const result =
-      'kind' in task ? await processor.inferencer.run(task.prepared) : await processor.runBatch(task.jpegs.map((buffer) => new Uint8Array(buffer)));
+    if ('kind' in task) {
+      // The input buffer goes back with the result, to be prepared into again.
+      const result = { ...(await processor.inferencer.run(task.prepared)), spentInput: task.prepared.input };
+      return move({ [transferableSymbol]: [result.densities.buffer, task.prepared.input], [valueSymbol]: result });
+    }
+    const result = await processor.runBatch(task.jpegs.map((buffer) => new Uint8Array(buffer)));
     // Piscina's movable-result protocol: transfer the density buffer.
     return move({ [transferableSymbol]: [result.densities.buffer], [valueSymbol]: result });
   };

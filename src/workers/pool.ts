@@ -165,7 +165,17 @@ export class WorkerPool {
   /** Runs one batch. Rejects if the worker holding it dies; the pool replaces it. */
   runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
-    if (this.preparePool) return this.preparePool.prepare(jpegs).then((prepared) => this.infer({ kind: 'infer', prepared }));
+    const prepare = this.preparePool;
+    if (prepare) {
+      return prepare
+        .prepare(jpegs)
+        .then((prepared) => this.infer({ kind: 'infer', prepared }))
+        .then((result) => {
+          prepare.recycle(result.spentInput);
+          delete result.spentInput;
+          return result;
+        });
+    }
     // One copy into an exact-size buffer, which is then transferred (the
     // socket's buffers are shared slabs and cannot be moved).
     const buffers = jpegs.map((bytes) => {

@@ -10,6 +10,8 @@ import type { BatchTask, PrepareConfig, PreparedBatch } from './types.js';
 
 export class PreparePool {
   private closed = false;
+  /** Spent tensor buffers, handed to the next batches (bounded: one per thread, plus two). */
+  private readonly spare: ArrayBuffer[] = [];
 
   private constructor(
     private readonly piscina: Piscina,
@@ -43,8 +45,15 @@ export class PreparePool {
       own.set(bytes);
       return own.buffer;
     });
-    const task: BatchTask = { jpegs: buffers };
-    return this.piscina.run(task, { transferList: buffers }) as Promise<PreparedBatch>;
+    const into = this.spare.pop();
+    const task: BatchTask = { jpegs: buffers, into };
+    return this.piscina.run(task, { transferList: into ? [...buffers, into] : buffers }) as Promise<PreparedBatch>;
+  }
+
+  /** Gives a prepared batch's input buffer back once inference is done with it. */
+  recycle(buffer: ArrayBuffer | undefined): void {
+    if (!buffer || buffer.byteLength === 0 || this.closed || this.spare.length >= this.size + 2) return;
+    this.spare.push(buffer);
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,6 @@ const config = workerData as PrepareConfig;
 const preparer = new FramePreparer(resolveModel(config.modelPath).manifest, config.inputWidth, config.inputHeight, config.imageLimits, false);
 
 export default (task: BatchTask): unknown => {
-  const prepared = preparer.prepare(task.jpegs.map((buffer) => new Uint8Array(buffer)));
+  const prepared = preparer.prepare(task.jpegs.map((buffer) => new Uint8Array(buffer)), task.into);
   return move({ [transferableSymbol]: [prepared.input], [valueSymbol]: prepared });
 };

@@ -27,6 +27,8 @@ export interface PrepareConfig {
 /** One batch: JPEG bytes, each in its own transferable ArrayBuffer (decode + inference in one worker). */
 export interface BatchTask {
   jpegs: ArrayBuffer[];
+  /** A spent tensor buffer to prepare into (prepare workers; transferred), instead of allocating one. */
+  into?: ArrayBuffer;
 }
 
 /**
@@ -85,6 +87,8 @@ export interface BatchResult {
   /** Density maps of the ok frames, back to back (transferred, not copied). */
   densities: Float32Array;
   inferUs: number;
+  /** Inference on a prepared batch: its input buffer, handed back (transferred) for the next batch to be prepared into. */
+  spentInput?: ArrayBuffer;
   /** Epoch milliseconds when the worker started on the batch. */
   startedAtMs: number;
   batchSize: number;
