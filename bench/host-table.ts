@@ -33,8 +33,16 @@ export function preprocessingTable(report: BenchReport): string {
   const pre = report.preprocessing;
   if (!pre) return '(not measured)';
   const head = ['frames', 'decode ms', 'uint8 fast path ms', 'float path ms', 'decode + fast path ms'];
-  const rows = pre.cases.map((c) => [`${c.name}, ${c.from} -> ${c.to}`, c.decodeMs, c.fastPreprocessMs, c.floatPreprocessMs, c.fastTotalMs].map(String));
-  return `${markdown(head, rows)}\n\n(${pre.model} takes ${pre.inputElementType}: the server uses the ${pre.inputElementType === 'uint8' ? 'uint8 fast' : 'float'} path)`;
+  const rows = pre.cases.map((c) =>
+    [
+      `${c.name}, ${c.from} -> ${c.to}`,
+      `${c.cpuMs.decode} (wall ${c.decodeMs})`,
+      `${c.cpuMs.fastPreprocess} (wall ${c.fastPreprocessMs})`,
+      `${c.cpuMs.floatPreprocess} (wall ${c.floatPreprocessMs})`,
+      `${c.cpuMs.fastTotal} (wall ${c.fastTotalMs})`,
+    ].map(String),
+  );
+  return `${markdown(head, rows)}\n\nCPU ms per frame, wall-clock medians in brackets. (${pre.model} takes ${pre.inputElementType}: the server uses the ${pre.inputElementType === 'uint8' ? 'uint8 fast' : 'float'} path)`;
 }
 
 export function simulatedDeviceTable(report: BenchReport): string {

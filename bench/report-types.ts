@@ -58,6 +58,8 @@ export interface PreprocessCase {
   floatPreprocessMs: number;
   /** decode + fast path. */
   fastTotalMs: number;
+  /** The same four, as CPU time per frame: robust to other work on the machine, and what the targets are checked on. */
+  cpuMs: { decode: number; fastPreprocess: number; floatPreprocess: number; fastTotal: number };
 }
 
 export interface PreprocessingCost {

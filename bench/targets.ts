@@ -82,16 +82,16 @@ export function checkTargets(report: Draft): TargetCheck[] {
     checks.push({
       name: `preprocessing, ${identity.to} frame at identity size`,
       target: '<= 0.5 ms',
-      measured: `${identity.fastPreprocessMs} ms (decode ${identity.decodeMs} ms; float path would add ${identity.floatPreprocessMs} ms)`,
-      met: identity.fastPreprocessMs <= 0.5,
+      measured: `${identity.cpuMs.fastPreprocess} ms CPU (decode ${identity.cpuMs.decode} ms; the float path would add ${identity.cpuMs.floatPreprocess} ms)`,
+      met: identity.cpuMs.fastPreprocess <= 0.5,
     });
   }
   if (hd && report.preprocessing?.inputElementType === 'uint8') {
     checks.push({
       name: `decode + preprocessing, ${hd.from} -> ${hd.to}`,
       target: '<= 6.5 ms',
-      measured: `${hd.fastTotalMs} ms (decode ${hd.decodeMs} + resize ${hd.fastPreprocessMs})`,
-      met: hd.fastTotalMs <= 6.5,
+      measured: `${hd.cpuMs.fastTotal} ms CPU (decode ${hd.cpuMs.decode} + resize ${hd.cpuMs.fastPreprocess}; wall medians ${hd.decodeMs} + ${hd.fastPreprocessMs})`,
+      met: hd.cpuMs.fastTotal <= 6.5,
     });
   }
   for (const r of report.simulatedDevice ?? []) {
