@@ -14,7 +14,7 @@ function markdown(head: string[], rows: string[][]): string {
  */
 export function servedVsPureTable(report: BenchReport): string {
   const head = [
-    'max batch', 'pure inference fps', 'limit fps', 'served fps, 8 cameras', 'served / pure', 'served / limit',
+    'max batch', 'pure inference fps', 'limit fps', 'served fps, 8 cameras', 'served / pure', 'served / limit', 'CPU ms per frame pure / served', 'by CPU: pure / served',
     'decode ms', 'preprocess ms', 'inference ms/frame', 'reply (framing) p50 ms', 'network p50 ms',
   ];
   const rows = report.limits.map((l) => {
@@ -22,6 +22,8 @@ export function servedVsPureTable(report: BenchReport): string {
     return [
       l.maxBatch, l.pureInference?.throughputFps ?? '-', l.throughputFps, p?.throughputFps ?? '-',
       p?.pureInferenceRatio?.toFixed(2) ?? '-', p?.limitRatio.toFixed(2) ?? '-',
+      `${l.pureInference?.cpuMsPerFrame ?? '-'} / ${p?.server.cpuPct && p.throughputFps > 0 ? ((p.server.cpuPct * 10) / p.throughputFps).toFixed(2) : '-'}`,
+      p?.pureInferenceCpuRatio?.toFixed(2) ?? '-',
       l.split?.decodeMs ?? '-', l.split?.preprocessMs ?? '-', l.split?.inferenceMs ?? '-',
       p?.latencyMs.reply.p50 ?? '-', p?.latencyMs.network.p50 ?? '-',
     ].map(String);

@@ -42,7 +42,7 @@ export interface LimitMeasurement {
    * The same sessions running a pre-made tensor of maxBatch frames back to
    * back, all at once: no decode, no copies, no messages. The real ceiling.
    */
-  pureInference?: { throughputFps: number; msPerBatch: number; batch: number; durationS: number };
+  pureInference?: { throughputFps: number; msPerBatch: number; batch: number; durationS: number; cpuMsPerFrame: number };
 }
 
 /** Decode and preprocessing per frame, on one thread, through the worker code (medians, ms). */
@@ -121,6 +121,13 @@ export interface PointResult extends ReplyCounts {
   limitRatio: number;
   /** throughputFps / the limit's pure-inference fps, both measured in this run (absent if not measured). */
   pureInferenceRatio?: number;
+  /**
+   * CPU per frame: pure inference's over the server process's (served CPU /
+   * served frames; the load generator not counted). The share of the
+   * server's CPU that is inference: the served / pure ratio a CPU-bound
+   * server reaches on cores of its own, whatever else runs on the machine.
+   */
+  pureInferenceCpuRatio?: number;
   /** The cameras connected with TLS (bench --tls runs each closed-loop point both ways at once, against two servers). */
   tls: boolean;
   latencyMs: LatencyBreakdown;

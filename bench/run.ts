@@ -325,6 +325,8 @@ async function runPoint(
     ? await monitor.stop()
     : { eventLoopDelayMs: null, eventLoopMaxMs: null, rssMb: null, batchSizeMean: null, maxQueueDepth: null, cpuPct: null };
   const throughputFps = round(load.okInWindow / load.windowS, 2);
+  const servedCpuMsPerFrame = health.cpuPct !== null && throughputFps > 0 ? (health.cpuPct * 10) / throughputFps : undefined;
+  const pureCpu = limit.pureInference?.cpuMsPerFrame;
   const l = load.latency;
   const point: PointResult = {
     name: plan.name,
@@ -347,6 +349,7 @@ async function runPoint(
     limitFps: limit.throughputFps,
     limitRatio: limit.throughputFps > 0 ? round(throughputFps / limit.throughputFps, 3) : 0,
     pureInferenceRatio: limit.pureInference && limit.pureInference.throughputFps > 0 ? round(throughputFps / limit.pureInference.throughputFps, 3) : undefined,
+    pureInferenceCpuRatio: pureCpu !== undefined && servedCpuMsPerFrame ? round(pureCpu / servedCpuMsPerFrame, 3) : undefined,
     tls: plan.security?.tls !== undefined,
     latencyMs: {
       endToEnd: summarize(l.endToEnd),

@@ -85,6 +85,10 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
     t.is(p.limitFps, limit.throughputFps, `${p.name}: compared with its own batch size's limit`);
     t.is(p.limitRatio, Math.round((p.throughputFps / p.limitFps) * 1000) / 1000, `${p.name}: ratio = served / limit`);
     t.is(p.pureInferenceRatio, Math.round((p.throughputFps / limit.pureInference!.throughputFps) * 1000) / 1000, `${p.name}: served / pure inference`);
+    if (p.server.cpuPct) {
+      const servedCpuMsPerFrame = (p.server.cpuPct * 10) / p.throughputFps;
+      t.is(p.pureInferenceCpuRatio, Math.round((limit.pureInference!.cpuMsPerFrame / servedCpuMsPerFrame) * 1000) / 1000, `${p.name}: CPU per frame, pure over served`);
+    }
     t.true(p.throughputFps > 0, `${p.name}: served something`);
     for (const part of ['endToEnd', 'queue', 'decode', 'inference', 'reply', 'network'] as const) t.true(isSummary(p.latencyMs[part]), `${p.name}: ${part}`);
     t.is(p.unanswered, 0, `${p.name}: nothing unanswered`);

@@ -197,17 +197,23 @@ export class WorkerPool {
    * session runs that same tensor back to back for `durationMs`, all at
    * once. No decode, no copies, no messages per run: the sessions' ceiling.
    */
-  async pureInference(jpegs: readonly Uint8Array[], durationMs: number): Promise<{ framesPerSecond: number; msPerRun: number; batch: number }> {
+  async pureInference(
+    jpegs: readonly Uint8Array[],
+    durationMs: number,
+  ): Promise<{ framesPerSecond: number; msPerRun: number; batch: number; cpuMsPerFrame: number }> {
     const preparer = new FramePreparer(this.spec.manifest, this.inputWidth, this.inputHeight, this.config.imageLimits, false);
     const prepared = preparer.prepare(jpegs);
     if (prepared.good.length === 0) throw new Error('pure inference: none of the frames decoded');
     const task = (): PureInferenceTask => ({ kind: 'pure-inference', prepared, durationMs });
+    // CPU of the whole process: the sessions' threads, nothing else runs meanwhile.
+    const cpuBefore = process.cpuUsage();
     const results = (await Promise.all(Array.from({ length: this.size }, () => this.piscina.run(task())))) as PureInferenceResult[];
     const frames = results.reduce((n, r) => n + r.frames, 0);
     const wallMs = Math.max(...results.map((r) => r.wallMs));
     const runs = results.reduce((n, r) => n + r.runs, 0);
     const busyMs = results.reduce((n, r) => n + r.wallMs, 0);
-    return { framesPerSecond: (frames / wallMs) * 1000, msPerRun: busyMs / runs, batch: prepared.good.length };
+    const cpu = process.cpuUsage(cpuBefore);
+    return { framesPerSecond: (frames / wallMs) * 1000, msPerRun: busyMs / runs, batch: prepared.good.length, cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / frames };
   }
 
   /** The worker threads themselves (tests kill one to prove failures stay contained). */
