@@ -118,7 +118,7 @@ export class WorkerPool {
     });
     const preparePool =
       decodeThreads > 0
-        ? PreparePool.start({ modelPath: spec.manifestPath, inputWidth: input.width, inputHeight: input.height, imageLimits: config.imageLimits, threads: decodeThreads })
+        ? PreparePool.start({ modelPath: spec.manifestPath, inputWidth: input.width, inputHeight: input.height, imageLimits: config.imageLimits, threads: decodeThreads, log })
         : undefined;
     const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads, config, preparePool);
     try {

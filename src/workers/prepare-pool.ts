@@ -18,7 +18,14 @@ export class PreparePool {
     readonly size: number,
   ) {}
 
-  static start(options: { modelPath: string; inputWidth: number; inputHeight: number; imageLimits: JpegLimits; threads: number }): PreparePool {
+  static start(options: {
+    modelPath: string;
+    inputWidth: number;
+    inputHeight: number;
+    imageLimits: JpegLimits;
+    threads: number;
+    log?: (line: string) => void;
+  }): PreparePool {
     const config: PrepareConfig = {
       modelPath: options.modelPath,
       inputWidth: options.inputWidth,
@@ -34,6 +41,9 @@ export class PreparePool {
       idleTimeout: Number.POSITIVE_INFINITY,
       maxQueue: Number.POSITIVE_INFINITY,
     });
+    // A crashed thread fails the batch it held (its promise rejects) and is replaced; say so.
+    const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+    piscina.on('error', (err: Error) => log(`decode thread error: ${err.message}`));
     return new PreparePool(piscina, options.threads);
   }
 
