@@ -122,7 +122,7 @@ export function checkGraphMatchesManifest(session: ort.InferenceSession, spec: M
     const channelDim = layout === 'NHWC' ? shape[3] : shape[1];
     if (typeof channelDim === 'number' && channelDim !== channels) {
       throw new ModelLoadError(
-        `${manifestPath}: input "${manifest.input.name}" has ${channelDim} channels (${layout}), channelOrder ${manifest.input.channelOrder} means ${channels}`,
+        `${manifestPath}: input "${manifest.input.name}" has ${channelDim} channels, channelOrder ${manifest.input.channelOrder} means ${channels} (layout ${layout})`,
       );
     }
     if (meta.type !== elementType) {
