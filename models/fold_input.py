@@ -74,6 +74,8 @@ def fold(model, name, pixel_scale, mean, std):
     inv_std = np.float64(pixel_scale) / np.asarray(std, np.float64)  # 1 / std in pixel units
     conv = consumers[0] if len(consumers) == 1 and consumers[0].op_type == "Conv" else None
     weight = next((t for t in graph.initializer if conv is not None and t.name == conv.input[1]), None)
+    if weight is not None and sum(value == weight.name for node in graph.node for value in node.input) != 1:
+        weight = None  # shared with another node: scaling it would change that node too
     # Transpose the bytes, not the floats: a quarter of the memory traffic.
     prologue = [
         helper.make_node("Transpose", [name], [f"{name}_nchw_u8"], perm=[0, 3, 1, 2], name="fold_input/Transpose"),
