@@ -70,7 +70,7 @@ def fold(model, name, pixel_scale, mean, std):
             if value == name:
                 node.input[k] = normalized
 
-    mean255 = np.float64(1.0) / np.float64(pixel_scale) * np.asarray(mean, np.float64)  # mean in pixel units
+    mean_px = np.float64(1.0) / np.float64(pixel_scale) * np.asarray(mean, np.float64)  # mean in pixel units (255 x mean for pixelScale 1/255)
     inv_std = np.float64(pixel_scale) / np.asarray(std, np.float64)  # 1 / std in pixel units
     conv = consumers[0] if len(consumers) == 1 and consumers[0].op_type == "Conv" else None
     weight = next((t for t in graph.initializer if conv is not None and t.name == conv.input[1]), None)
@@ -81,7 +81,7 @@ def fold(model, name, pixel_scale, mean, std):
         helper.make_node("Transpose", [name], [f"{name}_nchw_u8"], perm=[0, 3, 1, 2], name="fold_input/Transpose"),
         helper.make_node("Cast", [f"{name}_nchw_u8"], [f"{name}_nchw"], to=TensorProto.FLOAT, name="fold_input/Cast"),
     ]
-    sub = numpy_helper.from_array(mean255.astype(np.float32).reshape(1, c, 1, 1), f"{name}_fold_mean")
+    sub = numpy_helper.from_array(mean_px.astype(np.float32).reshape(1, c, 1, 1), f"{name}_fold_mean")
     if weight is not None and numpy_helper.to_array(weight).ndim == 4 and numpy_helper.to_array(weight).shape[1] == c:
         # The input feeds one Conv only: 1/std goes into its weights (per input
         # channel), leaving one Sub. Exact, zero padding included: the Conv
