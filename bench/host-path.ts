@@ -23,7 +23,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 /** The frames upscaled to width x height (fixed-point bilinear) and re-encoded, as a camera of that size would send them. */
 export function reencodeAt(jpegs: readonly Uint8Array[], width: number, height: number, quality: number): Uint8Array[] {
   const scratch = new DecodeScratch();
-  const rgb: ModelManifest = resolveManifestLike('RGB');
+  const rgb = rgbDecodeOnly();
   return jpegs.map((bytes) => {
     const image = decodeJpeg(bytes, rgb, DEFAULT_JPEG_LIMITS, scratch);
     const out = Buffer.alloc(width * height * 3);
@@ -32,12 +32,13 @@ export function reencodeAt(jpegs: readonly Uint8Array[], width: number, height: 
   });
 }
 
-function resolveManifestLike(order: 'RGB'): ModelManifest {
+/** Enough of a manifest to decode RGB bytes (the re-encoding needs no model). */
+function rgbDecodeOnly(): ModelManifest {
   return {
     schema: 'crowdline.model-manifest/1',
     name: 'decode-only',
     onnx: '-',
-    input: { name: '-', layout: 'NCHW', elementType: 'float32', channelOrder: order, pixelScale: 1, mean: [0, 0, 0], std: [1, 1, 1], preferredSize: { width: 1, height: 1 }, sizeMultiple: 1 },
+    input: { name: '-', layout: 'NCHW', elementType: 'float32', channelOrder: 'RGB', pixelScale: 1, mean: [0, 0, 0], std: [1, 1, 1], preferredSize: { width: 1, height: 1 }, sizeMultiple: 1 },
     output: { name: '-', stride: 1, countScale: 1 },
   };
 }
