@@ -1,6 +1,7 @@
 /**
  * Model speed alone: ONNX Runtime session.run on one 768x576 frame (or
  * --size), batch 1, for each intra-op thread count. Feeds the model card.
+ * A uint8 (folded) model's time includes its in-graph normalisation.
  *   node dist/bench/model-speed.js [--model m.onnx | crowdline-v2] [--size 768x576] [--threads 1,2] [--runs 50]
  */
 import { performance } from 'node:perf_hooks';
@@ -23,8 +24,12 @@ const argv = yargs(hideBin(process.argv))
 const spec = resolveModel(argv.model);
 const { width, height } = parseSize(argv.size);
 const channels = channelCount(spec.manifest.input.channelOrder);
-const input = new Float32Array(channels * width * height);
-for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.001);
+// A folded model (models/fold_input.py) takes raw NHWC bytes and normalises them itself.
+const raw = spec.manifest.input.elementType === 'uint8';
+const input = raw ? new Uint8Array(channels * width * height) : new Float32Array(channels * width * height);
+for (let i = 0; i < input.length; i++) input[i] = raw ? Math.round(127.5 + 127.5 * Math.sin(i * 0.001)) : Math.sin(i * 0.001);
+const tensor =
+  input instanceof Uint8Array ? new ort.Tensor('uint8', input, [1, height, width, channels]) : new ort.Tensor('float32', input, [1, channels, height, width]);
 
 for (const threads of argv.threads.split(',').map(Number)) {
   const session = await ort.InferenceSession.create(spec.onnxPath, {
@@ -33,7 +38,7 @@ for (const threads of argv.threads.split(',').map(Number)) {
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
-  const feeds = { [spec.manifest.input.name]: new ort.Tensor('float32', input, [1, channels, height, width]) };
+  const feeds = { [spec.manifest.input.name]: tensor };
   for (let i = 0; i < 5; i++) await session.run(feeds); // warm-up
   const times: number[] = [];
   for (let i = 0; i < argv.runs; i++) {

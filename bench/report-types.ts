@@ -34,6 +34,60 @@ export interface LimitMeasurement {
   throughputFps: number;
   /** One frame at a time, batch of one: the latency floor. */
   singleFrame: { decodeInferMs: LatencySummary; runBatchWallMs: LatencySummary };
+  /** Threads that only decode (0: each worker decodes its own batches). */
+  decodeThreads?: number;
+  /** Per frame, means over the full-batch run: decode, preprocessing, and the batch's session.run divided by its frames. */
+  split?: { decodeMs: number; preprocessMs: number; inferenceMs: number };
+  /**
+   * The same sessions running a pre-made tensor of maxBatch frames back to
+   * back, all at once: no decode, no copies, no messages. The real ceiling.
+   */
+  pureInference?: { throughputFps: number; msPerBatch: number; batch: number; durationS: number; cpuMsPerFrame: number };
+}
+
+/** Decode and preprocessing per frame, on one thread, through the worker code (medians, ms). */
+export interface PreprocessCase {
+  name: string;
+  from: string;
+  to: string;
+  frames: number;
+  decodeMs: number;
+  /** uint8 fast path: nothing at identity size (decoded into the tensor), else fixed-point bilinear on bytes. */
+  fastPreprocessMs: number;
+  /** Float reference path: resize + normalise into planar float32. */
+  floatPreprocessMs: number;
+  /** decode + fast path. */
+  fastTotalMs: number;
+  /** The same four, as CPU time per frame: robust to other work on the machine, and what the targets are checked on. */
+  cpuMs: { decode: number; fastPreprocess: number; floatPreprocess: number; fastTotal: number };
+}
+
+export interface PreprocessingCost {
+  model: string;
+  /** The model's input: which path the server takes for it. */
+  inputElementType: string;
+  cases: PreprocessCase[];
+}
+
+/** Decode threads feeding a simulated device (batch of N takes a + b*N ms). */
+export interface SimulatedDeviceResult {
+  batch: number;
+  decodeThreads: number;
+  device: { aMs: number; bMs: number };
+  /** Frames/s the device model can take at this batch size. */
+  deviceCapacityFps: number;
+  framesDone: number;
+  failed: number;
+  durationS: number;
+  throughputFps: number;
+  /** Fraction of the time the device had a batch. */
+  deviceBusy: number;
+  /** CPU time of the whole bench process over the run. */
+  cpuSeconds: number;
+  /** Frames per CPU second: host frames/s per core, whatever else runs on the machine. */
+  framesPerCpuSecond: number;
+  /** Frames/s divided by the machine's cores (wall clock). */
+  framesPerSecondPerCore: number;
 }
 
 export interface ServerHealth {
@@ -65,6 +119,15 @@ export interface PointResult extends ReplyCounts {
   limitFps: number;
   /** throughputFps / limitFps, both measured in this run. */
   limitRatio: number;
+  /** throughputFps / the limit's pure-inference fps, both measured in this run (absent if not measured). */
+  pureInferenceRatio?: number;
+  /**
+   * CPU per frame: pure inference's over the server process's (served CPU /
+   * served frames; the load generator not counted). The share of the
+   * server's CPU that is inference: the served / pure ratio a CPU-bound
+   * server reaches on cores of its own, whatever else runs on the machine.
+   */
+  pureInferenceCpuRatio?: number;
   /** The cameras connected with TLS (bench --tls runs each closed-loop point both ways at once, against two servers). */
   tls: boolean;
   latencyMs: LatencyBreakdown;
@@ -97,6 +160,12 @@ export interface BenchReport {
   frames: { source: string; count: number; width: number; height: number; meanBytes: number };
   limits: LimitMeasurement[];
   points: PointResult[];
+  /** Decode and preprocessing cost per frame (same run). */
+  preprocessing?: PreprocessingCost;
+  /** Host path feeding a simulated accelerator (same run). */
+  simulatedDevice?: SimulatedDeviceResult[];
+  /** `uptime` load averages at the start and end of the run: other work on the machine skews every figure. */
+  loadAverage?: { start: number[]; end: number[] };
   targets: TargetCheck[];
 }
 

@@ -15,6 +15,7 @@ import { renderChart } from './chart.js';
 import { loadFrames } from './frames.js';
 import { measureLimit } from './limit.js';
 import { runLoad, type LoadResult } from './load.js';
+import { measurePreprocessing, measureSimulatedDevice, reencodeAt, type DeviceModel } from './host-path.js';
 import type { BenchReport, LimitMeasurement, PointResult } from './report-types.js';
 import { startChildServer, type ChildServer } from './server-process.js';
 import { makePki, type Pki } from './throwaway-pki.js';
@@ -39,6 +40,8 @@ export interface BenchOptions {
   device: DeviceChoice;
   workers?: number;
   intraOpThreads?: number;
+  /** Threads that only decode (server and limit; default: the pool's, 0 on CPU). */
+  decodeThreads?: number;
   inputSize?: { width: number; height: number };
   /** Max-batch settings to compare (1 = batching off); one server and one limit each. */
   maxBatches: number[];
@@ -50,6 +53,12 @@ export interface BenchOptions {
   warmupS: number;
   limitS: number;
   singleS: number;
+  /** Seconds of pure inference per limit (default limitS; 0 skips it). */
+  pureS?: number;
+  /** Measure decode + preprocessing per frame, at the frames' size and at 1920x1080 (default true). */
+  preprocessing?: boolean;
+  /** Decode threads feeding a simulated device, per batch size (null: skip). */
+  simulatedDevice?: SimulatedDevicePlan | null;
   open: OpenLoopPlan | null;
   /** Measure the limits only (e.g. to compare workers x threads); no server, no load. */
   limitOnly?: boolean;
@@ -65,6 +74,14 @@ export interface BenchOptions {
   otherLoad?: string;
   log?(line: string): void;
   progress?: ProgressSink;
+}
+
+export interface SimulatedDevicePlan {
+  device: DeviceModel;
+  batches: number[];
+  /** Default: every core. */
+  decodeThreads?: number;
+  durationS: number;
 }
 
 export interface ProgressSink {
@@ -95,14 +112,29 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   const meanBytes = Math.round(frames.jpegs.reduce((n, j) => n + j.byteLength, 0) / frames.jpegs.length);
   log(`${frames.jpegs.length} frames ${frames.width}x${frames.height} from ${frames.source}, mean ${Math.round(meanBytes / 1024)} KiB`);
 
+  const loadStart = os.loadavg().map((v) => round(v, 2));
+  const cores = os.availableParallelism();
+
+  let preprocessing: BenchReport['preprocessing'];
+  if (options.preprocessing ?? true) {
+    const hd = reencodeAt(frames.jpegs.slice(0, 20), 1920, 1080, options.jpegQuality);
+    preprocessing = measurePreprocessing({ model: options.model, inputSize: options.inputSize, jpegs: frames.jpegs, hdJpegs: hd });
+    for (const c of preprocessing.cases) {
+      log(`preprocessing ${c.name} ${c.from} -> ${c.to}, CPU ms per frame: decode ${c.cpuMs.decode}, fast path +${c.cpuMs.fastPreprocess}, float path +${c.cpuMs.floatPreprocess}`);
+    }
+  }
+
   const limits: LimitMeasurement[] = [];
   for (const maxBatch of options.maxBatches) {
     log(`limit: worker pool alone, max batch ${maxBatch}, ${options.singleS} s one frame at a time + ${options.limitS} s full batches`);
     const limit = await measureLimit({
-      model: options.model, device: options.device, workers: options.workers, intraOpThreads: options.intraOpThreads,
-      inputSize: options.inputSize, maxBatch, jpegs: frames.jpegs, durationS: options.limitS, singleS: options.singleS,
+      model: options.model, device: options.device, workers: options.workers, intraOpThreads: options.intraOpThreads, decodeThreads: options.decodeThreads,
+      inputSize: options.inputSize, maxBatch, jpegs: frames.jpegs, durationS: options.limitS, singleS: options.singleS, pureS: options.pureS,
     });
-    log(`limit: ${limit.throughputFps} fps (${limit.workers} worker(s) x ${limit.intraOpThreads} thread(s)); one frame decode+infer p50 ${limit.singleFrame.decodeInferMs.p50} ms`);
+    log(
+      `limit: ${limit.throughputFps} fps (${limit.workers} worker(s) x ${limit.intraOpThreads} thread(s), ${limit.decodeThreads ?? 0} decode thread(s)); ` +
+        `pure inference ${limit.pureInference?.throughputFps ?? '-'} fps; one frame decode+infer p50 ${limit.singleFrame.decodeInferMs.p50} ms`,
+    );
     limits.push(limit);
   }
 
@@ -154,6 +186,18 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     }
   }
 
+  const simulatedDevice = [];
+  if (options.simulatedDevice) {
+    const plan = options.simulatedDevice;
+    for (const batch of plan.batches) {
+      const decodeThreads = plan.decodeThreads ?? cores;
+      log(`simulated device: batch ${batch} takes ${plan.device.aMs} + ${plan.device.bMs} x ${batch} ms, ${decodeThreads} decode thread(s), ${plan.durationS} s`);
+      const r = await measureSimulatedDevice({ model: options.model, inputSize: options.inputSize, jpegs: frames.jpegs, batch, decodeThreads, device: plan.device, durationS: plan.durationS, cores });
+      log(`simulated device b${batch}: ${r.throughputFps} fps, device busy ${Math.round(r.deviceBusy * 100)}%, ${r.framesPerCpuSecond} frames per CPU second`);
+      simulatedDevice.push(r);
+    }
+  }
+
   const draft: Omit<BenchReport, 'targets'> = {
     schema: 'crowdline.bench/1',
     startedAt,
@@ -171,6 +215,9 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     frames: { source: frames.source, count: frames.jpegs.length, width: frames.width, height: frames.height, meanBytes },
     limits,
     points,
+    preprocessing,
+    simulatedDevice: options.simulatedDevice ? simulatedDevice : undefined,
+    loadAverage: { start: loadStart, end: os.loadavg().map((v) => round(v, 2)) },
   };
   const report: BenchReport = { ...draft, targets: checkTargets(draft) };
 
@@ -209,6 +256,7 @@ async function withServer(
     device: options.device,
     workers: options.workers,
     intraOpThreads: options.intraOpThreads,
+    decodeThreads: options.decodeThreads,
     inputSize: options.inputSize ? `${options.inputSize.width}x${options.inputSize.height}` : undefined,
     maxBatch,
     maxBatchDelayMs: options.maxBatchDelayMs,
@@ -277,6 +325,8 @@ async function runPoint(
     ? await monitor.stop()
     : { eventLoopDelayMs: null, eventLoopMaxMs: null, rssMb: null, batchSizeMean: null, maxQueueDepth: null, cpuPct: null };
   const throughputFps = round(load.okInWindow / load.windowS, 2);
+  const servedCpuMsPerFrame = health.cpuPct !== null && throughputFps > 0 ? (health.cpuPct * 10) / throughputFps : undefined;
+  const pureCpu = limit.pureInference?.cpuMsPerFrame;
   const l = load.latency;
   const point: PointResult = {
     name: plan.name,
@@ -298,6 +348,8 @@ async function runPoint(
     throughputFps,
     limitFps: limit.throughputFps,
     limitRatio: limit.throughputFps > 0 ? round(throughputFps / limit.throughputFps, 3) : 0,
+    pureInferenceRatio: limit.pureInference && limit.pureInference.throughputFps > 0 ? round(throughputFps / limit.pureInference.throughputFps, 3) : undefined,
+    pureInferenceCpuRatio: pureCpu !== undefined && servedCpuMsPerFrame ? round(pureCpu / servedCpuMsPerFrame, 3) : undefined,
     tls: plan.security?.tls !== undefined,
     latencyMs: {
       endToEnd: summarize(l.endToEnd),

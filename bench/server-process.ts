@@ -12,6 +12,7 @@ export interface ChildServerOptions {
   device: string;
   workers?: number;
   intraOpThreads?: number;
+  decodeThreads?: number;
   inputSize?: string;
   maxBatch: number;
   maxBatchDelayMs: number;
@@ -59,6 +60,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   ];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.intraOpThreads !== undefined) args.push('--intra-op-threads', String(options.intraOpThreads));
+  if (options.decodeThreads !== undefined) args.push('--decode-threads', String(options.decodeThreads));
   if (options.inputSize) args.push('--input-size', options.inputSize);
   args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,4 +1,4 @@
-/** Issue 5's targets, checked against figures from the same run. */
+/** Issue 5's and issue 15's targets, checked against figures from the same run. */
 import type { BenchReport, LimitMeasurement, TargetCheck } from './report-types.js';
 import { round } from './stats.js';
 import { formatMs } from './table.js';
@@ -66,6 +66,42 @@ export function checkTargets(report: Draft): TargetCheck[] {
         met: p.dropped === 0 && p.failed === 0 && p.unanswered === 0,
       });
     }
+  }
+
+  // Issue 15: the host pipeline against pure inference and the physical limits.
+  for (const p of closed.filter((p) => p.cameras === 8 && p.window > 1 && p.pureInferenceRatio !== undefined)) {
+    const pure = limitFor(p.maxBatch)?.pureInference?.throughputFps;
+    checks.push({
+      name: `served / pure inference, 8 closed-loop cameras, max batch ${p.maxBatch}`,
+      target: '>= 0.85',
+      measured: `${p.throughputFps} fps = ${p.pureInferenceRatio} x pure inference (${pure} fps); by CPU per frame ${p.pureInferenceCpuRatio ?? '-'}`,
+      met: (p.pureInferenceRatio ?? 0) >= 0.85,
+    });
+  }
+  const [identity, hd] = report.preprocessing?.cases ?? [];
+  if (identity && identity.from === identity.to && report.preprocessing?.inputElementType === 'uint8') {
+    checks.push({
+      name: `preprocessing, ${identity.to} frame at identity size`,
+      target: '<= 0.5 ms',
+      measured: `${identity.cpuMs.fastPreprocess} ms CPU (decode ${identity.cpuMs.decode} ms; the float path would add ${identity.cpuMs.floatPreprocess} ms)`,
+      met: identity.cpuMs.fastPreprocess <= 0.5,
+    });
+  }
+  if (hd && report.preprocessing?.inputElementType === 'uint8') {
+    checks.push({
+      name: `decode + preprocessing, ${hd.from} -> ${hd.to}`,
+      target: '<= 6.5 ms',
+      measured: `${hd.cpuMs.fastTotal} ms CPU (decode ${hd.cpuMs.decode} + resize ${hd.cpuMs.fastPreprocess}; wall medians ${hd.decodeMs} + ${hd.fastPreprocessMs})`,
+      met: hd.cpuMs.fastTotal <= 6.5,
+    });
+  }
+  for (const r of report.simulatedDevice ?? []) {
+    checks.push({
+      name: `host frames/s per core, simulated device, batch ${r.batch}`,
+      target: '>= 300 frames per CPU second',
+      measured: `${r.framesPerCpuSecond} (${r.throughputFps} fps on ${r.decodeThreads} decode thread(s), device busy ${Math.round(r.deviceBusy * 100)}%)`,
+      met: r.framesPerCpuSecond >= 300,
+    });
   }
 
   const fullLoad = closed.filter((p) => p.cameras >= 8 && p.server.eventLoopDelayMs);

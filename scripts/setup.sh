@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 # build-essential + python3: node-gyp builds @u4/opencv4nodejs against Debian's
 # OpenCV. opencv-doc ships the sample video (vtest.avi). xvfb, x11-apps and
 # imagemagick let the tests open a real window and screenshot it. python3-numpy
-# and python3-opencv: the Python client (client/python) and its test. ffmpeg
+# and python3-opencv: the Python client (client/python) and its test;
+# python3-onnx: models/fold_input.py and its test. ffmpeg
 # reads the client's live cameras (one process each), records MP4, and serves
 # the tests' network cameras. haproxy: the scale-out test and bench put it in
 # front of several servers (deploy/haproxy). mosquitto: the MQTT event tests
 # start a real broker. systemd: `systemd-analyze verify` checks deploy/systemd.
-packages=(build-essential python3 python3-numpy python3-opencv pkg-config libopencv-dev opencv-doc xvfb xauth x11-apps imagemagick ffmpeg haproxy mosquitto systemd)
+packages=(build-essential python3 python3-numpy python3-opencv python3-onnx pkg-config libopencv-dev opencv-doc xvfb xauth x11-apps imagemagick ffmpeg haproxy mosquitto systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

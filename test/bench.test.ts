@@ -44,6 +44,7 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
     jpegQuality: 85,
     densityFormat: 'f32',
     outDir: path.join(dir, 'out'),
+    simulatedDevice: { device: { aMs: 1, bMs: 0.5 }, batches: [4], durationS: 0.5, decodeThreads: 1 },
   });
 
   const onDisk = JSON.parse(readFileSync(jsonPath!, 'utf8')) as BenchReport;
@@ -58,7 +59,21 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
     t.true(l.throughputFps > 0);
     t.true(Math.abs(l.throughputFps - l.framesDone / l.durationS) < 0.01 * l.throughputFps + 0.01, 'limit = frames done / time taken');
     t.true(isSummary(l.singleFrame.decodeInferMs));
+    // Pure inference: the same sessions on a pre-made tensor of max-batch frames.
+    t.is(l.pureInference?.batch, l.maxBatch);
+    t.true((l.pureInference?.throughputFps ?? 0) > 0);
+    t.true(l.split !== undefined && l.split.decodeMs > 0 && l.split.inferenceMs > 0 && l.split.preprocessMs >= 0);
   }
+
+  // Decode + preprocessing at the frames' size and at 1920x1080, through both paths.
+  t.deepEqual(report.preprocessing?.cases.map((c) => [c.from, c.to]), [['64x48', '64x48'], ['1920x1080', '64x48']]);
+  t.true(report.preprocessing!.cases.every((c) => c.decodeMs > 0 && c.fastTotalMs >= c.decodeMs));
+  // The simulated device: frames went through it, and never faster than its model allows.
+  const [sim] = report.simulatedDevice ?? [];
+  t.is(sim?.batch, 4);
+  t.true(sim.framesDone > 0 && sim.failed === 0 && sim.deviceBusy > 0 && sim.deviceBusy <= 1);
+  t.true(sim.throughputFps <= sim.deviceCapacityFps * 1.1, `${sim.throughputFps} fps through a device that takes ${sim.deviceCapacityFps}`);
+  t.is(sim.deviceCapacityFps, Math.round((4 / (1 + 0.5 * 4)) * 1000 * 10) / 10);
 
   // unloaded + 2 closed points per max batch, then open loop under each policy.
   t.deepEqual(
@@ -69,6 +84,11 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
     const limit = report.limits.find((l) => l.maxBatch === p.maxBatch)!;
     t.is(p.limitFps, limit.throughputFps, `${p.name}: compared with its own batch size's limit`);
     t.is(p.limitRatio, Math.round((p.throughputFps / p.limitFps) * 1000) / 1000, `${p.name}: ratio = served / limit`);
+    t.is(p.pureInferenceRatio, Math.round((p.throughputFps / limit.pureInference!.throughputFps) * 1000) / 1000, `${p.name}: served / pure inference`);
+    if (p.server.cpuPct) {
+      const servedCpuMsPerFrame = (p.server.cpuPct * 10) / p.throughputFps;
+      t.is(p.pureInferenceCpuRatio, Math.round((limit.pureInference!.cpuMsPerFrame / servedCpuMsPerFrame) * 1000) / 1000, `${p.name}: CPU per frame, pure over served`);
+    }
     t.true(p.throughputFps > 0, `${p.name}: served something`);
     for (const part of ['endToEnd', 'queue', 'decode', 'inference', 'reply', 'network'] as const) t.true(isSummary(p.latencyMs[part]), `${p.name}: ${part}`);
     t.is(p.unanswered, 0, `${p.name}: nothing unanswered`);

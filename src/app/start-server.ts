@@ -25,6 +25,8 @@ export interface StartServerOptions {
   device: DeviceChoice;
   workers?: number;
   intraOpThreads?: number;
+  /** Threads that only decode (see WorkerPool). */
+  decodeThreads?: number;
   inputSize?: { width: number; height: number };
   maxBatch: number;
   maxBatchDelayMs: number;
@@ -124,6 +126,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       device: options.device,
       workers: options.workers,
       intraOpThreads: options.intraOpThreads,
+      decodeThreads: options.decodeThreads,
       inputSize: options.inputSize,
       imageLimits,
       log,
@@ -176,7 +179,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   totals.start({ connections: () => crowd.connectionCount, queueDepth: () => crowd.batcher.queueDepth });
   log(
     `crowdline serving ${manifest.name} on ${address.address}:${address.port} ` +
-      `(${pool.size} worker(s) x ${pool.intraOpThreads} thread(s) on ${pool.provider}, input ${pool.inputWidth}x${pool.inputHeight}, ` +
+      `(${pool.size} worker(s) x ${pool.intraOpThreads} thread(s) on ${pool.provider}, ${pool.decodeThreads > 0 ? `${pool.decodeThreads} decode thread(s)` : 'decoding in the workers'}, input ${pool.inputWidth}x${pool.inputHeight}, ` +
       `max batch ${options.maxBatch}, overload ${crowd.options.overload}${security.tls ? ', TLS' : ''}${security.authRequired ? ', auth required' : ''})`,
     {
       event: 'serving',

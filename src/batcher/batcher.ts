@@ -95,7 +95,7 @@ export class Batcher {
   }
 
   private pump(): void {
-    while (this.running < this.runner.size && this.queue.length > 0) {
+    while (this.running < (this.runner.concurrency ?? this.runner.size) && this.queue.length > 0) {
       const full = this.queue.length >= this.options.maxBatch;
       const waited = nowMs() - this.queue[0].receivedAtMs;
       if (!full && this.options.maxBatch > 1 && waited < this.options.maxDelayMs) {

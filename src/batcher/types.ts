@@ -5,6 +5,8 @@ export interface BatchRunner {
   runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult>;
   /** Batches that may run at once (one per worker). */
   readonly size: number;
+  /** Batches worth keeping in flight, when more than `size` (e.g. decode threads preparing the next ones). */
+  readonly concurrency?: number;
 }
 
 export interface FrameJob {

@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { runBench, type ProgressSink } from '../../bench/run.js';
 import { limitsTable, pointsTable, targetsTable, tlsTable } from '../../bench/table.js';
+import { preprocessingTable, servedVsPureTable, simulatedDeviceTable } from '../../bench/host-table.js';
 import type { OverloadPolicy } from '../accept/options.js';
 import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, SAMPLE_VIDEO, modelPath } from '../app/paths.js';
 import type { DensityFormatName } from '../framing/index.js';
@@ -17,6 +18,7 @@ interface BenchArgv {
   device: DeviceChoice;
   workers?: number;
   'intra-op-threads'?: number;
+  'decode-threads'?: number;
   'input-size'?: string;
   'max-batch': string;
   'max-batch-delay-ms': number;
@@ -26,6 +28,12 @@ interface BenchArgv {
   warmup: number;
   'limit-seconds': number;
   'single-seconds': number;
+  'pure-seconds'?: number;
+  preprocessing: boolean;
+  'sim-device': string;
+  'sim-batches': string;
+  'sim-seconds': number;
+  'sim-decode-threads'?: number;
   'open-load': number;
   'open-cameras': number;
   'open-window': number;
@@ -38,6 +46,18 @@ interface BenchArgv {
   out: string;
   'limit-only': boolean;
   tls: boolean;
+}
+
+/**
+ * crowdline-v1 on a Titan RTX-class GPU, TensorRT FP16, scaled by FLOPs from
+ * a published ResNet-50 figure (docs/performance.md, "Simulated accelerator").
+ */
+const SIM_DEVICE_DEFAULT = '0.3,0.22';
+
+function deviceModel(text: string): { aMs: number; bMs: number } {
+  const [a, b, ...rest] = text.split(',').map((s) => Number(s.trim()));
+  if (rest.length > 0 || !Number.isFinite(a) || !Number.isFinite(b) || a < 0 || b <= 0) throw new Error(`--sim-device wants "A,B" (ms, A >= 0, B > 0), got "${text}"`);
+  return { aMs: a, bMs: b };
 }
 
 const numberList = (text: string): number[] => {
@@ -64,6 +84,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, group: 'Server and limit:' })
       .option('workers', { type: 'number', group: 'Server and limit:' })
       .option('intra-op-threads', { type: 'number', group: 'Server and limit:' })
+      .option('decode-threads', { type: 'number', describe: 'threads that only decode (server and limit; default: the server\'s)', group: 'Server and limit:' })
       .option('input-size', { type: 'string', describe: 'network input WxH', group: 'Server and limit:' })
       .option('max-batch', { type: 'string', default: '1,8', describe: 'max-batch settings to compare (1 = batching off)', group: 'Server and limit:' })
       .option('max-batch-delay-ms', { type: 'number', default: 2, group: 'Server and limit:' })
@@ -73,6 +94,12 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('warmup', { type: 'number', default: 3, describe: 'seconds before each measurement', group: 'Load:' })
       .option('limit-seconds', { type: 'number', default: 8, describe: 'seconds of full-batch running for the limit', group: 'Load:' })
       .option('single-seconds', { type: 'number', default: 3, describe: 'seconds of one-frame-at-a-time running for the latency floor', group: 'Load:' })
+      .option('pure-seconds', { type: 'number', describe: 'seconds of pure inference (same sessions, pre-made tensor) per limit; default --limit-seconds, 0 skips', group: 'Load:' })
+      .option('preprocessing', { type: 'boolean', default: true, describe: 'measure decode + preprocessing per frame (frames\' size and 1920x1080); --no-preprocessing skips', group: 'Host path:' })
+      .option('sim-device', { type: 'string', default: SIM_DEVICE_DEFAULT, describe: 'simulated accelerator "A,B": a batch of N takes A + B*N ms (docs/performance.md says where the default comes from); "none" skips', group: 'Host path:' })
+      .option('sim-batches', { type: 'string', default: '8,16', describe: 'batch sizes to feed the simulated device', group: 'Host path:' })
+      .option('sim-seconds', { type: 'number', default: 8, describe: 'seconds per simulated-device batch size', group: 'Host path:' })
+      .option('sim-decode-threads', { type: 'number', describe: 'decode threads feeding the simulated device (default: one per core)', group: 'Host path:' })
       .option('open-load', { type: 'number', default: 2, describe: 'open loop: offered load as a multiple of the limit (0: skip)', group: 'Open loop:' })
       .option('open-cameras', { type: 'number', default: 4, group: 'Open loop:' })
       .option('open-window', { type: 'number', default: 1, describe: 'window each open-loop camera asks for', group: 'Open loop:' })
@@ -98,6 +125,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       device: argv.device,
       workers: argv.workers,
       intraOpThreads: argv['intra-op-threads'],
+      decodeThreads: argv['decode-threads'],
       inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
       maxBatches: numberList(argv['max-batch']),
       maxBatchDelayMs: argv['max-batch-delay-ms'],
@@ -107,6 +135,9 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       warmupS: argv.warmup,
       limitS: argv['limit-seconds'],
       singleS: argv['single-seconds'],
+      pureS: argv['pure-seconds'],
+      preprocessing: argv.preprocessing,
+      simulatedDevice: argv['sim-device'] === 'none' ? null : { device: deviceModel(argv['sim-device']), batches: numberList(argv['sim-batches']), durationS: argv['sim-seconds'], decodeThreads: argv['sim-decode-threads'] },
       open: argv['open-load'] > 0
         ? { loadFactor: argv['open-load'], cameras: argv['open-cameras'], window: argv['open-window'], policies: policyList(argv['open-overload']), maxPending: argv['max-pending'] }
         : null,
@@ -121,7 +152,10 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       log: (line) => process.stderr.write(`${line}\n`),
       progress: progressBar(),
     });
-    process.stdout.write(`\n## Limit (worker pool alone)\n\n${limitsTable(report)}\n\n## Points\n\n${pointsTable(report)}\n\n## Targets\n\n${targetsTable(report)}\n\n`);
+    process.stdout.write(`\n## Limit (worker pool alone)\n\n${limitsTable(report)}\n\n## Points\n\n${pointsTable(report)}\n\n`);
+    process.stdout.write(`## Served vs pure inference (same run)\n\n${servedVsPureTable(report)}\n\n## Decode and preprocessing per frame\n\n${preprocessingTable(report)}\n\n`);
+    process.stdout.write(`## Simulated accelerator\n\n${simulatedDeviceTable(report)}\n\nload average (1/5/15 min): ${report.loadAverage?.start.join(' ')} at start, ${report.loadAverage?.end.join(' ')} at end\n\n`);
+    process.stdout.write(`## Targets\n\n${targetsTable(report)}\n\n`);
     if (argv.tls) process.stdout.write(`## TLS cost (same run)\n\n${tlsTable(report)}\n\n`);
     if (jsonPath) process.stdout.write(`results: ${jsonPath}\nchart:   ${chartPath}\n`);
   },

@@ -55,6 +55,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, describe: 'auto tries CUDA, then CPU', group: 'Model:' })
     .option('workers', { type: 'number', describe: `worker threads, one ONNX session each (default: one per core on CPU, ${os.availableParallelism()} here; 2 on CUDA)`, group: 'Model:' })
     .option('intra-op-threads', { type: 'number', describe: 'ONNX Runtime threads per CPU session (default 1: several single-threaded sessions beat one wide one; 2 lowers single-frame latency)', group: 'Model:' })
+    .option('decode-threads', { type: 'number', describe: `threads that only decode JPEGs, apart from the sessions (default: 0 on CPU, each worker decodes its own frames; on CUDA every core but two, ${Math.max(1, os.availableParallelism() - 2)} here)`, group: 'Model:' })
     .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)', group: 'Model:' })
     .option('max-batch', { type: 'number', default: 1, describe: 'largest batch of frames (from any connections) per session call', group: 'Batching:' })
     .option('max-batch-delay-ms', { type: 'number', default: 2, describe: 'how long a partial batch may wait for more frames', group: 'Batching:' })
@@ -150,6 +151,7 @@ export interface ServerArgv extends SecurityArgv {
   device: DeviceChoice;
   workers?: number;
   'intra-op-threads'?: number;
+  'decode-threads'?: number;
   'input-size'?: string;
   'max-batch': number;
   'max-batch-delay-ms': number;
@@ -196,6 +198,7 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     device: argv.device,
     workers: argv.workers,
     intraOpThreads: argv['intra-op-threads'],
+    decodeThreads: argv['decode-threads'],
     inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
     maxBatch: argv['max-batch'],
     maxBatchDelayMs: argv['max-batch-delay-ms'],

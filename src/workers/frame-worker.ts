@@ -1,13 +1,15 @@
 /**
  * Piscina worker entry. Loads the model once per worker (reporting readiness
- * to the pool), then runs batches. Results carry the density buffer as a
- * transferable, so maps are moved to the main thread, not copied.
+ * to the pool), then runs batches: JPEGs (decoded here, the fused mode) or
+ * batches a prepare worker already decoded (inference only). Results carry
+ * the density buffer as a transferable, so maps are moved to the main
+ * thread, not copied.
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { FrameProcessor } from './frame-processor.js';
-import type { BatchTask, WorkerConfig, WorkerStatusMessage } from './types.js';
+import type { WorkerConfig, WorkerStatusMessage, WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
 // Log lines go to the pool, which owns the server's logger.
@@ -16,7 +18,7 @@ const log = (line: string): void => {
   parentPort?.postMessage(msg);
 };
 
-async function init(): Promise<(task: BatchTask) => Promise<unknown>> {
+async function init(): Promise<(task: WorkerTask) => Promise<unknown>> {
   const t0 = performance.now();
   let processor: FrameProcessor;
   try {
@@ -30,7 +32,13 @@ async function init(): Promise<(task: BatchTask) => Promise<unknown>> {
   const ready: WorkerStatusMessage = { kind: 'crowdline-worker-ready', threadId, provider: processor.provider, loadMs };
   parentPort?.postMessage(ready);
 
-  return async (task: BatchTask) => {
+  return async (task: WorkerTask) => {
+    if ('kind' in task && task.kind === 'pure-inference') return processor.inferencer.pureInference(task.prepared, task.durationMs);
+    if ('kind' in task) {
+      // The input buffer goes back with the result, to be prepared into again.
+      const result = { ...(await processor.inferencer.run(task.prepared)), spentInput: task.prepared.input };
+      return move({ [transferableSymbol]: [result.densities.buffer, task.prepared.input], [valueSymbol]: result });
+    }
     const result = await processor.runBatch(task.jpegs.map((buffer) => new Uint8Array(buffer)));
     // Piscina's movable-result protocol: transfer the density buffer.
     return move({ [transferableSymbol]: [result.densities.buffer], [valueSymbol]: result });

@@ -8,6 +8,14 @@ import path from 'node:path';
 
 export type ChannelOrder = 'RGB' | 'BGR' | 'GRAY';
 
+/**
+ * What the graph's input takes: `float32` NCHW, normalised by the server
+ * (x = (pixel * pixelScale - mean) / std); or `uint8` NHWC raw pixels, the
+ * graph normalising them itself (models/fold_input.py folds mean/std in).
+ */
+export type InputElementType = 'float32' | 'uint8';
+export type InputLayout = 'NCHW' | 'NHWC';
+
 export interface ModelManifest {
   schema: 'crowdline.model-manifest/1';
   name: string;
@@ -15,9 +23,12 @@ export interface ModelManifest {
   onnx: string;
   input: {
     name: string;
-    layout: 'NCHW';
+    /** NCHW with float32, NHWC with uint8. */
+    layout: InputLayout;
+    /** Default float32. */
+    elementType: InputElementType;
     channelOrder: ChannelOrder;
-    /** x = (pixel * pixelScale - mean[c]) / std[c] */
+    /** x = (pixel * pixelScale - mean[c]) / std[c] (done in the graph when elementType is uint8) */
     pixelScale: number;
     mean: number[];
     std: number[];
@@ -101,7 +112,11 @@ export function validateManifest(raw: unknown, file = 'manifest'): ModelManifest
   const input = raw.input;
   if (!isObject(input)) fail(file, 'input', 'an object');
   if (typeof input.name !== 'string') fail(file, 'input.name', 'the graph input name');
-  if (input.layout !== 'NCHW') fail(file, 'input.layout', '"NCHW"');
+  const elementType = input.elementType ?? 'float32';
+  if (elementType !== 'float32' && elementType !== 'uint8') fail(file, 'input.elementType', '"float32" or "uint8"');
+  // The float path writes planar floats; the uint8 path interleaved bytes (what a JPEG decoder gives).
+  const layout = elementType === 'uint8' ? 'NHWC' : 'NCHW';
+  if (input.layout !== layout) fail(file, 'input.layout', `"${layout}" (with elementType ${elementType})`);
   const order = input.channelOrder;
   if (order !== 'RGB' && order !== 'BGR' && order !== 'GRAY') fail(file, 'input.channelOrder', '"RGB", "BGR" or "GRAY"');
   const channels = channelCount(order);
@@ -133,7 +148,8 @@ export function validateManifest(raw: unknown, file = 'manifest'): ModelManifest
     onnx: raw.onnx,
     input: {
       name: input.name,
-      layout: 'NCHW',
+      layout,
+      elementType,
       channelOrder: order,
       pixelScale: input.pixelScale as number,
       mean: mean as number[],

@@ -2,6 +2,8 @@
  * Main-thread handle on the Piscina pool of frame workers. Starts every
  * worker up front, waits until each has loaded the model (so /readyz and
  * start-up errors are truthful), and moves JPEG bytes in by transfer.
+ * With decode threads (decodeThreads > 0), a separate PreparePool decodes
+ * and the workers only run inference; with 0, each worker does both.
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -9,7 +11,18 @@ import { Piscina } from 'piscina';
 import type { LogSink } from '../log/logger.js';
 import { DEFAULT_JPEG_LIMITS, type JpegLimits } from './jpeg-inspect.js';
 import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
-import { isWorkerStatusMessage, type BatchResult, type BatchTask, type DeviceChoice, type WorkerConfig } from './types.js';
+import { FramePreparer } from './prepare.js';
+import { PreparePool } from './prepare-pool.js';
+import {
+  isWorkerStatusMessage,
+  type BatchResult,
+  type BatchTask,
+  type DeviceChoice,
+  type InferTask,
+  type PureInferenceResult,
+  type PureInferenceTask,
+  type WorkerConfig,
+} from './types.js';
 
 export interface PoolOptions {
   modelPath: string;
@@ -18,6 +31,8 @@ export interface PoolOptions {
   workers?: number;
   /** ONNX Runtime intra-op threads per CPU session. */
   intraOpThreads?: number;
+  /** Threads that only decode + preprocess (0: the inference workers decode their own batches). Default: see defaultThreading(). */
+  decodeThreads?: number;
   inputSize?: { width: number; height: number };
   /** Limits every JPEG is checked against before decoding (default DEFAULT_JPEG_LIMITS). */
   imageLimits?: Partial<JpegLimits>;
@@ -27,17 +42,24 @@ export interface PoolOptions {
 }
 
 /**
- * CPU: one single-threaded session per core. Measured on 2 cores (see
- * docs/performance.md): 2 workers x 1 thread serve 14% more frames than
- * 1 x 2 and stay above 0.9 of the limit with 8 cameras, because a 2-thread
- * session stalls whenever the main thread or the network needs a core; 1 x 2
- * only wins single-frame latency (16 vs 29 ms). Workers x threads beyond the
- * core count only adds contention. CUDA: two sessions (streams), one thread
- * each, so one batch is prepared while another runs.
+ * CPU: one single-threaded session per core, each decoding its own batches
+ * (no decode threads). Measured on 2 cores (see docs/performance.md):
+ * 2 workers x 1 thread serve 14% more frames than 1 x 2 and stay above 0.9
+ * of the limit with 8 cameras, because a 2-thread session stalls whenever
+ * the main thread or the network needs a core; 1 x 2 only wins single-frame
+ * latency (16 vs 29 ms). Separate decode threads would only compete with the
+ * sessions for the same cores and add a hand-over.
+ * CUDA: inference leaves the CPU, so two sessions (streams), one thread
+ * each, keep the device fed, and decode gets its own threads: every core but
+ * two (the main thread's network work, and the sessions' launches), at
+ * least one.
  */
-export function defaultThreading(device: DeviceChoice, cores = os.availableParallelism()): { workers: number; intraOpThreads: number } {
-  if (device === 'cuda') return { workers: 2, intraOpThreads: 1 };
-  return { workers: Math.max(1, cores), intraOpThreads: 1 };
+export function defaultThreading(
+  device: DeviceChoice,
+  cores = os.availableParallelism(),
+): { workers: number; intraOpThreads: number; decodeThreads: number } {
+  if (device === 'cuda') return { workers: 2, intraOpThreads: 1, decodeThreads: Math.max(1, cores - 2) };
+  return { workers: Math.max(1, cores), intraOpThreads: 1, decodeThreads: 0 };
 }
 
 export class WorkerPool {
@@ -53,7 +75,22 @@ export class WorkerPool {
     readonly inputHeight: number,
     readonly size: number,
     readonly intraOpThreads: number,
+    private readonly config: WorkerConfig,
+    private readonly preparePool: PreparePool | undefined,
   ) {}
+
+  /** Threads that only decode (0: the workers decode their own batches). */
+  get decodeThreads(): number {
+    return this.preparePool?.size ?? 0;
+  }
+
+  /**
+   * Batches worth having in flight: one per session, plus one per decode
+   * thread, so the next batches are decoded while the device runs these.
+   */
+  get concurrency(): number {
+    return this.size + this.decodeThreads;
+  }
 
   static async start(options: PoolOptions): Promise<WorkerPool> {
     const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -61,6 +98,8 @@ export class WorkerPool {
     const defaults = defaultThreading(options.device);
     const workers = options.workers ?? defaults.workers;
     const intraOpThreads = options.intraOpThreads ?? defaults.intraOpThreads;
+    const decodeThreads = options.decodeThreads ?? defaults.decodeThreads;
+    if (!Number.isInteger(decodeThreads) || decodeThreads < 0) throw new RangeError(`decode threads must be an integer >= 0, got ${decodeThreads}`);
     const input = networkInputSize(spec.manifest, options.inputSize);
     const config: WorkerConfig = {
       modelPath: spec.onnxPath,
@@ -80,8 +119,17 @@ export class WorkerPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       maxQueue: Number.POSITIVE_INFINITY,
     });
-    const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads);
-    await pool.waitUntilReady(log);
+    const preparePool =
+      decodeThreads > 0
+        ? PreparePool.start({ modelPath: spec.manifestPath, inputWidth: input.width, inputHeight: input.height, imageLimits: config.imageLimits, threads: decodeThreads, log })
+        : undefined;
+    const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads, config, preparePool);
+    try {
+      await pool.waitUntilReady(log);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
     return pool;
   }
 
@@ -137,6 +185,17 @@ export class WorkerPool {
   /** Runs one batch. Rejects if the worker holding it dies; the pool replaces it. */
   runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    const prepare = this.preparePool;
+    if (prepare) {
+      return prepare
+        .prepare(jpegs)
+        .then((prepared) => this.infer({ kind: 'infer', prepared }))
+        .then((result) => {
+          prepare.recycle(result.spentInput);
+          delete result.spentInput;
+          return result;
+        });
+    }
     // One copy into an exact-size buffer, which is then transferred (the
     // socket's buffers are shared slabs and cannot be moved).
     const buffers = jpegs.map((bytes) => {
@@ -148,6 +207,35 @@ export class WorkerPool {
     return this.piscina.run(task, { transferList: buffers }) as Promise<BatchResult>;
   }
 
+  private infer(task: InferTask): Promise<BatchResult> {
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    return this.piscina.run(task, { transferList: [task.prepared.input] }) as Promise<BatchResult>;
+  }
+
+  /**
+   * Pure inference, for the bench: `jpegs` decoded once here, then every
+   * session runs that same tensor back to back for `durationMs`, all at
+   * once. No decode, no copies, no messages per run: the sessions' ceiling.
+   */
+  async pureInference(
+    jpegs: readonly Uint8Array[],
+    durationMs: number,
+  ): Promise<{ framesPerSecond: number; msPerRun: number; batch: number; cpuMsPerFrame: number }> {
+    const preparer = new FramePreparer(this.spec.manifest, this.inputWidth, this.inputHeight, this.config.imageLimits, false);
+    const prepared = preparer.prepare(jpegs);
+    if (prepared.good.length === 0) throw new Error('pure inference: none of the frames decoded');
+    const task = (): PureInferenceTask => ({ kind: 'pure-inference', prepared, durationMs });
+    // CPU of the whole process: the sessions' threads, nothing else runs meanwhile.
+    const cpuBefore = process.cpuUsage();
+    const results = (await Promise.all(Array.from({ length: this.size }, () => this.piscina.run(task())))) as PureInferenceResult[];
+    const frames = results.reduce((n, r) => n + r.frames, 0);
+    const wallMs = Math.max(...results.map((r) => r.wallMs));
+    const runs = results.reduce((n, r) => n + r.runs, 0);
+    const busyMs = results.reduce((n, r) => n + r.wallMs, 0);
+    const cpu = process.cpuUsage(cpuBefore);
+    return { framesPerSecond: (frames / wallMs) * 1000, msPerRun: busyMs / runs, batch: prepared.good.length, cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / frames };
+  }
+
   /** The worker threads themselves (tests kill one to prove failures stay contained). */
   get threads(): readonly Worker[] {
     return this.piscina.threads;
@@ -156,6 +244,6 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.piscina.destroy();
+    await Promise.all([this.piscina.destroy(), this.preparePool?.close()]);
   }
 }

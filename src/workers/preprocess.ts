@@ -1,8 +1,16 @@
 /**
- * JPEG -> network input, in a worker thread: one libjpeg-turbo decode, then a
- * fused bilinear resize + normalise straight into the NCHW batch tensor.
+ * JPEG -> network input, in a worker thread: one libjpeg-turbo decode, then
+ * either
+ *  - the uint8 fast path (models whose graph takes raw pixels, NHWC, and
+ *    normalises itself: models/fold_input.py): nothing at all when the frame
+ *    already has the network's size (the decoder writes straight into the
+ *    batch tensor), else one fixed-point bilinear pass on bytes into it; or
+ *  - the float path (any other model): a fused bilinear resize + normalise
+ *    into the NCHW float32 batch tensor (also the reference the fast path is
+ *    tested against).
  * Resampling matches OpenCV's INTER_LINEAR (half-pixel centres, no
- * antialias), which is what models/train.py uses, so train and serve agree.
+ * antialias), which is what models/train.py uses, so train and serve agree;
+ * the fast path uses OpenCV's own fixed-point weights (11 bits).
  */
 import jpeg from '@julusian/jpeg-turbo';
 import { checkJpegLimits, inspectJpeg, type JpegLimits } from './jpeg-inspect.js';
@@ -17,6 +25,8 @@ export interface DecodedImage {
   width: number;
   height: number;
   channels: 1 | 3;
+  /** Decoded straight into the DirectTarget: already the network input. */
+  inPlace: boolean;
 }
 
 /**
@@ -25,14 +35,24 @@ export interface DecodedImage {
  * (resized into the network input) before the next decode. Dimensions are
  * checked against `limits` before libjpeg-turbo sees the data.
  */
-export function decodeJpeg(bytes: Uint8Array, manifest: ModelManifest, limits: JpegLimits, scratch: DecodeScratch): DecodedImage {
+export function decodeJpeg(
+  bytes: Uint8Array,
+  manifest: ModelManifest,
+  limits: JpegLimits,
+  scratch: DecodeScratch,
+  direct?: DirectTarget,
+): DecodedImage {
   const order = manifest.input.channelOrder;
   const channels = order === 'GRAY' ? 1 : 3;
   const format = order === 'GRAY' ? jpeg.FORMAT_GRAY : order === 'BGR' ? jpeg.FORMAT_BGR : jpeg.FORMAT_RGB;
   const info = inspectJpeg(bytes);
   checkJpegLimits(info, limits);
   const size = info.width * info.height * channels;
-  const out = scratch.take(size);
+  // A frame that already has the network's size is decoded into its slot of the batch tensor.
+  const intoTarget = direct !== undefined && direct.width === info.width && direct.height === info.height && direct.target.byteLength >= size;
+  const out = intoTarget
+    ? Buffer.from(direct.target.buffer, direct.target.byteOffset, size)
+    : scratch.take(size);
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let decoded: { width: number; height: number };
   try {
@@ -49,7 +69,14 @@ export function decodeJpeg(bytes: Uint8Array, manifest: ModelManifest, limits: J
   if (decoded.width !== info.width || decoded.height !== info.height) {
     throw new FrameDecodeError(`corrupt JPEG: decoded ${decoded.width}x${decoded.height}, frame header says ${info.width}x${info.height}`);
   }
-  return { data: out.subarray(0, size), width: info.width, height: info.height, channels };
+  return { data: out.subarray(0, size), width: info.width, height: info.height, channels, inPlace: intoTarget };
+}
+
+/** Where a frame of exactly width x height may be decoded in place (interleaved bytes). */
+export interface DirectTarget {
+  width: number;
+  height: number;
+  target: Uint8Array;
 }
 
 /** A worker's reusable decode buffer. */
@@ -142,6 +169,117 @@ export function resizeNormalizeInto(
         const top = src[row0 + x0] + (src[row0 + x1] - src[row0 + x0]) * fx;
         const bottom = src[row1 + x0] + (src[row1 + x1] - src[row1 + x0]) * fx;
         out[rowOut + x] = (top + (bottom - top) * fy) * a + b;
+      }
+    }
+  }
+}
+
+/** OpenCV's INTER_RESIZE_COEF_BITS: bilinear weights in 1/2048ths. */
+const COEF_BITS = 11;
+const COEF_SCALE = 1 << COEF_BITS;
+const ROUND = 1 << (2 * COEF_BITS - 1);
+
+interface FixedAxis {
+  /** Source offsets (pixel index x channels for x, row index x stride for y). */
+  lo: Int32Array;
+  hi: Int32Array;
+  w0: Int32Array;
+  w1: Int32Array;
+  /** The same four, interleaved per output position (lo, hi, w0, w1): one cache line for the inner loop. */
+  packed: Int32Array;
+}
+
+/**
+ * OpenCV INTER_LINEAR source coordinates and fixed-point weights for one
+ * axis, computed the way cv::resize does (float32 coordinate, clamped at
+ * both borders, each weight rounded to 1/2048 on its own).
+ */
+function fixedAxis(src: number, dst: number, step: number): FixedAxis {
+  const lo = new Int32Array(dst);
+  const hi = new Int32Array(dst);
+  const w0 = new Int32Array(dst);
+  const w1 = new Int32Array(dst);
+  const packed = new Int32Array(dst * 4);
+  const scale = src / dst;
+  for (let i = 0; i < dst; i++) {
+    let f = Math.fround((i + 0.5) * scale - 0.5);
+    let s = Math.floor(f);
+    f = Math.fround(f - s);
+    if (s < 0) {
+      f = 0;
+      s = 0;
+    }
+    if (s >= src - 1) {
+      f = 0;
+      s = src - 1;
+    }
+    lo[i] = s * step;
+    hi[i] = Math.min(s + 1, src - 1) * step;
+    w0[i] = Math.round((1 - f) * COEF_SCALE);
+    w1[i] = Math.round(f * COEF_SCALE);
+    packed.set([lo[i], hi[i], w0[i], w1[i]], i * 4);
+  }
+  return { lo, hi, w0, w1, packed };
+}
+
+const fixedCache = new Map<string, FixedAxis>();
+function cachedFixedAxis(src: number, dst: number, step: number): FixedAxis {
+  const key = `${src}>${dst}x${step}`;
+  let t = fixedCache.get(key);
+  if (!t) {
+    if (fixedCache.size > 64) fixedCache.clear();
+    t = fixedAxis(src, dst, step);
+    fixedCache.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * The uint8 fast path: writes `image` resized to width x height into `out`
+ * at `offset`, interleaved (H x W x C, the NHWC layout of a uint8 model), as
+ * bytes: one pass, integer arithmetic only, OpenCV's fixed-point bilinear
+ * (within 1 of the float reference per value). Same size: one copy (none
+ * when the decoder already wrote into `out`).
+ */
+export function resizeBytesInto(image: DecodedImage, channels: number, width: number, height: number, out: Uint8Array, offset: number): void {
+  if (image.channels !== channels) throw new FrameDecodeError(`decoded ${image.channels} channels, model wants ${channels}`);
+  const src = image.data;
+  if (image.width === width && image.height === height) {
+    if (!image.inPlace) out.set(src.subarray(0, width * height * channels), offset);
+    return;
+  }
+  const xs = cachedFixedAxis(image.width, width, channels);
+  const ys = cachedFixedAxis(image.height, height, image.width * channels);
+  const { lo: xlo, hi: xhi, w0: xw0, w1: xw1, packed } = xs;
+  const end = width * 4;
+  let o = offset;
+  for (let y = 0; y < height; y++) {
+    const r0 = ys.lo[y];
+    const r1 = ys.hi[y];
+    const b0 = ys.w0[y];
+    const b1 = ys.w1[y];
+    if (channels === 3) {
+      for (let k = 0; k < end; k += 4) {
+        const a0 = packed[k + 2];
+        const a1 = packed[k + 3];
+        const p00 = r0 + packed[k];
+        const p01 = r0 + packed[k + 1];
+        const p10 = r1 + packed[k];
+        const p11 = r1 + packed[k + 1];
+        out[o] = ((src[p00] * a0 + src[p01] * a1) * b0 + (src[p10] * a0 + src[p11] * a1) * b1 + ROUND) >> 22;
+        out[o + 1] = ((src[p00 + 1] * a0 + src[p01 + 1] * a1) * b0 + (src[p10 + 1] * a0 + src[p11 + 1] * a1) * b1 + ROUND) >> 22;
+        out[o + 2] = ((src[p00 + 2] * a0 + src[p01 + 2] * a1) * b0 + (src[p10 + 2] * a0 + src[p11 + 2] * a1) * b1 + ROUND) >> 22;
+        o += 3;
+      }
+    } else {
+      for (let x = 0; x < width; x++) {
+        const a0 = xw0[x];
+        const a1 = xw1[x];
+        for (let c = 0; c < channels; c++) {
+          const top = src[r0 + xlo[x] + c] * a0 + src[r0 + xhi[x] + c] * a1;
+          const bottom = src[r1 + xlo[x] + c] * a0 + src[r1 + xhi[x] + c] * a1;
+          out[o++] = (top * b0 + bottom * b1 + ROUND) >> 22;
+        }
       }
     }
   }

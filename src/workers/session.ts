@@ -114,17 +114,19 @@ export function checkGraphMatchesManifest(session: ort.InferenceSession, spec: M
   const meta = session.inputMetadata.find((m) => m.name === manifest.input.name);
   if (meta && meta.isTensor) {
     const shape = meta.shape;
+    const { layout, elementType } = manifest.input;
     if (shape.length !== 4) {
-      throw new ModelLoadError(`${manifestPath}: input "${manifest.input.name}" has rank ${shape.length}, NCHW needs 4`);
+      throw new ModelLoadError(`${manifestPath}: input "${manifest.input.name}" has rank ${shape.length}, ${layout} needs 4`);
     }
     const channels = channelCount(manifest.input.channelOrder);
-    if (typeof shape[1] === 'number' && shape[1] !== channels) {
+    const channelDim = layout === 'NHWC' ? shape[3] : shape[1];
+    if (typeof channelDim === 'number' && channelDim !== channels) {
       throw new ModelLoadError(
-        `${manifestPath}: input "${manifest.input.name}" has ${shape[1]} channels, channelOrder ${manifest.input.channelOrder} means ${channels}`,
+        `${manifestPath}: input "${manifest.input.name}" has ${channelDim} channels, channelOrder ${manifest.input.channelOrder} means ${channels} (layout ${layout})`,
       );
     }
-    if (meta.type !== 'float32') {
-      throw new ModelLoadError(`${manifestPath}: input "${manifest.input.name}" is ${meta.type}, crowdline feeds float32`);
+    if (meta.type !== elementType) {
+      throw new ModelLoadError(`${manifestPath}: input "${manifest.input.name}" is ${meta.type}, the manifest's input.elementType says ${elementType}`);
     }
   }
 }

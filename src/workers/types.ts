@@ -16,16 +16,67 @@ export interface WorkerConfig {
   imageLimits: JpegLimits;
 }
 
-/** One batch: JPEG bytes, each in its own transferable ArrayBuffer. */
-export interface BatchTask {
-  jpegs: ArrayBuffer[];
+/** Passed to every prepare worker (decode + preprocessing only, no session). */
+export interface PrepareConfig {
+  modelPath: string;
+  inputWidth: number;
+  inputHeight: number;
+  imageLimits: JpegLimits;
 }
 
+/** One batch: JPEG bytes, each in its own transferable ArrayBuffer (decode + inference in one worker). */
+export interface BatchTask {
+  jpegs: ArrayBuffer[];
+  /** A spent tensor buffer to prepare into (prepare workers; transferred), instead of allocating one. */
+  into?: ArrayBuffer;
+}
+
+/**
+ * A batch already decoded and preprocessed (by a prepare worker): the
+ * network input of the frames that decoded, back to back, and every frame's
+ * outcome so far. `input` is transferred between threads, never copied.
+ */
+export interface PreparedBatch {
+  /** Tensor data in the manifest's layout and element type (the Uint8Array or Float32Array's whole buffer). */
+  input: ArrayBuffer;
+  /** Frames in `input`, in order: indexes into `outcomes`. */
+  good: number[];
+  outcomes: FrameOutcome[];
+  /** Epoch ms when preparing started. */
+  startedAtMs: number;
+}
+
+/** Inference only, on a prepared batch. */
+export interface InferTask {
+  kind: 'infer';
+  prepared: PreparedBatch;
+}
+
+/**
+ * Bench only: run the session on the same pre-made tensor again and again
+ * for `durationMs` (pure inference: no decode, no copies, no messages).
+ */
+export interface PureInferenceTask {
+  kind: 'pure-inference';
+  prepared: PreparedBatch;
+  durationMs: number;
+}
+
+export interface PureInferenceResult {
+  frames: number;
+  runs: number;
+  wallMs: number;
+}
+
+export type WorkerTask = BatchTask | InferTask | PureInferenceTask;
+
+/** decodeUs: JPEG decode + preprocessing (what replies report as "decode"); preprocessUs: the preprocessing part alone (set by FramePreparer). */
 export type FrameOutcome =
   | {
       ok: true;
       count: number;
       decodeUs: number;
+      preprocessUs?: number;
       height: number;
       width: number;
       densityOffset: number;
@@ -33,7 +84,7 @@ export type FrameOutcome =
       imageWidth?: number;
       imageHeight?: number;
     }
-  | { ok: false; reason: string; decodeUs: number; cause: FailureCause };
+  | { ok: false; reason: string; decodeUs: number; preprocessUs?: number; cause: FailureCause };
 
 /**
  * Why a frame failed inside a worker: refused before decoding (too-large),
@@ -47,6 +98,8 @@ export interface BatchResult {
   /** Density maps of the ok frames, back to back (transferred, not copied). */
   densities: Float32Array;
   inferUs: number;
+  /** Inference on a prepared batch: its input buffer, handed back (transferred) for the next batch to be prepared into. */
+  spentInput?: ArrayBuffer;
   /** Epoch milliseconds when the worker started on the batch. */
   startedAtMs: number;
   batchSize: number;

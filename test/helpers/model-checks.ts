@@ -113,13 +113,17 @@ export function registerModelChecks(model: ShippedModel): void {
     for (const c of cases) {
       const pixel = PIXEL_RECIPES[c.formula];
       if (!pixel) return t.fail(`${c.id}: unknown formula ${c.formula}`);
-      const data = new Float32Array(3 * c.width * c.height);
+      // A folded model (models/fold_input.py) takes the pixels themselves, NHWC bytes.
+      const raw = manifest.input.elementType === 'uint8';
+      const data = raw ? new Uint8Array(3 * c.width * c.height) : new Float32Array(3 * c.width * c.height);
       for (let ch = 0; ch < 3; ch++)
         for (let y = 0; y < c.height; y++)
           for (let x = 0; x < c.width; x++) {
-            data[(ch * c.height + y) * c.width + x] = (pixel(x, y, ch) * manifest.input.pixelScale - manifest.input.mean[ch]) / manifest.input.std[ch];
+            if (raw) data[(y * c.width + x) * 3 + ch] = pixel(x, y, ch);
+            else data[(ch * c.height + y) * c.width + x] = (pixel(x, y, ch) * manifest.input.pixelScale - manifest.input.mean[ch]) / manifest.input.std[ch];
           }
-      const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', data, [1, 3, c.height, c.width]) });
+      const tensor = data instanceof Uint8Array ? new ort.Tensor('uint8', data, [1, c.height, c.width, 3]) : new ort.Tensor('float32', data, [1, 3, c.height, c.width]);
+      const out = await session.run({ [manifest.input.name]: tensor });
       const sum = (out[manifest.output.name].data as Float32Array).reduce((a, b) => a + b, 0);
       t.true(Math.abs(sum - c.densitySum) <= 1e-3 + 1e-4 * Math.abs(c.densitySum), `${c.id}: ONNX Runtime ${sum} vs PyTorch ${c.densitySum}`);
     }

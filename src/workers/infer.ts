@@ -1,0 +1,99 @@
+/**
+ * Inference on a prepared batch (see prepare.ts): one ONNX Runtime
+ * session.run, then counts and density maps per frame. A model that answers
+ * NaN or Inf fails that frame (the server's fault, not the camera's).
+ */
+import { performance } from 'node:perf_hooks';
+import ort from 'onnxruntime-node';
+import { channelCount, resolveModel, type ModelSpec } from './manifest.js';
+import { inputView } from './prepare.js';
+import { createSession } from './session.js';
+import type { BatchResult, PreparedBatch, PureInferenceResult, WorkerConfig } from './types.js';
+
+export class Inferencer {
+  private constructor(
+    readonly spec: ModelSpec,
+    private readonly session: ort.InferenceSession,
+    readonly provider: 'cuda' | 'cpu',
+    readonly width: number,
+    readonly height: number,
+  ) {}
+
+  static async load(config: WorkerConfig, log: (line: string) => void): Promise<Inferencer> {
+    const spec = resolveModel(config.modelPath);
+    const { session, provider } = await createSession(spec, config.device, config.intraOpThreads, log);
+    return new Inferencer(spec, session, provider, config.inputWidth, config.inputHeight);
+  }
+
+  private tensor(prepared: PreparedBatch): ort.Tensor {
+    const { manifest } = this.spec;
+    const channels = channelCount(manifest.input.channelOrder);
+    const frames = prepared.good.length;
+    const data = inputView(manifest, prepared.input, frames * channels * this.width * this.height);
+    const dims = manifest.input.layout === 'NHWC' ? [frames, this.height, this.width, channels] : [frames, channels, this.height, this.width];
+    return data instanceof Uint8Array ? new ort.Tensor('uint8', data, dims) : new ort.Tensor('float32', data, dims);
+  }
+
+  async run(prepared: PreparedBatch): Promise<BatchResult> {
+    const { outcomes, good, startedAtMs } = prepared;
+    const batchSize = outcomes.length;
+    if (good.length === 0) return { outcomes, densities: new Float32Array(0), inferUs: 0, startedAtMs, batchSize };
+    const { manifest } = this.spec;
+    const tensor = this.tensor(prepared);
+    const t1 = performance.now();
+    const output = await this.session.run({ [manifest.input.name]: tensor });
+    const inferUs = Math.round((performance.now() - t1) * 1000);
+    tensor.dispose();
+
+    const result = output[manifest.output.name];
+    const dims = result.dims;
+    const outH = Number(dims[dims.length - 2]);
+    const outW = Number(dims[dims.length - 1]);
+    const per = outH * outW;
+    // Own buffer so it can be transferred to the main thread without a copy.
+    const densities = new Float32Array(per * good.length);
+    densities.set(result.data as Float32Array);
+    result.dispose();
+    const countScale = manifest.output.countScale;
+    for (let k = 0; k < good.length; k++) {
+      let sum = 0;
+      const base = k * per;
+      for (let j = 0; j < per; j++) sum += densities[base + j];
+      if (countScale !== 1) {
+        for (let j = 0; j < per; j++) densities[base + j] *= countScale;
+      }
+      const slot = outcomes[good[k]];
+      // A finite sum means every cell is finite (NaN or Inf would propagate).
+      if (!Number.isFinite(sum)) {
+        outcomes[good[k]] = {
+          ok: false,
+          reason: 'model produced a non-finite density (NaN or Inf) for this frame',
+          decodeUs: slot.decodeUs,
+          preprocessUs: slot.preprocessUs,
+          cause: 'non-finite',
+        };
+        continue;
+      }
+      if (slot.ok) {
+        slot.count = sum * countScale;
+        slot.height = outH;
+        slot.width = outW;
+        slot.densityOffset = base;
+      }
+    }
+    return { outcomes, densities, inferUs, startedAtMs, batchSize };
+  }
+
+  /** Pure inference for the bench: the same tensor, run after run, nothing else. */
+  async pureInference(prepared: PreparedBatch, durationMs: number): Promise<PureInferenceResult> {
+    const feeds = { [this.spec.manifest.input.name]: this.tensor(prepared) };
+    const t0 = performance.now();
+    let runs = 0;
+    while (runs === 0 || performance.now() - t0 < durationMs) {
+      const out = await this.session.run(feeds);
+      for (const value of Object.values(out)) value.dispose();
+      runs++;
+    }
+    return { frames: runs * prepared.good.length, runs, wallMs: performance.now() - t0 };
+  }
+}
