@@ -33,7 +33,7 @@ export function reencodeAt(jpegs: readonly Uint8Array[], width: number, height: 
 }
 
 /** Enough of a manifest to decode RGB bytes (the re-encoding needs no model). */
-function rgbDecodeOnly(): ModelManifest {
+export function rgbDecodeOnly(): ModelManifest {
   return {
     schema: 'crowdline.model-manifest/1',
     name: 'decode-only',
