@@ -53,8 +53,8 @@ async function loadSharp(): Promise<Sharp> {
   const name = 'sharp'; // not a dependency: resolved at run time only
   try {
     return ((await import(name)) as { default: Sharp }).default;
-  } catch {
-    console.error('sharp is not installed: npm install --no-save sharp@^0.35 (prebuilt binaries, no compiler), then rerun.');
+  } catch (err) {
+    console.error(`sharp did not load (${(err as Error).message.split('\n')[0]}): npm install --no-save sharp@^0.35 (prebuilt binaries, no compiler), then rerun.`);
     process.exit(2);
   }
 }
