@@ -17,9 +17,8 @@
  *       options: { rtsp_transport: tcp }
  *       zones: false                                # optional: do not ask the server for its zones
  */
-import fs from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../src/cli/usage-error.js';
+import { readYamlFile } from '../src/cli/read-yaml-file.js';
 import { nameCameras, type CameraSpec } from './cameras.js';
 
 export type RecordFormat = 'avi' | 'mp4';
@@ -48,18 +47,7 @@ export interface ClientConfig {
 type Obj = Record<string, unknown>;
 
 export function loadConfig(file: string): ClientConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`--config ${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
-  }
+  const doc = readYamlFile(file);
   return parseConfig(doc, file);
 }
 

@@ -11,12 +11,11 @@
  * CROWDLINE_MAX_BATCH and `max-batch:` in the file. Values go through yargs'
  * own parsing, so the command's types, choices and checks apply to them too.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './usage-error.js';
+import { readYamlFile } from './read-yaml-file.js';
 
 export const ENV_PREFIX = 'CROWDLINE_';
 
@@ -79,18 +78,7 @@ export function explainOrigin(message: string): string {
 
 /** Reads and checks a settings file: a flat YAML mapping whose keys are flags of this command. */
 export function loadSettingsFile(file: string, declared: readonly string[]): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`--config ${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
-  }
+  const doc = readYamlFile(file);
   if (doc === null || doc === undefined) return {};
   const parsed = settingsFile.safeParse(doc);
   if (!parsed.success) {
