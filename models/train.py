@@ -14,6 +14,7 @@ Resume: run the same command again; it continues from <ckpt-dir>/last.pt
 (models/checkpoints/ for v1, models/checkpoints/v2/ for v2).
 """
 import argparse
+import inspect
 import json
 import os
 import random
@@ -60,6 +61,9 @@ def parse():
     ap.add_argument("--freeze-through", type=int, default=-1,
                     help="backbone blocks 0..N (and the stem) stay frozen")
     ap.add_argument("--backbone-lr-mult", type=float, default=1.0)
+    ap.add_argument("--decoder-width", type=int, default=48, help="decoder channels (network shape)")
+    ap.add_argument("--out-gain", type=float, default=1.0,
+                    help="fixed multiplier on the output conv (network shape; folded into it on export)")
     ap.set_defaults(**net.train_defaults)
     return net, ap.parse_args()
 
@@ -139,9 +143,18 @@ def main():
     sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg,
                                p_src=[float(w) for w in a.source_weights.split(",")],
                                mean=net.mean, std=net.std)
-    model = net.make()
     last = os.path.join(a.ckpt_dir, "last.pt")
     resuming = os.path.exists(last) and not a.no_resume
+    ck = torch.load(last, map_location=dev) if resuming else None
+    if ck is not None:   # the network's shape is the checkpoint's, whatever this command line says
+        for opt, kw in net.arch.items():
+            # a checkpoint from before an option existed was made with the constructor's default
+            saved = ck.get("args", {}).get(opt, inspect.signature(net.make).parameters[kw].default)
+            if saved != getattr(a, opt):
+                print(f"--{opt.replace('_', '-')} {getattr(a, opt)} ignored: the checkpoint has {saved}",
+                      flush=True)
+            setattr(a, opt, saved)
+    model = net.build(vars(a))
     if hasattr(model, "load_backbone") and not resuming:
         assert os.path.exists(a.pretrained), f"{a.pretrained} missing: run models/convert_movenet.py first"
         model.load_backbone(a.pretrained)
@@ -151,7 +164,6 @@ def main():
     step = 0
     history = []
     if resuming:
-        ck = torch.load(last, map_location=dev)
         model.load_state_dict(ck["model"])
         mults = [g["lr_mult"] for g in opt.param_groups]
         try:
