@@ -8,7 +8,9 @@ a light density decoder to the stride-8 map.
             conv3x3 48->48, conv3x3 48->32 dilation 2, conv1x1 32->1, ReLU = density
 
 Output N x 1 x H/8 x W/8 for sizes that are multiples of 16 (sizeMultiple 16);
-count = sum(density) * COUNT_SCALE as for v1. The backbone convs carry MoveNet's
+count = sum(density) * COUNT_SCALE as for v1. `width` (48 above) and `out_gain`
+(a fixed multiplier on the output conv, 1 for the shipped weights) are
+train.py's --decoder-width and --out-gain. The backbone convs carry MoveNet's
 folded BatchNorm as biases; the decoder's BatchNorms are folded on export.
 """
 import torch

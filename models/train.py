@@ -11,7 +11,8 @@ Usage (CPU; uses CUDA automatically when torch sees one):
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --steps 18500 --max-minutes 105
   nice -n 19 env OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --model crowdline-v2 --threads 2
 Resume: run the same command again; it continues from <ckpt-dir>/last.pt
-(models/checkpoints/ for v1, models/checkpoints/v2/ for v2).
+(models/checkpoints/ for v1, models/checkpoints/v2/ for v2). Options that shape
+the network (v2: --decoder-width, --out-gain) are taken from the checkpoint.
 """
 import argparse
 import inspect
