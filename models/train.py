@@ -49,6 +49,8 @@ def parse():
                     help="weight of the per-crop L1 count error (people) added to pixel MSE")
     ap.add_argument("--source-weights", default="0.45,0.45,0.10",
                     help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
+    ap.add_argument("--uniform-empties", type=float, default=0.0,
+                    help="share of empty crops that are flat frames (black, white, grey) instead of pictures")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=1e9, help="wall budget for this run")
@@ -143,7 +145,7 @@ def main():
 
     sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg,
                                p_src=[float(w) for w in a.source_weights.split(",")],
-                               mean=net.mean, std=net.std)
+                               mean=net.mean, std=net.std, p_uniform=a.uniform_empties)
     last = os.path.join(a.ckpt_dir, "last.pt")
     resuming = os.path.exists(last) and not a.no_resume
     ck = torch.load(last, map_location=dev) if resuming else None
