@@ -8,7 +8,9 @@ a light density decoder to the stride-8 map.
             conv3x3 48->48, conv3x3 48->32 dilation 2, conv1x1 32->1, ReLU = density
 
 Output N x 1 x H/8 x W/8 for sizes that are multiples of 16 (sizeMultiple 16);
-count = sum(density) * COUNT_SCALE as for v1. The backbone convs carry MoveNet's
+count = sum(density) * COUNT_SCALE as for v1. `width` (48 above) and `out_gain`
+(a fixed multiplier on the output conv, 1 for the shipped weights) are
+train.py's --decoder-width and --out-gain. The backbone convs carry MoveNet's
 folded BatchNorm as biases; the decoder's BatchNorms are folded on export.
 """
 import torch
@@ -24,8 +26,12 @@ SIZE_MULTIPLE = 16  # the network's total downsampling
 
 
 class CrowdNetV2(nn.Module):
-    def __init__(self, cut=CUT, width=48):
+    def __init__(self, cut=CUT, width=48, out_gain=1.0):
         super().__init__()
+        # out_gain multiplies the output conv: the density targets (x100) reach ~50 per cell in
+        # dense crowds, and Adam moves a weight by about lr per step, so a fixed gain lets the
+        # output reach that range in hundreds of steps rather than thousands.
+        self.out_gain = float(out_gain)
         self.backbone = MobileNetV2(last_block=cut, taps=(SKIP, cut))
         self.cut = cut
         c8 = self.backbone.blocks[SKIP].project.out_channels
@@ -38,8 +44,8 @@ class CrowdNetV2(nn.Module):
             for c in m.modules():
                 if isinstance(c, nn.Conv2d):
                     nn.init.kaiming_normal_(c.weight, mode="fan_out", nonlinearity="relu")
-        nn.init.normal_(self.out.weight, std=0.01)
-        nn.init.constant_(self.out.bias, 0.01)
+        nn.init.normal_(self.out.weight, std=0.01 / self.out_gain)
+        nn.init.constant_(self.out.bias, 0.01 / self.out_gain)
 
     def load_backbone(self, path):
         """Load the converted MoveNet weights (models/work/movenet-mobilenetv2.pt, convert_movenet.py)."""
@@ -56,4 +62,5 @@ class CrowdNetV2(nn.Module):
         f8 = self.lat(f[SKIP])
         ctx = self.context(f[self.cut])
         ctx = F.interpolate(ctx, size=f8.shape[-2:], mode="bilinear", align_corners=False)
-        return F.relu(self.out(self.head(F.relu(f8 + ctx))))
+        y = self.out(self.head(F.relu(f8 + ctx)))
+        return F.relu(y * self.out_gain if self.out_gain != 1.0 else y)

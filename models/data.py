@@ -94,7 +94,7 @@ class CropSampler:
     """Random training crops: scale/aspect jitter, flips, colour jitter, greyscale."""
 
     def __init__(self, rng, crop=256, shb=None, brt=None, neg=None,
-                 p_src=(0.45, 0.45, 0.10), p_grey=0.4, mean=MEAN, std=STD):
+                 p_src=(0.45, 0.45, 0.10), p_grey=0.4, mean=MEAN, std=STD, p_uniform=0.0):
         self.rng = rng
         self.mean, self.std = mean, std
         self.crop = crop
@@ -103,6 +103,7 @@ class CropSampler:
         self.neg = neg            # images
         self.p_src = np.asarray(p_src) / np.sum(p_src)
         self.p_grey = p_grey
+        self.p_uniform = p_uniform   # share of empty crops that are flat frames (see _uniform)
 
     def _geometry(self, src, shape):
         r = self.rng
@@ -133,7 +134,10 @@ class CropSampler:
             i = int(r.integers(len(self.brt[0])))
             img, pts = self.brt[0][i], self.brt[1][i]
         else:
-            img = self.neg[int(r.integers(len(self.neg)))]
+            if self.p_uniform > 0 and r.random() < self.p_uniform:
+                img = self._uniform()
+            else:
+                img = self.neg[int(r.integers(len(self.neg)))]
             pts = np.zeros((0, 2), np.float32)
         h, w = img.shape[:2]
         sx, sy = self._geometry(src, img.shape)
@@ -158,6 +162,17 @@ class CropSampler:
         out = self._colour(out)
         den = density_map(p, c // STRIDE, c // STRIDE)
         return normalize_rgb(out, self.mean, self.std), den * DENSITY_SCALE, float(len(p))
+
+    def _uniform(self):
+        """A flat frame with no people: black, white or any grey/colour, with a little sensor
+        noise or a smooth gradient (covered lens, night, over-exposure, a blank test frame)."""
+        r = self.rng
+        f = np.empty((self.crop, self.crop, 3), np.float32)
+        f[:] = r.choice([0.0, 255.0, r.uniform(0, 255)]) if r.random() < 0.5 else r.uniform(0, 255, 3)
+        if r.random() < 0.5:
+            f += np.linspace(0, r.uniform(-40, 40), self.crop, dtype=np.float32)[:, None, None]
+        f += r.normal(0, r.uniform(0, 4), size=f.shape).astype(np.float32)
+        return np.clip(f, 0, 255).astype(np.uint8)
 
     def _colour(self, img):
         r = self.rng

@@ -78,7 +78,7 @@ def main():
     server = lambda im: data.server_preprocess(im, mean=net.mean, std=net.std)  # noqa: E731
     native = lambda im: data.normalize_rgb(im, net.mean, net.std)  # noqa: E731
     ck = torch.load(a.ckpt, map_location="cpu")
-    model = net.make()
+    model = net.build(ck.get("args"))
     model.load_state_dict(ck["model"])
     res = {"model": net.name, "ckpt": a.ckpt, "step": ck.get("step"), "params": n_params(model)}
     model = fold_bn(model.eval())

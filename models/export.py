@@ -35,7 +35,8 @@ MAX_BYTES = 15e6   # the issue's limit for a shipped .onnx
 
 
 def fold_bn(model):
-    """Return a copy of `model` (eval) with every Conv2d+BatchNorm2d pair folded into one conv."""
+    """Return a copy of `model` (eval) with every Conv2d+BatchNorm2d pair folded into one conv
+    (and a fixed output gain folded into the output conv)."""
     import copy
     m = copy.deepcopy(model).eval()
 
@@ -56,6 +57,11 @@ def fold_bn(model):
                     setattr(child, "1", nn.Identity())
                 fold(child)
     fold(m)
+    gain = getattr(m, "out_gain", 1.0)   # v2's fixed output multiplier goes into the output conv
+    if gain != 1.0:
+        m.out.weight.data *= gain
+        m.out.bias.data *= gain
+        m.out_gain = 1.0
     return m
 
 
@@ -172,7 +178,7 @@ def main():
     a.ckpt = a.ckpt or os.path.join(net.ckpt_dir, "last.pt")
 
     ck = torch.load(a.ckpt, map_location="cpu")
-    model = net.make()
+    model = net.build(ck.get("args"))
     model.load_state_dict(ck["model"])
     model.eval()
     folded = fold_bn(model)

@@ -24,6 +24,14 @@ class Net:
     ckpt_dir: str
     description: str
     train_defaults: dict = field(default_factory=dict)
+    # train.py options that shape the network: {option name: constructor keyword}. They are
+    # saved with every checkpoint; a checkpoint without one was made with the constructor default.
+    arch: dict = field(default_factory=dict)
+
+    def build(self, args=None):
+        """The network for a checkpoint's (or a command line's) saved `args` dict."""
+        args = args or {}
+        return self.make(**{kw: args[opt] for opt, kw in self.arch.items() if opt in args})
 
 
 NETS = {
@@ -39,5 +47,6 @@ NETS = {
         "(stride 8) trained on ShanghaiTech B + Beijing BRT; count = sum(density) * countScale.",
         # Pretrained backbone: shorter schedule; the stride-2/4 blocks stay frozen (generic edges,
         # and most of the CPU cost of a backward pass), the rest is tuned at 1/10 of the decoder's LR.
-        {"lr": 1e-3, "steps": 4000, "freeze_through": 2, "backbone_lr_mult": 0.1}),
+        {"lr": 1e-3, "steps": 4000, "freeze_through": 2, "backbone_lr_mult": 0.1},
+        {"decoder_width": "width", "out_gain": "out_gain"}),
 }

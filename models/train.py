@@ -11,9 +11,11 @@ Usage (CPU; uses CUDA automatically when torch sees one):
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --steps 18500 --max-minutes 105
   nice -n 19 env OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --model crowdline-v2 --threads 2
 Resume: run the same command again; it continues from <ckpt-dir>/last.pt
-(models/checkpoints/ for v1, models/checkpoints/v2/ for v2).
+(models/checkpoints/ for v1, models/checkpoints/v2/ for v2). Options that shape
+the network (v2: --decoder-width, --out-gain) are taken from the checkpoint.
 """
 import argparse
+import inspect
 import json
 import os
 import random
@@ -47,6 +49,8 @@ def parse():
                     help="weight of the per-crop L1 count error (people) added to pixel MSE")
     ap.add_argument("--source-weights", default="0.45,0.45,0.10",
                     help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
+    ap.add_argument("--uniform-empties", type=float, default=0.0,
+                    help="share of empty crops that are flat frames (black, white, grey) instead of pictures")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=1e9, help="wall budget for this run")
@@ -60,6 +64,9 @@ def parse():
     ap.add_argument("--freeze-through", type=int, default=-1,
                     help="backbone blocks 0..N (and the stem) stay frozen")
     ap.add_argument("--backbone-lr-mult", type=float, default=1.0)
+    ap.add_argument("--decoder-width", type=int, default=48, help="decoder channels (network shape)")
+    ap.add_argument("--out-gain", type=float, default=1.0,
+                    help="fixed multiplier on the output conv (network shape; folded into it on export)")
     ap.set_defaults(**net.train_defaults)
     return net, ap.parse_args()
 
@@ -138,10 +145,19 @@ def main():
 
     sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg,
                                p_src=[float(w) for w in a.source_weights.split(",")],
-                               mean=net.mean, std=net.std)
-    model = net.make()
+                               mean=net.mean, std=net.std, p_uniform=a.uniform_empties)
     last = os.path.join(a.ckpt_dir, "last.pt")
     resuming = os.path.exists(last) and not a.no_resume
+    ck = torch.load(last, map_location=dev) if resuming else None
+    if ck is not None:   # the network's shape is the checkpoint's, whatever this command line says
+        for opt, kw in net.arch.items():
+            # a checkpoint from before an option existed was made with the constructor's default
+            saved = ck.get("args", {}).get(opt, inspect.signature(net.make).parameters[kw].default)
+            if saved != getattr(a, opt):
+                print(f"--{opt.replace('_', '-')} {getattr(a, opt)} ignored: the checkpoint has {saved}",
+                      flush=True)
+            setattr(a, opt, saved)
+    model = net.build(vars(a))
     if hasattr(model, "load_backbone") and not resuming:
         assert os.path.exists(a.pretrained), f"{a.pretrained} missing: run models/convert_movenet.py first"
         model.load_backbone(a.pretrained)
@@ -151,7 +167,6 @@ def main():
     step = 0
     history = []
     if resuming:
-        ck = torch.load(last, map_location=dev)
         model.load_state_dict(ck["model"])
         mults = [g["lr_mult"] for g in opt.param_groups]
         try:
