@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { CrowdServer } from '../src/accept/server.js';
 import { setUpZones } from '../src/app/zones-setup.js';
 import { MqttSink } from '../src/events/mqtt-sink.js';
@@ -63,14 +63,20 @@ function stream(port: number, frames: Array<[number, number]>): Promise<ResultMe
 const json = (m: Received): Record<string, unknown> => JSON.parse(m.payload) as Record<string, unknown>;
 const isAlert = (state: string, live = true) => (m: Received) => m.topic === 'crowdline/cam/all/alert' && json(m).state === state && (!live || !m.retain);
 
-test('MQTT: counts, alerts, retained state, and a broker restart mid-run', async (t) => {
-  if (!haveMosquitto()) return t.fail('mosquitto is not installed (scripts/setup.sh installs it)');
+/** A running broker on a free loopback port (stopped when the test ends) and SITE written beside its files. */
+async function brokerAndSite(t: ExecutionContext): Promise<{ broker: Mosquitto; dir: string; sitePath: string }> {
   const dir = tempDir();
   const broker = new Mosquitto(await freePort(), dir);
   await broker.start();
   t.teardown(() => broker.dispose());
   const sitePath = path.join(dir, 'site.yaml');
   writeFileSync(sitePath, SITE);
+  return { broker, dir, sitePath };
+}
+
+test('MQTT: counts, alerts, retained state, and a broker restart mid-run', async (t) => {
+  if (!haveMosquitto()) return t.fail('mosquitto is not installed (scripts/setup.sh installs it)');
+  const { broker, dir, sitePath } = await brokerAndSite(t);
   const eventsFile = path.join(dir, 'events.jsonl');
 
   // A consumer that must not miss alerts keeps a persistent session, so the broker holds them while it reconnects.
@@ -135,13 +141,8 @@ test('MQTT: counts, alerts, retained state, and a broker restart mid-run', async
 });
 
 test('MQTT: the Last Will says offline when the server vanishes without a goodbye', async (t) => {
-  if (!haveMosquitto()) return t.fail('mosquitto is not installed');
-  const dir = tempDir();
-  const broker = new Mosquitto(await freePort(), dir);
-  await broker.start();
-  t.teardown(() => broker.dispose());
-  const sitePath = path.join(dir, 'site.yaml');
-  writeFileSync(sitePath, SITE);
+  if (!haveMosquitto()) return t.fail('mosquitto is not installed (scripts/setup.sh installs it)');
+  const { broker, sitePath } = await brokerAndSite(t);
   const watcher = await Subscriber.connect(broker.url, 'crowdline/server/+/status');
   t.teardown(() => watcher.close());
   // A server in a child process, killed with SIGKILL: only the broker can tell.
