@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 # reads the client's live cameras (one process each), records MP4, and serves
 # the tests' network cameras. haproxy: the scale-out test and bench put it in
 # front of several servers (deploy/haproxy). mosquitto: the MQTT event tests
-# start a real broker. systemd: `systemd-analyze verify` checks deploy/systemd.
-packages=(build-essential python3 python3-numpy python3-opencv python3-onnx pkg-config libopencv-dev opencv-doc xvfb xauth x11-apps imagemagick ffmpeg haproxy mosquitto systemd)
+# start a real broker. systemd: `systemd-analyze verify` checks deploy/systemd,
+# and procps gives the /bin/kill its ExecReload names. libxtst6: the zones
+# draw tool's test clicks in a real window through XTEST.
+packages=(build-essential python3 python3-numpy python3-opencv python3-onnx pkg-config libopencv-dev opencv-doc xvfb xauth x11-apps imagemagick ffmpeg haproxy mosquitto systemd procps libxtst6)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
