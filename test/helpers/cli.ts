@@ -33,7 +33,8 @@ export function runCli(
       child.kill('SIGKILL');
       reject(new Error(`crowdline ${args[0]} did not finish in time\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, options.timeoutMs ?? 60_000);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the pipes may still hold output when the process has exited.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
@@ -84,7 +85,7 @@ export class RunningCli {
     this.child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (c: Buffer) => (this.stdout += c.toString()));
     this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
     t.teardown(() => this.child.kill('SIGKILL'));
   }
 
