@@ -278,6 +278,6 @@ function redPixels(image: Mat): { pixels: number; left: number; right: number; t
 test('demo: zone events without a site file are a usage error, before any server starts', async (t) => {
   const run = await runCli(['demo', '--display', 'false', '--site', 'none', '--mqtt-url', 'mqtt://127.0.0.1:1']);
   t.is(run.code, 2);
-  t.regex(run.stderr, /--mqtt-url and --events-file .* need a site file/);
+  t.regex(run.stderr, /--mqtt-url and --events-file publish zone events: give --site too/);
   t.notRegex(run.stderr, /serving/);
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, SAMPLE_SITE, SAMPLE_VIDEO, SAMPLE_VIDEO_FPS, modelPath } from '../app/paths.js';
 import { withClientOptions, type ClientArgv } from './client-command.js';
+import { requireSiteForZoneEvents } from './server-options.js';
 import { UsageError } from './usage-error.js';
 
 interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'config' | 'stall-timeout'> {
@@ -75,9 +76,7 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     // Usage errors first, before a server is started (the port is filled in below).
     const setup = resolveClientSetup({ ...argv, server: '127.0.0.1:1', out: display ? undefined : argv.out });
     const sitePath = demoSite(argv);
-    if (sitePath === undefined && (argv['mqtt-url'] !== undefined || argv['events-file'] !== undefined)) {
-      throw new UsageError('--mqtt-url and --events-file publish zone events: they need a site file (--site)');
-    }
+    requireSiteForZoneEvents({ ...argv, site: sitePath });
     const running = await startServer({
       sitePath,
       zoneEvents: { eventsFile: argv['events-file'], mqtt: argv['mqtt-url'] === undefined ? undefined : { url: argv['mqtt-url'] } },

@@ -17,6 +17,13 @@ import { DEFAULT_TOTALS_INTERVAL_MS } from '../log/totals-log.js';
 import { DEFAULT_ZONE_PUBLISH_INTERVAL_MS } from '../app/zones-setup.js';
 import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX } from '../events/mqtt-sink.js';
 
+/** Zone events come from a site file's zones: asking for them without one is a usage error (serve and demo). */
+export function requireSiteForZoneEvents(argv: { site?: string; 'mqtt-url'?: string; 'events-file'?: string }): void {
+  if ((argv['mqtt-url'] !== undefined || argv['events-file'] !== undefined) && argv.site === undefined) {
+    throw new UsageError('--mqtt-url and --events-file publish zone events: give --site too');
+  }
+}
+
 /** A TCP port: 0 (any free one) to 65535. */
 export function checkPort(flag: string, value: unknown): void {
   if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535)) {
@@ -106,9 +113,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('mqtt-ca', { type: 'string', describe: 'CA certificate (PEM) for an mqtts:// broker', group: 'Zones:' })
     .option('mqtt-max-queued-alerts', { type: 'number', default: DEFAULT_MQTT_MAX_QUEUED_ALERTS, describe: 'alert events kept while the broker is away (oldest dropped first)', group: 'Zones:' })
     .check((argv) => {
-      if ((argv['mqtt-url'] !== undefined || argv['events-file'] !== undefined) && argv.site === undefined) {
-        throw new Error('--mqtt-url and --events-file publish zone events: give --site too');
-      }
+      requireSiteForZoneEvents(argv);
       // Both become MQTT topic levels, where + and # are wildcards a publisher may not use.
       for (const name of ['mqtt-topic-prefix', 'mqtt-client-id'] as const) {
         const value = argv[name];
