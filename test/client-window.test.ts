@@ -12,6 +12,7 @@ import { loadOpenCV, type OpenCV } from '../client/opencv.js';
 import { PACKAGE_ROOT } from '../src/app/paths.js';
 import { knownAnswerModel, startKnownAnswerServer, tempDir } from './helpers/server.js';
 import { missingXvfbTool, screenshot, startXvfb } from './helpers/xvfb.js';
+import { pixelBox, type PixelBox } from './helpers/pixel-box.js';
 
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const missingTool = missingXvfbTool();
@@ -27,33 +28,9 @@ async function writeGreyFolder(cv: OpenCV, frames: number): Promise<string> {
   return dir;
 }
 
-interface ColourBox {
-  pixels: number;
-  left: number;
-  right: number;
-  top: number;
-  bottom: number;
-}
-
 /** Pixels with strong colour (max-min channel > 60) and their bounding box. */
-function colouredPixels(cv: OpenCV, file: string): ColourBox {
-  const image = cv.imread(file, cv.IMREAD_COLOR);
-  const data = image.getData();
-  const box: ColourBox = { pixels: 0, left: Infinity, right: -1, top: Infinity, bottom: -1 };
-  for (let y = 0; y < image.rows; y++) {
-    for (let x = 0; x < image.cols; x++) {
-      const i = (y * image.cols + x) * 3;
-      const hi = Math.max(data[i], data[i + 1], data[i + 2]);
-      const lo = Math.min(data[i], data[i + 1], data[i + 2]);
-      if (hi - lo <= 60) continue;
-      box.pixels++;
-      box.left = Math.min(box.left, x);
-      box.right = Math.max(box.right, x);
-      box.top = Math.min(box.top, y);
-      box.bottom = Math.max(box.bottom, y);
-    }
-  }
-  return box;
+function colouredPixels(cv: OpenCV, file: string): PixelBox {
+  return pixelBox(cv.imread(file, cv.IMREAD_COLOR), (b, g, r) => Math.max(b, g, r) - Math.min(b, g, r) > 60);
 }
 
 const TITLE = 'window: under Xvfb the client shows a mosaic with one overlaid tile per camera';
@@ -81,7 +58,7 @@ declare(missingTool ? `${TITLE} (skipped: ${missingTool} is not installed; needs
   // Two 320x240 frames side by side, scaled into 620x465 tiles (see Mosaic); the bright
   // 100x100 square (rows 60-160) becomes ~194x194 (rows ~116-310): colour there, in both tiles.
   const shot = path.join(tempDir('crowdline-shot-'), 'screen.png');
-  let best: ColourBox | undefined;
+  let best: PixelBox | undefined;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));

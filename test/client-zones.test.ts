@@ -18,6 +18,7 @@ import { crossesItself } from '../client/zone-drafting.js';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { missingXvfbTool, screenshot, startXvfb } from './helpers/xvfb.js';
+import { pixelBox, type PixelBox } from './helpers/pixel-box.js';
 import { tempDir } from './helpers/server.js';
 import { startZoneServer } from './helpers/zone-server.js';
 
@@ -258,21 +259,8 @@ windowTest('window under Xvfb: the tile shows the zone outline in its alarm colo
 });
 
 /** Pure red pixels (the alarm colour) and their bounding box. */
-function redPixels(image: Mat): { pixels: number; left: number; right: number; top: number; bottom: number } {
-  const data = image.getData();
-  const box = { pixels: 0, left: Infinity, right: -1, top: Infinity, bottom: -1 };
-  for (let y = 0; y < image.rows; y++) {
-    for (let x = 0; x < image.cols; x++) {
-      const i = (y * image.cols + x) * 3;
-      if (!(data[i + 2] > 220 && data[i + 1] < 30 && data[i] < 30)) continue;
-      box.pixels++;
-      box.left = Math.min(box.left, x);
-      box.right = Math.max(box.right, x);
-      box.top = Math.min(box.top, y);
-      box.bottom = Math.max(box.bottom, y);
-    }
-  }
-  return box;
+function redPixels(image: Mat): PixelBox {
+  return pixelBox(image, (b, g, r) => r > 220 && g < 30 && b < 30);
 }
 
 test('demo: zone events without a site file are a usage error, before any server starts', async (t) => {
