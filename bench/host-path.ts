@@ -14,6 +14,7 @@ import jpeg from '@julusian/jpeg-turbo';
 import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
 import { channelCount, networkInputSize, resolveModel, type ModelManifest } from '../src/workers/manifest.js';
 import { DecodeScratch, decodeJpeg, resizeBytesInto, resizeNormalizeInto } from '../src/workers/preprocess.js';
+import { nativeResizeStatus } from '../src/workers/native-resize.js';
 import { PreparePool } from '../src/workers/prepare-pool.js';
 import type { PreprocessCase, PreprocessingCost, SimulatedDeviceResult } from './report-types.js';
 import { round } from './stats.js';
@@ -62,6 +63,7 @@ function measureCase(name: string, jpegs: readonly Uint8Array[], manifest: Model
   const floatOut = new Float32Array(width * height * channels);
   const decodeWall: number[] = [];
   const fastWall: number[] = [];
+  const jsLoopWall: number[] = [];
   const floatWall: number[] = [];
   const timed = (samples: number[], step: () => void): void => {
     const t0 = performance.now();
@@ -88,6 +90,14 @@ function measureCase(name: string, jpegs: readonly Uint8Array[], manifest: Model
   const c3 = cpuMs();
   for (let r = 0; r < rounds; r++) for (const image of images) timed(floatWall, () => resizeNormalizeInto(image, manifest, width, height, floatOut, 0));
   const c4 = cpuMs();
+  // The same fast path on the JavaScript loop (what runs where the native addon is not built).
+  for (let r = 0; r < rounds; r++) {
+    for (const image of images) {
+      const asServed = image.width === width && image.height === height ? { ...image, inPlace: true } : image;
+      timed(jsLoopWall, () => resizeBytesInto(asServed, channels, width, height, bytesOut, 0, 'js'));
+    }
+  }
+  const c5 = cpuMs();
   const n = rounds * jpegs.length;
   const decodeCpu = (c1 - c0) / n;
   const fastCpu = (c3 - c2) / n;
@@ -98,9 +108,11 @@ function measureCase(name: string, jpegs: readonly Uint8Array[], manifest: Model
     frames: n,
     decodeMs: round(median(decodeWall)),
     fastPreprocessMs: round(median(fastWall)),
+    resizeLoop: channels === 3 || channels === 1 ? nativeResizeStatus() : 'js',
+    jsLoopPreprocessMs: round(median(jsLoopWall)),
     floatPreprocessMs: round(median(floatWall)),
     fastTotalMs: round(median(decodeWall) + median(fastWall)),
-    cpuMs: { decode: round(decodeCpu), fastPreprocess: round(fastCpu), floatPreprocess: round((c4 - c3) / n), fastTotal: round(decodeCpu + fastCpu) },
+    cpuMs: { decode: round(decodeCpu), fastPreprocess: round(fastCpu), jsLoopPreprocess: round((c5 - c4) / n), floatPreprocess: round((c4 - c3) / n), fastTotal: round(decodeCpu + fastCpu) },
   };
 }
 

@@ -34,17 +34,19 @@ export function servedVsPureTable(report: BenchReport): string {
 export function preprocessingTable(report: BenchReport): string {
   const pre = report.preprocessing;
   if (!pre) return '(not measured)';
-  const head = ['frames', 'decode ms', 'uint8 fast path ms', 'float path ms', 'decode + fast path ms'];
+  const head = ['frames', 'decode ms', 'uint8 fast path ms', 'same, JavaScript loop ms', 'float path ms', 'decode + fast path ms'];
   const rows = pre.cases.map((c) =>
     [
       `${c.name}, ${c.from} -> ${c.to}`,
       `${c.cpuMs.decode} (wall ${c.decodeMs})`,
       `${c.cpuMs.fastPreprocess} (wall ${c.fastPreprocessMs})`,
+      `${c.cpuMs.jsLoopPreprocess ?? '-'} (wall ${c.jsLoopPreprocessMs ?? '-'})`,
       `${c.cpuMs.floatPreprocess} (wall ${c.floatPreprocessMs})`,
       `${c.cpuMs.fastTotal} (wall ${c.fastTotalMs})`,
     ].map(String),
   );
-  return `${markdown(head, rows)}\n\nCPU ms per frame, wall-clock medians in brackets. (${pre.model} takes ${pre.inputElementType}: the server uses the ${pre.inputElementType === 'uint8' ? 'uint8 fast' : 'float'} path)`;
+  const loop = pre.cases[0]?.resizeLoop;
+  return `${markdown(head, rows)}\n\nCPU ms per frame, wall-clock medians in brackets. (${pre.model} takes ${pre.inputElementType}: the server uses the ${pre.inputElementType === 'uint8' ? 'uint8 fast' : 'float'} path; fast path resize: ${loop ?? 'not recorded'})`;
 }
 
 export function simulatedDeviceTable(report: BenchReport): string {

@@ -54,12 +54,15 @@ export interface PreprocessCase {
   decodeMs: number;
   /** uint8 fast path: nothing at identity size (decoded into the tensor), else fixed-point bilinear on bytes. */
   fastPreprocessMs: number;
+  /** Which loop the fast path ran ('native (avx2)', or why JavaScript), and the JavaScript loop on the same images for comparison. */
+  resizeLoop: string;
+  jsLoopPreprocessMs: number;
   /** Float reference path: resize + normalise into planar float32. */
   floatPreprocessMs: number;
   /** decode + fast path. */
   fastTotalMs: number;
-  /** The same four, as CPU time per frame: robust to other work on the machine, and what the targets are checked on. */
-  cpuMs: { decode: number; fastPreprocess: number; floatPreprocess: number; fastTotal: number };
+  /** The same, as CPU time per frame: robust to other work on the machine, and what the targets are checked on. */
+  cpuMs: { decode: number; fastPreprocess: number; jsLoopPreprocess: number; floatPreprocess: number; fastTotal: number };
 }
 
 export interface PreprocessingCost {

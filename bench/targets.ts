@@ -91,7 +91,7 @@ export function checkTargets(report: Draft): TargetCheck[] {
     checks.push({
       name: `decode + preprocessing, ${hd.from} -> ${hd.to}`,
       target: '<= 6.5 ms',
-      measured: `${hd.cpuMs.fastTotal} ms CPU (decode ${hd.cpuMs.decode} + resize ${hd.cpuMs.fastPreprocess}; wall medians ${hd.decodeMs} + ${hd.fastPreprocessMs})`,
+      measured: `${hd.cpuMs.fastTotal} ms CPU (decode ${hd.cpuMs.decode} + resize ${hd.cpuMs.fastPreprocess}, ${hd.resizeLoop}; wall medians ${hd.decodeMs} + ${hd.fastPreprocessMs})`,
       met: hd.cpuMs.fastTotal <= 6.5,
     });
   }

@@ -47,6 +47,9 @@ def parse():
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--count-weight", type=float, default=1.0,
                     help="weight of the per-crop L1 count error (people) added to pixel MSE")
+    ap.add_argument("--count-norm", choices=["none", "sqrt"], default="none",
+                    help="divide each crop's count error by sqrt(true count + 1) (Poisson scale), so "
+                         "an error of 3 on a sparse crop weighs more than on a dense one")
     ap.add_argument("--source-weights", default="0.45,0.45,0.10",
                     help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
     ap.add_argument("--uniform-empties", type=float, default=0.0,
@@ -209,7 +212,10 @@ def main():
             g["lr"] = lr_at(step, a.steps, a.lr) * g.get("lr_mult", 1.0)
         pred = model(x)
         mse = F.mse_loss(pred, d)
-        cnt = (pred.sum(dim=(1, 2, 3)) * COUNT_SCALE - c).abs().mean()
+        cnt_err = (pred.sum(dim=(1, 2, 3)) * COUNT_SCALE - c).abs()
+        if a.count_norm == "sqrt":
+            cnt_err = cnt_err / torch.sqrt(c + 1.0)
+        cnt = cnt_err.mean()
         loss = mse + a.count_weight * cnt
         opt.zero_grad(set_to_none=True)
         loss.backward()

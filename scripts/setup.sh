@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # build-essential + python3: node-gyp builds @u4/opencv4nodejs against Debian's
-# OpenCV. opencv-doc ships the sample video (vtest.avi). xvfb, x11-apps and
+# OpenCV, and crowdline's own resize addon (native/, built by npm run build). opencv-doc ships the sample video (vtest.avi). xvfb, x11-apps and
 # imagemagick let the tests open a real window and screenshot it. python3-numpy
 # and python3-opencv: the Python client (client/python) and its test;
 # python3-onnx: models/fold_input.py and its test. ffmpeg

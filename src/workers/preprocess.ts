@@ -15,6 +15,7 @@
 import jpeg from '@julusian/jpeg-turbo';
 import { checkJpegLimits, inspectJpeg, type JpegLimits } from './jpeg-inspect.js';
 import { channelCount, type ModelManifest } from './manifest.js';
+import { nativeResize } from './native-resize.js';
 
 export class FrameDecodeError extends Error {
   override name = 'FrameDecodeError';
@@ -234,14 +235,26 @@ function cachedFixedAxis(src: number, dst: number, step: number): FixedAxis {
   return t;
 }
 
+/** Which bilinear loop the fast path runs: the native one when built ('auto'), or a given one (tests, bench). */
+export type ResizeLoop = 'auto' | 'js' | 'native';
+
 /**
  * The uint8 fast path: writes `image` resized to width x height into `out`
  * at `offset`, interleaved (H x W x C, the NHWC layout of a uint8 model), as
  * bytes: one pass, integer arithmetic only, OpenCV's fixed-point bilinear
  * (within 1 of the float reference per value). Same size: one copy (none
- * when the decoder already wrote into `out`).
+ * when the decoder already wrote into `out`). The loop runs in C
+ * (native-resize.ts) when the addon is built, with the same result.
  */
-export function resizeBytesInto(image: DecodedImage, channels: number, width: number, height: number, out: Uint8Array, offset: number): void {
+export function resizeBytesInto(
+  image: DecodedImage,
+  channels: number,
+  width: number,
+  height: number,
+  out: Uint8Array,
+  offset: number,
+  loop: ResizeLoop = 'auto',
+): void {
   if (image.channels !== channels) throw new FrameDecodeError(`decoded ${image.channels} channels, model wants ${channels}`);
   const src = image.data;
   if (image.width === width && image.height === height) {
@@ -250,6 +263,12 @@ export function resizeBytesInto(image: DecodedImage, channels: number, width: nu
   }
   const xs = cachedFixedAxis(image.width, width, channels);
   const ys = cachedFixedAxis(image.height, height, image.width * channels);
+  const native = loop === 'js' ? undefined : nativeResize();
+  if (native) {
+    native.resizeBilinearU8(src, image.width, image.height, channels, xs.packed, ys.packed, out, offset, width, height);
+    return;
+  }
+  if (loop === 'native') throw new Error('the native resize is not available (npm run build:native)');
   const { lo: xlo, hi: xhi, w0: xw0, w1: xw1, packed } = xs;
   const end = width * 4;
   let o = offset;

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds native/build/Release/crowdline_native.node (the fast path's resize,
+# see resize.c) with the node-gyp that ships with npm. Uses the running
+# Node's own headers when they are installed beside it (Debian/NodeSource
+# packages, official tarballs), so no download is needed; otherwise node-gyp
+# fetches them. Needs a C compiler (build-essential, installed by
+# scripts/setup.sh). Without the addon crowdline still works, on the
+# JavaScript loop (slower for frames that need resizing).
+set -euo pipefail
+cd "$(dirname "$0")"
+gyp=""
+if command -v node-gyp >/dev/null 2>&1; then
+  gyp="node-gyp"   # npm puts its bundled node-gyp on PATH for package scripts
+else
+  npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
+  gyp="node $npm_dir/node_modules/node-gyp/bin/node-gyp.js"
+fi
+prefix="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+args=(rebuild --loglevel=warn)
+[ -f "$prefix/include/node/node_api.h" ] && args+=("--nodedir=$prefix")
+$gyp "${args[@]}"

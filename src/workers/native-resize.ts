@@ -1,0 +1,58 @@
+/**
+ * The native resize (native/resize.c, built by `npm run build:native`), when
+ * it was built: the uint8 fast path's bilinear loop in C, which the compiler
+ * vectorises. It is bit-identical to the JavaScript loop in preprocess.ts
+ * (same tables, same integer terms), so which one runs changes speed, never
+ * pixels. Without a compiler the JavaScript loop serves, and the server says
+ * which one it uses at start.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeResize {
+  /** See native/resize.c: tables are (lo, hi, w0, w1) per output column / row. */
+  resizeBilinearU8(
+    src: Uint8Array,
+    srcWidth: number,
+    srcHeight: number,
+    channels: number,
+    xTable: Int32Array,
+    yTable: Int32Array,
+    dst: Uint8Array,
+    dstOffset: number,
+    dstWidth: number,
+    dstHeight: number,
+  ): void;
+  /** 'avx2' where the CPU has it (picked at run time), else 'none' (plain C). */
+  readonly simd: string;
+}
+
+/** Where node-gyp puts the addon, from dist/src/workers (the compiled location) up to the package root. */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/crowdline_native.node', import.meta.url));
+
+let loaded: { addon: NativeResize | undefined; why: string } | undefined;
+
+function load(): { addon: NativeResize | undefined; why: string } {
+  if (process.env.CROWDLINE_NATIVE_RESIZE === '0') return { addon: undefined, why: 'disabled by CROWDLINE_NATIVE_RESIZE=0' };
+  if (!existsSync(NATIVE_ADDON_PATH)) return { addon: undefined, why: `not built (${NATIVE_ADDON_PATH}; npm run build:native)` };
+  try {
+    const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as Partial<NativeResize>;
+    if (typeof addon.resizeBilinearU8 !== 'function') return { addon: undefined, why: `${NATIVE_ADDON_PATH} has no resizeBilinearU8` };
+    return { addon: addon as NativeResize, why: `native (${String(addon.simd)})` };
+  } catch (err) {
+    return { addon: undefined, why: `could not load ${NATIVE_ADDON_PATH}: ${(err as Error).message}` };
+  }
+}
+
+/** The addon, or undefined (then `nativeResizeStatus()` says why). Loaded once per thread. */
+export function nativeResize(): NativeResize | undefined {
+  loaded ??= load();
+  return loaded.addon;
+}
+
+/** 'native (avx2)' / 'native (none)', or why the JavaScript loop is used. */
+export function nativeResizeStatus(): string {
+  loaded ??= load();
+  return loaded.why;
+}
