@@ -8,6 +8,12 @@
 # JavaScript loop (slower for frames that need resizing).
 set -euo pipefail
 cd "$(dirname "$0")"
+if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1 && ! command -v clang >/dev/null 2>&1; then
+  # A host without a compiler (e.g. a GPU box set up without build-essential) still builds and
+  # serves; it just resizes in JavaScript. A compiler that fails is an error, below.
+  echo "crowdline: no C compiler; the native resize is not built (the JavaScript loop will be used; install build-essential and run npm run build:native)" >&2
+  exit 0
+fi
 gyp=""
 if command -v node-gyp >/dev/null 2>&1; then
   gyp="node-gyp"   # npm puts its bundled node-gyp on PATH for package scripts
