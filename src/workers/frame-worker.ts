@@ -1,7 +1,8 @@
 /**
  * Piscina worker entry. Loads the model once per worker (reporting readiness
  * to the pool), then runs batches: JPEGs (decoded here, the fused mode) or
- * batches a prepare worker already decoded (inference only). Results carry
+ * batches a prepare worker already decoded into a tensor slot (inference
+ * only). Results carry
  * the density buffer as a transferable, so maps are moved to the main
  * thread, not copied.
  */
@@ -35,9 +36,11 @@ async function init(): Promise<(task: WorkerTask) => Promise<unknown>> {
   return async (task: WorkerTask) => {
     if ('kind' in task && task.kind === 'pure-inference') return processor.inferencer.pureInference(task.prepared, task.durationMs);
     if ('kind' in task) {
-      // The input buffer goes back with the result, to be prepared into again.
-      const result = { ...(await processor.inferencer.run(task.prepared)), spentInput: task.prepared.input };
-      return move({ [transferableSymbol]: [result.densities.buffer, task.prepared.input], [valueSymbol]: result });
+      // The tensor lies in a slot shared at start: only its index came in.
+      const slot = config.slots?.[task.batch.slot];
+      if (!slot) throw new RangeError(`no tensor slot ${task.batch.slot}`);
+      const result = await processor.inferencer.runFromSlot(task.batch, slot);
+      return move({ [transferableSymbol]: [result.densities.buffer], [valueSymbol]: result });
     }
     const result = await processor.runBatch(task.jpegs.map((buffer) => new Uint8Array(buffer)));
     // Piscina's movable-result protocol: transfer the density buffer.
