@@ -12,6 +12,8 @@ import { resolveModel } from '../src/workers/manifest.js';
 import { frameInputBytes, inputView } from '../src/workers/prepare.js';
 import { PreparePool } from '../src/workers/prepare-pool.js';
 import { SPARE_TENSOR_SLOTS, WorkerPool } from '../src/workers/pool.js';
+import { nativeResize } from '../src/workers/native-resize.js';
+import { SlotInput } from '../src/workers/slot-input.js';
 import { TensorSlots } from '../src/workers/tensor-slots.js';
 import type { BatchResult } from '../src/workers/types.js';
 import { blockPatternJpeg, expectedBlockDensity } from './helpers/images.js';
@@ -85,12 +87,52 @@ function sameResult(t: import('ava').ExecutionContext, got: BatchResult, want: B
   t.deepEqual(Array.from(got.densities), Array.from(want.densities), `${name}: densities`);
 }
 
-test.serial('decode threads into tensor slots: the fused pool\'s densities over more batches than slots; a corrupt frame fails alone; all slots free after', async (t) => {
+const aliasShared = nativeResize()?.aliasShared;
+
+test('slot input: the alias reads the slot in place; the copy holds the same bytes in a buffer of its own', (t) => {
+  const slots = [new SharedArrayBuffer(16), new SharedArrayBuffer(16)];
+  new Uint8Array(slots[1]).set([1, 2, 3, 4, 5]);
+  const copy = new SlotInput(slots, null);
+  t.is(copy.mode, 'copy');
+  const copied = copy.input(1, 5);
+  t.false(copied instanceof SharedArrayBuffer);
+  t.deepEqual([...new Uint8Array(copied, 0, 5)], [1, 2, 3, 4, 5]);
+  new Uint8Array(slots[1])[0] = 9;
+  t.is(new Uint8Array(copied)[0], 1, 'a copy, not a view');
+  t.throws(() => copy.input(2, 1), { instanceOf: RangeError });
+  t.throws(() => copy.input(0, 17), { instanceOf: RangeError });
+  if (!aliasShared) return t.log('native addon not built: alias mode not checked');
+  const alias = new SlotInput(slots, aliasShared);
+  t.is(alias.mode, 'alias');
+  const view = alias.input(1, 5);
+  t.true(view instanceof ArrayBuffer);
+  t.is(view.byteLength, 16);
+  new Uint8Array(slots[1])[0] = 42;
+  t.is(new Uint8Array(view)[0], 42, 'the same memory');
+  t.is(alias.input(1, 5), view, 'made once, not per batch');
+});
+
+for (const mode of ['alias', 'copy'] as const) {
+  const run = mode === 'alias' && !aliasShared ? test.skip : test.serial;
+  run(`decode threads into tensor slots (${mode}): the fused pool's densities over more batches than slots; a corrupt frame fails alone; all slots free after`, async (t) => {
+    await splitMatchesFused(t, mode);
+  });
+}
+
+async function splitMatchesFused(t: import('ava').ExecutionContext, mode: 'alias' | 'copy'): Promise<void> {
   const model = knownAnswerModel({ channels: 1, width: 64, height: 48 });
   const opts = { modelPath: model.onnxPath, device: 'cpu' as const, workers: 1, intraOpThreads: 1, maxBatch: 4, log: quiet };
   const fused = await WorkerPool.start({ ...opts, decodeThreads: 0 });
-  const split = await WorkerPool.start({ ...opts, decodeThreads: 2 });
+  // Workers take the environment as it is when they start.
+  const before = process.env.CROWDLINE_SLOT_COPY;
+  process.env.CROWDLINE_SLOT_COPY = mode === 'copy' ? '1' : '0';
+  const lines: string[] = [];
+  const split = await WorkerPool.start({ ...opts, decodeThreads: 2, log: (line) => lines.push(line) }).finally(() => {
+    if (before === undefined) delete process.env.CROWDLINE_SLOT_COPY;
+    else process.env.CROWDLINE_SLOT_COPY = before;
+  });
   try {
+    t.is(lines.some((l) => /tensor slots: copied/.test(l)), mode === 'copy', 'the worker says when it copies');
     t.is(fused.tensorSlots, undefined, 'the fused mode has no slots');
     const slots = split.tensorSlots;
     if (!slots) return t.fail('the split pool has no tensor slots');
@@ -112,7 +154,7 @@ test.serial('decode threads into tensor slots: the fused pool\'s densities over 
   } finally {
     await Promise.all([fused.close(), split.close()]);
   }
-});
+}
 
 test.serial('a failed inference returns its slot: a task that throws, and a worker that dies mid-batch', async (t) => {
   const model = knownAnswerModel({ channels: 1, width: 64, height: 48 });

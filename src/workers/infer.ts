@@ -6,14 +6,12 @@
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { channelCount, resolveModel, type ModelSpec } from './manifest.js';
-import { inputView } from './prepare.js';
+import { frameInputBytes, inputView } from './prepare.js';
 import { createSession } from './session.js';
+import type { SlotInput } from './slot-input.js';
 import type { BatchResult, PreparedBatch, PureInferenceResult, SlotBatch, WorkerConfig } from './types.js';
 
 export class Inferencer {
-  /** This worker's copy of a tensor slot (see runFromSlot), reused batch after batch. */
-  private local: Uint8Array<ArrayBuffer> | undefined;
-
   private constructor(
     readonly spec: ModelSpec,
     private readonly session: ort.InferenceSession,
@@ -37,21 +35,12 @@ export class Inferencer {
     return data instanceof Uint8Array ? new ort.Tensor('uint8', data, dims) : new ort.Tensor('float32', data, dims);
   }
 
-  /**
-   * A batch a decode thread left in a tensor slot. onnxruntime-node 1.30
-   * refuses a typed array over a SharedArrayBuffer ("Invalid argument"), so
-   * the frames' bytes are copied into this worker's own buffer first (one
-   * memcpy, ~1 ms for 8 uint8 frames of 768x576; docs/performance.md), and
-   * the slot is free again as soon as this resolves.
-   */
-  runFromSlot(batch: SlotBatch, slot: SharedArrayBuffer): Promise<BatchResult> {
+  /** A batch a decode thread left in a tensor slot (read in place, or copied: slot-input.ts); the slot is free again once this resolves. */
+  runFromSlot(batch: SlotBatch, slots: SlotInput): Promise<BatchResult> {
     const { manifest } = this.spec;
-    const bytes = batch.good.length * channelCount(manifest.input.channelOrder) * this.width * this.height * (manifest.input.elementType === 'uint8' ? 1 : 4);
-    if (bytes > slot.byteLength) throw new RangeError(`a batch of ${batch.good.length} frames does not fit its tensor slot`);
-    if (!this.local || this.local.byteLength < bytes) this.local = new Uint8Array(slot.byteLength);
-    this.local.set(new Uint8Array(slot, 0, bytes));
-    const { slot: _index, ...rest } = batch;
-    return this.run({ ...rest, input: this.local.buffer });
+    const bytes = batch.good.length * frameInputBytes(manifest, this.width, this.height);
+    const { slot, ...rest } = batch;
+    return this.run({ ...rest, input: slots.input(slot, bytes) });
   }
 
   async run(prepared: PreparedBatch): Promise<BatchResult> {
