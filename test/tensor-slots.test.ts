@@ -17,7 +17,10 @@ import { SlotInput } from '../src/workers/slot-input.js';
 import { TensorSlots } from '../src/workers/tensor-slots.js';
 import type { BatchResult } from '../src/workers/types.js';
 import { blockPatternJpeg, expectedBlockDensity } from './helpers/images.js';
-import { knownAnswerModel } from './helpers/server.js';
+import { V1Connection } from '../client/connection.js';
+import { DensityFormat, FrameStatus } from '../src/framing/index.js';
+import { collectResults } from './helpers/results.js';
+import { knownAnswerModel, startKnownAnswerServer } from './helpers/server.js';
 
 /** Markers of test/helpers/failing-infer-worker.ts (frame widths; not imported: that module starts a worker). */
 const THROW_WIDTH = 40;
@@ -214,4 +217,29 @@ test('a prepare pool alone (the bench\'s simulated device): slots come back only
   } finally {
     await pool.close();
   }
+});
+
+test.serial('a server with decode threads sizes its slots by --max-batch and answers every frame from them', async (t) => {
+  const running = await startKnownAnswerServer(t, { decodeThreads: 1, maxBatch: 4 });
+  const slots = running.pool.tensorSlots;
+  if (!slots) return t.fail('no tensor slots');
+  t.is(slots.maxFrames, 4, 'max batch reaches the pool');
+  t.is(slots.size, 1 + 1 + SPARE_TENSOR_SLOTS);
+  // Two cameras at once, so batches of several frames form.
+  const conns = await Promise.all(
+    ['a', 'b'].map((name) => V1Connection.connect({ host: '127.0.0.1', port: running.address.port, cameraName: name, densityFormat: DensityFormat.Float32 })),
+  );
+  t.teardown(() => conns.forEach((c) => c.destroy()));
+  const results = conns.map((c) => collectResults(c, 12));
+  for (let i = 0; i < 12; i++) for (const [k, c] of conns.entries()) c.send(blockPatternJpeg(64, 48, 8, { salt: k * 100 + i }));
+  const got = await Promise.all(results);
+  got.forEach((answers, k) =>
+    answers.forEach((r, i) => {
+      t.is(r.status, FrameStatus.Ok);
+      const expected = expectedBlockDensity(8, 6, k * 100 + i);
+      const values = r.density?.values ?? new Float32Array(0);
+      t.true(values.length === expected.length && expected.every((v, j) => Math.abs(values[j] - v) <= 1e-5), `camera ${k} frame ${i}: its own block means`);
+    }),
+  );
+  t.is(slots.free, slots.size, 'every slot free once every frame is answered');
 });

@@ -17,6 +17,8 @@ export interface TensorSlotCounts {
   readonly size: number;
   /** Slots free now (size once every batch is done: the tests check nothing leaks). */
   readonly free: number;
+  /** Frames one slot holds (the pool's max batch). */
+  readonly maxFrames: number;
 }
 
 export class TensorSlots implements TensorSlotCounts {
