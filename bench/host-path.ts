@@ -4,7 +4,8 @@
  *    at the network's size (identity) and of the same frames at 1920x1080,
  *    on this thread, through the worker code (uint8 fast path and float
  *    reference path side by side);
- *  - a simulated accelerator: the real decode threads (PreparePool) feed a
+ *  - a simulated accelerator: the real decode threads (PreparePool, into
+ *    tensor slots as in the server) feed a
  *    device model whose batch of N takes a + b*N ms (timers, no CPU), to
  *    show how many frames per second the host path sustains per core and
  *    whether it keeps such a device busy.
@@ -16,6 +17,9 @@ import { channelCount, networkInputSize, resolveModel, type ModelManifest } from
 import { DecodeScratch, decodeJpeg, resizeBytesInto, resizeNormalizeInto } from '../src/workers/preprocess.js';
 import { nativeResizeStatus } from '../src/workers/native-resize.js';
 import { PreparePool } from '../src/workers/prepare-pool.js';
+import { SPARE_TENSOR_SLOTS } from '../src/workers/pool.js';
+import { frameInputBytes } from '../src/workers/prepare.js';
+import { TensorSlots } from '../src/workers/tensor-slots.js';
 import type { PreprocessCase, PreprocessingCost, SimulatedDeviceResult } from './report-types.js';
 import { round } from './stats.js';
 
@@ -185,13 +189,16 @@ export interface SimulatedDeviceOptions {
 export async function measureSimulatedDevice(options: SimulatedDeviceOptions): Promise<SimulatedDeviceResult> {
   const spec = resolveModel(options.model);
   const { width, height } = networkInputSize(spec.manifest, options.inputSize);
-  const pool = PreparePool.start({ modelPath: spec.manifestPath, inputWidth: width, inputHeight: height, imageLimits: DEFAULT_JPEG_LIMITS, threads: options.decodeThreads });
+  const lanes = options.decodeThreads + 1;
+  // As the server sizes them: one slot per batch in flight, plus the spare.
+  const slots = new TensorSlots(lanes + SPARE_TENSOR_SLOTS, options.batch, frameInputBytes(spec.manifest, width, height));
+  const pool = PreparePool.start({ modelPath: spec.manifestPath, inputWidth: width, inputHeight: height, imageLimits: DEFAULT_JPEG_LIMITS, threads: options.decodeThreads, slots });
   const device = new SimulatedDevice(options.device);
   let next = 0;
   const take = (): Uint8Array[] => Array.from({ length: options.batch }, () => options.jpegs[next++ % options.jpegs.length]);
   try {
     // Warm the threads (first decodes allocate).
-    await Promise.all(Array.from({ length: options.decodeThreads * 2 }, () => pool.prepare(take())));
+    await Promise.all(Array.from({ length: options.decodeThreads * 2 }, async () => pool.release((await pool.prepare(take())).slot)));
     let frames = 0;
     let failed = 0;
     const busyBefore = device.busyMs;
@@ -201,13 +208,16 @@ export async function measureSimulatedDevice(options: SimulatedDeviceOptions): P
     const lane = async (): Promise<void> => {
       while (performance.now() < end) {
         const prepared = await pool.prepare(take());
-        await device.run(prepared.good.length);
-        pool.recycle(prepared.input);
+        try {
+          await device.run(prepared.good.length);
+        } finally {
+          pool.release(prepared.slot); // the device is done reading it
+        }
         frames += prepared.good.length;
         failed += prepared.outcomes.length - prepared.good.length;
       }
     };
-    await Promise.all(Array.from({ length: options.decodeThreads + 1 }, lane));
+    await Promise.all(Array.from({ length: lanes }, lane));
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuS = (cpu.user + cpu.system) / 1e6;

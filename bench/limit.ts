@@ -35,6 +35,7 @@ export async function measureLimit(options: LimitOptions): Promise<LimitMeasurem
     workers: options.workers,
     intraOpThreads: options.intraOpThreads,
     decodeThreads: options.decodeThreads,
+    maxBatch: options.maxBatch,
     inputSize: options.inputSize,
     log: options.log ?? (() => undefined),
   });

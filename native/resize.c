@@ -216,6 +216,8 @@ static napi_value resize_bilinear_u8(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+int crowdline_add_shared_view(napi_env env, napi_value exports); /* shared-view.c */
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn, simd;
   const char *kind = "none";
@@ -225,7 +227,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_create_function(env, "resizeBilinearU8", NAPI_AUTO_LENGTH, resize_bilinear_u8, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "resizeBilinearU8", fn) != napi_ok ||
       napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &simd) != napi_ok ||
-      napi_set_named_property(env, exports, "simd", simd) != napi_ok)
+      napi_set_named_property(env, exports, "simd", simd) != napi_ok || !crowdline_add_shared_view(env, exports))
     return NULL;
   return exports;
 }

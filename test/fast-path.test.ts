@@ -229,7 +229,7 @@ if (existsSync(V2) && !v2Float) test.skip('crowdline-v2 copy folded: v2 ships fo
 
 test.serial('decode threads separate from sessions: same counts as the fused pool, failures stay per frame', async (t) => {
   const model = knownAnswerModel({ channels: 1, width: 64, height: 48 });
-  const opts = { modelPath: model.onnxPath, device: 'cpu' as const, workers: 1, intraOpThreads: 1, log: () => undefined };
+  const opts = { modelPath: model.onnxPath, device: 'cpu' as const, workers: 1, intraOpThreads: 1, maxBatch: 3, log: () => undefined };
   const fused = await WorkerPool.start({ ...opts, decodeThreads: 0 });
   const split = await WorkerPool.start({ ...opts, decodeThreads: 2 });
   try {

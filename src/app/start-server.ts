@@ -128,6 +128,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       workers: options.workers,
       intraOpThreads: options.intraOpThreads,
       decodeThreads: options.decodeThreads,
+      maxBatch: options.maxBatch,
       inputSize: options.inputSize,
       imageLimits,
       log,

@@ -1,7 +1,8 @@
 /**
  * Piscina worker entry. Loads the model once per worker (reporting readiness
  * to the pool), then runs batches: JPEGs (decoded here, the fused mode) or
- * batches a prepare worker already decoded (inference only). Results carry
+ * batches a prepare worker already decoded into a tensor slot (inference
+ * only). Results carry
  * the density buffer as a transferable, so maps are moved to the main
  * thread, not copied.
  */
@@ -9,6 +10,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { FrameProcessor } from './frame-processor.js';
+import { SlotInput } from './slot-input.js';
 import type { WorkerConfig, WorkerStatusMessage, WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
@@ -28,6 +30,9 @@ async function init(): Promise<(task: WorkerTask) => Promise<unknown>> {
     parentPort?.postMessage(msg);
     throw err;
   }
+  // Once per thread: the slots' aliases are made here, never per batch.
+  const slotInput = config.slots && new SlotInput(config.slots);
+  if (slotInput?.mode === 'copy') log('tensor slots: copied into each batch (native addon not built: npm run build:native)');
   const loadMs = Math.round(performance.now() - t0);
   const ready: WorkerStatusMessage = { kind: 'crowdline-worker-ready', threadId, provider: processor.provider, loadMs };
   parentPort?.postMessage(ready);
@@ -35,9 +40,10 @@ async function init(): Promise<(task: WorkerTask) => Promise<unknown>> {
   return async (task: WorkerTask) => {
     if ('kind' in task && task.kind === 'pure-inference') return processor.inferencer.pureInference(task.prepared, task.durationMs);
     if ('kind' in task) {
-      // The input buffer goes back with the result, to be prepared into again.
-      const result = { ...(await processor.inferencer.run(task.prepared)), spentInput: task.prepared.input };
-      return move({ [transferableSymbol]: [result.densities.buffer, task.prepared.input], [valueSymbol]: result });
+      // The tensor lies in a slot shared at start: only its index came in.
+      if (!slotInput) throw new Error('this worker was started without tensor slots');
+      const result = await processor.inferencer.runFromSlot(task.batch, slotInput);
+      return move({ [transferableSymbol]: [result.densities.buffer], [valueSymbol]: result });
     }
     const result = await processor.runBatch(task.jpegs.map((buffer) => new Uint8Array(buffer)));
     // Piscina's movable-result protocol: transfer the density buffer.

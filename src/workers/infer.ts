@@ -6,9 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { channelCount, resolveModel, type ModelSpec } from './manifest.js';
-import { inputView } from './prepare.js';
+import { frameInputBytes, inputView } from './prepare.js';
 import { createSession } from './session.js';
-import type { BatchResult, PreparedBatch, PureInferenceResult, WorkerConfig } from './types.js';
+import type { SlotInput } from './slot-input.js';
+import type { BatchResult, PreparedBatch, PureInferenceResult, SlotBatch, WorkerConfig } from './types.js';
 
 export class Inferencer {
   private constructor(
@@ -32,6 +33,14 @@ export class Inferencer {
     const data = inputView(manifest, prepared.input, frames * channels * this.width * this.height);
     const dims = manifest.input.layout === 'NHWC' ? [frames, this.height, this.width, channels] : [frames, channels, this.height, this.width];
     return data instanceof Uint8Array ? new ort.Tensor('uint8', data, dims) : new ort.Tensor('float32', data, dims);
+  }
+
+  /** A batch a decode thread left in a tensor slot (read in place, or copied: slot-input.ts); the slot is free again once this resolves. */
+  runFromSlot(batch: SlotBatch, slots: SlotInput): Promise<BatchResult> {
+    const { manifest } = this.spec;
+    const bytes = batch.good.length * frameInputBytes(manifest, this.width, this.height);
+    const { slot, ...rest } = batch;
+    return this.run({ ...rest, input: slots.input(slot, bytes) });
   }
 
   async run(prepared: PreparedBatch): Promise<BatchResult> {

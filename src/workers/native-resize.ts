@@ -26,6 +26,8 @@ export interface NativeResize {
   ): void;
   /** 'avx2' where the CPU has it (picked at run time), else 'none' (plain C). */
   readonly simd: string;
+  /** native/shared-view.c: a plain ArrayBuffer over a SharedArrayBuffer's memory (src/workers/slot-input.ts); absent from addons built before it. */
+  readonly aliasShared?: (view: Uint8Array) => ArrayBuffer;
 }
 
 /** Where node-gyp puts the addon, from dist/src/workers (the compiled location) up to the package root. */

@@ -3,7 +3,8 @@
  * worker up front, waits until each has loaded the model (so /readyz and
  * start-up errors are truthful), and moves JPEG bytes in by transfer.
  * With decode threads (decodeThreads > 0), a separate PreparePool decodes
- * and the workers only run inference; with 0, each worker does both.
+ * into tensor slots shared with the workers, which only run inference; with
+ * 0, each worker does both.
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -11,8 +12,9 @@ import { Piscina } from 'piscina';
 import type { LogSink } from '../log/logger.js';
 import { DEFAULT_JPEG_LIMITS, type JpegLimits } from './jpeg-inspect.js';
 import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
-import { FramePreparer } from './prepare.js';
+import { FramePreparer, frameInputBytes } from './prepare.js';
 import { PreparePool } from './prepare-pool.js';
+import { TensorSlots, type TensorSlotCounts } from './tensor-slots.js';
 import {
   isWorkerStatusMessage,
   type BatchResult,
@@ -33,6 +35,8 @@ export interface PoolOptions {
   intraOpThreads?: number;
   /** Threads that only decode + preprocess (0: the inference workers decode their own batches). Default: see defaultThreading(). */
   decodeThreads?: number;
+  /** Largest batch runBatch is given (the batcher's max batch): sizes the tensor slots when there are decode threads. Default 1. */
+  maxBatch?: number;
   inputSize?: { width: number; height: number };
   /** Limits every JPEG is checked against before decoding (default DEFAULT_JPEG_LIMITS). */
   imageLimits?: Partial<JpegLimits>;
@@ -61,6 +65,15 @@ export function defaultThreading(
   if (device === 'cuda') return { workers: 2, intraOpThreads: 1, decodeThreads: Math.max(1, cores - 2) };
   return { workers: Math.max(1, cores), intraOpThreads: 1, decodeThreads: 0 };
 }
+
+/**
+ * Tensor slots beyond one per batch in flight (`concurrency`): the batcher
+ * never has more in flight, so it never waits for a slot; the two spare let
+ * a caller that runs a little more at once (the bench's warm-up runs two
+ * per session) go on without waiting, at the cost of two more slots of
+ * memory (2 x max batch x one frame's input).
+ */
+export const SPARE_TENSOR_SLOTS = 2;
 
 export class WorkerPool {
   private readonly ready = new Map<number, string>();
@@ -100,7 +113,11 @@ export class WorkerPool {
     const intraOpThreads = options.intraOpThreads ?? defaults.intraOpThreads;
     const decodeThreads = options.decodeThreads ?? defaults.decodeThreads;
     if (!Number.isInteger(decodeThreads) || decodeThreads < 0) throw new RangeError(`decode threads must be an integer >= 0, got ${decodeThreads}`);
+    const maxBatch = options.maxBatch ?? 1;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`max batch must be an integer >= 1, got ${maxBatch}`);
     const input = networkInputSize(spec.manifest, options.inputSize);
+    // Made once, here, and handed to every decode thread and worker in workerData (a replaced worker gets the same ones).
+    const slots = decodeThreads > 0 ? new TensorSlots(workers + decodeThreads + SPARE_TENSOR_SLOTS, maxBatch, frameInputBytes(spec.manifest, input.width, input.height)) : undefined;
     const config: WorkerConfig = {
       modelPath: spec.onnxPath,
       device: options.device,
@@ -108,6 +125,7 @@ export class WorkerPool {
       inputWidth: input.width,
       inputHeight: input.height,
       imageLimits: { ...DEFAULT_JPEG_LIMITS, ...options.imageLimits },
+      slots: slots && [...slots.buffers],
     };
     const piscina = new Piscina({
       filename: (options.workerFile ?? new URL('./frame-worker.js', import.meta.url)).href,
@@ -119,10 +137,9 @@ export class WorkerPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       maxQueue: Number.POSITIVE_INFINITY,
     });
-    const preparePool =
-      decodeThreads > 0
-        ? PreparePool.start({ modelPath: spec.manifestPath, inputWidth: input.width, inputHeight: input.height, imageLimits: config.imageLimits, threads: decodeThreads, log })
-        : undefined;
+    const preparePool = slots
+      ? PreparePool.start({ modelPath: spec.manifestPath, inputWidth: input.width, inputHeight: input.height, imageLimits: config.imageLimits, threads: decodeThreads, slots, log })
+      : undefined;
     const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads, config, preparePool);
     try {
       await pool.waitUntilReady(log);
@@ -182,20 +199,15 @@ export class WorkerPool {
     return [...new Set(live)].sort().join('+') || 'none';
   }
 
+  /** Tensor slots in all and free now (undefined in the fused mode, which has none). */
+  get tensorSlots(): TensorSlotCounts | undefined {
+    return this.preparePool?.tensorSlots;
+  }
+
   /** Runs one batch. Rejects if the worker holding it dies; the pool replaces it. */
   runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
-    const prepare = this.preparePool;
-    if (prepare) {
-      return prepare
-        .prepare(jpegs)
-        .then((prepared) => this.infer({ kind: 'infer', prepared }))
-        .then((result) => {
-          prepare.recycle(result.spentInput);
-          delete result.spentInput;
-          return result;
-        });
-    }
+    if (this.preparePool) return this.prepareThenInfer(this.preparePool, jpegs);
     // One copy into an exact-size buffer, which is then transferred (the
     // socket's buffers are shared slabs and cannot be moved).
     const buffers = jpegs.map((bytes) => {
@@ -207,9 +219,16 @@ export class WorkerPool {
     return this.piscina.run(task, { transferList: buffers }) as Promise<BatchResult>;
   }
 
-  private infer(task: InferTask): Promise<BatchResult> {
-    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
-    return this.piscina.run(task, { transferList: [task.prepared.input] }) as Promise<BatchResult>;
+  /** Decode threads fill a tensor slot; a worker reads it; the slot is free again whatever the inference did. */
+  private async prepareThenInfer(prepare: PreparePool, jpegs: readonly Uint8Array[]): Promise<BatchResult> {
+    const batch = await prepare.prepare(jpegs);
+    try {
+      if (this.closed) throw new Error('worker pool is closed');
+      const task: InferTask = { kind: 'infer', batch };
+      return (await this.piscina.run(task)) as BatchResult;
+    } finally {
+      prepare.release(batch.slot);
+    }
   }
 
   /**

@@ -1,29 +1,33 @@
 /**
  * The decode threads, as a pool of their own: JPEG decode + preprocessing
  * on as many threads as the host has cores to spare, while a few sessions
- * (2 on a GPU) only run inference. The prepared tensors move to the
- * inference workers by transfer. Knows no sockets and no sessions.
+ * (2 on a GPU) only run inference. Each batch is prepared into a tensor
+ * slot (tensor-slots.ts) shared with the threads once, at start; only the
+ * slot's index and the frames' outcomes come back. Knows no sockets and no
+ * sessions.
  */
 import { Piscina } from 'piscina';
 import type { JpegLimits } from './jpeg-inspect.js';
-import type { BatchTask, PrepareConfig, PreparedBatch } from './types.js';
+import type { TensorSlotCounts, TensorSlots } from './tensor-slots.js';
+import type { PrepareConfig, PrepareTask, SlotBatch } from './types.js';
 
 export class PreparePool {
   private closed = false;
-  /** Spent tensor buffers, handed to the next batches (bounded: one per thread, plus two). */
-  private readonly spare: ArrayBuffer[] = [];
 
   private constructor(
     private readonly piscina: Piscina,
     readonly size: number,
+    private readonly slots: TensorSlots,
   ) {}
 
+  /** `slots`: made by the caller, who may share them with the threads that consume the batches too. */
   static start(options: {
     modelPath: string;
     inputWidth: number;
     inputHeight: number;
     imageLimits: JpegLimits;
     threads: number;
+    slots: TensorSlots;
     log?: (line: string) => void;
   }): PreparePool {
     const config: PrepareConfig = {
@@ -31,6 +35,7 @@ export class PreparePool {
       inputWidth: options.inputWidth,
       inputHeight: options.inputHeight,
       imageLimits: options.imageLimits,
+      slots: [...options.slots.buffers],
     };
     const piscina = new Piscina({
       filename: new URL('./prepare-worker.js', import.meta.url).href,
@@ -44,31 +49,57 @@ export class PreparePool {
     // A crashed thread fails the batch it held (its promise rejects) and is replaced; say so.
     const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     piscina.on('error', (err: Error) => log(`decode thread error: ${err.message}`));
-    return new PreparePool(piscina, options.threads);
+    return new PreparePool(piscina, options.threads, options.slots);
   }
 
-  /** Decodes and preprocesses one batch (the JPEG bytes are copied once, then transferred). */
-  prepare(jpegs: readonly Uint8Array[]): Promise<PreparedBatch> {
-    if (this.closed) return Promise.reject(new Error('prepare pool is closed'));
+  /** Slots in all and free now (read-only; tests check that none leak). */
+  get tensorSlots(): TensorSlotCounts {
+    return this.slots;
+  }
+
+  /** Largest batch a slot holds. */
+  get maxFrames(): number {
+    return this.slots.maxFrames;
+  }
+
+  /**
+   * Decodes and preprocesses one batch into a free tensor slot (the JPEG
+   * bytes are copied once, then transferred). The caller owns the slot
+   * until it calls release(batch.slot), once its consumer is done reading
+   * it. With no slot free this waits for one: every slot held belongs to a
+   * batch already in a decode thread or past it, on its way to a consumer
+   * that ends (or fails) and releases it, and a batch waiting here holds no
+   * thread and no slot, so the wait always ends. The server's batcher keeps
+   * no more batches in flight than there are slots, so there it never waits.
+   */
+  async prepare(jpegs: readonly Uint8Array[]): Promise<SlotBatch> {
+    if (this.closed) throw new Error('prepare pool is closed');
+    if (jpegs.length > this.slots.maxFrames) throw new RangeError(`a batch of ${jpegs.length} frames exceeds the ${this.slots.maxFrames} a tensor slot holds (the pool's max batch)`);
     const buffers = jpegs.map((bytes) => {
       const own = new Uint8Array(bytes.byteLength);
       own.set(bytes);
       return own.buffer;
     });
-    const into = this.spare.pop();
-    const task: BatchTask = { jpegs: buffers, into };
-    return this.piscina.run(task, { transferList: into ? [...buffers, into] : buffers }) as Promise<PreparedBatch>;
+    const slot = await this.slots.acquire();
+    const task: PrepareTask = { jpegs: buffers, slot };
+    try {
+      return (await this.piscina.run(task, { transferList: buffers })) as SlotBatch;
+    } catch (err) {
+      // The thread is done with the slot (it threw, or it is gone).
+      this.slots.release(slot);
+      throw err;
+    }
   }
 
-  /** Gives a prepared batch's input buffer back once inference is done with it. */
-  recycle(buffer: ArrayBuffer | undefined): void {
-    if (!buffer || buffer.byteLength === 0 || this.closed || this.spare.length >= this.size + 2) return;
-    this.spare.push(buffer);
+  /** Gives a batch's slot back once its consumer is done reading it. */
+  release(slot: number): void {
+    this.slots.release(slot);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.slots.close();
     await this.piscina.destroy();
   }
 }

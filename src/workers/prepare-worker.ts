@@ -1,17 +1,23 @@
 /**
  * Piscina worker entry for the prepare pool: JPEG bytes in, the batch's
- * network input out (transferred). No session: these threads only decode.
+ * network input written into the tensor slot the task names (shared once,
+ * in workerData), and only the outcomes out. No session: these threads only
+ * decode.
  */
 import { workerData } from 'node:worker_threads';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { resolveModel } from './manifest.js';
 import { FramePreparer } from './prepare.js';
-import type { BatchTask, PrepareConfig } from './types.js';
+import type { PrepareConfig, PrepareTask, SlotBatch } from './types.js';
 
 const config = workerData as PrepareConfig;
 const preparer = new FramePreparer(resolveModel(config.modelPath).manifest, config.inputWidth, config.inputHeight, config.imageLimits, false);
 
-export default (task: BatchTask): unknown => {
-  const prepared = preparer.prepare(task.jpegs.map((buffer) => new Uint8Array(buffer)), task.into);
-  return move({ [transferableSymbol]: [prepared.input], [valueSymbol]: prepared });
+export default (task: PrepareTask): SlotBatch => {
+  const slot = config.slots[task.slot];
+  if (!slot) throw new RangeError(`no tensor slot ${task.slot}`);
+  const { good, outcomes, startedAtMs } = preparer.prepare(
+    task.jpegs.map((buffer) => new Uint8Array(buffer)),
+    slot,
+  );
+  return { slot: task.slot, good, outcomes, startedAtMs };
 };

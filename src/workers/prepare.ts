@@ -13,10 +13,15 @@ import type { FrameOutcome, PreparedBatch } from './types.js';
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-export type InputArray = Uint8Array | Float32Array;
+export type InputArray = Uint8Array<ArrayBufferLike> | Float32Array<ArrayBufferLike>;
+
+/** Bytes of one frame's network input (channels x width x height, as the manifest's element type): a tensor slot holds max batch of these. */
+export function frameInputBytes(manifest: ModelManifest, width: number, height: number): number {
+  return channelCount(manifest.input.channelOrder) * width * height * (manifest.input.elementType === 'uint8' ? 1 : 4);
+}
 
 /** The batch tensor's data over `buffer` (as the manifest's element type). */
-export function inputView(manifest: ModelManifest, buffer: ArrayBuffer, length?: number): InputArray {
+export function inputView(manifest: ModelManifest, buffer: ArrayBufferLike, length?: number): InputArray {
   return manifest.input.elementType === 'uint8' ? new Uint8Array(buffer, 0, length) : new Float32Array(buffer, 0, length);
 }
 
@@ -29,7 +34,8 @@ export class FramePreparer {
   /**
    * `reuseInput`: keep one input buffer and hand out views of it (when the
    * tensor stays on this thread, consumed before the next batch); otherwise
-   * every batch gets a buffer of its own, to be transferred.
+   * every batch is prepared into the buffer given (a tensor slot), or a
+   * fresh one.
    */
   constructor(
     readonly manifest: ModelManifest,
@@ -42,21 +48,22 @@ export class FramePreparer {
     this.perFrame = this.channels * width * height;
   }
 
-  private inputFor(frames: number, into?: ArrayBuffer): InputArray {
+  private inputFor(frames: number, into?: ArrayBufferLike): InputArray {
     const length = this.perFrame * frames;
     const fresh = (n: number): InputArray => (this.manifest.input.elementType === 'uint8' ? new Uint8Array(n) : new Float32Array(n));
     if (!this.reuseInput) {
-      // A spent buffer handed back: no allocation, no page faults, no GC of 10 MB per batch.
+      // A tensor slot: no allocation, no page faults, no GC of 10 MB per batch.
       const bytes = length * (this.manifest.input.elementType === 'uint8' ? 1 : 4);
       if (into && into.byteLength >= bytes) return inputView(this.manifest, into);
+      if (into) throw new RangeError(`a batch of ${frames} frames needs ${bytes} bytes; the buffer given holds ${into.byteLength}`);
       return fresh(length);
     }
     if (!this.reusable || this.reusable.length < length) this.reusable = fresh(length);
     return this.reusable;
   }
 
-  /** `into`: a spent tensor buffer to reuse (when not reusing one of its own). */
-  prepare(jpegs: readonly Uint8Array[], into?: ArrayBuffer): PreparedBatch {
+  /** `into`: the buffer (a tensor slot) to prepare into (when not reusing one of its own). */
+  prepare(jpegs: readonly Uint8Array[], into?: ArrayBufferLike): PreparedBatch {
     const startedAtMs = nowMs();
     const input = this.inputFor(jpegs.length, into);
     const outcomes: FrameOutcome[] = new Array(jpegs.length);
@@ -82,6 +89,6 @@ export class FramePreparer {
       outcomes[i].decodeUs = Math.round((t2 - t0) * 1000);
       outcomes[i].preprocessUs = Math.round((t2 - t1) * 1000);
     }
-    return { input: input.buffer as ArrayBuffer, good, outcomes, startedAtMs };
+    return { input: input.buffer, good, outcomes, startedAtMs };
   }
 }

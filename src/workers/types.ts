@@ -14,6 +14,8 @@ export interface WorkerConfig {
   inputHeight: number;
   /** Checked on every JPEG before libjpeg-turbo sees it. */
   imageLimits: JpegLimits;
+  /** Tensor slots (see tensor-slots.ts) where decode threads feed these workers; absent in the fused mode. */
+  slots?: SharedArrayBuffer[];
 }
 
 /** Passed to every prepare worker (decode + preprocessing only, no session). */
@@ -22,23 +24,28 @@ export interface PrepareConfig {
   inputWidth: number;
   inputHeight: number;
   imageLimits: JpegLimits;
+  /** The tensor slots, handed over once: each batch is prepared into the one its task names. */
+  slots: SharedArrayBuffer[];
 }
 
 /** One batch: JPEG bytes, each in its own transferable ArrayBuffer (decode + inference in one worker). */
 export interface BatchTask {
   jpegs: ArrayBuffer[];
-  /** A spent tensor buffer to prepare into (prepare workers; transferred), instead of allocating one. */
-  into?: ArrayBuffer;
+}
+
+/** One batch for a prepare worker: JPEG bytes (transferred), and the tensor slot to prepare into. */
+export interface PrepareTask {
+  jpegs: ArrayBuffer[];
+  slot: number;
 }
 
 /**
- * A batch already decoded and preprocessed (by a prepare worker): the
- * network input of the frames that decoded, back to back, and every frame's
- * outcome so far. `input` is transferred between threads, never copied.
+ * A batch already decoded and preprocessed: the network input of the frames
+ * that decoded, back to back, and every frame's outcome so far.
  */
 export interface PreparedBatch {
-  /** Tensor data in the manifest's layout and element type (the Uint8Array or Float32Array's whole buffer). */
-  input: ArrayBuffer;
+  /** Tensor data in the manifest's layout and element type (the Uint8Array or Float32Array's whole buffer, or a tensor slot). */
+  input: ArrayBufferLike;
   /** Frames in `input`, in order: indexes into `outcomes`. */
   good: number[];
   outcomes: FrameOutcome[];
@@ -46,10 +53,16 @@ export interface PreparedBatch {
   startedAtMs: number;
 }
 
-/** Inference only, on a prepared batch. */
+/**
+ * A prepared batch as it crosses threads: its tensor lies in tensor slot
+ * `slot` (shared once at start), so only the index and the outcomes move.
+ */
+export type SlotBatch = Omit<PreparedBatch, 'input'> & { slot: number };
+
+/** Inference only, on a batch a prepare worker left in a tensor slot. */
 export interface InferTask {
   kind: 'infer';
-  prepared: PreparedBatch;
+  batch: SlotBatch;
 }
 
 /**
@@ -98,8 +111,6 @@ export interface BatchResult {
   /** Density maps of the ok frames, back to back (transferred, not copied). */
   densities: Float32Array;
   inferUs: number;
-  /** Inference on a prepared batch: its input buffer, handed back (transferred) for the next batch to be prepared into. */
-  spentInput?: ArrayBuffer;
   /** Epoch milliseconds when the worker started on the batch. */
   startedAtMs: number;
   batchSize: number;

@@ -35,6 +35,7 @@ export async function startKnownAnswerServer(
     model?: WrittenModel;
     channels?: 1 | 3;
     workers?: number;
+    decodeThreads?: number;
     maxBatch?: number;
     server?: Partial<ServerOptions>;
     workerFile?: URL;
@@ -49,6 +50,7 @@ export async function startKnownAnswerServer(
     modelPath: model.onnxPath,
     device: 'cpu',
     workers: options.workers ?? 1,
+    decodeThreads: options.decodeThreads,
     intraOpThreads: 1,
     maxBatch: options.maxBatch ?? 1,
     maxBatchDelayMs: 2,
