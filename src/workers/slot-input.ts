@@ -22,7 +22,16 @@ export class SlotInput {
     alias: AliasShared | null = (process.env.CROWDLINE_SLOT_COPY === '1' ? undefined : nativeResize()?.aliasShared) ?? null,
   ) {
     // The aliases own nothing: `slots` (workerData, alive as long as the thread) keeps the memory.
-    this.aliases = alias ? slots.map((slot) => alias(new Uint8Array(slot))) : undefined;
+    this.aliases = alias ? SlotInput.aliasAll(slots, alias) : undefined;
+  }
+
+  /** Aliases for every slot, or undefined (copy mode) where the runtime refuses external buffers. */
+  private static aliasAll(slots: readonly SharedArrayBuffer[], alias: AliasShared): ArrayBuffer[] | undefined {
+    try {
+      return slots.map((slot) => alias(new Uint8Array(slot)));
+    } catch {
+      return undefined;
+    }
   }
 
   get mode(): 'alias' | 'copy' {
