@@ -146,6 +146,8 @@ def main():
     # Rebuild the input object so the new fields sit beside the layout.
     new_input = {}
     for key, value in inp.items():
+        if key == "elementType":
+            continue  # a manifest that said float32 explicitly: set below, beside the layout
         new_input[key] = value
         if key == "layout":
             new_input["layout"] = "NHWC"

@@ -117,6 +117,20 @@ test('serve refuses bad values before loading the model, naming the flag (and th
   t.regex(fromFile.stderr, /--max-batch \(from server\.yaml\) must be a positive whole number, got 0/);
 });
 
+test('serve without --model: crowdline-v2 on --device cuda, crowdline-v1 on cpu; dry-run says which and why', async (t) => {
+  const cuda = await serve(['--dry-run', '--device', 'cuda']);
+  t.is(cuda.code, 0, cuda.stderr);
+  t.regex(cuda.stdout, /model crowdline-v2 OK/);
+  t.regex(cuda.stdout, /^model: crowdline-v2 {2}# default for --device cuda$/m);
+  const cpu = await serve(['--dry-run', '--device', 'cpu']);
+  t.is(cpu.code, 0, cpu.stderr);
+  t.regex(cpu.stdout, /model crowdline-v1 OK/);
+  t.regex(cpu.stdout, /^model: crowdline-v1 {2}# default for --device cpu$/m);
+  // An explicit choice wins over the device's default.
+  const chosen = await serve(['--dry-run', '--device', 'cuda', '--model', 'crowdline-v1']);
+  t.regex(chosen.stdout, /model crowdline-v1 OK/);
+});
+
 test('serve --dry-run prints the settings in effect and where each came from, without serving', async (t) => {
   const model = knownAnswerModel();
   const file = yamlFile(`model: ${model.onnxPath}\nport: 7000\nmax-batch: 4\nlegacy: allow-from 10.0.0.0/8\n`);

@@ -6,14 +6,18 @@
  */
 import fs from 'node:fs';
 import { stringify } from 'yaml';
+import { defaultModelName, serveModelPath } from '../app/default-model.js';
 import { resolveModel } from '../workers/manifest.js';
+import type { DeviceChoice } from '../workers/types.js';
 import { currentSources } from './config-sources.js';
 import { UsageError } from './usage-error.js';
 
 const FILE_OPTIONS = ['auth', 'tls-cert', 'tls-key', 'tls-client-ca'] as const;
 
 export function printSettings(argv: Record<string, unknown>, out: NodeJS.WritableStream): void {
-  const spec = resolveModel(String(argv.model)); // manifest and ONNX file present and consistent
+  const device = (argv.device ?? 'auto') as DeviceChoice;
+  const model = typeof argv.model === 'string' ? argv.model : undefined;
+  const spec = resolveModel(serveModelPath(model, device)); // manifest and ONNX file present and consistent
   for (const option of FILE_OPTIONS) {
     const file = argv[option];
     if (typeof file !== 'string') continue;
@@ -26,6 +30,10 @@ export function printSettings(argv: Record<string, unknown>, out: NodeJS.Writabl
   const sources = currentSources();
   const lines = [`# crowdline serve: settings in effect (flag > CROWDLINE_* > config file > default); model ${spec.manifest.name} OK`];
   for (const flag of sources?.declared ?? Object.keys(argv)) {
+    if (flag === 'model' && model === undefined) {
+      lines.push(`model: ${defaultModelName(device)}  # default for --device ${device}`);
+      continue;
+    }
     const value = argv[flag];
     if (value === undefined) continue;
     const origin = sources?.origin(flag) ?? { kind: 'default' };

@@ -2,7 +2,8 @@
 import os from 'node:os';
 import type { Argv } from 'yargs';
 import { DEFAULT_SERVER_OPTIONS, type OverloadPolicy } from '../accept/options.js';
-import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../app/paths.js';
+import { serveModelPath } from '../app/default-model.js';
+import { MODEL_OPTION_HELP, modelPath } from '../app/paths.js';
 import type { StartServerOptions } from '../app/start-server.js';
 import { securityFromArgv, withSecurityOptions, type SecurityArgv } from './security-options.js';
 import type { DeviceChoice } from '../workers/types.js';
@@ -58,7 +59,7 @@ const POSITIVE_INTEGERS = [
 
 export function withServerOptions<T>(yargs: Argv<T>) {
   return yargs
-    .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP, group: 'Model:' })
+    .option('model', { type: 'string', coerce: modelPath, describe: `${MODEL_OPTION_HELP} (default: crowdline-v2 with --device cuda, or auto where the CUDA provider is installed; else crowdline-v1)`, group: 'Model:' })
     .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, describe: 'auto tries CUDA, then CPU', group: 'Model:' })
     .option('workers', { type: 'number', describe: `worker threads, one ONNX session each (default: one per core on CPU, ${os.availableParallelism()} here; 2 on CUDA)`, group: 'Model:' })
     .option('intra-op-threads', { type: 'number', describe: 'ONNX Runtime threads per CPU session (default 1: several single-threaded sessions beat one wide one; 2 lowers single-frame latency)', group: 'Model:' })
@@ -152,7 +153,8 @@ export function withServerOptions<T>(yargs: Argv<T>) {
 }
 
 export interface ServerArgv extends SecurityArgv {
-  model: string;
+  /** Unset: the device's default (serveModelPath). */
+  model?: string;
   device: DeviceChoice;
   workers?: number;
   'intra-op-threads'?: number;
@@ -199,7 +201,7 @@ export interface ServerArgv extends SecurityArgv {
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
   return {
-    modelPath: argv.model,
+    modelPath: serveModelPath(argv.model, argv.device),
     device: argv.device,
     workers: argv.workers,
     intraOpThreads: argv['intra-op-threads'],
