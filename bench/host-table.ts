@@ -46,7 +46,12 @@ export function preprocessingTable(report: BenchReport): string {
     ].map(String),
   );
   const loop = pre.cases[0]?.resizeLoop;
-  return `${markdown(head, rows)}\n\nCPU ms per frame, wall-clock medians in brackets. (${pre.model} takes ${pre.inputElementType}: the server uses the ${pre.inputElementType === 'uint8' ? 'uint8 fast' : 'float'} path; fast path resize: ${loop ?? 'not recorded'})`;
+  // The fused decode + resize against what it replaced, alternated frame by frame (bench/host-path.ts measureFused).
+  const fused = pre.cases
+    .filter((c) => c.fused)
+    .map((c) => `\n\n${c.name}, ${c.from} -> ${c.to}, served as one decode + resize call (native/decode-resize.c), alternated frame by frame over ${c.fused?.frames} frames: CPU ms per frame decode alone ${c.fused?.cpuMs.decode}, decode then resize ${c.fused?.cpuMs.twoStep}, fused ${c.fused?.cpuMs.fused} (= ${c.fused ? (c.fused.cpuMs.fused / c.fused.cpuMs.decode).toFixed(2) : '-'} x decode); medians per frame, CPU ${c.fused?.medianCpuMs.decode} / ${c.fused?.medianCpuMs.twoStep} / ${c.fused?.medianCpuMs.fused}, wall ${c.fused?.wallMs.decode} / ${c.fused?.wallMs.twoStep} / ${c.fused?.wallMs.fused}. "decode + fast path" above is the fused call.`)
+    .join('');
+  return `${markdown(head, rows)}\n\nCPU ms per frame, wall-clock medians in brackets. (${pre.model} takes ${pre.inputElementType}: the server uses the ${pre.inputElementType === 'uint8' ? 'uint8 fast' : 'float'} path; fast path resize: ${loop ?? 'not recorded'})${fused}`;
 }
 
 export function simulatedDeviceTable(report: BenchReport): string {

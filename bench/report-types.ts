@@ -59,10 +59,23 @@ export interface PreprocessCase {
   jsLoopPreprocessMs: number;
   /** Float reference path: resize + normalise into planar float32. */
   floatPreprocessMs: number;
-  /** decode + fast path. */
+  /** decode + fast path, as the server runs it: the fused decode + resize where it ran (see `fused`), else decode, then resize. */
   fastTotalMs: number;
   /** The same, as CPU time per frame: robust to other work on the machine, and what the targets are checked on. */
   cpuMs: { decode: number; fastPreprocess: number; jsLoopPreprocess: number; floatPreprocess: number; fastTotal: number };
+  /** How the server's fast path handles these frames: 'fused' (native/decode-resize.c), 'two-step' (decode, then resize) or 'identity' (decode into the tensor). */
+  servedPath?: 'fused' | 'two-step' | 'identity';
+  /**
+   * Where a resize is needed and the addon has decodeResizeU8: decode alone, the two-step path
+   * and the fused call on each frame in turn (the order rotated frame by frame), so all three
+   * see the same machine. Medians of per-frame wall and CPU time, and CPU per frame over all.
+   */
+  fused?: {
+    frames: number;
+    wallMs: { decode: number; twoStep: number; fused: number };
+    medianCpuMs: { decode: number; twoStep: number; fused: number };
+    cpuMs: { decode: number; twoStep: number; fused: number };
+  };
 }
 
 export interface PreprocessingCost {

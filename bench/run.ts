@@ -120,7 +120,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     const hd = reencodeAt(frames.jpegs.slice(0, 20), 1920, 1080, options.jpegQuality);
     preprocessing = measurePreprocessing({ model: options.model, inputSize: options.inputSize, jpegs: frames.jpegs, hdJpegs: hd });
     for (const c of preprocessing.cases) {
-      log(`preprocessing ${c.name} ${c.from} -> ${c.to}, CPU ms per frame: decode ${c.cpuMs.decode}, fast path +${c.cpuMs.fastPreprocess} (${c.resizeLoop}; JavaScript loop +${c.cpuMs.jsLoopPreprocess}), float path +${c.cpuMs.floatPreprocess}`);
+      log(`preprocessing ${c.name} ${c.from} -> ${c.to}, CPU ms per frame: decode ${c.cpuMs.decode}, fast path +${c.cpuMs.fastPreprocess} (${c.resizeLoop}; JavaScript loop +${c.cpuMs.jsLoopPreprocess}), float path +${c.cpuMs.floatPreprocess}${c.fused ? `; alternated: decode ${c.fused.cpuMs.decode}, decode then resize ${c.fused.cpuMs.twoStep}, fused decode + resize ${c.fused.cpuMs.fused}` : ''}`);
     }
   }
 

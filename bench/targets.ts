@@ -94,8 +94,11 @@ export function checkTargets(report: Draft): TargetCheck[] {
       // a shared one from hour to hour) differ in the decode itself, so the check is that ratio,
       // with the milliseconds printed beside it.
       target: '<= 1.3 x decode alone, same run (6.5 ms where decode takes 5.0 ms)',
-      measured: `${hd.cpuMs.fastTotal} ms CPU = ${round(hd.cpuMs.fastTotal / hd.cpuMs.decode)} x decode (decode ${hd.cpuMs.decode} + resize ${hd.cpuMs.fastPreprocess}, ${hd.resizeLoop}; wall medians ${hd.decodeMs} + ${hd.fastPreprocessMs})`,
-      met: hd.cpuMs.fastTotal <= 1.3 * hd.cpuMs.decode,
+      // With the fused decode + resize, the ratio is taken from its frame-by-frame alternation with decode alone.
+      measured: hd.fused
+        ? `${hd.fused.cpuMs.fused} ms CPU = ${round(hd.fused.cpuMs.fused / hd.fused.cpuMs.decode)} x decode (fused decode + resize, alternated with decode alone ${hd.fused.cpuMs.decode} and decode-then-resize ${hd.fused.cpuMs.twoStep}; wall medians ${hd.fused.wallMs.fused} / ${hd.fused.wallMs.decode} / ${hd.fused.wallMs.twoStep})`
+        : `${hd.cpuMs.fastTotal} ms CPU = ${round(hd.cpuMs.fastTotal / hd.cpuMs.decode)} x decode (decode ${hd.cpuMs.decode} + resize ${hd.cpuMs.fastPreprocess}, ${hd.resizeLoop}; wall medians ${hd.decodeMs} + ${hd.fastPreprocessMs})`,
+      met: hd.fused ? hd.fused.cpuMs.fused <= 1.3 * hd.fused.cpuMs.decode : hd.cpuMs.fastTotal <= 1.3 * hd.cpuMs.decode,
     });
   }
   for (const r of report.simulatedDevice ?? []) {

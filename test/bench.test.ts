@@ -67,7 +67,8 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
 
   // Decode + preprocessing at the frames' size and at 1920x1080, through both paths.
   t.deepEqual(report.preprocessing?.cases.map((c) => [c.from, c.to]), [['64x48', '64x48'], ['1920x1080', '64x48']]);
-  t.true(report.preprocessing!.cases.every((c) => c.decodeMs > 0 && c.fastTotalMs >= c.decodeMs));
+  // decode + fast path is decode then resize, or (frames that need resizing, addon with libjpeg) the fused call, which may cost less than TurboJPEG's decode alone.
+  t.true(report.preprocessing!.cases.every((c) => c.decodeMs > 0 && (c.fused ? c.fastTotalMs === c.fused.wallMs.fused && c.fused.wallMs.fused > 0 : c.fastTotalMs >= c.decodeMs)));
   // The simulated device: frames went through it, and never faster than its model allows.
   const [sim] = report.simulatedDevice ?? [];
   t.is(sim?.batch, 4);

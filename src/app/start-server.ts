@@ -17,7 +17,7 @@ import { ServerMetrics } from '../metrics/server-metrics.js';
 import { securityWarnings } from '../auth/posture.js';
 import { setUpSecurity, type SecurityOptions } from '../auth/security.js';
 import { WorkerPool } from '../workers/pool.js';
-import { nativeResizeStatus } from '../workers/native-resize.js';
+import { nativeResize, nativeResizeStatus } from '../workers/native-resize.js';
 import type { DeviceChoice } from '../workers/types.js';
 import { setUpZones, type ZoneEventOptions, type ZoneSetup } from './zones-setup.js';
 
@@ -179,8 +179,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     connections: () => crowd.connectionCount,
   });
   totals.start({ connections: () => crowd.connectionCount, queueDepth: () => crowd.batcher.queueDepth });
-  // Only the uint8 fast path resizes in C; say which loop it got (a missing build is slower, not broken).
-  const resize = manifest.input.elementType === 'uint8' ? nativeResizeStatus() : 'float path';
+  // Only the uint8 fast path resizes in C; say which loop it got (a missing build is slower, not broken), and whether it runs inside the decode (native/decode-resize.c).
+  const fused = nativeResize()?.decodeResizeU8 !== undefined ? ' in one pass with the decode' : '';
+  const resize = manifest.input.elementType === 'uint8' ? `${nativeResizeStatus()}${fused}` : 'float path';
   log(
     `crowdline serving ${manifest.name} on ${address.address}:${address.port} ` +
       `(${pool.size} worker(s) x ${pool.intraOpThreads} thread(s) on ${pool.provider}, ${pool.decodeThreads > 0 ? `${pool.decodeThreads} decode thread(s)` : 'decoding in the workers'}, input ${pool.inputWidth}x${pool.inputHeight}, resize ${resize}, ` +

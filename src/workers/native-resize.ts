@@ -24,6 +24,24 @@ export interface NativeResize {
     dstWidth: number,
     dstHeight: number,
   ): void;
+  /**
+   * native/decode-resize.c: decode a JPEG (libjpeg) and resize it in one pass, the
+   * resizeBilinearU8 bytes without the whole decoded image; channelOrder 0 RGB, 1 BGR,
+   * 2 GRAY; srcWidth x srcHeight must be the JPEG's size, already checked against the
+   * limits. Absent from addons built without libjpeg (or before it).
+   */
+  readonly decodeResizeU8?: (
+    jpeg: Uint8Array,
+    channelOrder: 0 | 1 | 2,
+    xTable: Int32Array,
+    yTable: Int32Array,
+    dst: Uint8Array,
+    dstOffset: number,
+    dstWidth: number,
+    dstHeight: number,
+    srcWidth: number,
+    srcHeight: number,
+  ) => void;
   /** 'avx2' where the CPU has it (picked at run time), else 'none' (plain C). */
   readonly simd: string;
   /** native/shared-view.c: a plain ArrayBuffer over a SharedArrayBuffer's memory (src/workers/slot-input.ts); absent from addons built before it. */

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { JpegRejected, type JpegLimits } from './jpeg-inspect.js';
 import { channelCount, type ModelManifest } from './manifest.js';
-import { DecodeScratch, decodeJpeg, resizeBytesInto, resizeNormalizeInto } from './preprocess.js';
+import { DecodeScratch, decodeBytesInto, decodeJpeg, resizeNormalizeInto } from './preprocess.js';
 import type { FrameOutcome, PreparedBatch } from './types.js';
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -71,23 +71,30 @@ export class FramePreparer {
     const fast = input instanceof Uint8Array;
     for (let i = 0; i < jpegs.length; i++) {
       const t0 = performance.now();
-      let t1 = t0;
+      let resizeMs = 0;
       try {
         const offset = good.length * this.perFrame;
-        const direct = fast ? { width: this.width, height: this.height, target: input.subarray(offset, offset + this.perFrame) } : undefined;
-        const image = decodeJpeg(jpegs[i], this.manifest, this.limits, this.scratch, direct);
-        t1 = performance.now();
-        if (fast) resizeBytesInto(image, this.channels, this.width, this.height, input, offset);
-        else resizeNormalizeInto(image, this.manifest, this.width, this.height, input, offset);
+        let imageWidth: number;
+        let imageHeight: number;
+        if (fast) {
+          // Decode and resize in one pass where the addon can (the resize then costs no time of its own).
+          const done = decodeBytesInto(jpegs[i], this.manifest, this.limits, this.scratch, this.width, this.height, input, offset);
+          ({ width: imageWidth, height: imageHeight, resizeMs } = done);
+        } else {
+          const image = decodeJpeg(jpegs[i], this.manifest, this.limits, this.scratch);
+          const t1 = performance.now();
+          resizeNormalizeInto(image, this.manifest, this.width, this.height, input, offset);
+          resizeMs = performance.now() - t1;
+          ({ width: imageWidth, height: imageHeight } = image);
+        }
         good.push(i);
-        outcomes[i] = { ok: true, count: 0, decodeUs: 0, preprocessUs: 0, height: 0, width: 0, densityOffset: 0, imageWidth: image.width, imageHeight: image.height };
+        outcomes[i] = { ok: true, count: 0, decodeUs: 0, preprocessUs: 0, height: 0, width: 0, densityOffset: 0, imageWidth, imageHeight };
       } catch (err) {
         const cause = err instanceof JpegRejected ? err.reason : 'corrupt';
         outcomes[i] = { ok: false, reason: (err as Error).message, decodeUs: 0, preprocessUs: 0, cause };
       }
-      const t2 = performance.now();
-      outcomes[i].decodeUs = Math.round((t2 - t0) * 1000);
-      outcomes[i].preprocessUs = Math.round((t2 - t1) * 1000);
+      outcomes[i].decodeUs = Math.round((performance.now() - t0) * 1000);
+      outcomes[i].preprocessUs = Math.round(resizeMs * 1000);
     }
     return { input: input.buffer, good, outcomes, startedAtMs };
   }

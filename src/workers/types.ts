@@ -83,7 +83,7 @@ export interface PureInferenceResult {
 
 export type WorkerTask = BatchTask | InferTask | PureInferenceTask;
 
-/** decodeUs: JPEG decode + preprocessing (what replies report as "decode"); preprocessUs: the preprocessing part alone (set by FramePreparer). */
+/** decodeUs: JPEG decode + preprocessing (what replies report as "decode"); preprocessUs: the preprocessing part alone (set by FramePreparer; 0 where the uint8 fast path resizes inside the decode, native/decode-resize.c, or has nothing to resize). */
 export type FrameOutcome =
   | {
       ok: true;
