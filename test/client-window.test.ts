@@ -62,7 +62,7 @@ declare(missingTool ? `${TITLE} (skipped: ${missingTool} is not installed; needs
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    if (!screenshot(xvfb.display, shot)) continue;
+    if (!(await screenshot(xvfb.display, shot))) continue;
     const box = colouredPixels(cv, shot);
     if (!best || box.pixels > best.pixels) best = box;
     if (box.pixels > 40_000 && box.right - box.left > 700) break;

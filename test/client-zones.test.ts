@@ -246,7 +246,7 @@ windowTest('window under Xvfb: the tile shows the zone outline in its alarm colo
   let box = { pixels: 0, left: 0, right: 0, top: 0, bottom: 0 };
   for (const deadline = Date.now() + 40_000; Date.now() < deadline; ) {
     await new Promise((r) => setTimeout(r, 500));
-    if (!screenshot(xvfb.display, shot)) continue;
+    if (!(await screenshot(xvfb.display, shot))) continue;
     box = redPixels(cv.imread(shot, cv.IMREAD_COLOR));
     if (box.pixels > 1000) break;
   }

@@ -1,5 +1,5 @@
 /** A private X server for window tests: Xvfb on a display number it picks itself (-displayfd), and screenshots of it. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 
 export const XVFB_TOOLS = ['/usr/bin/Xvfb', '/usr/bin/xwd', '/usr/bin/convert'];
@@ -36,7 +36,15 @@ export function startXvfb(): Promise<{ child: ChildProcess; display: string }> {
   });
 }
 
-export function screenshot(display: string, file: string): boolean {
-  const result = spawnSync('/bin/sh', ['-c', `xwd -root -display ${display} | /usr/bin/convert xwd:- ${file}`], { timeout: 15_000 });
-  return result.status === 0 && fs.existsSync(file);
+/**
+ * A PNG of the whole screen. Asynchronous on purpose: the tests' server runs in
+ * the same process, and a synchronous xwd | convert on a loaded machine kept
+ * its event loop from answering the client's HELLO within the client's 5 s.
+ */
+export function screenshot(display: string, file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', `xwd -root -display ${display} | /usr/bin/convert xwd:- ${file}`], { stdio: 'ignore', timeout: 15_000 });
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0 && fs.existsSync(file)));
+  });
 }
