@@ -4,12 +4,11 @@
  * checks, and `crowdline serve` refusing bad values before any model loads.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { envName, withConfigSources } from '../src/cli/config-sources.js';
-import { CLI } from './helpers/cli.js';
+import { runCli, type CliRun } from './helpers/cli.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
 /** A yargs command line like serve's: options declared, then withConfigSources. */
@@ -73,23 +72,8 @@ test('a config file is a flat mapping of known flag names; mistakes name the fil
   t.is((await parse(['--config', empty], {}))['first-option'], 1);
 });
 
-function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDLINE_')));
-    const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`serve ${args.join(' ')} did not exit: ${stderr}`));
-    }, 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runCli(['serve', ...args], { env, timeoutMs: 30_000 });
 }
 
 test('serve refuses bad values before loading the model, naming the flag (and the variable or file that set it)', async (t) => {
@@ -156,16 +140,7 @@ test('serve --dry-run prints the settings in effect and where each came from, wi
 test('the client takes CROWDLINE_* too (over cameras.yaml), its --config staying the cameras file', async (t) => {
   const cameras = path.join(tempDir(), 'cameras.yaml');
   writeFileSync(cameras, 'server: 127.0.0.1:7878\ncameras:\n  - name: door\n    url: rtsp://door.local/stream\n');
-  const client = (env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDLINE_')));
-      const child = spawn(process.execPath, [CLI, 'client', '--config', cameras, '--dry-run'], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+  const client = (env: NodeJS.ProcessEnv): Promise<CliRun> => runCli(['client', '--config', cameras, '--dry-run'], { env });
   const fromFile = await client({});
   t.is(fromFile.code, 0, fromFile.stderr);
   t.regex(fromFile.stdout, /^server 127\.0\.0\.1:7878; 1 camera\(s\): door/);

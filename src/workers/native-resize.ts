@@ -54,7 +54,6 @@ export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../../native/build/Re
 let loaded: { addon: NativeResize | undefined; why: string } | undefined;
 
 function load(): { addon: NativeResize | undefined; why: string } {
-  if (process.env.CROWDLINE_NATIVE_RESIZE === '0') return { addon: undefined, why: 'disabled by CROWDLINE_NATIVE_RESIZE=0' };
   if (!existsSync(NATIVE_ADDON_PATH)) return { addon: undefined, why: `not built (${NATIVE_ADDON_PATH}; npm run build:native)` };
   try {
     const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as Partial<NativeResize>;
@@ -65,14 +64,22 @@ function load(): { addon: NativeResize | undefined; why: string } {
   }
 }
 
-/** The addon, or undefined (then `nativeResizeStatus()` says why). Loaded once per thread. */
-export function nativeResize(): NativeResize | undefined {
+/** The addon whatever CROWDLINE_NATIVE_RESIZE says (its non-resize parts: aliasShared), or undefined. Loaded once per thread. */
+export function nativeAddon(): NativeResize | undefined {
   loaded ??= load();
   return loaded.addon;
 }
 
+const resizeDisabled = (): boolean => process.env.CROWDLINE_NATIVE_RESIZE === '0';
+
+/** The addon for resizing (resizeBilinearU8, decodeResizeU8), or undefined: not built, or CROWDLINE_NATIVE_RESIZE=0 (then `nativeResizeStatus()` says why). */
+export function nativeResize(): NativeResize | undefined {
+  return resizeDisabled() ? undefined : nativeAddon();
+}
+
 /** 'native (avx2)' / 'native (none)', or why the JavaScript loop is used. */
 export function nativeResizeStatus(): string {
+  if (resizeDisabled()) return 'disabled by CROWDLINE_NATIVE_RESIZE=0';
   loaded ??= load();
   return loaded.why;
 }

@@ -53,7 +53,7 @@ export class FramePreparer {
     const fresh = (n: number): InputArray => (this.manifest.input.elementType === 'uint8' ? new Uint8Array(n) : new Float32Array(n));
     if (!this.reuseInput) {
       // A tensor slot: no allocation, no page faults, no GC of 10 MB per batch.
-      const bytes = length * (this.manifest.input.elementType === 'uint8' ? 1 : 4);
+      const bytes = frames * frameInputBytes(this.manifest, this.width, this.height);
       if (into && into.byteLength >= bytes) return inputView(this.manifest, into);
       if (into) throw new RangeError(`a batch of ${frames} frames needs ${bytes} bytes; the buffer given holds ${into.byteLength}`);
       return fresh(length);

@@ -8,7 +8,7 @@
  * worker's own buffer, reused batch after batch (docs/performance.md has
  * the copy's cost).
  */
-import { nativeResize } from './native-resize.js';
+import { nativeAddon } from './native-resize.js';
 
 export type AliasShared = (view: Uint8Array) => ArrayBuffer;
 
@@ -19,7 +19,7 @@ export class SlotInput {
   /** `alias`: the addon's aliasShared by default; null (or no addon, or CROWDLINE_SLOT_COPY=1) copies instead. */
   constructor(
     private readonly slots: readonly SharedArrayBuffer[],
-    alias: AliasShared | null = (process.env.CROWDLINE_SLOT_COPY === '1' ? undefined : nativeResize()?.aliasShared) ?? null,
+    alias: AliasShared | null = (process.env.CROWDLINE_SLOT_COPY === '1' ? undefined : nativeAddon()?.aliasShared) ?? null,
   ) {
     // The aliases own nothing: `slots` (workerData, alive as long as the thread) keeps the memory.
     this.aliases = alias ? SlotInput.aliasAll(slots, alias) : undefined;

@@ -12,19 +12,20 @@ export interface CliRun {
   stderr: string;
 }
 
-function cliEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
+/** The test's environment without a display and without the developer's own CROWDLINE_* settings, plus `extra`. */
+function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDLINE_')));
   delete env.DISPLAY;
   delete env.WAYLAND_DISPLAY;
-  return env;
+  return { ...env, ...extra };
 }
 
 export function runCli(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
+  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
