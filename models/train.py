@@ -33,6 +33,7 @@ import data  # noqa: E402
 from nets import NETS  # noqa: E402
 
 VTEST_FRAMES = [0, 100, 200, 300, 400, 500, 600, 700]
+DENSE_VAL = 40   # densest ShanghaiTech B train images checked at each validation
 
 
 def parse():
@@ -52,6 +53,9 @@ def parse():
                          "an error of 3 on a sparse crop weighs more than on a dense one")
     ap.add_argument("--source-weights", default="0.45,0.45,0.10",
                     help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
+    ap.add_argument("--shb-count-power", type=float, default=0.0,
+                    help="pick ShanghaiTech B images with probability ~ (count + 1) ** P (0: uniform; "
+                         "1: a 300-person image 6x as often as a 50-person one)")
     ap.add_argument("--uniform-empties", type=float, default=0.0,
                     help="share of empty crops that are flat frames (black, white, grey) instead of pictures")
     ap.add_argument("--seed", type=int, default=1)
@@ -108,14 +112,17 @@ def count_images(model, dev, imgs, preprocess):
 
 
 def validate(model, dev, val, net):
-    brt_imgs, brt_gt, vt = val
+    brt_imgs, brt_gt, vt, (dense_imgs, dense_gt) = val
     server = lambda im: data.server_preprocess(im, mean=net.mean, std=net.std)  # noqa: E731
     native = lambda im: data.normalize_rgb(im, net.mean, net.std)  # noqa: E731
     pred = count_images(model, dev, brt_imgs, server)
     err = pred - brt_gt
     pred_native = count_images(model, dev, brt_imgs, native)
     vtc = count_images(model, dev, [vt[i] for i in VTEST_FRAMES], server)
+    dense = count_images(model, dev, dense_imgs, server)
     return {
+        "shb_train_dense_ratio": round(float(dense.sum() / dense_gt.sum()), 3),
+        "shb_train_dense_mae": round(float(np.abs(dense - dense_gt).mean()), 2),
         "brt_holdout_mae": float(np.abs(err).mean()),
         "brt_holdout_rmse": float(np.sqrt((err ** 2).mean())),
         "brt_holdout_bias": float(err.mean()),
@@ -142,13 +149,18 @@ def main():
     hold_imgs = data.read_images(data.BRT, "train", hn)
     neg = [data.cv2.imread(os.path.join(data.OPENCV_DATA, n), data.cv2.IMREAD_COLOR) for n in data.NEGATIVES]
     vt = data.vtest_frames(VTEST_FRAMES)
-    val = (hold_imgs, np.array([len(p) for p in hp], np.float32), vt)
+    # Fit on the densest training images, where v2 under-counts most (not a held-out score:
+    # ShanghaiTech B has no validation split, and its test split must not pick checkpoints).
+    dense_idx = np.argsort([len(p) for p in shb_pts])[-DENSE_VAL:]
+    dense_val = ([shb_imgs[i] for i in dense_idx], np.array([len(shb_pts[i]) for i in dense_idx], np.float32))
+    val = (hold_imgs, np.array([len(p) for p in hp], np.float32), vt, dense_val)
     print(f"loaded SHB {len(shb_imgs)}, BRT train {len(brt_imgs)} (held out {len(hold_imgs)}: "
           f"{hn[0]}..{hn[-1]}), negatives {len(neg)} in {time.time() - t_load:.0f}s", flush=True)
 
     sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg,
                                p_src=[float(w) for w in a.source_weights.split(",")],
-                               mean=net.mean, std=net.std, p_uniform=a.uniform_empties)
+                               mean=net.mean, std=net.std, p_uniform=a.uniform_empties,
+                               shb_count_power=a.shb_count_power)
     last = os.path.join(a.ckpt_dir, "last.pt")
     resuming = os.path.exists(last) and not a.no_resume
     ck = torch.load(last, map_location=dev) if resuming else None
