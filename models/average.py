@@ -48,7 +48,8 @@ def reestimate_bn(model, net, args, batches, seed):
                                (data.read_images(data.SHB, "train", shb_names), shb_pts),
                                (data.read_images(data.BRT, "train", bn_names), bp), neg,
                                p_src=[float(w) for w in args.get("source_weights", "0.45,0.45,0.10").split(",")],
-                               mean=net.mean, std=net.std, p_uniform=args.get("uniform_empties", 0.0))
+                               mean=net.mean, std=net.std, p_uniform=args.get("uniform_empties", 0.0),
+                               shb_count_power=args.get("shb_count_power", 0.0))
     for m in bns:
         m.reset_running_stats()
         m.momentum = None
@@ -81,7 +82,11 @@ def main():
     model.load_state_dict(mean_state([ck["model"] for ck in cks]))
     n_bn = reestimate_bn(model, net, args, a.bn_batches, a.seed)
     steps = [ck["step"] for ck in cks]
+    # The last checkpoint's optimiser and random state come along, so train.py can resume
+    # from the average (e.g. a --freeze-bn-stats fine-tune on the re-estimated statistics).
+    last = cks[-1]
     torch.save({"model": model.state_dict(), "step": max(steps), "args": args,
+                **{k: last[k] for k in ("opt", "rng", "torch_rng", "history") if k in last},
                 "averaged": {"ckpts": a.ckpts, "steps": steps, "bn_batches": a.bn_batches if n_bn else 0}},
                a.out)
     print(f"averaged {len(cks)} checkpoints (steps {steps}) -> {a.out}; "

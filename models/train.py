@@ -58,6 +58,9 @@ def parse():
                          "1: a 300-person image 6x as often as a 50-person one)")
     ap.add_argument("--uniform-empties", type=float, default=0.0,
                     help="share of empty crops that are flat frames (black, white, grey) instead of pictures")
+    ap.add_argument("--freeze-bn-stats", action="store_true",
+                    help="BatchNorm layers use their running statistics while training (their scale and "
+                         "shift still learn), so what is fitted is exactly what is served")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=1e9, help="wall budget for this run")
@@ -100,14 +103,25 @@ def lr_at(step, total, base, warm=200):
     return 1e-5 + 0.5 * (base - 1e-5) * (1 + np.cos(np.pi * min(1.0, t)))
 
 
+def train_mode(model, freeze_bn_stats):
+    """Training mode; with frozen statistics BatchNorm normalises as at inference."""
+    model.train()
+    if freeze_bn_stats:
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+
+
 @torch.no_grad()
 def count_images(model, dev, imgs, preprocess):
+    was_training = [m.training for m in model.modules()]
     model.eval()
     out = []
     for im in imgs:
         x = torch.from_numpy(preprocess(im))[None].to(dev)
         out.append(float(model(x).sum()) * COUNT_SCALE)
-    model.train()
+    for m, t in zip(model.modules(), was_training):
+        m.train(t)
     return np.asarray(out)
 
 
@@ -209,7 +223,7 @@ def main():
     t_data = t_comp = 0.0
     run_loss = run_mse = run_cnt = 0.0
     n_run = 0
-    model.train()
+    train_mode(model, a.freeze_bn_stats)
     while step < a.steps:
         if (time.time() - t0) / 60 > a.max_minutes:
             print(f"max-minutes reached at step {step}", flush=True)
