@@ -43,13 +43,10 @@ def reestimate_bn(model, net, args, batches, seed):
         return 0
     shb_names, shb_pts = data.load_split(data.SHB, "train")
     (bn_names, bp), _ = data.brt_split()
-    neg = [data.cv2.imread(os.path.join(data.OPENCV_DATA, n), data.cv2.IMREAD_COLOR) for n in data.NEGATIVES]
-    sampler = data.CropSampler(np.random.default_rng(seed), args.get("crop", 256),
+    sampler = data.sampler_for(args, np.random.default_rng(seed),
                                (data.read_images(data.SHB, "train", shb_names), shb_pts),
-                               (data.read_images(data.BRT, "train", bn_names), bp), neg,
-                               p_src=[float(w) for w in args.get("source_weights", "0.45,0.45,0.10").split(",")],
-                               mean=net.mean, std=net.std, p_uniform=args.get("uniform_empties", 0.0),
-                               shb_count_power=args.get("shb_count_power", 0.0))
+                               (data.read_images(data.BRT, "train", bn_names), bp), data.read_negatives(),
+                               net.mean, net.std)
     for m in bns:
         m.reset_running_stats()
         m.momentum = None

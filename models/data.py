@@ -90,6 +90,18 @@ def density_map(points, out_h, out_w, sigma=SIGMA):
     return d.astype(np.float32)
 
 
+def read_negatives():
+    return [cv2.imread(os.path.join(OPENCV_DATA, n), cv2.IMREAD_COLOR) for n in NEGATIVES]
+
+
+def sampler_for(args, rng, shb, brt, neg, mean, std):
+    """The CropSampler a train.py run uses, from its (saved) args dict."""
+    return CropSampler(rng, args.get("crop", 256), shb, brt, neg,
+                       p_src=[float(w) for w in args.get("source_weights", "0.45,0.45,0.10").split(",")],
+                       mean=mean, std=std, p_uniform=args.get("uniform_empties", 0.0),
+                       shb_count_power=args.get("shb_count_power", 0.0))
+
+
 class CropSampler:
     """Random training crops: scale/aspect jitter, flips, colour jitter, greyscale."""
 

@@ -161,7 +161,7 @@ def main():
     (bn, bp), (hn, hp) = data.brt_split()
     brt_imgs = data.read_images(data.BRT, "train", bn)
     hold_imgs = data.read_images(data.BRT, "train", hn)
-    neg = [data.cv2.imread(os.path.join(data.OPENCV_DATA, n), data.cv2.IMREAD_COLOR) for n in data.NEGATIVES]
+    neg = data.read_negatives()
     vt = data.vtest_frames(VTEST_FRAMES)
     # Fit on the densest training images, where v2 under-counts most (not a held-out score:
     # ShanghaiTech B has no validation split, and its test split must not pick checkpoints).
@@ -171,10 +171,7 @@ def main():
     print(f"loaded SHB {len(shb_imgs)}, BRT train {len(brt_imgs)} (held out {len(hold_imgs)}: "
           f"{hn[0]}..{hn[-1]}), negatives {len(neg)} in {time.time() - t_load:.0f}s", flush=True)
 
-    sampler = data.CropSampler(rng, a.crop, (shb_imgs, shb_pts), (brt_imgs, bp), neg,
-                               p_src=[float(w) for w in a.source_weights.split(",")],
-                               mean=net.mean, std=net.std, p_uniform=a.uniform_empties,
-                               shb_count_power=a.shb_count_power)
+    sampler = data.sampler_for(vars(a), rng, (shb_imgs, shb_pts), (brt_imgs, bp), neg, net.mean, net.std)
     last = os.path.join(a.ckpt_dir, "last.pt")
     resuming = os.path.exists(last) and not a.no_resume
     ck = torch.load(last, map_location=dev) if resuming else None

@@ -70,16 +70,17 @@ export function nativeAddon(): NativeResize | undefined {
   return loaded.addon;
 }
 
-const resizeDisabled = (): boolean => process.env.CROWDLINE_NATIVE_RESIZE === '0';
+// Read once per thread (a worker's env is fixed at its start), not on every frame.
+const RESIZE_DISABLED = process.env.CROWDLINE_NATIVE_RESIZE === '0';
 
 /** The addon for resizing (resizeBilinearU8, decodeResizeU8), or undefined: not built, or CROWDLINE_NATIVE_RESIZE=0 (then `nativeResizeStatus()` says why). */
 export function nativeResize(): NativeResize | undefined {
-  return resizeDisabled() ? undefined : nativeAddon();
+  return RESIZE_DISABLED ? undefined : nativeAddon();
 }
 
 /** 'native (avx2)' / 'native (none)', or why the JavaScript loop is used. */
 export function nativeResizeStatus(): string {
-  if (resizeDisabled()) return 'disabled by CROWDLINE_NATIVE_RESIZE=0';
+  if (RESIZE_DISABLED) return 'disabled by CROWDLINE_NATIVE_RESIZE=0';
   loaded ??= load();
   return loaded.why;
 }
