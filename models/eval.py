@@ -10,6 +10,8 @@ x = (p/255 - mean)/std (the net's mean/std).  Reports
   * ShanghaiTech B test (316 images) MAE / RMSE (also at native 1024x768 for reference)
   * the sparse held-out BRT frames (last 120 of train by name, never trained on)
     MAE / RMSE: server recipe (portrait 360x640 stretched to 768x576) and native size
+  * where the BRT error is: predicted vs annotated people per frame in the top
+    fifth, the next 30 % and the bottom half of the frame (--brt-bands)
   * vtest.avi counts at frames 0,100,...,700 vs hand counts
   * speed per 768x576 frame, BN-folded model, torch.set_num_threads(1 and 2)
 """
@@ -43,6 +45,21 @@ def counts(model, imgs, pre):
     return np.asarray(out)
 
 
+@torch.no_grad()
+def band_counts(model, imgs, points, pre, bands=(0.0, 0.2, 0.5, 1.0)):
+    """Per-frame mean of predicted and annotated people in horizontal bands of the frame."""
+    pred = np.zeros(len(bands) - 1)
+    true = np.zeros(len(bands) - 1)
+    for im, pts in zip(imgs, points):
+        d = model(torch.from_numpy(pre(im))[None])[0, 0].double().numpy() * COUNT_SCALE
+        y = np.asarray(pts, np.float64).reshape(-1, 2)[:, 1] / im.shape[0]
+        for b in range(len(bands) - 1):
+            pred[b] += d[int(bands[b] * d.shape[0]):int(bands[b + 1] * d.shape[0])].sum()
+            true[b] += np.count_nonzero((y >= bands[b]) & (y < bands[b + 1]))
+    return [{"rows": f"{bands[b]:.0%}-{bands[b + 1]:.0%}", "predicted": round(pred[b] / len(imgs), 2),
+             "annotated": round(true[b] / len(imgs), 2)} for b in range(len(bands) - 1)]
+
+
 def stats(pred, gt):
     e = pred - gt
     return {"mae": round(float(np.abs(e).mean()), 3), "rmse": round(float(np.sqrt((e ** 2).mean())), 3),
@@ -71,6 +88,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "work", "eval.json"))
     ap.add_argument("--skip-shb", action="store_true")
     ap.add_argument("--native", action="store_true", help="also evaluate at native image sizes")
+    ap.add_argument("--brt-bands", action="store_true",
+                    help="also split the held-out BRT counts by band of the frame (top fifth = far end)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     net = NETS[a.model]
@@ -91,6 +110,9 @@ def main():
         res["brt_holdout_native"] = stats(counts(model, himgs, native), hgt)
     res["brt_holdout"]["gt_mean"] = round(float(hgt.mean()), 2)
     print("BRT held-out", res["brt_holdout"], res.get("brt_holdout_native"), flush=True)
+    if a.brt_bands:
+        res["brt_holdout_bands"] = band_counts(model, himgs, hp, server)
+        print("BRT held-out by band", res["brt_holdout_bands"], flush=True)
 
     vt = data.vtest_frames(list(VTEST_HAND))
     vc = counts(model, [vt[i] for i in VTEST_HAND], server)

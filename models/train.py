@@ -61,6 +61,10 @@ def parse():
     ap.add_argument("--freeze-bn-stats", action="store_true",
                     help="BatchNorm layers use their running statistics while training (their scale and "
                          "shift still learn), so what is fitted is exactly what is served")
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="also keep an exponential moving average of the weights with this decay per step "
+                         "(e.g. 0.998: about the last 500 steps); it is what is validated, and each snapshot "
+                         "also writes emaNNNNN.pt, a checkpoint of the averaged weights")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=1e9, help="wall budget for this run")
@@ -206,15 +210,47 @@ def main():
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         print(f"resumed from {last} at step {step}", flush=True)
+    # The average follows the weights only: with --freeze-bn-stats the BatchNorm statistics are
+    # fixed, so the averaged weights are served with the statistics they were fitted with.
+    ema = None
+    if a.ema > 0:
+        ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if resuming and "ema" in ck:
+            ema = {k: v.to(dev) for k, v in ck["ema"].items()}
+            print("resumed the weights' moving average", flush=True)
+        elif resuming:
+            print("moving average starts from the resumed weights", flush=True)
     n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
     print(f"{net.name}: params {n_params(model)} ({n_train} trained), device {dev}, threads {a.threads}, "
           f"args {vars(a)}", flush=True)
 
-    def save(path):
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-                    "history": history, "args": vars(a)}, path + ".tmp")
+    def save(path, weights=None):
+        state = {"model": weights if weights is not None else model.state_dict(), "opt": opt.state_dict(),
+                 "step": step, "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                 "history": history, "args": vars(a)}
+        if ema is not None:
+            state["ema"] = ema
+        torch.save(state, path + ".tmp")
         os.replace(path + ".tmp", path)
+
+    @torch.no_grad()
+    def update_ema():
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                ema[k].mul_(a.ema).add_(v.detach(), alpha=1 - a.ema)
+            else:
+                ema[k].copy_(v)
+
+    def validated():
+        """Validation of what would be shipped: the moving average when there is one."""
+        if ema is None:
+            return validate(model, dev, val, net)
+        raw = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(ema)
+        v = validate(model, dev, val, net)
+        model.load_state_dict(raw)
+        v["of"] = "ema"
+        return v
 
     t0 = t_saved = time.time()
     t_data = t_comp = 0.0
@@ -244,6 +280,8 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         opt.step()
+        if ema is not None:
+            update_ema()
         step += 1
         tc = time.time()
         t_data += tb - ta
@@ -261,7 +299,7 @@ def main():
             t_data = t_comp = run_loss = run_mse = run_cnt = 0.0
             n_run = 0
         if step % a.val_every == 0 or step == a.steps:
-            v = validate(model, dev, val, net)
+            v = validated()
             v["step"] = step
             v["minutes"] = round((time.time() - t0) / 60, 1)
             history.append(v)
@@ -271,7 +309,11 @@ def main():
             t_saved = time.time()
             if step % a.snapshot_every == 0:
                 save(os.path.join(a.ckpt_dir, f"step{step:05d}.pt"))
+                if ema is not None:
+                    save(os.path.join(a.ckpt_dir, f"ema{step:05d}.pt"), weights=ema)
     save(last)
+    if ema is not None:   # the averaged weights where the run stopped, ready for export.py
+        save(os.path.join(a.ckpt_dir, f"ema{step:05d}.pt"), weights=ema)
     print(f"done: step {step}, this run {(time.time() - t0) / 60:.1f} min", flush=True)
 
 
