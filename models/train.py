@@ -213,13 +213,12 @@ def main():
     # The average follows the weights only: with --freeze-bn-stats the BatchNorm statistics are
     # fixed, so the averaged weights are served with the statistics they were fitted with.
     ema = None
-    if a.ema > 0:
+    if a.ema > 0 and resuming and "ema" in ck:
+        ema = {k: v.to(dev) for k, v in ck["ema"].items()}
+        print("resumed the weights' moving average", flush=True)
+    elif a.ema > 0:
         ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if resuming and "ema" in ck:
-            ema = {k: v.to(dev) for k, v in ck["ema"].items()}
-            print("resumed the weights' moving average", flush=True)
-        elif resuming:
-            print("moving average starts from the resumed weights", flush=True)
+        print("moving average starts from the current weights", flush=True)
     n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
     print(f"{net.name}: params {n_params(model)} ({n_train} trained), device {dev}, threads {a.threads}, "
           f"args {vars(a)}", flush=True)
@@ -312,7 +311,7 @@ def main():
                 if ema is not None:
                     save(os.path.join(a.ckpt_dir, f"ema{step:05d}.pt"), weights=ema)
     save(last)
-    if ema is not None:   # the averaged weights where the run stopped, ready for export.py
+    if ema is not None and step % a.snapshot_every:   # the average where the run stopped, for export.py
         save(os.path.join(a.ckpt_dir, f"ema{step:05d}.pt"), weights=ema)
     print(f"done: step {step}, this run {(time.time() - t0) / 60:.1f} min", flush=True)
 

@@ -109,8 +109,9 @@ export function registerModelChecks(model: ShippedModel): void {
     t.is(ref.model, path.basename(spec.onnxPath), 'the reference file was written for this .onnx');
     const cases = [...ref.inputs, ...(ref.extraInputs ?? [])];
     // Synthetic patterns are not crowds, and a good model reads them as (almost) nobody; the
-    // comparison below only needs one input whose density is clearly not zero (v2's dots
-    // pattern: sum ~75-92, peak ~8-11 per cell, where one head peaks near 16).
+    // comparison below only needs one input whose density is clearly not zero (crowdline-v2's
+    // dots pattern at 200x152: sum 25; a retrain that reads every pattern as empty fails here
+    // and needs a reference input that is not).
     t.true(cases.some((c) => c.densitySum > 10), 'at least one reference input produces non-zero density');
     const session = await ort.InferenceSession.create(spec.onnxPath);
     for (const c of cases) {
