@@ -42,6 +42,9 @@ def parse():
     net = NETS[pre.parse_known_args()[0].model]
     ap = argparse.ArgumentParser(parents=[pre])
     ap.add_argument("--steps", type=int, default=18500, help="total optimiser steps (LR schedule length)")
+    ap.add_argument("--cycle-start", type=int, default=0,
+                    help="step at which the learning-rate cycle (warm-up, then cosine to --steps) begins: "
+                         "a warm restart of a resumed run at --lr")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -100,7 +103,8 @@ def param_groups(model, a):
     return [{"params": new, "lr_mult": 1.0}, {"params": tuned, "lr_mult": a.backbone_lr_mult}]
 
 
-def lr_at(step, total, base, warm=200):
+def lr_at(step, total, base, warm=200, start=0):
+    step, total = step - start, total - start
     if step < warm:
         return base * (step + 1) / warm
     t = (step - warm) / max(1, total - warm)
@@ -267,7 +271,7 @@ def main():
         c = torch.from_numpy(c).to(dev)
         tb = time.time()
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr) * g.get("lr_mult", 1.0)
+            g["lr"] = lr_at(step, a.steps, a.lr, start=a.cycle_start) * g.get("lr_mult", 1.0)
         pred = model(x)
         mse = F.mse_loss(pred, d)
         cnt_err = (pred.sum(dim=(1, 2, 3)) * COUNT_SCALE - c).abs()
@@ -292,7 +296,7 @@ def main():
         if step % 50 == 0:
             el = time.time() - t0
             print(f"step {step}/{a.steps} loss {run_loss / n_run:.3f} mse {run_mse / n_run:.3f} "
-                  f"cntL1 {run_cnt / n_run:.2f} lr {lr_at(step, a.steps, a.lr):.2e} "
+                  f"cntL1 {run_cnt / n_run:.2f} lr {lr_at(step, a.steps, a.lr, start=a.cycle_start):.2e} "
                   f"data {t_data / n_run:.3f}s comp {t_comp / n_run:.3f}s/step elapsed {el / 60:.1f}min",
                   flush=True)
             t_data = t_comp = run_loss = run_mse = run_cnt = 0.0
