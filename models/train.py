@@ -13,6 +13,8 @@ Usage (CPU; uses CUDA automatically when torch sees one):
 Resume: run the same command again; it continues from <ckpt-dir>/last.pt
 (models/checkpoints/ for v1, models/checkpoints/v2/ for v2). Options that shape
 the network (v2: --decoder-width, --out-gain) are taken from the checkpoint.
+Warm restart: copy a checkpoint to <new ckpt-dir>/last.pt and pass
+--cycle-start <its step> with a new --lr and --steps.
 """
 import argparse
 import inspect
@@ -54,6 +56,11 @@ def parse():
     ap.add_argument("--count-norm", choices=["none", "sqrt"], default="none",
                     help="divide each crop's count error by sqrt(true count + 1) (Poisson scale), so "
                          "an error of 3 on a sparse crop weighs more than on a dense one")
+    ap.add_argument("--region-count-weight", type=float, default=0.0,
+                    help="weight of a second L1 count error, per region of the crop (see --region-cells): "
+                         "scores where the people are counted, not only how many per crop")
+    ap.add_argument("--region-cells", type=int, default=8,
+                    help="region side in output cells (8 cells = 64 input pixels at stride 8)")
     ap.add_argument("--source-weights", default="0.45,0.45,0.10",
                     help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
     ap.add_argument("--shb-count-power", type=float, default=0.0,
@@ -109,6 +116,16 @@ def lr_at(step, total, base, warm=200, start=0):
         return base * (step + 1) / warm
     t = (step - warm) / max(1, total - warm)
     return 1e-5 + 0.5 * (base - 1e-5) * (1 + np.cos(np.pi * min(1.0, t)))
+
+
+def region_count_error(pred, target, cells):
+    """Mean L1 count error (people) over cells x cells regions of the maps: the crop's
+    count can be right while people are moved between regions (a far-end queue counted,
+    a dense patch under-counted); this scores each region's count."""
+    h, w = pred.shape[-2:]
+    pad = (0, -w % cells, 0, -h % cells)   # zero cells, so edge regions sum exactly what they hold
+    sums = lambda m: F.avg_pool2d(F.pad(m, pad), cells) * (cells * cells)   # noqa: E731
+    return (sums(pred) - sums(target)).abs().mean() * COUNT_SCALE
 
 
 def train_mode(model, freeze_bn_stats):
@@ -279,6 +296,8 @@ def main():
             cnt_err = cnt_err / torch.sqrt(c + 1.0)
         cnt = cnt_err.mean()
         loss = mse + a.count_weight * cnt
+        if a.region_count_weight > 0:
+            loss = loss + a.region_count_weight * region_count_error(pred, d, a.region_cells)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
