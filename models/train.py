@@ -287,8 +287,9 @@ def main():
         d = torch.from_numpy(d).to(dev)
         c = torch.from_numpy(c).to(dev)
         tb = time.time()
+        lr = lr_at(step, a.steps, a.lr, start=a.cycle_start)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr, start=a.cycle_start) * g.get("lr_mult", 1.0)
+            g["lr"] = lr * g.get("lr_mult", 1.0)
         pred = model(x)
         mse = F.mse_loss(pred, d)
         cnt_err = (pred.sum(dim=(1, 2, 3)) * COUNT_SCALE - c).abs()
@@ -315,7 +316,7 @@ def main():
         if step % 50 == 0:
             el = time.time() - t0
             print(f"step {step}/{a.steps} loss {run_loss / n_run:.3f} mse {run_mse / n_run:.3f} "
-                  f"cntL1 {run_cnt / n_run:.2f} lr {lr_at(step, a.steps, a.lr, start=a.cycle_start):.2e} "
+                  f"cntL1 {run_cnt / n_run:.2f} lr {lr:.2e} "
                   f"data {t_data / n_run:.3f}s comp {t_comp / n_run:.3f}s/step elapsed {el / 60:.1f}min",
                   flush=True)
             t_data = t_comp = run_loss = run_mse = run_cnt = 0.0
