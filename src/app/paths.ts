@@ -19,7 +19,7 @@ export function modelPath(nameOrPath: string): string {
   return shortName ? path.join(PACKAGE_ROOT, 'models', `${nameOrPath}.onnx`) : nameOrPath;
 }
 
-export const MODEL_OPTION_HELP = 'ONNX model path (its .json manifest beside it), or the name of one in models/: crowdline-v1, crowdline-v2';
+export const MODEL_OPTION_HELP = 'ONNX model path (its .json manifest beside it), or the name of one in models/: crowdline-v1, crowdline-v2, crowdline-v2-int8';
 
 /** Debian's opencv-doc ships this real pedestrian video (768x576, 795 frames). */
 export const SAMPLE_VIDEO = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
