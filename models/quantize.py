@@ -49,9 +49,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402  (dataset paths and the BRT hold-out split)
+from fold_input import FOLD_KEY, write_atomic  # noqa: E402
 
 QUANT_KEY = "crowdline.quantized"
-FOLD_KEY = "crowdline.folded_input"
 ACTIVATION_CHAIN = ("Relu", "Clip")
 QUANTIZED_CONSUMERS = ("Conv", "Add", "Resize")
 # Weights use 7 of int8's 8 bits (ORT's reduce_range). ONNX Runtime's x86 u8s8 kernels add
@@ -150,9 +150,10 @@ def consumers_of(graph):
 
 
 def activation_points(graph):
-    """{tensor: kind}: the float tensors that get a Quantize/Dequantize pair.
-    kind 'input' (the normalised pixels), 'range' (measured), or 'like:<t>' (same
-    parameters as tensor t: a Resize only moves values around)."""
+    """{tensor: kind}: the float tensors that get a Quantize/Dequantize pair: every
+    activation a Conv, Add or Resize reads, and the end of each Conv's or Add's
+    Relu/Clip chain. kind 'range' (measured on the calibration frames) or 'like:<t>'
+    (the parameters of tensor t: a Resize only moves values around)."""
     cons = consumers_of(graph)
     outputs = {o.name for o in graph.output}
 
@@ -318,13 +319,6 @@ def reference_pixels(entry):
 
 
 # ---------------------------------------------------------------- main
-
-def write_atomic(path, data):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
