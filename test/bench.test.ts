@@ -3,8 +3,10 @@
  * timing assertions): its JSON has every field, its ratio comes from its own
  * limit measurement, and every frame it sent was answered exactly once.
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import test from 'ava';
 import { runBench } from '../bench/run.js';
 import type { BenchReport, LatencySummary } from '../bench/report-types.js';
@@ -134,4 +136,16 @@ test('bench --tls: each closed-loop point runs plain and over TLS, paired in the
   }
   const table = tlsTable(report);
   t.regex(table, /\| 2 x 2, b1 \| [\d.]+ \/ [\d.]+ \(-?[\d.]+%\) \|/);
+});
+
+test('model-speed: several models are timed in the same run, each as many times, with the ratio to the first', async (t) => {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    path.resolve('dist/bench/model-speed.js'),
+    '--model', 'crowdline-v1,crowdline-v2-int8',
+    '--runs', '5', '--block', '2', '--threads', '1', '--size', '320x240',
+  ]);
+  const lines = stdout.trim().split('\n');
+  t.is(lines.length, 2, stdout);
+  t.regex(lines[0], /^crowdline-v1 320x240 batch 1, 1 intra-op thread\(s\): median [\d.]+ ms, .*\(5 runs, 1\.00 x crowdline-v1\)$/);
+  t.regex(lines[1], /^crowdline-v2-int8 320x240 batch 1, 1 intra-op thread\(s\): median [\d.]+ ms, .*\(5 runs, [\d.]+ x crowdline-v1\)$/);
 });
