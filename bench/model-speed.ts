@@ -29,7 +29,13 @@ const argv = yargs(hideBin(process.argv))
   .strict()
   .parseSync();
 
-const specs = argv.model.split(',').map((m) => resolveModel(modelPath(m.trim())));
+let specs: ModelSpec[];
+try {
+  specs = argv.model.split(',').map((m) => resolveModel(modelPath(m.trim())));
+} catch (err) {
+  console.error(`model-speed: ${(err as Error).message}`);
+  process.exit(2);
+}
 const { width, height } = parseSize(argv.size);
 
 /** A deterministic frame in the layout and element type the model's manifest asks for. */
@@ -46,9 +52,11 @@ function inputFor(spec: ModelSpec): ort.Tensor {
   return new ort.Tensor('float32', floats, [1, channels, height, width]);
 }
 
+const inputs = specs.map(inputFor);
+
 for (const threads of argv.threads.split(',').map(Number)) {
   const runs = await Promise.all(
-    specs.map(async (spec) => ({
+    specs.map(async (spec, k) => ({
       spec,
       session: await ort.InferenceSession.create(spec.onnxPath, {
         executionProviders: ['cpu'],
@@ -56,7 +64,7 @@ for (const threads of argv.threads.split(',').map(Number)) {
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
       }),
-      feeds: { [spec.manifest.input.name]: inputFor(spec) },
+      feeds: { [spec.manifest.input.name]: inputs[k] },
       times: [] as number[],
     })),
   );

@@ -49,6 +49,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402  (dataset paths and the BRT hold-out split)
+import export  # noqa: E402  (the synthetic reference inputs' formulas)
 from fold_input import FOLD_KEY, write_atomic  # noqa: E402
 
 QUANT_KEY = "crowdline.quantized"
@@ -165,10 +166,11 @@ def activation_points(graph):
             else:
                 return t
 
+    constants = {init.name for init in graph.initializer}
     points = {}
     for n in graph.node:
         for i in n.input[:1] if n.op_type in ("Conv", "Resize") else (n.input if n.op_type == "Add" else []):
-            if i and i not in points and not any(init.name == i for init in graph.initializer):
+            if i and i not in constants:
                 points.setdefault(i, "range")
         if n.op_type in ("Conv", "Add"):
             end = chain_end(n.output[0])
@@ -296,26 +298,20 @@ PEOPLE_FORMULA = ("p(x,y,c) = 40 if ((x % 24) - 12)^2 + ((y % 48) - 10)^2 < 36 e
                   "(90 + 30*c if |(x % 24) - 12| < 8 and 18 <= y % 48 < 44 else (170 + 10*c + (x*y) % 40) % 256)")
 PEOPLE_INPUT = {"id": "people384x288", "width": 384, "height": 288, "formula": PEOPLE_FORMULA}
 
+# formula text -> p(x, y, c): export.py's recipes, plus the one above.
+PIXEL_RECIPES = {text: fn for text, fn in list(export.FORMULAS.values()) + [export.DOTS]}
+PIXEL_RECIPES[PEOPLE_FORMULA] = lambda x, y, c: np.where(
+    ((x % 24) - 12) ** 2 + ((y % 48) - 10) ** 2 < 36, 40,
+    np.where((np.abs((x % 24) - 12) < 8) & (y % 48 >= 18) & (y % 48 < 44), 90 + 30 * c,
+             (170 + 10 * c + (x * y) % 40) % 256))
+
 
 def reference_pixels(entry):
-    """The synthetic reference inputs export.py records, as uint8 NHWC (the folded model's input)."""
+    """A synthetic reference input, as uint8 NHWC (the folded model's input)."""
     h, w = entry["height"], entry["width"]
     y, x = np.mgrid[0:h, 0:w].astype(np.int64)
-    out = np.empty((1, h, w, 3), np.uint8)
-    for c in range(3):
-        out[0, :, :, c] = {
-            "p(x,y,c) = (x*7 + y*13 + c*29) % 256": lambda: (x * 7 + y * 13 + c * 29) % 256,
-            "p(x,y,c) = (x*3 + y*5 + c*71 + (x*y) % 17) % 256": lambda: (x * 3 + y * 5 + c * 71 + (x * y) % 17) % 256,
-            "p(x,y,c) = ((floor(x/24) * 37 + floor(y/24) * 91 + c * 53) % 256 + (x % 5) * 9) % 256":
-                lambda: ((x // 24 * 37 + y // 24 * 91 + c * 53) % 256 + (x % 5) * 9) % 256,
-            "p(x,y,c) = 30 if ((x % 12) - 6)^2 + ((y % 16) - 5)^2 < 12 else (150 + 20*c + (x*y) % 50) % 256":
-                lambda: np.where(((x % 12) - 6) ** 2 + ((y % 16) - 5) ** 2 < 12, 30, (150 + 20 * c + (x * y) % 50) % 256),
-            PEOPLE_FORMULA: lambda: np.where(
-                ((x % 24) - 12) ** 2 + ((y % 48) - 10) ** 2 < 36, 40,
-                np.where((np.abs((x % 24) - 12) < 8) & (y % 48 >= 18) & (y % 48 < 44), 90 + 30 * c,
-                         (170 + 10 * c + (x * y) % 40) % 256)),
-        }[entry["formula"]]()
-    return out
+    fn = PIXEL_RECIPES[entry["formula"]]
+    return np.stack([fn(x, y, c) + 0 * x for c in range(3)], axis=-1).astype(np.uint8)[None]
 
 
 # ---------------------------------------------------------------- main

@@ -149,3 +149,10 @@ test('model-speed: several models are timed in the same run, each as many times,
   t.regex(lines[0], /^crowdline-v1 320x240 batch 1, 1 intra-op thread\(s\): median [\d.]+ ms, .*\(5 runs, 1\.00 x crowdline-v1\)$/);
   t.regex(lines[1], /^crowdline-v2-int8 320x240 batch 1, 1 intra-op thread\(s\): median [\d.]+ ms, .*\(5 runs, [\d.]+ x crowdline-v1\)$/);
 });
+
+test('model-speed: a model that is not there is one line on stderr and exit 2, not a stack trace', async (t) => {
+  const err = await t.throwsAsync(promisify(execFile)(process.execPath, [path.resolve('dist/bench/model-speed.js'), '--model', 'crowdline-v1,no-such-model', '--runs', '1']));
+  const { code, stderr } = err as Error & { code: number; stderr: string };
+  t.is(code, 2);
+  t.is(stderr.trim(), `model-speed: model file not found: ${path.resolve('models/no-such-model.onnx')}`);
+});
