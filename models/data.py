@@ -19,7 +19,8 @@ DATA_ROOT = os.environ.get("CROWDLINE_DATA", "/work/shared/datasets")
 SHB = os.path.join(DATA_ROOT, "shanghaitech-b")
 BRT = os.path.join(DATA_ROOT, "beijing-brt")
 BRT_HOLDOUT = 120           # last 120 BRT train frames (sorted by name) = sparse validation
-OPENCV_DATA = "/usr/share/doc/opencv-doc/examples/data"
+# opencv-doc's sample pictures and video (CROWDLINE_OPENCV_DATA: a copy of them, e.g. on a GPU box)
+OPENCV_DATA = os.environ.get("CROWDLINE_OPENCV_DATA", "/usr/share/doc/opencv-doc/examples/data")
 # Person-free pictures shipped with opencv-doc, used as empty (count 0) crops:
 # buildings, streets, aerial views, circuit boards, still lifes, texture.
 NEGATIVES = ["building.jpg", "home.jpg", "leuvenA.jpg", "leuvenB.jpg", "aero1.jpg",
@@ -99,7 +100,8 @@ def sampler_for(args, rng, shb, brt, neg, mean, std):
     return CropSampler(rng, args.get("crop", 256), shb, brt, neg,
                        p_src=[float(w) for w in args.get("source_weights", "0.45,0.45,0.10").split(",")],
                        mean=mean, std=std, p_uniform=args.get("uniform_empties", 0.0),
-                       shb_count_power=args.get("shb_count_power", 0.0))
+                       shb_count_power=args.get("shb_count_power", 0.0),
+                       p_brt_server=args.get("brt_server_view", 0.5))
 
 
 class CropSampler:
@@ -107,7 +109,7 @@ class CropSampler:
 
     def __init__(self, rng, crop=256, shb=None, brt=None, neg=None,
                  p_src=(0.45, 0.45, 0.10), p_grey=0.4, mean=MEAN, std=STD, p_uniform=0.0,
-                 shb_count_power=0.0):
+                 shb_count_power=0.0, p_brt_server=0.5):
         self.rng = rng
         self.mean, self.std = mean, std
         self.crop = crop
@@ -117,6 +119,7 @@ class CropSampler:
         self.p_src = np.asarray(p_src) / np.sum(p_src)
         self.p_grey = p_grey
         self.p_uniform = p_uniform   # share of empty crops that are flat frames (see _uniform)
+        self.p_brt_server = p_brt_server   # share of BRT crops stretched as the server stretches them
         # ShanghaiTech B images picked with probability ~ (count + 1) ** power: the densest
         # images are few (23 of 400 have 300+ people) but hold most of the test error.
         self.p_shb = None
@@ -131,7 +134,7 @@ class CropSampler:
             s = float(np.exp(r.uniform(np.log(0.4), np.log(1.15))))
             sx, sy = s, s
         elif src == 1:    # BRT 360x640 portrait
-            if r.random() < 0.5:   # as the server sees it: stretched to 768x576
+            if r.random() < self.p_brt_server:   # as the server sees it: stretched to 768x576
                 j = float(np.exp(r.uniform(np.log(0.75), np.log(1.25))))
                 sx, sy = PREFERRED_W / w * j, PREFERRED_H / h * j
             else:
@@ -143,7 +146,9 @@ class CropSampler:
         a = float(np.exp(r.uniform(-0.12, 0.12)))   # mild aspect jitter
         return sx * a, sy / a
 
-    def sample(self):
+    def sample(self, normalized=True):
+        """One crop: (3xSxS float32 input, or SxSx3 uint8 BGR pixels when not `normalized`;
+        density map; count)."""
         r = self.rng
         src = int(r.choice(3, p=self.p_src))
         if src == 0:
@@ -181,7 +186,8 @@ class CropSampler:
             p[:, 0] = c - p[:, 0]
         out = self._colour(out)
         den = density_map(p, c // STRIDE, c // STRIDE)
-        return normalize_rgb(out, self.mean, self.std), den * DENSITY_SCALE, float(len(p))
+        x = normalize_rgb(out, self.mean, self.std) if normalized else out
+        return x, den * DENSITY_SCALE, float(len(p))
 
     def _uniform(self):
         """A flat frame with no people: black, white or any grey/colour, with a little sensor
@@ -215,12 +221,17 @@ class CropSampler:
             f = f + r.normal(0, r.uniform(2, 8), size=f.shape).astype(np.float32)
         return np.clip(f, 0, 255).astype(np.uint8)
 
-    def batch(self, n):
-        xs, ds, cs = zip(*(self.sample() for _ in range(n)))
+    def batch(self, n, normalized=True):
+        """n crops stacked; `normalized=False` leaves the pixels uint8 (4x less to move between
+        processes; train.py normalises them on the GPU with the same formula)."""
+        xs, ds, cs = zip(*(self.sample(normalized) for _ in range(n)))
         return np.stack(xs), np.stack(ds)[:, None], np.asarray(cs, np.float32)
 
 
 def vtest_frames(indices):
+    """{index: BGR frame} of vtest.avi ({} where the video is not installed)."""
+    if not os.path.exists(VTEST):
+        return {}
     cap = cv2.VideoCapture(VTEST)
     want = set(indices)
     frames = {}

@@ -10,6 +10,9 @@ person-free pictures from opencv-doc as empty crops.
 Usage (CPU; uses CUDA automatically when torch sees one):
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --steps 18500 --max-minutes 105
   nice -n 19 env OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 models/train.py --model crowdline-v2 --threads 2
+On a GPU, crops come from --loader-workers processes (one makes ~100 crops/s)
+and --fit-minutes sizes the schedule to a fixed time (models/README.md has the
+v2-g1 command: an H200 ran 961k crops in 7.2 minutes).
 Resume: run the same command again; it continues from <ckpt-dir>/last.pt
 (models/checkpoints/ for v1, models/checkpoints/v2/ for v2). Options that shape
 the network (v2: --decoder-width, --out-gain) are taken from the checkpoint.
@@ -24,6 +27,7 @@ import random
 import sys
 import time
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -66,6 +70,9 @@ def parse():
     ap.add_argument("--shb-count-power", type=float, default=0.0,
                     help="pick ShanghaiTech B images with probability ~ (count + 1) ** P (0: uniform; "
                          "1: a 300-person image 6x as often as a 50-person one)")
+    ap.add_argument("--brt-server-view", type=float, default=0.5,
+                    help="share of BRT crops taken from the frame stretched to 768x576 as the server "
+                         "stretches it (the rest at its own aspect)")
     ap.add_argument("--uniform-empties", type=float, default=0.0,
                     help="share of empty crops that are flat frames (black, white, grey) instead of pictures")
     ap.add_argument("--freeze-bn-stats", action="store_true",
@@ -77,9 +84,16 @@ def parse():
                          "also writes emaNNNNN.pt, a checkpoint of the averaged weights")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--loader-workers", type=int, default=0,
+                    help="processes that make training crops (0: the training process makes them); "
+                         "a GPU needs many, since one process makes ~100 crops/s")
+    ap.add_argument("--fit-minutes", type=float, default=0.0,
+                    help="set --steps so that the run ends after about this many minutes, from the speed "
+                         "measured over its first 200 steps (a borrowed GPU for a fixed time); the "
+                         "cosine schedule then ends where the run does")
     ap.add_argument("--max-minutes", type=float, default=1e9, help="wall budget for this run")
     ap.add_argument("--ckpt-dir", default=net.ckpt_dir)
-    ap.add_argument("--val-every", type=int, default=500)
+    ap.add_argument("--val-every", type=int, default=500, help="0: no validation")
     ap.add_argument("--snapshot-every", type=int, default=500)
     ap.add_argument("--save-minutes", type=float, default=4.0, help="also save last.pt this often")
     ap.add_argument("--no-resume", action="store_true")
@@ -110,12 +124,46 @@ def param_groups(model, a):
     return [{"params": new, "lr_mult": 1.0}, {"params": tuned, "lr_mult": a.backbone_lr_mult}]
 
 
+class CropStream(torch.utils.data.IterableDataset):
+    """Endless training batches for a DataLoader: each worker process runs its own
+    CropSampler, seeded by (seed, first step, worker), so a resumed run draws new crops."""
+
+    def __init__(self, args, seed, sources, mean, std):
+        self.args, self.seed, self.sources, self.mean, self.std = args, seed, sources, mean, std
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        cv2.setNumThreads(1)   # the workers are the parallelism
+        rng = np.random.default_rng([*self.seed, info.id if info else 0])
+        sampler = data.sampler_for(self.args, rng, *self.sources, self.mean, self.std)
+        while True:
+            yield tuple(torch.from_numpy(t) for t in sampler.batch(self.args["batch"], normalized=False))
+
+
+def batches(a, rng, step, sources, net, dev):
+    """Iterator of (x, density, count) batches on `dev`."""
+    if a.loader_workers <= 0:
+        sampler = data.sampler_for(vars(a), rng, *sources, net.mean, net.std)
+        while True:
+            yield tuple(torch.from_numpy(t).to(dev) for t in sampler.batch(a.batch))
+    loader = torch.utils.data.DataLoader(
+        CropStream(vars(a), (a.seed, step), sources, net.mean, net.std), batch_size=None,
+        num_workers=a.loader_workers, pin_memory=dev.type == "cuda", prefetch_factor=4)
+    # normalize_rgb's formula, on the device: (RGB - 255 mean) / (255 std)
+    shift = torch.tensor(net.mean, device=dev).view(1, 3, 1, 1) * 255
+    scale = torch.tensor(net.std, device=dev).view(1, 3, 1, 1) * 255
+    for px, d, c in loader:
+        x = px.to(dev, non_blocking=True).flip(-1).permute(0, 3, 1, 2).float()
+        yield ((x - shift) / scale).contiguous(), d.to(dev, non_blocking=True), c.to(dev, non_blocking=True)
+
+
 def lr_at(step, total, base, warm=200, start=0):
     step, total = step - start, total - start
     if step < warm:
         return base * (step + 1) / warm
     t = (step - warm) / max(1, total - warm)
-    return 1e-5 + 0.5 * (base - 1e-5) * (1 + np.cos(np.pi * min(1.0, t)))
+    # a Python float: a NumPy scalar in the optimiser state ties checkpoints to one NumPy version
+    return float(1e-5 + 0.5 * (base - 1e-5) * (1 + np.cos(np.pi * min(1.0, t))))
 
 
 def region_count_error(pred, target, cells):
@@ -152,12 +200,13 @@ def count_images(model, dev, imgs, preprocess):
 
 def validate(model, dev, val, net):
     brt_imgs, brt_gt, vt, (dense_imgs, dense_gt) = val
+    vt_frames = [vt[i] for i in VTEST_FRAMES if i in vt]
     server = lambda im: data.server_preprocess(im, mean=net.mean, std=net.std)  # noqa: E731
     native = lambda im: data.normalize_rgb(im, net.mean, net.std)  # noqa: E731
     pred = count_images(model, dev, brt_imgs, server)
     err = pred - brt_gt
     pred_native = count_images(model, dev, brt_imgs, native)
-    vtc = count_images(model, dev, [vt[i] for i in VTEST_FRAMES], server)
+    vtc = count_images(model, dev, vt_frames, server)
     dense = count_images(model, dev, dense_imgs, server)
     return {
         "shb_train_dense_ratio": round(float(dense.sum() / dense_gt.sum()), 3),
@@ -174,6 +223,7 @@ def main():
     net, a = parse()
     torch.set_num_threads(a.threads)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.backends.cudnn.benchmark = True   # fixed crop size: pick the fastest kernels once
     random.seed(a.seed)
     np.random.seed(a.seed)
     torch.manual_seed(a.seed)
@@ -196,10 +246,10 @@ def main():
     print(f"loaded SHB {len(shb_imgs)}, BRT train {len(brt_imgs)} (held out {len(hold_imgs)}: "
           f"{hn[0]}..{hn[-1]}), negatives {len(neg)} in {time.time() - t_load:.0f}s", flush=True)
 
-    sampler = data.sampler_for(vars(a), rng, (shb_imgs, shb_pts), (brt_imgs, bp), neg, net.mean, net.std)
     last = os.path.join(a.ckpt_dir, "last.pt")
     resuming = os.path.exists(last) and not a.no_resume
-    ck = torch.load(last, map_location=dev) if resuming else None
+    # our own checkpoint (it also holds the NumPy RNG state and the args), so a full unpickle
+    ck = torch.load(last, map_location=dev, weights_only=False) if resuming else None
     if ck is not None:   # the network's shape is the checkpoint's, whatever this command line says
         for opt, kw in net.arch.items():
             # a checkpoint from before an option existed was made with the constructor's default
@@ -214,7 +264,8 @@ def main():
         model.load_backbone(a.pretrained)
         print(f"backbone weights from {a.pretrained}", flush=True)
     model = model.to(dev)
-    opt = torch.optim.AdamW(param_groups(model, a), lr=a.lr, weight_decay=a.wd)
+    opt = torch.optim.AdamW(param_groups(model, a), lr=a.lr, weight_decay=a.wd,
+                            **({"fused": True} if dev.type == "cuda" else {}))
     step = 0
     history = []
     if resuming:
@@ -229,7 +280,7 @@ def main():
         step = ck["step"]
         history = ck.get("history", [])
         rng.bit_generator.state = ck["rng"]
-        torch.set_rng_state(ck["torch_rng"])
+        torch.set_rng_state(ck["torch_rng"].cpu())   # map_location moved it to the device
         print(f"resumed from {last} at step {step}", flush=True)
     # The average follows the weights only: with --freeze-bn-stats the BatchNorm statistics are
     # fixed, so the averaged weights are served with the statistics they were fitted with.
@@ -253,13 +304,20 @@ def main():
         torch.save(state, path + ".tmp")
         os.replace(path + ".tmp", path)
 
+    # state_dict() tensors share the parameters' storage, which the optimiser updates in place
+    live = model.state_dict()
+    ema_float = [k for k, v in live.items() if v.dtype.is_floating_point] if ema is not None else []
+    ema_other = [k for k in live if k not in set(ema_float)] if ema is not None else []
+
     @torch.no_grad()
     def update_ema():
-        for k, v in model.state_dict().items():
-            if v.dtype.is_floating_point:
-                ema[k].mul_(a.ema).add_(v.detach(), alpha=1 - a.ema)
-            else:
-                ema[k].copy_(v)
+        # one fused kernel per list rather than two per tensor: on a GPU the per-tensor
+        # launches would cost more than the training step
+        avg, cur = [ema[k] for k in ema_float], [live[k] for k in ema_float]
+        torch._foreach_mul_(avg, a.ema)
+        torch._foreach_add_(avg, cur, alpha=1 - a.ema)
+        for k in ema_other:
+            ema[k].copy_(live[k])
 
     def validated():
         """Validation of what would be shipped: the moving average when there is one."""
@@ -276,16 +334,25 @@ def main():
     t_data = t_comp = 0.0
     run_loss = run_mse = run_cnt = 0.0
     n_run = 0
+    stream = batches(a, rng, step, ((shb_imgs, shb_pts), (brt_imgs, bp), neg), net, dev)
+    fit_from, fit_at, t_fit = step + 50, step + 200, None
     train_mode(model, a.freeze_bn_stats)
     while step < a.steps:
         if (time.time() - t0) / 60 > a.max_minutes:
             print(f"max-minutes reached at step {step}", flush=True)
             break
+        if a.fit_minutes and step in (fit_from, fit_at):
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            if step == fit_from:
+                t_fit = time.time()
+            else:   # the warm-up (200 steps) is over, so changing the total only shapes the cosine
+                per_step = (time.time() - t_fit) / (fit_at - fit_from)
+                left = a.fit_minutes * 60 - (time.time() - t0)
+                a.steps = step + max(1, int(0.95 * left / per_step))
+                print(f"fit-minutes: {per_step * 1000:.1f} ms/step, --steps set to {a.steps}", flush=True)
         ta = time.time()
-        x, d, c = sampler.batch(a.batch)
-        x = torch.from_numpy(x).to(dev)
-        d = torch.from_numpy(d).to(dev)
-        c = torch.from_numpy(c).to(dev)
+        x, d, c = next(stream)
         tb = time.time()
         lr = lr_at(step, a.steps, a.lr, start=a.cycle_start)
         for g in opt.param_groups:
@@ -309,9 +376,9 @@ def main():
         tc = time.time()
         t_data += tb - ta
         t_comp += tc - tb
-        run_loss += float(loss)
-        run_mse += float(mse)
-        run_cnt += float(cnt)
+        run_loss += loss.detach()   # summed on the device: float() here would wait for the GPU every step
+        run_mse += mse.detach()
+        run_cnt += cnt.detach()
         n_run += 1
         if step % 50 == 0:
             el = time.time() - t0
@@ -321,7 +388,7 @@ def main():
                   flush=True)
             t_data = t_comp = run_loss = run_mse = run_cnt = 0.0
             n_run = 0
-        if step % a.val_every == 0 or step == a.steps:
+        if a.val_every and (step % a.val_every == 0 or step == a.steps):
             v = validated()
             v["step"] = step
             v["minutes"] = round((time.time() - t0) / 60, 1)
