@@ -70,7 +70,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     net = NETS[a.model]
-    cks = [torch.load(p, map_location="cpu") for p in a.ckpts]
+    cks = [torch.load(p, map_location="cpu", weights_only=False) for p in a.ckpts]   # our own checkpoints
     shapes = {tuple(sorted((k, ck["args"].get(k)) for k in net.arch)) for ck in cks}
     if len(shapes) != 1:
         sys.exit(f"checkpoints differ in network shape: {shapes}")

@@ -96,7 +96,7 @@ def main():
     a.ckpt = a.ckpt or os.path.join(net.ckpt_dir, "last.pt")
     server = lambda im: data.server_preprocess(im, mean=net.mean, std=net.std)  # noqa: E731
     native = lambda im: data.normalize_rgb(im, net.mean, net.std)  # noqa: E731
-    ck = torch.load(a.ckpt, map_location="cpu")
+    ck = torch.load(a.ckpt, map_location="cpu", weights_only=False)   # our own checkpoint (NumPy RNG state, args)
     model = net.build(ck.get("args"))
     model.load_state_dict(ck["model"])
     res = {"model": net.name, "ckpt": a.ckpt, "step": ck.get("step"), "params": n_params(model)}

@@ -177,7 +177,7 @@ def main():
     name = net.name
     a.ckpt = a.ckpt or os.path.join(net.ckpt_dir, "last.pt")
 
-    ck = torch.load(a.ckpt, map_location="cpu")
+    ck = torch.load(a.ckpt, map_location="cpu", weights_only=False)   # our own checkpoint (NumPy RNG state, args)
     model = net.build(ck.get("args"))
     model.load_state_dict(ck["model"])
     model.eval()
