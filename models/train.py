@@ -141,18 +141,19 @@ class CropStream(torch.utils.data.IterableDataset):
 
 
 def batches(a, rng, step, sources, net, dev):
-    """Iterator of (x, density, count) batches on `dev`."""
-    if a.loader_workers <= 0:
+    """Iterator of (x, density, count) batches on `dev`. Crops travel as uint8 pixels and
+    are normalised on `dev` with normalize_rgb's formula, (RGB - 255 mean) / (255 std)."""
+    if a.loader_workers > 0:
+        stream = iter(torch.utils.data.DataLoader(
+            CropStream(vars(a), (a.seed, step), sources, net.mean, net.std), batch_size=None,
+            num_workers=a.loader_workers, pin_memory=dev.type == "cuda", prefetch_factor=4))
+    else:   # made here, from the run's own (checkpointed) generator
         sampler = data.sampler_for(vars(a), rng, *sources, net.mean, net.std)
-        while True:
-            yield tuple(torch.from_numpy(t).to(dev) for t in sampler.batch(a.batch))
-    loader = torch.utils.data.DataLoader(
-        CropStream(vars(a), (a.seed, step), sources, net.mean, net.std), batch_size=None,
-        num_workers=a.loader_workers, pin_memory=dev.type == "cuda", prefetch_factor=4)
-    # normalize_rgb's formula, on the device: (RGB - 255 mean) / (255 std)
+        stream = (tuple(torch.from_numpy(t) for t in sampler.batch(a.batch, normalized=False))
+                  for _ in iter(int, 1))
     shift = torch.tensor(net.mean, device=dev).view(1, 3, 1, 1) * 255
     scale = torch.tensor(net.std, device=dev).view(1, 3, 1, 1) * 255
-    for px, d, c in loader:
+    for px, d, c in stream:
         x = px.to(dev, non_blocking=True).flip(-1).permute(0, 3, 1, 2).float()
         yield ((x - shift) / scale).contiguous(), d.to(dev, non_blocking=True), c.to(dev, non_blocking=True)
 
@@ -306,18 +307,18 @@ def main():
 
     # state_dict() tensors share the parameters' storage, which the optimiser updates in place
     live = model.state_dict()
-    ema_float = [k for k, v in live.items() if v.dtype.is_floating_point] if ema is not None else []
-    ema_other = [k for k in live if k not in set(ema_float)] if ema is not None else []
+    floats = [k for k, v in live.items() if v.dtype.is_floating_point]
+    ema_avg, ema_cur = ([ema[k] for k in floats], [live[k] for k in floats]) if ema is not None else ([], [])
+    ema_other = [(ema[k], v) for k, v in live.items() if not v.dtype.is_floating_point] if ema is not None else []
 
     @torch.no_grad()
     def update_ema():
         # one fused kernel per list rather than two per tensor: on a GPU the per-tensor
         # launches would cost more than the training step
-        avg, cur = [ema[k] for k in ema_float], [live[k] for k in ema_float]
-        torch._foreach_mul_(avg, a.ema)
-        torch._foreach_add_(avg, cur, alpha=1 - a.ema)
-        for k in ema_other:
-            ema[k].copy_(live[k])
+        torch._foreach_mul_(ema_avg, a.ema)
+        torch._foreach_add_(ema_avg, ema_cur, alpha=1 - a.ema)
+        for avg, cur in ema_other:
+            avg.copy_(cur)
 
     def validated():
         """Validation of what would be shipped: the moving average when there is one."""
