@@ -104,8 +104,8 @@ def fold_pads_into_convs(onnx_path, pads=(0, 0, 1, 1)):
 
 FORMULAS = {
     # The first three are the "inputs" the server test suite rebuilds (ids and formula strings are
-    # matched exactly there: keep them).  "dots*" (dark blobs on a lighter textured ground, which the
-    # model reads as heads so nearly every output cell is non-zero) are "extraInputs".
+    # matched exactly there: keep them).  "dots*" (dark blobs on a lighter textured ground, which
+    # older weights read as heads) and "people*" (below) are "extraInputs".
     "grad64x48": ("p(x,y,c) = (x*7 + y*13 + c*29) % 256",
                   lambda x, y, c: (x * 7 + y * 13 + c * 29) % 256),
     "mix200x152": ("p(x,y,c) = (x*3 + y*5 + c*71 + (x*y) % 17) % 256",
@@ -116,6 +116,16 @@ FORMULAS = {
 SIZES = {"grad64x48": (64, 48), "mix200x152": (200, 152), "blocks768x576": (768, 576)}
 DOTS = ("p(x,y,c) = 30 if ((x % 12) - 6)^2 + ((y % 16) - 5)^2 < 12 else (150 + 20*c + (x*y) % 50) % 256",
         lambda x, y, c: np.where((x % 12 - 6) ** 2 + (y % 16 - 5) ** 2 < 12, 30, (150 + 20 * c + (x * y) % 50) % 256))
+# Dark round heads over lighter bodies on a grid. A well-trained model reads the dots above as
+# nobody (crowdline-v2 since 2026-11-26 18:50 UTC: all six patterns sum to 0), and a reference
+# check needs at least one input whose density is clearly not zero: this one (v2: sum 888, 8.9 people).
+PEOPLE = ("p(x,y,c) = 40 if ((x % 24) - 12)^2 + ((y % 48) - 10)^2 < 36 else "
+          "(90 + 30*c if |(x % 24) - 12| < 8 and 18 <= y % 48 < 44 else (170 + 10*c + (x*y) % 40) % 256)",
+          lambda x, y, c: np.where(
+              ((x % 24) - 12) ** 2 + ((y % 48) - 10) ** 2 < 36, 40,
+              np.where((np.abs((x % 24) - 12) < 8) & (y % 48 >= 18) & (y % 48 < 44), 90 + 30 * c,
+                       (170 + 10 * c + (x * y) % 40) % 256)))
+PEOPLE_SIZE = (384, 288)
 
 
 def _build(spec, fn, mean, std):
@@ -142,6 +152,9 @@ def synthetic_inputs(mean, std):
     for (w, h) in [(64, 48), (200, 152), (768, 576)]:
         spec = {"id": f"dots{w}x{h}", "width": w, "height": h, "formula": DOTS[0]}
         extra.append((spec, _build(spec, DOTS[1], mean, std)))
+    w, h = PEOPLE_SIZE
+    spec = {"id": f"people{w}x{h}", "width": w, "height": h, "formula": PEOPLE[0]}
+    extra.append((spec, _build(spec, PEOPLE[1], mean, std)))
     return main, extra
 
 
@@ -246,7 +259,7 @@ def main():
         "howToBuildInputs": (
             "For each entry: an NCHW float32 tensor of shape [1,3,height,width]. For channel c "
             "(0=R,1=G,2=B), row y, column x, compute the integer pixel p(x,y,c) by `formula` "
-            "(integer arithmetic, % is the non-negative remainder, floor is integer division), then "
+            "(integer arithmetic, % is the non-negative remainder, floor is integer division, |v| is the absolute value), then "
             "x = (p * (1/255) - mean[c]) / std[c] in float32 with mean/std from " + name + ".json. "
             "Feed it as 'image' and compare sum('density') with densitySum (expect relative "
             "difference < 1e-4; count = densitySum * countScale)."),

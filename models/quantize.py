@@ -293,17 +293,11 @@ def calibration_frames(manifest, count):
         yield p, np.ascontiguousarray(img[:, :, ::-1])[None]
 
 
-# Dark round heads over lighter bodies on a grid: both the float and the int8 graph count these.
-PEOPLE_FORMULA = ("p(x,y,c) = 40 if ((x % 24) - 12)^2 + ((y % 48) - 10)^2 < 36 else "
-                  "(90 + 30*c if |(x % 24) - 12| < 8 and 18 <= y % 48 < 44 else (170 + 10*c + (x*y) % 40) % 256)")
-PEOPLE_INPUT = {"id": "people384x288", "width": 384, "height": 288, "formula": PEOPLE_FORMULA}
-
-# formula text -> p(x, y, c): export.py's recipes, plus the one above.
-PIXEL_RECIPES = {text: fn for text, fn in list(export.FORMULAS.values()) + [export.DOTS]}
-PIXEL_RECIPES[PEOPLE_FORMULA] = lambda x, y, c: np.where(
-    ((x % 24) - 12) ** 2 + ((y % 48) - 10) ** 2 < 36, 40,
-    np.where((np.abs((x % 24) - 12) < 8) & (y % 48 >= 18) & (y % 48 < 44), 90 + 30 * c,
-             (170 + 10 * c + (x * y) % 40) % 256))
+# formula text -> p(x, y, c): export.py's recipes (the people pattern among them; references
+# exported before it was added get it here, because the int8 graph reads the dots as empty).
+PIXEL_RECIPES = {text: fn for text, fn in list(export.FORMULAS.values()) + [export.DOTS, export.PEOPLE]}
+PEOPLE_INPUT = {"id": "people%dx%d" % export.PEOPLE_SIZE, "width": export.PEOPLE_SIZE[0],
+                "height": export.PEOPLE_SIZE[1], "formula": export.PEOPLE[0]}
 
 
 def reference_pixels(entry):
@@ -385,8 +379,9 @@ def main():
         fail(f"int8 moves the total count by {100 * change:.2f} % (> {100 * args.max_count_change:.1f} %); not written")
 
     # 4. the int8 model's own manifest and reference file
-    people = dict(PEOPLE_INPUT)
-    ref["extraInputs"] = ref.get("extraInputs", []) + [people]
+    ref["extraInputs"] = ref.get("extraInputs", [])
+    if not any(c["id"] == PEOPLE_INPUT["id"] for c in ref["extraInputs"]):
+        ref["extraInputs"].append(dict(PEOPLE_INPUT))
     for c in ref["inputs"] + ref["extraInputs"]:
         c["floatDensitySum"] = c["densitySum"] if "densitySum" in c else density_sum(float_model, c)
         y = run_graph(model, {in_name: reference_pixels(c)})[0][out_name]

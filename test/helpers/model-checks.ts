@@ -120,9 +120,9 @@ export function registerModelChecks(model: ShippedModel): void {
     t.is(ref.model, path.basename(spec.onnxPath), 'the reference file was written for this .onnx');
     const cases = [...ref.inputs, ...(ref.extraInputs ?? [])];
     // Synthetic patterns are not crowds, and a good model reads them as (almost) nobody; the
-    // comparison below only needs one input whose density is clearly not zero (crowdline-v2's
-    // dots pattern at 200x152: sum 25; a retrain that reads every pattern as empty fails here
-    // and needs a reference input that is not).
+    // comparison below only needs one input whose density is clearly not zero (crowdline-v2
+    // reads every dots pattern as empty since 2026-11-26 18:50; its "people" pattern, dark round
+    // heads over bodies, sums to 888: models/export.py writes it into every reference file).
     t.true(cases.some((c) => c.densitySum > 10), 'at least one reference input produces non-zero density');
     const session = await ort.InferenceSession.create(spec.onnxPath);
     for (const c of cases) {
