@@ -16,8 +16,13 @@ what was folded in; the server then feeds the decoder's bytes (the uint8
 fast path, src/workers/preprocess.ts). Models that are not folded keep
 working through the float path.
 
-Idempotent: a model whose manifest already says uint8 is checked and left
-alone. Uses python3-onnx only (Debian package), no PyTorch.
+The reference file beside the manifest (NAME.reference.json, from export.py)
+is told the same: its inputs are described as uint8 NHWC pixels; its sums
+stay, since folding does not change what the graph computes.
+
+Idempotent: a model whose manifest already says uint8 is checked and its
+.onnx left alone (an older reference file still gets the new description).
+Uses python3-onnx only (Debian package), no PyTorch.
 
     /usr/bin/python3 models/fold_input.py models/crowdline-v1.json
 """
@@ -113,6 +118,35 @@ def fold(model, name, pixel_scale, mean, std):
     return how
 
 
+def folded_reference_text(input_name, output_name, comparison):
+    """How to build a reference input for a folded model (raw uint8 NHWC pixels)."""
+    return ("For each entry: a uint8 NHWC tensor of shape [1,height,width,3] (this model's input is folded: "
+            "raw pixels). For channel c (0=R,1=G,2=B), row y, column x, the value is the integer p(x,y,c) "
+            "given by `formula` (integer arithmetic, % is the non-negative remainder, floor is integer "
+            "division, |v| is the absolute value). Feed it as '" + input_name + "' and compare sum('" +
+            output_name + "') with densitySum (" + comparison + "; count = densitySum * countScale).")
+
+
+def update_reference(manifest_path, manifest):
+    """The reference file beside the manifest describes the folded input, not the float one export.py
+    wrote (its sums stay: folding does not change what the graph computes)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(manifest_path)), manifest["name"] + ".reference.json")
+    if not os.path.exists(path):
+        return False
+    with open(path) as f:
+        ref = json.load(f)
+    before = json.dumps(ref)
+    comparison = ("relative difference < relativeTolerance" if "relativeTolerance" in ref
+                  else "expect relative difference < 1e-4")
+    ref["howToBuildInputs"] = folded_reference_text(manifest["input"]["name"], manifest["output"]["name"], comparison)
+    for c in ref.get("inputs", []) + ref.get("extraInputs", []):
+        c["inputShape"] = [1, c["height"], c["width"], 3]
+    if json.dumps(ref) == before:
+        return False
+    write_atomic(path, (json.dumps(ref, indent=2) + "\n").encode())
+    return True
+
+
 def write_atomic(path, data):
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "wb") as f:
@@ -134,7 +168,10 @@ def main():
 
     if inp.get("elementType", "float32") == "uint8":
         check_folded(model, inp["name"], channels)
-        print(f"{args.manifest}: already folded (uint8 NHWC input); nothing to do")
+        if update_reference(args.manifest, manifest):
+            print(f"{args.manifest}: already folded (uint8 NHWC input); its reference file now says so")
+        else:
+            print(f"{args.manifest}: already folded (uint8 NHWC input); nothing to do")
         return
     if inp.get("layout") != "NCHW":
         fail(f'{args.manifest}: expected a float32 NCHW input, manifest says layout {inp.get("layout")}')
@@ -155,6 +192,7 @@ def main():
     manifest["input"] = new_input
     write_atomic(onnx_path, model.SerializeToString())
     write_atomic(args.manifest, (json.dumps(manifest, indent=2) + "\n").encode())
+    update_reference(args.manifest, manifest)
     print(f"{onnx_path}: input \"{inp['name']}\" is now uint8 NHWC, normalisation folded in ({how}); {args.manifest} updated")
 
 

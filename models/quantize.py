@@ -50,7 +50,7 @@ from onnx import TensorProto, helper, numpy_helper
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402  (dataset paths and the BRT hold-out split)
 import export  # noqa: E402  (the synthetic reference inputs' formulas)
-from fold_input import FOLD_KEY, write_atomic  # noqa: E402
+from fold_input import FOLD_KEY, folded_reference_text, write_atomic  # noqa: E402
 
 QUANT_KEY = "crowdline.quantized"
 ACTIVATION_CHAIN = ("Relu", "Clip")
@@ -389,19 +389,14 @@ def main():
         c["count"] = c["densitySum"] * count_scale
         c["densityMax"] = float(y.max())
         c["firstRow"] = [float(v) for v in y[0, 0, 0, :8]]
-        c.setdefault("inputShape", [1, c["height"], c["width"], 3])
+        c["inputShape"] = [1, c["height"], c["width"], 3]
         c.setdefault("outputShape", list(y.shape))
     ref["model"] = name + ".onnx"
     # ONNX Runtime requantizes in its own integer arithmetic; a value on a rounding tie can land one
     # step away and move later layers a little (measured: 0.2 % on the people input). A broken
     # graph is off by far more (float vs int8 on that input: 11 %; the overflow above: 100 %).
     ref["relativeTolerance"] = 0.01
-    ref["howToBuildInputs"] = (
-        "For each entry: a uint8 NHWC tensor of shape [1,height,width,3] (this model's input is folded: "
-        "raw pixels). For channel c (0=R,1=G,2=B), row y, column x, the value is the integer p(x,y,c) "
-        "given by `formula` (integer arithmetic, % is the non-negative remainder, floor is integer "
-        "division, |v| is the absolute value). Feed it as '" + in_name + "' and compare sum('" + out_name +
-        "') with densitySum (relative difference < relativeTolerance; count = densitySum * countScale).")
+    ref["howToBuildInputs"] = folded_reference_text(in_name, out_name, "relative difference < relativeTolerance")
     ref["quantizedFrom"] = manifest["onnx"]
     ref["producedBy"] += ("; densitySum then recomputed for the int8 graph by models/quantize.py "
                           "(QuantizeLinear/DequantizeLinear as ONNX defines them, float32); "
