@@ -125,7 +125,7 @@ PEOPLE = ("p(x,y,c) = 40 if ((x % 24) - 12)^2 + ((y % 48) - 10)^2 < 36 else "
               ((x % 24) - 12) ** 2 + ((y % 48) - 10) ** 2 < 36, 40,
               np.where((np.abs((x % 24) - 12) < 8) & (y % 48 >= 18) & (y % 48 < 44), 90 + 30 * c,
                        (170 + 10 * c + (x * y) % 40) % 256)))
-PEOPLE_SIZE = (384, 288)
+PEOPLE_INPUT = {"id": "people384x288", "width": 384, "height": 288, "formula": PEOPLE[0]}
 
 
 def _build(spec, fn, mean, std):
@@ -152,9 +152,7 @@ def synthetic_inputs(mean, std):
     for (w, h) in [(64, 48), (200, 152), (768, 576)]:
         spec = {"id": f"dots{w}x{h}", "width": w, "height": h, "formula": DOTS[0]}
         extra.append((spec, _build(spec, DOTS[1], mean, std)))
-    w, h = PEOPLE_SIZE
-    spec = {"id": f"people{w}x{h}", "width": w, "height": h, "formula": PEOPLE[0]}
-    extra.append((spec, _build(spec, PEOPLE[1], mean, std)))
+    extra.append((dict(PEOPLE_INPUT), _build(PEOPLE_INPUT, PEOPLE[1], mean, std)))
     return main, extra
 
 

@@ -293,11 +293,8 @@ def calibration_frames(manifest, count):
         yield p, np.ascontiguousarray(img[:, :, ::-1])[None]
 
 
-# formula text -> p(x, y, c): export.py's recipes (the people pattern among them; references
-# exported before it was added get it here, because the int8 graph reads the dots as empty).
+# formula text -> p(x, y, c): export.py's recipes, the people pattern among them.
 PIXEL_RECIPES = {text: fn for text, fn in list(export.FORMULAS.values()) + [export.DOTS, export.PEOPLE]}
-PEOPLE_INPUT = {"id": "people%dx%d" % export.PEOPLE_SIZE, "width": export.PEOPLE_SIZE[0],
-                "height": export.PEOPLE_SIZE[1], "formula": export.PEOPLE[0]}
 
 
 def reference_pixels(entry):
@@ -379,9 +376,10 @@ def main():
         fail(f"int8 moves the total count by {100 * change:.2f} % (> {100 * args.max_count_change:.1f} %); not written")
 
     # 4. the int8 model's own manifest and reference file
+    # the int8 graph reads the dots as empty; references exported before the people pattern get it here
     ref["extraInputs"] = ref.get("extraInputs", [])
-    if not any(c["id"] == PEOPLE_INPUT["id"] for c in ref["extraInputs"]):
-        ref["extraInputs"].append(dict(PEOPLE_INPUT))
+    if not any(c["id"] == export.PEOPLE_INPUT["id"] for c in ref["extraInputs"]):
+        ref["extraInputs"].append(dict(export.PEOPLE_INPUT))
     for c in ref["inputs"] + ref["extraInputs"]:
         c["floatDensitySum"] = c["densitySum"] if "densitySum" in c else density_sum(float_model, c)
         y = run_graph(model, {in_name: reference_pixels(c)})[0][out_name]
