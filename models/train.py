@@ -276,13 +276,20 @@ def main():
             opt.load_state_dict(ck["opt"])
         except ValueError as e:   # e.g. --freeze-through changed: keep the weights, restart Adam's moments
             print(f"optimizer state not restored ({e})", flush=True)
+        except KeyError:   # recover_checkpoint.py's checkpoints hold weights only
+            print("no optimizer state in the checkpoint: Adam's moments start afresh", flush=True)
         for g, m in zip(opt.param_groups, mults):   # the command line's multipliers win over the saved ones
             g["lr_mult"] = m
         step = ck["step"]
         history = ck.get("history", [])
-        rng.bit_generator.state = ck["rng"]
-        torch.set_rng_state(ck["torch_rng"].cpu())   # map_location moved it to the device
-        print(f"resumed from {last} at step {step}", flush=True)
+        if "rng" in ck:
+            rng.bit_generator.state = ck["rng"]
+            torch.set_rng_state(ck["torch_rng"].cpu())   # map_location moved it to the device
+        else:   # no generator state saved: seed from --seed and the step, so crops differ from step 0's
+            rng = np.random.default_rng([a.seed, step])
+            torch.manual_seed(a.seed * 1_000_003 + step)
+        print(f"resumed from {last} at step {step}" + (f" (recovered from {ck['recoveredFrom']})"
+              if "recoveredFrom" in ck else ""), flush=True)
     # The average follows the weights only: with --freeze-bn-stats the BatchNorm statistics are
     # fixed, so the averaged weights are served with the statistics they were fitted with.
     ema = None
