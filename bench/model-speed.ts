@@ -18,6 +18,7 @@ import { hideBin } from 'yargs/helpers';
 import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../src/app/paths.js';
 import { parseSize } from '../src/cli/parse.js';
 import { channelCount, resolveModel, type ModelSpec } from '../src/workers/manifest.js';
+import { disableOrtTelemetryUnlessSet } from '../src/workers/ort-env.js';
 import { summarize } from './stats.js';
 
 const argv = yargs(hideBin(process.argv))
@@ -52,6 +53,7 @@ function inputFor(spec: ModelSpec): ort.Tensor {
   return new ort.Tensor('float32', floats, [1, channels, height, width]);
 }
 
+disableOrtTelemetryUnlessSet();
 const inputs = specs.map(inputFor);
 
 for (const threads of argv.threads.split(',').map(Number)) {

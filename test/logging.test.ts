@@ -128,6 +128,28 @@ test('a server from server.yaml + CROWDLINE_* logs JSON lines an operator can fi
   t.true(totals.some((l) => Number(l.cameras) >= 1));
 });
 
+test("ONNX Runtime's own warnings stay out of the JSON log stream", async (t) => {
+  // ONNX Runtime prints warnings straight to stderr, where the server's JSON lines go: on a host
+  // without a CA bundle every worker printed one at start (found on a fresh Debian 12 machine). A
+  // model with an unused initializer makes ONNX Runtime warn on any host, once per session.
+  const model = knownAnswerModel({ unusedInitializer: true });
+  const config = path.join(tempDir(), 'server.yaml');
+  writeFileSync(config, [`model: ${model.onnxPath}`, 'port: 0', 'workers: 2', 'intra-op-threads: 1', ''].join('\n'));
+  const server = serveFromConfig(config, { CROWDLINE_HOST: '127.0.0.1', CROWDLINE_DEVICE: 'cpu' });
+  t.teardown(server.stop);
+  const rawLines = (): string[] => server.raw().split('\n').filter((l) => l.length > 0);
+  const json = (l: string): Line | undefined => {
+    try {
+      return JSON.parse(l) as Line;
+    } catch {
+      return undefined;
+    }
+  };
+  await until('serving', () => rawLines().map(json).find((l) => l?.event === 'serving'), server.raw);
+  t.is(rawLines().map(json).filter((l) => l?.event === 'worker-ready').length, 2, 'both sessions were created');
+  t.deepEqual(rawLines().filter((l) => json(l) === undefined), [], 'every line on stderr is JSON');
+});
+
 test('a worker that dies is logged, and so is its replacement', async (t) => {
   const lines: Array<[string, LogFields | undefined]> = [];
   const running = await startKnownAnswerServer(t, { log: (message, fields) => lines.push([message, fields]) });

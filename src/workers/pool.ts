@@ -12,6 +12,7 @@ import { Piscina } from 'piscina';
 import type { LogSink } from '../log/logger.js';
 import { DEFAULT_JPEG_LIMITS, type JpegLimits } from './jpeg-inspect.js';
 import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
+import { disableOrtTelemetryUnlessSet } from './ort-env.js';
 import { FramePreparer, frameInputBytes } from './prepare.js';
 import { PreparePool } from './prepare-pool.js';
 import { TensorSlots, type TensorSlotCounts } from './tensor-slots.js';
@@ -127,6 +128,7 @@ export class WorkerPool {
       imageLimits: { ...DEFAULT_JPEG_LIMITS, ...options.imageLimits },
       slots: slots && [...slots.buffers],
     };
+    disableOrtTelemetryUnlessSet(); // before any worker starts ONNX Runtime
     const piscina = new Piscina({
       filename: (options.workerFile ?? new URL('./frame-worker.js', import.meta.url)).href,
       workerData: config,

@@ -10,6 +10,7 @@ import test from 'ava';
 import jpeg from '@julusian/jpeg-turbo';
 import { evaluate } from '../../models/evaluate.js';
 import { resolveModel } from '../../src/workers/manifest.js';
+import { disableOrtTelemetryUnlessSet } from '../../src/workers/ort-env.js';
 import { WorkerPool } from '../../src/workers/pool.js';
 import { solidJpeg } from './images.js';
 import { tempDir } from './server.js';
@@ -124,6 +125,7 @@ export function registerModelChecks(model: ShippedModel): void {
     // reads every dots pattern as empty since 2026-11-26 18:50; its "people" pattern, dark round
     // heads over bodies, sums to 888: models/export.py writes it into every reference file).
     t.true(cases.some((c) => c.densitySum > 10), 'at least one reference input produces non-zero density');
+    disableOrtTelemetryUnlessSet();
     const session = await ort.InferenceSession.create(spec.onnxPath);
     for (const c of cases) {
       const pixel = PIXEL_RECIPES[c.formula];

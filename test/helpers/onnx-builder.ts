@@ -81,6 +81,8 @@ export interface KnownAnswerModelOptions {
   stride: number;
   inputName?: string;
   outputName?: string;
+  /** Adds an initializer no node reads: ONNX Runtime logs a warning when it removes it at load. */
+  unusedInitializer?: boolean;
 }
 
 export function buildKnownAnswerModel(options: KnownAnswerModelOptions): Buffer {
@@ -105,6 +107,10 @@ export function buildKnownAnswerModel(options: KnownAnswerModelOptions): Buffer 
     .msg(5, intsAttr('kernel_shape', [options.stride, options.stride]))
     .msg(5, intsAttr('strides', [options.stride, options.stride]));
   graph.msg(1, pool);
+  if (options.unusedInitializer) {
+    const unused = new Pb().int(1, 1).int(2, FLOAT).str(8, 'unused');
+    graph.msg(5, unused.bytes(9, Buffer.alloc(4)));
+  }
   graph.str(2, 'known-answer');
   graph.msg(11, valueInfo(inputName, ['N', options.channels, 'H', 'W']));
   graph.msg(12, valueInfo(outputName, ['N', 1, 'h', 'w']));

@@ -17,8 +17,11 @@ export function tempDir(prefix = 'crowdline-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function knownAnswerModel(options: { channels?: 1 | 3; width?: number; height?: number; stride?: number } = {}): WrittenModel {
+export function knownAnswerModel(
+  options: { channels?: 1 | 3; width?: number; height?: number; stride?: number; unusedInitializer?: boolean } = {},
+): WrittenModel {
   return writeKnownAnswerModel(tempDir(), 'known-answer', {
+    unusedInitializer: options.unusedInitializer,
     channels: options.channels ?? 1,
     stride: options.stride ?? 8,
     width: options.width ?? 64,
