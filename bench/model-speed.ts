@@ -12,13 +12,12 @@
  * run by run measured v1 at 48 ms instead of 22 (2 threads).
  */
 import { performance } from 'node:perf_hooks';
-import ort from 'onnxruntime-node';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../src/app/paths.js';
 import { parseSize } from '../src/cli/parse.js';
 import { channelCount, resolveModel, type ModelSpec } from '../src/workers/manifest.js';
-import { disableOrtTelemetryUnlessSet } from '../src/workers/ort-env.js';
+import ort from '../src/workers/ort.js';
 import { summarize } from './stats.js';
 
 const argv = yargs(hideBin(process.argv))
@@ -53,7 +52,6 @@ function inputFor(spec: ModelSpec): ort.Tensor {
   return new ort.Tensor('float32', floats, [1, channels, height, width]);
 }
 
-disableOrtTelemetryUnlessSet();
 const inputs = specs.map(inputFor);
 
 for (const threads of argv.threads.split(',').map(Number)) {

@@ -132,9 +132,8 @@ def unfold_input(model, manifest, first_node, w):
     return (w.astype(np.float64) / inv_std.reshape(1, -1, 1, 1)).astype(np.float32)
 
 
-def load_weights(net, model, manifest, out_gain):
+def load_weights(net, model, convs, manifest, out_gain):
     pairs = torch_convs(net, (64, 64))
-    convs = onnx_convs(model)
     if len(pairs) != len(convs):
         fail(f"ONNX has {len(convs)} convs, the network {len(pairs)}: not this network's export")
     with torch.no_grad():
@@ -208,17 +207,18 @@ def main():
     with open(os.path.join(folder, name + ".reference.json")) as f:
         ref = json.load(f)
 
+    convs = onnx_convs(model)
     args = {}
     if "decoder_width" in spec.arch:
         # The decoder's width is in the weights: the output channels of the conv that runs where
         # the default network's `lat` conv runs. (The output gain is not: it is an option.)
         default = spec.build({})
         at = [m for m, _ in torch_convs(default, (64, 64))].index(default.lat[0])
-        args["decoder_width"] = int(onnx_convs(model)[at][1].shape[0])
+        args["decoder_width"] = int(convs[at][1].shape[0])
     if "out_gain" in spec.arch:
         args["out_gain"] = a.out_gain
     net = spec.build(args)
-    load_weights(net, model, manifest, a.out_gain)
+    load_weights(net, model, convs, manifest, a.out_gain)
     net.eval()
 
     worst, checked = check_reference(net, ref, spec.mean, spec.std)

@@ -25,7 +25,7 @@ async function serveWithHome(t: import('ava').ExecutionContext, extraEnv: NodeJS
   let log = '';
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
   const deadline = Date.now() + 30_000;
-  while ((log.match(/worker-ready|worker ready/g)?.length ?? 0) < 2 || !/serving/.test(log)) {
+  while ((log.match(/"event":"worker-ready"/g)?.length ?? 0) < 2 || !/serving/.test(log)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${log}`);
     await new Promise((r) => setTimeout(r, 50));
   }

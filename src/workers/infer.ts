@@ -4,7 +4,7 @@
  * NaN or Inf fails that frame (the server's fault, not the camera's).
  */
 import { performance } from 'node:perf_hooks';
-import ort from 'onnxruntime-node';
+import ort from './ort.js';
 import { channelCount, resolveModel, type ModelSpec } from './manifest.js';
 import { frameInputBytes, inputView } from './prepare.js';
 import { createSession } from './session.js';

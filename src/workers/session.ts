@@ -6,18 +6,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import ort from 'onnxruntime-node';
+import ort from './ort.js';
 import { channelCount, ModelLoadError, type ModelSpec } from './manifest.js';
-import { disableOrtTelemetryUnlessSet } from './ort-env.js';
 import type { DeviceChoice } from './types.js';
-
-// ONNX Runtime prints its warnings as plain text on stderr, where the server's JSON log lines go
-// (at its default level a host without a CA bundle got one line per worker at start). Errors
-// still print; what matters to an operator is reported through our own log lines. Read once,
-// when this thread creates its first session.
-ort.env.logLevel = 'error';
-// A session created on the main thread (tools, tests) gets the same telemetry default as the pool's workers.
-disableOrtTelemetryUnlessSet();
 
 export interface LoadedSession {
   session: ort.InferenceSession;

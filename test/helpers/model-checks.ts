@@ -10,7 +10,6 @@ import test from 'ava';
 import jpeg from '@julusian/jpeg-turbo';
 import { evaluate } from '../../models/evaluate.js';
 import { resolveModel } from '../../src/workers/manifest.js';
-import { disableOrtTelemetryUnlessSet } from '../../src/workers/ort-env.js';
 import { WorkerPool } from '../../src/workers/pool.js';
 import { solidJpeg } from './images.js';
 import { tempDir } from './server.js';
@@ -107,7 +106,7 @@ export function registerModelChecks(model: ShippedModel): void {
   });
 
   maybe(`${name}: ONNX Runtime agrees with PyTorch on the reference inputs recorded at export`, async (t) => {
-    const ort = (await import('onnxruntime-node')).default;
+    const ort = (await import('../../src/workers/ort.js')).default;
     const spec = resolveModel(modelPath);
     const manifest = spec.manifest;
     const ref = JSON.parse(readFileSync(path.join(path.dirname(spec.onnxPath), `${name}.reference.json`), 'utf8')) as {
@@ -125,7 +124,6 @@ export function registerModelChecks(model: ShippedModel): void {
     // reads every dots pattern as empty since 2026-11-26 18:50; its "people" pattern, dark round
     // heads over bodies, sums to 888: models/export.py writes it into every reference file).
     t.true(cases.some((c) => c.densitySum > 10), 'at least one reference input produces non-zero density');
-    disableOrtTelemetryUnlessSet();
     const session = await ort.InferenceSession.create(spec.onnxPath);
     for (const c of cases) {
       const pixel = PIXEL_RECIPES[c.formula];
