@@ -149,6 +149,11 @@ class CropSampler:
     def sample(self, normalized=True):
         """One crop: (3xSxS float32 input, or SxSx3 uint8 BGR pixels when not `normalized`;
         density map; count)."""
+        return self.sample_with_points(normalized)[:3]
+
+    def sample_with_points(self, normalized=True):
+        """sample()'s crop, density and count, plus the head points (Nx2 float32, crop pixels)
+        the density was made from."""
         r = self.rng
         src = int(r.choice(3, p=self.p_src))
         if src == 0:
@@ -187,7 +192,7 @@ class CropSampler:
         out = self._colour(out)
         den = density_map(p, c // STRIDE, c // STRIDE)
         x = normalize_rgb(out, self.mean, self.std) if normalized else out
-        return x, den * DENSITY_SCALE, float(len(p))
+        return x, den * DENSITY_SCALE, float(len(p)), p.astype(np.float32)
 
     def _uniform(self):
         """A flat frame with no people: black, white or any grey/colour, with a little sensor
@@ -224,8 +229,16 @@ class CropSampler:
     def batch(self, n, normalized=True):
         """n crops stacked; `normalized=False` leaves the pixels uint8 (4x less to move between
         processes; train.py normalises them on the GPU with the same formula)."""
-        xs, ds, cs = zip(*(self.sample(normalized) for _ in range(n)))
-        return np.stack(xs), np.stack(ds)[:, None], np.asarray(cs, np.float32)
+        return self.batch_with_points(n, normalized)[:3]
+
+    def batch_with_points(self, n, normalized=True):
+        """batch()'s arrays (the same draws), plus the crops' head points padded to
+        n x max(count) x 2 (crop i's first count[i] rows are its points)."""
+        xs, ds, cs, ps = zip(*(self.sample_with_points(normalized) for _ in range(n)))
+        pts = np.zeros((n, max(1, max(len(p) for p in ps)), 2), np.float32)
+        for i, p in enumerate(ps):
+            pts[i, :len(p)] = p
+        return np.stack(xs), np.stack(ds)[:, None], np.asarray(cs, np.float32), pts
 
 
 def vtest_frames(indices):

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from bayes_loss import bayesian_loss  # noqa: E402
 from crowdnet import COUNT_SCALE, n_params  # noqa: E402
 import data  # noqa: E402
 from nets import NETS  # noqa: E402
@@ -65,6 +66,11 @@ def parse():
                          "scores where the people are counted, not only how many per crop")
     ap.add_argument("--region-cells", type=int, default=8,
                     help="region side in output cells (8 cells = 64 input pixels at stride 8)")
+    ap.add_argument("--bayes-weight", type=float, default=0.0,
+                    help="weight of the Bayesian loss (point-supervised, bayes_loss.py) added to the others")
+    ap.add_argument("--bayes-sigma", type=float, default=8.0, help="its Gaussian's width, input pixels")
+    ap.add_argument("--bayes-background", type=float, default=0.15,
+                    help="its background point's distance from the nearest head, x crop side; 0: no background term")
     ap.add_argument("--source-weights", default="0.45,0.45,0.10",
                     help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
     ap.add_argument("--shb-count-power", type=float, default=0.0,
@@ -137,11 +143,11 @@ class CropStream(torch.utils.data.IterableDataset):
         rng = np.random.default_rng([*self.seed, info.id if info else 0])
         sampler = data.sampler_for(self.args, rng, *self.sources, self.mean, self.std)
         while True:
-            yield tuple(torch.from_numpy(t) for t in sampler.batch(self.args["batch"], normalized=False))
+            yield tuple(torch.from_numpy(t) for t in sampler.batch_with_points(self.args["batch"], normalized=False))
 
 
 def batches(a, rng, step, sources, net, dev):
-    """Iterator of (x, density, count) batches on `dev`. Crops travel as uint8 pixels and
+    """Iterator of (x, density, count, head points) batches on `dev`. Crops travel as uint8 pixels and
     are normalised on `dev` with normalize_rgb's formula, (RGB - 255 mean) / (255 std)."""
     if a.loader_workers > 0:
         stream = iter(torch.utils.data.DataLoader(
@@ -149,13 +155,14 @@ def batches(a, rng, step, sources, net, dev):
             num_workers=a.loader_workers, pin_memory=dev.type == "cuda", prefetch_factor=4))
     else:   # made here, from the run's own (checkpointed) generator
         sampler = data.sampler_for(vars(a), rng, *sources, net.mean, net.std)
-        stream = (tuple(torch.from_numpy(t) for t in sampler.batch(a.batch, normalized=False))
+        stream = (tuple(torch.from_numpy(t) for t in sampler.batch_with_points(a.batch, normalized=False))
                   for _ in iter(int, 1))
     shift = torch.tensor(net.mean, device=dev).view(1, 3, 1, 1) * 255
     scale = torch.tensor(net.std, device=dev).view(1, 3, 1, 1) * 255
-    for px, d, c in stream:
+    for px, d, c, pts in stream:
         x = px.to(dev, non_blocking=True).flip(-1).permute(0, 3, 1, 2).float()
-        yield ((x - shift) / scale).contiguous(), d.to(dev, non_blocking=True), c.to(dev, non_blocking=True)
+        yield (((x - shift) / scale).contiguous(), d.to(dev, non_blocking=True), c.to(dev, non_blocking=True),
+               pts.to(dev, non_blocking=True))
 
 
 def lr_at(step, total, base, warm=200, start=0):
@@ -340,7 +347,7 @@ def main():
 
     t0 = t_saved = time.time()
     t_data = t_comp = 0.0
-    run_loss = run_mse = run_cnt = 0.0
+    run_loss = run_mse = run_cnt = run_bay = 0.0
     n_run = 0
     stream = batches(a, rng, step, ((shb_imgs, shb_pts), (brt_imgs, bp), neg), net, dev)
     fit_from, fit_at, t_fit = step + 50, step + 200, None
@@ -360,7 +367,7 @@ def main():
                 a.steps = step + max(1, int(0.95 * left / per_step))
                 print(f"fit-minutes: {per_step * 1000:.1f} ms/step, --steps set to {a.steps}", flush=True)
         ta = time.time()
-        x, d, c = next(stream)
+        x, d, c, pts = next(stream)
         tb = time.time()
         lr = lr_at(step, a.steps, a.lr, start=a.cycle_start)
         for g in opt.param_groups:
@@ -374,6 +381,11 @@ def main():
         loss = mse + a.count_weight * cnt
         if a.region_count_weight > 0:
             loss = loss + a.region_count_weight * region_count_error(pred, d, a.region_cells)
+        if a.bayes_weight > 0:
+            bay = bayesian_loss(pred * COUNT_SCALE, pts, c, a.bayes_sigma,
+                                a.bayes_background * a.crop if a.bayes_background > 0 else None)
+            loss = loss + a.bayes_weight * bay
+            run_bay += bay.detach()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -391,10 +403,11 @@ def main():
         if step % 50 == 0:
             el = time.time() - t0
             print(f"step {step}/{a.steps} loss {run_loss / n_run:.3f} mse {run_mse / n_run:.3f} "
-                  f"cntL1 {run_cnt / n_run:.2f} lr {lr:.2e} "
+                  f"cntL1 {run_cnt / n_run:.2f} " + (f"bayes {run_bay / n_run:.2f} " if a.bayes_weight > 0 else "") +
+                  f"lr {lr:.2e} "
                   f"data {t_data / n_run:.3f}s comp {t_comp / n_run:.3f}s/step elapsed {el / 60:.1f}min",
                   flush=True)
-            t_data = t_comp = run_loss = run_mse = run_cnt = 0.0
+            t_data = t_comp = run_loss = run_mse = run_cnt = run_bay = 0.0
             n_run = 0
         if a.val_every and (step % a.val_every == 0 or step == a.steps):
             v = validated()
