@@ -53,3 +53,28 @@ def bayesian_loss(cell_counts, points, counts, sigma=8.0, background_dist=None):
     per_crop = ((target - expected).abs() * valid.float()).sum(-1)
     per_crop = torch.where(has_heads, per_crop, m.sum(dim=(1, 2)).abs())
     return per_crop.mean()
+
+
+def _self_check():
+    """`python3 models/bayes_loss.py`: the loss on maps whose answer is known."""
+    m = torch.zeros(3, 1, 32, 32, requires_grad=True)
+    with torch.no_grad():
+        m[0, 0, 10, 20] = 1.0                      # one person, in the cell centred on (164, 84)
+    pts = torch.zeros(3, 2, 2)
+    pts[0, 0] = torch.tensor([164.0, 84.0])        # crop 0: that head, counted exactly
+    pts[1] = torch.tensor([[100.0, 100.0], [30.0, 200.0]])   # crop 1: two heads, nothing counted
+    counts = torch.tensor([1.0, 2.0, 0.0])         # crop 2: no heads, nothing counted
+    for bg in (None, 0.15 * 256):
+        loss = bayesian_loss(m, pts, counts, 8.0, bg)
+        assert abs(float(loss) - 2 / 3) < 1e-4, float(loss)   # (0 + 2 + 0) / 3 crops
+        loss.backward()
+        assert torch.isfinite(m.grad).all()
+        m.grad = None
+    empty = torch.zeros(1, 1, 32, 32)
+    empty[0, 0, 5, 5] = 3.0                        # three people counted where there are none
+    assert abs(float(bayesian_loss(empty, torch.zeros(1, 1, 2), torch.zeros(1), 8.0, 38.4)) - 3) < 1e-6
+    print("bayes_loss: self-check passed")
+
+
+if __name__ == "__main__":
+    _self_check()
