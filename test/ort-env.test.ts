@@ -1,9 +1,8 @@
 /** ONNX Runtime's process-wide defaults: its telemetry store stays off unless the operator asks for it. */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { CLI } from './helpers/cli.js';
+import { startServeProcess, waitForLog } from './helpers/cli.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
 /** Where onnxruntime-node 1.30 keeps its telemetry queue and device id, under the process's HOME. */
@@ -30,18 +29,12 @@ async function serveWithHome(t: import('ava').ExecutionContext, extraEnv: NodeJS
     ),
   );
   const model = knownAnswerModel();
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--model', model.onnxPath, '--device', 'cpu', '--workers', '2', '--intra-op-threads', '1'], {
-    env: { ...env, HOME: home, ...extraEnv },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  t.teardown(() => child.kill('SIGKILL'));
-  let log = '';
-  child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-  const deadline = Date.now() + 30_000;
-  while ((log.match(/"event":"worker-ready"/g)?.length ?? 0) < 2 || !/serving/.test(log)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const server = await startServeProcess(
+    ['--port', '0', '--model', model.onnxPath, '--device', 'cpu', '--workers', '2', '--intra-op-threads', '1'],
+    { env: { ...env, HOME: home, ...extraEnv } },
+  );
+  t.teardown(() => server.child.kill('SIGKILL'));
+  await waitForLog(server.log, /"event":"worker-ready"/, 2, 30_000);
   return home;
 }
 

@@ -16,6 +16,6 @@ import { isMainThread } from 'node:worker_threads';
  * environment only (a worker thread's process.env is a private copy), so this
  * runs on the main thread before the first worker or session starts.
  */
-export function disableOrtTelemetryUnlessSet(env: NodeJS.ProcessEnv = process.env): void {
-  if (isMainThread && env.ORT_DISABLE_TELEMETRY === undefined) env.ORT_DISABLE_TELEMETRY = '1';
+export function disableOrtTelemetryUnlessSet(): void {
+  if (isMainThread && process.env.ORT_DISABLE_TELEMETRY === undefined) process.env.ORT_DISABLE_TELEMETRY = '1';
 }

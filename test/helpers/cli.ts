@@ -43,9 +43,15 @@ export function runCli(
   });
 }
 
-/** `crowdline serve ARGS` in a child process (so it can really be killed); resolves once it listens. */
-export function startServeProcess(args: string[]): Promise<{ child: ChildProcess; port: number; log: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * `crowdline serve ARGS` in a child process (so it can really be killed); resolves once it listens.
+ * `env`, when given, is the child's whole environment (default: the test's own).
+ */
+export function startServeProcess(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ child: ChildProcess; port: number; log: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', ...args], { env: options.env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${log}`)), 30_000);
