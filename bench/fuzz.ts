@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 import {
   ClientSideParser,

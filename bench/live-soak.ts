@@ -35,7 +35,7 @@ const minutes = Number(args.minutes);
 const healthyCount = Number(args.cameras);
 const out = args.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'crowdline-soak-'));
 fs.mkdirSync(out, { recursive: true });
-const MAIN_JS = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const MAIN_JS = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const startedAt = Date.now();
 const elapsed = (): number => (Date.now() - startedAt) / 1000;
 const note = (line: string): void => console.error(`[${elapsed().toFixed(1).padStart(6)} s] ${line}`);

@@ -6,7 +6,7 @@
  * behaviour under a given offered load). Every run is bounded in time.
  */
 import { performance } from 'node:perf_hooks';
-import { V1Connection, type ClientSecurity } from '../client/connection.js';
+import { V1Connection, type ClientSecurity } from '../client/connection/connection.js';
 import { frameStatusName, type DensityFormatCode, type ResultMessage } from '../src/framing/index.js';
 import type { ReplyCounts } from './report-types.js';
 

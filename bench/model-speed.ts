@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../src/app/paths.js';
-import { parseSize } from '../src/cli/parse.js';
+import { parseSize } from '../src/common/parse.js';
 import { channelCount, resolveModel, type ModelSpec } from '../src/workers/manifest.js';
 import ort from '../src/workers/ort.js';
 import { summarize } from './stats.js';

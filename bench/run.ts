@@ -19,7 +19,7 @@ import { measurePreprocessing, measureSimulatedDevice, reencodeAt, type DeviceMo
 import type { BenchReport, LimitMeasurement, PointResult } from './report-types.js';
 import { startChildServer, type ChildServer } from './server-process.js';
 import { makePki, type Pki } from './throwaway-pki.js';
-import type { ClientSecurity } from '../client/connection.js';
+import type { ClientSecurity } from '../client/connection/connection.js';
 import { ServerMonitor } from './server-monitor.js';
 import { round, summarize } from './stats.js';
 import { checkTargets } from './targets.js';

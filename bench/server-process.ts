@@ -44,7 +44,7 @@ export interface ChildServer {
   exited: Promise<string>;
 }
 
-const MAIN_JS = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const MAIN_JS = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const HOST = '127.0.0.1';
 
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {

@@ -17,7 +17,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 import { encodeFrameHead, encodeHello, FrameStatus } from '../src/framing/index.js';
 import { jpegCorpus } from './fuzz-inputs.js';

@@ -1,5 +1,5 @@
 /**
- * Client cost of drawing zones (client/zone-overlay.ts) on one picture: the
+ * Client cost of drawing zones (client/display/zone-overlay.ts) on one picture: the
  * sample site's zones (or N copies of them) on a recorded frame (768x576)
  * and on a window tile (the mosaic's 620x464 for one camera), main thread.
  *   node dist/bench/zone-overlay.js [--zones 2,8,32] [--runs 300]
@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadOpenCV } from '../client/opencv.js';
-import { drawZones, type ZoneView } from '../client/zone-overlay.js';
+import { drawZones, type ZoneView } from '../client/display/zone-overlay.js';
 import { SAMPLE_SITE } from '../src/app/paths.js';
 import type { ZoneDescription } from '../src/framing/index.js';
 import { summarize } from './stats.js';

@@ -6,7 +6,7 @@ The frames are JPEG quality 85 (what the camera client sends); points.json holds
 placeholder point per hand-counted person (eval compares counts, not positions).
 
   /usr/bin/python3 models/vtest_split.py /tmp/vtest-split
-  node dist/src/cli/main.js eval /tmp/vtest-split --model crowdline-v2 --device cpu
+  node dist/cli/main.js eval /tmp/vtest-split --model crowdline-v2 --device cpu
 """
 import json
 import os

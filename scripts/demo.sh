@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec node dist/src/cli/main.js demo "$@"
+exec node dist/cli/main.js demo "$@"

@@ -2,7 +2,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import test from 'ava';
 import { makePki } from '../bench/throwaway-pki.js';
-import { ServerRefusedError, V1Connection, type ClientSecurity } from '../client/connection.js';
+import { ServerRefusedError, V1Connection, type ClientSecurity } from '../client/connection/connection.js';
 import { ErrorCode, FrameStatus } from '../src/framing/index.js';
 import { writeCredentials } from './helpers/auth.js';
 import { runCli, startServeProcess, waitForLog } from './helpers/cli.js';

@@ -1,12 +1,12 @@
 /** Token authentication at the v1 HELLO (docs/protocol.md §3.1.1, docs/security.md). */
 import test from 'ava';
 import yargs from 'yargs';
-import { ServerRefusedError, V1Connection } from '../client/connection.js';
+import { ServerRefusedError, V1Connection } from '../client/connection/connection.js';
 import { AddressList } from '../src/auth/address-list.js';
 import { parseLegacyPolicy } from '../src/auth/legacy-policy.js';
 import { securityWarnings } from '../src/auth/posture.js';
 import { FailureThrottle } from '../src/auth/throttle.js';
-import { toStartOptions, withServerOptions, type ServerArgv } from '../src/cli/server-options.js';
+import { toStartOptions, withServerOptions, type ServerArgv } from '../cli/server-options.js';
 import { encodeFrame, encodeHello, encodeLegacyFrame, ErrorCode, FrameStatus } from '../src/framing/index.js';
 import { exchange, legacyRoundTrip, metricValue, writeCredentials } from './helpers/auth.js';
 import { blockPatternJpeg } from './helpers/images.js';

@@ -1,6 +1,6 @@
 /** Nothing a client sends can crash the server or disturb another connection. */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { encodeFrameHead, encodeHello, ErrorCode, FrameStatus } from '../src/framing/index.js';
 import { blockPatternJpeg, jpegWithComment } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';

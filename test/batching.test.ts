@@ -4,7 +4,7 @@
  * and batching never changes an answer.
  */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import type { BatchRunner } from '../src/batcher/types.js';
 import { FrameStatus } from '../src/framing/index.js';
 import type { BatchResult, FrameOutcome } from '../src/workers/types.js';

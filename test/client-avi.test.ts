@@ -1,7 +1,7 @@
 /** The recorder's Motion-JPEG AVI files open in OpenCV with every frame, across segments. */
 import path from 'node:path';
 import test from 'ava';
-import { MjpegAviWriter } from '../client/avi-writer.js';
+import { MjpegAviWriter } from '../client/record/avi-writer.js';
 import { loadOpenCV } from '../client/opencv.js';
 import { tempDir } from './helpers/server.js';
 

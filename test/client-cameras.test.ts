@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { CSV_HEADER } from '../client/recorder.js';
+import { CSV_HEADER } from '../client/record/recorder.js';
 import { RunningCli } from './helpers/cli.js';
 import { knownAnswerModel, startKnownAnswerServer, tempDir } from './helpers/server.js';
 import { haveFfmpeg, StreamCamera } from './helpers/stream-camera.js';

@@ -2,12 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { Backoff } from '../client/backoff.js';
-import { defaultCameraName, nameCameras, parseSourceArg, redactUrl } from '../client/cameras.js';
-import { resolveClientSetup, type SetupArgv } from '../client/client-setup.js';
-import { loadConfig, parseConfig } from '../client/config-file.js';
-import { JpegSplitter } from '../client/jpeg-splitter.js';
-import { UsageError } from '../src/cli/usage-error.js';
+import { Backoff } from '../client/capture/backoff.js';
+import { defaultCameraName, nameCameras, parseSourceArg, redactUrl } from '../client/config/cameras.js';
+import { resolveClientSetup, type SetupArgv } from '../cli/client-setup.js';
+import { loadConfig, parseConfig } from '../client/config/config-file.js';
+import { JpegSplitter } from '../client/capture/jpeg-splitter.js';
+import { UsageError } from '../src/common/usage-error.js';
 import { PACKAGE_ROOT } from '../src/app/paths.js';
 import { tempDir } from './helpers/server.js';
 

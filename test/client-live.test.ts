@@ -12,7 +12,7 @@ import { PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths.js';
 import type { BatchResult } from '../src/workers/types.js';
 import { startServerWithRunner, tempDir } from './helpers/server.js';
 
-const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const SERVICE_MS = 100;
 
 /** One frame at a time, SERVICE_MS each: a 10 fps server. */

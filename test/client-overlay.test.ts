@@ -1,7 +1,7 @@
 /** The overlay tints in proportion to density: empty areas keep their real colours. */
 import test from 'ava';
 import { loadOpenCV } from '../client/opencv.js';
-import { OverlayPainter } from '../client/overlay.js';
+import { OverlayPainter } from '../client/display/overlay.js';
 
 test('blend: zero density leaves pixels as they were, the densest cells are coloured most', async (t) => {
   const cv = await loadOpenCV();

@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { gridShape, letterbox, tileSize } from '../client/mosaic.js';
-import { parseSource } from '../client/sources.js';
-import { CameraStats, formatSummary } from '../client/summary.js';
+import { gridShape, letterbox, tileSize } from '../client/display/mosaic.js';
+import { parseSource } from '../client/capture/sources.js';
+import { CameraStats, formatSummary } from '../client/run/summary.js';
 import { tempDir } from './helpers/server.js';
 
 test('grid: near-square, one tile per camera', (t) => {

@@ -14,7 +14,7 @@ import { knownAnswerModel, startKnownAnswerServer, tempDir } from './helpers/ser
 import { missingXvfbTool, screenshot, startXvfb } from './helpers/xvfb.js';
 import { pixelBox, type PixelBox } from './helpers/pixel-box.js';
 
-const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const missingTool = missingXvfbTool();
 
 /** Grey frames (no colour at all): any colour on screen comes from the overlay. */

@@ -9,12 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { loadOpenCV, type Mat } from '../client/opencv.js';
-import { ZONE_COLOURS, drawZones, scalePolygon, zoneAlertSummary, zoneLabel, type ZoneView } from '../client/zone-overlay.js';
-import { ZONES_CSV_HEADER, csvField, zoneCsvLines } from '../client/zone-csv.js';
-import { parseConfig } from '../client/config-file.js';
+import { ZONE_COLOURS, drawZones, scalePolygon, zoneAlertSummary, zoneLabel, type ZoneView } from '../client/display/zone-overlay.js';
+import { ZONES_CSV_HEADER, csvField, zoneCsvLines } from '../client/record/zone-csv.js';
+import { parseConfig } from '../client/config/config-file.js';
 import { ZoneAlertState, type ZoneAlertStateCode, type ZoneReading, type ZonesMessage } from '../src/framing/index.js';
 import { parse as parseYaml } from 'yaml';
-import { crossesItself } from '../client/zone-drafting.js';
+import { crossesItself } from '../client/zones/zone-drafting.js';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { missingXvfbTool, screenshot, startXvfb } from './helpers/xvfb.js';
@@ -193,7 +193,7 @@ test('client end to end: asks for zones, records them (outline colours in the vi
 });
 
 test('demo: the sample video gets the sample site and is played at its own rate; other sources, --site none and --no-zones do not', async (t) => {
-  const { demoFps, demoSite } = await import('../src/cli/demo-command.js');
+  const { demoFps, demoSite } = await import('../cli/demo-command.js');
   const { SAMPLE_SITE, SAMPLE_VIDEO_FPS } = await import('../src/app/paths.js');
   const sample = { source: [SAMPLE_VIDEO], zones: true, fps: 0 };
   t.is(demoSite(sample), SAMPLE_SITE);

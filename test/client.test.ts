@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { loadOpenCV } from '../client/opencv.js';
-import { CSV_HEADER } from '../client/recorder.js';
+import { CSV_HEADER } from '../client/record/recorder.js';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import type { ChildProcess } from 'node:child_process';
 import { runCli, startServeProcess } from './helpers/cli.js';

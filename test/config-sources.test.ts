@@ -7,7 +7,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
-import { envName, withConfigSources } from '../src/cli/config-sources.js';
+import { envName, withConfigSources } from '../cli/config-sources.js';
 import { runCli, type CliRun } from './helpers/cli.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 

@@ -13,7 +13,7 @@ import yargs from 'yargs';
 import { HAPROXY_TEMPLATE, renderHaproxyConfig } from '../bench/haproxy.js';
 import { DEFAULT_SERVER_OPTIONS } from '../src/accept/options.js';
 import { PACKAGE_ROOT } from '../src/app/paths.js';
-import { DEFAULT_DRAIN_DELAY_MS, serveCommand } from '../src/cli/serve-command.js';
+import { DEFAULT_DRAIN_DELAY_MS, serveCommand } from '../cli/serve-command.js';
 import { tempDir } from './helpers/server.js';
 
 const KUBE_DIR = path.join(PACKAGE_ROOT, 'deploy', 'kubernetes');
@@ -153,14 +153,14 @@ for (const file of ['Dockerfile', 'Dockerfile.cuda']) {
   test(`${file}: its CMD is accepted by \`crowdline serve\`, exposes its ports, runs as the manifest's user`, async (t) => {
     const text = fs.readFileSync(path.join(DOCKER_DIR, file), 'utf8');
     const json = (instruction: string): string[] => JSON.parse(new RegExp(`^${instruction} (\\[.*\\])$`, 'm').exec(text)![1]) as string[];
-    t.deepEqual(json('ENTRYPOINT'), ['node', 'dist/src/cli/main.js']);
+    t.deepEqual(json('ENTRYPOINT'), ['node', 'dist/cli/main.js']);
     const argv = await parseServe(json('CMD'));
     t.is(argv['metrics-host'], '0.0.0.0');
     const exposed = /^EXPOSE (.+)$/m.exec(text)![1].split(/\s+/).map(Number).sort();
     t.deepEqual(exposed, [argv.port as number, argv['metrics-port'] as number].sort());
     t.is(/^USER (\d+):\d+$/m.exec(text)?.[1], String(at<number>(podSpec(), 'securityContext.runAsUser')));
     // Everything the CLI imports at start-up is copied into the image.
-    for (const dir of ['src', 'client', 'bench', 'models']) t.regex(text, new RegExp(`COPY --from=build /app/dist/${dir} `));
+    for (const dir of ['src', 'cli', 'client', 'bench', 'models']) t.regex(text, new RegExp(`COPY --from=build /app/dist/${dir} `));
   });
 }
 

@@ -1,6 +1,6 @@
 /** SIGTERM drain for load balancers: /readyz 503 at once, accept for --drain-delay-ms, then the graceful close. */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { ErrorCode, FrameStatus, type ResultMessage } from '../src/framing/index.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { runCli, startServeProcess, waitForLog } from './helpers/cli.js';

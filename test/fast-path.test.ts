@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import jpeg from '@julusian/jpeg-turbo';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import { DensityFormat, FrameStatus } from '../src/framing/index.js';
 import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { encodeLegacyFrame, FrameStatus, LegacyFrameParser, ProtocolError, ServerSideParser } from '../src/framing/index.js';
 import { inspectJpeg, JpegRejected } from '../src/workers/jpeg-inspect.js';
 import { collectResults } from './helpers/results.js';

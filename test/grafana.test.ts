@@ -8,7 +8,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { startServer } from '../src/app/start-server.js';
 import { DEFAULT_MODEL_PATH, PACKAGE_ROOT } from '../src/app/paths.js';
 import { blockPatternJpeg } from './helpers/images.js';

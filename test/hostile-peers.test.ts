@@ -6,7 +6,7 @@
  * server's metrics or memory, never from wall-clock timing.
  */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { parsePrometheus } from '../bench/scrape.js';
 import {
   DensityFormat,

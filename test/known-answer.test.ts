@@ -4,7 +4,7 @@
  * mean normalised grey level of each 8x8 block.
  */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { DensityFormat, FrameStatus } from '../src/framing/index.js';
 import { blockPatternJpeg, expectedBlockDensity } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';

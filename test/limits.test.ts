@@ -1,7 +1,7 @@
 /** Memory is bounded by configuration, not by what clients send. */
 import net from 'node:net';
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { ClientSideParser, encodeBye, encodeFrame, encodeHello, ErrorCode, FrameStatus, type ServerMessage } from '../src/framing/index.js';
 import { FakeRunner, GatedRunner, numberFrame } from './helpers/fake-runner.js';
 import { collectResults } from './helpers/results.js';

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { createLogger, formatPretty, type LogFields } from '../src/log/logger.js';
 import { isPrintableLine } from '../src/log/peer-text.js';
 import { WorkerPool } from '../src/workers/pool.js';

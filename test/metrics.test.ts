@@ -3,7 +3,7 @@
  * /healthz answers at once, /readyz only once every worker has the model.
  */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { startServer } from '../src/app/start-server.js';
 import { startMetricsHttp } from '../src/metrics/http.js';
 import { ServerMetrics } from '../src/metrics/server-metrics.js';

@@ -4,7 +4,7 @@
  * workers finish in.
  */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { FrameStatus } from '../src/framing/index.js';
 import { FakeRunner, numberFrame } from './helpers/fake-runner.js';
 import { blockPatternJpeg, blockGrey } from './helpers/images.js';

@@ -4,7 +4,7 @@
  * nothing is dropped.
  */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import type { FrameReport } from '../src/accept/observer.js';
 import type { CrowdServer } from '../src/accept/server.js';
 import { FrameStatus, type ResultMessage } from '../src/framing/index.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { makePki } from '../bench/throwaway-pki.js';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { FrameStatus } from '../src/framing/index.js';
 import { PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths.js';
 import { legacyRoundTrip, writeCredentials } from './helpers/auth.js';

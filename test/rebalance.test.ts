@@ -1,7 +1,7 @@
 /** --max-connection-age-ms: connections are closed gracefully after their age; a file camera reconnects and loses nothing. */
 import path from 'node:path';
 import test from 'ava';
-import { CSV_HEADER } from '../client/recorder.js';
+import { CSV_HEADER } from '../client/record/recorder.js';
 import { scrape } from '../bench/scrape.js';
 import { runCli, startServeProcess } from './helpers/cli.js';
 import { readClientCsv, writeJpegFolder } from './helpers/frame-folder.js';

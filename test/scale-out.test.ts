@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { CSV_HEADER } from '../client/recorder.js';
+import { CSV_HEADER } from '../client/record/recorder.js';
 import { framesOk, startFleet } from '../bench/fleet.js';
 import { serverStates } from '../bench/haproxy.js';
 import { scrape } from '../bench/scrape.js';

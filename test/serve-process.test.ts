@@ -1,6 +1,6 @@
 /** `crowdline serve` as a process: SIGTERM finishes in-flight frames, then exits 0. */
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { ErrorCode, FrameStatus, type ResultMessage } from '../src/framing/index.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { startServeProcess } from './helpers/cli.js';

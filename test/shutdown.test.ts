@@ -1,7 +1,7 @@
 /** Graceful shutdown: stop accepting, answer every accepted frame, then close. */
 import net from 'node:net';
 import test from 'ava';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { ErrorCode, FrameStatus, type ErrorMessage, type ResultMessage } from '../src/framing/index.js';
 import { FakeRunner, numberFrame } from './helpers/fake-runner.js';
 import { startServerWithRunner } from './helpers/server.js';

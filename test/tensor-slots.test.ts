@@ -17,7 +17,7 @@ import { SlotInput } from '../src/workers/slot-input.js';
 import { TensorSlots } from '../src/workers/tensor-slots.js';
 import type { BatchResult } from '../src/workers/types.js';
 import { blockPatternJpeg, expectedBlockDensity } from './helpers/images.js';
-import { V1Connection } from '../client/connection.js';
+import { V1Connection } from '../client/connection/connection.js';
 import { DensityFormat, FrameStatus } from '../src/framing/index.js';
 import { collectResults } from './helpers/results.js';
 import { knownAnswerModel, startKnownAnswerServer } from './helpers/server.js';

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import test from 'ava';
 import { makePki, type Pki } from '../bench/throwaway-pki.js';
-import { ServerRefusedError, V1Connection, type ClientSecurity } from '../client/connection.js';
+import { ServerRefusedError, V1Connection, type ClientSecurity } from '../client/connection/connection.js';
 import { parseLegacyPolicy } from '../src/auth/legacy-policy.js';
 import { ErrorCode, FrameStatus } from '../src/framing/index.js';
 import { legacyRoundTrip, metricValue, writeCredentials } from './helpers/auth.js';

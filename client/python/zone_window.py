@@ -4,7 +4,7 @@
 The Node OpenCV binding has no mouse callbacks, so this small relay owns the
 window: it shows the images Node asks for (stdin: "show PATH", "quit") and
 reports clicks and keys as JSON lines on stdout. All drawing, zone logic and
-YAML stay in Node (client/zone-draw-session.ts).
+YAML stay in Node (client/zones/zone-draw-session.ts).
 """
 import json
 import queue

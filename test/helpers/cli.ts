@@ -4,7 +4,7 @@ import type { ExecutionContext } from 'ava';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/app/paths.js';
 
-export const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+export const CLI = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 
 export interface CliRun {
   code: number | null;

@@ -1,4 +1,4 @@
-import type { V1Connection } from '../../client/connection.js';
+import type { V1Connection } from '../../client/connection/connection.js';
 import type { ResultMessage } from '../../src/framing/index.js';
 
 /** Resolves with the next n RESULTs on the connection (rejects if it closes first). */

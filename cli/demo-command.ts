@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, SAMPLE_SITE, SAMPLE_VIDEO, SAMPLE_VIDEO_FPS, modelPath } from '../src/app/paths.js';
+import { withClientOptions, type ClientArgv } from './client-command.js';
+import { requireSiteForZoneEvents } from './server-options.js';
+import { UsageError } from '../src/common/usage-error.js';
+
+interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'config' | 'stall-timeout'> {
+  source: string[];
+  model: string;
+  display?: boolean;
+  site?: string;
+  'mqtt-url'?: string;
+  'events-file'?: string;
+}
+
+/** Only the sample video alone gets the sample site (its zones are drawn for that picture). */
+function usesSampleVideo(argv: Pick<DemoArgv, 'source'>): boolean {
+  return argv.source.length === 1 && argv.source[0] === SAMPLE_VIDEO;
+}
+
+/**
+ * The site file the demo's server loads: --site FILE, else the sample site
+ * when the demo plays the sample video; --site none (or --no-zones) runs
+ * without zones.
+ */
+export function demoSite(argv: Pick<DemoArgv, 'source' | 'site' | 'zones'>): string | undefined {
+  if (argv.site === 'none' || argv.zones === false) return undefined;
+  const site = argv.site ?? (usesSampleVideo(argv) ? SAMPLE_SITE : undefined);
+  if (site !== undefined && !fs.existsSync(site)) throw new UsageError(`--site ${site}: no such file`);
+  return site;
+}
+
+/** The sample video is played at its own rate (unless --fps says otherwise), so zone times follow the video. */
+export function demoFps(argv: Pick<DemoArgv, 'source' | 'fps'>): number {
+  return argv.fps > 0 || !usesSampleVideo(argv) ? argv.fps : SAMPLE_VIDEO_FPS;
+}
+
+export const demoCommand: CommandModule<object, DemoArgv> = {
+  command: 'demo',
+  describe: 'Laptop mode: a CPU server on loopback and a client on the sample video, shown in a window or recorded',
+  builder: (yargs: Argv) =>
+    withClientOptions(yargs)
+      .option('display', {
+        type: 'boolean',
+        describe: 'live window (default: when a display is available; otherwise records to --out)',
+        group: 'Output:',
+      })
+      .option('out', { type: 'string', default: 'crowdline-demo', describe: 'folder for the recording when there is no window', group: 'Output:' })
+      .option('source', { type: 'string', array: true, default: [SAMPLE_VIDEO], describe: 'video file, camera index, stream URL or image folder (repeatable)' })
+      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP })
+      .option('site', {
+        type: 'string',
+        describe: 'site file with zones and alert rules for the server (default with the sample video: deploy/sites/vtest.yaml; none: no zones)',
+      })
+      .option('mqtt-url', { type: 'string', describe: "publish the zones' counts and alerts to this MQTT broker (docs/zones.md), e.g. mqtt://127.0.0.1:1883" })
+      .option('events-file', { type: 'string', describe: "write the zones' counts and alerts as JSON lines to this file ('-': stdout)" })
+      .example('$0 demo', 'count people in the sample video, with two zones on its walkway')
+      .example('$0 demo --source walkway=clip.mp4 --site site.yaml --live', 'your video and your zones (crowdline zones draw), at its real pace')
+      .example('$0 demo --source 0', 'your webcam') as unknown as Argv<DemoArgv>,
+  handler: async (argv) => {
+    if (!fs.existsSync(argv.model)) throw new Error(`model not found: ${argv.model} (train one with models/train.py, or pass --model)`);
+    const [{ startServer }, { runClientFromArgv }, { whyNoDisplay }, { resolveClientSetup }] = await Promise.all([
+      import('../src/app/start-server.js'),
+      import('./client-run.js'),
+      import('../client/display/display-probe.js'),
+      import('./client-setup.js'),
+    ]);
+    let display = argv.display;
+    if (display === undefined) {
+      const why = await whyNoDisplay();
+      display = why === undefined;
+      if (why) process.stderr.write(`crowdline demo: ${why}; recording to ${path.resolve(argv.out!)} instead\n`);
+    }
+    // Usage errors first, before a server is started (the port is filled in below).
+    const setup = resolveClientSetup({ ...argv, server: '127.0.0.1:1', out: display ? undefined : argv.out });
+    const sitePath = demoSite(argv);
+    requireSiteForZoneEvents({ ...argv, site: sitePath });
+    const running = await startServer({
+      sitePath,
+      zoneEvents: { eventsFile: argv['events-file'], mqtt: argv['mqtt-url'] === undefined ? undefined : { url: argv['mqtt-url'] } },
+      modelPath: argv.model,
+      device: 'cpu',
+      maxBatch: 1,
+      maxBatchDelayMs: 0,
+      server: { host: '127.0.0.1', port: 0 },
+    });
+    let exitCode = 1;
+    try {
+      exitCode = await runClientFromArgv({ ...argv, display, fps: demoFps(argv) }, { ...setup, port: running.address.port });
+    } finally {
+      await running.close();
+    }
+    process.exitCode = exitCode;
+  },
+};

@@ -1,0 +1,73 @@
+import { writeFileSync } from 'node:fs';
+import { SingleBar, Presets } from 'cli-progress';
+import type { Argv, CommandModule } from 'yargs';
+import { evaluate } from '../models/evaluate.js';
+import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../src/app/paths.js';
+import type { DeviceChoice } from '../src/workers/types.js';
+import { parseSize } from '../src/common/parse.js';
+
+interface EvalArgv {
+  split: string;
+  model: string;
+  device: DeviceChoice;
+  workers?: number;
+  'intra-op-threads'?: number;
+  'input-size'?: string;
+  skip: number;
+  limit?: number;
+  csv?: string;
+  json?: string;
+}
+
+export const evalCommand: CommandModule<object, EvalArgv> = {
+  command: 'eval <split>',
+  describe: 'Measure a model (MAE, RMSE, per-image counts) on a dataset split through the server\'s own decode/resize/inference code',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('split', { type: 'string', demandOption: true, describe: 'folder with images/ and points.json' })
+      .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP })
+      .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice })
+      .option('workers', { type: 'number' })
+      .option('intra-op-threads', { type: 'number' })
+      .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)' })
+      .option('skip', { type: 'number', default: 0, describe: 'skip the first N images (sorted by name)' })
+      .option('limit', { type: 'number', describe: 'evaluate at most N images' })
+      .option('csv', { type: 'string', describe: 'write per-image results (file,truth,predicted,error) here' })
+      .option('json', { type: 'string', describe: 'write the whole report as JSON here' })
+      .example('$0 eval ../shared/datasets/shanghaitech-b/test', 'ShanghaiTech B test split')
+      .example('$0 eval ../shared/datasets/beijing-brt/train --skip 600', 'the held-out tail of BRT train') as unknown as Argv<EvalArgv>,
+  handler: async (argv) => {
+    const bar = process.stderr.isTTY ? new SingleBar({ format: 'eval [{bar}] {value}/{total} images | {eta_formatted} left' }, Presets.shades_classic) : undefined;
+    let started = false;
+    const report = await evaluate({
+      split: argv.split,
+      modelPath: argv.model,
+      device: argv.device,
+      workers: argv.workers,
+      intraOpThreads: argv['intra-op-threads'],
+      inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
+      skip: argv.skip,
+      limit: argv.limit,
+      onProgress: (done, total) => {
+        if (!bar) return;
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.update(done);
+      },
+    });
+    bar?.stop();
+    if (argv.csv) {
+      const rows = report.results.map((r) => `${r.file},${r.truth},${r.predicted.toFixed(3)},${r.error.toFixed(3)}`);
+      writeFileSync(argv.csv, ['file,truth,predicted,error', ...rows].join('\n') + '\n');
+    }
+    if (argv.json) writeFileSync(argv.json, JSON.stringify(report, null, 2) + '\n');
+    for (const r of report.results) process.stdout.write(`${r.file}\ttruth ${r.truth}\tpredicted ${r.predicted.toFixed(1)}\n`);
+    process.stdout.write(
+      `\n${report.images} images from ${report.split}\n` +
+        `MAE ${report.mae.toFixed(2)}  RMSE ${report.rmse.toFixed(2)}  bias ${report.bias >= 0 ? '+' : ''}${report.bias.toFixed(2)}  ` +
+        `(mean true count ${report.meanTruth.toFixed(1)}; ${report.msPerImage.toFixed(1)} ms/image wall)\n`,
+    );
+  },
+};

@@ -1,0 +1,255 @@
+/** yargs options shared by every command that starts a server. */
+import os from 'node:os';
+import type { Argv } from 'yargs';
+import { DEFAULT_SERVER_OPTIONS, type OverloadPolicy } from '../src/accept/options.js';
+import { serveModelPath } from '../src/app/default-model.js';
+import { MODEL_OPTION_HELP, modelPath } from '../src/app/paths.js';
+import type { StartServerOptions } from '../src/app/start-server.js';
+import { securityFromArgv, withSecurityOptions, type SecurityArgv } from './security-options.js';
+import type { DeviceChoice } from '../src/workers/types.js';
+import { parseSize } from '../src/common/parse.js';
+import { UsageError } from '../src/common/usage-error.js';
+import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
+import { DEFAULT_LOG_RATE_LIMIT } from '../src/log/rate-limited-log.js';
+import { DEFAULT_METRICS_HTTP_LIMITS } from '../src/metrics/http.js';
+import { DEFAULT_CAMERA_SERIES_TTL_MS } from '../src/metrics/server-metrics.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../src/log/logger.js';
+import { DEFAULT_TOTALS_INTERVAL_MS } from '../src/log/totals-log.js';
+import { DEFAULT_ZONE_PUBLISH_INTERVAL_MS } from '../src/app/zones-setup.js';
+import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX } from '../src/events/mqtt-sink.js';
+
+/** Zone events come from a site file's zones: asking for them without one is a usage error (serve and demo). */
+export function requireSiteForZoneEvents(argv: { site?: string; 'mqtt-url'?: string; 'events-file'?: string }): void {
+  if ((argv['mqtt-url'] !== undefined || argv['events-file'] !== undefined) && argv.site === undefined) {
+    throw new UsageError('--mqtt-url and --events-file publish zone events: give --site too');
+  }
+}
+
+/** A TCP port: 0 (any free one) to 65535. */
+export function checkPort(flag: string, value: unknown): void {
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535)) {
+    throw new UsageError(`--${flag} must be a port number 0..65535 (0: any free port), got ${String(value)}`);
+  }
+}
+
+const POSITIVE_INTEGERS = [
+  'workers',
+  'intra-op-threads',
+  'max-batch',
+  'window',
+  'max-window',
+  'max-queue',
+  'max-connections',
+  'max-connections-per-ip',
+  'max-frame-bytes',
+  'max-frame-pixels',
+  'max-jpeg-scans',
+  'handshake-timeout-ms',
+  'frame-timeout-ms',
+  'idle-timeout-ms',
+  'output-buffer-hard-bytes',
+  'output-buffer-soft-bytes',
+  'output-buffer-soft-ms',
+  'shutdown-grace-ms',
+  'log-burst',
+  'metrics-max-connections',
+  'zone-publish-interval-ms',
+  'mqtt-max-queued-alerts',
+] as const;
+
+export function withServerOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('model', { type: 'string', coerce: modelPath, describe: `${MODEL_OPTION_HELP} (default: crowdline-v2 with --device cuda, or auto where the CUDA provider is installed; else crowdline-v1)`, group: 'Model:' })
+    .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, describe: 'auto tries CUDA, then CPU', group: 'Model:' })
+    .option('workers', { type: 'number', describe: `worker threads, one ONNX session each (default: one per core on CPU, ${os.availableParallelism()} here; 2 on CUDA)`, group: 'Model:' })
+    .option('intra-op-threads', { type: 'number', describe: 'ONNX Runtime threads per CPU session (default 1: several single-threaded sessions beat one wide one; 2 lowers single-frame latency)', group: 'Model:' })
+    .option('decode-threads', { type: 'number', describe: `threads that only decode JPEGs, apart from the sessions (default: 0 on CPU, each worker decodes its own frames; on CUDA every core but two, ${Math.max(1, os.availableParallelism() - 2)} here)`, group: 'Model:' })
+    .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)', group: 'Model:' })
+    .option('max-batch', { type: 'number', default: 1, describe: 'largest batch of frames (from any connections) per session call', group: 'Batching:' })
+    .option('max-batch-delay-ms', { type: 'number', default: 2, describe: 'how long a partial batch may wait for more frames', group: 'Batching:' })
+    .option('overload', {
+      choices: ['queue', 'drop-oldest'] as const,
+      default: DEFAULT_SERVER_OPTIONS.overload as OverloadPolicy,
+      describe: 'queue: backpressure, nothing dropped (files); drop-oldest: answer the oldest waiting frame "dropped", keep the newest (live cameras)',
+      group: 'Limits:',
+    })
+    .option('window', { type: 'number', default: DEFAULT_SERVER_OPTIONS.window, describe: 'default frames in flight per connection', group: 'Limits:' })
+    .option('max-window', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxWindow, describe: 'most frames in flight a client may ask for', group: 'Limits:' })
+    .option('max-queue', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxQueue, describe: 'frames waiting for a worker across all connections; when full, every connection pauses', group: 'Limits:' })
+    .option('max-connections', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnections, group: 'Limits:' })
+    .option('max-connections-per-ip', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnectionsPerIp, describe: 'connections one client address may hold (cameras behind one NAT share an address)', group: 'Limits:' })
+    .option('max-frame-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxFrameBytes, describe: 'largest JPEG accepted', group: 'Limits:' })
+    .option('max-frame-pixels', { type: 'number', default: DEFAULT_JPEG_LIMITS.maxPixels, describe: 'largest image (width x height) decoded; checked from the JPEG header before decoding (default 8K UHD)', group: 'Limits:' })
+    .option('max-jpeg-scans', { type: 'number', default: DEFAULT_JPEG_LIMITS.maxScans, describe: 'most scans a (progressive) JPEG may have', group: 'Limits:' })
+    .option('handshake-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs, describe: 'a new connection must complete its first message (HELLO, legacy frame) within this', group: 'Limits:' })
+    .option('frame-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.frameTimeoutMs, describe: 'a message whose first byte arrived must be complete within this', group: 'Limits:' })
+    .option('idle-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.idleTimeoutMs, describe: 'close a connection with nothing in flight and no complete message for this long', group: 'Limits:' })
+    .option('output-buffer-hard-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferHardBytes, describe: 'cut a connection at once when this many reply bytes are unread', group: 'Limits:' })
+    .option('output-buffer-soft-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftBytes, describe: 'cut a connection when this many reply bytes stay unread for --output-buffer-soft-ms', group: 'Limits:' })
+    .option('output-buffer-soft-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftMs, group: 'Limits:' })
+    .option('shutdown-grace-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.shutdownGraceMs, describe: 'on SIGTERM/SIGINT, how long connections may take to answer their frames in flight before they are dropped', group: 'Limits:' })
+    .option('max-connection-age-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnectionAgeMs, describe: 'behind a load balancer: close each connection gracefully after about this long (+-10 %) so cameras reconnect and spread over new servers (0: never; docs/deploy.md)', group: 'Limits:' })
+    .option('log-burst', { type: 'number', default: DEFAULT_LOG_RATE_LIMIT.burst, describe: 'log lines of one kind per 10 s before they are counted and summarised instead', group: 'Limits:' })
+    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (0: any free port)', group: 'Metrics:' })
+    .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the metrics port listens on (unauthenticated: keep it local or firewalled)', group: 'Metrics:' })
+    .option('metrics-max-connections', { type: 'number', default: DEFAULT_METRICS_HTTP_LIMITS.maxConnections, describe: 'connections the metrics endpoint accepts at once', group: 'Metrics:' })
+    .option('metrics-camera-ttl-ms', {
+      type: 'number',
+      default: DEFAULT_CAMERA_SERIES_TTL_MS,
+      describe: "a camera's series (crowdline_camera_*) are removed this long after its last answered frame, so cameras that left stop showing stale counts (0: never)",
+      group: 'Metrics:',
+    })
+    .option('log-format', { choices: LOG_FORMATS, default: 'auto' as LogFormat, describe: 'auto: JSON lines (pino) unless stderr is a terminal, then one readable line per record', group: 'Logs:' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'least severe level logged (connection lines are info, refusals and timeouts warn)', group: 'Logs:' })
+    .option('log-totals-interval-ms', { type: 'number', default: DEFAULT_TOTALS_INTERVAL_MS, describe: 'a line of totals (frames, cameras, connections, latency) this often (0: none)', group: 'Logs:' })
+    .options(withSecurityOptions())
+    .option('site', { type: 'string', describe: 'site file (YAML) with zones per camera: counts, smoothing and alerts per zone (docs/zones.md); reloaded on SIGHUP', group: 'Zones:' })
+    .option('zone-publish-interval-ms', { type: 'number', default: DEFAULT_ZONE_PUBLISH_INTERVAL_MS, describe: "publish each zone's count at most this often (alert transitions: always)", group: 'Zones:' })
+    .option('events-file', { type: 'string', describe: "write zone counts and alerts as JSON lines to this file ('-': stdout)", group: 'Zones:' })
+    .option('mqtt-url', { type: 'string', describe: 'publish zone counts and alerts to this MQTT broker (mqtt://host:1883, mqtts://...)', group: 'Zones:' })
+    .option('mqtt-topic-prefix', { type: 'string', default: DEFAULT_MQTT_TOPIC_PREFIX, describe: 'topics are <prefix>/<camera>/<zone>/count|alert and <prefix>/server/<client id>/status', group: 'Zones:' })
+    .option('mqtt-client-id', { type: 'string', describe: 'MQTT client id, also the server id in the status topic (default crowdline-<hostname>; give each server on a host its own)', group: 'Zones:' })
+    .option('mqtt-username', { type: 'string', group: 'Zones:' })
+    .option('mqtt-password-file', { type: 'string', describe: 'file holding the MQTT password', group: 'Zones:' })
+    .option('mqtt-ca', { type: 'string', describe: 'CA certificate (PEM) for an mqtts:// broker', group: 'Zones:' })
+    .option('mqtt-max-queued-alerts', { type: 'number', default: DEFAULT_MQTT_MAX_QUEUED_ALERTS, describe: 'alert events kept while the broker is away (oldest dropped first)', group: 'Zones:' })
+    .check((argv) => {
+      requireSiteForZoneEvents(argv);
+      // Both become MQTT topic levels, where + and # are wildcards a publisher may not use.
+      for (const name of ['mqtt-topic-prefix', 'mqtt-client-id'] as const) {
+        const value = argv[name];
+        if (value !== undefined && !/^[^+#\u0000]+$/.test(value)) throw new Error(`--${name} must be non-empty, without + or #, got ${JSON.stringify(value)}`);
+      }
+      // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
+      for (const name of POSITIVE_INTEGERS) {
+        const value = argv[name];
+        if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
+          throw new UsageError(`--${name} must be a positive whole number, got ${String(value)}`);
+        }
+      }
+      for (const name of ['max-connection-age-ms', 'log-totals-interval-ms', 'metrics-camera-ttl-ms'] as const) {
+        const value = argv[name];
+        if (!(Number.isInteger(value) && value >= 0)) throw new UsageError(`--${name} must be a whole number >= 0, got ${String(value)}`);
+      }
+      const delay = argv['max-batch-delay-ms'];
+      if (!(Number.isFinite(delay) && delay >= 0)) throw new UsageError(`--max-batch-delay-ms must be a number of milliseconds >= 0, got ${String(delay)}`);
+      checkPort('metrics-port', argv['metrics-port']);
+      const size = argv['input-size'];
+      if (size !== undefined) {
+        try {
+          parseSize(size);
+        } catch (err) {
+          throw new UsageError(`--input-size: ${(err as Error).message}`);
+        }
+      }
+      // --tls-cert/--tls-key pairing and --legacy syntax, checked now rather than after the model loads.
+      try {
+        securityFromArgv(argv as SecurityArgv);
+      } catch (err) {
+        throw new UsageError((err as Error).message.startsWith('--') ? (err as Error).message : `--legacy: ${(err as Error).message}`);
+      }
+      return true;
+    });
+}
+
+export interface ServerArgv extends SecurityArgv {
+  /** Unset: the device's default (serveModelPath). */
+  model?: string;
+  device: DeviceChoice;
+  workers?: number;
+  'intra-op-threads'?: number;
+  'decode-threads'?: number;
+  'input-size'?: string;
+  'max-batch': number;
+  'max-batch-delay-ms': number;
+  overload: OverloadPolicy;
+  window: number;
+  'max-window': number;
+  'max-queue': number;
+  'max-connections': number;
+  'max-connections-per-ip': number;
+  'max-frame-bytes': number;
+  'max-frame-pixels': number;
+  'max-jpeg-scans': number;
+  'handshake-timeout-ms': number;
+  'frame-timeout-ms': number;
+  'idle-timeout-ms': number;
+  'output-buffer-hard-bytes': number;
+  'output-buffer-soft-bytes': number;
+  'output-buffer-soft-ms': number;
+  'shutdown-grace-ms': number;
+  'max-connection-age-ms': number;
+  'log-burst': number;
+  'metrics-port'?: number;
+  'metrics-max-connections': number;
+  'metrics-host': string;
+  'metrics-camera-ttl-ms': number;
+  'log-format': LogFormat;
+  'log-level': LogLevel;
+  'log-totals-interval-ms': number;
+  site?: string;
+  'zone-publish-interval-ms': number;
+  'events-file'?: string;
+  'mqtt-url'?: string;
+  'mqtt-topic-prefix': string;
+  'mqtt-client-id'?: string;
+  'mqtt-username'?: string;
+  'mqtt-password-file'?: string;
+  'mqtt-ca'?: string;
+  'mqtt-max-queued-alerts': number;
+}
+
+export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
+  return {
+    modelPath: serveModelPath(argv.model, argv.device),
+    device: argv.device,
+    workers: argv.workers,
+    intraOpThreads: argv['intra-op-threads'],
+    decodeThreads: argv['decode-threads'],
+    inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
+    maxBatch: argv['max-batch'],
+    maxBatchDelayMs: argv['max-batch-delay-ms'],
+    metrics: argv['metrics-port'] === undefined ? undefined : { host: argv['metrics-host'], port: argv['metrics-port'], limits: { maxConnections: argv['metrics-max-connections'] } },
+    imageLimits: { maxPixels: argv['max-frame-pixels'], maxScans: argv['max-jpeg-scans'] },
+    logRateLimit: { ...DEFAULT_LOG_RATE_LIMIT, burst: argv['log-burst'] },
+    totalsIntervalMs: argv['log-totals-interval-ms'],
+    cameraSeriesTtlMs: argv['metrics-camera-ttl-ms'],
+    security: securityFromArgv(argv),
+    sitePath: argv.site,
+    zoneEvents: {
+      countIntervalMs: argv['zone-publish-interval-ms'],
+      eventsFile: argv['events-file'],
+      mqtt:
+        argv['mqtt-url'] === undefined
+          ? undefined
+          : {
+              url: argv['mqtt-url'],
+              topicPrefix: argv['mqtt-topic-prefix'],
+              clientId: argv['mqtt-client-id'],
+              username: argv['mqtt-username'],
+              passwordFile: argv['mqtt-password-file'],
+              caFile: argv['mqtt-ca'],
+              maxQueuedAlerts: argv['mqtt-max-queued-alerts'],
+            },
+    },
+    server: {
+      host,
+      port,
+      overload: argv.overload,
+      window: argv.window,
+      maxWindow: argv['max-window'],
+      maxQueue: argv['max-queue'],
+      maxConnections: argv['max-connections'],
+      maxConnectionsPerIp: argv['max-connections-per-ip'],
+      maxFrameBytes: argv['max-frame-bytes'],
+      handshakeTimeoutMs: argv['handshake-timeout-ms'],
+      frameTimeoutMs: argv['frame-timeout-ms'],
+      idleTimeoutMs: argv['idle-timeout-ms'],
+      outputBufferHardBytes: argv['output-buffer-hard-bytes'],
+      outputBufferSoftBytes: argv['output-buffer-soft-bytes'],
+      outputBufferSoftMs: argv['output-buffer-soft-ms'],
+      shutdownGraceMs: argv['shutdown-grace-ms'],
+      maxConnectionAgeMs: argv['max-connection-age-ms'],
+    },
+  };
+}
