@@ -20,7 +20,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
-import { DecodeScratch, decodeJpeg, resizeBytesInto } from '../src/workers/preprocess.js';
+import { DecodeScratch, decodeJpeg } from '../src/workers/jpeg-decode.js';
+import { resizeBytesInto } from '../src/workers/resize-bytes.js';
 import { loadFrames } from './frames.js';
 import { reencodeAt, rgbDecodeOnly } from './host-path.js';
 

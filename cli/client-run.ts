@@ -1,6 +1,7 @@
 /** Shared by `client` and `demo`: argv -> runClient, prints the summary, picks the exit status. Loaded lazily (needs OpenCV). */
 import { whyNoDisplay } from '../client/display/display-probe.js';
-import { runClient, type ClientReport } from '../client/run/run-client.js';
+import type { ClientReport } from '../client/run/options.js';
+import { runClient } from '../client/run/run-client.js';
 import { DENSITY_FORMAT_NAMES } from '../src/framing/index.js';
 import type { ClientArgv } from './client-command.js';
 import type { ClientSetup } from './client-setup.js';

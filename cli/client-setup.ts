@@ -8,7 +8,7 @@ import { UsageError } from '../src/common/usage-error.js';
 import type { ClientArgv } from './client-command.js';
 import { nameCameras, parseSourceArg, type CameraSpec } from '../client/config/cameras.js';
 import { loadConfig, type ClientConfig } from '../client/config/config-file.js';
-import type { RecordOptions } from '../client/run/run-client.js';
+import type { RecordOptions } from '../client/run/options.js';
 import type { ClientSecurity } from '../client/connection/connection.js';
 import { clientSecurityFromArgv, type ClientSecurityArgv } from './client-security.js';
 

@@ -46,3 +46,11 @@ async function load(): Promise<OpenCV> {
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * INTER_AREA looks best when shrinking a lot but is several times slower than
+ * INTER_LINEAR at non-integer ratios (8 ms vs 3 ms for 768x576 -> 620x465 here).
+ */
+export function resizeInterpolation(cv: OpenCV, scale: number): number {
+  return scale < 0.5 ? cv.INTER_AREA : cv.INTER_LINEAR;
+}

@@ -2,7 +2,7 @@
  * The fixed-point bilinear arithmetic shared by resize.c (a whole decoded
  * image) and decode-resize.c (rows straight from the JPEG decoder): one
  * definition, so both give the same bytes as the JavaScript loop in
- * src/workers/preprocess.ts.
+ * src/workers/resize-bytes.ts.
  *
  * It blends rows first (a straight loop over a whole source row the
  * compiler vectorises) and then columns, where the JavaScript loop does all

@@ -2,7 +2,7 @@
  * crowdline's native resize: OpenCV-style fixed-point bilinear on bytes,
  * the uint8 fast path's one hot loop (src/workers/native-resize.ts).
  *
- * The coordinate/weight tables come from JavaScript (preprocess.ts
+ * The coordinate/weight tables come from JavaScript (resize-bytes.ts
  * fixedAxis), so both implementations share one definition of the
  * sampling; this file only runs the arithmetic of bilinear.h (rows first,
  * then columns; AVX2 chosen at run time), whose output is bit-identical to

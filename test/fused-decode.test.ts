@@ -19,7 +19,9 @@ import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
 import type { ChannelOrder, ModelManifest } from '../src/workers/manifest.js';
 import { nativeResize } from '../src/workers/native-resize.js';
 import { FramePreparer } from '../src/workers/prepare.js';
-import { DecodeScratch, decodeBytesInto, decodeJpeg, FrameDecodeError, resizeBytesInto } from '../src/workers/preprocess.js';
+import { DecodeScratch, decodeJpeg, FrameDecodeError } from '../src/workers/jpeg-decode.js';
+import { decodeBytesInto } from '../src/workers/preprocess.js';
+import { resizeBytesInto } from '../src/workers/resize-bytes.js';
 import { tempDir } from './helpers/server.js';
 
 const SHB = path.resolve('../shared/datasets/shanghaitech-b/test/images');

@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { reencodeAt, rgbDecodeOnly } from '../bench/host-path.js';
 import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
 import { nativeResize, nativeResizeStatus } from '../src/workers/native-resize.js';
-import { DecodeScratch, decodeJpeg, resizeBytesInto, type DecodedImage } from '../src/workers/preprocess.js';
+import { DecodeScratch, decodeJpeg, type DecodedImage } from '../src/workers/jpeg-decode.js';
+import { resizeBytesInto } from '../src/workers/resize-bytes.js';
 
 const SHB = path.resolve('../shared/datasets/shanghaitech-b/test/images');
 
@@ -119,7 +120,7 @@ function inWorker(env: NodeJS.ProcessEnv): Promise<{ status: string; bytes: Uint
   const source = `
     import { parentPort } from 'node:worker_threads';
     const { nativeResizeStatus } = await import(${JSON.stringify(new URL('../src/workers/native-resize.js', here).href)});
-    const { resizeBytesInto } = await import(${JSON.stringify(new URL('../src/workers/preprocess.js', here).href)});
+    const { resizeBytesInto } = await import(${JSON.stringify(new URL('../src/workers/resize-bytes.js', here).href)});
     const data = new Uint8Array(333 * 211 * 3);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
     const out = new Uint8Array(128 * 96 * 3);

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { StreamInput } from '../connection/camera-stream.js';
+import type { StreamInput } from './stream-input.js';
 import type { RawFrame } from './frame.js';
 import { errorText, type OpenCV } from '../opencv.js';
 

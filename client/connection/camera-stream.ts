@@ -14,61 +14,12 @@
  */
 import { ServerRefusedError, V1Connection, type ClientSecurity } from './connection.js';
 import { Frame, type RawFrame } from '../capture/frame.js';
+import { scaleToMaxWidth } from '../capture/scale-down.js';
+import type { StreamInput } from '../capture/stream-input.js';
 import { errorText, type OpenCV } from '../opencv.js';
-import { resizeInterpolation } from '../display/overlay.js';
-import { DensityFormat, frameStatusName, type DensityFormatCode, type ResultMessage, type ZonesMessage } from '../../src/framing/index.js';
+import { DensityFormat, frameStatusName, type ResultMessage, type ZonesMessage } from '../../src/framing/index.js';
 import type { ClientCost } from '../run/cost.js';
-
-/** Where a camera's frames come from. */
-export interface StreamInput {
-  /** Names the source in messages. */
-  readonly text: string;
-  /** Real time: frames come whether or not they are taken, and skipping is fine. */
-  readonly live: boolean;
-  /** Nominal frame rate (0: unknown); pulled live sources are read at this pace. */
-  readonly fps: number;
-  /** Pulled sources only: the next frame, or undefined at the end. Pushed sources call offer(). */
-  read?(): RawFrame | undefined;
-  /** No more frames wanted. */
-  close(): void;
-}
-
-export interface CameraStreamOptions {
-  name: string;
-  host: string;
-  port: number;
-  densityFormat: DensityFormatCode;
-  /** Frames in flight to ask the server for (0: 2 for live sources, else the server default). */
-  window: number;
-  jpegQuality: number;
-  /** Frames wider than this are scaled down before sending (0: never). */
-  maxWidth: number;
-  /** Send at most this many frames per second (0: as fast as the server allows; live sources: their own rate). */
-  fps: number;
-  /** Stop after this many frames from the source (0: no limit). */
-  maxFrames: number;
-  security?: ClientSecurity;
-  /** v1.2: ask the server for this camera's zones (an older server ignores the request). */
-  wantsZones?: boolean;
-}
-
-/** A frame sent to the server, kept until its answer arrives. */
-export interface SentFrame {
-  frame: Frame;
-  seq: number;
-}
-
-export type AnswerStatus = ReturnType<typeof frameStatusName> | 'lost';
-
-export interface Answer {
-  frame: Frame;
-  status: AnswerStatus;
-  /** Present for answers that came from the server. */
-  result?: ResultMessage;
-  latencyMs: number;
-  /** The server's zones the result's zone readings refer to (the latest ZONES before it). */
-  zones?: ZonesMessage;
-}
+import type { Answer, CameraStreamOptions, SentFrame, StreamState } from './stream-types.js';
 
 export interface CameraStreamEvents {
   answer(stream: CameraStream, answer: Answer): void;
@@ -78,8 +29,6 @@ export interface CameraStreamEvents {
   /** Something happened that may let the loop do more work now. */
   wake(): void;
 }
-
-export type StreamState = 'connecting' | 'streaming' | 'waiting-to-retry' | 'done' | 'failed';
 
 const FIRST_RETRY_MS = 250;
 const LIVE_DEFAULT_WINDOW = 2;
@@ -258,14 +207,7 @@ export class CameraStream {
       return undefined;
     }
     const t0 = performance.now();
-    const { maxWidth } = this.options;
-    let input = raw;
-    // Capture processes scale their frames themselves.
-    if (raw.image && maxWidth > 0 && raw.image.cols > maxWidth) {
-      const image = raw.image;
-      const height = Math.max(2, Math.round((image.rows * maxWidth) / image.cols));
-      input = { image: image.resize(height, maxWidth, 0, 0, resizeInterpolation(this.cv, maxWidth / image.cols)) };
-    }
+    const input = scaleToMaxWidth(this.cv, raw, this.options.maxWidth);
     this.cost.add('capture', performance.now() - t0);
     return new Frame(this.cv, this.framesRead++, raw.capturedAtMs ?? Date.now(), input);
   }

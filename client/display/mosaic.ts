@@ -2,8 +2,7 @@
  * Tile layout for the live window: a near-square grid with one tile per
  * camera; images are letterboxed into their tile.
  */
-import type { Mat, OpenCV } from '../opencv.js';
-import { resizeInterpolation } from './overlay.js';
+import { resizeInterpolation, type Mat, type OpenCV } from '../opencv.js';
 
 export interface TileRect {
   x: number;

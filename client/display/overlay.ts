@@ -21,14 +21,6 @@ const MAX_DENSITY_ALPHA = 0.6;
  */
 const MIN_SCALE_PEAK = 0.02;
 
-/**
- * INTER_AREA looks best when shrinking a lot but is several times slower than
- * INTER_LINEAR at non-integer ratios (8 ms vs 3 ms for 768x576 -> 620x465 here).
- */
-export function resizeInterpolation(cv: OpenCV, scale: number): number {
-  return scale < 0.5 ? cv.INTER_AREA : cv.INTER_LINEAR;
-}
-
 export class OverlayPainter {
   /** JET colours for 0..255, BGR, built once (cv.applyColorMap rebuilds its table on every call). */
   private readonly jet: Buffer;

@@ -8,73 +8,25 @@
  */
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { DensityFormat, type DensityFormatCode } from '../../src/framing/index.js';
-import { CameraStream, type Answer, type StreamInput } from '../connection/camera-stream.js';
-import { redactUrl, type CameraSpec } from '../config/cameras.js';
-import type { RecordFormat } from '../config/config-file.js';
-import type { ClientSecurity } from '../connection/connection.js';
-import { ClientCost } from './cost.js';
-import { LiveDisplay } from '../display/display.js';
+import { DensityFormat } from '../../src/framing/index.js';
 import { assertFfmpegAvailable } from '../capture/ffmpeg-capture.js';
 import type { Frame } from '../capture/frame.js';
 import { LiveCapture } from '../capture/live-capture.js';
-import { errorText, loadOpenCV } from '../opencv.js';
-import type { Caption } from '../display/overlay.js';
-import { OverlayPainter } from '../display/overlay.js';
-import { CameraRecorder } from '../record/recorder.js';
 import { isLiveCamera, openSource, parseSource } from '../capture/sources.js';
-import { onStopSignals, signalExitCode, type StopSignal } from './stop-signals.js';
-import { CameraStats, formatSummary, type CameraSummary } from './summary.js';
-import { drawZones, zoneAlertSummary, type ZoneView } from '../display/zone-overlay.js';
-
-export interface RecordOptions {
-  format: RecordFormat;
-  /** MP4: length of each file. */
-  segmentSeconds: number;
-  /** MP4: most files kept per camera (0: all). */
-  keepSegments: number;
-}
-
-export interface ClientOptions {
-  host: string;
-  port: number;
-  cameras: CameraSpec[];
-  display: boolean;
-  /** Headless recording folder (video + CSV per camera). */
-  outDir?: string;
-  record?: RecordOptions;
-  /** A live camera that gives no frame for this long is restarted. */
-  stallTimeoutMs?: number;
-  jpegQuality?: number;
-  maxWidth?: number;
-  window?: number;
-  fps?: number;
-  maxFrames?: number;
-  /** Treat files as live (real-time pacing, newest frame wins). */
-  live?: boolean;
-  densityFormat?: DensityFormatCode;
-  /** Token and TLS settings for every camera's connection. */
-  security?: ClientSecurity;
-  /** v1.2: ask the server for zones (default true; a camera's `zones: false` opts it out). */
-  zones?: boolean;
-  /** Progress bars on stderr for file sources (default: headless on a terminal). */
-  progress?: boolean;
-  log?: (line: string) => void;
-  /** Aborting stops the client as q/Esc would. */
-  signal?: AbortSignal;
-}
-
-export interface ClientReport {
-  cameras: CameraSummary[];
-  /** Summary table plus the cost line, as printed. */
-  text: string;
-  /** Sources that failed for good, and live cameras that never gave a frame. */
-  failedSources: number;
-  /** Frames the server answered (ok, dropped or error), all cameras. */
-  answered: number;
-  /** Why the run ended early, if it did. */
-  stoppedBy?: StopSignal | 'quit' | 'aborted';
-}
+import type { StreamInput } from '../capture/stream-input.js';
+import { redactUrl, type CameraSpec } from '../config/cameras.js';
+import { CameraStream } from '../connection/camera-stream.js';
+import type { Answer } from '../connection/stream-types.js';
+import { answerCaption, wrap } from '../display/caption-text.js';
+import { LiveDisplay } from '../display/display.js';
+import { OverlayPainter, type Caption } from '../display/overlay.js';
+import { drawZones, type ZoneView } from '../display/zone-overlay.js';
+import { errorText, loadOpenCV } from '../opencv.js';
+import { CameraRecorder } from '../record/recorder.js';
+import { ClientCost } from './cost.js';
+import type { ClientOptions, ClientReport } from './options.js';
+import { onStopSignals, signalExitCode } from './stop-signals.js';
+import { CameraStats, formatSummary } from './summary.js';
 
 /** Cameras still answering after a stop get this long before being cut off. */
 const QUIT_GRACE_MS = 3000;
@@ -125,17 +77,8 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     display?.setCaption(camera.index, { title: camera.spec.name, lines: lines.flatMap((l) => wrap(l, 40)).slice(0, 6), alert: true });
   };
 
-  const captionFor = (camera: Camera, answer: Answer, zones: ZoneView | undefined): Caption => {
-    const fps = camera.stats.liveFps(Date.now());
-    const lines = [
-      answer.result && answer.status === 'ok' ? `count ${answer.result.count.toFixed(1)}` : `frame ${answer.status}`,
-      `${fps.toFixed(1)} fps  latency ${Number.isFinite(answer.latencyMs) ? answer.latencyMs.toFixed(0) : '-'} ms`,
-    ];
-    // Zones in warning or alarm are named in the caption too: on a small tile their labels are hard to read.
-    const alerting = zones && zoneAlertSummary(zones);
-    if (alerting) lines.push(...wrap(alerting, 40).slice(0, 2));
-    return { title: camera.spec.name, lines, alert: answer.status !== 'ok' || alerting?.startsWith('ALARM') === true };
-  };
+  const captionFor = (camera: Camera, answer: Answer, zones: ZoneView | undefined): Caption =>
+    answerCaption(camera.spec.name, camera.stats.liveFps(Date.now()), answer, zones);
 
   const onAnswer = (camera: Camera, answer: Answer): void => {
     const now = Date.now();
@@ -363,17 +306,4 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     answered: summaries.reduce((acc, s) => acc + s.ok + s.dropped + s.errors, 0),
     stoppedBy,
   };
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + word.length + 1 > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.slice(0, 6);
 }

@@ -5,8 +5,7 @@
  * Window pixels are mapped back to frame pixels, so a large frame can be
  * shown scaled down.
  */
-import type { Mat, OpenCV } from '../opencv.js';
-import { resizeInterpolation } from '../display/overlay.js';
+import { resizeInterpolation, type Mat, type OpenCV } from '../opencv.js';
 import { ZoneDraft, type DraftInput, type DraftNote } from './zone-drafting.js';
 import type { WindowEvent, ZoneWindow } from './zone-window.js';
 

@@ -15,7 +15,8 @@ import type { ModelInfo } from './adapter.js';
 import type { ConnectionGate } from './gate.js';
 import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
-import { Session, type FrameScreen, type ZoneSource } from './session.js';
+import { Session } from './session.js';
+import type { FrameScreen, ZoneSource } from './session-deps.js';
 
 export interface CrowdServerDeps {
   runner: BatchRunner;

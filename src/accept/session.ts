@@ -11,18 +11,18 @@
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Batcher } from '../batcher/batcher.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
-import type { FailureCause } from '../workers/types.js';
-import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue, type ZoneReading, type ZonesMessage } from '../framing/index.js';
+import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue, type ZoneReading } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
 import type { LogFields } from '../log/logger.js';
-import type { AdapterEvent, ModelInfo, ProtocolAdapter } from './adapter.js';
+import type { AdapterEvent, ProtocolAdapter } from './adapter.js';
+import { outputBufferVerdict, overdueDeadline } from './deadlines.js';
 import type { Admission, ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
-import type { ServerCloseReason, ServerObserver } from './observer.js';
-import { DROP_OLDEST_BACKLOG_WINDOWS, type ServerOptions } from './options.js';
+import type { ServerCloseReason } from './observer.js';
+import { DROP_OLDEST_BACKLOG_WINDOWS } from './options.js';
 import { ReplyOrder } from './reply-order.js';
+import type { SessionDeps } from './session-deps.js';
 import { V1Adapter } from './v1-adapter.js';
 
 interface Slot {
@@ -33,41 +33,6 @@ interface Slot {
   ticket: JobTicket | undefined;
   outcome: JobOutcome | undefined;
   done: boolean;
-}
-
-/** Says why a frame must fail without reaching a worker, or undefined to queue it. */
-export type FrameScreen = (jpeg: Uint8Array) => { reason: string; cause: FailureCause } | undefined;
-
-/** Zones by camera name (src/zones): what to tell a client, and the readings of each frame. */
-export interface ZoneSource {
-  describe(camera: string): Omit<ZonesMessage, 'type'>;
-  /** Undefined when the camera has no zones. */
-  observe(
-    camera: string,
-    timeMs: number,
-    map: { height: number; width: number; values: Float32Array },
-    frame: { width: number; height: number } | undefined,
-  ): ZoneReading[] | undefined;
-}
-
-/** Where a session's log lines go; `kind` groups lines for rate limiting (and is the line's `event`). */
-export interface SessionLog {
-  write(kind: string, line: string, fields?: LogFields): void;
-}
-
-export interface SessionDeps {
-  batcher: Batcher;
-  options: ServerOptions;
-  model: () => ModelInfo;
-  observer: ServerObserver;
-  log: SessionLog;
-  /** The peer's address, as the server counts it for per-address limits. */
-  address: string;
-  /** Authentication and transport policy (src/auth); absent: everyone is welcome. */
-  gate?: ConnectionGate;
-  screen?: FrameScreen;
-  /** The site file's zones; absent: no site file (clients that ask get an empty ZONES). */
-  zones?: ZoneSource;
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -159,15 +124,19 @@ export class Session {
     if (this.finished) return;
     this.checkOutputBuffer(now);
     if (this.draining) return;
-    const o = this.deps.options;
-    if (!this.handshaken && now - this.openedAt >= o.handshakeTimeoutMs) {
-      const what = this.adapter?.protocol === 'legacy' ? 'first frame' : 'HELLO';
-      this.expire('handshake-timeout', ErrorCode.HandshakeTimeout, `no complete ${what} within ${o.handshakeTimeoutMs} ms`);
-    } else if (this.messageStartedAt !== undefined && now - this.messageStartedAt >= o.frameTimeoutMs) {
-      this.expire('message-timeout', ErrorCode.MessageTimeout, `a message started but was not complete within ${o.frameTimeoutMs} ms`);
-    } else if (this.handshaken && this.order.size === 0 && now - this.lastActivityAt >= o.idleTimeoutMs) {
-      this.expire('idle-timeout', ErrorCode.IdleTimeout, `no frames for ${o.idleTimeoutMs} ms`);
-    }
+    const expiry = overdueDeadline(
+      {
+        openedAt: this.openedAt,
+        handshaken: this.handshaken,
+        messageStartedAt: this.messageStartedAt,
+        lastActivityAt: this.lastActivityAt,
+        inFlight: this.order.size,
+        protocol: this.adapter?.protocol,
+      },
+      this.deps.options,
+      now,
+    );
+    if (expiry) this.expire(expiry.reason, expiry.code, expiry.why);
   }
 
   private onData(chunk: Buffer): void {
@@ -396,18 +365,9 @@ export class Session {
    * for softMs, too. Nothing is sent first: the peer is not reading.
    */
   private checkOutputBuffer(now: number): void {
-    const o = this.deps.options;
-    const pending = this.socket.writableLength;
-    if (pending > o.outputBufferHardBytes) {
-      this.cut('output-buffer-hard', `${pending} reply bytes not read by the client, over the hard limit of ${o.outputBufferHardBytes}`);
-    } else if (pending > o.outputBufferSoftBytes) {
-      this.softLimitSince ??= now;
-      if (now - this.softLimitSince >= o.outputBufferSoftMs) {
-        this.cut('output-buffer-soft', `${pending} reply bytes not read by the client for ${o.outputBufferSoftMs} ms, over the soft limit of ${o.outputBufferSoftBytes}`);
-      }
-    } else {
-      this.softLimitSince = undefined;
-    }
+    const verdict = outputBufferVerdict(this.socket.writableLength, this.softLimitSince, this.deps.options, now);
+    this.softLimitSince = verdict.softLimitSince;
+    if (verdict.cut) this.cut(verdict.cut.reason, verdict.cut.why);
   }
 
   private cut(reason: ServerCloseReason, why: string): void {

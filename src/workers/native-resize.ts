@@ -1,7 +1,7 @@
 /**
  * The native resize (native/resize.c, built by `npm run build:native`), when
  * it was built: the uint8 fast path's bilinear loop in C, which the compiler
- * vectorises. It is bit-identical to the JavaScript loop in preprocess.ts
+ * vectorises. It is bit-identical to the JavaScript loop in resize-bytes.ts
  * (same tables, same integer terms), so which one runs changes speed, never
  * pixels. Without a compiler the JavaScript loop serves, and the server says
  * which one it uses at start.

@@ -8,7 +8,9 @@
 import { performance } from 'node:perf_hooks';
 import { JpegRejected, type JpegLimits } from './jpeg-inspect.js';
 import { channelCount, type ModelManifest } from './manifest.js';
-import { DecodeScratch, decodeBytesInto, decodeJpeg, resizeNormalizeInto } from './preprocess.js';
+import { DecodeScratch, decodeJpeg } from './jpeg-decode.js';
+import { decodeBytesInto } from './preprocess.js';
+import { resizeNormalizeInto } from './resize-float.js';
 import type { FrameOutcome, PreparedBatch } from './types.js';
 
 const nowMs = (): number => performance.timeOrigin + performance.now();

@@ -1,0 +1,44 @@
+/** What a Session is given by the server: the batcher, options, the gate, the frame screen, zones and where to log. */
+import type { Batcher } from '../batcher/batcher.js';
+import type { ZoneReading, ZonesMessage } from '../framing/index.js';
+import type { LogFields } from '../log/logger.js';
+import type { FailureCause } from '../workers/types.js';
+import type { ModelInfo } from './adapter.js';
+import type { ConnectionGate } from './gate.js';
+import type { ServerObserver } from './observer.js';
+import type { ServerOptions } from './options.js';
+
+/** Says why a frame must fail without reaching a worker, or undefined to queue it. */
+export type FrameScreen = (jpeg: Uint8Array) => { reason: string; cause: FailureCause } | undefined;
+
+/** Zones by camera name (src/zones): what to tell a client, and the readings of each frame. */
+export interface ZoneSource {
+  describe(camera: string): Omit<ZonesMessage, 'type'>;
+  /** Undefined when the camera has no zones. */
+  observe(
+    camera: string,
+    timeMs: number,
+    map: { height: number; width: number; values: Float32Array },
+    frame: { width: number; height: number } | undefined,
+  ): ZoneReading[] | undefined;
+}
+
+/** Where a session's log lines go; `kind` groups lines for rate limiting (and is the line's `event`). */
+export interface SessionLog {
+  write(kind: string, line: string, fields?: LogFields): void;
+}
+
+export interface SessionDeps {
+  batcher: Batcher;
+  options: ServerOptions;
+  model: () => ModelInfo;
+  observer: ServerObserver;
+  log: SessionLog;
+  /** The peer's address, as the server counts it for per-address limits. */
+  address: string;
+  /** Authentication and transport policy (src/auth); absent: everyone is welcome. */
+  gate?: ConnectionGate;
+  screen?: FrameScreen;
+  /** The site file's zones; absent: no site file (clients that ask get an empty ZONES). */
+  zones?: ZoneSource;
+}
