@@ -1,29 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DENSITY_FORMAT_NAMES, type DensityFormatName } from '../src/framing/index.js';
-import { clientSecurityOptions, type ClientSecurityArgv } from './client-security.js';
+import type { ClientArgv } from './client-argv.js';
+import { clientSecurityOptions } from './client-security.js';
 import { UsageError } from '../src/common/usage-error.js';
 import { withConfigSources } from './config-sources.js';
-
-export interface ClientArgv extends Partial<ClientSecurityArgv> {
-  server?: string;
-  source: string[];
-  config?: string;
-  display: boolean;
-  out?: string;
-  record?: 'avi' | 'mp4';
-  'segment-seconds'?: number;
-  'keep-segments'?: number;
-  'stall-timeout'?: number;
-  'jpeg-quality': number;
-  'max-width': number;
-  window: number;
-  fps: number;
-  'max-frames': number;
-  live: boolean;
-  'density-format': DensityFormatName;
-  'dry-run'?: boolean;
-  zones: boolean;
-}
 
 const NON_NEGATIVE = ['max-width', 'window', 'fps', 'max-frames'] as const;
 

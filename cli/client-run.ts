@@ -3,7 +3,7 @@ import { whyNoDisplay } from '../client/display/display-probe.js';
 import type { ClientReport } from '../client/run/options.js';
 import { runClient } from '../client/run/run-client.js';
 import { DENSITY_FORMAT_NAMES } from '../src/framing/index.js';
-import type { ClientArgv } from './client-command.js';
+import type { ClientArgv } from './client-argv.js';
 import type { ClientSetup } from './client-setup.js';
 
 /** Exit statuses (documented in `crowdline client --help` and client/README.md). */

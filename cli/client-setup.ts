@@ -5,7 +5,7 @@
  */
 import { parseHostPort } from '../src/common/parse.js';
 import { UsageError } from '../src/common/usage-error.js';
-import type { ClientArgv } from './client-command.js';
+import type { ClientArgv } from './client-argv.js';
 import { nameCameras, parseSourceArg, type CameraSpec } from '../client/config/cameras.js';
 import { loadConfig, type ClientConfig } from '../client/config/config-file.js';
 import type { RecordOptions } from '../client/run/options.js';

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, SAMPLE_SITE, SAMPLE_VIDEO, SAMPLE_VIDEO_FPS, modelPath } from '../src/app/paths.js';
-import { withClientOptions, type ClientArgv } from './client-command.js';
+import type { ClientArgv } from './client-argv.js';
+import { withClientOptions } from './client-command.js';
 import { requireSiteForZoneEvents } from './server-options.js';
 import { UsageError } from '../src/common/usage-error.js';
 
