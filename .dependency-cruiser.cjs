@@ -43,7 +43,8 @@ module.exports = {
     },
     {
       name: 'client-not-to-cli',
-      comment: 'The client is a library the command drives (argv -> options happens in cli/); importing back would make the command and the client a cycle again.',
+      comment:
+        'The client is a library the command drives (argv -> options happens in cli/); importing back would make the command and the client a cycle again.',
       severity: 'error',
       from: { path: '^client/' },
       to: { path: '^cli/' },

@@ -35,7 +35,9 @@ async function camera(server: ChildServer, stop: () => boolean): Promise<number[
   const latencies: number[] = [];
   for (let i = 0; !stop(); i++) {
     const t0 = performance.now();
-    const reply = new Promise<void>((resolve) => conn.once('result', (r) => (r.status === FrameStatus.Ok && latencies.push(performance.now() - t0), resolve())));
+    const reply = new Promise<void>((resolve) =>
+      conn.once('result', (r) => (r.status === FrameStatus.Ok && latencies.push(performance.now() - t0), resolve())),
+    );
     conn.send(frames.jpegs[i % frames.jpegs.length]);
     await reply;
     await sleep(100);
@@ -74,7 +76,10 @@ const attacks: Record<string, Attack> = {
     const socket = net.connect({ host: server.host, port: server.port, noDelay: true });
     socket.on('error', () => undefined);
     await new Promise((r) => socket.once('connect', r));
-    const stream = Buffer.concat([encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 1, cameraName: 'trickle' }), encodeFrame({ seq: 0, captureTimeMs: 0, jpeg: Buffer.alloc(1 << 20, 0x31) })]);
+    const stream = Buffer.concat([
+      encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 1, cameraName: 'trickle' }),
+      encodeFrame({ seq: 0, captureTimeMs: 0, jpeg: Buffer.alloc(1 << 20, 0x31) }),
+    ]);
     let i = 0;
     while (!stop() && i < stream.length) {
       for (let k = 0; k < 256 && i < stream.length; k++) socket.write(stream.subarray(i, ++i));
@@ -110,13 +115,17 @@ const attacks: Record<string, Attack> = {
     let n = 0;
     while (!stop() && n < 3000) {
       await Promise.all(
-        Array.from({ length: 50 }, () => new Promise<void>((resolve) => {
-          // A legacy header that is not a number: refused as soon as its 16 bytes are in.
-          const s = net.connect({ host: server.host, port: server.port }, () => s.write(`1x${' '.repeat(14)}`));
-          s.on('error', () => undefined);
-          s.on('close', () => resolve());
-          s.on('data', () => undefined);
-        })),
+        Array.from(
+          { length: 50 },
+          () =>
+            new Promise<void>((resolve) => {
+              // A legacy header that is not a number: refused as soon as its 16 bytes are in.
+              const s = net.connect({ host: server.host, port: server.port }, () => s.write(`1x${' '.repeat(14)}`));
+              s.on('error', () => undefined);
+              s.on('close', () => resolve());
+              s.on('data', () => undefined);
+            }),
+        ),
       );
       n += 50;
     }
@@ -138,7 +147,9 @@ for (const [name, attack] of Object.entries(attacks)) {
   const mb = (s: Map<string, number>): string => ((s.get('process_resident_memory_bytes') ?? 0) / 2 ** 20).toFixed(0);
   const loop = windowQuantile(before, after, 'crowdline_event_loop_delay_seconds', 0.99);
   const lat = summarize(latencies);
-  console.log(`| ${name} | ${mb(before)} -> ${mb(after)} | ${loop ? (loop.value * 1000).toFixed(1) : '?'} | ${lat.p50.toFixed(1)} / ${lat.p99.toFixed(1)} | ${note} |`);
+  console.log(
+    `| ${name} | ${mb(before)} -> ${mb(after)} | ${loop ? (loop.value * 1000).toFixed(1) : '?'} | ${lat.p50.toFixed(1)} / ${lat.p99.toFixed(1)} | ${note} |`,
+  );
   if (server.exitStatus()) {
     console.log(`server died: ${server.exitStatus()}`);
     break;

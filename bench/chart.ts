@@ -26,7 +26,11 @@ export function renderChart(report: BenchReport): string {
   const batches = [...new Set(closed.map((p) => p.maxBatch))];
   const cameras = [...new Set(closed.map((p) => p.cameras))].sort((a, b) => a - b);
   const window = closed[0]?.window ?? 0;
-  const series = batches.map((b, i) => ({ batch: b, colour: COLOURS[i % COLOURS.length], points: closed.filter((p) => p.maxBatch === b).sort((x, y) => x.cameras - y.cameras) }));
+  const series = batches.map((b, i) => ({
+    batch: b,
+    colour: COLOURS[i % COLOURS.length],
+    points: closed.filter((p) => p.maxBatch === b).sort((x, y) => x.cameras - y.cameras),
+  }));
 
   const maxFps = Math.max(1, ...closed.map((p) => p.throughputFps), ...report.limits.map((l) => l.throughputFps));
   const latencies = closed.flatMap((p) => [p.latencyMs.endToEnd.p50, p.latencyMs.endToEnd.p99]).filter((v) => v > 0);
@@ -39,15 +43,25 @@ export function renderChart(report: BenchReport): string {
   const parts: string[] = [];
   const width = PANEL.width * 2 + 20;
   const height = CHART_LAYOUT.height;
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
-  parts.push(text(width / 2, 18, `crowdline bench: ${report.server.model} on ${report.machine.cores} cores, ${window} frames in flight per camera`, 'middle', 14));
+  parts.push(
+    text(width / 2, 18, `crowdline bench: ${report.server.model} on ${report.machine.cores} cores, ${window} frames in flight per camera`, 'middle', 14),
+  );
 
   // Left: throughput.
   const left = frame(0, 'served throughput (frames/s)', cameras, { min: 0, max: maxFps }, false, xOf);
   parts.push(left.svg);
   series.forEach((s) => {
-    parts.push(polyline(s.points.map((p) => [left.x(xOf(p.cameras)), left.y(p.throughputFps)]), s.colour, ''));
+    parts.push(
+      polyline(
+        s.points.map((p) => [left.x(xOf(p.cameras)), left.y(p.throughputFps)]),
+        s.colour,
+        '',
+      ),
+    );
     const limit = report.limits.find((l) => l.maxBatch === s.batch);
     if (limit) {
       const y = left.y(limit.throughputFps);
@@ -60,10 +74,20 @@ export function renderChart(report: BenchReport): string {
   // Right: latency percentiles, log scale (closed-loop latency grows with cameras x window).
   const right = frame(PANEL.width + 20, 'end-to-end latency (ms, log scale)', cameras, latencyRange, true, xOf);
   parts.push(right.svg);
-  const dashes: Array<['p50' | 'p90' | 'p99', string]> = [['p50', ''], ['p90', '2 3'], ['p99', '8 4']];
+  const dashes: Array<['p50' | 'p90' | 'p99', string]> = [
+    ['p50', ''],
+    ['p90', '2 3'],
+    ['p99', '8 4'],
+  ];
   series.forEach((s) => {
     for (const [q, dash] of dashes) {
-      parts.push(polyline(s.points.map((p: PointResult) => [right.x(xOf(p.cameras)), right.y(p.latencyMs.endToEnd[q])]), s.colour, dash));
+      parts.push(
+        polyline(
+          s.points.map((p: PointResult) => [right.x(xOf(p.cameras)), right.y(p.latencyMs.endToEnd[q])]),
+          s.colour,
+          dash,
+        ),
+      );
     }
   });
 

@@ -22,9 +22,15 @@ export async function loadFrames(source: string, count: number, quality = 85): P
   const stat = statSync(source, { throwIfNoEntry: false });
   if (!stat) throw new Error(`frame source not found: ${source}`);
   if (stat.isDirectory()) {
-    const files = readdirSync(source).filter((f) => JPEG_EXT.test(f)).sort().slice(0, count);
+    const files = readdirSync(source)
+      .filter((f) => JPEG_EXT.test(f))
+      .sort()
+      .slice(0, count);
     if (files.length === 0) throw new Error(`no .jpg files in ${source}`);
-    return fromJpegs(source, files.map((f) => readFileSync(path.join(source, f))));
+    return fromJpegs(
+      source,
+      files.map((f) => readFileSync(path.join(source, f))),
+    );
   }
   if (JPEG_EXT.test(source)) return fromJpegs(source, [readFileSync(source)]);
   return fromVideo(source, count, quality);

@@ -36,7 +36,9 @@ const hello = fc
   .map((m) => encodeHello(m));
 
 const frame = (seq: number): fc.Arbitrary<Buffer> =>
-  fc.record({ captureTimeMs: fc.double(), jpeg: fc.uint8Array({ minLength: 1, maxLength: 300 }) }).map((m) => encodeFrame({ seq, captureTimeMs: m.captureTimeMs, jpeg: m.jpeg }));
+  fc
+    .record({ captureTimeMs: fc.double(), jpeg: fc.uint8Array({ minLength: 1, maxLength: 300 }) })
+    .map((m) => encodeFrame({ seq, captureTimeMs: m.captureTimeMs, jpeg: m.jpeg }));
 
 /** A valid v1 client stream: HELLO, 0-8 FRAMEs with increasing seq, maybe BYE. */
 export const validClientStream: fc.Arbitrary<Buffer> = fc
@@ -69,14 +71,27 @@ export const mutation: fc.Arbitrary<(bytes: Buffer) => Buffer> = fc.oneof(
   }),
 );
 
-export const mutatedClientStream: fc.Arbitrary<Buffer> = fc.tuple(validClientStream, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([b, ms]) => ms.reduce((acc, m) => m(acc), b));
+export const mutatedClientStream: fc.Arbitrary<Buffer> = fc
+  .tuple(validClientStream, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+  .map(([b, ms]) => ms.reduce((acc, m) => m(acc), b));
 
 /** A server stream (WELCOME, RESULTs with maps of awkward values in every format) with 0-2 corruptions. */
 export const mutatedServerStream: fc.Arbitrary<Buffer> = fc
   .tuple(densityFormat, fc.array(fc.float32Array({ maxLength: 200 }), { maxLength: 4 }), fc.array(mutation, { maxLength: 2 }))
   .map(([format, maps, ms]) => {
     const valid = Buffer.concat([
-      encodeWelcome({ version: 1, densityFormat: format, countOnly: false, window: 4, maxFrameBytes: 1000, inputWidth: 64, inputHeight: 48, outputStride: 8, modelName: 'm', provider: 'cpu' }),
+      encodeWelcome({
+        version: 1,
+        densityFormat: format,
+        countOnly: false,
+        window: 4,
+        maxFrameBytes: 1000,
+        inputWidth: 64,
+        inputHeight: 48,
+        outputStride: 8,
+        modelName: 'm',
+        provider: 'cpu',
+      }),
       ...maps.map((values, seq) =>
         encodeResult({
           seq,

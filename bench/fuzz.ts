@@ -74,7 +74,13 @@ function* draw<T>(arb: fc.Arbitrary<T>, total: number, seed: number): Generator<
 const expected = (err: unknown): boolean => err instanceof ProtocolError || err instanceof JpegRejected;
 
 /** One in-process target: feed every input, time each, keep what crashes or hangs. */
-function runTarget<T>(name: string, arb: fc.Arbitrary<T>, total: number, run: (input: T) => void, bytesOf: (input: T) => Buffer): { name: string; inputs: number; perSecond: number } {
+function runTarget<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  total: number,
+  run: (input: T) => void,
+  bytesOf: (input: T) => Buffer,
+): { name: string; inputs: number; perSecond: number } {
   const t0 = performance.now();
   let count = 0;
   for (const input of draw(arb, total, argv.seed)) {
@@ -82,7 +88,7 @@ function runTarget<T>(name: string, arb: fc.Arbitrary<T>, total: number, run: (i
     try {
       run(input);
     } catch (err) {
-      if (!expected(err)) record(name, 'crash', err instanceof Error ? err.stack ?? err.message : String(err), bytesOf(input));
+      if (!expected(err)) record(name, 'crash', err instanceof Error ? (err.stack ?? err.message) : String(err), bytesOf(input));
     }
     const took = performance.now() - s;
     if (took > argv['hang-ms']) record(name, 'hang', `${took.toFixed(0)} ms`, bytesOf(input));
@@ -96,30 +102,60 @@ function parserCampaign(total: number): Array<{ name: string; inputs: number; pe
   const corpus = jpegCorpus();
   const share = (fraction: number): number => Math.round(total * fraction);
   return [
-    runTarget('v1-server-parser', fc.tuple(mutatedClientStream, splits), share(0.4), ([bytes, cuts]) => {
-      const parser = new ServerSideParser({ maxFrameBytes: 1 << 20 });
-      for (const chunk of splitAt(bytes, cuts)) {
-        parser.feed(chunk);
-        while (parser.next() !== undefined);
-      }
-    }, ([bytes]) => bytes),
-    runTarget('legacy-parser', fc.tuple(legacyStream, splits), share(0.2), ([bytes, cuts]) => {
-      const parser = new LegacyFrameParser(1 << 20);
-      for (const chunk of splitAt(bytes, cuts)) {
-        parser.feed(chunk);
-        while (parser.next() !== undefined);
-      }
-    }, ([bytes]) => bytes),
-    runTarget('client-parser', fc.tuple(mutatedServerStream, splits), share(0.1), ([bytes, cuts]) => {
-      const parser = new ClientSideParser({ maxResultBytes: 1 << 20 });
-      for (const chunk of splitAt(bytes, cuts)) parser.push(chunk);
-    }, ([bytes]) => bytes),
-    runTarget('density-codec', fc.tuple(densityValues, fc.constantFrom(DensityFormat.Float32, DensityFormat.Float16, DensityFormat.Uint8Scaled)), share(0.1), ([values, format]) => {
-      const { bytes, scale } = encodeDensity(values, format);
-      const back = decodeDensity(bytes, format, values.length, scale);
-      if (format === DensityFormat.Uint8Scaled && !back.every(Number.isFinite)) throw new Error('u8 decoded a non-finite value');
-    }, ([values]) => Buffer.from(values.buffer, values.byteOffset, values.byteLength)),
-    runTarget('jpeg-inspector', mutatedJpeg(corpus), share(0.2), (bytes) => checkJpegLimits(inspectJpeg(bytes), DEFAULT_JPEG_LIMITS), (bytes) => bytes),
+    runTarget(
+      'v1-server-parser',
+      fc.tuple(mutatedClientStream, splits),
+      share(0.4),
+      ([bytes, cuts]) => {
+        const parser = new ServerSideParser({ maxFrameBytes: 1 << 20 });
+        for (const chunk of splitAt(bytes, cuts)) {
+          parser.feed(chunk);
+          while (parser.next() !== undefined);
+        }
+      },
+      ([bytes]) => bytes,
+    ),
+    runTarget(
+      'legacy-parser',
+      fc.tuple(legacyStream, splits),
+      share(0.2),
+      ([bytes, cuts]) => {
+        const parser = new LegacyFrameParser(1 << 20);
+        for (const chunk of splitAt(bytes, cuts)) {
+          parser.feed(chunk);
+          while (parser.next() !== undefined);
+        }
+      },
+      ([bytes]) => bytes,
+    ),
+    runTarget(
+      'client-parser',
+      fc.tuple(mutatedServerStream, splits),
+      share(0.1),
+      ([bytes, cuts]) => {
+        const parser = new ClientSideParser({ maxResultBytes: 1 << 20 });
+        for (const chunk of splitAt(bytes, cuts)) parser.push(chunk);
+      },
+      ([bytes]) => bytes,
+    ),
+    runTarget(
+      'density-codec',
+      fc.tuple(densityValues, fc.constantFrom(DensityFormat.Float32, DensityFormat.Float16, DensityFormat.Uint8Scaled)),
+      share(0.1),
+      ([values, format]) => {
+        const { bytes, scale } = encodeDensity(values, format);
+        const back = decodeDensity(bytes, format, values.length, scale);
+        if (format === DensityFormat.Uint8Scaled && !back.every(Number.isFinite)) throw new Error('u8 decoded a non-finite value');
+      },
+      ([values]) => Buffer.from(values.buffer, values.byteOffset, values.byteLength),
+    ),
+    runTarget(
+      'jpeg-inspector',
+      mutatedJpeg(corpus),
+      share(0.2),
+      (bytes) => checkJpegLimits(inspectJpeg(bytes), DEFAULT_JPEG_LIMITS),
+      (bytes) => bytes,
+    ),
   ];
 }
 
@@ -211,7 +247,14 @@ async function liveCampaign(total: number): Promise<{ inputs: number; perSecond:
         conn.on('close', (err) => (answered < sent.length ? reject(new Error(`lane ${lane} closed: ${err?.message ?? 'by server'}`)) : undefined));
         arm();
         pump();
-      }).catch((err: Error) => record('live-jpeg', server.exitStatus() ? 'crash' : 'hang', `${err.message}; server ${server.exitStatus() ?? 'alive'}`, sent[answered] ?? Buffer.alloc(0)));
+      }).catch((err: Error) =>
+        record(
+          'live-jpeg',
+          server.exitStatus() ? 'crash' : 'hang',
+          `${err.message}; server ${server.exitStatus() ?? 'alive'}`,
+          sent[answered] ?? Buffer.alloc(0),
+        ),
+      );
       conn.destroy();
     }),
   );
@@ -247,7 +290,11 @@ const parserTotal = parser.reduce((a, t) => a + t.inputs, 0);
 console.log(`parsers total      ${String(parserTotal).padStart(9)} inputs`);
 if (argv['live-inputs'] > 0) {
   const live = await liveCampaign(argv['live-inputs']);
-  console.log(`live server        ${String(live.inputs).padStart(9)} inputs  ${String(live.perSecond).padStart(7)} /s  (frames ok ${live.frames.ok}, frame-error ${live.frames['frame-error']}, other ${live.frames.other}; server ${live.serverStatus})`);
+  console.log(
+    `live server        ${String(live.inputs).padStart(9)} inputs  ${String(live.perSecond).padStart(7)} /s  (frames ok ${live.frames.ok}, frame-error ${live.frames['frame-error']}, other ${live.frames.other}; server ${live.serverStatus})`,
+  );
 }
-console.log(`findings: ${findings.length} (${findings.filter((f) => f.kind === 'crash').length} crashes, ${findings.filter((f) => f.kind === 'hang').length} hangs)`);
+console.log(
+  `findings: ${findings.length} (${findings.filter((f) => f.kind === 'crash').length} crashes, ${findings.filter((f) => f.kind === 'hang').length} hangs)`,
+);
 process.exit(findings.length === 0 ? 0 : 1);

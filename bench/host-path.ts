@@ -46,7 +46,17 @@ export function rgbDecodeOnly(): ModelManifest {
     schema: 'crowdline.model-manifest/1',
     name: 'decode-only',
     onnx: '-',
-    input: { name: '-', layout: 'NCHW', elementType: 'float32', channelOrder: 'RGB', pixelScale: 1, mean: [0, 0, 0], std: [1, 1, 1], preferredSize: { width: 1, height: 1 }, sizeMultiple: 1 },
+    input: {
+      name: '-',
+      layout: 'NCHW',
+      elementType: 'float32',
+      channelOrder: 'RGB',
+      pixelScale: 1,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      preferredSize: { width: 1, height: 1 },
+      sizeMultiple: 1,
+    },
     output: { name: '-', stride: 1, countScale: 1 },
   };
 }
@@ -121,7 +131,13 @@ function measureCase(name: string, jpegs: readonly Uint8Array[], manifest: Model
     jsLoopPreprocessMs: round(median(jsLoopWall)),
     floatPreprocessMs: round(median(floatWall)),
     fastTotalMs: fused ? fused.wallMs.fused : round(median(decodeWall) + median(fastWall)),
-    cpuMs: { decode: round(decodeCpu), fastPreprocess: round(fastCpu), jsLoopPreprocess: round((c5 - c4) / n), floatPreprocess: round((c4 - c3) / n), fastTotal: fused ? fused.cpuMs.fused : round(decodeCpu + fastCpu) },
+    cpuMs: {
+      decode: round(decodeCpu),
+      fastPreprocess: round(fastCpu),
+      jsLoopPreprocess: round((c5 - c4) / n),
+      floatPreprocess: round((c4 - c3) / n),
+      fastTotal: fused ? fused.cpuMs.fused : round(decodeCpu + fastCpu),
+    },
     servedPath: identity ? 'identity' : fused ? 'fused' : 'two-step',
     ...(fused ? { fused } : {}),
   };
@@ -133,7 +149,13 @@ function measureCase(name: string, jpegs: readonly Uint8Array[], manifest: Model
  * resize), alternated frame by frame with the order rotated, so that all
  * three share whatever else the machine runs at that moment.
  */
-function measureFused(jpegs: readonly Uint8Array[], manifest: ModelManifest, width: number, height: number, rounds: number): NonNullable<PreprocessCase['fused']> {
+function measureFused(
+  jpegs: readonly Uint8Array[],
+  manifest: ModelManifest,
+  width: number,
+  height: number,
+  rounds: number,
+): NonNullable<PreprocessCase['fused']> {
   const channels = channelCount(manifest.input.channelOrder);
   const scratch = new DecodeScratch();
   const out = new Uint8Array(width * height * channels);
@@ -143,7 +165,11 @@ function measureFused(jpegs: readonly Uint8Array[], manifest: ModelManifest, wid
     if (how === 'decode') decodeJpeg(frame, manifest, DEFAULT_JPEG_LIMITS, scratch);
     else decodeBytesInto(frame, manifest, DEFAULT_JPEG_LIMITS, scratch, width, height, out, 0, how);
   };
-  const kinds: Array<['decode' | 'twoStep' | 'fused', FastDecode | 'decode']> = [['decode', 'decode'], ['twoStep', 'two-step'], ['fused', 'fused']];
+  const kinds: Array<['decode' | 'twoStep' | 'fused', FastDecode | 'decode']> = [
+    ['decode', 'decode'],
+    ['twoStep', 'two-step'],
+    ['fused', 'fused'],
+  ];
   let turn = 0;
   for (let r = 0; r < rounds; r++) {
     for (const frame of jpegs) {
@@ -164,11 +190,21 @@ function measureFused(jpegs: readonly Uint8Array[], manifest: ModelManifest, wid
     frames: rounds * jpegs.length,
     wallMs: { decode: round(median(wall.decode)), twoStep: round(median(wall.twoStep)), fused: round(median(wall.fused)) },
     medianCpuMs: { decode: round(median(cpu.decode)), twoStep: round(median(cpu.twoStep)), fused: round(median(cpu.fused)) },
-    cpuMs: { decode: round(sum(cpu.decode) / cpu.decode.length), twoStep: round(sum(cpu.twoStep) / cpu.twoStep.length), fused: round(sum(cpu.fused) / cpu.fused.length) },
+    cpuMs: {
+      decode: round(sum(cpu.decode) / cpu.decode.length),
+      twoStep: round(sum(cpu.twoStep) / cpu.twoStep.length),
+      fused: round(sum(cpu.fused) / cpu.fused.length),
+    },
   };
 }
 
-export function measurePreprocessing(options: { model: string; inputSize?: { width: number; height: number }; jpegs: readonly Uint8Array[]; hdJpegs: readonly Uint8Array[]; rounds?: number }): PreprocessingCost {
+export function measurePreprocessing(options: {
+  model: string;
+  inputSize?: { width: number; height: number };
+  jpegs: readonly Uint8Array[];
+  hdJpegs: readonly Uint8Array[];
+  rounds?: number;
+}): PreprocessingCost {
   const manifest = resolveModel(options.model).manifest;
   const { width, height } = networkInputSize(manifest, options.inputSize);
   const rounds = options.rounds ?? 5;
@@ -240,7 +276,14 @@ export async function measureSimulatedDevice(options: SimulatedDeviceOptions): P
   const lanes = options.decodeThreads + 1;
   // As the server sizes them: one slot per batch in flight, plus the spare.
   const slots = new TensorSlots(lanes + SPARE_TENSOR_SLOTS, options.batch, frameInputBytes(spec.manifest, width, height));
-  const pool = PreparePool.start({ modelPath: spec.manifestPath, inputWidth: width, inputHeight: height, imageLimits: DEFAULT_JPEG_LIMITS, threads: options.decodeThreads, slots });
+  const pool = PreparePool.start({
+    modelPath: spec.manifestPath,
+    inputWidth: width,
+    inputHeight: height,
+    imageLimits: DEFAULT_JPEG_LIMITS,
+    threads: options.decodeThreads,
+    slots,
+  });
   const device = new SimulatedDevice(options.device);
   let next = 0;
   const take = (): Uint8Array[] => Array.from({ length: options.batch }, () => options.jpegs[next++ % options.jpegs.length]);

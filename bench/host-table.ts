@@ -14,18 +14,36 @@ function markdown(head: string[], rows: string[][]): string {
  */
 export function servedVsPureTable(report: BenchReport): string {
   const head = [
-    'max batch', 'pure inference fps', 'limit fps', 'served fps, 8 cameras', 'served / pure', 'served / limit', 'CPU ms per frame pure / served', 'by CPU: pure / served',
-    'decode ms', 'preprocess ms', 'inference ms/frame', 'reply (framing) p50 ms', 'network p50 ms',
+    'max batch',
+    'pure inference fps',
+    'limit fps',
+    'served fps, 8 cameras',
+    'served / pure',
+    'served / limit',
+    'CPU ms per frame pure / served',
+    'by CPU: pure / served',
+    'decode ms',
+    'preprocess ms',
+    'inference ms/frame',
+    'reply (framing) p50 ms',
+    'network p50 ms',
   ];
   const rows = report.limits.map((l) => {
     const p = report.points.find((q) => q.mode === 'closed' && !q.tls && q.cameras === 8 && q.window > 1 && q.maxBatch === l.maxBatch);
     return [
-      l.maxBatch, l.pureInference?.throughputFps ?? '-', l.throughputFps, p?.throughputFps ?? '-',
-      p?.pureInferenceRatio?.toFixed(2) ?? '-', p?.limitRatio.toFixed(2) ?? '-',
+      l.maxBatch,
+      l.pureInference?.throughputFps ?? '-',
+      l.throughputFps,
+      p?.throughputFps ?? '-',
+      p?.pureInferenceRatio?.toFixed(2) ?? '-',
+      p?.limitRatio.toFixed(2) ?? '-',
       `${l.pureInference?.cpuMsPerFrame ?? '-'} / ${p?.server.cpuPct && p.throughputFps > 0 ? ((p.server.cpuPct * 10) / p.throughputFps).toFixed(2) : '-'}`,
       p?.pureInferenceCpuRatio?.toFixed(2) ?? '-',
-      l.split?.decodeMs ?? '-', l.split?.preprocessMs ?? '-', l.split?.inferenceMs ?? '-',
-      p?.latencyMs.reply.p50 ?? '-', p?.latencyMs.network.p50 ?? '-',
+      l.split?.decodeMs ?? '-',
+      l.split?.preprocessMs ?? '-',
+      l.split?.inferenceMs ?? '-',
+      p?.latencyMs.reply.p50 ?? '-',
+      p?.latencyMs.network.p50 ?? '-',
     ].map(String);
   });
   return markdown(head, rows);
@@ -49,7 +67,10 @@ export function preprocessingTable(report: BenchReport): string {
   // The fused decode + resize against what it replaced, alternated frame by frame (bench/host-path.ts measureFused).
   const fused = pre.cases
     .filter((c) => c.fused)
-    .map((c) => `\n\n${c.name}, ${c.from} -> ${c.to}, served as one decode + resize call (native/decode-resize.c), alternated frame by frame over ${c.fused?.frames} frames: CPU ms per frame decode alone ${c.fused?.cpuMs.decode}, decode then resize ${c.fused?.cpuMs.twoStep}, fused ${c.fused?.cpuMs.fused} (= ${c.fused ? (c.fused.cpuMs.fused / c.fused.cpuMs.decode).toFixed(2) : '-'} x decode); medians per frame, CPU ${c.fused?.medianCpuMs.decode} / ${c.fused?.medianCpuMs.twoStep} / ${c.fused?.medianCpuMs.fused}, wall ${c.fused?.wallMs.decode} / ${c.fused?.wallMs.twoStep} / ${c.fused?.wallMs.fused}. "decode + fast path" above is the fused call.`)
+    .map(
+      (c) =>
+        `\n\n${c.name}, ${c.from} -> ${c.to}, served as one decode + resize call (native/decode-resize.c), alternated frame by frame over ${c.fused?.frames} frames: CPU ms per frame decode alone ${c.fused?.cpuMs.decode}, decode then resize ${c.fused?.cpuMs.twoStep}, fused ${c.fused?.cpuMs.fused} (= ${c.fused ? (c.fused.cpuMs.fused / c.fused.cpuMs.decode).toFixed(2) : '-'} x decode); medians per frame, CPU ${c.fused?.medianCpuMs.decode} / ${c.fused?.medianCpuMs.twoStep} / ${c.fused?.medianCpuMs.fused}, wall ${c.fused?.wallMs.decode} / ${c.fused?.wallMs.twoStep} / ${c.fused?.wallMs.fused}. "decode + fast path" above is the fused call.`,
+    )
     .join('');
   return `${markdown(head, rows)}\n\nCPU ms per frame, wall-clock medians in brackets. (${pre.model} takes ${pre.inputElementType}: the server uses the ${pre.inputElementType === 'uint8' ? 'uint8 fast' : 'float'} path; fast path resize: ${loop ?? 'not recorded'})${fused}`;
 }
@@ -58,9 +79,17 @@ export function simulatedDeviceTable(report: BenchReport): string {
   const sim = report.simulatedDevice;
   if (!sim || sim.length === 0) return '(not measured)';
   const head = ['batch', 'device model', 'device capacity fps', 'decode threads', 'host fps', 'device busy', 'frames per CPU second', 'fps per core (wall)'];
-  const rows = sim.map((r) => [
-    r.batch, `${r.device.aMs} + ${r.device.bMs} x N ms`, r.deviceCapacityFps, r.decodeThreads, r.throughputFps,
-    `${Math.round(r.deviceBusy * 100)}%`, r.framesPerCpuSecond, r.framesPerSecondPerCore,
-  ].map(String));
+  const rows = sim.map((r) =>
+    [
+      r.batch,
+      `${r.device.aMs} + ${r.device.bMs} x N ms`,
+      r.deviceCapacityFps,
+      r.decodeThreads,
+      r.throughputFps,
+      `${Math.round(r.deviceBusy * 100)}%`,
+      r.framesPerCpuSecond,
+      r.framesPerSecondPerCore,
+    ].map(String),
+  );
   return markdown(head, rows);
 }

@@ -96,7 +96,13 @@ export async function measureLimit(options: LimitOptions): Promise<LimitMeasurem
       singleFrame: { decodeInferMs: summarize(decodeInfer), runBatchWallMs: summarize(wall) },
       decodeThreads: pool.decodeThreads,
       split: { decodeMs: perFrame(decodeUs), preprocessMs: perFrame(preprocessUs), inferenceMs: perFrame(inferUs) },
-      pureInference: pure && { throughputFps: round(pure.framesPerSecond, 2), msPerBatch: round(pure.msPerRun), batch: pure.batch, durationS: pureS, cpuMsPerFrame: round(pure.cpuMsPerFrame) },
+      pureInference: pure && {
+        throughputFps: round(pure.framesPerSecond, 2),
+        msPerBatch: round(pure.msPerRun),
+        batch: pure.batch,
+        durationS: pureS,
+        cpuMsPerFrame: round(pure.cpuMsPerFrame),
+      },
     };
   } finally {
     await pool.close();

@@ -67,7 +67,16 @@ function childrenRssKb(pid: number): number {
 }
 
 const model = writeKnownAnswerModel(out, 'known-answer', { channels: 3, stride: 8, width: 96, height: 72 });
-const server = await startChildServer({ model: model.onnxPath, device: 'cpu', workers: 1, intraOpThreads: 1, maxBatch: 4, maxBatchDelayMs: 2, overload: 'drop-oldest', window: 2 });
+const server = await startChildServer({
+  model: model.onnxPath,
+  device: 'cpu',
+  workers: 1,
+  intraOpThreads: 1,
+  maxBatch: 4,
+  maxBatchDelayMs: 2,
+  overload: 'drop-oldest',
+  window: 2,
+});
 const clip = testClip(args.size);
 const healthy = await Promise.all(Array.from({ length: healthyCount }, () => StreamCamera.create(clip)));
 const flaky = await StreamCamera.create(clip);
@@ -75,8 +84,23 @@ const all = [...healthy, flaky];
 all.forEach((c) => c.start());
 const names = [...healthy.map((_, i) => `cam${i + 1}`), 'flaky'];
 const clientArgs = [
-  MAIN_JS, 'client', '--no-display', '--server', `${server.host}:${server.port}`, '--out', out, '--record', String(args.record),
-  '--segment-seconds', '60', '--keep-segments', '5', '--stall-timeout', '5', '--max-width', String(args['max-width']),
+  MAIN_JS,
+  'client',
+  '--no-display',
+  '--server',
+  `${server.host}:${server.port}`,
+  '--out',
+  out,
+  '--record',
+  String(args.record),
+  '--segment-seconds',
+  '60',
+  '--keep-segments',
+  '5',
+  '--stall-timeout',
+  '5',
+  '--max-width',
+  String(args['max-width']),
   ...all.flatMap((c, i) => ['--source', `${names[i]}=${c.url}`]),
 ];
 note(`client: node ${clientArgs.join(' ')}`);
@@ -100,14 +124,17 @@ const sample = (): void => {
 const sampler = setInterval(sample, 10_000);
 const events: Array<{ t: number; act: string }> = [];
 for (const step of CHAOS) {
-  setTimeout(() => {
-    events.push({ t: Date.now(), act: step.act });
-    note(`flaky camera: ${step.act}`);
-    if (step.act === 'kill') flaky.kill();
-    else if (step.act === 'start') flaky.start();
-    else if (step.act === 'freeze') flaky.freeze();
-    else flaky.thaw();
-  }, step.at * minutes * 60_000);
+  setTimeout(
+    () => {
+      events.push({ t: Date.now(), act: step.act });
+      note(`flaky camera: ${step.act}`);
+      if (step.act === 'kill') flaky.kill();
+      else if (step.act === 'start') flaky.start();
+      else if (step.act === 'freeze') flaky.freeze();
+      else flaky.thaw();
+    },
+    step.at * minutes * 60_000,
+  );
 }
 await new Promise((r) => setTimeout(r, 10_000));
 sample();
@@ -121,7 +148,11 @@ await server.stop();
 
 // Per camera: answered frames per minute, from the CSVs.
 const perMinute = names.map((name) => {
-  const rows = fs.readFileSync(path.join(out, `${name}.csv`), 'utf8').trim().split('\n').slice(1);
+  const rows = fs
+    .readFileSync(path.join(out, `${name}.csv`), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   const counts = new Array<number>(Math.ceil(minutes)).fill(0);
   for (const row of rows) {
     const minute = Math.floor((Date.parse(row.split(',')[2]) - startedAt) / 60_000);

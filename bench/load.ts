@@ -51,7 +51,16 @@ export interface LoadResult extends ReplyCounts {
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = {
-    sent: 0, answered: 0, ok: 0, dropped: 0, failed: 0, skippedAtCamera: 0, unanswered: 0, duplicates: 0, okInWindow: 0, windowS: options.durationS,
+    sent: 0,
+    answered: 0,
+    ok: 0,
+    dropped: 0,
+    failed: 0,
+    skippedAtCamera: 0,
+    unanswered: 0,
+    duplicates: 0,
+    okInWindow: 0,
+    windowS: options.durationS,
     latency: { endToEnd: [], queue: [], decode: [], inference: [], reply: [], network: [] },
   };
   const connections = await Promise.all(

@@ -9,7 +9,17 @@ import { performance } from 'node:perf_hooks';
 import { createLogger, type LogFormat } from '../src/log/logger.js';
 
 const lines = Number(process.argv[2] ?? 100_000);
-const fields = { level: 'info' as const, event: 'connection-closed', address: '10.0.0.5:50312', camera: 'entrance-north', protocol: 'v1', frames: 7212, frames_ok: 7200, duration_ms: 1_442_113, reason: 'peer closed' };
+const fields = {
+  level: 'info' as const,
+  event: 'connection-closed',
+  address: '10.0.0.5:50312',
+  camera: 'entrance-north',
+  protocol: 'v1',
+  frames: 7212,
+  frames_ok: 7200,
+  duration_ms: 1_442_113,
+  reason: 'peer closed',
+};
 
 async function measure(format: Exclude<LogFormat, 'auto'>): Promise<number> {
   const { log } = createLogger({ format });

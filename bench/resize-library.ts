@@ -43,7 +43,11 @@ const argv = yargs(hideBin(process.argv))
   .option('source', { type: 'string', default: SAMPLE_VIDEO, describe: 'video or folder of .jpg (the identity and 1080p cases)' })
   .option('frames', { type: 'number', default: 10 })
   .option('rounds', { type: 'number', default: 5 })
-  .option('shb', { type: 'string', default: '../shared/datasets/shanghaitech-b/test/images', describe: 'folder of 1024x768 ShanghaiTech B images (skipped if absent)' })
+  .option('shb', {
+    type: 'string',
+    default: '../shared/datasets/shanghaitech-b/test/images',
+    describe: 'folder of 1024x768 ShanghaiTech B images (skipped if absent)',
+  })
   .option('kernel', { type: 'string', default: 'linear', describe: "sharp's resize kernel" })
   .option('width', { type: 'number', default: 768 })
   .option('height', { type: 'number', default: 576 })
@@ -55,7 +59,9 @@ async function loadSharp(): Promise<Sharp> {
   try {
     return ((await import(name)) as { default: Sharp }).default;
   } catch (err) {
-    console.error(`sharp did not load (${(err as Error).message.split('\n')[0]}): npm install --no-save sharp@^0.35 (prebuilt binaries, no compiler), then rerun.`);
+    console.error(
+      `sharp did not load (${(err as Error).message.split('\n')[0]}): npm install --no-save sharp@^0.35 (prebuilt binaries, no compiler), then rerun.`,
+    );
     process.exit(2);
   }
 }
@@ -87,7 +93,11 @@ const methods: Record<string, Method> = {
 /** libjpeg-turbo's decode (ours), then libvips' resize of the raw pixels. */
 async function hybridResize(jpeg: Uint8Array): Promise<Buffer> {
   const image = decodeJpeg(jpeg, rgb, DEFAULT_JPEG_LIMITS, scratch);
-  const { data } = await sharp(image.data, { limitInputPixels: DEFAULT_JPEG_LIMITS.maxPixels, sequentialRead: true, raw: { width: image.width, height: image.height, channels: 3 } })
+  const { data } = await sharp(image.data, {
+    limitInputPixels: DEFAULT_JPEG_LIMITS.maxPixels,
+    sequentialRead: true,
+    raw: { width: image.width, height: image.height, channels: 3 },
+  })
     .resize(width, height, { fit: 'fill', kernel: argv.kernel })
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -140,19 +150,31 @@ async function measure(name: string, jpegs: readonly Uint8Array[]): Promise<void
   const first = decodeJpeg(jpegs[0], rgb, DEFAULT_JPEG_LIMITS, new DecodeScratch());
   const diffs: number[] = [];
   for (const jpeg of jpegs) diffs.push(await meanDifference(jpeg));
-  console.log(`\n${name}: ${first.width}x${first.height} -> ${width}x${height}, ${n} frames each; sharp vs ours mean |difference| ${(diffs.reduce((a, b) => a + b, 0) / diffs.length).toFixed(2)} grey levels`);
+  console.log(
+    `\n${name}: ${first.width}x${first.height} -> ${width}x${height}, ${n} frames each; sharp vs ours mean |difference| ${(diffs.reduce((a, b) => a + b, 0) / diffs.length).toFixed(2)} grey levels`,
+  );
   for (const label of Object.keys(methods)) {
     console.log(`  ${label.padEnd(22)} CPU ${(cpu[label] / n).toFixed(2).padStart(6)} ms/frame   wall median ${median(wall[label]).toFixed(2).padStart(6)} ms`);
   }
 }
 
-const load = (): string => os.loadavg().map((v) => v.toFixed(1)).join(' / ');
+const load = (): string =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' / ');
 console.log(`sharp ${sharp.versions.sharp ?? '?'} (libvips ${sharp.versions.vips ?? '?'}), concurrency 1, kernel ${argv.kernel}; load average ${load()}`);
 const frames = (await loadFrames(argv.source, argv.frames)).jpegs;
 await measure('1080p camera (vtest re-encoded at 1920x1080, q85)', reencodeAt(frames, 1920, 1080, 85));
 if (existsSync(argv.shb)) {
-  const files = readdirSync(argv.shb).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, argv.frames);
-  await measure('ShanghaiTech B test', files.map((f) => readFileSync(path.join(argv.shb, f))));
+  const files = readdirSync(argv.shb)
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort()
+    .slice(0, argv.frames);
+  await measure(
+    'ShanghaiTech B test',
+    files.map((f) => readFileSync(path.join(argv.shb, f))),
+  );
 }
 await measure('identity (vtest frames)', frames);
 console.log(`\nload average at the end ${load()}`);

@@ -120,7 +120,9 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     const hd = reencodeAt(frames.jpegs.slice(0, 20), 1920, 1080, options.jpegQuality);
     preprocessing = measurePreprocessing({ model: options.model, inputSize: options.inputSize, jpegs: frames.jpegs, hdJpegs: hd });
     for (const c of preprocessing.cases) {
-      log(`preprocessing ${c.name} ${c.from} -> ${c.to}, CPU ms per frame: decode ${c.cpuMs.decode}, fast path +${c.cpuMs.fastPreprocess} (${c.resizeLoop}; JavaScript loop +${c.cpuMs.jsLoopPreprocess}), float path +${c.cpuMs.floatPreprocess}${c.fused ? `; alternated: decode ${c.fused.cpuMs.decode}, decode then resize ${c.fused.cpuMs.twoStep}, fused decode + resize ${c.fused.cpuMs.fused}` : ''}`);
+      log(
+        `preprocessing ${c.name} ${c.from} -> ${c.to}, CPU ms per frame: decode ${c.cpuMs.decode}, fast path +${c.cpuMs.fastPreprocess} (${c.resizeLoop}; JavaScript loop +${c.cpuMs.jsLoopPreprocess}), float path +${c.cpuMs.floatPreprocess}${c.fused ? `; alternated: decode ${c.fused.cpuMs.decode}, decode then resize ${c.fused.cpuMs.twoStep}, fused decode + resize ${c.fused.cpuMs.fused}` : ''}`,
+      );
     }
   }
 
@@ -128,8 +130,17 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   for (const maxBatch of options.maxBatches) {
     log(`limit: worker pool alone, max batch ${maxBatch}, ${options.singleS} s one frame at a time + ${options.limitS} s full batches`);
     const limit = await measureLimit({
-      model: options.model, device: options.device, workers: options.workers, intraOpThreads: options.intraOpThreads, decodeThreads: options.decodeThreads,
-      inputSize: options.inputSize, maxBatch, jpegs: frames.jpegs, durationS: options.limitS, singleS: options.singleS, pureS: options.pureS,
+      model: options.model,
+      device: options.device,
+      workers: options.workers,
+      intraOpThreads: options.intraOpThreads,
+      decodeThreads: options.decodeThreads,
+      inputSize: options.inputSize,
+      maxBatch,
+      jpegs: frames.jpegs,
+      durationS: options.limitS,
+      singleS: options.singleS,
+      pureS: options.pureS,
     });
     log(
       `limit: ${limit.throughputFps} fps (${limit.workers} worker(s) x ${limit.intraOpThreads} thread(s), ${limit.decodeThreads ?? 0} decode thread(s)); ` +
@@ -153,17 +164,23 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
       }
       // A plain and a TLS server, each point loading both at the same time: whatever else runs on
       // the machine weighs on both halves alike, so the difference is TLS (each gets about half the machine).
-      await withServer(options, maxBatch, 'queue', async (tlsServer) => {
-        for (const plan of plans) {
-          const tlsPlan = { ...plan, name: `${plan.name} tls`, security: clientTls(pki) };
-          points.push(
-            ...(await Promise.all([
-              runPoint(options, server, plan, maxBatch, 'queue', limit, frames.jpegs),
-              runPoint({ ...options, progress: undefined }, tlsServer, tlsPlan, maxBatch, 'queue', limit, frames.jpegs),
-            ])),
-          );
-        }
-      }, ['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey]);
+      await withServer(
+        options,
+        maxBatch,
+        'queue',
+        async (tlsServer) => {
+          for (const plan of plans) {
+            const tlsPlan = { ...plan, name: `${plan.name} tls`, security: clientTls(pki) };
+            points.push(
+              ...(await Promise.all([
+                runPoint(options, server, plan, maxBatch, 'queue', limit, frames.jpegs),
+                runPoint({ ...options, progress: undefined }, tlsServer, tlsPlan, maxBatch, 'queue', limit, frames.jpegs),
+              ])),
+            );
+          }
+        },
+        ['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey],
+      );
     });
   }
 
@@ -191,8 +208,19 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     const plan = options.simulatedDevice;
     for (const batch of plan.batches) {
       const decodeThreads = plan.decodeThreads ?? cores;
-      log(`simulated device: batch ${batch} takes ${plan.device.aMs} + ${plan.device.bMs} x ${batch} ms, ${decodeThreads} decode thread(s), ${plan.durationS} s`);
-      const r = await measureSimulatedDevice({ model: options.model, inputSize: options.inputSize, jpegs: frames.jpegs, batch, decodeThreads, device: plan.device, durationS: plan.durationS, cores });
+      log(
+        `simulated device: batch ${batch} takes ${plan.device.aMs} + ${plan.device.bMs} x ${batch} ms, ${decodeThreads} decode thread(s), ${plan.durationS} s`,
+      );
+      const r = await measureSimulatedDevice({
+        model: options.model,
+        inputSize: options.inputSize,
+        jpegs: frames.jpegs,
+        batch,
+        decodeThreads,
+        device: plan.device,
+        durationS: plan.durationS,
+        cores,
+      });
       log(`simulated device b${batch}: ${r.throughputFps} fps, device busy ${Math.round(r.deviceBusy * 100)}%, ${r.framesPerCpuSecond} frames per CPU second`);
       simulatedDevice.push(r);
     }

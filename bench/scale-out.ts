@@ -25,7 +25,11 @@ const argv = yargs(hideBin(process.argv))
   .option('input-size', { type: 'string', default: '128x96' })
   .option('source', { type: 'string', default: SAMPLE_VIDEO, describe: 'video, folder of .jpg, or one .jpg' })
   .option('frames', { type: 'number', default: 50 })
-  .option('rounds', { type: 'number', default: 1, describe: 'repeat the whole 1..N sequence, interleaved, and report each point\'s median (other load on a shared machine comes and goes)' })
+  .option('rounds', {
+    type: 'number',
+    default: 1,
+    describe: "repeat the whole 1..N sequence, interleaved, and report each point's median (other load on a shared machine comes and goes)",
+  })
   .strict()
   .parseSync();
 
@@ -66,8 +70,15 @@ async function measure(servers: number, jpegs: Uint8Array[]): Promise<Point> {
     const before = await Promise.all(fleet.servers.map(framesOk));
     const cpuBefore = cpuTimes();
     const load = await runLoad({
-      host: '127.0.0.1', port: fleet.port, mode: 'closed', cameras: argv.cameras, window: argv.window,
-      jpegs, warmupS: argv['warmup-s'], durationS: argv['duration-s'], cameraPrefix: `n${servers}-`,
+      host: '127.0.0.1',
+      port: fleet.port,
+      mode: 'closed',
+      cameras: argv.cameras,
+      window: argv.window,
+      jpegs,
+      warmupS: argv['warmup-s'],
+      durationS: argv['duration-s'],
+      cameraPrefix: `n${servers}-`,
     });
     const after = await Promise.all(fleet.servers.map(framesOk));
     const cpuAfter = cpuTimes();
@@ -101,8 +112,12 @@ for (let round = 1; round <= argv.rounds; round++) {
 /** Each fleet size's median round by frames/s (the figures of one real run, not a blend). */
 const points = rounds.map((runs) => [...runs].sort((a, b) => a.framesPerS - b.framesPerS)[Math.floor((runs.length - 1) / 2)]);
 const base = points[0]?.framesPerS ?? 0;
-process.stdout.write('| servers | frames/s (median of rounds) | every round | vs first | frames answered per server | machine CPU busy | unanswered | duplicates |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n');
+process.stdout.write(
+  '| servers | frames/s (median of rounds) | every round | vs first | frames answered per server | machine CPU busy | unanswered | duplicates |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n',
+);
 for (const [i, p] of points.entries()) {
   const all = rounds[i].map((r) => r.framesPerS).join(', ');
-  process.stdout.write(`| ${p.servers} | ${p.framesPerS} | ${all} | ${base ? (p.framesPerS / base).toFixed(2) : '-'}x | ${p.perServer.join(' / ')} | ${p.cpuBusy}% | ${p.unanswered} | ${p.duplicates} |\n`);
+  process.stdout.write(
+    `| ${p.servers} | ${p.framesPerS} | ${all} | ${base ? (p.framesPerS / base).toFixed(2) : '-'}x | ${p.perServer.join(' / ')} | ${p.cpuBusy}% | ${p.unanswered} | ${p.duplicates} |\n`,
+  );
 }

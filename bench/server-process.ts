@@ -51,12 +51,28 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   const port = await freePort();
   const metricsPort = await freePort();
   const args = [
-    MAIN_JS, 'serve',
-    '--host', HOST, '--port', String(port), '--metrics-port', String(metricsPort),
-    '--model', options.model, '--device', options.device,
-    '--max-batch', String(options.maxBatch), '--max-batch-delay-ms', String(options.maxBatchDelayMs),
-    '--overload', options.overload, '--window', String(options.window),
-    '--drain-delay-ms', String(options.drainDelayMs ?? 0),
+    MAIN_JS,
+    'serve',
+    '--host',
+    HOST,
+    '--port',
+    String(port),
+    '--metrics-port',
+    String(metricsPort),
+    '--model',
+    options.model,
+    '--device',
+    options.device,
+    '--max-batch',
+    String(options.maxBatch),
+    '--max-batch-delay-ms',
+    String(options.maxBatchDelayMs),
+    '--overload',
+    options.overload,
+    '--window',
+    String(options.window),
+    '--drain-delay-ms',
+    String(options.drainDelayMs ?? 0),
   ];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.intraOpThreads !== undefined) args.push('--intra-op-threads', String(options.intraOpThreads));

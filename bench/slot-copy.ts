@@ -9,7 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { SlotInput } from '../src/workers/slot-input.js';
 
 const FRAME = 768 * 576 * 3;
-for (const [name, bytesPerFrame] of [['uint8', FRAME], ['float32', FRAME * 4]] as const) {
+for (const [name, bytesPerFrame] of [
+  ['uint8', FRAME],
+  ['float32', FRAME * 4],
+] as const) {
   for (const batch of [8, 16]) {
     const bytes = bytesPerFrame * batch;
     const slot = new SharedArrayBuffer(bytes);
@@ -22,6 +25,8 @@ for (const [name, bytesPerFrame] of [['uint8', FRAME], ['float32', FRAME * 4]] a
       ms.push(performance.now() - t0);
     }
     const median = ms.sort((a, b) => a - b)[30];
-    console.log(`${name} 768x576x3, batch ${batch}: ${(bytes / 1e6).toFixed(1)} MB, copy median ${median.toFixed(2)} ms (${(median / batch).toFixed(3)} ms a frame)`);
+    console.log(
+      `${name} 768x576x3, batch ${batch}: ${(bytes / 1e6).toFixed(1)} MB, copy median ${median.toFixed(2)} ms (${(median / batch).toFixed(3)} ms a frame)`,
+    );
   }
 }

@@ -113,14 +113,19 @@ function hostileLife(port: number, localAddress: string, bytes: Buffer, closeAft
 function midFrameBytes(): Buffer {
   const frames = Array.from({ length: between(0, 3) }, (_, i) => Buffer.concat([encodeFrameHead(i, 0, corpus[0].length), corpus[0]]));
   const half = Buffer.concat([encodeFrameHead(99, 0, corpus[1].length), corpus[1]]);
-  return Buffer.concat([encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 4, cameraName: 'mid' }), ...frames, half.subarray(0, between(1, half.length - 1))]);
+  return Buffer.concat([
+    encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 4, cameraName: 'mid' }),
+    ...frames,
+    half.subarray(0, between(1, half.length - 1)),
+  ]);
 }
 
 function garbageBytes(): Buffer {
   const bytes = Buffer.alloc(between(1, 2000));
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
   const first = random();
-  if (first < 0.33) bytes[0] = 0x01; // looks like v1
+  if (first < 0.33)
+    bytes[0] = 0x01; // looks like v1
   else if (first < 0.66) bytes[0] = 0x31; // looks like legacy
   return bytes;
 }
@@ -158,7 +163,10 @@ const start = await scrape(server.metricsUrl);
 const rssSeries: number[] = [rss(start)];
 const t0 = performance.now();
 const sampler = setInterval(() => {
-  void scrape(server.metricsUrl).then((s) => rssSeries.push(rss(s)), () => undefined);
+  void scrape(server.metricsUrl).then(
+    (s) => rssSeries.push(rss(s)),
+    () => undefined,
+  );
 }, 5_000);
 const done = (): boolean => good.answered >= argv.frames || server.exitStatus() !== undefined;
 await Promise.all(Array.from({ length: argv.connections }, (_, i) => slot(server.port, i, done)));
@@ -170,9 +178,13 @@ const loop = windowQuantile(start, end, 'crowdline_event_loop_delay_seconds', 0.
 const ended = [...end].filter(([k]) => k.startsWith('crowdline_connections_ended_by_server_total')).map(([k, v]) => `${k.slice(k.indexOf('"') + 1, -2)} ${v}`);
 const protocolErrors = [...end].filter(([k]) => k.startsWith('crowdline_protocol_errors_total')).reduce((a, [, v]) => a + v, 0);
 console.log(`soak: ${argv.connections} connections, ${seconds.toFixed(0)} s, server ${server.exitStatus() ?? 'alive'}`);
-console.log(`lives: good ${counts.good}, random disconnect ${counts.disconnect}, mid-frame close ${counts.midFrame}, garbage ${counts.garbage}, refused ${counts.refused}`);
+console.log(
+  `lives: good ${counts.good}, random disconnect ${counts.disconnect}, mid-frame close ${counts.midFrame}, garbage ${counts.garbage}, refused ${counts.refused}`,
+);
 console.log(`good connections: ${good.sent} frames sent, ${good.answered} answered, lost ${good.lost}, misordered ${good.misordered}, not ok ${good.notOk}`);
 console.log(`server RSS MB: start ${rssSeries[0]}, end ${rss(end)}, max ${Math.max(...rssSeries, rss(end))} (every 5 s: ${rssSeries.join(' ')})`);
-console.log(`event-loop delay p99: ${loop ? (loop.value * 1000).toFixed(1) : '?'} ms; protocol errors ${protocolErrors}; ended by server: ${ended.join(', ') || 'none'}`);
+console.log(
+  `event-loop delay p99: ${loop ? (loop.value * 1000).toFixed(1) : '?'} ms; protocol errors ${protocolErrors}; ended by server: ${ended.join(', ') || 'none'}`,
+);
 await server.stop();
 process.exit(good.lost === 0 && good.misordered === 0 && !server.exitStatus() ? 0 : 1);

@@ -131,4 +131,3 @@ export function memoryFlat(samples: readonly number[]): boolean {
   const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return median(samples.slice(half)) <= median(samples.slice(0, half)) * 1.05 + 4;
 }
-

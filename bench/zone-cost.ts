@@ -41,7 +41,14 @@ function siteYaml(zones: number): string {
       [cx + w, cy + h * 0.7],
       [cx - w * 0.8, cy + h],
     ].map(([x, y]) => `[${x.toFixed(1)}, ${y.toFixed(1)}]`);
-    lines.push(`      - name: z${i}`, `        polygon: [${poly.join(', ')}]`, '        capacity: 50', '        alerts:', '          - { level: warning, above: 20, for_s: 10, clear_below: 15 }', '          - { level: alarm, metric: occupancy, above: 0.9, for_s: 30, clear_below: 0.7 }');
+    lines.push(
+      `      - name: z${i}`,
+      `        polygon: [${poly.join(', ')}]`,
+      '        capacity: 50',
+      '        alerts:',
+      '          - { level: warning, above: 20, for_s: 10, clear_below: 15 }',
+      '          - { level: alarm, metric: occupancy, above: 0.9, for_s: 30, clear_below: 0.7 }',
+    );
   }
   return lines.join('\n') + '\n';
 }

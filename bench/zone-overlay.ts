@@ -22,7 +22,9 @@ const argv = yargs(hideBin(process.argv))
   .parseSync();
 
 const cv = await loadOpenCV();
-const site = parseYaml(fs.readFileSync(SAMPLE_SITE, 'utf8')) as { cameras: { vtest: { zones: Array<{ name: string; polygon: Array<[number, number]>; capacity?: number }> } } };
+const site = parseYaml(fs.readFileSync(SAMPLE_SITE, 'utf8')) as {
+  cameras: { vtest: { zones: Array<{ name: string; polygon: Array<[number, number]>; capacity?: number }> } };
+};
 const sample = site.cameras.vtest.zones;
 const frame = new cv.Mat(576, 768, cv.CV_8UC3, [90, 110, 130]);
 const sizes = [
@@ -32,7 +34,11 @@ const sizes = [
 console.log('| zones | picture | mean ms | p50 | p90 | p99 |');
 console.log('|---|---|---|---|---|---|');
 for (const n of argv.zones.split(',').map(Number)) {
-  const zones: ZoneDescription[] = Array.from({ length: n }, (_, id) => ({ id, ...sample[id % sample.length], name: `${sample[id % sample.length].name}-${id}` }));
+  const zones: ZoneDescription[] = Array.from({ length: n }, (_, id) => ({
+    id,
+    ...sample[id % sample.length],
+    name: `${sample[id % sample.length].name}-${id}`,
+  }));
   const view: ZoneView = {
     zones: { type: 'zones', camera: 'vtest', width: 768, height: 576, zones },
     readings: zones.map((z) => ({ id: z.id, state: (z.id % 3) as 0 | 1 | 2, people: 3.2, smoothed: 3.1, occupancy: 0.5 })),

@@ -56,13 +56,15 @@ const SIM_DEVICE_DEFAULT = '0.3,0.22';
 
 function deviceModel(text: string): { aMs: number; bMs: number } {
   const [a, b, ...rest] = text.split(',').map((s) => Number(s.trim()));
-  if (rest.length > 0 || !Number.isFinite(a) || !Number.isFinite(b) || a < 0 || b <= 0) throw new Error(`--sim-device wants "A,B" (ms, A >= 0, B > 0), got "${text}"`);
+  if (rest.length > 0 || !Number.isFinite(a) || !Number.isFinite(b) || a < 0 || b <= 0)
+    throw new Error(`--sim-device wants "A,B" (ms, A >= 0, B > 0), got "${text}"`);
   return { aMs: a, bMs: b };
 }
 
 const numberList = (text: string): number[] => {
   const values = text.split(',').map((s) => Number(s.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`expected a comma-separated list of positive integers, got "${text}"`);
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1))
+    throw new Error(`expected a comma-separated list of positive integers, got "${text}"`);
   return values;
 };
 
@@ -75,7 +77,7 @@ const policyList = (text: string): OverloadPolicy[] =>
 
 export const benchCommand: CommandModule<object, BenchArgv> = {
   command: 'bench',
-  describe: 'Load test: simulated cameras over TCP, measured against the worker pool\'s own limit',
+  describe: "Load test: simulated cameras over TCP, measured against the worker pool's own limit",
   builder: (yargs: Argv) =>
     yargs
       .option('connect', { type: 'string', describe: 'HOST:PORT of a running server (default: start one as a child process)', group: 'Target:' })
@@ -84,7 +86,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, group: 'Server and limit:' })
       .option('workers', { type: 'number', group: 'Server and limit:' })
       .option('intra-op-threads', { type: 'number', group: 'Server and limit:' })
-      .option('decode-threads', { type: 'number', describe: 'threads that only decode (server and limit; default: the server\'s)', group: 'Server and limit:' })
+      .option('decode-threads', { type: 'number', describe: "threads that only decode (server and limit; default: the server's)", group: 'Server and limit:' })
       .option('input-size', { type: 'string', describe: 'network input WxH', group: 'Server and limit:' })
       .option('max-batch', { type: 'string', default: '1,8', describe: 'max-batch settings to compare (1 = batching off)', group: 'Server and limit:' })
       .option('max-batch-delay-ms', { type: 'number', default: 2, group: 'Server and limit:' })
@@ -94,9 +96,23 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('warmup', { type: 'number', default: 3, describe: 'seconds before each measurement', group: 'Load:' })
       .option('limit-seconds', { type: 'number', default: 8, describe: 'seconds of full-batch running for the limit', group: 'Load:' })
       .option('single-seconds', { type: 'number', default: 3, describe: 'seconds of one-frame-at-a-time running for the latency floor', group: 'Load:' })
-      .option('pure-seconds', { type: 'number', describe: 'seconds of pure inference (same sessions, pre-made tensor) per limit; default --limit-seconds, 0 skips', group: 'Load:' })
-      .option('preprocessing', { type: 'boolean', default: true, describe: 'measure decode + preprocessing per frame (frames\' size and 1920x1080); --no-preprocessing skips', group: 'Host path:' })
-      .option('sim-device', { type: 'string', default: SIM_DEVICE_DEFAULT, describe: 'simulated accelerator "A,B": a batch of N takes A + B*N ms (docs/performance.md says where the default comes from); "none" skips', group: 'Host path:' })
+      .option('pure-seconds', {
+        type: 'number',
+        describe: 'seconds of pure inference (same sessions, pre-made tensor) per limit; default --limit-seconds, 0 skips',
+        group: 'Load:',
+      })
+      .option('preprocessing', {
+        type: 'boolean',
+        default: true,
+        describe: "measure decode + preprocessing per frame (frames' size and 1920x1080); --no-preprocessing skips",
+        group: 'Host path:',
+      })
+      .option('sim-device', {
+        type: 'string',
+        default: SIM_DEVICE_DEFAULT,
+        describe: 'simulated accelerator "A,B": a batch of N takes A + B*N ms (docs/performance.md says where the default comes from); "none" skips',
+        group: 'Host path:',
+      })
       .option('sim-batches', { type: 'string', default: '8,16', describe: 'batch sizes to feed the simulated device', group: 'Host path:' })
       .option('sim-seconds', { type: 'number', default: 8, describe: 'seconds per simulated-device batch size', group: 'Host path:' })
       .option('sim-decode-threads', { type: 'number', describe: 'decode threads feeding the simulated device (default: one per core)', group: 'Host path:' })
@@ -108,9 +124,24 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('source', { type: 'string', default: SAMPLE_VIDEO, describe: 'video, folder of .jpg files, or one .jpg', group: 'Frames:' })
       .option('frames', { type: 'number', default: 100, describe: 'frames to pre-encode', group: 'Frames:' })
       .option('jpeg-quality', { type: 'number', default: 85, group: 'Frames:' })
-      .option('density', { choices: ['f32', 'f16', 'u8', 'none'] as const, default: 'f32' as DensityFormatName, describe: 'density map format the cameras ask for', group: 'Frames:' })
-      .option('limit-only', { type: 'boolean', default: false, describe: 'only measure the worker pool limit (compare --workers / --intra-op-threads)', group: 'Load:' })
-      .option('tls', { type: 'boolean', default: false, describe: 'measure TLS: every closed-loop point loads a plain and a TLS server (throwaway certificate) at the same time', group: 'Load:' })
+      .option('density', {
+        choices: ['f32', 'f16', 'u8', 'none'] as const,
+        default: 'f32' as DensityFormatName,
+        describe: 'density map format the cameras ask for',
+        group: 'Frames:',
+      })
+      .option('limit-only', {
+        type: 'boolean',
+        default: false,
+        describe: 'only measure the worker pool limit (compare --workers / --intra-op-threads)',
+        group: 'Load:',
+      })
+      .option('tls', {
+        type: 'boolean',
+        default: false,
+        describe: 'measure TLS: every closed-loop point loads a plain and a TLS server (throwaway certificate) at the same time',
+        group: 'Load:',
+      })
       .option('out', { type: 'string', default: 'bench-results', describe: 'folder for the JSON result and the SVG chart', group: 'Output:' })
       .example('$0 bench', 'full sweep: 1-16 cameras, batching off and on, open loop at 2x the limit')
       .example('$0 bench --cameras 8 --max-batch 1 --duration 5 --open-load 0', 'one quick point') as unknown as Argv<BenchArgv>,
@@ -137,10 +168,25 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       singleS: argv['single-seconds'],
       pureS: argv['pure-seconds'],
       preprocessing: argv.preprocessing,
-      simulatedDevice: argv['sim-device'] === 'none' ? null : { device: deviceModel(argv['sim-device']), batches: numberList(argv['sim-batches']), durationS: argv['sim-seconds'], decodeThreads: argv['sim-decode-threads'] },
-      open: argv['open-load'] > 0
-        ? { loadFactor: argv['open-load'], cameras: argv['open-cameras'], window: argv['open-window'], policies: policyList(argv['open-overload']), maxPending: argv['max-pending'] }
-        : null,
+      simulatedDevice:
+        argv['sim-device'] === 'none'
+          ? null
+          : {
+              device: deviceModel(argv['sim-device']),
+              batches: numberList(argv['sim-batches']),
+              durationS: argv['sim-seconds'],
+              decodeThreads: argv['sim-decode-threads'],
+            },
+      open:
+        argv['open-load'] > 0
+          ? {
+              loadFactor: argv['open-load'],
+              cameras: argv['open-cameras'],
+              window: argv['open-window'],
+              policies: policyList(argv['open-overload']),
+              maxPending: argv['max-pending'],
+            }
+          : null,
       limitOnly: argv['limit-only'],
       tls: argv.tls,
       source: argv.source,
@@ -153,8 +199,12 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       progress: progressBar(),
     });
     process.stdout.write(`\n## Limit (worker pool alone)\n\n${limitsTable(report)}\n\n## Points\n\n${pointsTable(report)}\n\n`);
-    process.stdout.write(`## Served vs pure inference (same run)\n\n${servedVsPureTable(report)}\n\n## Decode and preprocessing per frame\n\n${preprocessingTable(report)}\n\n`);
-    process.stdout.write(`## Simulated accelerator\n\n${simulatedDeviceTable(report)}\n\nload average (1/5/15 min): ${report.loadAverage?.start.join(' ')} at start, ${report.loadAverage?.end.join(' ')} at end\n\n`);
+    process.stdout.write(
+      `## Served vs pure inference (same run)\n\n${servedVsPureTable(report)}\n\n## Decode and preprocessing per frame\n\n${preprocessingTable(report)}\n\n`,
+    );
+    process.stdout.write(
+      `## Simulated accelerator\n\n${simulatedDeviceTable(report)}\n\nload average (1/5/15 min): ${report.loadAverage?.start.join(' ')} at start, ${report.loadAverage?.end.join(' ')} at end\n\n`,
+    );
     process.stdout.write(`## Targets\n\n${targetsTable(report)}\n\n`);
     if (argv.tls) process.stdout.write(`## TLS cost (same run)\n\n${tlsTable(report)}\n\n`);
     if (jsonPath) process.stdout.write(`results: ${jsonPath}\nchart:   ${chartPath}\n`);

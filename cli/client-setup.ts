@@ -22,7 +22,8 @@ export interface ClientSetup {
   security: ClientSecurity;
 }
 
-export type SetupArgv = Pick<ClientArgv, 'source' | 'config' | 'server' | 'out' | 'record' | 'segment-seconds' | 'keep-segments' | 'stall-timeout'> & Partial<ClientSecurityArgv>;
+export type SetupArgv = Pick<ClientArgv, 'source' | 'config' | 'server' | 'out' | 'record' | 'segment-seconds' | 'keep-segments' | 'stall-timeout'> &
+  Partial<ClientSecurityArgv>;
 
 const DEFAULT_SERVER = '127.0.0.1:7878';
 const DEFAULT_STALL_TIMEOUT_S = 10;

@@ -21,7 +21,7 @@ interface EvalArgv {
 
 export const evalCommand: CommandModule<object, EvalArgv> = {
   command: 'eval <split>',
-  describe: 'Measure a model (MAE, RMSE, per-image counts) on a dataset split through the server\'s own decode/resize/inference code',
+  describe: "Measure a model (MAE, RMSE, per-image counts) on a dataset split through the server's own decode/resize/inference code",
   builder: (yargs: Argv) =>
     yargs
       .positional('split', { type: 'string', demandOption: true, describe: 'folder with images/ and points.json' })
@@ -37,7 +37,9 @@ export const evalCommand: CommandModule<object, EvalArgv> = {
       .example('$0 eval ../shared/datasets/shanghaitech-b/test', 'ShanghaiTech B test split')
       .example('$0 eval ../shared/datasets/beijing-brt/train --skip 600', 'the held-out tail of BRT train') as unknown as Argv<EvalArgv>,
   handler: async (argv) => {
-    const bar = process.stderr.isTTY ? new SingleBar({ format: 'eval [{bar}] {value}/{total} images | {eta_formatted} left' }, Presets.shades_classic) : undefined;
+    const bar = process.stderr.isTTY
+      ? new SingleBar({ format: 'eval [{bar}] {value}/{total} images | {eta_formatted} left' }, Presets.shades_classic)
+      : undefined;
     let started = false;
     const report = await evaluate({
       split: argv.split,

@@ -14,10 +14,18 @@ export interface SecurityArgv {
 export function withSecurityOptions(): Record<keyof SecurityArgv, Options> {
   const group = 'Security:';
   return {
-    auth: { type: 'string', describe: 'credentials file (YAML or JSON) of client identities with hashed tokens; v1 clients must present one (see `crowdline auth add`)', group },
+    auth: {
+      type: 'string',
+      describe: 'credentials file (YAML or JSON) of client identities with hashed tokens; v1 clients must present one (see `crowdline auth add`)',
+      group,
+    },
     'tls-cert': { type: 'string', describe: 'PEM certificate (chain): v1 then only over TLS 1.2+, on the same port', group },
     'tls-key': { type: 'string', describe: 'PEM private key for --tls-cert', group },
-    'tls-client-ca': { type: 'string', describe: 'mutual TLS: client certificates signed by this CA are identities (their CN), as an alternative to tokens', group },
+    'tls-client-ca': {
+      type: 'string',
+      describe: 'mutual TLS: client certificates signed by this CA are identities (their CN), as an alternative to tokens',
+      group,
+    },
     legacy: {
       type: 'string',
       array: true,

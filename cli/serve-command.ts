@@ -24,20 +24,21 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
   builder: (yargs: Argv) =>
     withConfigSources(
       withServerOptions(yargs)
-      .option('host', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
-      .option('port', { type: 'number', default: 7878, describe: 'port to listen on (0: any free port)' })
-      .option('drain-delay-ms', {
-        type: 'number',
-        default: DEFAULT_DRAIN_DELAY_MS,
-        describe: 'on SIGTERM, /readyz says 503 at once; keep accepting this long so a load balancer notices, then stop accepting and finish (0: at once; no delay without --metrics-port)',
-        group: 'Limits:',
-      })
-      .check((argv) => {
-        checkPort('port', argv.port);
-        const delay = argv['drain-delay-ms'];
-        if (!(Number.isInteger(delay) && delay >= 0)) throw new UsageError(`--drain-delay-ms must be a whole number >= 0, got ${String(delay)}`);
-        return true;
-      }),
+        .option('host', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
+        .option('port', { type: 'number', default: 7878, describe: 'port to listen on (0: any free port)' })
+        .option('drain-delay-ms', {
+          type: 'number',
+          default: DEFAULT_DRAIN_DELAY_MS,
+          describe:
+            'on SIGTERM, /readyz says 503 at once; keep accepting this long so a load balancer notices, then stop accepting and finish (0: at once; no delay without --metrics-port)',
+          group: 'Limits:',
+        })
+        .check((argv) => {
+          checkPort('port', argv.port);
+          const delay = argv['drain-delay-ms'];
+          if (!(Number.isInteger(delay) && delay >= 0)) throw new UsageError(`--drain-delay-ms must be a whole number >= 0, got ${String(delay)}`);
+          return true;
+        }),
     )
       .option('dry-run', {
         type: 'boolean',
@@ -48,7 +49,10 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
       .example('$0 serve --port 7878 --device cuda --max-batch 8', 'GPU box, batching across cameras')
       .example('$0 serve --overload drop-oldest', 'live cameras: prefer fresh frames to a backlog')
       .example('$0 serve --auth creds.yaml --tls-cert cert.pem --tls-key key.pem', 'hardened: tokens and TLS (docs/security.md)')
-      .example('CROWDLINE_PORT=7879 $0 serve --config /etc/crowdline/server.yaml', 'settings from a file, one overridden by the environment (docs/operations.md)') as unknown as Argv<ServeArgv>,
+      .example(
+        'CROWDLINE_PORT=7879 $0 serve --config /etc/crowdline/server.yaml',
+        'settings from a file, one overridden by the environment (docs/operations.md)',
+      ) as unknown as Argv<ServeArgv>,
   handler: async (argv) => {
     if (argv['dry-run']) {
       printSettings(argv, process.stdout);
@@ -65,16 +69,18 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
       stopping = true;
       // SIGTERM (an orchestrator, a rolling restart) drains for the balancer; SIGINT (a person at a terminal) does not wait.
       const delayMs = signal === 'SIGTERM' ? argv['drain-delay-ms'] : 0;
-      running.drain(delayMs, () => log(`${signal}: no new connections; finishing frames in flight`, { event: 'signal', signal })).then(
-        () => {
-          log('stopped', { event: 'stopped' });
-          process.exit(0);
-        },
-        (err: Error) => {
-          log(`shutdown failed: ${err.message}`, { level: 'error', event: 'stopped' });
-          process.exit(1);
-        },
-      );
+      running
+        .drain(delayMs, () => log(`${signal}: no new connections; finishing frames in flight`, { event: 'signal', signal }))
+        .then(
+          () => {
+            log('stopped', { event: 'stopped' });
+            process.exit(0);
+          },
+          (err: Error) => {
+            log(`shutdown failed: ${err.message}`, { level: 'error', event: 'stopped' });
+            process.exit(1);
+          },
+        );
     };
     // SIGHUP: new credentials and certificates for new connections (open ones carry on), and the site file's zones.
     process.on('SIGHUP', () => {

@@ -59,11 +59,28 @@ const POSITIVE_INTEGERS = [
 
 export function withServerOptions<T>(yargs: Argv<T>) {
   return yargs
-    .option('model', { type: 'string', coerce: modelPath, describe: `${MODEL_OPTION_HELP} (default: crowdline-v2 with --device cuda, or auto where the CUDA provider is installed; else crowdline-v1)`, group: 'Model:' })
+    .option('model', {
+      type: 'string',
+      coerce: modelPath,
+      describe: `${MODEL_OPTION_HELP} (default: crowdline-v2 with --device cuda, or auto where the CUDA provider is installed; else crowdline-v1)`,
+      group: 'Model:',
+    })
     .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, describe: 'auto tries CUDA, then CPU', group: 'Model:' })
-    .option('workers', { type: 'number', describe: `worker threads, one ONNX session each (default: one per core on CPU, ${os.availableParallelism()} here; 2 on CUDA)`, group: 'Model:' })
-    .option('intra-op-threads', { type: 'number', describe: 'ONNX Runtime threads per CPU session (default 1: several single-threaded sessions beat one wide one; 2 lowers single-frame latency)', group: 'Model:' })
-    .option('decode-threads', { type: 'number', describe: `threads that only decode JPEGs, apart from the sessions (default: 0 on CPU, each worker decodes its own frames; on CUDA every core but two, ${Math.max(1, os.availableParallelism() - 2)} here)`, group: 'Model:' })
+    .option('workers', {
+      type: 'number',
+      describe: `worker threads, one ONNX session each (default: one per core on CPU, ${os.availableParallelism()} here; 2 on CUDA)`,
+      group: 'Model:',
+    })
+    .option('intra-op-threads', {
+      type: 'number',
+      describe: 'ONNX Runtime threads per CPU session (default 1: several single-threaded sessions beat one wide one; 2 lowers single-frame latency)',
+      group: 'Model:',
+    })
+    .option('decode-threads', {
+      type: 'number',
+      describe: `threads that only decode JPEGs, apart from the sessions (default: 0 on CPU, each worker decodes its own frames; on CUDA every core but two, ${Math.max(1, os.availableParallelism() - 2)} here)`,
+      group: 'Model:',
+    })
     .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)', group: 'Model:' })
     .option('max-batch', { type: 'number', default: 1, describe: 'largest batch of frames (from any connections) per session call', group: 'Batching:' })
     .option('max-batch-delay-ms', { type: 'number', default: 2, describe: 'how long a partial batch may wait for more frames', group: 'Batching:' })
@@ -74,45 +91,155 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       group: 'Limits:',
     })
     .option('window', { type: 'number', default: DEFAULT_SERVER_OPTIONS.window, describe: 'default frames in flight per connection', group: 'Limits:' })
-    .option('max-window', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxWindow, describe: 'most frames in flight a client may ask for', group: 'Limits:' })
-    .option('max-queue', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxQueue, describe: 'frames waiting for a worker across all connections; when full, every connection pauses', group: 'Limits:' })
+    .option('max-window', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxWindow,
+      describe: 'most frames in flight a client may ask for',
+      group: 'Limits:',
+    })
+    .option('max-queue', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxQueue,
+      describe: 'frames waiting for a worker across all connections; when full, every connection pauses',
+      group: 'Limits:',
+    })
     .option('max-connections', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnections, group: 'Limits:' })
-    .option('max-connections-per-ip', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnectionsPerIp, describe: 'connections one client address may hold (cameras behind one NAT share an address)', group: 'Limits:' })
+    .option('max-connections-per-ip', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxConnectionsPerIp,
+      describe: 'connections one client address may hold (cameras behind one NAT share an address)',
+      group: 'Limits:',
+    })
     .option('max-frame-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxFrameBytes, describe: 'largest JPEG accepted', group: 'Limits:' })
-    .option('max-frame-pixels', { type: 'number', default: DEFAULT_JPEG_LIMITS.maxPixels, describe: 'largest image (width x height) decoded; checked from the JPEG header before decoding (default 8K UHD)', group: 'Limits:' })
+    .option('max-frame-pixels', {
+      type: 'number',
+      default: DEFAULT_JPEG_LIMITS.maxPixels,
+      describe: 'largest image (width x height) decoded; checked from the JPEG header before decoding (default 8K UHD)',
+      group: 'Limits:',
+    })
     .option('max-jpeg-scans', { type: 'number', default: DEFAULT_JPEG_LIMITS.maxScans, describe: 'most scans a (progressive) JPEG may have', group: 'Limits:' })
-    .option('handshake-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs, describe: 'a new connection must complete its first message (HELLO, legacy frame) within this', group: 'Limits:' })
-    .option('frame-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.frameTimeoutMs, describe: 'a message whose first byte arrived must be complete within this', group: 'Limits:' })
-    .option('idle-timeout-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.idleTimeoutMs, describe: 'close a connection with nothing in flight and no complete message for this long', group: 'Limits:' })
-    .option('output-buffer-hard-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferHardBytes, describe: 'cut a connection at once when this many reply bytes are unread', group: 'Limits:' })
-    .option('output-buffer-soft-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftBytes, describe: 'cut a connection when this many reply bytes stay unread for --output-buffer-soft-ms', group: 'Limits:' })
+    .option('handshake-timeout-ms', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs,
+      describe: 'a new connection must complete its first message (HELLO, legacy frame) within this',
+      group: 'Limits:',
+    })
+    .option('frame-timeout-ms', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.frameTimeoutMs,
+      describe: 'a message whose first byte arrived must be complete within this',
+      group: 'Limits:',
+    })
+    .option('idle-timeout-ms', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.idleTimeoutMs,
+      describe: 'close a connection with nothing in flight and no complete message for this long',
+      group: 'Limits:',
+    })
+    .option('output-buffer-hard-bytes', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.outputBufferHardBytes,
+      describe: 'cut a connection at once when this many reply bytes are unread',
+      group: 'Limits:',
+    })
+    .option('output-buffer-soft-bytes', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.outputBufferSoftBytes,
+      describe: 'cut a connection when this many reply bytes stay unread for --output-buffer-soft-ms',
+      group: 'Limits:',
+    })
     .option('output-buffer-soft-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.outputBufferSoftMs, group: 'Limits:' })
-    .option('shutdown-grace-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.shutdownGraceMs, describe: 'on SIGTERM/SIGINT, how long connections may take to answer their frames in flight before they are dropped', group: 'Limits:' })
-    .option('max-connection-age-ms', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnectionAgeMs, describe: 'behind a load balancer: close each connection gracefully after about this long (+-10 %) so cameras reconnect and spread over new servers (0: never; docs/deploy.md)', group: 'Limits:' })
-    .option('log-burst', { type: 'number', default: DEFAULT_LOG_RATE_LIMIT.burst, describe: 'log lines of one kind per 10 s before they are counted and summarised instead', group: 'Limits:' })
+    .option('shutdown-grace-ms', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.shutdownGraceMs,
+      describe: 'on SIGTERM/SIGINT, how long connections may take to answer their frames in flight before they are dropped',
+      group: 'Limits:',
+    })
+    .option('max-connection-age-ms', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxConnectionAgeMs,
+      describe:
+        'behind a load balancer: close each connection gracefully after about this long (+-10 %) so cameras reconnect and spread over new servers (0: never; docs/deploy.md)',
+      group: 'Limits:',
+    })
+    .option('log-burst', {
+      type: 'number',
+      default: DEFAULT_LOG_RATE_LIMIT.burst,
+      describe: 'log lines of one kind per 10 s before they are counted and summarised instead',
+      group: 'Limits:',
+    })
     .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (0: any free port)', group: 'Metrics:' })
-    .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the metrics port listens on (unauthenticated: keep it local or firewalled)', group: 'Metrics:' })
-    .option('metrics-max-connections', { type: 'number', default: DEFAULT_METRICS_HTTP_LIMITS.maxConnections, describe: 'connections the metrics endpoint accepts at once', group: 'Metrics:' })
+    .option('metrics-host', {
+      type: 'string',
+      default: '127.0.0.1',
+      describe: 'address the metrics port listens on (unauthenticated: keep it local or firewalled)',
+      group: 'Metrics:',
+    })
+    .option('metrics-max-connections', {
+      type: 'number',
+      default: DEFAULT_METRICS_HTTP_LIMITS.maxConnections,
+      describe: 'connections the metrics endpoint accepts at once',
+      group: 'Metrics:',
+    })
     .option('metrics-camera-ttl-ms', {
       type: 'number',
       default: DEFAULT_CAMERA_SERIES_TTL_MS,
-      describe: "a camera's series (crowdline_camera_*) are removed this long after its last answered frame, so cameras that left stop showing stale counts (0: never)",
+      describe:
+        "a camera's series (crowdline_camera_*) are removed this long after its last answered frame, so cameras that left stop showing stale counts (0: never)",
       group: 'Metrics:',
     })
-    .option('log-format', { choices: LOG_FORMATS, default: 'auto' as LogFormat, describe: 'auto: JSON lines (pino) unless stderr is a terminal, then one readable line per record', group: 'Logs:' })
-    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'least severe level logged (connection lines are info, refusals and timeouts warn)', group: 'Logs:' })
-    .option('log-totals-interval-ms', { type: 'number', default: DEFAULT_TOTALS_INTERVAL_MS, describe: 'a line of totals (frames, cameras, connections, latency) this often (0: none)', group: 'Logs:' })
+    .option('log-format', {
+      choices: LOG_FORMATS,
+      default: 'auto' as LogFormat,
+      describe: 'auto: JSON lines (pino) unless stderr is a terminal, then one readable line per record',
+      group: 'Logs:',
+    })
+    .option('log-level', {
+      choices: LOG_LEVELS,
+      default: 'info' as LogLevel,
+      describe: 'least severe level logged (connection lines are info, refusals and timeouts warn)',
+      group: 'Logs:',
+    })
+    .option('log-totals-interval-ms', {
+      type: 'number',
+      default: DEFAULT_TOTALS_INTERVAL_MS,
+      describe: 'a line of totals (frames, cameras, connections, latency) this often (0: none)',
+      group: 'Logs:',
+    })
     .options(withSecurityOptions())
-    .option('site', { type: 'string', describe: 'site file (YAML) with zones per camera: counts, smoothing and alerts per zone (docs/zones.md); reloaded on SIGHUP', group: 'Zones:' })
-    .option('zone-publish-interval-ms', { type: 'number', default: DEFAULT_ZONE_PUBLISH_INTERVAL_MS, describe: "publish each zone's count at most this often (alert transitions: always)", group: 'Zones:' })
+    .option('site', {
+      type: 'string',
+      describe: 'site file (YAML) with zones per camera: counts, smoothing and alerts per zone (docs/zones.md); reloaded on SIGHUP',
+      group: 'Zones:',
+    })
+    .option('zone-publish-interval-ms', {
+      type: 'number',
+      default: DEFAULT_ZONE_PUBLISH_INTERVAL_MS,
+      describe: "publish each zone's count at most this often (alert transitions: always)",
+      group: 'Zones:',
+    })
     .option('events-file', { type: 'string', describe: "write zone counts and alerts as JSON lines to this file ('-': stdout)", group: 'Zones:' })
     .option('mqtt-url', { type: 'string', describe: 'publish zone counts and alerts to this MQTT broker (mqtt://host:1883, mqtts://...)', group: 'Zones:' })
-    .option('mqtt-topic-prefix', { type: 'string', default: DEFAULT_MQTT_TOPIC_PREFIX, describe: 'topics are <prefix>/<camera>/<zone>/count|alert and <prefix>/server/<client id>/status', group: 'Zones:' })
-    .option('mqtt-client-id', { type: 'string', describe: 'MQTT client id, also the server id in the status topic (default crowdline-<hostname>; give each server on a host its own)', group: 'Zones:' })
+    .option('mqtt-topic-prefix', {
+      type: 'string',
+      default: DEFAULT_MQTT_TOPIC_PREFIX,
+      describe: 'topics are <prefix>/<camera>/<zone>/count|alert and <prefix>/server/<client id>/status',
+      group: 'Zones:',
+    })
+    .option('mqtt-client-id', {
+      type: 'string',
+      describe: 'MQTT client id, also the server id in the status topic (default crowdline-<hostname>; give each server on a host its own)',
+      group: 'Zones:',
+    })
     .option('mqtt-username', { type: 'string', group: 'Zones:' })
     .option('mqtt-password-file', { type: 'string', describe: 'file holding the MQTT password', group: 'Zones:' })
     .option('mqtt-ca', { type: 'string', describe: 'CA certificate (PEM) for an mqtts:// broker', group: 'Zones:' })
-    .option('mqtt-max-queued-alerts', { type: 'number', default: DEFAULT_MQTT_MAX_QUEUED_ALERTS, describe: 'alert events kept while the broker is away (oldest dropped first)', group: 'Zones:' })
+    .option('mqtt-max-queued-alerts', {
+      type: 'number',
+      default: DEFAULT_MQTT_MAX_QUEUED_ALERTS,
+      describe: 'alert events kept while the broker is away (oldest dropped first)',
+      group: 'Zones:',
+    })
     .check((argv) => {
       requireSiteForZoneEvents(argv);
       // Both become MQTT topic levels, where + and # are wildcards a publisher may not use.
@@ -209,7 +336,10 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
     maxBatch: argv['max-batch'],
     maxBatchDelayMs: argv['max-batch-delay-ms'],
-    metrics: argv['metrics-port'] === undefined ? undefined : { host: argv['metrics-host'], port: argv['metrics-port'], limits: { maxConnections: argv['metrics-max-connections'] } },
+    metrics:
+      argv['metrics-port'] === undefined
+        ? undefined
+        : { host: argv['metrics-host'], port: argv['metrics-port'], limits: { maxConnections: argv['metrics-max-connections'] } },
     imageLimits: { maxPixels: argv['max-frame-pixels'], maxScans: argv['max-jpeg-scans'] },
     logRateLimit: { ...DEFAULT_LOG_RATE_LIMIT, burst: argv['log-burst'] },
     totalsIntervalMs: argv['log-totals-interval-ms'],

@@ -48,7 +48,9 @@ export function readSplit(split: string): Array<{ file: string; truth: number }>
   const imagesDir = path.join(split, 'images');
   if (!existsSync(pointsPath)) throw new Error(`${pointsPath} not found (expected <split>/points.json and <split>/images/)`);
   const points = JSON.parse(readFileSync(pointsPath, 'utf8')) as Record<string, unknown>;
-  const files = readdirSync(imagesDir).filter((f) => /\.jpe?g$/i.test(f)).sort(compareNatural);
+  const files = readdirSync(imagesDir)
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort(compareNatural);
   return files.map((file) => {
     const list = points[file];
     if (!Array.isArray(list)) throw new Error(`${pointsPath} has no points for ${file}`);

@@ -29,8 +29,22 @@ test('SIGHUP: a removed token stops working, new certificates are served, open c
   copyFileSync(first.serverKey, key);
   const model = knownAnswerModel();
   const { child, port, log } = await startServeProcess([
-    '--model', model.onnxPath, '--port', '0', '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1',
-    '--auth', creds.file, '--tls-cert', cert, '--tls-key', key,
+    '--model',
+    model.onnxPath,
+    '--port',
+    '0',
+    '--device',
+    'cpu',
+    '--workers',
+    '1',
+    '--intra-op-threads',
+    '1',
+    '--auth',
+    creds.file,
+    '--tls-cert',
+    cert,
+    '--tls-key',
+    key,
   ]);
   t.teardown(() => child.kill('SIGKILL'));
   const connect = (token: string, ca: string): Promise<V1Connection> =>
@@ -49,7 +63,7 @@ test('SIGHUP: a removed token stops working, new certificates are served, open c
   const kept = await connect(creds.tokens.keep, first.caCert);
   t.true(await answered(kept));
   kept.destroy();
-  t.true(await answered(open), 'the revoked identity\'s open connection was not dropped');
+  t.true(await answered(open), "the revoked identity's open connection was not dropped");
 
   copyFileSync(second.serverCert, cert);
   copyFileSync(second.serverKey, key);

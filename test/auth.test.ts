@@ -65,7 +65,10 @@ test('good token: frames answered, labelled by the identity (not the claim); wro
 
   // Neither tokens, nor their secrets, nor the stored hashes ever reach the log.
   const text = log.join('\n');
-  t.true(log.some((l) => /refused \(bad-token\)/.test(l)), text);
+  t.true(
+    log.some((l) => /refused \(bad-token\)/.test(l)),
+    text,
+  );
   for (const token of Object.values(creds.tokens)) {
     for (const part of [token, token.split('.')[2], token.slice(0, -4)]) t.false(text.includes(part), 'a token or secret in the log');
   }
@@ -77,10 +80,20 @@ test('a wrong token costs no worker time: frames pipelined behind the HELLO are 
   const creds = await writeCredentials([{ name: 'cam' }]);
   const running = await startKnownAnswerServer(t, { security: { authFile: creds.file }, metrics: true });
   const registry = running.metrics!.registry;
-  const hello = encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 4, cameraName: 'cam', token: creds.tokens.cam.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) });
+  const hello = encodeHello({
+    version: 1,
+    densityFormat: 0,
+    countOnly: false,
+    window: 4,
+    cameraName: 'cam',
+    token: creds.tokens.cam.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+  });
   const frames = [0, 1, 2].map((seq) => encodeFrame({ seq, captureTimeMs: 0, jpeg }));
   const { messages } = await exchange(running.address.port, Buffer.concat([hello, ...frames]));
-  t.deepEqual(messages.map((m) => m.type), ['error']);
+  t.deepEqual(
+    messages.map((m) => m.type),
+    ['error'],
+  );
   t.like(messages[0], { code: ErrorCode.Unauthorized });
   t.is(await metricValue(registry, 'crowdline_frames_received_total'), 0);
   t.is(await metricValue(registry, 'crowdline_batch_size_count'), 0);
@@ -139,7 +152,14 @@ test('start-up warnings name what is open', (t) => {
   t.is(open.length, 1);
   t.regex(open[0], /without authentication/);
   t.deepEqual(securityWarnings({ host: '127.0.0.1', port: 7878, authRequired: false, tls: false, legacy: { kind: 'allow' }, metricsHost: '127.0.0.1' }), []);
-  const hardened = securityWarnings({ host: '0.0.0.0', port: 7878, authRequired: true, tls: true, legacy: parseLegacyPolicy(['allow-from', '10.1.0.0/16']), metricsHost: '0.0.0.0' });
+  const hardened = securityWarnings({
+    host: '0.0.0.0',
+    port: 7878,
+    authRequired: true,
+    tls: true,
+    legacy: parseLegacyPolicy(['allow-from', '10.1.0.0/16']),
+    metricsHost: '0.0.0.0',
+  });
   t.is(hardened.length, 2);
   t.regex(hardened[0], /legacy protocol .* allowed from 10\.1\.0\.0\/16/);
   t.regex(hardened[1], /metrics on 0\.0\.0\.0/);
@@ -156,7 +176,21 @@ test('serve options: metrics on 127.0.0.1 unless told otherwise, whatever --host
   t.like(plain.metrics, { host: '127.0.0.1', port: 9464 });
   t.deepEqual(plain.security, { authFile: undefined, tls: undefined, legacy: undefined });
   const hardened = toStartOptions(
-    parse(['--metrics-port', '0', '--metrics-host', '10.0.0.5', '--auth', 'c.yaml', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--legacy', 'allow-from', '10.1.0.0/16']),
+    parse([
+      '--metrics-port',
+      '0',
+      '--metrics-host',
+      '10.0.0.5',
+      '--auth',
+      'c.yaml',
+      '--tls-cert',
+      'c.pem',
+      '--tls-key',
+      'k.pem',
+      '--legacy',
+      'allow-from',
+      '10.1.0.0/16',
+    ]),
     '0.0.0.0',
     7878,
   );

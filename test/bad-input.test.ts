@@ -58,7 +58,10 @@ test('a client vanishing mid-frame leaves the other connections unaffected', asy
   for (let i = 0; i < 10; i++) steady.send(good);
   const got = await results;
   t.true(got.every((r) => r.status === FrameStatus.Ok));
-  t.deepEqual(got.map((r) => r.seq), [...Array(20).keys()]);
+  t.deepEqual(
+    got.map((r) => r.seq),
+    [...Array(20).keys()],
+  );
 });
 
 test('an oversized frame length is refused with a reason, and the server keeps serving', async (t) => {
@@ -136,7 +139,10 @@ test('a worker that dies fails only the frames it held, and the pool keeps servi
   conn.send(jpegWithComment('crowdline-test:EXIT')); // the worker thread exits while holding this frame
   for (let i = 0; i < 3; i++) conn.send(good);
   const got = await results;
-  t.deepEqual(got.map((r) => r.status), [FrameStatus.Ok, FrameStatus.ServerError, FrameStatus.Ok, FrameStatus.Ok, FrameStatus.Ok]);
+  t.deepEqual(
+    got.map((r) => r.status),
+    [FrameStatus.Ok, FrameStatus.ServerError, FrameStatus.Ok, FrameStatus.Ok, FrameStatus.Ok],
+  );
   t.regex(got[1].reason ?? '', /inference failed: worker exited/);
   t.is(running.pool.readyWorkers, 1, 'the replacement worker loaded the model');
 });
@@ -149,6 +155,9 @@ test('a worker that throws fails only that batch; the same worker goes on', asyn
   conn.send(good);
   conn.send(good);
   const got = await results;
-  t.deepEqual(got.map((r) => r.status), [FrameStatus.ServerError, FrameStatus.Ok, FrameStatus.Ok]);
+  t.deepEqual(
+    got.map((r) => r.status),
+    [FrameStatus.ServerError, FrameStatus.Ok, FrameStatus.Ok],
+  );
   t.regex(got[0].reason ?? '', /injected failure/);
 });

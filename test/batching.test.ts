@@ -40,14 +40,28 @@ test('mixed batches: 4 connections x 24 frames, max batch 8, each reply to its o
       const results = collectResults(conn, frames);
       for (let f = 0; f < frames; f++) conn.send(numberFrame(c * 1000 + f));
       const got = await results;
-      t.deepEqual(got.map((r) => r.seq), [...Array(frames).keys()], `cam${c}: replies in frame order`);
-      t.deepEqual(got.map((r) => r.count), Array.from({ length: frames }, (_, f) => c * 1000 + f), `cam${c}: its own frames`);
+      t.deepEqual(
+        got.map((r) => r.seq),
+        [...Array(frames).keys()],
+        `cam${c}: replies in frame order`,
+      );
+      t.deepEqual(
+        got.map((r) => r.count),
+        Array.from({ length: frames }, (_, f) => c * 1000 + f),
+        `cam${c}: its own frames`,
+      );
       t.true(got.every((r) => r.status === FrameStatus.Ok));
     }),
   );
-  t.true(runner.batches.every((b) => b.length <= 8), 'no batch over max batch');
+  t.true(
+    runner.batches.every((b) => b.length <= 8),
+    'no batch over max batch',
+  );
   const connectionsIn = (batch: number[]): number => new Set(batch.map((id) => Math.floor(id / 1000))).size;
-  t.true(runner.batches.some((b) => connectionsIn(b) > 1), 'at least one batch mixed connections');
+  t.true(
+    runner.batches.some((b) => connectionsIn(b) > 1),
+    'at least one batch mixed connections',
+  );
   t.is(runner.batches.flat().length, 4 * frames, 'every frame ran exactly once');
 });
 

@@ -25,7 +25,11 @@ interface SvgText {
 }
 
 function texts(svg: string): SvgText[] {
-  return [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)"[^>]*font-size="(\d+)"[^>]*>([^<]*)<\/text>/g)].map((m) => ({ y: Number(m[1]), size: Number(m[2]), content: m[3] }));
+  return [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)"[^>]*font-size="(\d+)"[^>]*>([^<]*)<\/text>/g)].map((m) => ({
+    y: Number(m[1]),
+    size: Number(m[2]),
+    content: m[3],
+  }));
 }
 
 test('the chart legend sits below the x-axis titles, inside the picture', (t) => {
@@ -72,7 +76,9 @@ test('tables print milliseconds at a sensible precision, never three decimals', 
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'crowdline-bench-'));
   const script = `import { loadFrames } from ${JSON.stringify(path.join(PACKAGE_ROOT, 'dist', 'bench', 'frames.js'))}; const f = await loadFrames(${JSON.stringify(SAMPLE_VIDEO)}, 2); console.log(f.jpegs.length);`;
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd, timeout: 60_000 }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve({ stdout: out, stderr: errOut })));
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd, timeout: 60_000 }, (err, out, errOut) =>
+      err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve({ stdout: out, stderr: errOut }),
+    );
   });
   t.is(stdout.trim(), '2');
   t.is(stderr, '');

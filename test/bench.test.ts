@@ -18,7 +18,10 @@ import { blockPatternJpeg } from './helpers/images.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
 const isSummary = (s: LatencySummary): boolean =>
-  ['count', 'mean', 'p50', 'p90', 'p99', 'max'].every((k) => typeof s[k as keyof LatencySummary] === 'number') && s.p50 <= s.p90 && s.p90 <= s.p99 && s.p99 <= s.max;
+  ['count', 'mean', 'p50', 'p90', 'p99', 'max'].every((k) => typeof s[k as keyof LatencySummary] === 'number') &&
+  s.p50 <= s.p90 &&
+  s.p90 <= s.p99 &&
+  s.p99 <= s.max;
 
 test('bench: JSON has the fields, the ratio is its own, every frame answered once', async (t) => {
   const dir = tempDir('crowdline-bench-');
@@ -56,7 +59,10 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
   t.deepEqual([report.frames.width, report.frames.height], [64, 48]);
   t.true(readFileSync(chartPath!, 'utf8').startsWith('<svg'));
 
-  t.deepEqual(report.limits.map((l) => l.maxBatch), [1, 4]);
+  t.deepEqual(
+    report.limits.map((l) => l.maxBatch),
+    [1, 4],
+  );
   for (const l of report.limits) {
     t.true(l.throughputFps > 0);
     t.true(Math.abs(l.throughputFps - l.framesDone / l.durationS) < 0.01 * l.throughputFps + 0.01, 'limit = frames done / time taken');
@@ -68,9 +74,19 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
   }
 
   // Decode + preprocessing at the frames' size and at 1920x1080, through both paths.
-  t.deepEqual(report.preprocessing?.cases.map((c) => [c.from, c.to]), [['64x48', '64x48'], ['1920x1080', '64x48']]);
+  t.deepEqual(
+    report.preprocessing?.cases.map((c) => [c.from, c.to]),
+    [
+      ['64x48', '64x48'],
+      ['1920x1080', '64x48'],
+    ],
+  );
   // decode + fast path is decode then resize, or (frames that need resizing, addon with libjpeg) the fused call, which may cost less than TurboJPEG's decode alone.
-  t.true(report.preprocessing!.cases.every((c) => c.decodeMs > 0 && (c.fused ? c.fastTotalMs === c.fused.wallMs.fused && c.fused.wallMs.fused > 0 : c.fastTotalMs >= c.decodeMs)));
+  t.true(
+    report.preprocessing!.cases.every(
+      (c) => c.decodeMs > 0 && (c.fused ? c.fastTotalMs === c.fused.wallMs.fused && c.fused.wallMs.fused > 0 : c.fastTotalMs >= c.decodeMs),
+    ),
+  );
   // The simulated device: frames went through it, and never faster than its model allows.
   const [sim] = report.simulatedDevice ?? [];
   t.is(sim?.batch, 4);
@@ -81,7 +97,16 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
   // unloaded + 2 closed points per max batch, then open loop under each policy.
   t.deepEqual(
     report.points.map((p) => `${p.mode}:${p.maxBatch}:${p.overload}:${p.cameras}x${p.window}`),
-    ['closed:1:queue:1x1', 'closed:1:queue:1x2', 'closed:1:queue:2x2', 'closed:4:queue:1x1', 'closed:4:queue:1x2', 'closed:4:queue:2x2', 'open:1:drop-oldest:2x1', 'open:1:queue:2x1'],
+    [
+      'closed:1:queue:1x1',
+      'closed:1:queue:1x2',
+      'closed:1:queue:2x2',
+      'closed:4:queue:1x1',
+      'closed:4:queue:1x2',
+      'closed:4:queue:2x2',
+      'open:1:drop-oldest:2x1',
+      'open:1:queue:2x1',
+    ],
   );
   for (const p of report.points) {
     const limit = report.limits.find((l) => l.maxBatch === p.maxBatch)!;
@@ -90,7 +115,11 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
     t.is(p.pureInferenceRatio, Math.round((p.throughputFps / limit.pureInference!.throughputFps) * 1000) / 1000, `${p.name}: served / pure inference`);
     if (p.server.cpuPct) {
       const servedCpuMsPerFrame = (p.server.cpuPct * 10) / p.throughputFps;
-      t.is(p.pureInferenceCpuRatio, Math.round((limit.pureInference!.cpuMsPerFrame / servedCpuMsPerFrame) * 1000) / 1000, `${p.name}: CPU per frame, pure over served`);
+      t.is(
+        p.pureInferenceCpuRatio,
+        Math.round((limit.pureInference!.cpuMsPerFrame / servedCpuMsPerFrame) * 1000) / 1000,
+        `${p.name}: CPU per frame, pure over served`,
+      );
     }
     t.true(p.throughputFps > 0, `${p.name}: served something`);
     for (const part of ['endToEnd', 'queue', 'decode', 'inference', 'reply', 'network'] as const) t.true(isSummary(p.latencyMs[part]), `${p.name}: ${part}`);
@@ -103,7 +132,10 @@ test('bench: JSON has the fields, the ratio is its own, every frame answered onc
     t.truthy(p.server.rssMb);
   }
   const open = report.points.filter((p) => p.mode === 'open');
-  t.true(open.every((p) => p.offeredFps !== null && Math.abs(p.offeredFps - 2 * report.limits[0].throughputFps) < 0.2), 'open loop offered 2 x the limit');
+  t.true(
+    open.every((p) => p.offeredFps !== null && Math.abs(p.offeredFps - 2 * report.limits[0].throughputFps) < 0.2),
+    'open loop offered 2 x the limit',
+  );
   t.is(open.find((p) => p.overload === 'queue')!.dropped, 0, 'queue drops nothing');
   t.true(report.targets.length > 0 && report.targets.every((c) => typeof c.met === 'boolean'));
 });
@@ -126,11 +158,34 @@ test('bench --tls: each closed-loop point runs plain and over TLS, paired in the
   mkdirSync(framesDir);
   for (let i = 0; i < 3; i++) writeFileSync(path.join(framesDir, `f${i}.jpg`), blockPatternJpeg(64, 48, 8, { salt: i }));
   const { report } = await runBench({
-    model: knownAnswerModel().onnxPath, device: 'cpu', workers: 1, intraOpThreads: 1, maxBatches: [1], maxBatchDelayMs: 2,
-    cameras: [2], window: 2, durationS: 0.5, warmupS: 0.1, limitS: 0.3, singleS: 0.1, open: null,
-    source: framesDir, frameCount: 3, jpegQuality: 85, densityFormat: 'f16', tls: true,
+    model: knownAnswerModel().onnxPath,
+    device: 'cpu',
+    workers: 1,
+    intraOpThreads: 1,
+    maxBatches: [1],
+    maxBatchDelayMs: 2,
+    cameras: [2],
+    window: 2,
+    durationS: 0.5,
+    warmupS: 0.1,
+    limitS: 0.3,
+    singleS: 0.1,
+    open: null,
+    source: framesDir,
+    frameCount: 3,
+    jpegQuality: 85,
+    densityFormat: 'f16',
+    tls: true,
   });
-  t.deepEqual(report.points.map((p) => [p.name, p.tls]), [['unloaded b1', false], ['unloaded b1 tls', true], ['closed 2cam b1', false], ['closed 2cam b1 tls', true]]);
+  t.deepEqual(
+    report.points.map((p) => [p.name, p.tls]),
+    [
+      ['unloaded b1', false],
+      ['unloaded b1 tls', true],
+      ['closed 2cam b1', false],
+      ['closed 2cam b1 tls', true],
+    ],
+  );
   for (const p of report.points) {
     t.true(p.ok > 0 && p.unanswered === 0 && p.duplicates === 0, p.name);
   }
@@ -141,8 +196,16 @@ test('bench --tls: each closed-loop point runs plain and over TLS, paired in the
 test('model-speed: several models are timed in the same run, each as many times, with the ratio to the first', async (t) => {
   const { stdout } = await promisify(execFile)(process.execPath, [
     path.resolve('dist/bench/model-speed.js'),
-    '--model', 'crowdline-v1,crowdline-v2-int8',
-    '--runs', '5', '--block', '2', '--threads', '1', '--size', '320x240',
+    '--model',
+    'crowdline-v1,crowdline-v2-int8',
+    '--runs',
+    '5',
+    '--block',
+    '2',
+    '--threads',
+    '1',
+    '--size',
+    '320x240',
   ]);
   const lines = stdout.trim().split('\n');
   t.is(lines.length, 2, stdout);
@@ -151,7 +214,9 @@ test('model-speed: several models are timed in the same run, each as many times,
 });
 
 test('model-speed: a model that is not there is one line on stderr and exit 2, not a stack trace', async (t) => {
-  const err = await t.throwsAsync(promisify(execFile)(process.execPath, [path.resolve('dist/bench/model-speed.js'), '--model', 'crowdline-v1,no-such-model', '--runs', '1']));
+  const err = await t.throwsAsync(
+    promisify(execFile)(process.execPath, [path.resolve('dist/bench/model-speed.js'), '--model', 'crowdline-v1,no-such-model', '--runs', '1']),
+  );
   const { code, stderr } = err as Error & { code: number; stderr: string };
   t.is(code, 2);
   t.is(stderr.trim(), `model-speed: model file not found: ${path.resolve('models/no-such-model.onnx')}`);

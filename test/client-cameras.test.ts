@@ -87,7 +87,17 @@ declare('camera frozen (SIGSTOP): the watchdog restarts it while the other camer
   healthy.start();
   const out = tempDir('crowdline-cam-');
   const healthyCsv = path.join(out, 'hall.csv');
-  const client = startClient(t, [...(await serverArgs(t)), '--source', `gate=${frozen.url}`, '--source', `hall=${healthy.url}`, '--stall-timeout', '4', '--out', out]);
+  const client = startClient(t, [
+    ...(await serverArgs(t)),
+    '--source',
+    `gate=${frozen.url}`,
+    '--source',
+    `hall=${healthy.url}`,
+    '--stall-timeout',
+    '4',
+    '--out',
+    out,
+  ]);
   await client.until('both cameras to record', () => readRows(path.join(out, 'gate.csv')).length >= 5 && readRows(healthyCsv).length >= 5);
   frozen.freeze();
   await client.until('the watchdog', () => /gate: no frame for 4 s \(stalled\); capture restarted/.test(client.stderr));

@@ -69,7 +69,13 @@ test('config file: cameras with settings, CLI cameras beside them, every key che
     setup.cameras.map((c) => c.name),
     ['entrance', 'hall', 'door'],
   );
-  t.deepEqual(setup.cameras[0], { name: 'entrance', source: 'rtsp://user:pw@10.0.0.21:554/stream1', fps: 5, maxWidth: 960, inputOptions: { rtsp_transport: 'tcp' } });
+  t.deepEqual(setup.cameras[0], {
+    name: 'entrance',
+    source: 'rtsp://user:pw@10.0.0.21:554/stream1',
+    fps: 5,
+    maxWidth: 960,
+    inputOptions: { rtsp_transport: 'tcp' },
+  });
   t.is(resolveClientSetup(argv({ config: file, server: 'other:1' })).host, 'other');
   t.throws(() => resolveClientSetup(argv({ config: file, source: ['hall=1'] })), { message: /camera name "hall" is already used/ });
 
@@ -107,7 +113,10 @@ test('JPEG splitter: frames split across chunks and glued together come out whol
 
 test('the example cameras.yaml in client/ is a valid config', (t) => {
   const example = path.join(PACKAGE_ROOT, 'client', 'cameras.example.yaml');
-  t.deepEqual(loadConfig(example).security, { tls: { ca: '/etc/crowdline/ca.pem', cert: undefined, key: undefined }, tokenFile: '/etc/crowdline/station.token' });
+  t.deepEqual(loadConfig(example).security, {
+    tls: { ca: '/etc/crowdline/ca.pem', cert: undefined, key: undefined },
+    tokenFile: '/etc/crowdline/station.token',
+  });
   // Its security files exist only on the station's machines; here, plain and tokenless.
   const setup = resolveClientSetup(argv({ config: example, record: undefined, tls: false, 'token-file': '/dev/null' }));
   t.is(setup.host, '10.20.0.5');

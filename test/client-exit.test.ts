@@ -103,11 +103,25 @@ test('reordering sources keeps file names, CSV names and the server metrics name
   const csvNames: string[][] = [];
   for (const order of [sources, [...sources].reverse()]) {
     const out = tempDir('crowdline-names-out-');
-    const run = await runCli(['client', '--no-display', '--server', `127.0.0.1:${server.address.port}`, '--max-frames', '3', '--out', out, ...order.flatMap((s) => ['--source', s])]);
+    const run = await runCli([
+      'client',
+      '--no-display',
+      '--server',
+      `127.0.0.1:${server.address.port}`,
+      '--max-frames',
+      '3',
+      '--out',
+      out,
+      ...order.flatMap((s) => ['--source', s]),
+    ]);
     t.is(run.code, 0, run.stderr);
     csvNames.push(fs.readdirSync(out).sort());
     for (const name of ['entrance', 'second']) {
-      const rows = fs.readFileSync(path.join(out, `${name}.csv`), 'utf8').trim().split('\n').slice(1);
+      const rows = fs
+        .readFileSync(path.join(out, `${name}.csv`), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1);
       t.deepEqual(
         rows.map((r) => r.split(',')[0]),
         [name, name, name],

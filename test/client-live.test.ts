@@ -63,7 +63,10 @@ test('live source against a slow server: newest frame wins, no backlog', async (
   // 50 frames at 25 fps is 2 s of video; the server answers ~10 a second.
   t.true(rows.length < 40, `sent ${rows.length}: frames should have been skipped`);
   t.true(rows.length >= 8, `sent only ${rows.length}`);
-  t.true(frames.every((f, i) => i === 0 || f > frames[i - 1]), 'frames in order, with gaps');
+  t.true(
+    frames.every((f, i) => i === 0 || f > frames[i - 1]),
+    'frames in order, with gaps',
+  );
   t.true(frames[frames.length - 1] >= 40, `the last frames sent are recent (last ${frames[frames.length - 1]})`);
   // Live window is 2: a frame waits for at most one other, never for a backlog.
   const sorted = [...latencies].sort((a, b) => a - b);

@@ -63,7 +63,13 @@ test('crowdline client: --tls --ca --token-file works; without --tls or with a w
 test('the gate counts failed tokens per address in the throttle, and a success clears it', async (t) => {
   const creds = await writeCredentials([{ name: 'cam' }]);
   const throttle = new FailureThrottle({ freeFailures: 1, firstDelayMs: 1, maxDelayMs: 1 });
-  const gate = new AuthGate({ credentials: await Credentials.load(creds.file), clientCertificates: false, tlsRequired: false, legacy: { kind: 'deny' }, throttle });
+  const gate = new AuthGate({
+    credentials: await Credentials.load(creds.file),
+    clientCertificates: false,
+    tlsRequired: false,
+    legacy: { kind: 'deny' },
+    throttle,
+  });
   const peer = { remoteAddress: '10.9.8.7' } as Socket;
   for (let i = 0; i < 2; i++) t.false((await gate.admitHello({ camera: 'c', token: 'cl1.00000000.' + 'A'.repeat(43) }, peer)).ok);
   t.is(throttle.delayMs('10.9.8.7'), 1);

@@ -29,7 +29,13 @@ function pixel(image: Mat, x: number, y: number): number[] {
   return [v[0], v[1], v[2]];
 }
 
-function zones(width: number | undefined, height: number | undefined, names: string[], polygons: Array<Array<[number, number]>>, capacity?: number): ZonesMessage {
+function zones(
+  width: number | undefined,
+  height: number | undefined,
+  names: string[],
+  polygons: Array<Array<[number, number]>>,
+  capacity?: number,
+): ZonesMessage {
   return {
     type: 'zones',
     camera: 'cam',
@@ -45,10 +51,25 @@ test('drawZones: outlines take the alert state colour, scaled from the reference
   const image = new cv.Mat(150, 200, cv.CV_8UC3, GREY);
   // Reference 800x600, frame sent 400x300, picture (a window tile) 200x150: a quarter of the reference.
   const view: ZoneView = {
-    zones: zones(800, 600, ['alarm', 'ok'], [
-      [[200, 200], [600, 200], [600, 500], [200, 500]],
-      [[40, 40], [160, 40], [160, 160], [40, 160]],
-    ]),
+    zones: zones(
+      800,
+      600,
+      ['alarm', 'ok'],
+      [
+        [
+          [200, 200],
+          [600, 200],
+          [600, 500],
+          [200, 500],
+        ],
+        [
+          [40, 40],
+          [160, 40],
+          [160, 160],
+          [40, 160],
+        ],
+      ],
+    ),
     readings: [reading(0, ZoneAlertState.Alarm), reading(1, ZoneAlertState.Ok)],
   };
   drawZones(cv, image, view, { width: 400, height: 300 });
@@ -67,7 +88,12 @@ test('drawZones: outlines take the alert state colour, scaled from the reference
 
 test('drawZones: warning is amber, a frame without readings is grey, and coordinates without a reference size are the sent frame pixels', async (t) => {
   const cv = await loadOpenCV();
-  const square: Array<[number, number]> = [[100, 100], [300, 100], [300, 250], [100, 250]];
+  const square: Array<[number, number]> = [
+    [100, 100],
+    [300, 100],
+    [300, 250],
+    [100, 250],
+  ];
   const warned = new cv.Mat(150, 200, cv.CV_8UC3, GREY);
   // No width/height in ZONES: pixels of the 400x300 frame as sent -> halved on this 200x150 picture.
   drawZones(cv, warned, { zones: zones(undefined, undefined, ['w'], [square]), readings: [reading(0, ZoneAlertState.Warning)] }, { width: 400, height: 300 });
@@ -86,10 +112,37 @@ test('drawZones: warning is amber, a frame without readings is grey, and coordin
 test('drawZones: absurd corners and reference sizes from a server are drawn without throwing, within the picture', async (t) => {
   const cv = await loadOpenCV();
   const image = new cv.Mat(150, 200, cv.CV_8UC3, GREY);
-  const huge: Array<[number, number]> = [[-1e300, -1e300], [1e300, 0], [0, 1e300]];
-  t.notThrows(() => drawZones(cv, image, { zones: zones(1e-300, 1e-300, ['far'], [huge]), readings: [reading(0, ZoneAlertState.Alarm)] }, { width: 400, height: 300 }));
-  t.notThrows(() => drawZones(cv, image, { zones: zones(undefined, undefined, ['x'.repeat(5000)], [[[0, 0], [1e9, 1], [5, 1e9]]]) }, { width: 400, height: 300 }));
-  for (const [x, y] of scalePolygon({ width: 1e-300, height: 1e-300 }, { width: 400, height: 300 }, huge, 200, 150)) t.true(Math.abs(x) <= 3200 && Math.abs(y) <= 3200);
+  const huge: Array<[number, number]> = [
+    [-1e300, -1e300],
+    [1e300, 0],
+    [0, 1e300],
+  ];
+  t.notThrows(() =>
+    drawZones(cv, image, { zones: zones(1e-300, 1e-300, ['far'], [huge]), readings: [reading(0, ZoneAlertState.Alarm)] }, { width: 400, height: 300 }),
+  );
+  t.notThrows(() =>
+    drawZones(
+      cv,
+      image,
+      {
+        zones: zones(
+          undefined,
+          undefined,
+          ['x'.repeat(5000)],
+          [
+            [
+              [0, 0],
+              [1e9, 1],
+              [5, 1e9],
+            ],
+          ],
+        ),
+      },
+      { width: 400, height: 300 },
+    ),
+  );
+  for (const [x, y] of scalePolygon({ width: 1e-300, height: 1e-300 }, { width: 400, height: 300 }, huge, 200, 150))
+    t.true(Math.abs(x) <= 3200 && Math.abs(y) <= 3200);
 });
 
 test('zoneAlertSummary: zones not ok, alarms first; nothing when all are ok or there are no readings', (t) => {
@@ -101,7 +154,22 @@ test('zoneAlertSummary: zones not ok, alarms first; nothing when all are ok or t
 });
 
 test('scalePolygon and zoneLabel', (t) => {
-  t.deepEqual(scalePolygon({ width: 768, height: 576 }, { width: 384, height: 288 }, [[768, 576], [0, 288]], 192, 144), [[192, 144], [0, 72]]);
+  t.deepEqual(
+    scalePolygon(
+      { width: 768, height: 576 },
+      { width: 384, height: 288 },
+      [
+        [768, 576],
+        [0, 288],
+      ],
+      192,
+      144,
+    ),
+    [
+      [192, 144],
+      [0, 72],
+    ],
+  );
   t.deepEqual(scalePolygon({}, { width: 384, height: 288 }, [[384, 288]], 768, 576), [[768, 576]]);
   t.is(zoneLabel('door', reading(0, 0, 12.345), 20), 'door 12.3/20');
   t.is(zoneLabel('door', reading(0, 0, 2), undefined), 'door 2.0');
@@ -109,7 +177,23 @@ test('scalePolygon and zoneLabel', (t) => {
 });
 
 test('zoneCsvLines: one row per known zone (unknown ids and repeats left out), names quoted, blank capacity and occupancy when the zone has none', (t) => {
-  const message = zones(768, 576, ['left, near', 'say "hi"'], [[[0, 0], [1, 0], [1, 1]], [[0, 0], [1, 0], [1, 1]]]);
+  const message = zones(
+    768,
+    576,
+    ['left, near', 'say "hi"'],
+    [
+      [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+      ],
+      [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+      ],
+    ],
+  );
   message.zones[0].capacity = 20;
   const lines = zoneCsvLines('gate', {
     frame: 7,
@@ -131,10 +215,20 @@ test('zoneCsvLines: one row per known zone (unknown ids and repeats left out), n
 });
 
 test('config: a camera may opt out of zones; anything but true/false is refused', (t) => {
-  const config = parseConfig({ cameras: [{ name: 'a', url: 'rtsp://x/1', zones: false }, { name: 'b', url: 'rtsp://x/2' }] }, 'c.yaml');
+  const config = parseConfig(
+    {
+      cameras: [
+        { name: 'a', url: 'rtsp://x/1', zones: false },
+        { name: 'b', url: 'rtsp://x/2' },
+      ],
+    },
+    'c.yaml',
+  );
   t.is(config.cameras[0].zones, false);
   t.false('zones' in config.cameras[1]);
-  t.throws(() => parseConfig({ cameras: [{ name: 'a', url: 'rtsp://x/1', zones: 'no' }] }, 'c.yaml'), { message: /cameras\[0\].zones: expected true or false/ });
+  t.throws(() => parseConfig({ cameras: [{ name: 'a', url: 'rtsp://x/1', zones: 'no' }] }, 'c.yaml'), {
+    message: /cameras\[0\].zones: expected true or false/,
+  });
 });
 
 async function writeGreyFolder(frames: number, width: number, height: number): Promise<string> {
@@ -146,12 +240,36 @@ async function writeGreyFolder(frames: number, width: number, height: number): P
 
 test('client end to end: asks for zones, records them (outline colours in the video, long-format CSV across a reload); a camera with zones: false does not ask', async (t) => {
   const cv = await loadOpenCV();
-  const square: Array<[number, number]> = [[100, 100], [500, 100], [500, 400], [100, 400]];
+  const square: Array<[number, number]> = [
+    [100, 100],
+    [500, 100],
+    [500, 400],
+    [100, 400],
+  ];
   const first = { camera: 'cam', width: 640, height: 480, zones: [{ id: 0, name: 'walkway', polygon: square, capacity: 10 }] };
-  const reloaded = { camera: 'cam', width: 640, height: 480, zones: [{ id: 0, name: 'exit', polygon: [[20, 20], [80, 20], [80, 80]] as Array<[number, number]> }, { id: 1, name: 'walkway', polygon: square, capacity: 10 }] };
+  const reloaded = {
+    camera: 'cam',
+    width: 640,
+    height: 480,
+    zones: [
+      {
+        id: 0,
+        name: 'exit',
+        polygon: [
+          [20, 20],
+          [80, 20],
+          [80, 80],
+        ] as Array<[number, number]>,
+      },
+      { id: 1, name: 'walkway', polygon: square, capacity: 10 },
+    ],
+  };
   // Frames 0-2 ok, 3-5 alarm; from frame 4 a reload puts a new zone first.
   const server = await startZoneServer({
-    zones: [{ from: 0, message: first }, { from: 4, message: reloaded }],
+    zones: [
+      { from: 0, message: first },
+      { from: 4, message: reloaded },
+    ],
     readings: (seq) => {
       const state = seq < 3 ? ZoneAlertState.Ok : ZoneAlertState.Alarm;
       const walkway = { id: seq < 4 ? 0 : 1, state, people: seq, smoothed: seq / 2, occupancy: seq / 20 };
@@ -165,7 +283,11 @@ test('client end to end: asks for zones, records them (outline colours in the vi
   fs.writeFileSync(config, `cameras:\n  - { name: cam, url: ${folder} }\n  - { name: plain, url: ${folder}, zones: false }\n`);
   const run = await runCli(['client', '--server', `127.0.0.1:${server.port}`, '--config', config, '--no-display', '--out', out], { timeoutMs: 60_000 });
   t.is(run.code, 0, run.stderr);
-  t.deepEqual(new Set(server.hellos.map((h) => `${h.camera}:${h.wantsZones}`)), new Set(['cam:true', 'plain:false']), 'one camera asked for zones, the other did not');
+  t.deepEqual(
+    new Set(server.hellos.map((h) => `${h.camera}:${h.wantsZones}`)),
+    new Set(['cam:true', 'plain:false']),
+    'one camera asked for zones, the other did not',
+  );
   t.false(fs.existsSync(path.join(out, 'plain.zones.csv')), 'no zones, no zones CSV');
   t.true(run.stdout.includes(`wrote ${path.join(out, 'cam.zones.csv')}`), run.stdout);
 
@@ -210,10 +332,15 @@ test('demo: the sample video gets the sample site and is played at its own rate;
 
 test('the sample site: the camera is the demo camera "vtest", two zones on the walkway in its 768x576 frame, each with alert rules', async (t) => {
   const { SAMPLE_SITE } = await import('../src/app/paths.js');
-  const site = parseYaml(fs.readFileSync(SAMPLE_SITE, 'utf8')) as { cameras: Record<string, { width: number; height: number; zones: Array<{ name: string; polygon: number[][]; alerts: unknown[] }> }> };
+  const site = parseYaml(fs.readFileSync(SAMPLE_SITE, 'utf8')) as {
+    cameras: Record<string, { width: number; height: number; zones: Array<{ name: string; polygon: number[][]; alerts: unknown[] }> }>;
+  };
   const camera = site.cameras.vtest;
   t.deepEqual([camera.width, camera.height], [768, 576]);
-  t.deepEqual(camera.zones.map((z) => z.name), ['crossing', 'west-path']);
+  t.deepEqual(
+    camera.zones.map((z) => z.name),
+    ['crossing', 'west-path'],
+  );
   for (const zone of camera.zones) {
     t.true(zone.alerts.length > 0);
     t.false(crossesItself(zone.polygon as Array<[number, number]>), zone.name);
@@ -226,7 +353,12 @@ const windowTest = missingXvfbTool() ? test.skip : test.serial;
 // Serial: its screenshots block this process's event loop, where the scripted servers of the other tests run.
 windowTest('window under Xvfb: the tile shows the zone outline in its alarm colour, scaled to the tile', async (t) => {
   const cv = await loadOpenCV();
-  const square: Array<[number, number]> = [[100, 100], [500, 100], [500, 400], [100, 400]];
+  const square: Array<[number, number]> = [
+    [100, 100],
+    [500, 100],
+    [500, 400],
+    [100, 400],
+  ];
   const server = await startZoneServer({
     zones: [{ from: 0, message: { camera: 'cam', width: 640, height: 480, zones: [{ id: 0, name: 'hall', polygon: square, capacity: 10 }] } }],
     readings: () => [{ id: 0, state: ZoneAlertState.Alarm, people: 8, smoothed: 8, occupancy: 0.8 }],
@@ -234,10 +366,14 @@ windowTest('window under Xvfb: the tile shows the zone outline in its alarm colo
   t.teardown(() => server.close());
   const xvfb = await startXvfb();
   t.teardown(() => xvfb.child.kill());
-  const client = spawn(process.execPath, [CLI, 'client', '--server', `127.0.0.1:${server.port}`, '--source', `cam=${await writeGreyFolder(200, 320, 240)}`, '--fps', '5'], {
-    env: { ...process.env, DISPLAY: xvfb.display },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const client = spawn(
+    process.execPath,
+    [CLI, 'client', '--server', `127.0.0.1:${server.port}`, '--source', `cam=${await writeGreyFolder(200, 320, 240)}`, '--fps', '5'],
+    {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   client.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   t.teardown(() => client.kill('SIGKILL'));

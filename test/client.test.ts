@@ -66,12 +66,17 @@ test('headless: a video and an image folder, every frame recorded once, in order
   const out = tempDir('crowdline-out-');
   const run = await runCli([
     'client',
-    '--server', `127.0.0.1:${server.address.port}`,
-    '--source', SAMPLE_VIDEO,
-    '--source', folder,
-    '--max-frames', '20',
+    '--server',
+    `127.0.0.1:${server.address.port}`,
+    '--source',
+    SAMPLE_VIDEO,
+    '--source',
+    folder,
+    '--max-frames',
+    '20',
     '--no-display',
-    '--out', out,
+    '--out',
+    out,
   ]);
   t.is(run.code, 0, run.stderr);
   const videoName = 'vtest';

@@ -130,7 +130,11 @@ test('serve --dry-run prints the settings in effect and where each came from, wi
   // The printout is itself a config file that gives the same settings.
   const again = await serve(['--config', yamlFile(run.stdout), '--dry-run']);
   t.is(again.code, 0, again.stderr);
-  const values = (text: string): string[] => text.split('\n').slice(1).map((l) => l.replace(/ {2}#.*$/, ''));
+  const values = (text: string): string[] =>
+    text
+      .split('\n')
+      .slice(1)
+      .map((l) => l.replace(/ {2}#.*$/, ''));
   t.deepEqual(values(again.stdout), values(run.stdout));
   const bad = await serve(['--dry-run', '--model', '/nonexistent/model.onnx']);
   t.is(bad.code, 1);

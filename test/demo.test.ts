@@ -42,21 +42,24 @@ const haveServerZones = fs.existsSync(path.join(path.dirname(DEFAULT_MODEL_PATH)
 const ZONES_TITLE = 'demo with the sample site: the crossing zone goes to alarm when the group walks past, recorded in vtest.zones.csv';
 const declareZones = haveModel && haveServerZones ? test : test.skip;
 
-declareZones(haveModel && haveServerZones ? ZONES_TITLE : `${ZONES_TITLE} (skipped: needs the default model and the server's zones, dist/src/zones)`, async (t) => {
-  const cwd = tempDir('crowdline-demo-zones-');
-  const run = await runCli(['demo', '--max-frames', '110'], { cwd, timeoutMs: 110_000 });
-  t.is(run.code, 0, run.stderr);
-  const rows = fs
-    .readFileSync(path.join(cwd, 'crowdline-demo', 'vtest.zones.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(','));
-  t.deepEqual([...new Set(rows.map((r) => r[5]))], ['crossing', 'west-path']);
-  const alarm = rows.find((r) => r[5] === 'crossing' && r[10] === 'alarm');
-  t.truthy(alarm, 'the crossing zone reached alarm');
-  // The group enters the zone at about frame 45; at 10 fps the alarm follows at about frame 71-73, on a machine too
-  // slow for 10 fps earlier in frames (the smoothing and hold times are in seconds): docs/zones-client.md.
-  const frame = Number(alarm![1]);
-  t.true(frame >= 40 && frame <= 100, `first alarm at frame ${frame}: not before the group arrives, not long after`);
-});
+declareZones(
+  haveModel && haveServerZones ? ZONES_TITLE : `${ZONES_TITLE} (skipped: needs the default model and the server's zones, dist/src/zones)`,
+  async (t) => {
+    const cwd = tempDir('crowdline-demo-zones-');
+    const run = await runCli(['demo', '--max-frames', '110'], { cwd, timeoutMs: 110_000 });
+    t.is(run.code, 0, run.stderr);
+    const rows = fs
+      .readFileSync(path.join(cwd, 'crowdline-demo', 'vtest.zones.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
+    t.deepEqual([...new Set(rows.map((r) => r[5]))], ['crossing', 'west-path']);
+    const alarm = rows.find((r) => r[5] === 'crossing' && r[10] === 'alarm');
+    t.truthy(alarm, 'the crossing zone reached alarm');
+    // The group enters the zone at about frame 45; at 10 fps the alarm follows at about frame 71-73, on a machine too
+    // slow for 10 fps earlier in frames (the smoothing and hold times are in seconds): docs/zones-client.md.
+    const frame = Number(alarm![1]);
+    t.true(frame >= 40 && frame <= 100, `first alarm at frame ${frame}: not before the group arrives, not long after`);
+  },
+);

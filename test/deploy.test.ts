@@ -39,10 +39,12 @@ function manifests(): Yaml[] {
   return fs
     .readdirSync(KUBE_DIR)
     .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(KUBE_DIR, f), 'utf8')).map((doc) => {
-      if (doc.errors.length > 0) throw new Error(`${f}: ${doc.errors[0].message}`);
-      return doc.toJS() as Yaml;
-    }));
+    .flatMap((f) =>
+      parseAllDocuments(fs.readFileSync(path.join(KUBE_DIR, f), 'utf8')).map((doc) => {
+        if (doc.errors.length > 0) throw new Error(`${f}: ${doc.errors[0].message}`);
+        return doc.toJS() as Yaml;
+      }),
+    );
 }
 
 function only(kind: string): Yaml {
@@ -61,8 +63,14 @@ function at<T>(value: unknown, keys: string | string[]): T {
   return v as T;
 }
 
-interface ContainerPort { name: string; containerPort: number; protocol: string }
-interface Probe { httpGet: { path: string; port: string | number } }
+interface ContainerPort {
+  name: string;
+  containerPort: number;
+  protocol: string;
+}
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
 
 function podSpec(): Yaml {
   return at<Yaml>(only('Deployment'), 'spec.template.spec');
@@ -122,7 +130,7 @@ test('Deployment: locked-down security context', (t) => {
   t.deepEqual(at<string[]>(container(), 'securityContext.capabilities.drop'), ['ALL']);
 });
 
-test('Service, PodDisruptionBudget and ServiceMonitor select the Deployment\'s pods and ports', async (t) => {
+test("Service, PodDisruptionBudget and ServiceMonitor select the Deployment's pods and ports", async (t) => {
   const labels = at<Record<string, string>>(only('Deployment'), 'spec.template.metadata.labels');
   const matches = (selector: Record<string, string>): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
   const argv = await parseServe(at<string[]>(container(), 'args'));
@@ -176,7 +184,7 @@ function durationMs(text: string): number {
   return Number(m[1]) * ({ ms: 1, s: 1_000, m: 60_000 } as const)[(m[2] ?? 'ms') as 'ms' | 's' | 'm'];
 }
 
-test('HAProxy template: tcp, leastconn, /readyz on the metrics port, timeouts above crowdline\'s, checks faster than the drain; haproxy -c accepts it', (t) => {
+test("HAProxy template: tcp, leastconn, /readyz on the metrics port, timeouts above crowdline's, checks faster than the drain; haproxy -c accepts it", (t) => {
   const config = renderHaproxyConfig({
     bind: '127.0.0.1:17878',
     statsBind: '127.0.0.1:18404',
@@ -185,7 +193,10 @@ test('HAProxy template: tcp, leastconn, /readyz on the metrics port, timeouts ab
       { name: 'gpu2', host: '10.0.0.12', port: 7878, metricsPort: 9464 },
     ],
   });
-  const lines = config.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = config
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const value = (prefix: string): string => {
     const line = lines.find((l) => l.startsWith(prefix + ' '));
     if (!line) throw new Error(`no "${prefix}" in the config`);
@@ -200,8 +211,15 @@ test('HAProxy template: tcp, leastconn, /readyz on the metrics port, timeouts ab
   const option = (name: string): string => defaults[defaults.indexOf(name) + 1];
   t.true(durationMs(option('inter')) * Number(option('fall')) < DEFAULT_DRAIN_DELAY_MS, 'HAProxy notices a drain before the server stops accepting');
   t.is(Number(option('maxconn')), DEFAULT_SERVER_OPTIONS.maxConnections);
-  t.regex(config, new RegExp(`reject if \\{ sc0_conn_cur gt ${DEFAULT_SERVER_OPTIONS.maxConnectionsPerIp} \\}`), "crowdline's per-address limit, on the cameras' real addresses");
-  t.deepEqual(lines.filter((l) => l.startsWith('server ')), ['server gpu1 10.0.0.11:7878 check port 9464', 'server gpu2 10.0.0.12:7878 check port 9464']);
+  t.regex(
+    config,
+    new RegExp(`reject if \\{ sc0_conn_cur gt ${DEFAULT_SERVER_OPTIONS.maxConnectionsPerIp} \\}`),
+    "crowdline's per-address limit, on the cameras' real addresses",
+  );
+  t.deepEqual(
+    lines.filter((l) => l.startsWith('server ')),
+    ['server gpu1 10.0.0.11:7878 check port 9464', 'server gpu2 10.0.0.12:7878 check port 9464'],
+  );
   t.false(config.includes('{{'), 'every placeholder filled');
   t.true(fs.readFileSync(HAPROXY_TEMPLATE, 'utf8').includes('{{servers}}'));
 

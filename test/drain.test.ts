@@ -15,8 +15,20 @@ test('SIGTERM: /readyz 503 at once, new connections served during the drain dela
   const model = knownAnswerModel();
   // A generous delay: the test does its checks inside it, on a shared 2-core machine.
   const { child, port, log } = await startServeProcess([
-    '--model', model.onnxPath, '--port', '0', '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1',
-    '--metrics-port', '0', '--drain-delay-ms', '8000',
+    '--model',
+    model.onnxPath,
+    '--port',
+    '0',
+    '--device',
+    'cpu',
+    '--workers',
+    '1',
+    '--intra-op-threads',
+    '1',
+    '--metrics-port',
+    '0',
+    '--drain-delay-ms',
+    '8000',
   ]);
   t.teardown(() => child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -37,9 +37,17 @@ test('evaluate reports one result per image with errors against the point counts
 
 test('skip and limit select by natural file order', async (t) => {
   const split = makeSplit(12);
-  t.deepEqual(readSplit(split).slice(0, 3).map((e) => e.file), ['IMG_1.jpg', 'IMG_2.jpg', 'IMG_3.jpg']);
+  t.deepEqual(
+    readSplit(split)
+      .slice(0, 3)
+      .map((e) => e.file),
+    ['IMG_1.jpg', 'IMG_2.jpg', 'IMG_3.jpg'],
+  );
   const report = await evaluate({ split, modelPath: knownAnswerModel().onnxPath, device: 'cpu', workers: 1, intraOpThreads: 1, skip: 9, limit: 2 });
-  t.deepEqual(report.results.map((r) => r.file), ['IMG_10.jpg', 'IMG_11.jpg']);
+  t.deepEqual(
+    report.results.map((r) => r.file),
+    ['IMG_10.jpg', 'IMG_11.jpg'],
+  );
 });
 
 test('a split without points.json is a clear error', (t) => {

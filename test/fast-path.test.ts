@@ -56,14 +56,38 @@ const PIXELS: ModelManifest = {
 /** Three real frames of the sample video, as JPEGs (ffmpeg, no OpenCV in the test process). */
 function vtestFrames(): Buffer[] {
   const dir = tempDir('crowdline-vtest-');
-  const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', SAMPLE_VIDEO, '-vf', 'select=not(mod(n\\,40))', '-vsync', 'vfr', '-frames:v', '3', '-q:v', '3', path.join(dir, 'f%d.jpg')], { timeout: 30_000 });
+  const made = spawnSync(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      SAMPLE_VIDEO,
+      '-vf',
+      'select=not(mod(n\\,40))',
+      '-vsync',
+      'vfr',
+      '-frames:v',
+      '3',
+      '-q:v',
+      '3',
+      path.join(dir, 'f%d.jpg'),
+    ],
+    { timeout: 30_000 },
+  );
   if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr?.toString()}`);
-  return readdirSync(dir).sort().map((f) => readFileSync(path.join(dir, f)));
+  return readdirSync(dir)
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f)));
 }
 
 function firstJpeg(dir: string): Buffer | undefined {
   if (!existsSync(dir)) return undefined;
-  const file = readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort()[0];
+  const file = readdirSync(dir)
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort()[0];
   return file ? readFileSync(path.join(dir, file)) : undefined;
 }
 
@@ -87,7 +111,7 @@ function compareToReference(bytes: Uint8Array, w: number, h: number): { worst: n
   return { worst, mean: sum / (3 * w * h), identical };
 }
 
-test('fast path at identity size: the bytes are the decoder\'s, exactly (vtest frames)', (t) => {
+test("fast path at identity size: the bytes are the decoder's, exactly (vtest frames)", (t) => {
   for (const frame of vtestFrames()) {
     const r = compareToReference(frame, 768, 576);
     t.true(r.identical, `worst ${r.worst}`);
@@ -131,7 +155,12 @@ test('fast path on a grey image with odd sizes and a 1-pixel source keeps every 
   const raw = Buffer.alloc(5 * 3 * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 53) % 256;
   const tiny = jpeg.compressSync(raw, { format: jpeg.FORMAT_RGB, width: 5, height: 3, quality: 100, subsampling: jpeg.SAMP_444 });
-  for (const [w, h] of [[1, 1], [7, 13], [5, 3], [2, 9]]) {
+  for (const [w, h] of [
+    [1, 1],
+    [7, 13],
+    [5, 3],
+    [2, 9],
+  ]) {
     const r = compareToReference(tiny, w, h);
     t.true(r.worst <= 1, `${w}x${h}: worst ${r.worst}`);
   }
@@ -177,7 +206,11 @@ withPython('known-answer colour model folded (1/std into its first Conv): the sa
   const a = await WorkerPool.start({ ...opts, modelPath: float.onnxPath });
   const b = await WorkerPool.start({ ...opts, modelPath: folded.onnxPath });
   try {
-    const frames = [blockPatternJpeg(64, 48, 8, { colour: true }), blockPatternJpeg(64, 48, 8, { colour: true, salt: 5 }), blockPatternJpeg(128, 96, 16, { colour: true })];
+    const frames = [
+      blockPatternJpeg(64, 48, 8, { colour: true }),
+      blockPatternJpeg(64, 48, 8, { colour: true, salt: 5 }),
+      blockPatternJpeg(128, 96, 16, { colour: true }),
+    ];
     const [x, y] = await Promise.all([a.runBatch(frames), b.runBatch(frames)]);
     t.true(x.outcomes.every((o) => o.ok) && y.outcomes.every((o) => o.ok));
     t.is(x.densities.length, y.densities.length);
@@ -197,37 +230,40 @@ withPython('known-answer colour model folded (1/std into its first Conv): the sa
 const UNFOLD = path.resolve('test/helpers/unfold_input.py');
 // crowdline-v2 ships folded; the test helper takes the fold out again, so the fold is checked on a real network
 // (MobileNetV2 stem: a stride-2 Conv with asymmetric pads) against the float model it came from.
-(havePythonOnnx && existsSync(V2) ? test.serial : test.skip)('a real model folded (crowdline-v2, unfolded by the test, then folded again): counts match the float model on real frames', async (t) => {
-  const floatDir = tempDir('crowdline-float-');
-  const unfold = spawnSync(PYTHON, [UNFOLD, V2.replace(/\.onnx$/, '.json'), path.join(floatDir, 'm')], { encoding: 'utf8', timeout: 60_000 });
-  if (unfold.status !== 0) throw new Error(`unfold_input.py failed: ${unfold.stderr}`);
-  t.is(resolveModel(path.join(floatDir, 'm.onnx')).manifest.input.elementType, 'float32');
-  const dir = tempDir('crowdline-fold-');
-  copyFileSync(path.join(floatDir, 'm.onnx'), path.join(dir, 'm.onnx'));
-  copyFileSync(path.join(floatDir, 'm.json'), path.join(dir, 'm.json'));
-  t.regex(runFold(path.join(dir, 'm.json')), /1\/std in the weights/);
+(havePythonOnnx && existsSync(V2) ? test.serial : test.skip)(
+  'a real model folded (crowdline-v2, unfolded by the test, then folded again): counts match the float model on real frames',
+  async (t) => {
+    const floatDir = tempDir('crowdline-float-');
+    const unfold = spawnSync(PYTHON, [UNFOLD, V2.replace(/\.onnx$/, '.json'), path.join(floatDir, 'm')], { encoding: 'utf8', timeout: 60_000 });
+    if (unfold.status !== 0) throw new Error(`unfold_input.py failed: ${unfold.stderr}`);
+    t.is(resolveModel(path.join(floatDir, 'm.onnx')).manifest.input.elementType, 'float32');
+    const dir = tempDir('crowdline-fold-');
+    copyFileSync(path.join(floatDir, 'm.onnx'), path.join(dir, 'm.onnx'));
+    copyFileSync(path.join(floatDir, 'm.json'), path.join(dir, 'm.json'));
+    t.regex(runFold(path.join(dir, 'm.json')), /1\/std in the weights/);
 
-  const frames: Array<[string, Buffer, number]> = vtestFrames().map((f, i) => [`vtest ${i} (identity)`, f, 1e-4]);
-  const shb = firstJpeg(SHB);
-  if (shb) frames.push(['ShanghaiTech B 1024x768 (resized)', shb, 0.01]);
-  const opts = { device: 'cpu' as const, workers: 1, intraOpThreads: 2, inputSize: { width: 768, height: 576 }, log: () => undefined };
-  const floatPool = await WorkerPool.start({ ...opts, modelPath: path.join(floatDir, 'm.onnx') });
-  const foldedPool = await WorkerPool.start({ ...opts, modelPath: path.join(dir, 'm.onnx') });
-  try {
-    const a = await floatPool.runBatch(frames.map((f) => f[1]));
-    const b = await foldedPool.runBatch(frames.map((f) => f[1]));
-    frames.forEach(([name, , tolerance], i) => {
-      const x = a.outcomes[i];
-      const y = b.outcomes[i];
-      if (!x.ok || !y.ok) return t.fail(`${name}: a frame failed`);
-      const rel = Math.abs(x.count - y.count) / Math.max(1, x.count);
-      t.log(`${name}: float ${x.count.toFixed(4)}, uint8 folded ${y.count.toFixed(4)} (relative ${rel.toExponential(2)})`);
-      t.true(rel <= tolerance, `${name}: ${x.count} vs ${y.count}`);
-    });
-  } finally {
-    await Promise.all([floatPool.close(), foldedPool.close()]);
-  }
-});
+    const frames: Array<[string, Buffer, number]> = vtestFrames().map((f, i) => [`vtest ${i} (identity)`, f, 1e-4]);
+    const shb = firstJpeg(SHB);
+    if (shb) frames.push(['ShanghaiTech B 1024x768 (resized)', shb, 0.01]);
+    const opts = { device: 'cpu' as const, workers: 1, intraOpThreads: 2, inputSize: { width: 768, height: 576 }, log: () => undefined };
+    const floatPool = await WorkerPool.start({ ...opts, modelPath: path.join(floatDir, 'm.onnx') });
+    const foldedPool = await WorkerPool.start({ ...opts, modelPath: path.join(dir, 'm.onnx') });
+    try {
+      const a = await floatPool.runBatch(frames.map((f) => f[1]));
+      const b = await foldedPool.runBatch(frames.map((f) => f[1]));
+      frames.forEach(([name, , tolerance], i) => {
+        const x = a.outcomes[i];
+        const y = b.outcomes[i];
+        if (!x.ok || !y.ok) return t.fail(`${name}: a frame failed`);
+        const rel = Math.abs(x.count - y.count) / Math.max(1, x.count);
+        t.log(`${name}: float ${x.count.toFixed(4)}, uint8 folded ${y.count.toFixed(4)} (relative ${rel.toExponential(2)})`);
+        t.true(rel <= tolerance, `${name}: ${x.count} vs ${y.count}`);
+      });
+    } finally {
+      await Promise.all([floatPool.close(), foldedPool.close()]);
+    }
+  },
+);
 
 test.serial('decode threads separate from sessions: same counts as the fused pool, failures stay per frame', async (t) => {
   const model = knownAnswerModel({ channels: 1, width: 64, height: 48 });
@@ -240,10 +276,16 @@ test.serial('decode threads separate from sessions: same counts as the fused poo
     t.is(split.concurrency, 3, 'one batch per session plus one per decode thread in flight');
     const batch = [blockPatternJpeg(64, 48, 8), Buffer.from('not a jpeg'), blockPatternJpeg(64, 48, 8, { salt: 3 })];
     const [a, b] = await Promise.all([fused.runBatch(batch), split.runBatch(batch)]);
-    t.deepEqual(b.outcomes.map((o) => o.ok), [true, false, true]);
+    t.deepEqual(
+      b.outcomes.map((o) => o.ok),
+      [true, false, true],
+    );
     t.deepEqual(Array.from(b.densities), Array.from(a.densities));
     const expected = expectedBlockDensity(8, 6);
-    t.true(expected.every((v, i) => Math.abs(b.densities[i] - v) <= 1e-6), 'first frame: the block means');
+    t.true(
+      expected.every((v, i) => Math.abs(b.densities[i] - v) <= 1e-6),
+      'first frame: the block means',
+    );
   } finally {
     await Promise.all([fused.close(), split.close()]);
   }

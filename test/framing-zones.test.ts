@@ -32,8 +32,26 @@ const zones: Omit<ZonesMessage, 'type'> = {
   width: 768,
   height: 576,
   zones: [
-    { id: 0, name: 'walkway', polygon: [[0, 0], [100, 0], [100, 50]], capacity: 40 },
-    { id: 1, name: 'exit ✓', polygon: [[10, 10], [20, 10], [20, 20], [10, 20]] },
+    {
+      id: 0,
+      name: 'walkway',
+      polygon: [
+        [0, 0],
+        [100, 0],
+        [100, 50],
+      ],
+      capacity: 40,
+    },
+    {
+      id: 1,
+      name: 'exit ✓',
+      polygon: [
+        [10, 10],
+        [20, 10],
+        [20, 20],
+        [10, 20],
+      ],
+    },
   ],
 };
 
@@ -107,10 +125,74 @@ test('ZONES round-trips and is checked field by field', (t) => {
     return Buffer.concat([head, json]);
   };
   const bad: Array<[unknown, RegExp]> = [
-    [{ camera: 'x', zones: [{ id: 0, name: 'a', polygon: [[0, 0], [1, 1]] }] }, /polygon/],
-    [{ camera: 'x', zones: [{ id: 1, name: 'a', polygon: [[0, 0], [1, 1], [2, 0]] }] }, /"id" 0/],
-    [{ camera: 'x', zones: [{ id: 0, name: 'a', polygon: [[0, 0], [1, 'y'], [2, 0]] }] }, /corner/],
-    [{ camera: 'x', zones: [{ id: 0, name: 'a', polygon: [[0, 0], [1, 1], [2, 0]], capacity: -1 }] }, /capacity/],
+    [
+      {
+        camera: 'x',
+        zones: [
+          {
+            id: 0,
+            name: 'a',
+            polygon: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      },
+      /polygon/,
+    ],
+    [
+      {
+        camera: 'x',
+        zones: [
+          {
+            id: 1,
+            name: 'a',
+            polygon: [
+              [0, 0],
+              [1, 1],
+              [2, 0],
+            ],
+          },
+        ],
+      },
+      /"id" 0/,
+    ],
+    [
+      {
+        camera: 'x',
+        zones: [
+          {
+            id: 0,
+            name: 'a',
+            polygon: [
+              [0, 0],
+              [1, 'y'],
+              [2, 0],
+            ],
+          },
+        ],
+      },
+      /corner/,
+    ],
+    [
+      {
+        camera: 'x',
+        zones: [
+          {
+            id: 0,
+            name: 'a',
+            polygon: [
+              [0, 0],
+              [1, 1],
+              [2, 0],
+            ],
+            capacity: -1,
+          },
+        ],
+      },
+      /capacity/,
+    ],
     [{ camera: 'x', width: 10, zones: [] }, /height/],
     [{ zones: [] }, /camera/],
     [[1, 2], /object/],

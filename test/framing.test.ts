@@ -237,7 +237,10 @@ test('legacy: frames parse at any split; reply matches the seed format', (t) => 
   for (let cut = 0; cut <= bytes.length; cut++) {
     const parser = new LegacyFrameParser(100);
     const out = [...parser.push(bytes.subarray(0, cut)), ...parser.push(bytes.subarray(cut))];
-    t.deepEqual(out.map((b) => [...b]), frames.map((b) => [...b]));
+    t.deepEqual(
+      out.map((b) => [...b]),
+      frames.map((b) => [...b]),
+    );
   }
   const reply = Buffer.concat(encodeLegacyReply(2, 3, density.values));
   t.is(reply.subarray(0, 48).toString('latin1'), '24              2               3               ');

@@ -87,7 +87,9 @@ function ffmpeg(args: string[]): void {
 function vtestFrames(): Buffer[] {
   const dir = tempDir('crowdline-fused-');
   ffmpeg(['-i', SAMPLE_VIDEO, '-vf', 'select=not(mod(n\\,60))', '-vsync', 'vfr', '-frames:v', '2', '-q:v', '3', path.join(dir, 'f%d.jpg')]);
-  return readdirSync(dir).sort().map((f) => readFileSync(path.join(dir, f)));
+  return readdirSync(dir)
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f)));
 }
 
 let subsampled: Array<[string, Buffer]> | undefined;
@@ -98,7 +100,12 @@ function subsampledFrames(): Array<[string, Buffer]> {
 }
 function makeSubsampledFrames(): Array<[string, Buffer]> {
   const dir = tempDir('crowdline-fused-');
-  const kinds: Array<[string, string]> = [['4:4:4', 'yuvj444p'], ['4:2:2', 'yuvj422p'], ['4:2:0', 'yuvj420p'], ['greyscale', 'gray']];
+  const kinds: Array<[string, string]> = [
+    ['4:4:4', 'yuvj444p'],
+    ['4:2:2', 'yuvj422p'],
+    ['4:2:0', 'yuvj420p'],
+    ['greyscale', 'gray'],
+  ];
   return kinds.map(([name, pixFmt]) => {
     const file = path.join(dir, `${pixFmt}.jpg`);
     ffmpeg(['-i', SAMPLE_VIDEO, '-frames:v', '1', '-vf', 'scale=1023:767', '-pix_fmt', pixFmt, '-q:v', '2', file]);
@@ -117,16 +124,30 @@ test('1080p camera frames (the sample video re-encoded at 1920x1080) -> 768x576:
   if (!hasFused) return t.fail('not built');
   const frames = reencodeAt(vtestFrames(), 1920, 1080, 85);
   for (const [i, frame] of frames.entries())
-    for (const order of ['RGB', 'BGR', 'GRAY'] as const) t.is(difference(fused(frame, order, 768, 576), twoStep(frame, order, 768, 576)), '', `frame ${i} ${order}`);
+    for (const order of ['RGB', 'BGR', 'GRAY'] as const)
+      t.is(difference(fused(frame, order, 768, 576), twoStep(frame, order, 768, 576)), '', `frame ${i} ${order}`);
 });
 
 test('ShanghaiTech B (1024x768, 4:2:0) down to 768x576, up to 1280x960, and to odd sizes: the same bytes', (t) => {
   if (!hasFused) return t.fail('not built');
-  const files = existsSync(SHB) ? readdirSync(SHB).filter((f) => f.endsWith('.jpg')).sort().slice(0, 3) : [];
+  const files = existsSync(SHB)
+    ? readdirSync(SHB)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort()
+        .slice(0, 3)
+    : [];
   if (files.length === 0) return t.pass('dataset not here');
   for (const file of files) {
     const jpeg = readFileSync(path.join(SHB, file));
-    for (const [w, h] of [[768, 576], [1280, 960], [641, 359], [1, 1], [1024, 767], [1025, 768], [3, 2000]])
+    for (const [w, h] of [
+      [768, 576],
+      [1280, 960],
+      [641, 359],
+      [1, 1],
+      [1024, 767],
+      [1025, 768],
+      [3, 2000],
+    ])
       t.is(difference(fused(jpeg, 'RGB', w, h), twoStep(jpeg, 'RGB', w, h)), '', `${file} -> ${w}x${h}`);
   }
 });
@@ -135,7 +156,11 @@ test('4:4:4, 4:2:2, 4:2:0 and greyscale JPEGs at an odd size (1023x767), every c
   if (!hasFused) return t.fail('not built');
   for (const [name, jpeg] of subsampledFrames())
     for (const order of ['RGB', 'BGR', 'GRAY'] as const)
-      for (const [w, h] of [[768, 576], [1100, 800]]) t.is(difference(fused(jpeg, order, w, h), twoStep(jpeg, order, w, h)), '', `${name} ${order} -> ${w}x${h}`);
+      for (const [w, h] of [
+        [768, 576],
+        [1100, 800],
+      ])
+        t.is(difference(fused(jpeg, order, w, h), twoStep(jpeg, order, w, h)), '', `${name} ${order} -> ${w}x${h}`);
 });
 
 test('a progressive JPEG (OpenCV IMWRITE_JPEG_PROGRESSIVE): the same bytes', (t) => {

@@ -143,10 +143,7 @@ test('u8 density: one Inf no longer turns every cell into NaN; NaN and negatives
 });
 
 test('byte queue: any sequence of pushes and takes matches a plain buffer, and tiny chunks are coalesced', (t) => {
-  const op = fc.oneof(
-    fc.record({ push: fc.uint8Array({ minLength: 0, maxLength: 5000 }) }),
-    fc.record({ take: fc.nat(6000) }),
-  );
+  const op = fc.oneof(fc.record({ push: fc.uint8Array({ minLength: 0, maxLength: 5000 }) }), fc.record({ take: fc.nat(6000) }));
   fc.assert(
     fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
       const queue = new ByteQueue();

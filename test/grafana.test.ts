@@ -22,7 +22,10 @@ interface Dashboard {
   templating: { list: Array<{ name: string; type: string; query: string | { query: string } }> };
 }
 interface RuleFile {
-  groups: Array<{ name: string; rules: Array<{ alert: string; expr: string; for?: string; labels?: { severity?: string }; annotations?: { summary?: string } }> }>;
+  groups: Array<{
+    name: string;
+    rules: Array<{ alert: string; expr: string; for?: string; labels?: { severity?: string }; annotations?: { summary?: string } }>;
+  }>;
 }
 
 /** Time series Prometheus makes itself, not the server. */
@@ -58,17 +61,18 @@ function exposedNames(text: string): Set<string> {
 }
 
 test('PromQL name extraction finds metrics and nothing else', (t) => {
-  t.deepEqual(
-    metricNames('histogram_quantile(0.99, sum by (instance, le) (rate(crowdline_frame_server_seconds_bucket{job="crowdline", x=~"a|b"}[5m]))) > 1'),
-    ['crowdline_frame_server_seconds_bucket'],
-  );
-  t.deepEqual(metricNames('time() - crowdline_camera_last_result_timestamp_seconds{job="crowdline"} > 120'), ['crowdline_camera_last_result_timestamp_seconds']);
+  t.deepEqual(metricNames('histogram_quantile(0.99, sum by (instance, le) (rate(crowdline_frame_server_seconds_bucket{job="crowdline", x=~"a|b"}[5m]))) > 1'), [
+    'crowdline_frame_server_seconds_bucket',
+  ]);
+  t.deepEqual(metricNames('time() - crowdline_camera_last_result_timestamp_seconds{job="crowdline"} > 120'), [
+    'crowdline_camera_last_result_timestamp_seconds',
+  ]);
   t.deepEqual(metricNames('crowdline_workers_ready < crowdline_workers'), ['crowdline_workers_ready', 'crowdline_workers']);
   t.deepEqual(metricNames('label_values(crowdline_camera_people{instance=~"$instance"}, camera)'), ['crowdline_camera_people']);
   t.deepEqual(metricNames('sum(rate(a_total[$__rate_interval])) / sum(rate(b_count[1m])) and on (instance) up == 1'), ['a_total', 'b_count', 'up']);
 });
 
-test('every metric in the dashboard and the alert rules exists in a live server\'s /metrics', async (t) => {
+test("every metric in the dashboard and the alert rules exists in a live server's /metrics", async (t) => {
   const dashboard = JSON.parse(readFileSync(path.join(GRAFANA, 'crowdline-dashboard.json'), 'utf8')) as Dashboard;
   const rules = parseYaml(readFileSync(path.join(GRAFANA, 'crowdline-alerts.yaml'), 'utf8')) as RuleFile;
 
@@ -81,10 +85,15 @@ test('every metric in the dashboard and the alert rules exists in a live server\
   const alerts = rules.groups.flatMap((g) => g.rules);
   for (const rule of alerts) queries.push({ where: `alert ${rule.alert}`, expr: rule.expr });
   t.true(dashboard.panels.filter((p) => p.type !== 'row').length >= 12);
-  t.deepEqual(
-    alerts.map((r) => r.alert).sort(),
-    ['CrowdlineCameraSilent', 'CrowdlineEventLoopLag', 'CrowdlineFramesDropped', 'CrowdlineFramesFailing', 'CrowdlineLatencyHigh', 'CrowdlineNotReady', 'CrowdlineServerDown'],
-  );
+  t.deepEqual(alerts.map((r) => r.alert).sort(), [
+    'CrowdlineCameraSilent',
+    'CrowdlineEventLoopLag',
+    'CrowdlineFramesDropped',
+    'CrowdlineFramesFailing',
+    'CrowdlineLatencyHigh',
+    'CrowdlineNotReady',
+    'CrowdlineServerDown',
+  ]);
   for (const rule of alerts) {
     t.truthy(rule.labels?.severity, `${rule.alert} has a severity`);
     t.truthy(rule.annotations?.summary, `${rule.alert} has a summary`);

@@ -233,7 +233,10 @@ test('attack 6: a client that never reads stops being admitted and is cut at the
   const results = collectResults(good, 50);
   for (let i = 0; i < 50; i++) good.send(numberFrame(i));
   const got = await results;
-  t.deepEqual(got.map((r) => r.seq), [...Array(50).keys()]);
+  t.deepEqual(
+    got.map((r) => r.seq),
+    [...Array(50).keys()],
+  );
   // A paused socket never sees its close, so watch the server's side.
   await until(() => ended.length > 0);
   t.deepEqual(ended, ['output-buffer-soft']);
@@ -276,7 +279,11 @@ test('attack 5: under drop-oldest a flooding connection holds at most 2 x window
   t.is(received, 8, 'one running + at most 2 x window unanswered');
   runner.release();
   const got = await results;
-  t.deepEqual(got.map((r) => r.seq), [...Array(total).keys()], 'every frame answered once, in order');
+  t.deepEqual(
+    got.map((r) => r.seq),
+    [...Array(total).keys()],
+    'every frame answered once, in order',
+  );
   t.true(got.every((r) => r.status === FrameStatus.Ok || r.status === FrameStatus.Dropped));
 });
 
@@ -341,7 +348,12 @@ test('attack 8: a model output with NaN or Inf is answered server-error in every
 });
 
 test('every limit must be a positive whole number: a 0 or NaN limit is refused naming the flag, before any model loads', async (t) => {
-  for (const [flag, value] of [['--max-frame-pixels', '0'], ['--frame-timeout-ms', 'x'], ['--max-connections-per-ip', '-1'], ['--output-buffer-soft-bytes', '1.5']]) {
+  for (const [flag, value] of [
+    ['--max-frame-pixels', '0'],
+    ['--frame-timeout-ms', 'x'],
+    ['--max-connections-per-ip', '-1'],
+    ['--output-buffer-soft-bytes', '1.5'],
+  ]) {
     const run = await runCli(['serve', '--port', '0', flag, value]);
     t.not(run.code, 0, flag);
     t.regex(run.stderr, new RegExp(`${flag} must be a positive whole number`), flag);

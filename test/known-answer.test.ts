@@ -13,7 +13,12 @@ import { knownAnswerModel, startKnownAnswerServer } from './helpers/server.js';
 const W = 64;
 const H = 48;
 
-async function runOne(t: import('ava').ExecutionContext, channels: 1 | 3, jpeg: Buffer, format: (typeof DensityFormat)[keyof typeof DensityFormat] = DensityFormat.Float32) {
+async function runOne(
+  t: import('ava').ExecutionContext,
+  channels: 1 | 3,
+  jpeg: Buffer,
+  format: (typeof DensityFormat)[keyof typeof DensityFormat] = DensityFormat.Float32,
+) {
   const running = await startKnownAnswerServer(t, { model: knownAnswerModel({ channels, width: W, height: H }) });
   const conn = await V1Connection.connect({ host: '127.0.0.1', port: running.address.port, cameraName: 'ka', densityFormat: format });
   t.teardown(() => conn.destroy());

@@ -31,7 +31,10 @@ function tree(files: Record<string, string>): string {
 
 function depcruise(cwd: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DEPCRUISE, '--config', CONFIG, '--output-type', 'err', 'src', 'client', 'cli'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [DEPCRUISE, '--config', CONFIG, '--output-type', 'err', 'src', 'client', 'cli'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -45,8 +48,10 @@ const GOOD = {
   'src/framing/codec.ts': 'export const MAGIC = 1;\n',
   'src/common/usage-error.ts': 'export class UsageError extends Error {}\n',
   'src/accept/server.ts': "import net from 'node:net';\nimport { MAGIC } from '../framing/codec.js';\nexport const serve = (): unknown => [net, MAGIC];\n",
-  'client/connection/connection.ts': "import { MAGIC } from '../../src/framing/codec.js';\nimport { UsageError } from '../../src/common/usage-error.js';\nexport const connect = (): unknown => [MAGIC, UsageError];\n",
-  'cli/main.ts': "import { serve } from '../src/accept/server.js';\nimport { connect } from '../client/connection/connection.js';\nexport const main = (): unknown => [serve, connect];\n",
+  'client/connection/connection.ts':
+    "import { MAGIC } from '../../src/framing/codec.js';\nimport { UsageError } from '../../src/common/usage-error.js';\nexport const connect = (): unknown => [MAGIC, UsageError];\n",
+  'cli/main.ts':
+    "import { serve } from '../src/accept/server.js';\nimport { connect } from '../client/connection/connection.js';\nexport const main = (): unknown => [serve, connect];\n",
 };
 
 test('a tree that keeps the layers passes', async (t) => {
@@ -73,7 +78,15 @@ test('each wrong import fails with the name of the rule it breaks', async (t) =>
   };
   const { code, output } = await depcruise(tree(bad));
   t.not(code, 0, output);
-  for (const rule of ['src-not-to-client', 'src-not-to-cli', 'client-only-protocol-from-src', 'client-not-to-cli', 'framing-no-net', 'no-circular', 'not-to-unresolvable']) {
+  for (const rule of [
+    'src-not-to-client',
+    'src-not-to-cli',
+    'client-only-protocol-from-src',
+    'client-not-to-cli',
+    'framing-no-net',
+    'no-circular',
+    'not-to-unresolvable',
+  ]) {
     t.regex(output, new RegExp(`\\b${rule}\\b`), `${rule} not reported:\n${output}`);
   }
   t.regex(output, /src\/app\/uses-client\.ts → client\/connection\/connection\.ts|src\/app\/uses-client\.ts/);

@@ -94,7 +94,7 @@ test('an unchanged seed client gets density maps of the right shape and sum', as
     const expected = expectedBlockDensity(8, 6, frame);
     const sum = density.values.reduce((a, b) => a + b, 0);
     const expectedSum = expected.reduce((a, b) => a + b, 0);
-    t.true(Math.abs(sum - expectedSum) < 48 * 1.01 / 255, `frame ${frame}: sum ${sum} vs ${expectedSum}`);
+    t.true(Math.abs(sum - expectedSum) < (48 * 1.01) / 255, `frame ${frame}: sum ${sum} vs ${expectedSum}`);
   }
   sock.close();
 });

@@ -21,7 +21,10 @@ test('a connection admits no more than its window, even when a burst arrives in 
   t.is(received, 4, 'only the window was admitted while the workers were busy');
   runner.release();
   const got = await results;
-  t.deepEqual(got.map((r) => r.count), [...Array(40).keys()]);
+  t.deepEqual(
+    got.map((r) => r.count),
+    [...Array(40).keys()],
+  );
   t.is(received, 40);
 });
 
@@ -92,5 +95,10 @@ test('the server-wide queue bound pauses every connection until workers catch up
   t.is(received, 6, 'one batch in the (blocked) worker plus a full queue of 5');
   runner.release();
   const got = await Promise.all(results);
-  got.forEach((list, c) => t.deepEqual(list.map((r) => r.count), [...Array(8).keys()].map((i) => c * 100 + i)));
+  got.forEach((list, c) =>
+    t.deepEqual(
+      list.map((r) => r.count),
+      [...Array(8).keys()].map((i) => c * 100 + i),
+    ),
+  );
 });

@@ -100,7 +100,11 @@ test('a server from server.yaml + CROWDLINE_* logs JSON lines an operator can fi
   };
   await Promise.all([stream('door', 3), stream('yard', 2)]);
   const byCamera = (camera: string): Line[] => server.lines().filter((l) => l.camera === camera);
-  await until('both closed lines', () => (['door', 'yard'].every((c) => byCamera(c).some((l) => l.event === 'connection-closed')) ? true : undefined), server.raw);
+  await until(
+    'both closed lines',
+    () => (['door', 'yard'].every((c) => byCamera(c).some((l) => l.event === 'connection-closed')) ? true : undefined),
+    server.raw,
+  );
 
   const door = byCamera('door');
   t.deepEqual(
@@ -122,9 +126,22 @@ test('a server from server.yaml + CROWDLINE_* logs JSON lines an operator can fi
   t.is(ready.length, 1);
   t.is(ready[0].provider, 'cpu');
   // Totals every 300 ms (from the file): together they account for every frame.
-  await until('totals of all 5 frames', () => (server.lines().filter((l) => l.event === 'totals').reduce((n, l) => n + Number(l.frames_ok), 0) === 5 ? true : undefined), server.raw);
+  await until(
+    'totals of all 5 frames',
+    () =>
+      server
+        .lines()
+        .filter((l) => l.event === 'totals')
+        .reduce((n, l) => n + Number(l.frames_ok), 0) === 5
+        ? true
+        : undefined,
+    server.raw,
+  );
   const totals = server.lines().filter((l) => l.event === 'totals');
-  t.is(totals.reduce((n, l) => n + Number(l.frames_received), 0), 5);
+  t.is(
+    totals.reduce((n, l) => n + Number(l.frames_received), 0),
+    5,
+  );
   t.true(totals.some((l) => Number(l.cameras) >= 1));
 });
 
@@ -137,7 +154,11 @@ test("ONNX Runtime's own warnings stay out of the JSON log stream", async (t) =>
   writeFileSync(config, [`model: ${model.onnxPath}`, 'port: 0', 'workers: 2', 'intra-op-threads: 1', ''].join('\n'));
   const server = serveFromConfig(config, { CROWDLINE_HOST: '127.0.0.1', CROWDLINE_DEVICE: 'cpu' });
   t.teardown(server.stop);
-  const rawLines = (): string[] => server.raw().split('\n').filter((l) => l.length > 0);
+  const rawLines = (): string[] =>
+    server
+      .raw()
+      .split('\n')
+      .filter((l) => l.length > 0);
   const json = (l: string): Line | undefined => {
     try {
       return JSON.parse(l) as Line;
@@ -145,9 +166,26 @@ test("ONNX Runtime's own warnings stay out of the JSON log stream", async (t) =>
       return undefined;
     }
   };
-  await until('serving', () => rawLines().map(json).find((l) => l?.event === 'serving'), server.raw);
-  t.is(rawLines().map(json).filter((l) => l?.event === 'worker-ready').length, 2, 'both sessions were created');
-  t.deepEqual(rawLines().filter((l) => json(l) === undefined), [], 'every line on stderr is JSON');
+  await until(
+    'serving',
+    () =>
+      rawLines()
+        .map(json)
+        .find((l) => l?.event === 'serving'),
+    server.raw,
+  );
+  t.is(
+    rawLines()
+      .map(json)
+      .filter((l) => l?.event === 'worker-ready').length,
+    2,
+    'both sessions were created',
+  );
+  t.deepEqual(
+    rawLines().filter((l) => json(l) === undefined),
+    [],
+    'every line on stderr is JSON',
+  );
 });
 
 test('a worker that dies is logged, and so is its replacement', async (t) => {

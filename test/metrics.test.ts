@@ -115,7 +115,15 @@ test('event-loop delay window quantile comes from the difference of two scrapes'
   t.true(max!.value >= 0.03, `saw the stall (${max!.value} s)`);
 });
 
-const report = (camera: string, status: FrameReport['status'] = 'ok', count = 3): FrameReport => ({ camera, status, count, queueUs: 1, decodeUs: 1, inferUs: 1, serverUs: 3 });
+const report = (camera: string, status: FrameReport['status'] = 'ok', count = 3): FrameReport => ({
+  camera,
+  status,
+  count,
+  queueUs: 1,
+  decodeUs: 1,
+  inferUs: 1,
+  serverUs: 3,
+});
 
 test('per-camera series go once a camera has not been heard from for the TTL, and come back with it', async (t) => {
   let now = 1_000_000;

@@ -67,7 +67,10 @@ test('--device auto falls back to CPU with a log line; --device cuda fails clear
     return;
   }
   t.is(pool.provider, 'cpu');
-  t.true(lines.some((l) => /CUDA provider unavailable .*falling back to CPU/.test(l)), lines.join('\n'));
+  t.true(
+    lines.some((l) => /CUDA provider unavailable .*falling back to CPU/.test(l)),
+    lines.join('\n'),
+  );
   await t.throwsAsync(WorkerPool.start({ modelPath: model.onnxPath, device: 'cuda', workers: 1, intraOpThreads: 1, log: quiet }), {
     message: /--device cuda: the CUDA execution provider is not installed.*ONNXRUNTIME_NODE_INSTALL=cuda12/,
   });

@@ -38,6 +38,9 @@ const brt = path.resolve(path.dirname(INT8), '../../shared/datasets/beijing-brt/
     // test: 2.0 % per image on average, totals 1.4 % apart). A broken quantization is off by the
     // whole count: the overflow quantize.py avoids read every frame as empty.
     t.true(Math.abs(ratio - 1) < 0.1, `int8 / float total ${ratio.toFixed(3)}`);
-    t.true(gaps.every((g, i) => g < 2 + 0.3 * float.results[i].predicted), `largest gap ${Math.max(...gaps).toFixed(2)}`);
+    t.true(
+      gaps.every((g, i) => g < 2 + 0.3 * float.results[i].predicted),
+      `largest gap ${Math.max(...gaps).toFixed(2)}`,
+    );
   },
 );

@@ -65,13 +65,22 @@ test('native and JavaScript loops give the same bytes: random sizes, up and down
 });
 
 test('native and JavaScript loops give the same bytes on real frames (1080p and ShanghaiTech B down to 768x576, and up)', (t) => {
-  const files = existsSync(SHB) ? readdirSync(SHB).filter((f) => f.endsWith('.jpg')).sort().slice(0, 2) : [];
+  const files = existsSync(SHB)
+    ? readdirSync(SHB)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort()
+        .slice(0, 2)
+    : [];
   if (files.length === 0) return t.pass('dataset not here');
   const jpegs = files.map((f) => readFileSync(path.join(SHB, f)));
   const frames = [...jpegs, ...reencodeAt(jpegs.slice(0, 1), 1920, 1080, 85)];
   for (const frame of frames) {
     const image = decodeJpeg(frame, rgbDecodeOnly(), DEFAULT_JPEG_LIMITS, new DecodeScratch());
-    for (const [w, h] of [[768, 576], [1280, 960], [641, 359]]) {
+    for (const [w, h] of [
+      [768, 576],
+      [1280, 960],
+      [641, 359],
+    ]) {
       const { js, native } = both(image, w, h);
       t.true(Buffer.from(js).equals(Buffer.from(native)), `${image.width}x${image.height} -> ${w}x${h}`);
     }
@@ -135,7 +144,12 @@ function inWorker(env: NodeJS.ProcessEnv): Promise<{ status: string; bytes: Uint
 }
 
 test('the addon loads and runs in several worker threads at once; CROWDLINE_NATIVE_RESIZE=0 falls back to the same bytes', async (t) => {
-  const [a, b, c, off] = await Promise.all([inWorker(process.env), inWorker(process.env), inWorker(process.env), inWorker({ ...process.env, CROWDLINE_NATIVE_RESIZE: '0' })]);
+  const [a, b, c, off] = await Promise.all([
+    inWorker(process.env),
+    inWorker(process.env),
+    inWorker(process.env),
+    inWorker({ ...process.env, CROWDLINE_NATIVE_RESIZE: '0' }),
+  ]);
   for (const r of [a, b, c]) t.regex(r.status, /^native/);
   t.regex(off.status, /disabled by CROWDLINE_NATIVE_RESIZE=0/);
   t.true(Buffer.from(a.bytes).equals(Buffer.from(b.bytes)) && Buffer.from(a.bytes).equals(Buffer.from(c.bytes)));

@@ -24,8 +24,16 @@ test('workers finishing out of order: 8 connections x 60 frames, each answered o
       // Send everything at once: the server's window and TCP backpressure pace us.
       for (let f = 0; f < frames; f++) conn.send(numberFrame(c * 1000 + f), f);
       const got = await results;
-      t.deepEqual(got.map((r) => r.seq), Array.from({ length: frames }, (_, f) => f), `cam${c} order`);
-      t.deepEqual(got.map((r) => r.count), Array.from({ length: frames }, (_, f) => c * 1000 + f), `cam${c} content`);
+      t.deepEqual(
+        got.map((r) => r.seq),
+        Array.from({ length: frames }, (_, f) => f),
+        `cam${c} order`,
+      );
+      t.deepEqual(
+        got.map((r) => r.count),
+        Array.from({ length: frames }, (_, f) => c * 1000 + f),
+        `cam${c} content`,
+      );
       t.true(got.every((r) => r.status === FrameStatus.Ok));
     }),
   );
@@ -48,7 +56,10 @@ test('real worker pool (2 workers, batching on): 8 connections get their own fra
         conn.send(blockPatternJpeg(64, 48, 8, { salt }));
       }
       const got = await results;
-      t.deepEqual(got.map((r) => r.seq), [...Array(frames).keys()]);
+      t.deepEqual(
+        got.map((r) => r.seq),
+        [...Array(frames).keys()],
+      );
       got.forEach((r, f) => {
         // The first block's grey level identifies the frame the reply belongs to.
         t.true(Math.abs(r.density!.values[0] - blockGrey(0, 0, salts[f]) / 255) < 1e-6, `cam${c} frame ${f}`);

@@ -15,8 +15,18 @@ const telemetryStore = (home: string): string => path.join(home, '.cache', 'Micr
  * run without them, as on a production host, so the tests mean the same in CI.
  */
 const CI_MARKERS = [
-  'CI', 'TF_BUILD', 'GITHUB_ACTIONS', 'GITLAB_CI', 'CIRCLECI', 'TRAVIS', 'JENKINS_URL',
-  'CODEBUILD_BUILD_ID', 'BUILDKITE', 'TEAMCITY_VERSION', 'APPVEYOR', 'BITBUCKET_BUILD_NUMBER',
+  'CI',
+  'TF_BUILD',
+  'GITHUB_ACTIONS',
+  'GITLAB_CI',
+  'CIRCLECI',
+  'TRAVIS',
+  'JENKINS_URL',
+  'CODEBUILD_BUILD_ID',
+  'BUILDKITE',
+  'TEAMCITY_VERSION',
+  'APPVEYOR',
+  'BITBUCKET_BUILD_NUMBER',
 ];
 
 /** `crowdline serve` with HOME set to a fresh folder; resolves once both workers have their sessions. */
@@ -29,10 +39,9 @@ async function serveWithHome(t: import('ava').ExecutionContext, extraEnv: NodeJS
     ),
   );
   const model = knownAnswerModel();
-  const server = await startServeProcess(
-    ['--port', '0', '--model', model.onnxPath, '--device', 'cpu', '--workers', '2', '--intra-op-threads', '1'],
-    { env: { ...env, HOME: home, ...extraEnv } },
-  );
+  const server = await startServeProcess(['--port', '0', '--model', model.onnxPath, '--device', 'cpu', '--workers', '2', '--intra-op-threads', '1'], {
+    env: { ...env, HOME: home, ...extraEnv },
+  });
   t.teardown(() => server.child.kill('SIGKILL'));
   await waitForLog(server.log, /"event":"worker-ready"/, 2, 30_000);
   return home;
@@ -48,7 +57,7 @@ async function appears(file: string, withinMs: number): Promise<boolean> {
   return true;
 }
 
-test('telemetry: crowdline serve creates no store in HOME; with the operator\'s ORT_DISABLE_TELEMETRY=0 ONNX Runtime keeps its store', async (t) => {
+test("telemetry: crowdline serve creates no store in HOME; with the operator's ORT_DISABLE_TELEMETRY=0 ONNX Runtime keeps its store", async (t) => {
   // Both servers start together. The store of the one the operator opted in
   // shows that ONNX Runtime has had time to write; only then is the default
   // server's HOME checked, so the check cannot pass just by being early.

@@ -55,11 +55,21 @@ test('drop-oldest: 3 cameras flood a slow worker; each frame answered exactly on
   t.true(runner.deepestQueue <= 3 * 2, `queue stayed within cameras x window (deepest ${runner.deepestQueue})`);
   perCamera.forEach((results, c) => {
     t.is(results.length, FRAMES, `cam${c}: one reply per frame`);
-    t.deepEqual(results.map((r) => r.seq), [...Array(FRAMES).keys()], `cam${c}: in order, none twice`);
-    t.true(results.every((r) => r.status === FrameStatus.Ok || r.status === FrameStatus.Dropped), `cam${c}: only ok or dropped`);
+    t.deepEqual(
+      results.map((r) => r.seq),
+      [...Array(FRAMES).keys()],
+      `cam${c}: in order, none twice`,
+    );
+    t.true(
+      results.every((r) => r.status === FrameStatus.Ok || r.status === FrameStatus.Dropped),
+      `cam${c}: only ok or dropped`,
+    );
     for (const r of results.filter((r) => r.status === FrameStatus.Ok)) t.is(r.count, c * 1000 + r.seq, `cam${c}: ok replies carry their own frame`);
     t.is(results[FRAMES - 1].status, FrameStatus.Ok, `cam${c}: the newest frame is kept`);
-    t.true(results.some((r) => r.status === FrameStatus.Dropped), `cam${c}: overload did drop`);
+    t.true(
+      results.some((r) => r.status === FrameStatus.Dropped),
+      `cam${c}: overload did drop`,
+    );
   });
   t.is(received, 3 * FRAMES);
   t.is(reports.length, 3 * FRAMES);
@@ -69,8 +79,15 @@ test('queue: the same flood is answered in full, nothing dropped', async (t) => 
   const { port } = await startServerWithRunner(t, new FakeRunner(1, 3, 5), { server: { window: 2, overload: 'queue' }, maxBatch: 1 });
   const perCamera = await flood(port, 3);
   perCamera.forEach((results, c) => {
-    t.deepEqual(results.map((r) => r.seq), [...Array(FRAMES).keys()], `cam${c}`);
-    t.true(results.every((r) => r.status === FrameStatus.Ok && r.count === c * 1000 + r.seq), `cam${c}: all ok, own frames`);
+    t.deepEqual(
+      results.map((r) => r.seq),
+      [...Array(FRAMES).keys()],
+      `cam${c}`,
+    );
+    t.true(
+      results.every((r) => r.status === FrameStatus.Ok && r.count === c * 1000 + r.seq),
+      `cam${c}: all ok, own frames`,
+    );
   });
 });
 
@@ -80,5 +97,9 @@ test('drop-oldest with batching: dropped frames never reach a worker', async (t)
   const [results] = await flood(port, 1);
   const ok = results.filter((r) => r.status === FrameStatus.Ok).length;
   t.is(results.length, FRAMES);
-  t.is(runner.batches.reduce((a, b) => a + b, 0), ok, 'worker saw exactly the frames answered ok');
+  t.is(
+    runner.batches.reduce((a, b) => a + b, 0),
+    ok,
+    'worker saw exactly the frames answered ok',
+  );
 });

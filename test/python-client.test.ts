@@ -36,13 +36,27 @@ function runPython(args: string[]): Promise<{ code: number; lines: Line[]; stder
   return new Promise((resolve) => {
     execFile(PYTHON, [SCRIPT, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+      const lines = stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Line);
       resolve({ code, lines, stderr });
     });
   });
 }
 
-const serveArgs = (model: string, port = 0): string[] => ['--model', model, '--port', String(port), '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1'];
+const serveArgs = (model: string, port = 0): string[] => [
+  '--model',
+  model,
+  '--port',
+  String(port),
+  '--device',
+  'cpu',
+  '--workers',
+  '1',
+  '--intra-op-threads',
+  '1',
+];
 
 test('plain: every density format decodes to the count the TypeScript client gets; a wrong or missing token is refused', async (t) => {
   const dir = tempDir('crowdline-py-');
@@ -61,10 +75,32 @@ test('plain: every density format decodes to the count the TypeScript client get
   const expected = (await tsResult)[0].count;
   ts.destroy();
 
-  for (const [density, tolerance] of [['f32', 1e-4], ['f16', 1e-2], ['u8', 3e-2], ['none', 0]] as const) {
-    const run = await runPython(['--server', `127.0.0.1:${port}`, '--token-file', tokenFile, '--image', jpegFile, '--frames', '7', '--window', '3', '--density', density]);
+  for (const [density, tolerance] of [
+    ['f32', 1e-4],
+    ['f16', 1e-2],
+    ['u8', 3e-2],
+    ['none', 0],
+  ] as const) {
+    const run = await runPython([
+      '--server',
+      `127.0.0.1:${port}`,
+      '--token-file',
+      tokenFile,
+      '--image',
+      jpegFile,
+      '--frames',
+      '7',
+      '--window',
+      '3',
+      '--density',
+      density,
+    ]);
     t.is(run.code, 0, run.stderr);
-    t.deepEqual(run.lines.map((l) => l.frame), [0, 1, 2, 3, 4, 5, 6], density);
+    t.deepEqual(
+      run.lines.map((l) => l.frame),
+      [0, 1, 2, 3, 4, 5, 6],
+      density,
+    );
     for (const line of run.lines) {
       t.is(line.status, 'ok');
       t.true(Math.abs((line.count ?? NaN) - expected) < 1e-4, `${density}: count ${line.count} vs ${expected}`);
@@ -79,7 +115,11 @@ test('plain: every density format decodes to the count the TypeScript client get
 
   const video = await runPython(['--server', `127.0.0.1:${port}`, '--token-file', tokenFile, '--video', SAMPLE_VIDEO, '--frames', '3']);
   t.is(video.code, 0, video.stderr);
-  t.deepEqual(video.lines.map((l) => l.status), ['ok', 'ok', 'ok'], 'frames read and encoded with OpenCV');
+  t.deepEqual(
+    video.lines.map((l) => l.status),
+    ['ok', 'ok', 'ok'],
+    'frames read and encoded with OpenCV',
+  );
 
   writeFileSync(tokenFile, creds.tokens.pi.slice(0, -3) + 'xyz');
   const wrong = await runPython(['--server', `127.0.0.1:${port}`, '--token-file', tokenFile, '--image', jpegFile]);
@@ -102,8 +142,17 @@ test('a hardened server (auth + TLS + legacy from one range) serves the Python c
   writeFileSync(jpegFile, jpeg);
   const { child, port, log } = await startServeProcess([
     ...serveArgs(knownAnswerModel().onnxPath),
-    '--auth', creds.file, '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert,
-    '--legacy', 'allow-from', '127.0.0.1/32',
+    '--auth',
+    creds.file,
+    '--tls-cert',
+    pki.serverCert,
+    '--tls-key',
+    pki.serverKey,
+    '--tls-client-ca',
+    pki.caCert,
+    '--legacy',
+    'allow-from',
+    '127.0.0.1/32',
   ]);
   t.teardown(() => child.kill('SIGKILL'));
   await waitForLog(log, /WARNING: legacy protocol \(no authentication, no encryption\) allowed from 127\.0\.0\.1\/32/);
@@ -111,7 +160,10 @@ test('a hardened server (auth + TLS + legacy from one range) serves the Python c
 
   const withToken = await runPython([...server, '--tls', '--ca', pki.caCert, '--token-file', tokenFile]);
   t.is(withToken.code, 0, withToken.stderr);
-  t.deepEqual(withToken.lines.map((l) => l.status), ['ok', 'ok', 'ok', 'ok']);
+  t.deepEqual(
+    withToken.lines.map((l) => l.status),
+    ['ok', 'ok', 'ok', 'ok'],
+  );
   const withCert = await runPython([...server, '--tls', '--ca', pki.caCert, '--cert', pki.clients['pi-cert'].cert, '--key', pki.clients['pi-cert'].key]);
   t.is(withCert.code, 0, withCert.stderr);
   t.is(withCert.lines.length, 4);
@@ -139,7 +191,9 @@ test('the server killed and restarted mid-stream: the Python client reconnects a
   let server = await startServeProcess(serveArgs(model));
   const port = server.port;
   t.teardown(() => server.child.kill('SIGKILL'));
-  const child = spawn(PYTHON, [SCRIPT, '--server', `127.0.0.1:${port}`, '--image', jpegFile, '--frames', '30', '--fps', '15', '--window', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, [SCRIPT, '--server', `127.0.0.1:${port}`, '--image', jpegFile, '--frames', '30', '--fps', '15', '--window', '2'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.teardown(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
@@ -154,8 +208,14 @@ test('the server killed and restarted mid-stream: the Python client reconnects a
   server.child.kill('SIGKILL');
   server = await startServeProcess(serveArgs(model, port));
   t.is(await exited, 0, stderr);
-  const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
-  t.deepEqual(lines.map((l) => l.frame), [...Array(30).keys()]);
+  const lines = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
+  t.deepEqual(
+    lines.map((l) => l.frame),
+    [...Array(30).keys()],
+  );
   t.true(lines.every((l) => l.status === 'ok'));
   t.regex(stderr, /connection lost/);
 });

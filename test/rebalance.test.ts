@@ -10,8 +10,20 @@ import { knownAnswerModel, tempDir } from './helpers/server.js';
 test('max connection age: the camera is asked to reconnect, its frames answered once each, the metric counts it', async (t) => {
   const model = knownAnswerModel({ channels: 3, width: 96, height: 72 });
   const { child, port, log } = await startServeProcess([
-    '--model', model.onnxPath, '--port', '0', '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1',
-    '--metrics-port', '0', '--max-connection-age-ms', '700',
+    '--model',
+    model.onnxPath,
+    '--port',
+    '0',
+    '--device',
+    'cpu',
+    '--workers',
+    '1',
+    '--intra-op-threads',
+    '1',
+    '--metrics-port',
+    '0',
+    '--max-connection-age-ms',
+    '700',
   ]);
   t.teardown(() => child.kill('SIGKILL'));
   const metricsPort = Number(/metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(log())?.[1]);
@@ -19,10 +31,16 @@ test('max connection age: the camera is asked to reconnect, its frames answered 
   const folder = writeJpegFolder(frames);
   const out = tempDir('crowdline-age-out-');
   // 10 fps: about 3 s of stream, several ages of 0.7 s.
-  const run = await runCli(['client', '--server', `127.0.0.1:${port}`, '--source', `cam=${folder}`, '--fps', '10', '--no-display', '--out', out], { timeoutMs: 120_000 });
+  const run = await runCli(['client', '--server', `127.0.0.1:${port}`, '--source', `cam=${folder}`, '--fps', '10', '--no-display', '--out', out], {
+    timeoutMs: 120_000,
+  });
   t.is(run.code, 0, run.stderr);
   const rows = readClientCsv(path.join(out, 'cam.csv'), CSV_HEADER);
-  t.deepEqual(rows.map((r) => r.frame), [...Array(frames).keys()], 'every frame exactly once, in order');
+  t.deepEqual(
+    rows.map((r) => r.frame),
+    [...Array(frames).keys()],
+    'every frame exactly once, in order',
+  );
   t.true(rows.every((r) => r.status === 'ok'));
   const reconnects = Number(/reconnects (\d+)/.exec(run.stdout)?.[1]);
   t.true(reconnects >= 1, run.stdout);

@@ -55,6 +55,8 @@ test('the metrics endpoint holds at most its connection limit and drops slow req
   t.is(closed.length, 10, 'over-limit sockets are closed at once, the rest at the headers timeout');
   t.is(replies.filter((r) => r.startsWith('HTTP/1.1 408')).length, 4, 'the four admitted ones timed out with 408');
   // The endpoint still answers a real scrape afterwards.
-  const status = await new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => resolve(res.statusCode ?? 0)).on('error', reject));
+  const status = await new Promise<number>((resolve, reject) =>
+    http.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => resolve(res.statusCode ?? 0)).on('error', reject),
+  );
   t.is(status, 200);
 });

@@ -64,8 +64,30 @@ test('HAProxy + 3 servers: drain one, kill one; every file frame exactly once, l
   const out = tempDir('crowdline-scale-out-');
   const server = `127.0.0.1:${fleet.port}`;
   const cameras = Array.from({ length: FILE_CAMERAS }, (_, i) => `cam${i + 1}`);
-  const fileClient = new RunningCli(t, ['client', '--server', server, ...cameras.flatMap((c) => ['--source', `${c}=${files}`]), '--fps', '6', '--no-display', '--out', out]);
-  const liveClient = new RunningCli(t, ['client', '--server', server, '--source', `live=${live}`, '--live', '--fps', String(LIVE_FPS), '--no-display', '--out', out]);
+  const fileClient = new RunningCli(t, [
+    'client',
+    '--server',
+    server,
+    ...cameras.flatMap((c) => ['--source', `${c}=${files}`]),
+    '--fps',
+    '6',
+    '--no-display',
+    '--out',
+    out,
+  ]);
+  const liveClient = new RunningCli(t, [
+    'client',
+    '--server',
+    server,
+    '--source',
+    `live=${live}`,
+    '--live',
+    '--fps',
+    String(LIVE_FPS),
+    '--no-display',
+    '--out',
+    out,
+  ]);
 
   // Last answered-ok count seen from each server (a killed one keeps its last figure).
   const answered = [0, 0, 0];
@@ -95,20 +117,32 @@ test('HAProxy + 3 servers: drain one, kill one; every file frame exactly once, l
 
   for (const camera of cameras) {
     const rows = csvRows(path.join(out, `${camera}.csv`));
-    t.deepEqual(rows.map((r) => r.frame), [...Array(FILE_FRAMES).keys()], `${camera}: every frame exactly once, in order`);
-    t.true(rows.every((r) => r.status === 'ok'), camera);
+    t.deepEqual(
+      rows.map((r) => r.frame),
+      [...Array(FILE_FRAMES).keys()],
+      `${camera}: every frame exactly once, in order`,
+    );
+    t.true(
+      rows.every((r) => r.status === 'ok'),
+      camera,
+    );
   }
   t.regex(fileClient.stdout, /reconnects [1-9]/, 'some file cameras moved to another server');
 
   // Live: frames after the kill were answered, and the longest run without an answer is within the bound.
-  const liveOk = csvRows(path.join(out, 'live.csv')).filter((r) => r.status === 'ok').map((r) => r.frame);
+  const liveOk = csvRows(path.join(out, 'live.csv'))
+    .filter((r) => r.status === 'ok')
+    .map((r) => r.frame);
   const longestGap = Math.max(...liveOk.slice(1).map((f, i) => f - liveOk[i]));
   t.true(csvRows(path.join(out, 'live.csv')).length > liveRowsAtKill, 'the live camera went on after its server was killed');
   t.true(liveOk[liveOk.length - 1] >= LIVE_FRAMES - LIVE_FPS, `live answered to its end (last ok frame ${liveOk[liveOk.length - 1]})`);
   t.true(longestGap <= LIVE_RESUME_BOUND_S * LIVE_FPS, `live camera's longest gap: ${longestGap} frames`);
   t.regex(liveClient.stderr, /reconnected to 127\.0\.0\.1/);
 
-  t.true(answered.every((n) => n > 0), `frames answered per server: ${answered.join(', ')}`);
+  t.true(
+    answered.every((n) => n > 0),
+    `frames answered per server: ${answered.join(', ')}`,
+  );
   t.log(`frames answered per server: ${answered.join(', ')}; live camera's longest gap ${longestGap} frame(s) at ${LIVE_FPS} fps`);
   t.log(`live camera: ${/frames captured[^\n]*/.exec(liveClient.stdout)?.[0] ?? '?'}`);
 });

@@ -8,7 +8,20 @@ import { knownAnswerModel } from './helpers/server.js';
 
 test('SIGTERM: stop accepting, answer what was accepted, exit 0', async (t) => {
   const model = knownAnswerModel();
-  const { child, port, log } = await startServeProcess(['--model', model.onnxPath, '--port', '0', '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1', '--window', '16']);
+  const { child, port, log } = await startServeProcess([
+    '--model',
+    model.onnxPath,
+    '--port',
+    '0',
+    '--device',
+    'cpu',
+    '--workers',
+    '1',
+    '--intra-op-threads',
+    '1',
+    '--window',
+    '16',
+  ]);
   t.teardown(() => child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
@@ -26,7 +39,11 @@ test('SIGTERM: stop accepting, answer what was accepted, exit 0', async (t) => {
   await closed;
   t.is(await exited, 0, log());
   t.true(results.length >= 1);
-  t.deepEqual(results.map((r) => r.seq), [...Array(results.length).keys()], 'a gap-free prefix, in order');
+  t.deepEqual(
+    results.map((r) => r.seq),
+    [...Array(results.length).keys()],
+    'a gap-free prefix, in order',
+  );
   t.true(results.every((r) => r.status === FrameStatus.Ok));
   t.deepEqual(errors, [ErrorCode.ShuttingDown]);
   t.regex(log(), /SIGTERM: no new connections; finishing frames in flight/);

@@ -41,9 +41,16 @@ test('frames in flight at shutdown all get their replies, then the reason, then 
   await closing;
   await Promise.all(replies.map((r) => r.closed));
   replies.forEach((r, c) => {
-    t.deepEqual(r.results.map((m) => m.seq), [0, 1, 2, 3, 4, 5], `cam${c}: every frame answered, in order`);
+    t.deepEqual(
+      r.results.map((m) => m.seq),
+      [0, 1, 2, 3, 4, 5],
+      `cam${c}: every frame answered, in order`,
+    );
     t.true(r.results.every((m) => m.status === FrameStatus.Ok));
-    t.deepEqual(r.results.map((m) => m.count), [0, 1, 2, 3, 4, 5].map((f) => c * 100 + f));
+    t.deepEqual(
+      r.results.map((m) => m.count),
+      [0, 1, 2, 3, 4, 5].map((f) => c * 100 + f),
+    );
     t.is(r.errors[0]?.code, ErrorCode.ShuttingDown);
   });
 });

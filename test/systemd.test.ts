@@ -75,7 +75,7 @@ test('restart policy, a dedicated user and hardening are in both units', (t) => 
   t.regex(sysusers, /^u crowdline - /m, 'the user is created by systemd-sysusers');
 });
 
-test('the units\' command lines parse with the real CLI (dry run: nothing is started)', async (t) => {
+test("the units' command lines parse with the real CLI (dry run: nothing is started)", async (t) => {
   const checked: string[] = [];
   for (const unit of UNITS) {
     const text = localised(readFileSync(path.join(SYSTEMD, unit), 'utf8'));
@@ -100,7 +100,11 @@ test('the example environment file names real settings', async (t) => {
   const example = readFileSync(path.join(SYSTEMD, 'crowdline.env.example'), 'utf8');
   const env = Object.fromEntries([...example.matchAll(/^#?(CROWDLINE_[A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
   t.true(Object.keys(env).length >= 3);
-  const result = await run(process.execPath, [path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), 'serve', '--config', path.join(SYSTEMD, 'server.yaml'), '--dry-run'], env);
+  const result = await run(
+    process.execPath,
+    [path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), 'serve', '--config', path.join(SYSTEMD, 'server.yaml'), '--dry-run'],
+    env,
+  );
   t.is(result.code, 0, result.stderr);
   for (const [name, value] of Object.entries(env)) {
     const flag = name.slice('CROWDLINE_'.length).toLowerCase().replace(/_/g, '-');

@@ -117,9 +117,12 @@ test('slot input: the alias reads the slot in place; the copy holds the same byt
 
 for (const mode of ['alias', 'copy'] as const) {
   const run = mode === 'alias' && !aliasShared ? test.skip : test.serial;
-  run(`decode threads into tensor slots (${mode}): the fused pool's densities over more batches than slots; a corrupt frame fails alone; all slots free after`, async (t) => {
-    await splitMatchesFused(t, mode);
-  });
+  run(
+    `decode threads into tensor slots (${mode}): the fused pool's densities over more batches than slots; a corrupt frame fails alone; all slots free after`,
+    async (t) => {
+      await splitMatchesFused(t, mode);
+    },
+  );
 }
 
 async function splitMatchesFused(t: import('ava').ExecutionContext, mode: 'alias' | 'copy'): Promise<void> {
@@ -135,7 +138,11 @@ async function splitMatchesFused(t: import('ava').ExecutionContext, mode: 'alias
     else process.env.CROWDLINE_SLOT_COPY = before;
   });
   try {
-    t.is(lines.some((l) => /tensor slots: copied/.test(l)), mode === 'copy', 'the worker says when it copies');
+    t.is(
+      lines.some((l) => /tensor slots: copied/.test(l)),
+      mode === 'copy',
+      'the worker says when it copies',
+    );
     t.is(fused.tensorSlots, undefined, 'the fused mode has no slots');
     const slots = split.tensorSlots;
     if (!slots) return t.fail('the split pool has no tensor slots');
@@ -144,10 +151,16 @@ async function splitMatchesFused(t: import('ava').ExecutionContext, mode: 'alias
     // All at once: more batches than slots, so most wait for a slot and every slot is reused.
     const [want, got] = await Promise.all([Promise.all(work.map((b) => fused.runBatch(b))), Promise.all(work.map((b) => split.runBatch(b)))]);
     work.forEach((_, i) => sameResult(t, got[i], want[i], `batch ${i}`));
-    t.deepEqual(got[5].outcomes.map((o) => o.ok), [true, true, false, true]);
+    t.deepEqual(
+      got[5].outcomes.map((o) => o.ok),
+      [true, true, false, true],
+    );
     const expected = expectedBlockDensity(8, 6, 5 * 4 + 3);
     const last = got[5].densities.subarray(2 * 48); // the frame after the corrupt one: the third map
-    t.true(expected.every((v, i) => Math.abs(last[i] - v) <= 1e-6), 'the frame after the corrupt one has its own block means');
+    t.true(
+      expected.every((v, i) => Math.abs(last[i] - v) <= 1e-6),
+      'the frame after the corrupt one has its own block means',
+    );
     t.is(slots.free, slots.size, 'every slot is free again');
     // One by one too (each batch reuses a slot the last one freed).
     for (const b of work.slice(0, 3)) sameResult(t, await split.runBatch(b), await fused.runBatch(b), 'sequential');
@@ -186,7 +199,10 @@ test.serial('a failed inference returns its slot: a task that throws, and a work
     t.is(slots.free, slots.size, 'the slot is back after the worker died');
     // The replacement worker reads the same slots.
     const after = await pool.runBatch([good, good]);
-    t.deepEqual(after.outcomes.map((o) => o.ok), [true, true]);
+    t.deepEqual(
+      after.outcomes.map((o) => o.ok),
+      [true, true],
+    );
     const expected = expectedBlockDensity(8, 6);
     t.true(expected.every((v, i) => Math.abs(after.densities[i] - v) <= 1e-6));
     t.is(slots.free, slots.size);
@@ -195,11 +211,19 @@ test.serial('a failed inference returns its slot: a task that throws, and a work
   }
 });
 
-test('a prepare pool alone (the bench\'s simulated device): slots come back only when released', async (t) => {
+test("a prepare pool alone (the bench's simulated device): slots come back only when released", async (t) => {
   const model = knownAnswerModel({ channels: 1, width: 64, height: 48 });
   const { manifest } = resolveModel(model.manifestPath);
   const slots = new TensorSlots(2, 2, frameInputBytes(manifest, 64, 48));
-  const pool = PreparePool.start({ modelPath: model.manifestPath, inputWidth: 64, inputHeight: 48, imageLimits: DEFAULT_JPEG_LIMITS, threads: 1, slots, log: quiet });
+  const pool = PreparePool.start({
+    modelPath: model.manifestPath,
+    inputWidth: 64,
+    inputHeight: 48,
+    imageLimits: DEFAULT_JPEG_LIMITS,
+    threads: 1,
+    slots,
+    log: quiet,
+  });
   try {
     const a = await pool.prepare([blockPatternJpeg(64, 48, 8)]);
     const b = await pool.prepare([blockPatternJpeg(64, 48, 8, { salt: 1 })]);

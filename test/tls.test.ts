@@ -67,7 +67,12 @@ test('mutual TLS: the certificate CN is the identity (no token); camera limits f
   t.regex(String(elsewhere), /may not use camera "lobby"/);
   // A CA-signed certificate whose CN is not in the file is refused: the file is the list of who may connect.
   const other = pki.clients.intruder;
-  const unlisted = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'lobby', tls: tlsTo({ cert: readFileSync(other.cert), key: readFileSync(other.key) }) }).catch((e: unknown) => e);
+  const unlisted = await V1Connection.connect({
+    host: '127.0.0.1',
+    port,
+    cameraName: 'lobby',
+    tls: tlsTo({ cert: readFileSync(other.cert), key: readFileSync(other.key) }),
+  }).catch((e: unknown) => e);
   t.regex(String(unlisted), /certificate identity "intruder" is not in the credentials file/);
   // Without a credentials file, any certificate the CA signed is an identity, with any camera.
   const open = await startKnownAnswerServer(t, { security: { tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert } } });
@@ -77,7 +82,9 @@ test('mutual TLS: the certificate CN is the identity (no token); camera limits f
 });
 
 test('TLS server: an allowed legacy client still works in plain text on the same port', async (t) => {
-  const running = await startKnownAnswerServer(t, { security: { tls: { cert: pki.serverCert, key: pki.serverKey }, legacy: parseLegacyPolicy(['allow-from', '127.0.0.1/32']) } });
+  const running = await startKnownAnswerServer(t, {
+    security: { tls: { cert: pki.serverCert, key: pki.serverKey }, legacy: parseLegacyPolicy(['allow-from', '127.0.0.1/32']) },
+  });
   const reply = await legacyRoundTrip(running.address.port, jpeg);
   t.is(reply.values.length, 8 * 6);
 });
@@ -88,5 +95,8 @@ test('TLS: BYE and half-close still get every reply before the close', async (t)
   const results = collectResults(conn, 5);
   for (let i = 0; i < 5; i++) conn.send(jpeg);
   conn.bye();
-  t.deepEqual((await results).map((r) => r.seq), [0, 1, 2, 3, 4]);
+  t.deepEqual(
+    (await results).map((r) => r.seq),
+    [0, 1, 2, 3, 4],
+  );
 });

@@ -35,8 +35,22 @@ test('serve --site: SIGHUP sends new ZONES to open connections; a bad file keeps
   writeFileSync(site, SITE);
   const model = knownAnswerModel();
   const { child, port, log } = await startServeProcess([
-    '--model', model.onnxPath, '--port', '0', '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1',
-    '--site', site, '--events-file', events, '--zone-publish-interval-ms', '1',
+    '--model',
+    model.onnxPath,
+    '--port',
+    '0',
+    '--device',
+    'cpu',
+    '--workers',
+    '1',
+    '--intra-op-threads',
+    '1',
+    '--site',
+    site,
+    '--events-file',
+    events,
+    '--zone-publish-interval-ms',
+    '1',
   ]);
   t.teardown(() => child.kill('SIGKILL'));
   t.regex(log(), /zones: 1 camera\(s\), 1 zone\(s\) from /);
@@ -46,10 +60,15 @@ test('serve --site: SIGHUP sends new ZONES to open connections; a bad file keeps
   const parser = new ClientSideParser();
   const messages: ServerMessage[] = [];
   socket.on('data', (c: Buffer) => messages.push(...parser.push(c)));
-  socket.write(encodeHello({ version: PROTOCOL_VERSION, densityFormat: DensityFormat.Float32, countOnly: false, window: 0, cameraName: 'gate', wantsZones: true }));
+  socket.write(
+    encodeHello({ version: PROTOCOL_VERSION, densityFormat: DensityFormat.Float32, countOnly: false, window: 0, cameraName: 'gate', wantsZones: true }),
+  );
   socket.write(encodeFrame({ seq: 1, captureTimeMs: 1000, jpeg: blockPatternJpeg(64, 48, 8) }));
   await until(messages, 3);
-  t.deepEqual(messages.map((m) => m.type), ['welcome', 'zones', 'result']);
+  t.deepEqual(
+    messages.map((m) => m.type),
+    ['welcome', 'zones', 'result'],
+  );
 
   writeFileSync(site, SITE.replace('[32, 48]', '[32, 48], [40, -1], [1, 1]'));
   child.kill('SIGHUP');
@@ -63,9 +82,18 @@ test('serve --site: SIGHUP sends new ZONES to open connections; a bad file keeps
   t.is((messages[3] as ZonesMessage).zones[0].name, 'right');
 
   await waitForLog(() => readFileSync(events, 'utf8'), /"type":"count"/);
-  const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.like(lines.find((l) => l.type === 'alert'), { camera: 'gate', zone: 'left', state: 'warning', previous: 'ok' });
-  t.like(lines.find((l) => l.type === 'count'), { camera: 'gate', zone: 'left' });
+  const lines = readFileSync(events, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.like(
+    lines.find((l) => l.type === 'alert'),
+    { camera: 'gate', zone: 'left', state: 'warning', previous: 'ok' },
+  );
+  t.like(
+    lines.find((l) => l.type === 'count'),
+    { camera: 'gate', zone: 'left' },
+  );
   // The reload removed "left" while it was alerting: it is returned to ok, so no stale alert stays.
   await waitForLog(() => readFileSync(events, 'utf8'), /"zone":"left","state":"ok","previous":"warning","rule":"site reloaded"/);
 });

@@ -17,20 +17,47 @@ function weightsOf(mask: ReturnType<typeof coverageMask>, width: number): Map<st
 
 test('a rectangle on cell edges takes whole cells and nothing else', (t) => {
   const map = { width: 4, height: 3 };
-  const mask = coverageMask([[1, 0], [3, 0], [3, 2], [1, 2]], map, map);
-  t.deepEqual([...weightsOf(mask, 4).entries()].sort(), [['1,0', 1], ['1,1', 1], ['2,0', 1], ['2,1', 1]]);
+  const mask = coverageMask(
+    [
+      [1, 0],
+      [3, 0],
+      [3, 2],
+      [1, 2],
+    ],
+    map,
+    map,
+  );
+  t.deepEqual([...weightsOf(mask, 4).entries()].sort(), [
+    ['1,0', 1],
+    ['1,1', 1],
+    ['2,0', 1],
+    ['2,1', 1],
+  ]);
   // cells (1,0)=2, (2,0)=3, (1,1)=6, (2,1)=7
   t.is(maskedSum(mask, indexMap(4, 3)), 2 + 3 + 6 + 7);
 });
 
 test('a rectangle with fractional edges weights edge cells by the area inside', (t) => {
   const map = { width: 4, height: 3 };
-  const mask = coverageMask([[0.5, 0.5], [2.5, 0.5], [2.5, 1.5], [0.5, 1.5]], map, map);
-  const w = weightsOf(mask, 4);
-  t.deepEqual(
-    [...w.entries()].sort(),
-    [['0,0', 0.25], ['0,1', 0.25], ['1,0', 0.5], ['1,1', 0.5], ['2,0', 0.25], ['2,1', 0.25]],
+  const mask = coverageMask(
+    [
+      [0.5, 0.5],
+      [2.5, 0.5],
+      [2.5, 1.5],
+      [0.5, 1.5],
+    ],
+    map,
+    map,
   );
+  const w = weightsOf(mask, 4);
+  t.deepEqual([...w.entries()].sort(), [
+    ['0,0', 0.25],
+    ['0,1', 0.25],
+    ['1,0', 0.5],
+    ['1,1', 0.5],
+    ['2,0', 0.25],
+    ['2,1', 0.25],
+  ]);
   // 0.25*1 + 0.5*2 + 0.25*3 + 0.25*5 + 0.5*6 + 0.25*7 = 8
   t.true(close(maskedSum(mask, indexMap(4, 3)), 8));
   t.true(close(mask.area, 2));
@@ -38,7 +65,15 @@ test('a rectangle with fractional edges weights edge cells by the area inside', 
 
 test('a triangle: its hypotenuse halves the cells it cuts diagonally', (t) => {
   const map = { width: 3, height: 3 };
-  const mask = coverageMask([[0, 0], [2, 0], [0, 2]], map, map);
+  const mask = coverageMask(
+    [
+      [0, 0],
+      [2, 0],
+      [0, 2],
+    ],
+    map,
+    map,
+  );
   const w = weightsOf(mask, 3);
   t.is(w.get('0,0'), 1);
   t.true(close(w.get('1,0') as number, 0.5));
@@ -50,7 +85,14 @@ test('a triangle: its hypotenuse halves the cells it cuts diagonally', (t) => {
 
 test('a concave polygon crossing cells at odd angles: weights sum to its area and match a fine sampling', (t) => {
   const map = { width: 6, height: 5 };
-  const poly: Point[] = [[0.3, 0.2], [5.6, 0.9], [4.1, 2.2], [5.2, 4.7], [2.4, 3.1], [0.8, 4.4]];
+  const poly: Point[] = [
+    [0.3, 0.2],
+    [5.6, 0.9],
+    [4.1, 2.2],
+    [5.2, 4.7],
+    [2.4, 3.1],
+    [0.8, 4.4],
+  ];
   const mask = coverageMask(poly, map, map);
   t.true(close(mask.area, polygonArea(poly), 1e-9));
   // Independent estimate: sample each cell on a 200 x 200 grid with a point-in-polygon test.
@@ -69,7 +111,16 @@ test('a map smaller than the frame: frame pixels are scaled to cells (stride 8),
   const frame = { width: 640, height: 480 };
   const map = { width: 80, height: 60 };
   // x 84..244 -> cells 10.5..30.5; y 40..200 -> cells 5..25
-  const mask = coverageMask([[84, 40], [244, 40], [244, 200], [84, 200]], frame, map);
+  const mask = coverageMask(
+    [
+      [84, 40],
+      [244, 40],
+      [244, 200],
+      [84, 200],
+    ],
+    frame,
+    map,
+  );
   t.true(close(mask.area, 20 * 20));
   const values = new Float32Array(80 * 60).fill(0.01);
   t.true(close(maskedSum(mask, values), 4));
@@ -83,15 +134,42 @@ test('a map smaller than the frame: frame pixels are scaled to cells (stride 8),
 
 test('a map whose aspect differs from the frame (the network input is the whole frame resized)', (t) => {
   // 768x576 frame into a 240x135 map: x scales by 0.3125, y by 0.234375.
-  const mask = coverageMask([[0, 0], [768, 0], [768, 576], [0, 576]], { width: 768, height: 576 }, { width: 240, height: 135 });
+  const mask = coverageMask(
+    [
+      [0, 0],
+      [768, 0],
+      [768, 576],
+      [0, 576],
+    ],
+    { width: 768, height: 576 },
+    { width: 240, height: 135 },
+  );
   t.true(close(mask.area, 240 * 135));
-  const half = coverageMask([[0, 288], [768, 288], [768, 576], [0, 576]], { width: 768, height: 576 }, { width: 240, height: 135 });
+  const half = coverageMask(
+    [
+      [0, 288],
+      [768, 288],
+      [768, 576],
+      [0, 576],
+    ],
+    { width: 768, height: 576 },
+    { width: 240, height: 135 },
+  );
   t.true(close(half.area, 240 * 67.5));
 });
 
 test('corners outside the frame count only the part on the map', (t) => {
   const map = { width: 4, height: 4 };
-  const mask = coverageMask([[-2, -2], [2, -2], [2, 2], [-2, 2]], map, map);
+  const mask = coverageMask(
+    [
+      [-2, -2],
+      [2, -2],
+      [2, 2],
+      [-2, 2],
+    ],
+    map,
+    map,
+  );
   t.true(close(mask.area, 4));
 });
 
@@ -106,7 +184,9 @@ test('property: on a uniform map a zone sums to the area of its part on the map,
       const mask = coverageMask(tri, { width: 100, height: 100 }, map);
       const scaled: Point[] = tri.map(([x, y]) => [(x * 13) / 100, (y * 7) / 100]);
       const expected = polygonArea(clipToBand(clipToBand(scaled, 0, 0, 13), 1, 0, 7));
-      return Math.abs(maskedSum(mask, new Float32Array(13 * 7).fill(1)) - expected) < 1e-5 * Math.max(1, expected) && [...mask.weights].every((w) => w > 0 && w <= 1);
+      return (
+        Math.abs(maskedSum(mask, new Float32Array(13 * 7).fill(1)) - expected) < 1e-5 * Math.max(1, expected) && [...mask.weights].every((w) => w > 0 && w <= 1)
+      );
     }),
     { numRuns: 500 },
   );
@@ -114,7 +194,11 @@ test('property: on a uniform map a zone sums to the area of its part on the map,
 });
 
 test('the mask cache computes once per (map, frame) size', (t) => {
-  const cache = new MaskCache([[0, 0], [10, 0], [10, 10]]);
+  const cache = new MaskCache([
+    [0, 0],
+    [10, 0],
+    [10, 10],
+  ]);
   const a = cache.get({ width: 10, height: 10 }, { width: 5, height: 5 });
   t.is(cache.get({ width: 10, height: 10 }, { width: 5, height: 5 }), a);
   t.not(cache.get({ width: 20, height: 20 }, { width: 5, height: 5 }), a);

@@ -42,28 +42,68 @@ test('ZoneDraft: corners, close needs 3, an area and a simple outline, undo reop
   t.false(draft.apply({ kind: 'corner', at: [100, 20] }).ok, 'the same corner twice is ignored');
   t.regex(draft.apply({ kind: 'close' }).text, /at least 3 corners \(has 2\)/);
   draft.apply({ kind: 'corner', at: [900, -5] });
-  t.deepEqual(draft.current, [[10, 21], [100, 20], [768, 0]], 'rounded; clamped to the frame');
+  t.deepEqual(
+    draft.current,
+    [
+      [10, 21],
+      [100, 20],
+      [768, 0],
+    ],
+    'rounded; clamped to the frame',
+  );
   t.true(draft.apply({ kind: 'close' }).ok);
-  t.deepEqual(draft.zones.map((z) => z.name), ['zone-1']);
+  t.deepEqual(
+    draft.zones.map((z) => z.name),
+    ['zone-1'],
+  );
 
   // A bow tie crosses itself: refused, then mended by undo.
-  for (const at of [[0, 0], [100, 100], [100, 0], [0, 100]] as Array<[number, number]>) draft.apply({ kind: 'corner', at });
+  for (const at of [
+    [0, 0],
+    [100, 100],
+    [100, 0],
+    [0, 100],
+  ] as Array<[number, number]>)
+    draft.apply({ kind: 'corner', at });
   t.regex(draft.apply({ kind: 'close' }).text, /crosses itself/);
   draft.apply({ kind: 'undo' });
   t.true(draft.apply({ kind: 'close' }).ok);
-  t.deepEqual(draft.zones[1], { name: 'zone-2', polygon: [[0, 0], [100, 100], [100, 0]] });
+  t.deepEqual(draft.zones[1], {
+    name: 'zone-2',
+    polygon: [
+      [0, 0],
+      [100, 100],
+      [100, 0],
+    ],
+  });
 
   t.regex(draft.apply({ kind: 'undo' }).text, /zone-2 reopened/);
   t.is(draft.zones.length, 1);
   t.is(draft.current.length, 3);
   t.true(draft.apply({ kind: 'finish' }).ok, 'finish closes the zone in progress');
-  t.deepEqual(draft.zones.map((z) => z.name), ['zone-1', 'zone-2']);
+  t.deepEqual(
+    draft.zones.map((z) => z.name),
+    ['zone-1', 'zone-2'],
+  );
   t.false(draft.apply({ kind: 'corner', at: [1, 1] }).ok, 'nothing after finish');
 
   const line = new ZoneDraft(100, 100);
-  for (const at of [[0, 0], [10, 10], [20, 20]] as Array<[number, number]>) line.apply({ kind: 'corner', at });
+  for (const at of [
+    [0, 0],
+    [10, 10],
+    [20, 20],
+  ] as Array<[number, number]>)
+    line.apply({ kind: 'corner', at });
   t.regex(line.apply({ kind: 'close' }).text, /on one line/, 'the server refuses a zone without area');
-  t.is(polygonArea([[0, 0], [10, 0], [10, 10], [0, 10]]), 100);
+  t.is(
+    polygonArea([
+      [0, 0],
+      [10, 0],
+      [10, 10],
+      [0, 10],
+    ]),
+    100,
+  );
 
   const short = new ZoneDraft(10, 10);
   short.apply({ kind: 'corner', at: [1, 1] });
@@ -72,10 +112,42 @@ test('ZoneDraft: corners, close needs 3, an area and a simple outline, undo reop
 });
 
 test('crossesItself', (t) => {
-  t.false(crossesItself([[0, 0], [10, 0], [10, 10], [0, 10]]));
-  t.true(crossesItself([[0, 0], [10, 10], [10, 0], [0, 10]]));
-  t.false(crossesItself([[0, 0], [10, 0], [5, 5], [10, 10], [0, 10]]), 'concave is fine');
-  t.true(crossesItself([[0, 0], [10, 0], [10, 10], [5, 0], [0, 10]]), 'a corner on another edge');
+  t.false(
+    crossesItself([
+      [0, 0],
+      [10, 0],
+      [10, 10],
+      [0, 10],
+    ]),
+  );
+  t.true(
+    crossesItself([
+      [0, 0],
+      [10, 10],
+      [10, 0],
+      [0, 10],
+    ]),
+  );
+  t.false(
+    crossesItself([
+      [0, 0],
+      [10, 0],
+      [5, 5],
+      [10, 10],
+      [0, 10],
+    ]),
+    'concave is fine',
+  );
+  t.true(
+    crossesItself([
+      [0, 0],
+      [10, 0],
+      [10, 10],
+      [5, 0],
+      [0, 10],
+    ]),
+    'a corner on another edge',
+  );
 });
 
 test('siteYaml: the site-file layout (camera -> width, height, zones), one line per polygon, parses back', (t) => {
@@ -85,8 +157,23 @@ test('siteYaml: the site-file layout (camera -> width, height, zones), one line 
     height: 576,
     source: 'vtest.avi',
     zones: [
-      { name: 'zone-1', polygon: [[10, 300], [380, 300], [380, 560]] },
-      { name: 'zone-2', polygon: [[400, 300], [760, 300], [760, 560], [400, 560]] },
+      {
+        name: 'zone-1',
+        polygon: [
+          [10, 300],
+          [380, 300],
+          [380, 560],
+        ],
+      },
+      {
+        name: 'zone-2',
+        polygon: [
+          [400, 300],
+          [760, 300],
+          [760, 560],
+          [400, 560],
+        ],
+      },
     ],
   });
   t.true(text.includes('polygon: [[10, 300], [380, 300], [380, 560]]\n'), text);
@@ -97,8 +184,23 @@ test('siteYaml: the site-file layout (camera -> width, height, zones), one line 
         width: 768,
         height: 576,
         zones: [
-          { name: 'zone-1', polygon: [[10, 300], [380, 300], [380, 560]] },
-          { name: 'zone-2', polygon: [[400, 300], [760, 300], [760, 560], [400, 560]] },
+          {
+            name: 'zone-1',
+            polygon: [
+              [10, 300],
+              [380, 300],
+              [380, 560],
+            ],
+          },
+          {
+            name: 'zone-2',
+            polygon: [
+              [400, 300],
+              [760, 300],
+              [760, 560],
+              [400, 560],
+            ],
+          },
         ],
       },
     },
@@ -142,7 +244,16 @@ test('drawZonesInWindow: a large frame is shown scaled down, clicks come back in
   ]);
   const logged: string[] = [];
   const draft = await drawZonesInWindow(cv, frame, window, { maxWidth: 800, maxHeight: 900, log: (l) => logged.push(l) });
-  t.deepEqual(draft.zones, [{ name: 'zone-1', polygon: [[200, 200], [800, 200], [800, 900]] }]);
+  t.deepEqual(draft.zones, [
+    {
+      name: 'zone-1',
+      polygon: [
+        [200, 200],
+        [800, 200],
+        [800, 900],
+      ],
+    },
+  ]);
   t.is(window.shown[0].cols, 800);
   t.true(window.shown[0].rows > 600, 'the frame (600 rows at half size) plus the status band');
   t.deepEqual(pixel(window.shown[0], 300, 300), GREY, 'the frame itself is not covered');
@@ -163,7 +274,14 @@ test('zones draw --snapshot: the first frame with grid lines at the expected pix
   t.deepEqual(pixel(image, 50, 180), [...GRID_COLOURS.minor], 'x = 50: thin line');
   t.deepEqual(pixel(image, 270, 100), [...GRID_COLOURS.major], 'y = 100');
   t.deepEqual(pixel(image, 270, 150), [...GRID_COLOURS.minor], 'y = 150');
-  for (const [x, y] of [[75, 180], [101, 180], [99, 180], [270, 125], [270, 101]]) t.deepEqual(pixel(image, x, y), GREY, `(${x}, ${y}) is the frame`);
+  for (const [x, y] of [
+    [75, 180],
+    [101, 180],
+    [99, 180],
+    [270, 125],
+    [270, 101],
+  ])
+    t.deepEqual(pixel(image, x, y), GREY, `(${x}, ${y}) is the frame`);
   // The labels: "100" just right of x = 100 along the top, on a dark band with white text.
   const label = image.getRegion(new cv.Rect(103, 2, 24, 14)).cvtColor(cv.COLOR_BGR2GRAY);
   const { maxVal, minVal } = cv.minMaxLoc(label);
@@ -190,7 +308,7 @@ test('zones draw: a source that cannot be read fails (exit 1) naming it', async 
   t.regex(run.stderr, /cannot open source "\/no\/such\/clip.mp4": no such file/);
 });
 
-test('zones draw --config --camera: the camera comes from the client\'s cameras.yaml; a wrong or missing choice is a usage error', async (t) => {
+test("zones draw --config --camera: the camera comes from the client's cameras.yaml; a wrong or missing choice is a usage error", async (t) => {
   const dir = tempDir('crowdline-zones-config-');
   const config = path.join(dir, 'cameras.yaml');
   fs.writeFileSync(config, `cameras:\n  - { name: small, url: ${await greyFolder(64, 48)} }\n  - { name: large, url: ${await greyFolder(320, 240)} }\n`);
@@ -217,8 +335,7 @@ test('zones draw without a display asks for --snapshot (exit 2)', async (t) => {
 
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const haveWindowTools =
-  missingXvfbTool() === undefined &&
-  spawnSync(PYTHON, ['-c', 'import cv2, ctypes; ctypes.CDLL("libXtst.so.6")'], { stdio: 'ignore' }).status === 0;
+  missingXvfbTool() === undefined && spawnSync(PYTHON, ['-c', 'import cv2, ctypes; ctypes.CDLL("libXtst.so.6")'], { stdio: 'ignore' }).status === 0;
 const windowTest = haveWindowTools ? test.serial : test.skip;
 
 /** An X server of our own for one test. */
@@ -256,7 +373,38 @@ windowTest('zones draw: the real window under Xvfb, clicked with XTEST, prints t
   await opened;
   await new Promise((r) => setTimeout(r, 500));
   // The relay puts the window at the screen's corner (no window manager): window pixels are screen pixels.
-  const steps = ['click', '20', '30', 'click', '200', '30', 'click', '200', '150', 'key', 'Return', 'click', '250', '100', 'click', '380', '100', 'click', '380', '290', 'click', '250', '290', 'rclick', '10', '10', 'wait', '0.3', 'key', 'q'];
+  const steps = [
+    'click',
+    '20',
+    '30',
+    'click',
+    '200',
+    '30',
+    'click',
+    '200',
+    '150',
+    'key',
+    'Return',
+    'click',
+    '250',
+    '100',
+    'click',
+    '380',
+    '100',
+    'click',
+    '380',
+    '290',
+    'click',
+    '250',
+    '290',
+    'rclick',
+    '10',
+    '10',
+    'wait',
+    '0.3',
+    'key',
+    'q',
+  ];
   const input = spawnSync(PYTHON, [path.join(PACKAGE_ROOT, 'test', 'helpers', 'xtest_input.py'), ...steps], { env, encoding: 'utf8', timeout: 30_000 });
   t.is(input.status, 0, input.stderr);
   const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
@@ -267,8 +415,23 @@ windowTest('zones draw: the real window under Xvfb, clicked with XTEST, prints t
         width: 400,
         height: 300,
         zones: [
-          { name: 'zone-1', polygon: [[20, 30], [200, 30], [200, 150]] },
-          { name: 'zone-2', polygon: [[250, 100], [380, 100], [380, 290], [250, 290]] },
+          {
+            name: 'zone-1',
+            polygon: [
+              [20, 30],
+              [200, 30],
+              [200, 150],
+            ],
+          },
+          {
+            name: 'zone-2',
+            polygon: [
+              [250, 100],
+              [380, 100],
+              [380, 290],
+              [250, 290],
+            ],
+          },
         ],
       },
     },

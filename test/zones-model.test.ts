@@ -35,7 +35,10 @@ cameras:
         capacity: 10
 `;
 
-function client(port: number, camera: string): Promise<{ messages: ServerMessage[]; send: (jpeg: Buffer, seq: number) => void; waitFor: (n: number) => Promise<void>; socket: net.Socket }> {
+function client(
+  port: number,
+  camera: string,
+): Promise<{ messages: ServerMessage[]; send: (jpeg: Buffer, seq: number) => void; waitFor: (n: number) => Promise<void>; socket: net.Socket }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     const parser = new ClientSideParser();
@@ -47,7 +50,9 @@ function client(port: number, camera: string): Promise<{ messages: ServerMessage
     });
     socket.on('error', reject);
     socket.once('connect', () => {
-      socket.write(encodeHello({ version: PROTOCOL_VERSION, densityFormat: DensityFormat.Float32, countOnly: false, window: 0, cameraName: camera, wantsZones: true }));
+      socket.write(
+        encodeHello({ version: PROTOCOL_VERSION, densityFormat: DensityFormat.Float32, countOnly: false, window: 0, cameraName: camera, wantsZones: true }),
+      );
       resolve({
         messages,
         socket,
@@ -83,7 +88,10 @@ test('real server: zone readings are the received density map summed over each p
   t.teardown(() => c.socket.destroy());
   c.send(blockPatternJpeg(128, 96, 16), 1);
   await c.waitFor(3);
-  t.deepEqual(c.messages.map((m) => m.type), ['welcome', 'zones', 'result']);
+  t.deepEqual(
+    c.messages.map((m) => m.type),
+    ['welcome', 'zones', 'result'],
+  );
   t.is((c.messages[1] as ZonesMessage).zones.length, 2);
   const r = c.messages[2] as ResultMessage;
   t.is(r.status, FrameStatus.Ok);
@@ -130,7 +138,16 @@ test('real server: a bad site file fails the start, naming the problem', async (
   writeFileSync(sitePath, SITE.replace('[64, 96]', '[64, 96], [70, -5], [1, 1]'));
   const model = knownAnswerModel({ width: 64, height: 48 });
   const err = await t.throwsAsync(
-    startServer({ modelPath: model.onnxPath, device: 'cpu', workers: 1, maxBatch: 1, maxBatchDelayMs: 1, server: { host: '127.0.0.1', port: 0 }, log: () => undefined, sitePath }),
+    startServer({
+      modelPath: model.onnxPath,
+      device: 'cpu',
+      workers: 1,
+      maxBatch: 1,
+      maxBatchDelayMs: 1,
+      server: { host: '127.0.0.1', port: 0 },
+      log: () => undefined,
+      sitePath,
+    }),
   );
   t.regex(err?.message ?? '', /site\.yaml: camera "gate", zone "left": polygon edges/);
 });

@@ -61,7 +61,10 @@ function stream(port: number, frames: Array<[number, number]>): Promise<ResultMe
 }
 
 const json = (m: Received): Record<string, unknown> => JSON.parse(m.payload) as Record<string, unknown>;
-const isAlert = (state: string, live = true) => (m: Received) => m.topic === 'crowdline/cam/all/alert' && json(m).state === state && (!live || !m.retain);
+const isAlert =
+  (state: string, live = true) =>
+  (m: Received) =>
+    m.topic === 'crowdline/cam/all/alert' && json(m).state === state && (!live || !m.retain);
 
 /** A running broker on a free loopback port (stopped when the test ends) and SITE written beside its files. */
 async function brokerAndSite(t: ExecutionContext): Promise<{ broker: Mosquitto; dir: string; sitePath: string }> {
@@ -82,7 +85,11 @@ test('MQTT: counts, alerts, retained state, and a broker restart mid-run', async
   // A consumer that must not miss alerts keeps a persistent session, so the broker holds them while it reconnects.
   const watcher = await Subscriber.connect(broker.url, 'crowdline/#', 'watcher');
   t.teardown(() => watcher.close());
-  const zones = await setUpZones(sitePath, { countIntervalMs: 1, eventsFile, mqtt: { url: broker.url, clientId: 'srv1', reconnectMs: 200 } }, { log: () => undefined });
+  const zones = await setUpZones(
+    sitePath,
+    { countIntervalMs: 1, eventsFile, mqtt: { url: broker.url, clientId: 'srv1', reconnectMs: 200 } },
+    { log: () => undefined },
+  );
   const server = new CrowdServer({
     runner: new FakeRunner(1, 0),
     model: () => ({ name: 'fake', provider: 'test', inputWidth: 64, inputHeight: 48, outputStride: 8 }),
@@ -120,7 +127,10 @@ test('MQTT: counts, alerts, retained state, and a broker restart mid-run', async
   await broker.stop();
   const falling: Array<[number, number]> = [7, 8, 9, 10, 11].map((s): [number, number] => [0, s * 1000]);
   const answered = await stream(port, falling);
-  t.deepEqual(answered.map((r) => r.status), falling.map(() => FrameStatus.Ok));
+  t.deepEqual(
+    answered.map((r) => r.status),
+    falling.map(() => FrameStatus.Ok),
+  );
 
   await broker.start();
   const back = json(await watcher.waitFor(isAlert('ok'), 'queued warning -> ok after the restart', 15_000));
@@ -128,12 +138,32 @@ test('MQTT: counts, alerts, retained state, and a broker restart mid-run', async
   // QoS 1 is at-least-once: a message in flight when the broker went down may come twice; each event is unique by its payload.
   const live = watcher.received.filter((m) => m.topic === 'crowdline/cam/all/alert' && !m.retain).map((m) => m.payload);
   const liveAlerts = [...new Set(live)].map((p) => JSON.parse(p) as Record<string, unknown>).map((m) => [m.previous, m.state]);
-  t.deepEqual(liveAlerts, [['ok', 'warning'], ['warning', 'alarm'], ['alarm', 'warning'], ['warning', 'ok']], 'every transition, in order');
+  t.deepEqual(
+    liveAlerts,
+    [
+      ['ok', 'warning'],
+      ['warning', 'alarm'],
+      ['alarm', 'warning'],
+      ['warning', 'ok'],
+    ],
+    'every transition, in order',
+  );
 
   // Clean shutdown says offline (retained), and flushes the JSON lines, which saw every transition even while the broker was away.
   await zones.close();
-  const lines = readFileSync(eventsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.deepEqual(lines.filter((l) => l.type === 'alert').map((l) => [l.previous, l.state]), [['ok', 'warning'], ['warning', 'alarm'], ['alarm', 'warning'], ['warning', 'ok']]);
+  const lines = readFileSync(eventsFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.deepEqual(
+    lines.filter((l) => l.type === 'alert').map((l) => [l.previous, l.state]),
+    [
+      ['ok', 'warning'],
+      ['warning', 'alarm'],
+      ['alarm', 'warning'],
+      ['warning', 'ok'],
+    ],
+  );
   t.true(lines.some((l) => l.type === 'count' && l.people === 50));
   const after = await Subscriber.connect(broker.url, 'crowdline/server/+/status');
   t.is((await after.waitFor((m) => m.topic === 'crowdline/server/srv1/status', 'status')).payload, 'offline');
@@ -176,7 +206,16 @@ test('MQTT: with the broker away, alert events wait in a bounded queue (oldest d
     counters: { published: () => undefined, dropped: (s, kind, reason) => dropped.push(`${s}/${kind}/${reason}`) },
   });
   t.teardown(() => sink.close());
-  const alert = (i: number): AlertPayload => ({ camera: 'cam', zone: `z${i}`, state: 'alarm', previous: 'ok', rule: 'r', metric: 'smoothed', value: i, time: new Date(i).toISOString() });
+  const alert = (i: number): AlertPayload => ({
+    camera: 'cam',
+    zone: `z${i}`,
+    state: 'alarm',
+    previous: 'ok',
+    rule: 'r',
+    metric: 'smoothed',
+    value: i,
+    time: new Date(i).toISOString(),
+  });
   for (let i = 1; i <= 5; i++) sink.alert(alert(i));
   sink.count({ camera: 'cam', zone: 'z1', people: 1, smoothed: 1, occupancy: null, state: 'ok', time: new Date(0).toISOString() });
   t.is(sink.queuedAlerts, 3);

@@ -58,7 +58,12 @@ interface Exchange {
 }
 
 /** Sends HELLO and one frame per [value, captureTimeMs], then BYE; returns everything the server sent until it closed. */
-function converse(port: number, hello: { camera: string; wantsZones?: boolean; countOnly?: boolean }, frames: Array<[number, number]>, between?: (i: number) => void): Promise<Exchange> {
+function converse(
+  port: number,
+  hello: { camera: string; wantsZones?: boolean; countOnly?: boolean },
+  frames: Array<[number, number]>,
+  between?: (i: number) => void,
+): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     const chunks: Buffer[] = [];
@@ -149,8 +154,27 @@ test('a client that asked gets ZONES after WELCOME and readings in every ok RESU
     type: 'zones',
     camera: 'cam',
     zones: [
-      { id: 0, name: 'all', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]], capacity: 50 },
-      { id: 1, name: 'left-half', polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] },
+      {
+        id: 0,
+        name: 'all',
+        polygon: [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ],
+        capacity: 50,
+      },
+      {
+        id: 1,
+        name: 'left-half',
+        polygon: [
+          [0, 0],
+          [0.5, 0],
+          [0.5, 1],
+          [0, 1],
+        ],
+      },
     ],
   });
   const results = messages.filter((m): m is ResultMessage => m.type === 'result');
@@ -168,7 +192,10 @@ test('a client that asked gets ZONES after WELCOME and readings in every ok RESU
     t.true(Number.isNaN(half.occupancy));
   });
   // smoothed: 3, 19.5, 29.5, 35.6, 39.3, 41.6 (>= 40 from 6 s: alarm 2 s later, at 8 s), 43.0, 43.8, 44.3, then 29.6: above clear_below 20, still alarm
-  t.deepEqual(results.map((r) => r.zones?.[0].state), [0, 0, 0, 0, 0, 0, 0, 2, 2, 2]);
+  t.deepEqual(
+    results.map((r) => r.zones?.[0].state),
+    [0, 0, 0, 0, 0, 0, 0, 2, 2, 2],
+  );
   t.is(seen.length, 2 * FRAMES.length);
 });
 
@@ -192,13 +219,24 @@ test('zone state belongs to the camera: a reconnect carries on, a client without
 test('a reload sends the new ZONES before the next RESULT, and readings follow it', async (t) => {
   const tracker = new ZoneTracker(parseSiteFile(SITE));
   const { server: s, port } = await server(t, tracker);
-  const reloaded = SITE.replace('name: left-half', 'name: right-half').replace('[[0, 0], [0.5, 0], [0.5, 1], [0, 1]]', '[[0.75, 0], [1, 0], [1, 1], [0.75, 1]]');
-  const { messages } = await converse(port, { camera: 'cam', wantsZones: true }, [[8, 1_000], [8, 2_000]], (i) => {
-    if (i === 1) {
-      tracker.replaceSite(parseSiteFile(reloaded), Date.now());
-      s.zonesChanged();
-    }
-  });
+  const reloaded = SITE.replace('name: left-half', 'name: right-half').replace(
+    '[[0, 0], [0.5, 0], [0.5, 1], [0, 1]]',
+    '[[0.75, 0], [1, 0], [1, 1], [0.75, 1]]',
+  );
+  const { messages } = await converse(
+    port,
+    { camera: 'cam', wantsZones: true },
+    [
+      [8, 1_000],
+      [8, 2_000],
+    ],
+    (i) => {
+      if (i === 1) {
+        tracker.replaceSite(parseSiteFile(reloaded), Date.now());
+        s.zonesChanged();
+      }
+    },
+  );
   t.deepEqual(messages.map((m) => m.type).slice(0, 5), ['welcome', 'zones', 'result', 'zones', 'result']);
   t.is((messages[3] as ZonesMessage).zones[1].name, 'right-half');
   t.is((messages[2] as ResultMessage).zones?.[1].people, 4);
@@ -213,7 +251,12 @@ test('a hostile capture time (1e300, NaN) fails nothing: frames are answered and
   const sink: EventSink = { name: 'test', count: (p) => times.push(p.time), alert: (p) => times.push(p.time), close: async () => undefined };
   tracker.addListener(new ZoneEventFanout([sink], 0));
   const { port } = await server(t, tracker);
-  const { messages } = await converse(port, { camera: 'cam', wantsZones: true }, [[45, 1e300], [45, Number.NaN], [45, -5], [45, 8.7e15]]);
+  const { messages } = await converse(port, { camera: 'cam', wantsZones: true }, [
+    [45, 1e300],
+    [45, Number.NaN],
+    [45, -5],
+    [45, 8.7e15],
+  ]);
   const results = messages.filter((m): m is ResultMessage => m.type === 'result');
   t.is(results.length, 4);
   t.true(results.every((r) => r.zones?.length === 2 && r.zones[0].people === 45));

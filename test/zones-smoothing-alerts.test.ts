@@ -151,10 +151,13 @@ test('site file: a good file gives zones, rules with defaults, and the reference
   t.deepEqual(cam?.reference, { width: 768, height: 576 });
   const zone = cam?.zones[0];
   t.is(zone?.smoothingS, 3);
-  t.deepEqual(zone?.rules.map((r) => [r.level, r.metric, r.above, r.forMs, r.clearBelow, r.clearForMs]), [
-    [ZoneAlertState.Warning, 'occupancy', 0.8, 10_000, 0.6, 10_000],
-    [ZoneAlertState.Alarm, 'smoothed', 40, 60_000, 30, 30_000],
-  ]);
+  t.deepEqual(
+    zone?.rules.map((r) => [r.level, r.metric, r.above, r.forMs, r.clearBelow, r.clearForMs]),
+    [
+      [ZoneAlertState.Warning, 'occupancy', 0.8, 10_000, 0.6, 10_000],
+      [ZoneAlertState.Alarm, 'smoothed', 40, 60_000, 30, 30_000],
+    ],
+  );
   t.is(site.resetAfterMs, 60_000);
 });
 
@@ -182,9 +185,23 @@ test('events: a zone count goes out at most once per interval (server clock); ev
   let now = 0;
   const counts: number[] = [];
   const alerts: string[] = [];
-  const sink: EventSink = { name: 'test', count: (p) => counts.push(p.people), alert: (p) => alerts.push(`${p.previous}->${p.state}`), close: async () => undefined };
+  const sink: EventSink = {
+    name: 'test',
+    count: (p) => counts.push(p.people),
+    alert: (p) => alerts.push(`${p.previous}->${p.state}`),
+    close: async () => undefined,
+  };
   const fanout = new ZoneEventFanout([sink], 1000, () => now);
-  const report = (people: number, zone = 'a') => ({ camera: 'c', zone, zoneId: 0, timeMs: now, people, smoothed: people, occupancy: Number.NaN, state: ZoneAlertState.Ok });
+  const report = (people: number, zone = 'a') => ({
+    camera: 'c',
+    zone,
+    zoneId: 0,
+    timeMs: now,
+    people,
+    smoothed: people,
+    occupancy: Number.NaN,
+    state: ZoneAlertState.Ok,
+  });
   for (let i = 0; i < 30; i++) {
     fanout.reading(report(i));
     now += 100; // 10 fps for 3 s
@@ -198,7 +215,14 @@ test('events: a zone count goes out at most once per interval (server clock); ev
 });
 
 test('masks: a client cycling frame sizes cannot grow the cache past its bound', (t) => {
-  const cache = new MaskCache([[0, 0], [10, 0], [10, 10]], 8);
+  const cache = new MaskCache(
+    [
+      [0, 0],
+      [10, 0],
+      [10, 10],
+    ],
+    8,
+  );
   const first = cache.get({ width: 10, height: 10 }, { width: 5, height: 5 });
   for (let w = 11; w < 100; w++) cache.get({ width: w, height: 10 }, { width: 5, height: 5 });
   t.is(cache.size, 8);

@@ -35,7 +35,9 @@ export const FFMPEG = process.env.CROWDLINE_FFMPEG ?? 'ffmpeg';
 export function assertFfmpegAvailable(): void {
   const probe = spawnSync(FFMPEG, ['-hide_banner', '-version'], { stdio: 'ignore', timeout: 10_000 });
   if (probe.error || probe.status !== 0) {
-    throw new Error(`live cameras are read with ffmpeg, and "${FFMPEG}" cannot be run (${probe.error?.message ?? `exit ${probe.status}`}); install it (apt-get install ffmpeg)`);
+    throw new Error(
+      `live cameras are read with ffmpeg, and "${FFMPEG}" cannot be run (${probe.error?.message ?? `exit ${probe.status}`}); install it (apt-get install ffmpeg)`,
+    );
   }
 }
 
@@ -52,13 +54,28 @@ export function ffmpegCaptureArgs(s: CaptureSettings): string[] {
   // -r with vfr drops frames above the rate and never duplicates below it.
   const rate = s.fps > 0 ? ['-r', String(s.fps), '-fps_mode', 'vfr'] : ['-fps_mode', 'passthrough'];
   return [
-    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'error',
     ...Object.entries(inputOptions).flatMap(([k, v]) => [`-${k}`, v]),
     ...input,
-    '-an', '-sn', '-dn',
+    '-an',
+    '-sn',
+    '-dn',
     ...filters,
     ...rate,
-    '-f', 'image2pipe', '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', String(mjpegQscale(s.jpegQuality)), '-huffman', '0',
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'mjpeg',
+    '-pix_fmt',
+    'yuvj420p',
+    '-q:v',
+    String(mjpegQscale(s.jpegQuality)),
+    '-huffman',
+    '0',
     'pipe:1',
   ];
 }
@@ -83,7 +100,11 @@ export class FfmpegCapture extends EventEmitter<FfmpegCaptureEvents> {
     });
     this.child.on('error', (err) => this.finish(`cannot run ${FFMPEG}: ${err.message}`));
     this.child.on('close', (code, signal) => {
-      const said = this.stderrTail.split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0];
+      const said = this.stderrTail
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .slice(-1)[0];
       this.finish(said ?? (signal ? `ffmpeg killed by ${signal}` : code === 0 ? 'the stream ended' : `ffmpeg exited with ${code}`));
     });
   }

@@ -61,7 +61,12 @@ export function defaultCameraName(source: string): string {
   if (spec.kind === 'camera') base = `dev${source}`;
   else if (spec.kind === 'stream') base = source.replace(/^[a-z0-9+.-]+:\/\/(?:[^@/]*@)?/i, '').split(/[/:?]/)[0];
   else base = path.basename(path.resolve(source)).replace(/\.[^.]*$/, '');
-  return base.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 48) || 'camera';
+  return (
+    base
+      .replace(/[^A-Za-z0-9_.-]+/g, '_')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 48) || 'camera'
+  );
 }
 
 /**

@@ -96,7 +96,10 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
     return new Promise((resolve, reject) => {
       const socket = openSocket(options);
       const parser = new ClientSideParser();
-      const timer = setTimeout(() => fail(new Error(`no WELCOME from ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms`)), options.connectTimeoutMs ?? 10_000);
+      const timer = setTimeout(
+        () => fail(new Error(`no WELCOME from ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms`)),
+        options.connectTimeoutMs ?? 10_000,
+      );
       const fail = (err: Error): void => {
         clearTimeout(timer);
         socket.destroy();

@@ -25,7 +25,10 @@ export function whyNoDisplay(env: NodeJS.ProcessEnv = process.env): Promise<stri
       if (code === 0) resolve(undefined);
       else {
         // Qt says the useful part first ("could not connect to display :0"), then pages of advice.
-        const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('QStandardPaths'));
+        const lines = stderr
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('QStandardPaths'));
         const detail = lines[0] ?? `exit ${code ?? signal}`;
         resolve(`cannot open a window on display ${env.DISPLAY ?? env.WAYLAND_DISPLAY} (${detail})`);
       }

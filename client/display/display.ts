@@ -43,7 +43,13 @@ export class LiveDisplay {
     // Fits a 1280x1024 screen with room for window borders.
     this.mosaic = new Mosaic(cv, cameras.length, { width: 1240, height: 930 });
     this.painter = new OverlayPainter(cv);
-    this.tiles = cameras.map((title) => ({ picture: undefined, density: undefined, caption: { title, lines: ['connecting...'] }, zones: undefined, dirty: true }));
+    this.tiles = cameras.map((title) => ({
+      picture: undefined,
+      density: undefined,
+      caption: { title, lines: ['connecting...'] },
+      zones: undefined,
+      dirty: true,
+    }));
   }
 
   /** Latest picture for a tile; it is scaled and painted only when the window is next redrawn. */
@@ -78,9 +84,7 @@ export class LiveDisplay {
       changed = true;
       const image = tile.picture && this.cost.time('display', () => this.mosaic.fit(i, tile.picture!.image));
       const picture = this.cost.time('overlay', () => {
-        const p = image
-          ? this.painter.blend(image, tile.density)
-          : new cv.Mat(this.mosaic.tile.height, this.mosaic.tile.width, cv.CV_8UC3, [32, 32, 32]);
+        const p = image ? this.painter.blend(image, tile.density) : new cv.Mat(this.mosaic.tile.height, this.mosaic.tile.width, cv.CV_8UC3, [32, 32, 32]);
         // Zone coordinates refer to the frame as sent; the tile is that frame scaled.
         if (image && tile.zones) drawZones(cv, p, tile.zones, { width: tile.picture!.image.cols, height: tile.picture!.image.rows });
         this.painter.caption(p, tile.caption);

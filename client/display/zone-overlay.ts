@@ -110,8 +110,7 @@ function drawLabel(cv: OpenCV, image: Mat, text: string, at: [number, number], c
  * undefined when every zone is ok.
  */
 export function zoneAlertSummary(view: ZoneView): string | undefined {
-  const names = (state: number): string[] =>
-    view.zones.zones.filter((z) => view.readings?.find((r) => r.id === z.id)?.state === state).map((z) => z.name);
+  const names = (state: number): string[] => view.zones.zones.filter((z) => view.readings?.find((r) => r.id === z.id)?.state === state).map((z) => z.name);
   const alarm = names(2);
   const warning = names(1);
   const parts = [...(alarm.length > 0 ? [`ALARM ${alarm.join(', ')}`] : []), ...(warning.length > 0 ? [`warning ${warning.join(', ')}`] : [])];

@@ -55,7 +55,8 @@ export class Mp4SegmentWriter {
     if (!this.child) this.start(image.cols, image.rows);
     const stdin = this.child!.stdin!;
     if (stdin.writableLength > MAX_QUEUED_FRAMES * this.frameBytes) {
-      if (this.framesDropped++ === 0) this.options.log(`${this.camera}: the MP4 encoder cannot keep up; dropping frames from the recording (the CSV keeps every frame)`);
+      if (this.framesDropped++ === 0)
+        this.options.log(`${this.camera}: the MP4 encoder cannot keep up; dropping frames from the recording (the CSV keeps every frame)`);
       return;
     }
     stdin.write(image.getData());
@@ -79,13 +80,49 @@ export class Mp4SegmentWriter {
     this.frameBytes = width * height * 3;
     const s = this.options.segmentSeconds;
     const args = [
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
-      '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', `${width}x${height}`, '-use_wallclock_as_timestamps', '1', '-i', 'pipe:0',
+      '-hide_banner',
+      '-nostdin',
+      '-nostats',
+      '-loglevel',
+      'error',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'bgr24',
+      '-s',
+      `${width}x${height}`,
+      '-use_wallclock_as_timestamps',
+      '1',
+      '-i',
+      'pipe:0',
       // Start at 0; every frame kept with its own millisecond timestamp (vfr would drop frames
       // arriving within one 1/25 s tick); a key frame every S seconds so each segment cuts there.
-      '-vf', 'setpts=PTS-STARTPTS', '-fps_mode', 'passthrough', '-enc_time_base', '1:1000',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '26', '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${s})`,
-      '-f', 'segment', '-segment_time', String(s), '-reset_timestamps', '1', '-segment_format', 'mp4', '-strftime', '1',
+      '-vf',
+      'setpts=PTS-STARTPTS',
+      '-fps_mode',
+      'passthrough',
+      '-enc_time_base',
+      '1:1000',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '26',
+      '-pix_fmt',
+      'yuv420p',
+      '-force_key_frames',
+      `expr:gte(t,n_forced*${s})`,
+      '-f',
+      'segment',
+      '-segment_time',
+      String(s),
+      '-reset_timestamps',
+      '1',
+      '-segment_format',
+      'mp4',
+      '-strftime',
+      '1',
       path.join(this.dir, `${this.camera}-%Y%m%dT%H%M%SZ.mp4`),
     ];
     // Own process group: Ctrl-C in a terminal must not stop the encoder before the client has flushed it.

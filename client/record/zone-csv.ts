@@ -36,7 +36,19 @@ export function zoneCsvLines(camera: string, rows: ZoneRows): string[] {
     if (!zone || seen.has(r.id)) continue;
     seen.add(r.id);
     lines.push(
-      [camera, rows.frame, time, rows.captureTimeMs, r.id, csvField(zone.name), num(r.people, 3), num(r.smoothed, 3), zone.capacity === undefined ? '' : String(zone.capacity), num(r.occupancy, 4), zoneAlertStateName(r.state)].join(','),
+      [
+        camera,
+        rows.frame,
+        time,
+        rows.captureTimeMs,
+        r.id,
+        csvField(zone.name),
+        num(r.people, 3),
+        num(r.smoothed, 3),
+        zone.capacity === undefined ? '' : String(zone.capacity),
+        num(r.occupancy, 4),
+        zoneAlertStateName(r.state),
+      ].join(','),
     );
   }
   return lines;

@@ -98,7 +98,9 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
         painter.caption(p, caption);
         return p;
       });
-      const zoneRows = zones?.readings ? { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, zones: zones.zones, readings: zones.readings } : undefined;
+      const zoneRows = zones?.readings
+        ? { frame: answer.frame.index, captureTimeMs: answer.frame.captureTimeMs, zones: zones.zones, readings: zones.readings }
+        : undefined;
       cost.time('record', () =>
         camera.recorder!.write(
           picture,
@@ -224,7 +226,9 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     },
   );
   options.signal?.addEventListener('abort', () => quit('aborted', 'stopped'), { once: true });
-  log(`crowdline client: ${names.length} camera${names.length === 1 ? '' : 's'} (${names.join(', ')}) to ${options.host}:${options.port}; SIGINT or SIGTERM stops`);
+  log(
+    `crowdline client: ${names.length} camera${names.length === 1 ? '' : 's'} (${names.join(', ')}) to ${options.host}:${options.port}; SIGINT or SIGTERM stops`,
+  );
 
   function tick(): void {
     tickQueued = false;

@@ -77,7 +77,8 @@ export class PythonZoneWindow implements ZoneWindow {
     let event: WindowEvent | undefined;
     try {
       const raw = JSON.parse(line) as { event?: string; x?: number; y?: number; key?: number };
-      if ((raw.event === 'click' || raw.event === 'rclick') && typeof raw.x === 'number' && typeof raw.y === 'number') event = { kind: raw.event, x: raw.x, y: raw.y };
+      if ((raw.event === 'click' || raw.event === 'rclick') && typeof raw.x === 'number' && typeof raw.y === 'number')
+        event = { kind: raw.event, x: raw.x, y: raw.y };
       else if (raw.event === 'key' && typeof raw.key === 'number') event = { kind: 'key', key: raw.key };
       else if (raw.event === 'closed' || raw.event === 'ready') event = { kind: raw.event };
     } catch {

@@ -51,14 +51,20 @@ export function outputBufferVerdict(
   now: number,
 ): { softLimitSince: number | undefined; cut?: { reason: ServerCloseReason; why: string } } {
   if (pending > o.outputBufferHardBytes) {
-    return { softLimitSince, cut: { reason: 'output-buffer-hard', why: `${pending} reply bytes not read by the client, over the hard limit of ${o.outputBufferHardBytes}` } };
+    return {
+      softLimitSince,
+      cut: { reason: 'output-buffer-hard', why: `${pending} reply bytes not read by the client, over the hard limit of ${o.outputBufferHardBytes}` },
+    };
   }
   if (pending > o.outputBufferSoftBytes) {
     const since = softLimitSince ?? now;
     if (now - since >= o.outputBufferSoftMs) {
       return {
         softLimitSince: since,
-        cut: { reason: 'output-buffer-soft', why: `${pending} reply bytes not read by the client for ${o.outputBufferSoftMs} ms, over the soft limit of ${o.outputBufferSoftBytes}` },
+        cut: {
+          reason: 'output-buffer-soft',
+          why: `${pending} reply bytes not read by the client for ${o.outputBufferSoftMs} ms, over the soft limit of ${o.outputBufferSoftBytes}`,
+        },
       };
     }
     return { softLimitSince: since };

@@ -109,7 +109,12 @@ export class CrowdServer {
       return;
     }
     if (fromAddress >= this.options.maxConnectionsPerIp) {
-      this.refuse(socket, 'refused-per-ip', ErrorCode.ServerFull, `too many connections from your address (${this.options.maxConnectionsPerIp} allowed per address)`);
+      this.refuse(
+        socket,
+        'refused-per-ip',
+        ErrorCode.ServerFull,
+        `too many connections from your address (${this.options.maxConnectionsPerIp} allowed per address)`,
+      );
       return;
     }
     this.open++;
@@ -153,10 +158,13 @@ export class CrowdServer {
   private ageLimit(session: Session): NodeJS.Timeout | undefined {
     const age = this.options.maxConnectionAgeMs;
     if (age <= 0) return undefined;
-    const timer = setTimeout(() => {
-      this.observer.connectionEnded?.('max-age');
-      session.shutdown('connection reached its maximum age; reconnect');
-    }, age * (0.9 + 0.2 * Math.random()));
+    const timer = setTimeout(
+      () => {
+        this.observer.connectionEnded?.('max-age');
+        session.shutdown('connection reached its maximum age; reconnect');
+      },
+      age * (0.9 + 0.2 * Math.random()),
+    );
     timer.unref();
     return timer;
   }

@@ -145,7 +145,11 @@ export class Session {
       if (!this.adapter) {
         const protocol = detectProtocol(chunk[0]);
         if (!protocol) {
-          throw new ProtocolError('§1', `first byte 0x${chunk[0].toString(16).padStart(2, '0')} is neither a v1 HELLO nor a legacy length digit`, ErrorCode.BadMagic);
+          throw new ProtocolError(
+            '§1',
+            `first byte 0x${chunk[0].toString(16).padStart(2, '0')} is neither a v1 HELLO nor a legacy length digit`,
+            ErrorCode.BadMagic,
+          );
         }
         this.adapter = protocol === 'v1' ? new V1Adapter(this.deps.options, this.deps.model()) : new LegacyAdapter(this.deps.options.maxFrameBytes);
         this.deps.observer.connectionOpened?.(protocol);

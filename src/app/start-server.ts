@@ -235,7 +235,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     drain: async (delayMs, onStopAccepting) => {
       draining = true;
       if (metricsHttp && delayMs > 0) {
-        log(`draining: /readyz says 503; still accepting for ${delayMs} ms so load balancers move new connections away`, { event: 'draining', delay_ms: delayMs });
+        log(`draining: /readyz says 503; still accepting for ${delayMs} ms so load balancers move new connections away`, {
+          event: 'draining',
+          delay_ms: delayMs,
+        });
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
       onStopAccepting?.();

@@ -41,11 +41,7 @@ export interface ZoneSetup {
   close(): Promise<void>;
 }
 
-export async function setUpZones(
-  sitePath: string,
-  events: ZoneEventOptions,
-  deps: { log: (line: string) => void; registry?: Registry },
-): Promise<ZoneSetup> {
+export async function setUpZones(sitePath: string, events: ZoneEventOptions, deps: { log: (line: string) => void; registry?: Registry }): Promise<ZoneSetup> {
   const site = await loadSiteFile(sitePath);
   const tracker = new ZoneTracker(site);
   const sinks: EventSink[] = [];

@@ -19,7 +19,10 @@ export class AddressList {
   }
 
   static parse(text: string): AddressList {
-    const ranges = text.split(',').map((s) => s.trim()).filter(Boolean);
+    const ranges = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (ranges.length === 0) throw new Error('expected a comma-separated list of CIDR ranges');
     return new AddressList(ranges);
   }

@@ -56,7 +56,9 @@ export class AuthGate implements ConnectionGate {
     if (protocol === 'legacy') {
       const policy = this.options.legacy;
       const allowed = policy.kind === 'allow' || (policy.kind === 'allow-from' && policy.from.has(socket.remoteAddress));
-      return allowed ? undefined : this.refused(refusal(ErrorCode.Unauthorized, 'legacy-refused', `legacy protocol ${describeLegacyPolicy(policy)}; this address is not allowed`));
+      return allowed
+        ? undefined
+        : this.refused(refusal(ErrorCode.Unauthorized, 'legacy-refused', `legacy protocol ${describeLegacyPolicy(policy)}; this address is not allowed`));
     }
     if (this.options.tlsRequired && !(socket instanceof TLSSocket)) {
       return this.refused(
@@ -78,7 +80,12 @@ export class AuthGate implements ConnectionGate {
     }
     this.throttle.succeeded(address);
     if (identity.entry?.cameras && !identity.entry.cameras.has(claim.camera)) {
-      return { ok: false, refusal: this.refused(refusal(ErrorCode.Unauthorized, 'camera-not-allowed', `identity "${identity.name}" may not use camera ${peerText(claim.camera)}`)) };
+      return {
+        ok: false,
+        refusal: this.refused(
+          refusal(ErrorCode.Unauthorized, 'camera-not-allowed', `identity "${identity.name}" may not use camera ${peerText(claim.camera)}`),
+        ),
+      };
     }
     return { ok: true, label: `${identity.name}/${claim.camera}` };
   }
@@ -89,7 +96,8 @@ export class AuthGate implements ConnectionGate {
       if (!NAME_PATTERN.test(cert)) return refusal(ErrorCode.Unauthorized, 'bad-certificate-name', 'client certificate CN is not a valid identity name');
       // With a credentials file, it is the one list of who may connect: a CN must be in it (so removing it + SIGHUP revokes).
       const entry = this.credentials?.named(cert);
-      if (this.credentials && !entry) return refusal(ErrorCode.Unauthorized, 'unknown-certificate', `certificate identity ${peerText(cert)} is not in the credentials file`);
+      if (this.credentials && !entry)
+        return refusal(ErrorCode.Unauthorized, 'unknown-certificate', `certificate identity ${peerText(cert)} is not in the credentials file`);
       return { name: cert, entry };
     }
     if (claim.token === undefined) {

@@ -41,7 +41,13 @@ export async function setUpSecurity(
   const legacy: LegacyPolicy = options.legacy ?? (authRequired || front ? { kind: 'deny' } : { kind: 'allow' });
   const anything = authRequired || front !== undefined || legacy.kind !== 'allow';
   const gate = anything
-    ? new AuthGate({ credentials, clientCertificates: options.tls?.clientCa !== undefined, tlsRequired: front !== undefined, legacy, onRefused: context.onRefused })
+    ? new AuthGate({
+        credentials,
+        clientCertificates: options.tls?.clientCa !== undefined,
+        tlsRequired: front !== undefined,
+        legacy,
+        onRefused: context.onRefused,
+      })
     : undefined;
   return {
     gate,

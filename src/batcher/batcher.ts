@@ -108,10 +108,13 @@ export class Batcher {
 
   private armTimer(delayMs: number): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(0, Math.ceil(delayMs)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, Math.ceil(delayMs)),
+    );
   }
 
   private dispatch(batch: Waiting[]): void {

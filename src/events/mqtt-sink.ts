@@ -80,7 +80,9 @@ export class MqttSink implements EventSink {
   private outage(why: string): void {
     if (this.outageLogged || this.closing) return;
     this.outageLogged = true;
-    this.o.log(`mqtt: broker ${this.o.url}: ${why}; retrying every ${this.o.reconnectMs ?? 1000} ms (serving goes on; up to ${this.o.maxQueuedAlerts} alert events are kept)`);
+    this.o.log(
+      `mqtt: broker ${this.o.url}: ${why}; retrying every ${this.o.reconnectMs ?? 1000} ms (serving goes on; up to ${this.o.maxQueuedAlerts} alert events are kept)`,
+    );
   }
 
   private onConnect(): void {

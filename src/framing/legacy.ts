@@ -57,11 +57,7 @@ export class LegacyFrameParser {
           const length = parseHeader(this.queue.take(LEGACY_HEADER_BYTES));
           if (length === 0) throw new ProtocolError('legacy §6.1', 'frame length is zero');
           if (length > this.maxFrameBytes) {
-            throw new ProtocolError(
-              'legacy §6.1',
-              `frame of ${length} bytes exceeds the server's maximum of ${this.maxFrameBytes}`,
-              ErrorCode.FrameTooLarge,
-            );
+            throw new ProtocolError('legacy §6.1', `frame of ${length} bytes exceeds the server's maximum of ${this.maxFrameBytes}`, ErrorCode.FrameTooLarge);
           }
           this.pendingLength = length;
         } else {

@@ -30,16 +30,7 @@ import { bytesPerValue, decodeDensity, isDensityFormat } from './density-codec.j
 import { ProtocolError } from './errors.js';
 import { decodeHelloExtensions } from './hello-extensions.js';
 import { decodeZonesBody } from './zones-message.js';
-import type {
-  ClientMessage,
-  ErrorMessage,
-  FrameMessage,
-  HelloMessage,
-  ResultMessage,
-  ServerMessage,
-  WelcomeMessage,
-  ZoneReading,
-} from './messages.js';
+import type { ClientMessage, ErrorMessage, FrameMessage, HelloMessage, ResultMessage, ServerMessage, WelcomeMessage, ZoneReading } from './messages.js';
 
 export interface ParserLimits {
   /** Largest JPEG a FRAME may carry (§3.3). */

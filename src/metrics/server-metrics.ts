@@ -87,7 +87,12 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
-  private readonly batchSize = new Histogram({ name: 'crowdline_batch_size', help: 'Frames per batch sent to a worker', buckets: BATCH_BUCKETS, registers: [this.registry] });
+  private readonly batchSize = new Histogram({
+    name: 'crowdline_batch_size',
+    help: 'Frames per batch sent to a worker',
+    buckets: BATCH_BUCKETS,
+    registers: [this.registry],
+  });
   private readonly serverSeconds = this.latency('crowdline_frame_server_seconds', 'Frame received to reply written, all statuses');
   private readonly queueSeconds = this.latency('crowdline_frame_queue_seconds', 'Time an answered-ok frame waited for a worker');
   private readonly decodeSeconds = this.latency('crowdline_frame_decode_seconds', 'JPEG decode + resize + normalise per ok frame');

@@ -19,12 +19,42 @@ export class ZoneMetrics implements ZoneListener, EventCounters {
 
   constructor(registry: Registry, queuedAlerts?: () => number) {
     const registers = [registry];
-    this.people = new Gauge({ name: 'crowdline_zone_people', help: 'People in the zone in the latest frame (density summed over the polygon)', labelNames: ['camera', 'zone'] as const, registers });
-    this.smoothed = new Gauge({ name: 'crowdline_zone_people_smoothed', help: "People in the zone, exponential moving average over the zone's time constant", labelNames: ['camera', 'zone'] as const, registers });
-    this.occupancy = new Gauge({ name: 'crowdline_zone_occupancy_ratio', help: 'Smoothed people / capacity (zones with a capacity only)', labelNames: ['camera', 'zone'] as const, registers });
-    this.alertState = new Gauge({ name: 'crowdline_zone_alert_state', help: 'Alert state of the zone: 0 ok, 1 warning, 2 alarm', labelNames: ['camera', 'zone'] as const, registers });
-    this.transitions = new Counter({ name: 'crowdline_zone_alert_transitions_total', help: 'Alert state changes, by the state entered', labelNames: ['camera', 'zone', 'state'] as const, registers });
-    this.eventsPublished = new Counter({ name: 'crowdline_zone_events_published_total', help: 'Zone events handed to a sink (mqtt, jsonl), by kind (count, alert)', labelNames: ['sink', 'kind'] as const, registers });
+    this.people = new Gauge({
+      name: 'crowdline_zone_people',
+      help: 'People in the zone in the latest frame (density summed over the polygon)',
+      labelNames: ['camera', 'zone'] as const,
+      registers,
+    });
+    this.smoothed = new Gauge({
+      name: 'crowdline_zone_people_smoothed',
+      help: "People in the zone, exponential moving average over the zone's time constant",
+      labelNames: ['camera', 'zone'] as const,
+      registers,
+    });
+    this.occupancy = new Gauge({
+      name: 'crowdline_zone_occupancy_ratio',
+      help: 'Smoothed people / capacity (zones with a capacity only)',
+      labelNames: ['camera', 'zone'] as const,
+      registers,
+    });
+    this.alertState = new Gauge({
+      name: 'crowdline_zone_alert_state',
+      help: 'Alert state of the zone: 0 ok, 1 warning, 2 alarm',
+      labelNames: ['camera', 'zone'] as const,
+      registers,
+    });
+    this.transitions = new Counter({
+      name: 'crowdline_zone_alert_transitions_total',
+      help: 'Alert state changes, by the state entered',
+      labelNames: ['camera', 'zone', 'state'] as const,
+      registers,
+    });
+    this.eventsPublished = new Counter({
+      name: 'crowdline_zone_events_published_total',
+      help: 'Zone events handed to a sink (mqtt, jsonl), by kind (count, alert)',
+      labelNames: ['sink', 'kind'] as const,
+      registers,
+    });
     this.eventsDropped = new Counter({
       name: 'crowdline_zone_events_dropped_total',
       help: 'Zone events not delivered, by sink, kind and reason (broker-away: counts while the broker is away; queue-full: oldest queued alert dropped; backlog: output not keeping up)',

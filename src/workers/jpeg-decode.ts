@@ -26,13 +26,7 @@ export interface DecodedImage {
  * (resized into the network input) before the next decode. Dimensions are
  * checked against `limits` before libjpeg-turbo sees the data.
  */
-export function decodeJpeg(
-  bytes: Uint8Array,
-  manifest: ModelManifest,
-  limits: JpegLimits,
-  scratch: DecodeScratch,
-  direct?: DirectTarget,
-): DecodedImage {
+export function decodeJpeg(bytes: Uint8Array, manifest: ModelManifest, limits: JpegLimits, scratch: DecodeScratch, direct?: DirectTarget): DecodedImage {
   const info = inspectJpeg(bytes);
   checkJpegLimits(info, limits);
   return decodeChecked(bytes, info, manifest, scratch, direct);
@@ -46,9 +40,7 @@ export function decodeChecked(bytes: Uint8Array, info: JpegInfo, manifest: Model
   const size = info.width * info.height * channels;
   // A frame that already has the network's size is decoded into its slot of the batch tensor.
   const intoTarget = direct !== undefined && direct.width === info.width && direct.height === info.height && direct.target.byteLength >= size;
-  const out = intoTarget
-    ? Buffer.from(direct.target.buffer, direct.target.byteOffset, size)
-    : scratch.take(size);
+  const out = intoTarget ? Buffer.from(direct.target.buffer, direct.target.byteOffset, size) : scratch.take(size);
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let decoded: { width: number; height: number };
   try {

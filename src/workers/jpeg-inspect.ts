@@ -146,7 +146,8 @@ function walk(bytes: Uint8Array, maxSegments: number): JpegInfo | undefined {
       const width = (bytes[at + 7] << 8) | bytes[at + 8];
       const components = bytes[at + 9];
       if (precision !== 8) throw corrupt(`unsupported JPEG: ${precision}-bit samples (only 8-bit JPEG is decoded)`);
-      if (width === 0 || height === 0) throw corrupt(`corrupt JPEG: frame header declares ${width}x${height} pixels (a height set later by DNL is not supported)`);
+      if (width === 0 || height === 0)
+        throw corrupt(`corrupt JPEG: frame header declares ${width}x${height} pixels (a height set later by DNL is not supported)`);
       if (components !== 1 && components !== 3) {
         throw corrupt(`unsupported JPEG: ${components} colour components (only greyscale and YCbCr/RGB, 1 or 3, are decoded)`);
       }

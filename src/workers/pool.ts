@@ -59,10 +59,7 @@ export interface PoolOptions {
  * two (the main thread's network work, and the sessions' launches), at
  * least one.
  */
-export function defaultThreading(
-  device: DeviceChoice,
-  cores = os.availableParallelism(),
-): { workers: number; intraOpThreads: number; decodeThreads: number } {
+export function defaultThreading(device: DeviceChoice, cores = os.availableParallelism()): { workers: number; intraOpThreads: number; decodeThreads: number } {
   if (device === 'cuda') return { workers: 2, intraOpThreads: 1, decodeThreads: Math.max(1, cores - 2) };
   return { workers: Math.max(1, cores), intraOpThreads: 1, decodeThreads: 0 };
 }
@@ -118,7 +115,10 @@ export class WorkerPool {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`max batch must be an integer >= 1, got ${maxBatch}`);
     const input = networkInputSize(spec.manifest, options.inputSize);
     // Made once, here, and handed to every decode thread and worker in workerData (a replaced worker gets the same ones).
-    const slots = decodeThreads > 0 ? new TensorSlots(workers + decodeThreads + SPARE_TENSOR_SLOTS, maxBatch, frameInputBytes(spec.manifest, input.width, input.height)) : undefined;
+    const slots =
+      decodeThreads > 0
+        ? new TensorSlots(workers + decodeThreads + SPARE_TENSOR_SLOTS, maxBatch, frameInputBytes(spec.manifest, input.width, input.height))
+        : undefined;
     const config: WorkerConfig = {
       modelPath: spec.onnxPath,
       device: options.device,
@@ -140,7 +140,15 @@ export class WorkerPool {
       maxQueue: Number.POSITIVE_INFINITY,
     });
     const preparePool = slots
-      ? PreparePool.start({ modelPath: spec.manifestPath, inputWidth: input.width, inputHeight: input.height, imageLimits: config.imageLimits, threads: decodeThreads, slots, log })
+      ? PreparePool.start({
+          modelPath: spec.manifestPath,
+          inputWidth: input.width,
+          inputHeight: input.height,
+          imageLimits: config.imageLimits,
+          threads: decodeThreads,
+          slots,
+          log,
+        })
       : undefined;
     const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads, config, preparePool);
     try {
@@ -164,7 +172,8 @@ export class WorkerPool {
           return;
         }
         if (message.kind === 'crowdline-worker-failed') {
-          if (started) log(`worker ${message.threadId}: failed to load: ${message.error}`, { level: 'error', event: 'worker-failed', worker: message.threadId });
+          if (started)
+            log(`worker ${message.threadId}: failed to load: ${message.error}`, { level: 'error', event: 'worker-failed', worker: message.threadId });
           reject(new Error(message.error));
           return;
         }
@@ -254,7 +263,12 @@ export class WorkerPool {
     const runs = results.reduce((n, r) => n + r.runs, 0);
     const busyMs = results.reduce((n, r) => n + r.wallMs, 0);
     const cpu = process.cpuUsage(cpuBefore);
-    return { framesPerSecond: (frames / wallMs) * 1000, msPerRun: busyMs / runs, batch: prepared.good.length, cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / frames };
+    return {
+      framesPerSecond: (frames / wallMs) * 1000,
+      msPerRun: busyMs / runs,
+      batch: prepared.good.length,
+      cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / frames,
+    };
   }
 
   /** The worker threads themselves (tests kill one to prove failures stay contained). */

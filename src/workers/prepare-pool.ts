@@ -74,7 +74,8 @@ export class PreparePool {
    */
   async prepare(jpegs: readonly Uint8Array[]): Promise<SlotBatch> {
     if (this.closed) throw new Error('prepare pool is closed');
-    if (jpegs.length > this.slots.maxFrames) throw new RangeError(`a batch of ${jpegs.length} frames exceeds the ${this.slots.maxFrames} a tensor slot holds (the pool's max batch)`);
+    if (jpegs.length > this.slots.maxFrames)
+      throw new RangeError(`a batch of ${jpegs.length} frames exceeds the ${this.slots.maxFrames} a tensor slot holds (the pool's max batch)`);
     const buffers = jpegs.map((bytes) => {
       const own = new Uint8Array(bytes.byteLength);
       own.set(bytes);

@@ -72,7 +72,9 @@ export function decodeBytesInto(
   const identity = info.width === width && info.height === height;
   const fused = identity || how === 'two-step' ? undefined : nativeResize()?.decodeResizeU8;
   if (how === 'fused' && fused === undefined) {
-    throw new Error(identity ? 'decodeBytesInto: no resize at identity size' : 'the native decode-resize is not available (npm run build:native with libjpeg62-turbo-dev)');
+    throw new Error(
+      identity ? 'decodeBytesInto: no resize at identity size' : 'the native decode-resize is not available (npm run build:native with libjpeg62-turbo-dev)',
+    );
   }
   if (fused !== undefined) {
     const xs = cachedFixedAxis(info.width, width, channels);
@@ -83,7 +85,9 @@ export function decodeBytesInto(
       // RangeError/TypeError: our own arguments (tables, buffers), a bug to surface as is; Error: the JPEG did not decode.
       if (err instanceof RangeError || err instanceof TypeError) throw err;
       const detail = (err as Error).message.replace(/^decodeResizeU8: /, '');
-      throw new FrameDecodeError(`corrupt JPEG: the ${info.width}x${info.height} image's compressed data did not decode: ${detail} (markers and frame header were valid)`);
+      throw new FrameDecodeError(
+        `corrupt JPEG: the ${info.width}x${info.height} image's compressed data did not decode: ${detail} (markers and frame header were valid)`,
+      );
     }
     return { width: info.width, height: info.height, fused: true, resizeMs: 0 };
   }

@@ -48,14 +48,7 @@ function cachedAxis(src: number, dst: number): Axis {
  * Writes `image` resized to width x height and normalised per the manifest
  * into `out` (planar, C x H x W) starting at `offset`.
  */
-export function resizeNormalizeInto(
-  image: DecodedImage,
-  manifest: ModelManifest,
-  width: number,
-  height: number,
-  out: Float32Array,
-  offset: number,
-): void {
+export function resizeNormalizeInto(image: DecodedImage, manifest: ModelManifest, width: number, height: number, out: Float32Array, offset: number): void {
   const channels = channelCount(manifest.input.channelOrder);
   if (image.channels !== channels) throw new FrameDecodeError(`decoded ${image.channels} channels, model wants ${channels}`);
   const { pixelScale, mean, std } = manifest.input;

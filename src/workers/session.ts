@@ -52,12 +52,7 @@ export function cudaProviderLibrary(): string {
   return path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
 }
 
-export async function createSession(
-  spec: ModelSpec,
-  device: DeviceChoice,
-  intraOpThreads: number,
-  log: (line: string) => void,
-): Promise<LoadedSession> {
+export async function createSession(spec: ModelSpec, device: DeviceChoice, intraOpThreads: number, log: (line: string) => void): Promise<LoadedSession> {
   let session: ort.InferenceSession | undefined;
   let provider: 'cuda' | 'cpu' = 'cpu';
   if (device === 'cuda' || device === 'auto') {
@@ -102,14 +97,10 @@ async function tryCuda(
 export function checkGraphMatchesManifest(session: ort.InferenceSession, spec: ModelSpec): void {
   const { manifest, manifestPath } = spec;
   if (!session.inputNames.includes(manifest.input.name)) {
-    throw new ModelLoadError(
-      `${manifestPath}: input "${manifest.input.name}" not in the graph (inputs: ${session.inputNames.join(', ')})`,
-    );
+    throw new ModelLoadError(`${manifestPath}: input "${manifest.input.name}" not in the graph (inputs: ${session.inputNames.join(', ')})`);
   }
   if (!session.outputNames.includes(manifest.output.name)) {
-    throw new ModelLoadError(
-      `${manifestPath}: output "${manifest.output.name}" not in the graph (outputs: ${session.outputNames.join(', ')})`,
-    );
+    throw new ModelLoadError(`${manifestPath}: output "${manifest.output.name}" not in the graph (outputs: ${session.outputNames.join(', ')})`);
   }
   const meta = session.inputMetadata.find((m) => m.name === manifest.input.name);
   if (meta && meta.isTensor) {

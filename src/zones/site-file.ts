@@ -168,7 +168,10 @@ export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
 }
 
 /** The ZONES message (docs/protocol.md §3.7) for a camera; an unknown camera has no zones. */
-export function zonesMessage(camera: CameraConfig | undefined, name = camera?.name ?? ''): { camera: string; width?: number; height?: number; zones: ZoneDescription[] } {
+export function zonesMessage(
+  camera: CameraConfig | undefined,
+  name = camera?.name ?? '',
+): { camera: string; width?: number; height?: number; zones: ZoneDescription[] } {
   if (!camera) return { camera: name, zones: [] };
   const zones = camera.zones.map((z): ZoneDescription => {
     const d: ZoneDescription = { id: z.id, name: z.name, polygon: z.polygon };

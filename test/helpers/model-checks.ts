@@ -123,7 +123,10 @@ export function registerModelChecks(model: ShippedModel): void {
     // comparison below only needs one input whose density is clearly not zero (crowdline-v2
     // reads every dots pattern as empty since 2026-11-26 18:50; its "people" pattern, dark round
     // heads over bodies, sums to 888: models/export.py writes it into every reference file).
-    t.true(cases.some((c) => c.densitySum > 10), 'at least one reference input produces non-zero density');
+    t.true(
+      cases.some((c) => c.densitySum > 10),
+      'at least one reference input produces non-zero density',
+    );
     const session = await ort.InferenceSession.create(spec.onnxPath);
     for (const c of cases) {
       const pixel = PIXEL_RECIPES[c.formula];
@@ -137,7 +140,8 @@ export function registerModelChecks(model: ShippedModel): void {
             if (raw) data[(y * c.width + x) * 3 + ch] = pixel(x, y, ch);
             else data[(ch * c.height + y) * c.width + x] = (pixel(x, y, ch) * manifest.input.pixelScale - manifest.input.mean[ch]) / manifest.input.std[ch];
           }
-      const tensor = data instanceof Uint8Array ? new ort.Tensor('uint8', data, [1, c.height, c.width, 3]) : new ort.Tensor('float32', data, [1, 3, c.height, c.width]);
+      const tensor =
+        data instanceof Uint8Array ? new ort.Tensor('uint8', data, [1, c.height, c.width, 3]) : new ort.Tensor('float32', data, [1, 3, c.height, c.width]);
       const out = await session.run({ [manifest.input.name]: tensor });
       const sum = (out[manifest.output.name].data as Float32Array).reduce((a, b) => a + b, 0);
       t.true(Math.abs(sum - c.densitySum) <= 1e-3 + tolerance * Math.abs(c.densitySum), `${c.id}: ONNX Runtime ${sum} vs PyTorch ${c.densitySum}`);
@@ -159,12 +163,15 @@ export function registerModelChecks(model: ShippedModel): void {
   });
 
   const shared = path.resolve(path.dirname(modelPath), '../../shared/datasets/beijing-brt/train');
-  (present && existsSync(shared) ? test.serial : test.skip)(`${name}: sparse held-out BRT frames: counts through the server code are close to the truth`, async (t) => {
-    const report = await evaluate({ split: shared, modelPath, device: 'cpu', workers: 1, intraOpThreads: 2, skip: 700, limit: 10 });
-    t.is(report.images, 10);
-    t.log(`${name} BRT held-out sample: MAE ${report.mae.toFixed(2)} over ${report.images} images`);
-    // Loose on purpose: a broken decode, channel order or normalisation is off by far more.
-    t.true(report.mae < 8, `MAE ${report.mae} on sparse frames the model was not trained on`);
-  });
+  (present && existsSync(shared) ? test.serial : test.skip)(
+    `${name}: sparse held-out BRT frames: counts through the server code are close to the truth`,
+    async (t) => {
+      const report = await evaluate({ split: shared, modelPath, device: 'cpu', workers: 1, intraOpThreads: 2, skip: 700, limit: 10 });
+      t.is(report.images, 10);
+      t.log(`${name} BRT held-out sample: MAE ${report.mae.toFixed(2)} over ${report.images} images`);
+      // Loose on purpose: a broken decode, channel order or normalisation is off by far more.
+      t.true(report.mae < 8, `MAE ${report.mae} on sparse frames the model was not trained on`);
+    },
+  );
   if (present && !existsSync(shared)) test.skip(`${name} BRT evaluation: ${shared} not found (tests outside the dataset checkout skip it)`, () => undefined);
 }

@@ -27,7 +27,10 @@ export class Mosquitto {
     const store = mkdtempSync(path.join(os.tmpdir(), 'crowdline-mosquitto-'));
     chmodSync(store, 0o777);
     this.store = store;
-    writeFileSync(this.config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${store}/`, 'log_dest none', ''].join('\n'));
+    writeFileSync(
+      this.config,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${store}/`, 'log_dest none', ''].join('\n'),
+    );
   }
 
   get url(): string {

@@ -114,12 +114,7 @@ export function buildKnownAnswerModel(options: KnownAnswerModelOptions): Buffer 
   graph.str(2, 'known-answer');
   graph.msg(11, valueInfo(inputName, ['N', options.channels, 'H', 'W']));
   graph.msg(12, valueInfo(outputName, ['N', 1, 'h', 'w']));
-  return new Pb()
-    .int(1, 8)
-    .str(2, 'crowdline-tests')
-    .msg(7, graph)
-    .msg(8, new Pb().str(1, '').int(2, 13))
-    .build();
+  return new Pb().int(1, 8).str(2, 'crowdline-tests').msg(7, graph).msg(8, new Pb().str(1, '').int(2, 13)).build();
 }
 
 export interface WrittenModel {

@@ -21,9 +21,32 @@ export function testClip(size = '320x240'): string {
   if (!fs.existsSync(clip)) {
     const partial = `${clip}.${process.pid}.part`;
     const scale = `scale=${size.replace('x', ':')}`;
-    const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', SAMPLE_VIDEO, '-vf', scale, '-c:v', 'mpeg2video', '-q:v', '4', '-g', '5', '-an', '-f', 'mpegts', partial], {
-      timeout: 120_000,
-    });
+    const made = spawnSync(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-i',
+        SAMPLE_VIDEO,
+        '-vf',
+        scale,
+        '-c:v',
+        'mpeg2video',
+        '-q:v',
+        '4',
+        '-g',
+        '5',
+        '-an',
+        '-f',
+        'mpegts',
+        partial,
+      ],
+      {
+        timeout: 120_000,
+      },
+    );
     if (made.status !== 0) throw new Error(`cannot make the test clip: ${made.stderr?.toString()}`);
     fs.renameSync(partial, clip);
   }
