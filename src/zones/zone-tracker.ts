@@ -50,7 +50,8 @@ class ZoneState {
   alerts!: ZoneAlerts;
   lastTimeMs: number | undefined;
 
-  constructor(readonly config: ZoneConfig) {
+  /** config may be replaced by a reload that changed only the zone's position (its id), never its definition. */
+  constructor(public config: ZoneConfig) {
     this.masks = new MaskCache(config.polygon);
     this.restart();
   }
@@ -105,9 +106,12 @@ export class ZoneTracker {
     const next = new Map<string, CameraState>();
     for (const [name, config] of site.cameras) {
       const old = this.cameras.get(name);
+      // Matched by name, not position: moving or removing another zone changes ids, not this zone's state.
       const zones = config.zones.map((z) => {
         const kept = old?.zones.find((s) => s.config.name === z.name);
-        return kept && sameZone(kept.config, z) && sameReference(old?.config, config) ? kept : new ZoneState(z);
+        if (!kept || !sameDefinition(kept.config, z) || !sameReference(old?.config, config)) return new ZoneState(z);
+        kept.config = z;
+        return kept;
       });
       next.set(name, { config, zones });
     }
@@ -138,12 +142,17 @@ export class ZoneTracker {
     return cam.zones.map((state) => {
       const z = state.config;
       if (state.lastTimeMs !== undefined && Math.abs(timeMs - state.lastTimeMs) > this.site.resetAfterMs) this.resetZone(camera, state, timeMs);
-      state.lastTimeMs = timeMs;
       const people = maskedSum(state.masks.get(source, mapSize), map.values);
-      const smoothed = state.ema.update(people, timeMs);
+      // A frame stamped at or before the previous one (two connections of one camera, a clock step) updates
+      // nothing: its own people count is reported, but the smoothing, hold clocks and alert events stay in time order.
+      const inOrder = state.lastTimeMs === undefined || timeMs > state.lastTimeMs;
+      const smoothed = inOrder ? state.ema.update(people, timeMs) : state.ema.current;
       const occupancy = z.capacity === undefined ? Number.NaN : smoothed / z.capacity;
-      const transition = state.alerts.update({ people, smoothed, occupancy }, timeMs);
-      if (transition) this.emitAlert({ ...transition, camera, zone: z.name, timeMs });
+      if (inOrder) {
+        state.lastTimeMs = timeMs;
+        const transition = state.alerts.update({ people, smoothed, occupancy }, timeMs);
+        if (transition) this.emitAlert({ ...transition, camera, zone: z.name, timeMs });
+      }
       const report: ZoneReport = { camera, zone: z.name, zoneId: z.id, timeMs, people, smoothed, occupancy, state: state.alerts.state };
       this.notify((l) => l.reading?.(report));
       return { id: z.id, state: state.alerts.state, people, smoothed, occupancy };
@@ -173,8 +182,9 @@ export class ZoneTracker {
   }
 }
 
-function sameZone(a: ZoneConfig, b: ZoneConfig): boolean {
-  return a.id === b.id && JSON.stringify({ ...a }) === JSON.stringify({ ...b });
+/** Same polygon, capacity, smoothing and rules; the id (the zone's position in the file) may differ. */
+function sameDefinition(a: ZoneConfig, b: ZoneConfig): boolean {
+  return JSON.stringify({ ...a, id: 0 }) === JSON.stringify({ ...b, id: 0 });
 }
 
 function sameReference(a: CameraConfig | undefined, b: CameraConfig): boolean {
