@@ -3,6 +3,7 @@
  * ThreadingTCPServer, but one event loop instead of a thread per client),
  * gives each connection a Session, and shuts down without losing replies.
  */
+import type { LineSource } from './session-deps.js';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +35,8 @@ export interface CrowdServerDeps {
   route?: (socket: net.Socket, adopt: (stream: net.Socket) => void) => void;
   /** Zones from the site file (src/zones); see SessionDeps.zones. */
   zones?: ZoneSource;
+  /** Counting lines from the site file (src/lines); see SessionDeps.lines. */
+  lines?: LineSource;
 }
 
 /** Deadlines are checked this often at most (and at least every 1 s). */
@@ -145,6 +148,7 @@ export class CrowdServer {
       gate: this.deps.gate,
       screen: this.deps.screen,
       zones: this.deps.zones,
+      lines: this.deps.lines,
     });
     this.sessions.add(session);
     const aged = this.ageLimit(session);

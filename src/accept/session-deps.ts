@@ -1,4 +1,5 @@
 /** What a Session is given by the server: the batcher, options, the gate, the frame screen, zones and where to log. */
+import type { GreyImage } from '../lines/grey.js';
 import type { Batcher } from '../batcher/batcher.js';
 import type { ZoneReading, ZonesMessage } from '../framing/index.js';
 import type { LogFields } from '../log/logger.js';
@@ -23,6 +24,19 @@ export interface ZoneSource {
   ): ZoneReading[] | undefined;
 }
 
+/** Counting lines by camera name (src/lines): which cameras need grey copies, and each ok frame in reply order. */
+export interface LineSource {
+  wantsMotion(camera: string): boolean;
+  observe(
+    camera: string,
+    connection: number,
+    timeMs: number,
+    map: { height: number; width: number; values: Float32Array },
+    grey: GreyImage | undefined,
+    frame: { width: number; height: number } | undefined,
+  ): void;
+}
+
 /** Where a session's log lines go; `kind` groups lines for rate limiting (and is the line's `event`). */
 export interface SessionLog {
   write(kind: string, line: string, fields?: LogFields): void;
@@ -41,4 +55,6 @@ export interface SessionDeps {
   screen?: FrameScreen;
   /** The site file's zones; absent: no site file (clients that ask get an empty ZONES). */
   zones?: ZoneSource;
+  /** The site file's counting lines (src/lines); absent: none. */
+  lines?: LineSource;
 }

@@ -51,6 +51,9 @@ export class Session {
   private framesReceived = 0;
   private framesOk = 0;
   private closeReason = 'peer closed';
+  /** Tells one connection's frames from another's (a camera's motion restarts when it reconnects). */
+  private static connections = 0;
+  private readonly connectionId = ++Session.connections;
   /** v1 HELLO camera name, the key into the site file (legacy connections have none). */
   private zoneCamera: string | undefined;
   /** The client asked for zones (v1.2): it gets ZONES now and after every site reload. */
@@ -313,7 +316,8 @@ export class Session {
     // frame (re-entering this method) before submit() returns.
     const slot: Slot = { seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome: undefined, done: false };
     this.order.add(slot);
-    const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs });
+    const motion = this.zoneCamera !== undefined && this.deps.lines?.wantsMotion(this.zoneCamera) === true;
+    const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs, motion });
     slot.ticket = ticket;
     ticket.promise.then((outcome) => {
       slot.outcome = outcome;
@@ -330,6 +334,7 @@ export class Session {
       const serverUs = Math.round((now - slot.receivedAtMs) * 1000);
       if (outcome.status === 'ok') this.framesOk++;
       const zones = this.zoneReadings(slot, outcome);
+      this.feedLines(slot, outcome);
       this.deps.observer.frameAnswered?.({
         camera: this.camera,
         status: outcome.status,
@@ -357,6 +362,12 @@ export class Session {
    * reply order. Time is the frame's capture time (the smoothing follows the
    * camera's clock); a client that sends none (0) gets its arrival time.
    */
+  private feedLines(slot: Slot, outcome: JobOutcome): void {
+    if (outcome.status !== 'ok' || this.zoneCamera === undefined || !this.deps.lines) return;
+    const timeMs = Number.isFinite(slot.captureTimeMs) && slot.captureTimeMs > 0 ? slot.captureTimeMs : slot.receivedAtMs;
+    this.deps.lines.observe(this.zoneCamera, this.connectionId, timeMs, outcome.density, outcome.grey, outcome.image);
+  }
+
   private zoneReadings(slot: Slot, outcome: JobOutcome): ZoneReading[] | undefined {
     if (outcome.status !== 'ok' || this.zoneCamera === undefined || !this.deps.zones) return undefined;
     const timeMs = Number.isFinite(slot.captureTimeMs) && slot.captureTimeMs > 0 ? slot.captureTimeMs : slot.receivedAtMs;

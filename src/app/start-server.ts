@@ -92,7 +92,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let zones: ZoneSetup | undefined;
   if (options.sitePath) {
     try {
-      zones = await setUpZones(options.sitePath, options.zoneEvents ?? {}, { log, registry: metrics?.registry });
+      // Line steps go to the worker pool, started below (no frame, so no step, arrives before it is).
+      zones = await setUpZones(options.sitePath, options.zoneEvents ?? {}, { log, registry: metrics?.registry, motion: (job) => pool.runMotion(job) });
     } catch (err) {
       metrics?.stop();
       throw err;
@@ -160,6 +161,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
     route: security.route,
     zones: zones?.tracker,
+    lines: zones?.lines,
   });
   const crowd = server;
   let address: AddressInfo;

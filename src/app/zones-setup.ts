@@ -12,6 +12,10 @@ import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX, MqttSink } f
 import { ZoneEventFanout, type EventSink } from '../events/zone-events.js';
 import { ZoneMetrics } from '../metrics/zone-metrics.js';
 import { loadSiteFile, type SiteConfig } from '../zones/site-file.js';
+import { LineEventFanout } from '../lines/line-events.js';
+import { LineMetrics } from '../lines/line-metrics.js';
+import { LineTracker, type MotionRunner } from '../lines/line-tracker.js';
+import { runMotionJob } from '../lines/motion-job.js';
 import { ZoneTracker } from '../zones/zone-tracker.js';
 
 export interface ZoneEventOptions {
@@ -36,14 +40,23 @@ export const DEFAULT_ZONE_PUBLISH_INTERVAL_MS = 1000;
 
 export interface ZoneSetup {
   tracker: ZoneTracker;
+  /** Counting lines (src/lines), measured on the workers through `motion`. */
+  lines: LineTracker;
   /** Re-reads the site file; resolves to a log line. A bad file keeps the previous site (the line says why). */
   reload(): Promise<{ changed: boolean; line: string }>;
   close(): Promise<void>;
 }
 
-export async function setUpZones(sitePath: string, events: ZoneEventOptions, deps: { log: (line: string) => void; registry?: Registry }): Promise<ZoneSetup> {
+export async function setUpZones(
+  sitePath: string,
+  events: ZoneEventOptions,
+  deps: { log: (line: string) => void; registry?: Registry; motion?: MotionRunner },
+): Promise<ZoneSetup> {
   const site = await loadSiteFile(sitePath);
   const tracker = new ZoneTracker(site);
+  // The server measures motion on its workers; without them (tests, tools) on this thread.
+  const lines = new LineTracker(site.cameras.values(), deps.motion ?? (async (job) => runMotionJob(job)));
+  if (deps.registry) lines.addListener(new LineMetrics(deps.registry));
   const sinks: EventSink[] = [];
   let mqttSink: MqttSink | undefined;
   const metrics = deps.registry ? new ZoneMetrics(deps.registry, events.mqtt ? () => mqttSink?.queuedAlerts ?? 0 : undefined) : undefined;
@@ -69,10 +82,12 @@ export async function setUpZones(sitePath: string, events: ZoneEventOptions, dep
   const fanout = sinks.length > 0 ? new ZoneEventFanout(sinks, events.countIntervalMs ?? DEFAULT_ZONE_PUBLISH_INTERVAL_MS) : undefined;
   if (metrics) tracker.addListener(metrics);
   if (fanout) tracker.addListener(fanout);
+  if (sinks.length > 0) lines.addListener(new LineEventFanout(sinks, events.countIntervalMs ?? DEFAULT_ZONE_PUBLISH_INTERVAL_MS));
   deps.log(`zones: ${describeSite(site)} from ${sitePath}`);
   let closing: Promise<void> | undefined;
   return {
     tracker,
+    lines,
     async reload() {
       let next: SiteConfig;
       try {
@@ -81,6 +96,7 @@ export async function setUpZones(sitePath: string, events: ZoneEventOptions, dep
         return { changed: false, line: `site file NOT reloaded, keeping the previous zones: ${(err as Error).message}` };
       }
       tracker.replaceSite(next, Date.now());
+      lines.replaceSite(next.cameras.values());
       return { changed: true, line: `site file reloaded (${describeSite(next)})` };
     },
     close() {
@@ -92,6 +108,10 @@ export async function setUpZones(sitePath: string, events: ZoneEventOptions, dep
 
 function describeSite(site: SiteConfig): string {
   let zones = 0;
-  for (const cam of site.cameras.values()) zones += cam.zones.length;
-  return `${site.cameras.size} camera(s), ${zones} zone(s)`;
+  let lines = 0;
+  for (const cam of site.cameras.values()) {
+    zones += cam.zones.length;
+    lines += cam.lines.length;
+  }
+  return `${site.cameras.size} camera(s), ${zones} zone(s), ${lines} line(s)`;
 }

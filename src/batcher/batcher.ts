@@ -127,7 +127,10 @@ export class Batcher {
     for (const listener of this.roomListeners) listener();
     this.observer.batchDispatched?.(batch.length);
     this.runner
-      .runBatch(batch.map((w) => (w.job as FrameJob).jpeg))
+      .runBatch(
+        batch.map((w) => (w.job as FrameJob).jpeg),
+        batch.map((w) => (w.job as FrameJob).motion === true),
+      )
       .then(
         (result) => {
           batch.forEach((w, i) => {
@@ -140,6 +143,7 @@ export class Batcher {
                 count: o.count,
                 density: { height: o.height, width: o.width, values: result.densities.subarray(o.densityOffset, o.densityOffset + per) },
                 image: o.imageWidth && o.imageHeight ? { width: o.imageWidth, height: o.imageHeight } : undefined,
+                grey: o.grey,
                 timings: { queueUs, decodeUs: o.decodeUs, inferUs: result.inferUs },
                 batchSize: result.batchSize,
               });

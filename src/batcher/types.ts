@@ -1,8 +1,10 @@
+import type { GreyImage } from '../lines/grey.js';
 import type { BatchResult, FailureCause } from '../workers/types.js';
 
 /** What the batcher needs from the worker pool (tests pass fakes). */
 export interface BatchRunner {
-  runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult>;
+  /** `motion[i]`: also return frame i's grey copy (its camera counts line crossings). */
+  runBatch(jpegs: readonly Uint8Array[], motion?: readonly boolean[]): Promise<BatchResult>;
   /** Batches that may run at once (one per worker). */
   readonly size: number;
   /** Batches worth keeping in flight, when more than `size` (e.g. decode threads preparing the next ones). */
@@ -13,6 +15,8 @@ export interface FrameJob {
   jpeg: Uint8Array;
   /** Epoch ms when the frame was fully received. */
   receivedAtMs: number;
+  /** Make the frame's grey copy too (src/lines). */
+  motion?: boolean;
 }
 
 export interface JobTimings {
@@ -28,6 +32,8 @@ export type JobOutcome =
       density: { height: number; width: number; values: Float32Array };
       /** Size of the decoded frame, when the runner reports it. */
       image?: { width: number; height: number };
+      /** The grey copy, when the job asked for it. */
+      grey?: GreyImage;
       timings: JobTimings;
       batchSize: number;
     }

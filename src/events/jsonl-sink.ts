@@ -6,7 +6,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { AlertPayload, CountPayload, EventCounters, EventSink } from './zone-events.js';
+import type { AlertPayload, CountPayload, CrossingsPayload, EventCounters, EventKind, EventSink } from './zone-events.js';
 
 export const DEFAULT_JSONL_MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -34,7 +34,11 @@ export class JsonLinesSink implements EventSink {
     this.write('alert', { type: 'alert', ...payload });
   }
 
-  private write(kind: 'count' | 'alert', record: object): void {
+  crossings(payload: CrossingsPayload): void {
+    this.write('crossings', { type: 'crossings', ...payload });
+  }
+
+  private write(kind: EventKind, record: object): void {
     if (this.out.destroyed || this.out.writableLength > this.maxBufferedBytes) {
       this.counters?.dropped(this.name, kind, this.out.destroyed ? 'write-failed' : 'backlog');
       return;

@@ -13,7 +13,7 @@
  * empty.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { AlertPayload, CountPayload, EventCounters, EventSink } from './zone-events.js';
+import type { AlertPayload, CountPayload, CrossingsPayload, EventCounters, EventSink } from './zone-events.js';
 
 export interface MqttSinkOptions {
   url: string;
@@ -93,7 +93,17 @@ export class MqttSink implements EventSink {
     this.flush();
   }
 
-  private topic(camera: string, zone: string, leaf: 'count' | 'alert'): string {
+  /** A line's totals: retained, QoS 0 like counts (cumulative, so the latest says everything). */
+  crossings(payload: CrossingsPayload): void {
+    if (!this.client.connected) {
+      this.o.counters?.dropped(this.name, 'crossings', 'broker-away');
+      return;
+    }
+    this.client.publish(this.topic(payload.camera, payload.line, 'crossings'), JSON.stringify(payload), { qos: 0, retain: true });
+    this.o.counters?.published(this.name, 'crossings');
+  }
+
+  private topic(camera: string, zone: string, leaf: 'count' | 'alert' | 'crossings'): string {
     return `${this.o.topicPrefix}/${camera}/${zone}/${leaf}`;
   }
 

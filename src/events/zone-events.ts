@@ -28,19 +28,37 @@ export interface AlertPayload {
   time: string;
 }
 
-/** A destination for zone events. It must never block or throw into the frame path. */
+/** A counting line's totals (src/lines/line-events.ts): people in and out since the server started, and since the line's previous event. */
+export interface CrossingsPayload {
+  camera: string;
+  line: string;
+  in: number;
+  out: number;
+  /** in - out. */
+  net: number;
+  since_in: number;
+  since_out: number;
+  /** Capture time of the frame that closed the counting window, ISO 8601. */
+  time: string;
+}
+
+/** A destination for zone and line events. It must never block or throw into the frame path. */
 export interface EventSink {
   readonly name: string;
   count(payload: CountPayload): void;
   alert(payload: AlertPayload): void;
+  /** Absent: the sink carries zone events only. */
+  crossings?(payload: CrossingsPayload): void;
   close(): Promise<void>;
 }
 
 /** Counts events per sink (metrics implement it). */
 export interface EventCounters {
-  published(sink: string, kind: 'count' | 'alert'): void;
-  dropped(sink: string, kind: 'count' | 'alert', reason: string): void;
+  published(sink: string, kind: EventKind): void;
+  dropped(sink: string, kind: EventKind, reason: string): void;
 }
+
+export type EventKind = 'count' | 'alert' | 'crossings';
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? round(v) : null);

@@ -5,7 +5,7 @@
  * its series.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { EventCounters } from '../events/zone-events.js';
+import type { EventCounters, EventKind } from '../events/zone-events.js';
 import type { ZoneAlertEvent, ZoneListener, ZoneReport } from '../zones/zone-tracker.js';
 
 export class ZoneMetrics implements ZoneListener, EventCounters {
@@ -91,11 +91,11 @@ export class ZoneMetrics implements ZoneListener, EventCounters {
     for (const g of [this.people, this.smoothed, this.occupancy, this.alertState]) g.remove(labels);
   }
 
-  published(sink: string, kind: 'count' | 'alert'): void {
+  published(sink: string, kind: EventKind): void {
     this.eventsPublished.inc({ sink, kind });
   }
 
-  dropped(sink: string, kind: 'count' | 'alert', reason: string): void {
+  dropped(sink: string, kind: EventKind, reason: string): void {
     this.eventsDropped.inc({ sink, kind, reason });
   }
 }

@@ -24,7 +24,7 @@ export class FrameProcessor {
     return new FrameProcessor(preparer, inferencer);
   }
 
-  runBatch(jpegs: Uint8Array[]): Promise<BatchResult> {
-    return this.inferencer.run(this.preparer.prepare(jpegs));
+  runBatch(jpegs: Uint8Array[], motion?: readonly boolean[]): Promise<BatchResult> {
+    return this.inferencer.run(this.preparer.prepare(jpegs, undefined, motion));
   }
 }

@@ -9,9 +9,10 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { runMotionJob } from '../lines/motion-job.js';
 import { FrameProcessor } from './frame-processor.js';
 import { SlotInput } from './slot-input.js';
-import type { WorkerConfig, WorkerStatusMessage, WorkerTask } from './types.js';
+import type { BatchResult, WorkerConfig, WorkerStatusMessage, WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
 // Log lines go to the pool, which owns the server's logger.
@@ -37,17 +38,28 @@ async function init(): Promise<(task: WorkerTask) => Promise<unknown>> {
   const ready: WorkerStatusMessage = { kind: 'crowdline-worker-ready', threadId, provider: processor.provider, loadMs };
   parentPort?.postMessage(ready);
 
+  // Density maps and grey copies leave by transfer, not copy.
+  const movable = (result: BatchResult) => {
+    const greys = result.outcomes.flatMap((o) => (o.ok && o.grey ? [o.grey.data.buffer] : []));
+    return move({ [transferableSymbol]: [result.densities.buffer, ...greys], [valueSymbol]: result });
+  };
   return async (task: WorkerTask) => {
+    if ('kind' in task && task.kind === 'motion') {
+      const flows = runMotionJob(task.job);
+      return move({ [transferableSymbol]: flows.flatMap((f) => [f.u.buffer, f.v.buffer]), [valueSymbol]: flows });
+    }
     if ('kind' in task && task.kind === 'pure-inference') return processor.inferencer.pureInference(task.prepared, task.durationMs);
     if ('kind' in task) {
       // The tensor lies in a slot shared at start: only its index came in.
       if (!slotInput) throw new Error('this worker was started without tensor slots');
-      const result = await processor.inferencer.runFromSlot(task.batch, slotInput);
-      return move({ [transferableSymbol]: [result.densities.buffer], [valueSymbol]: result });
+      return movable(await processor.inferencer.runFromSlot(task.batch, slotInput));
     }
-    const result = await processor.runBatch(task.jpegs.map((buffer) => new Uint8Array(buffer)));
-    // Piscina's movable-result protocol: transfer the density buffer.
-    return move({ [transferableSymbol]: [result.densities.buffer], [valueSymbol]: result });
+    return movable(
+      await processor.runBatch(
+        task.jpegs.map((buffer) => new Uint8Array(buffer)),
+        task.motion,
+      ),
+    );
   };
 }
 

@@ -15,6 +15,8 @@ import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
 import { disableOrtTelemetryUnlessSet } from './ort-env.js';
 import { FramePreparer, frameInputBytes } from './prepare.js';
 import { PreparePool } from './prepare-pool.js';
+import type { FlowField } from '../lines/flow.js';
+import type { MotionJob } from '../lines/line-tracker.js';
 import { TensorSlots, type TensorSlotCounts } from './tensor-slots.js';
 import {
   isWorkerStatusMessage,
@@ -22,6 +24,7 @@ import {
   type BatchTask,
   type DeviceChoice,
   type InferTask,
+  type MotionTask,
   type PureInferenceResult,
   type PureInferenceTask,
   type WorkerConfig,
@@ -216,9 +219,9 @@ export class WorkerPool {
   }
 
   /** Runs one batch. Rejects if the worker holding it dies; the pool replaces it. */
-  runBatch(jpegs: readonly Uint8Array[]): Promise<BatchResult> {
+  runBatch(jpegs: readonly Uint8Array[], motion?: readonly boolean[]): Promise<BatchResult> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
-    if (this.preparePool) return this.prepareThenInfer(this.preparePool, jpegs);
+    if (this.preparePool) return this.prepareThenInfer(this.preparePool, jpegs, motion);
     // One copy into an exact-size buffer, which is then transferred (the
     // socket's buffers are shared slabs and cannot be moved).
     const buffers = jpegs.map((bytes) => {
@@ -226,13 +229,13 @@ export class WorkerPool {
       own.set(bytes);
       return own.buffer;
     });
-    const task: BatchTask = { jpegs: buffers };
+    const task: BatchTask = { jpegs: buffers, motion: motion && [...motion] };
     return this.piscina.run(task, { transferList: buffers }) as Promise<BatchResult>;
   }
 
   /** Decode threads fill a tensor slot; a worker reads it; the slot is free again whatever the inference did. */
-  private async prepareThenInfer(prepare: PreparePool, jpegs: readonly Uint8Array[]): Promise<BatchResult> {
-    const batch = await prepare.prepare(jpegs);
+  private async prepareThenInfer(prepare: PreparePool, jpegs: readonly Uint8Array[], motion?: readonly boolean[]): Promise<BatchResult> {
+    const batch = await prepare.prepare(jpegs, motion);
     try {
       if (this.closed) throw new Error('worker pool is closed');
       const task: InferTask = { kind: 'infer', batch };
@@ -240,6 +243,13 @@ export class WorkerPool {
     } finally {
       prepare.release(batch.slot);
     }
+  }
+
+  /** Dense flow for a counting line's step (src/lines), on whichever worker is free next. */
+  runMotion(job: MotionJob): Promise<FlowField[]> {
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    const task: MotionTask = { kind: 'motion', job };
+    return this.piscina.run(task) as Promise<FlowField[]>;
   }
 
   /**

@@ -72,7 +72,7 @@ export class PreparePool {
    * thread and no slot, so the wait always ends. The server's batcher keeps
    * no more batches in flight than there are slots, so there it never waits.
    */
-  async prepare(jpegs: readonly Uint8Array[]): Promise<SlotBatch> {
+  async prepare(jpegs: readonly Uint8Array[], motion?: readonly boolean[]): Promise<SlotBatch> {
     if (this.closed) throw new Error('prepare pool is closed');
     if (jpegs.length > this.slots.maxFrames)
       throw new RangeError(`a batch of ${jpegs.length} frames exceeds the ${this.slots.maxFrames} a tensor slot holds (the pool's max batch)`);
@@ -82,7 +82,7 @@ export class PreparePool {
       return own.buffer;
     });
     const slot = await this.slots.acquire();
-    const task: PrepareTask = { jpegs: buffers, slot };
+    const task: PrepareTask = { jpegs: buffers, slot, motion: motion && [...motion] };
     try {
       return (await this.piscina.run(task, { transferList: buffers })) as SlotBatch;
     } catch (err) {

@@ -18,6 +18,7 @@ export default (task: PrepareTask): SlotBatch => {
   const { good, outcomes, startedAtMs } = preparer.prepare(
     task.jpegs.map((buffer) => new Uint8Array(buffer)),
     slot,
+    task.motion,
   );
   return { slot: task.slot, good, outcomes, startedAtMs };
 };

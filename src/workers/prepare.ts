@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { JpegRejected, type JpegLimits } from './jpeg-inspect.js';
 import { channelCount, type ModelManifest } from './manifest.js';
+import { greyFromInput, type InputLayout } from '../lines/grey.js';
 import { DecodeScratch, decodeJpeg } from './jpeg-decode.js';
 import { decodeBytesInto } from './preprocess.js';
 import { resizeNormalizeInto } from './resize-float.js';
@@ -64,8 +65,21 @@ export class FramePreparer {
     return this.reusable;
   }
 
-  /** `into`: the buffer (a tensor slot) to prepare into (when not reusing one of its own). */
-  prepare(jpegs: readonly Uint8Array[], into?: ArrayBufferLike): PreparedBatch {
+  /** How the grey copy reads this model's input. */
+  private greyLayout(): InputLayout {
+    const input = this.manifest.input;
+    return {
+      layout: input.layout,
+      channels: this.channels === 1 ? 1 : 3,
+      normalisation: input.elementType === 'uint8' ? undefined : { pixelScale: input.pixelScale, mean: input.mean, std: input.std },
+    };
+  }
+
+  /**
+   * `into`: the buffer (a tensor slot) to prepare into (when not reusing one
+   * of its own); `motion[i]`: also make frame i's grey copy (lines).
+   */
+  prepare(jpegs: readonly Uint8Array[], into?: ArrayBufferLike, motion?: readonly boolean[]): PreparedBatch {
     const startedAtMs = nowMs();
     const input = this.inputFor(jpegs.length, into);
     const outcomes: FrameOutcome[] = new Array(jpegs.length);
@@ -91,6 +105,7 @@ export class FramePreparer {
         }
         good.push(i);
         outcomes[i] = { ok: true, count: 0, decodeUs: 0, preprocessUs: 0, height: 0, width: 0, densityOffset: 0, imageWidth, imageHeight };
+        if (motion?.[i]) (outcomes[i] as { grey?: unknown }).grey = greyFromInput(input, offset, this.width, this.height, this.greyLayout());
       } catch (err) {
         const cause = err instanceof JpegRejected ? err.reason : 'corrupt';
         outcomes[i] = { ok: false, reason: (err as Error).message, decodeUs: 0, preprocessUs: 0, cause };

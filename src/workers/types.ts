@@ -1,4 +1,6 @@
 /** Messages between the main thread and the frame workers. */
+import type { GreyImage } from '../lines/grey.js';
+import type { MotionJob } from '../lines/line-tracker.js';
 import type { JpegLimits } from './jpeg-inspect.js';
 
 export type DeviceChoice = 'auto' | 'cuda' | 'cpu';
@@ -31,12 +33,15 @@ export interface PrepareConfig {
 /** One batch: JPEG bytes, each in its own transferable ArrayBuffer (decode + inference in one worker). */
 export interface BatchTask {
   jpegs: ArrayBuffer[];
+  /** Per frame: also make its grey copy (the camera counts people crossing lines). */
+  motion?: boolean[];
 }
 
 /** One batch for a prepare worker: JPEG bytes (transferred), and the tensor slot to prepare into. */
 export interface PrepareTask {
   jpegs: ArrayBuffer[];
   slot: number;
+  motion?: boolean[];
 }
 
 /**
@@ -81,7 +86,13 @@ export interface PureInferenceResult {
   wallMs: number;
 }
 
-export type WorkerTask = BatchTask | InferTask | PureInferenceTask;
+/** Dense flow between two frames' grey crops, for counting lines (src/lines). */
+export interface MotionTask {
+  kind: 'motion';
+  job: MotionJob;
+}
+
+export type WorkerTask = BatchTask | InferTask | PureInferenceTask | MotionTask;
 
 /** decodeUs: JPEG decode + preprocessing (what replies report as "decode"); preprocessUs: the preprocessing part alone (set by FramePreparer; 0 where the uint8 fast path resizes inside the decode, native/decode-resize.c, or has nothing to resize). */
 export type FrameOutcome =
@@ -96,6 +107,8 @@ export type FrameOutcome =
       /** The decoded frame's size (zones in frame pixels need it); optional so runners that never decode can omit it. */
       imageWidth?: number;
       imageHeight?: number;
+      /** The grey copy of the network input, when the task asked for it (src/lines/grey.ts). */
+      grey?: GreyImage;
     }
   | { ok: false; reason: string; decodeUs: number; preprocessUs?: number; cause: FailureCause };
 

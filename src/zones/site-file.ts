@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { encodeZones, ZoneAlertState, type ZoneAlertStateCode, type ZoneDescription } from '../framing/index.js';
+import type { LineConfig } from '../lines/line-tracker.js';
 import { simplePolygonProblem } from './polygon.js';
 
 export const SITE_LIMITS = {
@@ -18,6 +19,9 @@ export const SITE_LIMITS = {
   zonesPerCamera: 256,
   corners: 256,
   rulesPerZone: 8,
+  /** Counting lines per camera, and points per line (a polyline). */
+  linesPerCamera: 64,
+  linePoints: 256,
   /** Coordinates beyond this are surely a typo (no camera is a million pixels wide). */
   maxCoordinate: 1_000_000,
 } as const;
@@ -62,11 +66,21 @@ const zoneSchema = z
   })
   .strict();
 
+const lineSchema = z
+  .object({
+    name: nameSchema,
+    points: z.array(pointSchema).min(2).max(SITE_LIMITS.linePoints),
+    in: z.enum(['left', 'right']),
+    band_px: z.number().finite().positive().max(SITE_LIMITS.maxCoordinate).optional(),
+  })
+  .strict();
+
 const cameraSchema = z
   .object({
     width: z.number().int().positive().max(65535).optional(),
     height: z.number().int().positive().max(65535).optional(),
-    zones: z.array(zoneSchema).max(SITE_LIMITS.zonesPerCamera),
+    zones: z.array(zoneSchema).max(SITE_LIMITS.zonesPerCamera).default([]),
+    lines: z.array(lineSchema).max(SITE_LIMITS.linesPerCamera).default([]),
   })
   .strict()
   .refine((c) => (c.width === undefined) === (c.height === undefined), { message: 'give both width and height, or neither', path: ['width'] });
@@ -105,6 +119,8 @@ export interface CameraConfig {
   /** Image size the polygons refer to; absent: pixels of the frame as sent. */
   reference?: { width: number; height: number };
   zones: ZoneConfig[];
+  /** Counting lines (src/lines): people crossing, in and out. */
+  lines: LineConfig[];
 }
 
 export interface SiteConfig {
@@ -155,7 +171,20 @@ export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
       });
       return { id, name: zone.name, polygon: zone.polygon, capacity: zone.capacity, smoothingS: zone.smoothing_s ?? SITE_DEFAULTS.smoothingS, rules };
     });
-    const camera: CameraConfig = { name, zones };
+    const lineNames = new Set<string>();
+    const lines = cam.lines.map((line, id): LineConfig => {
+      const at = `${where}, line "${line.name}"`;
+      if (lineNames.has(line.name)) throw new SiteFileError(`${at}: a second line with this name`);
+      lineNames.add(line.name);
+      for (let i = 1; i < line.points.length; i++) {
+        const [a, b] = [line.points[i - 1], line.points[i]];
+        if (a[0] === b[0] && a[1] === b[1]) throw new SiteFileError(`${at}: points ${i - 1} and ${i} are the same point (a segment needs a length)`);
+      }
+      const config: LineConfig = { id, name: line.name, points: line.points, in: line.in };
+      if (line.band_px !== undefined) config.bandPx = line.band_px;
+      return config;
+    });
+    const camera: CameraConfig = { name, zones, lines };
     if (cam.width !== undefined && cam.height !== undefined) camera.reference = { width: cam.width, height: cam.height };
     try {
       encodeZones(zonesMessage(camera));
@@ -207,10 +236,12 @@ function describePath(raw: unknown, path: Array<string | number>): string {
     const parent = path[i - 1];
     const next = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined;
     if (parent === 'cameras') parts.push(`camera "${String(key)}"`);
-    else if (parent === 'zones' && typeof key === 'number') {
-      const zoneName = next !== null && typeof next === 'object' ? (next as { name?: unknown }).name : undefined;
-      parts.push(typeof zoneName === 'string' ? `zone "${zoneName}"` : `zone #${key + 1}`);
-    } else if (!((key === 'cameras' || key === 'zones') && i < path.length - 1)) parts.push(typeof key === 'number' ? `[${key}]` : `field ${key}`);
+    else if ((parent === 'zones' || parent === 'lines') && typeof key === 'number') {
+      const what = parent === 'zones' ? 'zone' : 'line';
+      const itemName = next !== null && typeof next === 'object' ? (next as { name?: unknown }).name : undefined;
+      parts.push(typeof itemName === 'string' ? `${what} "${itemName}"` : `${what} #${key + 1}`);
+    } else if (!((key === 'cameras' || key === 'zones' || key === 'lines') && i < path.length - 1))
+      parts.push(typeof key === 'number' ? `[${key}]` : `field ${key}`);
     node = next;
   }
   return parts.length > 0 ? parts.join(', ') : 'top level';

@@ -1,0 +1,59 @@
+/**
+ * The small grey copy of a frame that motion is measured on: the network
+ * input (the whole frame, already resized by the decoder) averaged over
+ * `factor` x `factor` blocks, as (R + 2G + B) / 4. Made in the worker that
+ * holds the decoded frame, so a frame's pixels never travel for it; 1/4 of a
+ * 768x576 input is 192x144, 27 KB.
+ */
+
+export interface GreyImage {
+  width: number;
+  height: number;
+  /** Row-major, one byte per pixel. */
+  data: Uint8Array;
+}
+
+/** How the network input lies in memory (the manifest's layout and channels). */
+export interface InputLayout {
+  layout: 'NHWC' | 'NCHW';
+  /** 3 (RGB or BGR: the weights are symmetric) or 1 (grey); default 3. */
+  channels?: 1 | 3;
+  /** Float inputs: value = (pixel * pixelScale - mean[c]) / std[c]; the inverse is applied. Absent for uint8 inputs (raw pixels). */
+  normalisation?: { pixelScale: number; mean: readonly number[]; std: readonly number[] };
+}
+
+/** Grey of one frame of the network input at `offset` (elements) in `input`. */
+export function greyFromInput(input: Uint8Array | Float32Array, offset: number, width: number, height: number, layout: InputLayout, factor = 4): GreyImage {
+  const gw = Math.floor(width / factor);
+  const gh = Math.floor(height / factor);
+  if (gw < 8 || gh < 8) throw new RangeError(`grey copy of a ${width}x${height} input at 1/${factor} is too small for motion`);
+  const out = new Uint8Array(gw * gh);
+  const plane = width * height;
+  const norm = layout.normalisation;
+  // Raw pixel value of channel c at element index i.
+  const px = (i: number, c: number): number => {
+    const value = input[i];
+    return norm ? (value * norm.std[c] + norm.mean[c]) / norm.pixelScale : value;
+  };
+  const channels = layout.channels ?? 3;
+  const weight = channels === 1 ? [1] : [0.25, 0.5, 0.25];
+  const scale = 1 / (factor * factor);
+  for (let gy = 0; gy < gh; gy++) {
+    for (let gx = 0; gx < gw; gx++) {
+      let sum = 0;
+      for (let dy = 0; dy < factor; dy++) {
+        const y = gy * factor + dy;
+        for (let dx = 0; dx < factor; dx++) {
+          const p = y * width + gx * factor + dx;
+          for (let c = 0; c < channels; c++) {
+            const i = layout.layout === 'NHWC' ? offset + p * channels + c : offset + c * plane + p;
+            sum += weight[c] * px(i, c);
+          }
+        }
+      }
+      const g = sum * scale;
+      out[gy * gw + gx] = g < 0 ? 0 : g > 255 ? 255 : Math.round(g);
+    }
+  }
+  return { width: gw, height: gh, data: out };
+}
