@@ -17,6 +17,8 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../src/l
 import { DEFAULT_TOTALS_INTERVAL_MS } from '../src/log/totals-log.js';
 import { DEFAULT_ZONE_PUBLISH_INTERVAL_MS } from '../src/app/zones-setup.js';
 import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX } from '../src/events/mqtt-sink.js';
+import { defaultHistoryDir } from '../src/app/history-setup.js';
+import { DEFAULT_HISTORY_LIMITS } from '../src/history/types.js';
 
 /** Zone events come from a site file's zones: asking for them without one is a usage error (serve and demo). */
 export function requireSiteForZoneEvents(argv: { site?: string; 'mqtt-url'?: string; 'events-file'?: string }): void {
@@ -240,8 +242,39 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       describe: 'alert events kept while the broker is away (oldest dropped first)',
       group: 'Zones:',
     })
+    .option('history', {
+      choices: ['on', 'off'] as const,
+      default: 'on' as const,
+      describe: "keep each zone's counts per second and its alerts in an SQLite database (with --site; docs/history.md)",
+      group: 'History:',
+    })
+    .option('history-dir', {
+      type: 'string',
+      describe: `directory of history.db (default: $STATE_DIRECTORY/history under systemd, else $XDG_STATE_HOME/crowdline/history or ~/.local/state/crowdline/history; here ${defaultHistoryDir()})`,
+      group: 'History:',
+    })
+    .option('history-fine-hours', {
+      type: 'number',
+      default: DEFAULT_HISTORY_LIMITS.fineHours,
+      describe: 'keep one row per second this long, then one per minute',
+      group: 'History:',
+    })
+    .option('history-days', { type: 'number', default: DEFAULT_HISTORY_LIMITS.days, describe: 'delete history older than this', group: 'History:' })
+    .option('history-max-mb', {
+      type: 'number',
+      default: DEFAULT_HISTORY_LIMITS.maxBytes / 1048576,
+      describe: 'hard cap on the database (with its write-ahead log); the oldest rows are deleted first',
+      group: 'History:',
+    })
+    .option('history-max-skew-s', {
+      type: 'number',
+      default: DEFAULT_HISTORY_LIMITS.maxSkewMs / 1000,
+      describe: "a frame whose capture time is further than this from the server's clock is recorded at the server's clock",
+      group: 'History:',
+    })
     .check((argv) => {
       requireSiteForZoneEvents(argv);
+      checkHistoryOptions(argv);
       // Both become MQTT topic levels, where + and # are wildcards a publisher may not use.
       for (const name of ['mqtt-topic-prefix', 'mqtt-client-id'] as const) {
         const value = argv[name];
@@ -277,6 +310,18 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       }
       return true;
     });
+}
+
+/** History limits: positive, and the per-second rows cannot outlive the whole history. */
+export function checkHistoryOptions(argv: Pick<ServerArgv, 'history-fine-hours' | 'history-days' | 'history-max-mb' | 'history-max-skew-s'>): void {
+  for (const name of ['history-fine-hours', 'history-days', 'history-max-mb', 'history-max-skew-s'] as const) {
+    const value = argv[name];
+    if (!(Number.isFinite(value) && value > 0)) throw new UsageError(`--${name} must be a number > 0, got ${String(value)}`);
+  }
+  if (argv['history-fine-hours'] > argv['history-days'] * 24) {
+    throw new UsageError(`--history-fine-hours (${argv['history-fine-hours']}) must not exceed --history-days (${argv['history-days']}) x 24`);
+  }
+  if (argv['history-max-mb'] < 1) throw new UsageError(`--history-max-mb must be at least 1, got ${argv['history-max-mb']}`);
 }
 
 export interface ServerArgv extends SecurityArgv {
@@ -324,6 +369,12 @@ export interface ServerArgv extends SecurityArgv {
   'mqtt-password-file'?: string;
   'mqtt-ca'?: string;
   'mqtt-max-queued-alerts': number;
+  history: 'on' | 'off';
+  'history-dir'?: string;
+  'history-fine-hours': number;
+  'history-days': number;
+  'history-max-mb': number;
+  'history-max-skew-s': number;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -362,6 +413,18 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
               maxQueuedAlerts: argv['mqtt-max-queued-alerts'],
             },
     },
+    history:
+      argv.history === 'off'
+        ? undefined
+        : {
+            dir: argv['history-dir'],
+            limits: {
+              fineHours: argv['history-fine-hours'],
+              days: argv['history-days'],
+              maxBytes: Math.round(argv['history-max-mb'] * 1048576),
+              maxSkewMs: Math.round(argv['history-max-skew-s'] * 1000),
+            },
+          },
     server: {
       host,
       port,

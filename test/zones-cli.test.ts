@@ -51,6 +51,9 @@ test('serve --site: SIGHUP sends new ZONES to open connections; a bad file keeps
     events,
     '--zone-publish-interval-ms',
     '1',
+    // Its history in the test's directory, not the user's state directory.
+    '--history-dir',
+    path.join(dir, 'history'),
   ]);
   t.teardown(() => child.kill('SIGKILL'));
   t.regex(log(), /zones: 1 camera\(s\), 1 zone\(s\) from /);

@@ -20,6 +20,8 @@ import { WorkerPool } from '../workers/pool.js';
 import { nativeResize, nativeResizeStatus } from '../workers/native-resize.js';
 import type { DeviceChoice } from '../workers/types.js';
 import { setUpZones, type ZoneEventOptions, type ZoneSetup } from './zones-setup.js';
+import type { HistoryOptions } from './history-setup.js';
+import type { HistoryStore } from '../history/store.js';
 
 export interface StartServerOptions {
   modelPath: string;
@@ -52,6 +54,8 @@ export interface StartServerOptions {
   sitePath?: string;
   /** Where zone counts and alerts go (MQTT, JSON lines); used only with sitePath. */
   zoneEvents?: ZoneEventOptions;
+  /** Keep per-second zone history in SQLite (docs/history.md); used only with sitePath. Absent: no history. */
+  history?: HistoryOptions;
 }
 
 export interface RunningServer {
@@ -71,6 +75,10 @@ export interface RunningServer {
   drain(delayMs: number, onStopAccepting?: () => void): Promise<void>;
   /** SIGHUP: re-read credentials, TLS files and the site file; open connections stay. Resolves to a log line. */
   reload(): Promise<string>;
+  /** Zones of the site file (absent without one). */
+  zones?: ZoneSetup;
+  /** The history store (absent without a site file, with history off, or when it could not start). */
+  history?: HistoryStore;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
@@ -99,6 +107,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       throw err;
     }
   }
+  let history: HistoryStore | undefined;
+  if (zones && options.history) {
+    try {
+      // Loaded only when asked for: the SQLite binding is native code that --history off never needs.
+      const { setUpHistory } = await import('./history-setup.js');
+      history = setUpHistory(options.history, { tracker: zones.tracker, log, registry: metrics?.registry });
+    } catch (err) {
+      await zones.close();
+      metrics?.stop();
+      throw err;
+    }
+  }
   // Metrics before the model, so /healthz answers (and /readyz says 503) while models load.
   let metricsHttp: MetricsHttp | undefined;
   let draining = false;
@@ -115,6 +135,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
   }
   const stopMetrics = async (): Promise<void> => {
+    // After the last frame was answered: its seconds are written before the file closes.
+    history?.close();
     await zones?.close();
     metrics?.stop();
     await metricsHttp?.close();
@@ -234,6 +256,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       return rest === 'nothing to reload' ? site.line : `${site.line}; ${rest}`;
     },
     close,
+    zones,
+    history,
     drain: async (delayMs, onStopAccepting) => {
       draining = true;
       if (metricsHttp && delayMs > 0) {
