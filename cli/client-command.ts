@@ -105,7 +105,7 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
             'for --stall-timeout seconds is restarted with backoff, for ever. When the server cannot keep up, the client sends the newest frame ' +
             'and skips older ones instead of building a backlog. Files and image folders are sent in full and in order (or in real time with --live). ' +
             'If the server goes away, each camera retries with backoff and resumes. SIGINT or SIGTERM stops gracefully; a second one stops at once. ' +
-            'Exit status: 0 done; 1 a source failed (or a live camera never gave a frame); 2 usage or config error; 3 stopped before any frame was answered.',
+            'Exit status: 0 done; 1 a source failed or a live camera never gave a frame (wins over 3); 2 usage or config error; 3 stopped before any frame was answered, no source having failed.',
         )
         .example('$0 client --server gpu-box:7878 --source entrance=rtsp://10.0.0.21/stream1 --source 0', 'two live cameras in one window')
         .example(

@@ -9,16 +9,18 @@ import type { ClientSetup } from './client-setup.js';
 /** Exit statuses (documented in `crowdline client --help` and client/README.md). */
 export const EXIT = {
   ok: 0,
-  /** A source failed for good, or a live camera never gave a frame. */
+  /** A source failed for good, or a live camera never gave a frame: this wins over stoppedEmpty. */
   sourceFailed: 1,
   usage: 2,
-  /** Stopped (signal, window, abort) before the server answered any frame. */
+  /** Stopped (signal, window, abort) before the server answered any frame, no source having failed. */
   stoppedEmpty: 3,
 } as const;
 
+/** A failed source names a cause (1) and wins; 3 is left for runs where every source worked but nothing was answered. */
 export function exitCodeFor(report: Pick<ClientReport, 'failedSources' | 'answered' | 'stoppedBy'>): number {
+  if (report.failedSources > 0) return EXIT.sourceFailed;
   if (report.stoppedBy && report.answered === 0) return EXIT.stoppedEmpty;
-  return report.failedSources > 0 ? EXIT.sourceFailed : EXIT.ok;
+  return EXIT.ok;
 }
 
 /** Runs the client to the end; returns the process exit code. */

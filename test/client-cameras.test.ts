@@ -123,6 +123,16 @@ declare('a camera that is down at start is picked up when it comes up', async (t
   client.signal('SIGTERM');
   t.is(await client.exited, 0, client.stderr);
   t.regex(client.stderr, /late: cannot open the camera \(.*Connection refused.*\); reconnecting in [\d.]+ s \(attempt 1\)/);
+  // When it first delivered is logged, and the time before counts as down (not as a recovery).
+  const first = /\n(\S+) late: first frame ([\d.]+) s after the start\n/.exec(client.stderr);
+  t.truthy(first, client.stderr);
+  t.false(Number.isNaN(Date.parse(first![1])), `the line's time stamp: ${first![1]}`);
+  t.true(Number(first![2]) > 0);
+  const summary = /recovered (\d+) times, down ([\d.]+) s in all, longest outage ([\d.]+) s; first frame ([\d.]+) s after the start/.exec(client.stdout);
+  t.truthy(summary, client.stdout);
+  t.is(summary![1], '0');
+  t.is(summary![4], first![2]);
+  t.true(Number(summary![2]) >= Number(summary![4]), 'down at least until the first frame');
 });
 
 for (const format of ['mp4', 'avi'] as const) {

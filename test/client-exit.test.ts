@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { SAMPLE_VIDEO } from '../src/app/paths.js';
+import { exitCodeFor } from '../cli/client-run.js';
+import { PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths.js';
 import type { BatchRunner } from '../src/batcher/types.js';
 import type { BatchResult } from '../src/workers/types.js';
 import { RunningCli, runCli } from './helpers/cli.js';
@@ -35,6 +36,16 @@ test('runtime failure (a file that cannot be opened): exit 1', async (t) => {
   const run = await runCli(['client', '--no-display', '--server', `127.0.0.1:${await freePort()}`, '--source', '/no/such/clip.mp4']);
   t.is(run.code, 1, run.stderr);
   t.regex(run.stdout, /FAILED: cannot open source "\/no\/such\/clip\.mp4"/);
+});
+
+test("client log lines start with the time, ISO 8601 UTC, as the server's do", async (t) => {
+  const run = await runCli(['client', '--no-display', '--server', `127.0.0.1:${await freePort()}`, '--source', 'gone=/no/such/clip.mp4']);
+  const lines = run.stderr.trim().split('\n');
+  t.true(
+    lines.some((l) => l.includes('gone: cannot open source')),
+    run.stderr,
+  );
+  for (const line of lines) t.regex(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S/);
 });
 
 /** Accepts frames and answers none until release() (so the server can close at the end): frames stay in flight. */
@@ -74,6 +85,49 @@ test('interrupted before any frame was answered: exit 3, with the summary', asyn
   t.regex(client.stdout, /ok 0,/);
 });
 
+for (const live of [false, true]) {
+  test(`stopped with frames in flight that never get an answer (${live ? 'file played live' : 'file'}): each has a lost row, the summary counts them`, async (t) => {
+    const { port, runner } = await silentServer(t);
+    const out = tempDir('crowdline-lost-');
+    const client = startClient(t, [
+      '--server',
+      `127.0.0.1:${port}`,
+      '--source',
+      `clip=${SAMPLE_VIDEO}`,
+      '--fps',
+      '5',
+      '--out',
+      out,
+      ...(live ? ['--live'] : []),
+    ]);
+    await client.until('a frame in flight', () => runner.holding > 0);
+    // The server never answers: after the grace period the client cuts the connection.
+    client.signal('SIGTERM');
+    t.is(await client.exited, 3, client.stderr);
+    const counts = /sent (\d+), ok 0, dropped 0, skipped \d+, errors 0, lost (\d+),/.exec(client.stdout);
+    t.truthy(counts, client.stdout);
+    const sent = Number(counts![1]);
+    t.true(sent > 0);
+    t.is(Number(counts![2]), sent, 'every frame sent is counted lost');
+    const rows = fs
+      .readFileSync(path.join(out, 'clip.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
+    t.is(rows.length, sent, 'one CSV row per frame sent');
+    t.deepEqual(
+      rows.map((r) => r[6]),
+      rows.map(() => 'lost'),
+    );
+    const frames = rows.map((r) => Number(r[1]));
+    t.true(
+      frames.every((f, i) => i === 0 || f > frames[i - 1]),
+      `in frame order: ${frames.join(' ')}`,
+    );
+  });
+}
+
 test('a second signal exits at once (128 + signal number)', async (t) => {
   const { port, runner } = await silentServer(t);
   const client = startClient(t, ['--server', `127.0.0.1:${port}`, '--source', SAMPLE_VIDEO, '--fps', '5']);
@@ -86,13 +140,35 @@ test('a second signal exits at once (128 + signal number)', async (t) => {
   t.regex(client.stderr, /received SIGTERM again: exiting at once/);
 });
 
-(haveFfmpeg() ? test : test.skip)('a live camera that never came up: stopped, exit 3; its summary says why', async (t) => {
+(haveFfmpeg() ? test : test.skip)('a live camera that never came up: stopped, exit 1 (a failed source wins over 3); its summary says why', async (t) => {
   const { port } = await silentServer(t);
   const client = startClient(t, ['--server', `127.0.0.1:${port}`, '--source', `ghost=tcp://127.0.0.1:${await freePort()}`]);
   await client.untilLog(/ghost: cannot open the camera .*attempt 2/);
   client.signal('SIGTERM');
-  t.is(await client.exited, 3, client.stderr);
+  t.is(await client.exited, 1, client.stderr);
   t.regex(client.stdout, /FAILED: the camera never gave a frame \(cannot open the camera/);
+});
+
+test('exit status: which code for which outcome, as client/README.md and --help say', async (t) => {
+  const cases: Array<[string, Parameters<typeof exitCodeFor>[0], number]> = [
+    ['sources ended', { failedSources: 0, answered: 10 }, 0],
+    ['stopped after answers', { failedSources: 0, answered: 10, stoppedBy: 'SIGTERM' }, 0],
+    ['a file failed, others answered', { failedSources: 1, answered: 10 }, 1],
+    ['a lone camera that never gave a frame, stopped', { failedSources: 1, answered: 0, stoppedBy: 'SIGINT' }, 1],
+    ['a camera that never gave a frame, others answered, stopped', { failedSources: 1, answered: 5, stoppedBy: 'SIGTERM' }, 1],
+    ['stopped before any answer, every source working', { failedSources: 0, answered: 0, stoppedBy: 'quit' }, 3],
+  ];
+  for (const [what, report, code] of cases) t.is(exitCodeFor(report), code, what);
+  // The README's table names the camera that never gave a frame under 1, and says 3 only when no source failed.
+  const readme = fs.readFileSync(path.join(PACKAGE_ROOT, 'client', 'README.md'), 'utf8');
+  const row = (code: number): string => new RegExp(`^\\| ${code} \\|(.*)$`, 'm').exec(readme)?.[1] ?? '';
+  t.regex(row(1), /never gave a frame/);
+  t.regex(row(1), /wins over 3/);
+  t.regex(row(3), /no source failed/);
+  t.notRegex(row(3), /never gave a frame/);
+  const help = (await runCli(['client', '--help'])).stdout.replace(/\s+/g, ' ');
+  t.regex(help, /1 a source failed or a live camera never gave a frame \(wins over 3\);/);
+  t.regex(help, /3 stopped before any frame was answered, no source having failed/);
 });
 
 test('reordering sources keeps file names, CSV names and the server metrics names', async (t) => {

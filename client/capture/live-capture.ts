@@ -36,9 +36,11 @@ export interface CaptureHealth {
   failures: number;
   /** Times the camera came back after giving frames and losing them. */
   recoveries: number;
-  /** Time without frames after the first frame, in all, and the longest single outage. */
+  /** Time without frames, in all, and the longest single outage. Down from the start until the first frame. */
   downMs: number;
   longestOutageMs: number;
+  /** From the start to the first frame (undefined: no frame yet). */
+  firstFrameAfterMs?: number;
 }
 
 /** Connecting, RTSP set-up and probing can take seconds, more on a busy machine: opening gets at least this long. */
@@ -61,8 +63,9 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
   private stalled = false;
   private framesFromProcess = 0;
   private lastFrameAt = 0;
-  /** Since when the camera, having given frames, gives none (undefined while streaming). */
+  /** Since when the camera gives no frames: the start, until the first frame; undefined while streaming. */
   private outageSince: number | undefined;
+  private startedAt = 0;
 
   constructor(
     readonly name: string,
@@ -73,6 +76,9 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
   }
 
   start(): void {
+    // Time before the first frame is downtime: a camera unreachable for the first minute was down for a minute.
+    this.startedAt = Date.now();
+    this.outageSince = this.startedAt;
     this.launch();
   }
 
@@ -111,9 +117,11 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
       this.stallTimer = setTimeout(() => this.onStall(capture), this.options.stallTimeoutMs);
     } else this.stallTimer?.refresh();
     if (this.state !== 'streaming') {
-      const back = this.outageSince !== undefined;
       const outage = this.closeOutage(capturedAtMs);
-      if (back) {
+      if (this.framesCaptured === 0) {
+        this.health.firstFrameAfterMs = Math.max(0, capturedAtMs - this.startedAt);
+        this.emit('log', `${this.name}: first frame ${(this.health.firstFrameAfterMs / 1000).toFixed(1)} s after the start`);
+      } else {
         this.health.recoveries++;
         this.emit('log', `${this.name}: camera back after ${(outage / 1000).toFixed(1)} s without frames`);
       }

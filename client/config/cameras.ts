@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isValidName, NAME_RULE } from '../../src/common/camera-name.js';
 import { UsageError } from '../../src/common/usage-error.js';
 import { parseSource } from '../capture/sources.js';
 
@@ -23,15 +24,12 @@ export interface CameraSpec {
   zones?: boolean;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-/** NAME=SOURCE: anything before the first "=" that cannot be part of a URL scheme or path is a name (checked by checkCameraName). */
-const NAMED_SOURCE = /^([^=/:\\]+)=(.+)$/s;
+/** NAME=SOURCE: anything before the first "=" that cannot be part of a path is a name (checked by checkCameraName). */
+const NAMED_SOURCE = /^([^=/\\]+)=(.+)$/s;
 
-/** Throws a UsageError unless `name` is usable as a file name and metric label. */
+/** Throws a UsageError unless `name` follows the rule the server's site file uses too (src/common/camera-name.ts). */
 export function checkCameraName(name: string, where: string): void {
-  if (!NAME.test(name)) {
-    throw new UsageError(`${where}: camera name "${name}" must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit`);
-  }
+  if (!isValidName(name)) throw new UsageError(`${where}: camera name "${name}" must be ${NAME_RULE}`);
 }
 
 /** Throws a UsageError when a source is a URL that does not parse (caught now, not retried forever). */
@@ -61,10 +59,11 @@ export function defaultCameraName(source: string): string {
   if (spec.kind === 'camera') base = `dev${source}`;
   else if (spec.kind === 'stream') base = source.replace(/^[a-z0-9+.-]+:\/\/(?:[^@/]*@)?/i, '').split(/[/:?]/)[0];
   else base = path.basename(path.resolve(source)).replace(/\.[^.]*$/, '');
+  // Characters a name may not hold become '_'; letters of any script stay.
   return (
     base
-      .replace(/[^A-Za-z0-9_.-]+/g, '_')
-      .replace(/^[^A-Za-z0-9]+/, '')
+      .replace(/[^\p{L}\p{M}\p{Nd}_.-]+/gu, '_')
+      .replace(/^[^\p{L}\p{Nd}]+/u, '')
       .slice(0, 48) || 'camera'
   );
 }

@@ -6,12 +6,18 @@
  *   (older ones are skipped), so a slow server never builds a backlog.
  * - Recorded sources (files, folders) wait for room instead and send every
  *   frame in order; frames lost with a connection are sent again.
- * - When the connection goes, it reconnects with exponential backoff.
+ * - When the connection goes, it reconnects with exponential backoff and
+ *   jitter, so cameras cut off together (a server restart) do not all come
+ *   back in the same instant.
+ * - Every frame sent gets exactly one answer: the server's, or `lost` when
+ *   it never can come (a live camera's connection went, or the client is
+ *   stopping or failing), so the CSV has one row per frame sent.
  *
  * Frames come in two ways: in-process sources (files, folders, files played
  * live) are pulled by pump(), which the client loop calls between event-loop
  * turns; live cameras push theirs from a capture process through offer().
  */
+import { Backoff } from '../capture/backoff.js';
 import { ServerRefusedError, V1Connection, type ClientSecurity } from './connection.js';
 import { Frame, type RawFrame } from '../capture/frame.js';
 import { scaleToMaxWidth } from '../capture/scale-down.js';
@@ -30,9 +36,9 @@ export interface CameraStreamEvents {
   wake(): void;
 }
 
-const FIRST_RETRY_MS = 250;
+/** Server reconnects: 250 ms doubling to 5 s, each delay scaled by a random 0.5..1 (client/capture/backoff.ts). */
+export const SERVER_RETRY = { firstMs: 250, maxMs: 5000 } as const;
 const LIVE_DEFAULT_WINDOW = 2;
-const MAX_RETRY_MS = 5000;
 
 export class CameraStream {
   state: StreamState = 'connecting';
@@ -40,6 +46,7 @@ export class CameraStream {
   /** Why the connection is down (shown on the tile). */
   disconnectReason: string | undefined;
   framesRead = 0;
+  /** Frames sent (a frame sent again after a reconnect counts once): each gets one answer. */
   framesSent = 0;
   skipped = 0;
   reconnects = 0;
@@ -55,7 +62,6 @@ export class CameraStream {
   private newest: Frame | undefined;
   private sourceEnded = false;
   private stopping = false;
-  private retryMs = FIRST_RETRY_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private nextReadAt = 0;
   private everConnected = false;
@@ -66,6 +72,8 @@ export class CameraStream {
     readonly options: CameraStreamOptions,
     private readonly events: CameraStreamEvents,
     private readonly cost: ClientCost,
+    /** Delays between reconnects (tests pass one with a fixed random source). */
+    private readonly retry: Backoff = new Backoff(SERVER_RETRY),
   ) {}
 
   get name(): string {
@@ -89,7 +97,9 @@ export class CameraStream {
     if (this.finished) return;
     this.stopping = true;
     this.newest = undefined;
-    this.resend.length = 0;
+    // Frames waiting to be sent again will not be: they were sent once, so they get their `lost` row.
+    // Those in flight stay: the server may still answer them (abort() gives them up).
+    this.giveUpUnanswered('waiting');
     this.source.close();
     if (this.state !== 'streaming') {
       clearTimeout(this.retryTimer);
@@ -100,11 +110,13 @@ export class CameraStream {
     this.maybeFinish();
   }
 
-  /** Forced end (quit timeout): drop the connection and whatever is in flight. */
+  /** Forced end (quit timeout): drop the connection; frames still in flight are answered `lost`. */
   abort(): void {
     clearTimeout(this.retryTimer);
     this.connection?.destroy();
-    if (!this.finished) this.finish('done');
+    if (this.finished) return;
+    this.finish('done');
+    this.giveUpUnanswered();
   }
 
   /** Marks the stream failed (bad source), e.g. when a read throws. */
@@ -115,6 +127,17 @@ export class CameraStream {
     clearTimeout(this.retryTimer);
     this.connection?.destroy();
     this.finish('failed');
+    this.giveUpUnanswered();
+  }
+
+  /**
+   * Frames sent that no answer will come for now: each is answered `lost` (its CSV row, the summary's
+   * count), in frame order. `waiting`: only those lost with a connection and waiting to be sent again.
+   */
+  private giveUpUnanswered(which: 'all' | 'waiting' = 'all'): void {
+    const inFlight = which === 'all' ? this.inFlight.splice(0).map((sent) => sent.frame) : [];
+    const frames = [...inFlight, ...this.resend.splice(0)].sort((a, b) => a.index - b.index);
+    for (const frame of frames) this.events.answer(this, { frame, status: 'lost', latencyMs: Number.NaN });
   }
 
   /**
@@ -162,6 +185,7 @@ export class CameraStream {
   private pumpRecorded(now: number): boolean {
     if (!this.hasRoom() || now < this.nextReadAt) return false;
     let frame = this.resend.shift();
+    const again = frame !== undefined;
     if (!frame) {
       frame = this.readFrame();
       if (!frame) return false;
@@ -171,7 +195,7 @@ export class CameraStream {
       const period = 1000 / this.options.fps;
       this.nextReadAt = Math.max(this.nextReadAt, now - period) + period;
     }
-    this.send(frame);
+    this.send(frame, again);
     return true;
   }
 
@@ -226,11 +250,12 @@ export class CameraStream {
     return true;
   }
 
-  private send(frame: Frame): void {
+  /** `again`: a frame lost with a connection, sent once more (counted once in framesSent). */
+  private send(frame: Frame, again = false): void {
     const jpeg = frame.needsEncoding ? this.cost.time('encode', () => frame.jpeg(this.options.jpegQuality)) : frame.jpeg(this.options.jpegQuality);
     const seq = this.connection!.send(jpeg, frame.captureTimeMs);
     this.inFlight.push({ frame, seq });
-    this.framesSent++;
+    if (!again) this.framesSent++;
   }
 
   private onResult(result: ResultMessage): void {
@@ -297,7 +322,7 @@ export class CameraStream {
     this.window = Math.max(1, conn.welcome.window);
     this.state = 'streaming';
     this.disconnectReason = undefined;
-    this.retryMs = FIRST_RETRY_MS;
+    this.retry.reset();
     if (this.everConnected) {
       this.reconnects++;
       this.events.log(`${this.name}: reconnected to ${host}:${port}; going on`);
@@ -315,16 +340,17 @@ export class CameraStream {
     if (conn !== this.connection) return;
     this.connection = undefined;
     if (this.finished) return;
-    // Frames in flight went with the connection.
+    // Frames in flight went with the connection: a live camera's are lost, a file's are sent again (unless stopping).
+    if (this.stopping) {
+      this.finish('done');
+      this.giveUpUnanswered();
+      return;
+    }
     const lost = this.inFlight.splice(0).map((sent) => sent.frame);
     if (this.source.live) {
       for (const frame of lost) this.events.answer(this, { frame, status: 'lost', latencyMs: NaN });
     } else {
       this.resend.unshift(...lost);
-    }
-    if (this.stopping) {
-      this.finish('done');
-      return;
     }
     this.retryLater(`lost the server at ${this.options.host}:${this.options.port}${err ? ` (${err.message})` : ''}`);
   }
@@ -333,8 +359,7 @@ export class CameraStream {
     if (this.finished) return;
     this.state = 'waiting-to-retry';
     this.disconnectReason = reason;
-    const delay = this.retryMs;
-    this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+    const delay = this.retry.next();
     this.events.log(`${this.name}: ${reason}; retrying in ${(delay / 1000).toFixed(delay < 1000 ? 2 : 1)} s`);
     this.retryTimer = setTimeout(() => void this.connect(), delay);
   }

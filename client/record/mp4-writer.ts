@@ -2,14 +2,16 @@
  * H.264 MP4 recording through an ffmpeg child process, in fixed-length
  * segments (NAME-20261125T194000Z.mp4, UTC) with a retention limit: MJPEG AVI
  * costs ~6 GB per camera-hour, H.264 a few hundred MB. Frames go to ffmpeg
- * raw (BGR), so the main thread does no encoding; timestamps are the arrival
- * times, so skipped frames and outages play as real time.
+ * raw (BGR), so the main thread does no encoding, each in a Matroska cluster
+ * stamped with its capture time (raw-matroska.ts): skipped frames and outages
+ * play as real time, and no two frames share a timestamp.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FFMPEG } from '../capture/ffmpeg-capture.js';
 import type { Mat } from '../opencv.js';
+import { rawBgrMatroskaHeader, rawFramePrefix } from './raw-matroska.js';
 
 export interface Mp4Options {
   segmentSeconds: number;
@@ -31,6 +33,9 @@ export class Mp4SegmentWriter {
   private exited: Promise<void> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | undefined;
   private failed: string | undefined;
+  /** Capture time of the first frame: timestamps in the file count from it. */
+  private firstTimeMs: number | undefined;
+  private lastPtsMs = -1;
   framesWritten = 0;
   framesDropped = 0;
 
@@ -50,7 +55,8 @@ export class Mp4SegmentWriter {
       .map((f) => path.join(this.dir, f));
   }
 
-  write(image: Mat): void {
+  /** One frame, stamped with its capture time (ms since the epoch). */
+  write(image: Mat, captureTimeMs: number): void {
     if (this.failed) return;
     if (!this.child) this.start(image.cols, image.rows);
     const stdin = this.child!.stdin!;
@@ -59,6 +65,13 @@ export class Mp4SegmentWriter {
         this.options.log(`${this.camera}: the MP4 encoder cannot keep up; dropping frames from the recording (the CSV keeps every frame)`);
       return;
     }
+    // Strictly increasing by at least 1 ms: two frames captured in the same millisecond, or a
+    // capture clock that stepped back, must not give ffmpeg equal or backward timestamps.
+    if (this.firstTimeMs === undefined && Number.isFinite(captureTimeMs)) this.firstTimeMs = captureTimeMs;
+    const sinceFirst = this.firstTimeMs !== undefined && Number.isFinite(captureTimeMs) ? Math.round(captureTimeMs - this.firstTimeMs) : this.lastPtsMs + 1;
+    const pts = Math.max(sinceFirst, this.lastPtsMs + 1);
+    this.lastPtsMs = pts;
+    stdin.write(rawFramePrefix(pts, this.frameBytes));
     stdin.write(image.getData());
     this.framesWritten++;
   }
@@ -85,18 +98,18 @@ export class Mp4SegmentWriter {
       '-nostats',
       '-loglevel',
       'error',
+      // Raw BGR frames in Matroska, each with its capture time (1 ms time base). The header says all
+      // there is to know: no probing, so encoding starts with the first frame.
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
       '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'bgr24',
-      '-s',
-      `${width}x${height}`,
-      '-use_wallclock_as_timestamps',
-      '1',
+      'matroska',
       '-i',
       'pipe:0',
       // Start at 0; every frame kept with its own millisecond timestamp (vfr would drop frames
-      // arriving within one 1/25 s tick); a key frame every S seconds so each segment cuts there.
+      // within one output frame tick); a key frame every S seconds so each segment cuts there.
       '-vf',
       'setpts=PTS-STARTPTS',
       '-fps_mode',
@@ -131,6 +144,7 @@ export class Mp4SegmentWriter {
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
     child.stdin!.on('error', () => undefined); // EPIPE when ffmpeg dies: reported through 'close'
+    child.stdin!.write(rawBgrMatroskaHeader(width, height));
     this.exited = new Promise((resolve) => {
       child.on('error', (err) => {
         this.failed = `cannot run ${FFMPEG}: ${err.message}`;

@@ -67,7 +67,7 @@ export class CameraRecorder {
     this.size ??= { width: image.cols, height: image.rows };
     // The video's size is fixed by the first frame; a source that changes size is fitted to it.
     const fitted = image.cols === this.size.width && image.rows === this.size.height ? image : image.resize(this.size.height, this.size.width);
-    if (this.mp4) this.mp4.write(fitted);
+    if (this.mp4) this.mp4.write(fitted, row.captureTimeMs);
     else {
       this.avi!.writer ??= new MjpegAviWriter(this.avi!.path, this.size.width, this.size.height, this.options.fps);
       this.avi!.writer.write(this.cv.imencode('.jpg', fitted, [this.cv.IMWRITE_JPEG_QUALITY, this.jpegQuality]));

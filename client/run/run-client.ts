@@ -24,6 +24,7 @@ import { drawZones, type ZoneView } from '../display/zone-overlay.js';
 import { errorText, loadOpenCV } from '../opencv.js';
 import { CameraRecorder } from '../record/recorder.js';
 import { ClientCost } from './cost.js';
+import { stampLine } from './log-line.js';
 import type { ClientOptions, ClientReport } from './options.js';
 import { onStopSignals, signalExitCode } from './stop-signals.js';
 import { CameraStats, formatSummary } from './summary.js';
@@ -62,7 +63,9 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
           cliProgress.Presets.shades_classic,
         )
       : undefined;
-  const log = (line: string): void => {
+  // Every line says when, as the server's log does (ISO 8601, UTC).
+  const log = (message: string): void => {
+    const line = stampLine(message);
     if (progress) progress.log(line + '\n');
     else (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(line);
   };

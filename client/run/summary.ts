@@ -165,6 +165,7 @@ function describeCapture(c: CaptureSummary): string {
   return (
     `camera ${c.state === 'streaming' ? 'streaming' : `${c.state} at the end`}; capture started ${c.starts} times ` +
     `(${c.failures} open failures or breaks, ${c.stalls} stalls), recovered ${c.recoveries} times, ` +
-    `down ${seconds(c.downMs)} in all, longest outage ${seconds(c.longestOutageMs)}`
+    `down ${seconds(c.downMs)} in all, longest outage ${seconds(c.longestOutageMs)}; ` +
+    (c.firstFrameAfterMs === undefined ? 'no frame at all' : `first frame ${seconds(c.firstFrameAfterMs)} after the start`)
   );
 }

@@ -8,6 +8,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isValidName, NAME_RULE } from '../common/camera-name.js';
 import { encodeZones, ZoneAlertState, type ZoneAlertStateCode, type ZoneDescription } from '../framing/index.js';
 import type { LineConfig } from '../lines/line-tracker.js';
 import { simplePolygonProblem } from './polygon.js';
@@ -33,9 +34,8 @@ export const SITE_DEFAULTS = {
   resetAfterS: 60,
 } as const;
 
-/** Letters, digits and `_ . - : @ space`: safe in MQTT topics (no `/ + #`), Prometheus labels and logs. */
-const NAME = /^[A-Za-z0-9_.\-:@ ]{1,64}$/;
-const nameSchema = z.string().regex(NAME, 'must be 1-64 letters, digits, spaces or _ . - : @ (no / + #: it becomes an MQTT topic level)');
+/** Camera and zone names: the rule the client follows too (src/common/camera-name.ts); safe in MQTT topics, labels and logs. */
+const nameSchema = z.string().refine(isValidName, `must be ${NAME_RULE} (it becomes an MQTT topic level)`);
 
 export type AlertMetric = 'people' | 'smoothed' | 'occupancy';
 
@@ -157,7 +157,7 @@ export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
   const cameras = new Map<string, CameraConfig>();
   for (const [name, cam] of entries) {
     const where = `${file}: camera "${name}"`;
-    if (!NAME.test(name)) throw new SiteFileError(`${where}: name must be 1-64 letters, digits, spaces or _ . - : @ (it becomes an MQTT topic level)`);
+    if (!isValidName(name)) throw new SiteFileError(`${where}: name must be ${NAME_RULE} (it becomes an MQTT topic level)`);
     const seen = new Set<string>();
     const zones = cam.zones.map((zone, id): ZoneConfig => {
       const at = `${where}, zone "${zone.name}"`;
