@@ -41,8 +41,13 @@ const POSITIVE_INTEGERS = [
   'window',
   'max-window',
   'max-queue',
+  'max-queue-bytes',
+  'max-connection-queue-bytes',
+  'max-frame-work',
   'max-connections',
   'max-connections-per-ip',
+  'max-handshakes',
+  'max-handshakes-per-ip',
   'max-frame-bytes',
   'max-frame-pixels',
   'max-jpeg-scans',
@@ -55,6 +60,7 @@ const POSITIVE_INTEGERS = [
   'shutdown-grace-ms',
   'log-burst',
   'metrics-max-connections',
+  'metrics-max-connections-per-ip',
   'zone-publish-interval-ms',
   'mqtt-max-queued-alerts',
 ] as const;
@@ -102,7 +108,19 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('max-queue', {
       type: 'number',
       default: DEFAULT_SERVER_OPTIONS.maxQueue,
-      describe: 'frames waiting for a worker across all connections; when full, every connection pauses',
+      describe: 'frames waiting for a worker across all connections; when full, only connections under their fair part (this / connections) may queue more',
+      group: 'Limits:',
+    })
+    .option('max-queue-bytes', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxQueueBytes,
+      describe: 'JPEG bytes waiting for a worker across all connections; when full, only connections under their fair part may queue more',
+      group: 'Limits:',
+    })
+    .option('max-connection-queue-bytes', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxConnectionQueueBytes,
+      describe: 'JPEG bytes one connection may have waiting for a worker; beyond it that connection pauses',
       group: 'Limits:',
     })
     .option('max-connections', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxConnections, group: 'Limits:' })
@@ -110,6 +128,19 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       type: 'number',
       default: DEFAULT_SERVER_OPTIONS.maxConnectionsPerIp,
       describe: 'connections one client address may hold (cameras behind one NAT share an address)',
+      group: 'Limits:',
+    })
+    .option('max-handshakes', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxHandshakes,
+      describe:
+        'with TLS: connections still in their handshake (or before their first byte); a quarter is kept for addresses that completed a TLS handshake in the last hour',
+      group: 'Limits:',
+    })
+    .option('max-handshakes-per-ip', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxHandshakesPerIp,
+      describe: 'with TLS: connections one address may have in their handshake',
       group: 'Limits:',
     })
     .option('max-frame-bytes', { type: 'number', default: DEFAULT_SERVER_OPTIONS.maxFrameBytes, describe: 'largest JPEG accepted', group: 'Limits:' })
@@ -120,6 +151,13 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       group: 'Limits:',
     })
     .option('max-jpeg-scans', { type: 'number', default: DEFAULT_JPEG_LIMITS.maxScans, describe: 'most scans a (progressive) JPEG may have', group: 'Limits:' })
+    .option('max-frame-work', {
+      type: 'number',
+      default: DEFAULT_JPEG_LIMITS.maxWork,
+      describe:
+        'largest decode work, in pixel-passes (width x height; x max(scans, 6) for progressive JPEG), checked from the header before decoding (default 3 x 8K: any baseline JPEG up to 8K, progressive up to 16.6 MP)',
+      group: 'Limits:',
+    })
     .option('handshake-timeout-ms', {
       type: 'number',
       default: DEFAULT_SERVER_OPTIONS.handshakeTimeoutMs,
@@ -181,6 +219,13 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       type: 'number',
       default: DEFAULT_METRICS_HTTP_LIMITS.maxConnections,
       describe: 'connections the metrics endpoint accepts at once',
+      group: 'Metrics:',
+    })
+    .option('metrics-max-connections-per-ip', {
+      type: 'number',
+      default: DEFAULT_METRICS_HTTP_LIMITS.maxConnectionsPerIp,
+      describe:
+        'connections one address may hold on the metrics endpoint; when all are taken, a new connection displaces the one idle longest, so probes always get in',
       group: 'Metrics:',
     })
     .option('metrics-camera-ttl-ms', {
@@ -338,8 +383,13 @@ export interface ServerArgv extends SecurityArgv {
   window: number;
   'max-window': number;
   'max-queue': number;
+  'max-queue-bytes': number;
+  'max-connection-queue-bytes': number;
+  'max-frame-work': number;
   'max-connections': number;
   'max-connections-per-ip': number;
+  'max-handshakes': number;
+  'max-handshakes-per-ip': number;
   'max-frame-bytes': number;
   'max-frame-pixels': number;
   'max-jpeg-scans': number;
@@ -354,6 +404,7 @@ export interface ServerArgv extends SecurityArgv {
   'log-burst': number;
   'metrics-port'?: number;
   'metrics-max-connections': number;
+  'metrics-max-connections-per-ip': number;
   'metrics-host': string;
   'metrics-camera-ttl-ms': number;
   'log-format': LogFormat;
@@ -390,8 +441,12 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     metrics:
       argv['metrics-port'] === undefined
         ? undefined
-        : { host: argv['metrics-host'], port: argv['metrics-port'], limits: { maxConnections: argv['metrics-max-connections'] } },
-    imageLimits: { maxPixels: argv['max-frame-pixels'], maxScans: argv['max-jpeg-scans'] },
+        : {
+            host: argv['metrics-host'],
+            port: argv['metrics-port'],
+            limits: { maxConnections: argv['metrics-max-connections'], maxConnectionsPerIp: argv['metrics-max-connections-per-ip'] },
+          },
+    imageLimits: { maxPixels: argv['max-frame-pixels'], maxScans: argv['max-jpeg-scans'], maxWork: argv['max-frame-work'] },
     logRateLimit: { ...DEFAULT_LOG_RATE_LIMIT, burst: argv['log-burst'] },
     totalsIntervalMs: argv['log-totals-interval-ms'],
     cameraSeriesTtlMs: argv['metrics-camera-ttl-ms'],
@@ -432,8 +487,12 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
       window: argv.window,
       maxWindow: argv['max-window'],
       maxQueue: argv['max-queue'],
+      maxQueueBytes: argv['max-queue-bytes'],
+      maxConnectionQueueBytes: argv['max-connection-queue-bytes'],
       maxConnections: argv['max-connections'],
       maxConnectionsPerIp: argv['max-connections-per-ip'],
+      maxHandshakes: argv['max-handshakes'],
+      maxHandshakesPerIp: argv['max-handshakes-per-ip'],
       maxFrameBytes: argv['max-frame-bytes'],
       handshakeTimeoutMs: argv['handshake-timeout-ms'],
       frameTimeoutMs: argv['frame-timeout-ms'],

@@ -94,7 +94,7 @@ test('/readyz is 503 until every worker has loaded the model', async (t) => {
   t.is((await get(`${url}/readyz`)).status, 503, 'not bound to a pool yet');
   t.is((await get(`${url}/healthz`)).status, 200, 'alive while loading');
   let ready = 1;
-  metrics.bind({ queueDepth: () => 0, runningBatches: () => 0, readyWorkers: () => ready, poolSize: () => 2, connections: () => 0 });
+  metrics.bind({ queueDepth: () => 0, queueBytes: () => 0, runningBatches: () => 0, readyWorkers: () => ready, poolSize: () => 2, connections: () => 0 });
   t.is((await get(`${url}/readyz`)).status, 503, '1 of 2 workers ready');
   ready = 2;
   t.is((await get(`${url}/readyz`)).status, 200);

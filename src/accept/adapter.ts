@@ -25,6 +25,8 @@ export interface ProtocolAdapter {
   readonly protocol: 'v1' | 'legacy';
   /** Part of a message (even only its header) has arrived, but not all of it. */
   readonly midMessage: boolean;
+  /** Bytes received and not yet parsed into messages. */
+  readonly buffered: number;
   /** Adds received bytes. */
   feed(chunk: Buffer): void;
   /** Next event, or undefined until more bytes arrive. Throws ProtocolError on a violation. */

@@ -6,6 +6,7 @@
  * worker time.
  */
 import type { Socket } from 'node:net';
+import type { FlowShare } from '../batcher/fair-queue.js';
 import type { ErrorCodeValue, WireProtocol } from '../framing/index.js';
 
 export interface Refusal {
@@ -21,10 +22,15 @@ export interface HelloClaim {
   token?: string;
 }
 
-/** `label` names the connection in logs and metrics: the authenticated identity, not the client's claim. */
-export type Admission = { ok: true; label: string } | { ok: false; refusal: Refusal };
+/**
+ * `label` names the connection in logs and metrics: the authenticated
+ * identity, not the client's claim. `share`: its weight and priority class
+ * for the workers (default: the server's, DEFAULT_SHARE).
+ */
+export type Admission = { ok: true; label: string; share?: FlowShare } | { ok: false; refusal: Refusal };
 
 export interface ConnectionGate {
   checkProtocol(protocol: WireProtocol, socket: Socket): Refusal | undefined;
-  admitHello(claim: HelloClaim, socket: Socket): Promise<Admission>;
+  /** `gone` fires when the connection closes: a check still running should be abandoned (its answer is no longer wanted). */
+  admitHello(claim: HelloClaim, socket: Socket, gone?: AbortSignal): Promise<Admission>;
 }

@@ -22,6 +22,10 @@ export class LegacyAdapter implements ProtocolAdapter {
     return !this.parser.atBoundary;
   }
 
+  get buffered(): number {
+    return this.parser.buffered;
+  }
+
   feed(chunk: Buffer): void {
     this.parser.feed(chunk);
   }

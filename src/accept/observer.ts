@@ -22,13 +22,15 @@ export interface FrameReport {
 export type ServerCloseReason =
   | 'refused-server-full'
   | 'refused-per-ip'
+  | 'refused-handshakes'
   | 'refused-shutting-down'
   | 'handshake-timeout'
   | 'message-timeout'
   | 'idle-timeout'
   | 'output-buffer-hard'
   | 'output-buffer-soft'
-  | 'max-age';
+  | 'max-age'
+  | 'reset-before-accept';
 
 export interface ServerObserver {
   connectionOpened?(protocol: 'v1' | 'legacy'): void;

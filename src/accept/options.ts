@@ -11,13 +11,25 @@ export interface ServerOptions {
   maxConnections: number;
   /** Connections one client address may hold, so one host cannot take every slot. */
   maxConnectionsPerIp: number;
+  /**
+   * With TLS on the port: connections still before their session (waiting
+   * for the first byte, or in the TLS handshake), in all and per address. A
+   * quarter of the slots is kept for addresses that completed a handshake
+   * recently, so handshakes held open by strangers cannot lock out cameras.
+   */
+  maxHandshakes: number;
+  maxHandshakesPerIp: number;
   /** Largest JPEG accepted, in bytes. */
   maxFrameBytes: number;
   /** Default frames in flight per connection (v1 clients may ask for fewer or more, up to maxWindow). */
   window: number;
   maxWindow: number;
-  /** Frames waiting for a worker across all connections; beyond it every session pauses. */
+  /** Frames waiting for a worker across all connections; beyond it only connections under their fair part (maxQueue / connections) may queue more. */
   maxQueue: number;
+  /** JPEG bytes waiting for a worker across all connections; beyond it, likewise, only connections under their fair part. */
+  maxQueueBytes: number;
+  /** JPEG bytes one connection may have waiting for a worker; beyond it that connection pauses. */
+  maxConnectionQueueBytes: number;
   /** A connection must complete its first message (v1 HELLO, legacy frame) within this. */
   handshakeTimeoutMs: number;
   /** A message whose first byte has arrived must be complete within this (slow senders). */
@@ -49,10 +61,14 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   port: 7878,
   maxConnections: 64,
   maxConnectionsPerIp: 32,
+  maxHandshakes: 32,
+  maxHandshakesPerIp: 8,
   maxFrameBytes: 8 * 1024 * 1024,
   window: 4,
   maxWindow: 32,
   maxQueue: 256,
+  maxQueueBytes: 256 * 1024 * 1024,
+  maxConnectionQueueBytes: 32 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   frameTimeoutMs: 20_000,
   idleTimeoutMs: 120_000,
@@ -66,3 +82,5 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
 
 /** Under drop-oldest, frames a connection may have unanswered, as a multiple of its window. */
 export const DROP_OLDEST_BACKLOG_WINDOWS = 2;
+/** Under drop-oldest, frames of one connection that may wait for a worker: a newer frame replaces the one waiting. */
+export const DROP_OLDEST_WAITING = 1;

@@ -5,6 +5,7 @@
  */
 import type { LineSource } from './session-deps.js';
 import net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { Batcher, type BatcherObserver } from '../batcher/batcher.js';
@@ -39,6 +40,10 @@ export interface CrowdServerDeps {
   lines?: LineSource;
 }
 
+/** Addresses remembered as having completed a handshake (least recent forgotten first). */
+const KNOWN_GOOD_ADDRESSES = 4096;
+const KNOWN_GOOD_FOR_MS = 60 * 60_000;
+
 /** Deadlines are checked this often at most (and at least every 1 s). */
 const MIN_CHECK_INTERVAL_MS = 10;
 const MAX_CHECK_INTERVAL_MS = 1_000;
@@ -60,6 +65,12 @@ export class CrowdServer {
   private readonly log: RateLimitedLog;
   private readonly observer: ServerObserver & BatcherObserver;
   private readonly deadlineTimer: NodeJS.Timeout;
+  /** Sockets before their session (TLS detection or handshake), by address; settle() ends one's hold. */
+  private handshaking = 0;
+  private readonly handshakingPerAddress = new Map<string, number>();
+  private readonly settlers = new Map<string, () => void>();
+  /** Addresses whose connection got through a handshake lately -> when (Map order: least recent first). */
+  private readonly knownGood = new Map<string, number>();
   /** Refused sockets still being told why (bounded: beyond maxConnections they are just closed). */
   private refusing = 0;
   private closing: Promise<void> | undefined;
@@ -68,7 +79,18 @@ export class CrowdServer {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...deps.options };
     this.log = new RateLimitedLog(deps.log ?? ((line) => process.stderr.write(line + '\n')), deps.logRateLimit);
     this.observer = deps.observer ?? {};
-    this.batcher = new Batcher(deps.runner, { maxBatch: 1, maxDelayMs: 0, ...deps.batching, maxQueue: this.options.maxQueue }, this.observer);
+    this.batcher = new Batcher(
+      deps.runner,
+      {
+        maxBatch: 1,
+        maxDelayMs: 0,
+        ...deps.batching,
+        maxQueue: this.options.maxQueue,
+        maxQueueBytes: this.options.maxQueueBytes,
+        maxFlowQueueBytes: this.options.maxConnectionQueueBytes,
+      },
+      this.observer,
+    );
     this.batcher.onRoom(() => {
       for (const session of this.sessions) session.resume();
     });
@@ -100,6 +122,15 @@ export class CrowdServer {
   }
 
   private accept(socket: net.Socket): void {
+    // Reset before we accepted it: it has no address and no one to answer.
+    // Counting it under a shared key would charge every such peer to one
+    // address, and one flood would lock out the others.
+    if (socket.remoteAddress === undefined) {
+      this.observer.connectionEnded?.('reset-before-accept');
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
     const address = addressKey(socket.remoteAddress);
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (this.closing) {
@@ -120,6 +151,7 @@ export class CrowdServer {
       );
       return;
     }
+    if (this.deps.route && !this.takeHandshakeSlot(socket, address)) return;
     this.open++;
     this.perAddress.set(address, fromAddress + 1);
     socket.once('close', () => {
@@ -132,8 +164,61 @@ export class CrowdServer {
     else this.adopt(socket);
   }
 
+  /**
+   * Before its session a connection holds a handshake slot (bounded in all
+   * and per address; strangers may not take the quarter kept for addresses
+   * that completed a handshake lately). False: refused, socket destroyed.
+   */
+  private takeHandshakeSlot(socket: net.Socket, address: string): boolean {
+    const o = this.options;
+    const fromAddress = this.handshakingPerAddress.get(address) ?? 0;
+    const seen = this.knownGood.get(address);
+    const known = seen !== undefined && performance.timeOrigin + performance.now() - seen < KNOWN_GOOD_FOR_MS;
+    const limit = known ? o.maxHandshakes : o.maxHandshakes - Math.floor(o.maxHandshakes / 4);
+    if (fromAddress >= o.maxHandshakesPerIp || this.handshaking >= limit) {
+      this.observer.connectionEnded?.('refused-handshakes');
+      this.log.write(
+        'refused-handshakes',
+        `${address}:${socket.remotePort ?? '?'}: refused: too many connections in their handshake (${fromAddress} from this address, ${this.handshaking} in all)`,
+        { address },
+      );
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return false;
+    }
+    this.handshaking++;
+    this.handshakingPerAddress.set(address, fromAddress + 1);
+    const key = `${address}:${socket.remotePort ?? '?'}`;
+    let held = true;
+    const settle = (): void => {
+      if (!held) return;
+      held = false;
+      this.settlers.delete(key);
+      this.handshaking--;
+      const left = (this.handshakingPerAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.handshakingPerAddress.set(address, left);
+      else this.handshakingPerAddress.delete(address);
+    };
+    this.settlers.set(key, settle);
+    socket.once('close', settle);
+    return true;
+  }
+
+  /** A connection got through its handshake: its slot is free, and its address is known-good for a while. */
+  private handshakeDone(socket: net.Socket): void {
+    const address = addressKey(socket.remoteAddress);
+    const settle = this.settlers.get(`${address}:${socket.remotePort ?? '?'}`);
+    if (!settle) return;
+    settle();
+    if (!(socket instanceof TLSSocket)) return; // only a completed TLS handshake vouches for an address
+    this.knownGood.delete(address);
+    this.knownGood.set(address, performance.timeOrigin + performance.now());
+    if (this.knownGood.size > KNOWN_GOOD_ADDRESSES) this.knownGood.delete(this.knownGood.keys().next().value as string);
+  }
+
   /** Serves a connection (plain, or TLS once its handshake is done). */
   adopt(socket: net.Socket): void {
+    this.handshakeDone(socket);
     if (this.closing) {
       socket.destroy();
       return;

@@ -9,8 +9,12 @@ import type { ConnectionGate } from './gate.js';
 import type { ServerObserver } from './observer.js';
 import type { ServerOptions } from './options.js';
 
-/** Says why a frame must fail without reaching a worker, or undefined to queue it. */
-export type FrameScreen = (jpeg: Uint8Array) => { reason: string; cause: FailureCause } | undefined;
+/**
+ * Looks at a frame before it is queued: either why it must fail without
+ * reaching a worker, or what decoding it will cost (decode work from its
+ * header, 0 if unknown), which the fair scheduler charges.
+ */
+export type FrameScreen = (jpeg: Uint8Array) => { refused: { reason: string; cause: FailureCause } } | { work: number };
 
 /** Zones by camera name (src/zones): what to tell a client, and the readings of each frame. */
 export interface ZoneSource {

@@ -11,6 +11,8 @@
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { BatchFlow } from '../batcher/batcher.js';
+import type { FlowShare } from '../batcher/fair-queue.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue, type ZoneReading } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
@@ -20,7 +22,7 @@ import { outputBufferVerdict, overdueDeadline } from './deadlines.js';
 import type { Admission, ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
 import type { ServerCloseReason } from './observer.js';
-import { DROP_OLDEST_BACKLOG_WINDOWS } from './options.js';
+import { DROP_OLDEST_BACKLOG_WINDOWS, DROP_OLDEST_WAITING } from './options.js';
 import { ReplyOrder } from './reply-order.js';
 import type { SessionDeps } from './session-deps.js';
 import { V1Adapter } from './v1-adapter.js';
@@ -35,7 +37,21 @@ interface Slot {
   done: boolean;
 }
 
+/** Every connection's share until its identity says otherwise (src/auth). */
+export const DEFAULT_SHARE: FlowShare = { weight: 1, priority: 0 };
+
+/**
+ * Unparsed bytes a session keeps reading while it admits no frames (window
+ * or queue full): enough that a peer who sent its window and left is seen to
+ * leave (its FIN or reset arrives behind its last frame) and its queued
+ * frames are dropped at once, rather than read only when reading resumes.
+ */
+export const READ_AHEAD_BYTES = 64 * 1024;
+
 const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** The metrics label of a connection before its HELLO names it. */
+const UNIDENTIFIED = 'unidentified';
 
 export class Session {
   private adapter: ProtocolAdapter | undefined;
@@ -68,6 +84,10 @@ export class Session {
   private admitting = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
+  /** This connection's queue in the batcher (fair share of the workers). */
+  private readonly flow: BatchFlow;
+  /** Fires when the socket closes: an authentication check still running is abandoned. */
+  private readonly gone = new AbortController();
 
   // Deadline state, read by checkDeadlines (times are epoch ms).
   private readonly openedAt = nowMs();
@@ -88,6 +108,7 @@ export class Session {
     this.camera = deps.address;
     this.logLabel = deps.address;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.flow = deps.batcher.openFlow({ ...DEFAULT_SHARE, label: UNIDENTIFIED });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
@@ -95,7 +116,11 @@ export class Session {
       this.pumpEvents();
     });
     socket.on('drain', () => this.pumpEvents());
-    socket.on('error', (err) => this.log('socket-error', `socket error: ${err.message}`));
+    socket.on('error', (err) => {
+      this.log('socket-error', `socket error: ${err.message}`);
+      // Some errors are only reported (TLS renegotiation refused, ERR_TLS_SESSION_ATTACK): the socket must not stay.
+      socket.destroy();
+    });
     socket.on('close', () => this.onClose());
   }
 
@@ -157,7 +182,10 @@ export class Session {
         this.adapter = protocol === 'v1' ? new V1Adapter(this.deps.options, this.deps.model()) : new LegacyAdapter(this.deps.options.maxFrameBytes);
         this.deps.observer.connectionOpened?.(protocol);
         // A legacy client has no HELLO: it is open as soon as it is recognised (v1: once HELLO is accepted).
-        if (protocol === 'legacy') this.logOpened();
+        if (protocol === 'legacy') {
+          this.logOpened();
+          this.flow.update({ ...DEFAULT_SHARE, label: 'legacy' });
+        }
         const refusal = this.deps.gate?.checkProtocol(protocol, this.socket);
         if (refusal) return this.refuse(refusal);
       }
@@ -211,13 +239,14 @@ export class Session {
     this.updateReading();
   }
 
-  private welcome(event: Extract<AdapterEvent, { kind: 'hello' }>, label: string): void {
+  private welcome(event: Extract<AdapterEvent, { kind: 'hello' }>, label: string, share: FlowShare = DEFAULT_SHARE): void {
     this.window = event.window;
     if (label) {
       this.camera = label;
       this.cameraName = label;
       this.logLabel = `${this.deps.address} camera=${peerText(label)}`;
     }
+    this.flow.update({ ...share, label: label || UNIDENTIFIED });
     for (const buf of event.reply) this.socket.write(buf);
     if (this.adapter?.protocol === 'v1') this.zoneCamera = event.camera;
     if (event.wantsZones) {
@@ -242,16 +271,17 @@ export class Session {
   private awaitAdmission(gate: ConnectionGate, event: Extract<AdapterEvent, { kind: 'hello' }>): void {
     this.admitting = true;
     gate
-      .admitHello({ camera: event.camera, token: event.token }, this.socket)
+      .admitHello({ camera: event.camera, token: event.token }, this.socket, this.gone.signal)
       .catch((err: unknown): Admission => {
-        this.log('auth-error', `authentication check failed: ${String(err)}`);
+        // A check abandoned because the peer left is no failure worth a line.
+        if (!this.gone.signal.aborted) this.log('auth-error', `authentication check failed: ${String(err)}`);
         return { ok: false, refusal: { code: ErrorCode.Unauthorized, cause: 'gate-error', reason: 'authentication failed on the server' } };
       })
       .then((verdict) => {
         this.admitting = false;
         if (this.draining || this.finished) return;
         if (!verdict.ok) return this.refuse(verdict.refusal);
-        this.welcome(event, verdict.label);
+        this.welcome(event, verdict.label, verdict.share);
         this.pumpEvents();
       });
   }
@@ -271,7 +301,7 @@ export class Session {
    * (drop-oldest).
    */
   private canAdmit(): boolean {
-    if (this.admitting || !this.deps.batcher.hasRoom || this.socket.writableNeedDrain) return false;
+    if (this.admitting || !this.deps.batcher.hasRoomFor(this.flow) || this.socket.writableNeedDrain) return false;
     const cap = this.deps.options.overload === 'queue' ? this.window : this.window * DROP_OLDEST_BACKLOG_WINDOWS;
     return this.order.size < cap;
   }
@@ -294,15 +324,18 @@ export class Session {
     const receivedAtMs = nowMs();
     this.framesReceived++;
     this.deps.observer.frameReceived?.(this.camera);
-    if (this.deps.options.overload === 'drop-oldest' && this.order.size >= this.window) {
+    if (this.deps.options.overload === 'drop-oldest' && (this.order.size >= this.window || this.flow.queuedFrames >= DROP_OLDEST_WAITING)) {
       // Live camera: the newest frame matters most. Withdraw the oldest frame
-      // still waiting for a worker; it is answered "dropped" in its turn.
+      // still waiting for a worker; it is answered "dropped" in its turn. A
+      // connection keeps one frame waiting at most, so what a worker takes
+      // next from it is its newest (docs/reliability.md, latency under overload).
       // cancel() succeeds only while a frame is still queued. A frame cancelled
       // earlier in this same chunk is not marked done yet (its promise settles
       // later), so try each in turn rather than only the first candidate.
       this.order.find((s) => !s.done && s.ticket?.cancel('dropped: newer frames arrived while this one waited (drop-oldest)') === true);
     }
-    const refused = this.deps.screen?.(jpeg);
+    const verdict = this.deps.screen?.(jpeg);
+    const refused = verdict && 'refused' in verdict ? verdict.refused : undefined;
     if (refused) {
       // Answered in its turn like any frame; flushed from a microtask, as a
       // worker's answer would be, so this loop is not re-entered.
@@ -317,7 +350,8 @@ export class Session {
     const slot: Slot = { seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome: undefined, done: false };
     this.order.add(slot);
     const motion = this.zoneCamera !== undefined && this.deps.lines?.wantsMotion(this.zoneCamera) === true;
-    const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs, motion });
+    const work = verdict && 'work' in verdict ? verdict.work : 0;
+    const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs, motion }, this.flow, work);
     slot.ticket = ticket;
     ticket.promise.then((outcome) => {
       slot.outcome = outcome;
@@ -411,9 +445,14 @@ export class Session {
     this.maybeFinish();
   }
 
+  /**
+   * Reads while frames can be admitted, and a little beyond (READ_AHEAD_BYTES
+   * unparsed) while they cannot, so a FIN or reset behind the last frame is
+   * seen at once; past that the socket pauses and TCP slows the sender.
+   */
   private updateReading(): void {
     if (this.draining || this.finished) return;
-    if (this.canAdmit()) this.socket.resume();
+    if (this.canAdmit() || (this.adapter?.buffered ?? 0) < READ_AHEAD_BYTES) this.socket.resume();
     else this.socket.pause();
   }
 
@@ -438,8 +477,9 @@ export class Session {
   private onClose(): void {
     this.finished = true;
     this.draining = true;
-    // Free queue space at once; frames already in a worker finish and are discarded.
-    for (const slot of this.order.all()) slot.ticket?.cancel('connection closed');
+    this.gone.abort();
+    // Free queue space and bytes at once: no frame of a connection that is gone reaches a worker (those already in one finish and are discarded).
+    this.flow.close('connection closed');
     if (this.adapter) {
       this.deps.observer.connectionClosed?.(this.adapter.protocol);
       this.log('connection-closed', `connection closed (${this.closeReason}) after ${this.framesReceived} frame(s)`, {

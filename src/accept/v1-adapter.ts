@@ -48,6 +48,10 @@ export class V1Adapter implements ProtocolAdapter {
     return !this.parser.atBoundary;
   }
 
+  get buffered(): number {
+    return this.parser.buffered;
+  }
+
   feed(chunk: Buffer): void {
     this.parser.feed(chunk);
   }

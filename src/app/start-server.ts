@@ -9,7 +9,7 @@ import type { ServerOptions } from '../accept/options.js';
 import type { BatcherObserver } from '../batcher/batcher.js';
 import { combineObservers } from '../metrics/combine.js';
 import { startMetricsHttp, type MetricsHttp, type MetricsHttpLimits } from '../metrics/http.js';
-import type { RateLimitOptions } from '../log/rate-limited-log.js';
+import { RateLimitedLog, type RateLimitOptions } from '../log/rate-limited-log.js';
 import { createLogger, type LogSink } from '../log/logger.js';
 import { TotalsLog } from '../log/totals-log.js';
 import { DEFAULT_JPEG_LIMITS, screenJpeg, type JpegLimits } from '../workers/jpeg-inspect.js';
@@ -87,9 +87,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const totals = new TotalsLog(log, options.totalsIntervalMs);
   // Credentials and certificates are read before anything listens or loads: a bad file fails the start at once.
   let server: CrowdServer | undefined;
+  // TLS handshake failures come from peers: the same per-kind budget as every other peer-caused line.
+  const tlsLog = new RateLimitedLog(log, options.logRateLimit);
   const security = await setUpSecurity(options.security ?? {}, {
     handshakeTimeoutMs: options.server.handshakeTimeoutMs ?? 10_000,
-    log,
+    log: (line) => tlsLog.write('tls-handshake-failed', line),
     onRefused: (cause) => metrics?.authRefused(cause),
     adopt: (socket) => (server ? server.adopt(socket) : socket.destroy()),
   }).catch((err: unknown) => {
@@ -137,6 +139,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const stopMetrics = async (): Promise<void> => {
     // After the last frame was answered: its seconds are written before the file closes.
     history?.close();
+    tlsLog.flush();
     await zones?.close();
     metrics?.stop();
     await metricsHttp?.close();
@@ -178,8 +181,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logRateLimit: options.logRateLimit,
     gate: security.gate,
     screen: (jpeg) => {
-      const refused = screenJpeg(jpeg, imageLimits);
-      return refused && { reason: refused.message, cause: refused.reason };
+      const verdict = screenJpeg(jpeg, imageLimits);
+      return 'rejected' in verdict ? { refused: { reason: verdict.rejected.message, cause: verdict.rejected.reason } } : verdict;
     },
     route: security.route,
     zones: zones?.tracker,
@@ -197,6 +200,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // Bound only now, so /readyz is true once workers are loaded AND the port is open.
   metrics?.bind({
     queueDepth: () => crowd.batcher.queueDepth,
+    queueBytes: () => crowd.batcher.queueBytes,
     runningBatches: () => crowd.batcher.runningBatches,
     readyWorkers: () => pool.readyWorkers,
     poolSize: () => pool.size,

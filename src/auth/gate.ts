@@ -68,11 +68,13 @@ export class AuthGate implements ConnectionGate {
     return undefined;
   }
 
-  async admitHello(claim: HelloClaim, socket: Socket): Promise<Admission> {
+  async admitHello(claim: HelloClaim, socket: Socket, gone?: AbortSignal): Promise<Admission> {
     if (!this.authRequired) return { ok: true, label: claim.camera };
     const address = socket.remoteAddress ?? '?';
     const wait = this.throttle.delayMs(address);
-    if (wait > 0) await sleep(wait);
+    // A peer that left while it waited costs no check (a flood of HELLOs that reset at once would otherwise queue scrypt work for minutes).
+    if (wait > 0) await sleep(wait, undefined, { signal: gone }).catch(() => undefined);
+    if (gone?.aborted) return { ok: false, refusal: refusal(ErrorCode.Unauthorized, 'gone', 'the connection closed before its check') };
     const identity = await this.identify(claim, socket);
     if ('code' in identity) {
       if (identity.cause !== 'bad-certificate-name') this.throttle.failed(address);

@@ -1,11 +1,18 @@
 /**
- * Dynamic batcher between sessions and the worker pool (like Triton's): frames
- * from any connection wait in one FIFO; when a worker is free, up to maxBatch
- * of them go as one batch. A partial batch waits at most maxDelayMs for
- * company. Keeping the queue here (not inside Piscina) is what lets a
- * session withdraw a waiting frame under the drop-oldest policy.
+ * Dynamic batcher between sessions and the worker pool (like Triton's), fair
+ * by worker time: each connection is a flow with its own queue, and when a
+ * worker is free the fair queue (fair-queue.ts) picks up to maxBatch frames
+ * across flows, the flow furthest behind its share first. A partial batch
+ * waits at most maxDelayMs for company. What a frame really cost (decode +
+ * its share of the batch's inference) is charged to its flow and teaches
+ * the cost model (cost-model.ts). Keeping the queue here (not inside
+ * Piscina) is what lets a session withdraw a waiting frame under the
+ * drop-oldest policy, and a closed connection drop all of its frames before
+ * any reaches a worker.
  */
 import { performance } from 'node:perf_hooks';
+import { CostModel, FlowCost } from './cost-model.js';
+import { FairQueue, type FlowQueue, type FlowShare, type QueuedItem } from './fair-queue.js';
 import type { BatchRunner, FrameJob, JobOutcome, JobTicket, JobTimings } from './types.js';
 
 export interface BatcherOptions {
@@ -13,26 +20,75 @@ export interface BatcherOptions {
   maxDelayMs: number;
   /** Frames that may wait for a worker, across all connections (default: no limit). */
   maxQueue?: number;
+  /** JPEG bytes that may wait for a worker, across all connections (default: no limit). */
+  maxQueueBytes?: number;
+  /** JPEG bytes one connection may have waiting (default: no limit). */
+  maxFlowQueueBytes?: number;
 }
 
 export interface BatcherObserver {
   batchDispatched?(size: number): void;
+  /** Worker time (us) a frame of the flow labelled `label` really cost. */
+  workerTime?(label: string, us: number): void;
+}
+
+/** Who a flow is and what share it gets. */
+export interface FlowOptions extends FlowShare {
+  /** Names the flow in metrics (its identity, or camera). */
+  label: string;
 }
 
 interface Waiting {
   /** Released (undefined) once the job is cancelled, so its JPEG can be collected at once. */
   job: FrameJob | undefined;
+  flow: BatchFlow;
   receivedAtMs: number;
+  bytes: number;
+  work: number;
+  /** Worker time (us) charged when taken. */
+  estimateUs: number;
+  item: QueuedItem<Waiting> | undefined;
   resolve(outcome: JobOutcome): void;
   state: 'queued' | 'running' | 'done';
+}
+
+/** One connection's place in the batcher. */
+export class BatchFlow {
+  queuedFrames = 0;
+  queuedBytes = 0;
+  readonly cost = new FlowCost();
+
+  constructor(
+    readonly queue: FlowQueue<Waiting>,
+    public label: string,
+    private readonly owner: Batcher,
+  ) {}
+
+  get closed(): boolean {
+    return this.queue.closed;
+  }
+
+  /** New share (after authentication); applies from its next frame. */
+  update(options: FlowOptions): void {
+    this.label = options.label;
+    this.owner.updateFlow(this, options);
+  }
+
+  /** The connection is gone: every frame still waiting is answered dropped and released now. */
+  close(reason = 'connection closed'): void {
+    this.owner.closeFlow(this, reason);
+  }
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 const zeroTimings = (): JobTimings => ({ queueUs: 0, decodeUs: 0, inferUs: 0 });
 
 export class Batcher {
-  private readonly queue: Waiting[] = [];
+  private readonly queue = new FairQueue<Waiting>();
+  private readonly costs = new CostModel();
   private running = 0;
+  private bytes = 0;
+  private openFlows = 0;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   private readonly roomListeners: Array<() => void> = [];
@@ -47,7 +103,12 @@ export class Batcher {
 
   /** Frames waiting for a worker. */
   get queueDepth(): number {
-    return this.queue.length;
+    return this.queue.size;
+  }
+
+  /** JPEG bytes waiting for a worker. */
+  get queueBytes(): number {
+    return this.bytes;
   }
 
   /** Batches inside workers now. */
@@ -55,9 +116,39 @@ export class Batcher {
     return this.running;
   }
 
-  /** False while the global queue is full: sessions stop admitting frames. */
-  get hasRoom(): boolean {
-    return this.queue.length < (this.options.maxQueue ?? Number.POSITIVE_INFINITY);
+  openFlow(options: FlowOptions): BatchFlow {
+    this.openFlows++;
+    return new BatchFlow(this.queue.openFlow(options), options.label, this);
+  }
+
+  /** @internal BatchFlow.update */
+  updateFlow(flow: BatchFlow, share: FlowShare): void {
+    if (!flow.closed) this.queue.updateFlow(flow.queue, share);
+  }
+
+  /** @internal BatchFlow.close */
+  closeFlow(flow: BatchFlow, reason: string): void {
+    if (flow.closed) return;
+    this.openFlows--;
+    for (const entry of this.queue.closeFlow(flow.queue)) this.finishUnrun(entry, reason);
+    this.notifyRoom();
+    this.notifyIfIdle();
+  }
+
+  /**
+   * May `flow` queue another frame? Not over its own byte share; and while
+   * the queue as a whole is over a limit (frames or bytes), only a flow
+   * under its fair part of it (limit / open flows) may go on, so a flood
+   * pauses the flooders, not the camera beside them.
+   */
+  hasRoomFor(flow: BatchFlow): boolean {
+    const o = this.options;
+    const maxFrames = o.maxQueue ?? Number.POSITIVE_INFINITY;
+    const maxBytes = o.maxQueueBytes ?? Number.POSITIVE_INFINITY;
+    if (flow.queuedBytes >= (o.maxFlowQueueBytes ?? Number.POSITIVE_INFINITY)) return false;
+    if (this.queue.size < maxFrames && this.bytes < maxBytes) return true;
+    const flows = Math.max(1, this.openFlows);
+    return flow.queuedFrames < maxFrames / flows && flow.queuedBytes < maxBytes / flows;
   }
 
   /** Called whenever frames leave the queue, so paused sessions can go on. */
@@ -65,44 +156,89 @@ export class Batcher {
     this.roomListeners.push(listener);
   }
 
-  submit(job: FrameJob): JobTicket {
-    const entry: Waiting = { job, receivedAtMs: job.receivedAtMs, resolve: () => undefined, state: 'queued' };
+  /** `work`: the frame's decode work from its header (jpeg-inspect decodeWork), 0 if unknown. */
+  submit(job: FrameJob, flow: BatchFlow, work = 0): JobTicket {
+    const estimateUs = this.costs.estimate(flow.cost, work);
+    const entry: Waiting = {
+      job,
+      flow,
+      receivedAtMs: job.receivedAtMs,
+      bytes: job.jpeg.byteLength,
+      work,
+      estimateUs,
+      item: undefined,
+      resolve: () => undefined,
+      state: 'queued',
+    };
     const promise = new Promise<JobOutcome>((resolve) => {
       entry.resolve = resolve;
     });
-    this.queue.push(entry);
-    this.pump();
+    if (flow.closed) {
+      this.finishUnrun(entry, 'connection closed');
+    } else {
+      entry.item = this.queue.push(flow.queue, entry, estimateUs);
+      flow.queuedFrames++;
+      flow.queuedBytes += entry.bytes;
+      this.bytes += entry.bytes;
+      this.pump();
+    }
     // The closures reference `entry` only, never `job`: a cancelled frame's
     // bytes are freed at once even while its slot waits in the reply order.
     return { promise, cancel: (reason: string) => this.cancel(entry, reason) };
   }
 
   private cancel(entry: Waiting, reason: string): boolean {
-    if (entry.state !== 'queued') return false;
-    const at = this.queue.indexOf(entry);
-    if (at >= 0) this.queue.splice(at, 1);
-    entry.state = 'done';
-    entry.job = undefined;
-    entry.resolve({ status: 'dropped', reason, timings: { ...zeroTimings(), queueUs: (nowMs() - entry.receivedAtMs) * 1000 } });
+    if (entry.state !== 'queued' || !entry.item) return false;
+    this.queue.remove(entry.item);
+    this.finishUnrun(entry, reason);
     this.notifyIfIdle();
     return true;
   }
 
+  /** A queued frame leaves without running: answered dropped, its bytes released. */
+  private finishUnrun(entry: Waiting, reason: string): void {
+    if (entry.state === 'queued' && entry.item) this.unqueue(entry);
+    entry.state = 'done';
+    entry.job = undefined;
+    entry.item = undefined;
+    entry.resolve({ status: 'dropped', reason, timings: { ...zeroTimings(), queueUs: (nowMs() - entry.receivedAtMs) * 1000 } });
+  }
+
+  private unqueue(entry: Waiting): void {
+    entry.flow.queuedFrames--;
+    entry.flow.queuedBytes -= entry.bytes;
+    this.bytes -= entry.bytes;
+  }
+
   /** Resolves once nothing is queued or running (used by graceful shutdown). */
   whenIdle(): Promise<void> {
-    if (this.queue.length === 0 && this.running === 0) return Promise.resolve();
+    if (this.queue.size === 0 && this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** When the oldest waiting frame arrived (max delay counts from it). */
+  private oldestWaitingMs(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const flow of this.queue.backloggedFlows()) {
+      const head = this.queue.headOf(flow);
+      if (head && head.value.receivedAtMs < oldest) oldest = head.value.receivedAtMs;
+    }
+    return oldest;
+  }
+
   private pump(): void {
-    while (this.running < (this.runner.concurrency ?? this.runner.size) && this.queue.length > 0) {
-      const full = this.queue.length >= this.options.maxBatch;
-      const waited = nowMs() - this.queue[0].receivedAtMs;
-      if (!full && this.options.maxBatch > 1 && waited < this.options.maxDelayMs) {
-        this.armTimer(this.options.maxDelayMs - waited);
-        return;
+    while (this.running < (this.runner.concurrency ?? this.runner.size) && this.queue.size > 0) {
+      const full = this.queue.size >= this.options.maxBatch;
+      if (!full && this.options.maxBatch > 1) {
+        const waited = nowMs() - this.oldestWaitingMs();
+        if (waited < this.options.maxDelayMs) {
+          this.armTimer(this.options.maxDelayMs - waited);
+          return;
+        }
       }
-      this.dispatch(this.queue.splice(0, this.options.maxBatch));
+      const batch = this.queue.take(this.options.maxBatch).map((item) => item.value);
+      for (const w of batch) this.unqueue(w);
+      this.dispatch(batch);
     }
   }
 
@@ -117,14 +253,21 @@ export class Batcher {
     );
   }
 
+  private notifyRoom(): void {
+    for (const listener of this.roomListeners) listener();
+  }
+
   private dispatch(batch: Waiting[]): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    for (const w of batch) w.state = 'running';
+    for (const w of batch) {
+      w.state = 'running';
+      w.item = undefined;
+    }
     this.running++;
-    for (const listener of this.roomListeners) listener();
+    this.notifyRoom();
     this.observer.batchDispatched?.(batch.length);
     this.runner
       .runBatch(
@@ -133,9 +276,13 @@ export class Batcher {
       )
       .then(
         (result) => {
+          const okFrames = result.outcomes.filter((o) => o?.ok).length;
           batch.forEach((w, i) => {
             const o = result.outcomes[i];
             const queueUs = Math.max(0, (result.startedAtMs - w.receivedAtMs) * 1000);
+            // What this frame really took of a worker: its decode, and its share of the batch's inference.
+            const inferShareUs = o?.ok ? result.inferUs / okFrames : 0;
+            this.charge(w, o ? o.decodeUs : 0, inferShareUs, o?.ok === true);
             if (o && o.ok) {
               const per = o.height * o.width;
               w.resolve({
@@ -172,8 +319,17 @@ export class Batcher {
       });
   }
 
+  /** Charges a frame's flow what the frame really cost beyond its estimate, and learns from it. */
+  private charge(w: Waiting, decodeUs: number, inferUs: number, ok: boolean): void {
+    const actualUs = decodeUs + inferUs;
+    this.queue.charge(w.flow.queue, actualUs - w.estimateUs);
+    // Failed frames teach nothing about inference; their decode time is still charged.
+    if (ok) this.costs.learn(w.flow.cost, w.work, decodeUs, inferUs);
+    this.observer.workerTime?.(w.flow.label, actualUs);
+  }
+
   private notifyIfIdle(): void {
-    if (this.queue.length > 0 || this.running > 0) return;
+    if (this.queue.size > 0 || this.running > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

@@ -42,6 +42,11 @@ export class LegacyFrameParser {
     return this.pendingLength === undefined && this.queue.length === 0;
   }
 
+  /** Bytes received and not yet returned as frames. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
   feed(chunk: Buffer): void {
     if (this.failed) throw this.failed;
     this.queue.push(chunk);

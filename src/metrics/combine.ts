@@ -15,5 +15,6 @@ export function combineObservers(...observers: Array<Observer | undefined>): Obs
     frameAnswered: (report: FrameReport) => list.forEach((o) => o.frameAnswered?.(report)),
     protocolError: (rule) => list.forEach((o) => o.protocolError?.(rule)),
     batchDispatched: (size) => list.forEach((o) => o.batchDispatched?.(size)),
+    workerTime: (label, us) => list.forEach((o) => o.workerTime?.(label, us)),
   };
 }

@@ -4,7 +4,8 @@
  * server is not draining).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 
 export interface MetricsHttpOptions {
@@ -21,9 +22,15 @@ export interface MetricsHttpOptions {
  * The endpoint is for a scraper and probes, not for the world: a handful of
  * connections, small headers, and requests that must arrive quickly, so a
  * slowloris on this port cannot hold sockets or memory (docs/reliability.md).
+ * Probes must never starve: one address holds a few connections at most, and
+ * when every slot is taken a new connection displaces the one idle longest
+ * (a keep-alive between requests, or one still trickling its headers), so a
+ * load balancer's or kubelet's probe always gets in.
  */
 export interface MetricsHttpLimits {
   maxConnections: number;
+  /** Connections one client address may hold. */
+  maxConnectionsPerIp: number;
   /** Whole request headers must arrive within this (Node's headersTimeout). */
   headersTimeoutMs: number;
   /** The whole request (Node's requestTimeout). */
@@ -35,6 +42,7 @@ export interface MetricsHttpLimits {
 
 export const DEFAULT_METRICS_HTTP_LIMITS: MetricsHttpLimits = {
   maxConnections: 16,
+  maxConnectionsPerIp: 4,
   headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
@@ -76,10 +84,49 @@ export async function startMetricsHttp(options: MetricsHttpOptions): Promise<Met
       // How often Node checks the two timeouts above (its default is 30 s).
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
     },
-    (req, res) => route(options, req, res),
+    (req, res) => {
+      const slot = slots.get(req.socket);
+      if (slot) slot.busy = true;
+      res.once('finish', () => {
+        if (!slot) return;
+        slot.busy = false;
+        slot.lastActive = performance.now();
+      });
+      route(options, req, res);
+    },
   );
-  // Beyond this, new connections are closed at once by Node.
-  server.maxConnections = limits.maxConnections;
+  const slots = new Map<Socket, { address: string; busy: boolean; lastActive: number }>();
+  const perAddress = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    const from = address === undefined ? 0 : (perAddress.get(address) ?? 0);
+    if (address === undefined || from >= limits.maxConnectionsPerIp) {
+      socket.destroy();
+      return;
+    }
+    if (slots.size >= limits.maxConnections) {
+      // Full: the connection idle longest (not inside a request) makes room.
+      let oldest: [Socket, number] | undefined;
+      for (const [s, slot] of slots) if (!slot.busy && (!oldest || slot.lastActive < oldest[1])) oldest = [s, slot.lastActive];
+      if (!oldest) {
+        socket.destroy();
+        return;
+      }
+      release(oldest[0]);
+      oldest[0].destroy();
+    }
+    slots.set(socket, { address, busy: false, lastActive: performance.now() });
+    perAddress.set(address, from + 1);
+    socket.once('close', () => release(socket));
+  });
+  function release(socket: Socket): void {
+    const slot = slots.get(socket);
+    if (!slot) return;
+    slots.delete(socket);
+    const left = (perAddress.get(slot.address) ?? 1) - 1;
+    if (left > 0) perAddress.set(slot.address, left);
+    else perAddress.delete(slot.address);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -12,6 +12,8 @@ import { EventLoopDelaySampler } from './event-loop-delay.js';
 /** Live state the metrics read when scraped. */
 export interface MetricSources {
   queueDepth(): number;
+  /** JPEG bytes waiting for a worker. */
+  queueBytes(): number;
   runningBatches(): number;
   readyWorkers(): number;
   poolSize(): number;
@@ -117,6 +119,14 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     labelNames: ['camera'] as const,
     registers: [this.registry],
   });
+  /** Identities (or camera names) worker time has been counted for; capped like cameras. */
+  private readonly workerLabels = new Set<string>();
+  private readonly workerSeconds = new Counter({
+    name: 'crowdline_worker_seconds_total',
+    help: 'Worker time frames really cost (decode + their share of batch inference), by identity (the authenticated name, else the camera name; "legacy", "unidentified"; "other" past 256)',
+    labelNames: ['identity'] as const,
+    registers: [this.registry],
+  });
   private readonly eventLoopDelay = new Histogram({
     name: 'crowdline_event_loop_delay_seconds',
     help: 'How late a 5 ms timer fired on the server main thread (cumulative; diff two scrapes for a window)',
@@ -134,6 +144,7 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     // Gauges that mirror live state, read from the bound sources at scrape time.
     const live: Array<[name: string, help: string, read: (sources: MetricSources) => number]> = [
       ['crowdline_queue_depth', 'Frames waiting for a worker (batcher queue)', (src) => src.queueDepth()],
+      ['crowdline_queue_bytes', 'JPEG bytes waiting for a worker (batcher queue; bounded by --max-queue-bytes)', (src) => src.queueBytes()],
       ['crowdline_running_batches', 'Batches inside workers now', (src) => src.runningBatches()],
       ['crowdline_workers_ready', 'Workers with the model loaded', (src) => src.readyWorkers()],
       ['crowdline_workers', 'Workers in the pool', (src) => src.poolSize()],
@@ -206,6 +217,14 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
 
   batchDispatched(size: number): void {
     this.batchSize.observe(size);
+  }
+
+  workerTime(label: string, us: number): void {
+    if (!this.workerLabels.has(label)) {
+      if (this.workerLabels.size >= MAX_CAMERA_LABELS) label = 'other';
+      else this.workerLabels.add(label);
+    }
+    this.workerSeconds.inc({ identity: label }, us / 1e6);
   }
 
   /** Cameras heard from: the least recent goes when a new one would pass MAX_CAMERA_LABELS. */

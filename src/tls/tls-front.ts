@@ -40,6 +40,9 @@ async function secureOptions(files: TlsFiles): Promise<tls.SecureContextOptions>
 }
 
 export class TlsFront {
+  /** TCP sockets handed to the TLS server and not yet through the handshake, by address:port. */
+  private readonly inHandshake = new Map<string, Socket>();
+
   private constructor(
     private readonly server: tls.Server,
     private readonly options: TlsFrontOptions,
@@ -55,18 +58,26 @@ export class TlsFront {
       rejectUnauthorized: false,
       handshakeTimeout: options.handshakeTimeoutMs,
     });
+    const front = new TlsFront(server, options);
     server.on('secureConnection', (socket: tls.TLSSocket) => {
+      front.inHandshake.delete(`${socket.remoteAddress}:${socket.remotePort}`);
       // Handshake done: now, as on plain connections, a client's FIN still lets its replies out.
       socket.allowHalfOpen = true;
+      // A client may not renegotiate (TLS 1.2): each renegotiation is a full handshake's CPU for the server.
+      // The attempt emits an error, and the session closes the socket on any error.
+      socket.disableRenegotiation();
       options.onSecure(socket);
     });
     server.on('tlsClientError', (err, socket) => {
       // The peer's address is often gone by now (it hung up); say what is known.
+      const key = `${socket.remoteAddress}:${socket.remotePort}`;
       const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? '?'}` : 'a client';
-      options.log(`${peer}: TLS handshake failed: ${err.message}`);
+      options.log(`${peer}: TLS handshake failed: ${err.message.trim()}`);
       socket.destroy();
+      // Destroying the TLS layer does not close the TCP socket it was started on: close that too, or it holds a connection slot.
+      front.inHandshake.get(key)?.destroy();
     });
-    return new TlsFront(server, options);
+    return front;
   }
 
   /** Reads the files again; new connections use them, open ones keep theirs. Throws (keeping the old) if they are bad. */
@@ -86,6 +97,9 @@ export class TlsFront {
       socket.unshift(chunk);
       if (chunk[0] === TLS_HANDSHAKE_BYTE) {
         socket.allowHalfOpen = false; // see start()
+        const key = `${socket.remoteAddress}:${socket.remotePort}`;
+        this.inHandshake.set(key, socket);
+        socket.once('close', () => this.inHandshake.delete(key));
         this.server.emit('connection', socket);
       } else {
         socket.off('error', ignore);

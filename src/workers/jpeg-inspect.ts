@@ -32,6 +32,26 @@ export interface JpegLimits {
   maxPixels: number;
   /** Most scans (SOS markers) accepted; progressive files have about 10. */
   maxScans: number;
+  /** Largest decode work (decodeWork: pixels x passes) accepted. */
+  maxWork: number;
+}
+
+/**
+ * A progressive JPEG counts at least this many passes: the decoder holds its
+ * whole coefficient image (2 bytes per sample, ~6 bytes per pixel in
+ * colour) however few scans it has, and every scan is a pass over it.
+ */
+export const PROGRESSIVE_MIN_PASSES = 6;
+
+/**
+ * What decoding costs, in pixel-passes: width x height for a sequential
+ * (baseline) JPEG, x max(scans, PROGRESSIVE_MIN_PASSES) for a progressive
+ * one. Time and memory both grow with it; the fair scheduler's estimate of a
+ * frame's worker time starts from it.
+ */
+export function decodeWork(info: JpegInfo): number {
+  const passes = info.progressive ? Math.max(info.scans, PROGRESSIVE_MIN_PASSES) : 1;
+  return info.width * info.height * passes;
 }
 
 /**
@@ -39,7 +59,7 @@ export interface JpegLimits {
  * 12 MP fisheyes exist), so a real frame is never refused, while decode
  * memory stays under 100 MB. Progressive encoders write about 10 scans.
  */
-export const DEFAULT_JPEG_LIMITS: JpegLimits = { maxPixels: 7680 * 4320, maxScans: 64 };
+export const DEFAULT_JPEG_LIMITS: JpegLimits = { maxPixels: 7680 * 4320, maxScans: 64, maxWork: 7680 * 4320 * 3 };
 
 /** libjpeg's own ceiling on either dimension (JPEG_MAX_DIMENSION). */
 const MAX_DIMENSION = 65500;
@@ -103,12 +123,14 @@ export function inspectJpeg(bytes: Uint8Array): JpegInfo {
  * frame header, or gives up (undefined) after `maxSegments` segments, so a
  * file padded with thousands of tiny segments costs the main thread nothing
  * and is left to a worker's full inspectJpeg. Throws JpegRejected like it.
+ * A progressive file's scans are counted too (they make its cost), within
+ * the same budget: past it, `scans` is a lower bound.
  */
-export function inspectJpegHeader(bytes: Uint8Array, maxSegments = 64): JpegInfo | undefined {
+export function inspectJpegHeader(bytes: Uint8Array, maxSegments = 256): JpegInfo | undefined {
   return walk(bytes, maxSegments);
 }
 
-/** The marker walk; with a finite segment budget it returns at the frame header (scans 0). */
+/** The marker walk; with a finite segment budget it returns at a sequential frame header (scans 0), or with the scans seen so far. */
 function walk(bytes: Uint8Array, maxSegments: number): JpegInfo | undefined {
   const headerOnly = Number.isFinite(maxSegments);
   let segments = 0;
@@ -124,7 +146,7 @@ function walk(bytes: Uint8Array, maxSegments: number): JpegInfo | undefined {
     if (bytes[at] !== 0xff) throw corrupt(`corrupt JPEG: expected a marker at byte ${at}, found 0x${bytes[at].toString(16).padStart(2, '0')}`);
     const marker = bytes[at + 1];
     if (marker === 0xd9) break; // EOI
-    if (++segments > maxSegments) return undefined;
+    if (++segments > maxSegments) return info;
     if (standalone(marker)) {
       at += 2;
       continue;
@@ -153,7 +175,7 @@ function walk(bytes: Uint8Array, maxSegments: number): JpegInfo | undefined {
       }
       if (length < 8 + 3 * components) throw corrupt(`corrupt JPEG: frame header too short for ${components} components`);
       info = { width, height, components, progressive: marker === 0xc2 || marker === 0xca, scans: 0 };
-      if (headerOnly) return info;
+      if (headerOnly && !info.progressive) return info;
     }
     if (marker === 0xda) {
       // SOS: its header, then entropy-coded data up to the next real marker.
@@ -184,6 +206,14 @@ export function checkJpegLimits(info: JpegInfo, limits: JpegLimits): void {
   if (info.scans > limits.maxScans) {
     throw new JpegRejected(`image too costly: ${info.scans} scans, over the server's limit of ${limits.maxScans} (--max-jpeg-scans)`, 'too-large');
   }
+  const work = decodeWork(info);
+  if (work > limits.maxWork) {
+    const kind = info.progressive ? `progressive (${info.scans} scans, ${work / pixels} passes)` : 'sequential';
+    throw new JpegRejected(
+      `image too costly to decode: ${info.width}x${info.height} ${kind} is ${work} pixel-passes, over the server's limit of ${limits.maxWork} (--max-frame-work)`,
+      'too-large',
+    );
+  }
 }
 
 /**
@@ -192,13 +222,14 @@ export function checkJpegLimits(info: JpegInfo, limits: JpegLimits): void {
  * at the cost of a header walk, instead of a worker round trip. Anything the
  * header walk cannot settle cheaply goes on to the worker's full check.
  */
-export function screenJpeg(bytes: Uint8Array, limits: JpegLimits): JpegRejected | undefined {
+export function screenJpeg(bytes: Uint8Array, limits: JpegLimits): { rejected: JpegRejected } | { work: number } {
   try {
     const info = inspectJpegHeader(bytes);
-    if (info) checkJpegLimits(info, limits);
-    return undefined;
+    if (!info) return { work: 0 };
+    checkJpegLimits(info, limits);
+    return { work: decodeWork(info) };
   } catch (err) {
-    if (err instanceof JpegRejected) return err;
+    if (err instanceof JpegRejected) return { rejected: err };
     throw err;
   }
 }

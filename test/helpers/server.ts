@@ -6,6 +6,8 @@ import type { ExecutionContext } from 'ava';
 import { CrowdServer } from '../../src/accept/server.js';
 import type { ServerOptions } from '../../src/accept/options.js';
 import type { ServerObserver } from '../../src/accept/observer.js';
+import type { FrameScreen } from '../../src/accept/session-deps.js';
+import type { ConnectionGate } from '../../src/accept/gate.js';
 import type { BatchRunner } from '../../src/batcher/types.js';
 import type { JpegLimits } from '../../src/workers/jpeg-inspect.js';
 import type { RateLimitOptions } from '../../src/log/rate-limited-log.js';
@@ -78,6 +80,8 @@ export async function startServerWithRunner(
     observer?: ServerObserver;
     log?: LogSink;
     logRateLimit?: RateLimitOptions;
+    screen?: FrameScreen;
+    gate?: ConnectionGate;
   } = {},
 ): Promise<{ server: CrowdServer; port: number }> {
   const server = new CrowdServer({
@@ -88,6 +92,8 @@ export async function startServerWithRunner(
     observer: options.observer,
     log: options.log ?? quiet,
     logRateLimit: options.logRateLimit,
+    screen: options.screen,
+    gate: options.gate,
   });
   const address = await server.listen();
   t.teardown(() => server.close());

@@ -1,0 +1,246 @@
+/**
+ * Issue 27, one test per attack: a good live camera beside greedy,
+ * misconfigured or hostile peers keeps its share of the workers. Worker time
+ * is virtual (ClockRunner): the camera's frames fall due by the work the
+ * runner has done, so its share (frames answered within its window / frames
+ * due) is a count that CPU contention cannot change. Before fair queueing
+ * (one FIFO in arrival order) every one of these fails: the camera's frames
+ * waited behind the peer's whole window.
+ */
+import test from 'ava';
+import net from 'node:net';
+import { encodeFrame, encodeHello, encodeLegacyFrame, LegacyReplyParser } from '../src/framing/index.js';
+import { screenJpeg, DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
+import type { FrameScreen } from '../src/accept/session-deps.js';
+import type { Admission, ConnectionGate } from '../src/accept/gate.js';
+import { AuthGate } from '../src/auth/gate.js';
+import { Credentials } from '../src/auth/credentials.js';
+import { FailureThrottle } from '../src/auth/throttle.js';
+import { hashSecret, newToken } from '../src/auth/token.js';
+import { ServerMetrics } from '../src/metrics/server-metrics.js';
+import { parsePrometheus } from '../bench/scrape.js';
+import { ClockRunner, clockFrame, clockTag, greedyPeer, liveCamera } from './helpers/clock-runner.js';
+import { progressiveDeclaring } from './helpers/hostile-jpeg.js';
+import { rawClient } from './helpers/raw-client.js';
+import { startServerWithRunner } from './helpers/server.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
+
+/** The good camera: a frame due every 4 units of work (a quarter of one worker), window 4, 40 frames. */
+const GOOD = { name: 'good', window: 4, everyUnits: 4, frames: 40 };
+/** Share of its frames the good camera must get answered within its window. */
+const MIN_SHARE = 0.8;
+const MB = 1024 * 1024;
+
+/** The real header screen for JPEGs; clock frames pass with no decode work. */
+const screen: FrameScreen = (bytes) => {
+  if (clockTag(bytes)) return { work: 0 };
+  const verdict = screenJpeg(bytes, DEFAULT_JPEG_LIMITS);
+  return 'rejected' in verdict ? { refused: { reason: verdict.rejected.message, cause: verdict.rejected.reason } } : verdict;
+};
+
+test('a greedy v1 peer with the largest window cannot take the worker from a live camera; worker time is counted per identity', async (t) => {
+  const runner = new ClockRunner(1);
+  const metrics = new ServerMetrics({ defaultMetrics: false });
+  t.teardown(() => metrics.stop());
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 }, observer: metrics });
+  const greedy = await greedyPeer(port, { name: 'greedy', window: 32, cost: 1 });
+  const good = await liveCamera(port, runner, GOOD);
+  greedy.stop();
+  t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered} frames answered within its window`);
+  t.true(greedy.answered() > good.answered, 'the greedy peer still got the rest of the worker (work-conserving)');
+  const m = parsePrometheus(await metrics.registry.metrics());
+  // Each clock frame of cost 1 is reported as 1 ms of decode.
+  t.is(Math.round((m.get('crowdline_worker_seconds_total{identity="good"}') ?? 0) * 1000), good.answered);
+  t.true((m.get('crowdline_worker_seconds_total{identity="greedy"}') ?? 0) > 0);
+});
+
+test('frames that cost a worker 6x as much are charged as such: the greedy peer still gets no more than its share', async (t) => {
+  const runner = new ClockRunner(1);
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 } });
+  const greedy = await greedyPeer(port, { name: 'costly', window: 32, cost: 6 });
+  const good = await liveCamera(port, runner, GOOD);
+  greedy.stop();
+  t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered}`);
+});
+
+test('the costliest frames the limits allowed (8K progressive, 43 scans) are refused from their header; none reaches a worker', async (t) => {
+  const runner = new ClockRunner(1);
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 }, screen });
+  // A greedy peer of ordinary frames keeps the clock going; the bomber beside it sends the costly ones.
+  const filler = await greedyPeer(port, { name: 'filler', window: 32, cost: 1 });
+  const bomber = await rawClient(port);
+  t.teardown(() => bomber.socket.destroy());
+  bomber.socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 32, cameraName: 'bomber' }));
+  const bomb = progressiveDeclaring(7680, 4320, 43);
+  for (let i = 0; i < 200; i++) bomber.socket.write(encodeFrame({ seq: i, captureTimeMs: 0, jpeg: bomb }));
+  const good = await liveCamera(port, runner, GOOD);
+  filler.stop();
+  await until(() => bomber.messages.filter((m) => m.type === 'result').length === 200);
+  const results = bomber.messages.filter((m) => m.type === 'result');
+  t.true(
+    results.every(
+      (m) =>
+        m.type === 'result' &&
+        /image too costly to decode: 7680x4320 progressive \(43 scans, 43 passes\) is 1426636800 pixel-passes, over the server's limit of 99532800 \(--max-frame-work\)/.test(
+          m.reason ?? '',
+        ),
+    ),
+  );
+  t.is(runner.served.filter((tag) => tag === '?').length, 0, 'no bomb reached the worker');
+  t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered}`);
+});
+
+test('8 greedy connections from one address: the camera keeps its share, and their queued work is dropped as soon as they leave', async (t) => {
+  const runner = new ClockRunner(1);
+  const { server, port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 } });
+  const greedy = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => greedyPeer(port, { name: `greedy${i}`, window: 32, cost: 6, localAddress: '127.0.0.2' })),
+  );
+  // Nine flows: a frame due every 16 units is within the camera's ninth of the worker.
+  const good = await liveCamera(port, runner, { ...GOOD, everyUnits: 16 });
+  t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered}`);
+  for (const g of greedy) g.stop();
+  await until(() => server.connectionCount === 0);
+  const servedAtClose = runner.served.length;
+  t.is(server.batcher.queueDepth, 0, 'their 8 x 32 queued frames are gone');
+  t.is(server.batcher.queueBytes, 0);
+  await sleep(50);
+  t.true(runner.served.length - servedAtClose <= 1, 'at most the batch already in the worker ran after they left');
+});
+
+test('the same over the legacy protocol', async (t) => {
+  const runner = new ClockRunner(1);
+  const { server, port } = await startServerWithRunner(t, runner, {});
+  const peers = Array.from({ length: 8 }, (_, i) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+    socket.on('error', () => undefined);
+    const parser = new LegacyReplyParser();
+    let n = 0;
+    const send = (): void => void (!socket.destroyed && socket.write(encodeLegacyFrame(clockFrame(6, `legacy${i}#${n++}`))));
+    socket.on('data', (chunk: Buffer) => parser.push(chunk).forEach(send));
+    socket.once('connect', () => Array.from({ length: 8 }, send));
+    return socket;
+  });
+  const good = await liveCamera(port, runner, { ...GOOD, everyUnits: 16 });
+  t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered}`);
+  t.true(runner.countServed('legacy') > 0, 'the legacy peers were served too');
+  for (const p of peers) p.destroy();
+  await until(() => server.connectionCount === 0);
+  t.is(server.batcher.queueDepth, 0);
+});
+
+test('peers that fill the queue with large frames pause themselves, not the camera; queue bytes stay bounded and return to zero when they leave', async (t) => {
+  const runner = new ClockRunner(1);
+  let deepestBytes = 0;
+  const { server, port } = await startServerWithRunner(t, runner, {
+    server: { maxWindow: 32, maxQueueBytes: 2 * MB, maxConnectionQueueBytes: MB },
+  });
+  runner.onProgress(() => (deepestBytes = Math.max(deepestBytes, server.batcher.queueBytes)));
+  // 256 KB frames, a window of 32 each: far more than the queue takes; the peers and the kernel hold the rest.
+  const fillers = await Promise.all(
+    Array.from({ length: 4 }, (_, i) => greedyPeer(port, { name: `fill${i}`, window: 32, cost: 1, padBytes: 256 * 1024, localAddress: '127.0.0.3' })),
+  );
+  const good = await liveCamera(port, runner, GOOD);
+  t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered}`);
+  // The bound, plus at most one frame over it per connection that was under its fair part.
+  t.true(deepestBytes <= 2 * MB + 5 * 257 * 1024, `queue bytes peaked at ${(deepestBytes / MB).toFixed(1)} MB`);
+  for (const f of fillers) f.stop();
+  await until(() => server.connectionCount === 0);
+  t.is(server.batcher.queueBytes, 0, 'memory of the peers that left is released at once');
+});
+
+for (const how of ['reset', 'closed without reading'] as const) {
+  test(`peers that send a window of frames and vanish (${how}): none of their queued frames reaches a worker`, async (t) => {
+    const runner = new ClockRunner(1);
+    const received = new Map<string, number>();
+    const { server, port } = await startServerWithRunner(t, runner, {
+      server: { maxWindow: 32 },
+      observer: { frameReceived: (camera) => received.set(camera, (received.get(camera) ?? 0) + 1) },
+    });
+    runner.hold(); // the worker is busy with the first frame that arrives
+    const first = await rawClient(port);
+    first.socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 1, cameraName: 'first' }));
+    first.socket.write(encodeFrame({ seq: 0, captureTimeMs: 0, jpeg: clockFrame(1, 'first') }));
+    await until(() => received.get('first') === 1);
+    const peers = await Promise.all(Array.from({ length: 4 }, () => rawClient(port, { localAddress: '127.0.0.4', read: false })));
+    peers.forEach((p, i) => {
+      p.socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 32, cameraName: `vanish${i}` }));
+      for (let f = 0; f < 32; f++) p.socket.write(encodeFrame({ seq: f, captureTimeMs: 0, jpeg: clockFrame(50, `vanish${i}#${f}`) }));
+    });
+    await until(() => [0, 1, 2, 3].every((i) => received.get(`vanish${i}`) === 32));
+    // Every window is queued and every socket paused for backpressure; now they go.
+    for (const p of peers) {
+      if (how === 'reset') p.socket.resetAndDestroy();
+      else p.socket.destroy(); // with the WELCOME unread: the kernel answers with a reset
+    }
+    await until(() => server.connectionCount === 1);
+    t.is(server.batcher.queueDepth, 0);
+    runner.resume();
+    await until(() => first.messages.some((m) => m.type === 'result'));
+    first.socket.destroy();
+    t.is(runner.countServed('vanish'), 0, 'no frame of a peer that left reached the worker');
+  });
+}
+
+test('a peer reset before it was accepted is not counted under a shared key', async (t) => {
+  const ended: string[] = [];
+  const runner = new ClockRunner(1);
+  const { server, port } = await startServerWithRunner(t, runner, {
+    server: { maxConnections: 4, maxConnectionsPerIp: 2 },
+    observer: { connectionEnded: (reason) => ended.push(reason) },
+  });
+  // What accept() sees of a connection reset in the backlog: a socket with no remote address.
+  const listener = (server as unknown as { server: net.Server }).server;
+  for (let i = 0; i < 50; i++) listener.emit('connection', new net.Socket());
+  t.is(ended.filter((r) => r === 'reset-before-accept').length, 50);
+  t.is(server.connectionCount, 0);
+  // Two cameras from one address, and more from others, still get in.
+  const cams = await Promise.all(
+    [0, 1, 2, 3].map((i) => greedyPeer(port, { name: `cam${i}`, window: 1, cost: 1, localAddress: i < 2 ? '127.0.0.5' : `127.0.0.${6 + i}` })),
+  );
+  await until(() => runner.served.length >= 4);
+  for (const c of cams) c.stop();
+  t.false(ended.includes('refused-server-full'));
+  t.false(ended.includes('refused-per-ip'));
+});
+
+test('an authentication check of a connection that reset is abandoned: the gate is told, and a throttled check never runs', async (t) => {
+  // The session's side: the gate's signal fires when the peer resets mid-check, even though no frame is being read.
+  let signal: AbortSignal | undefined;
+  const gate: ConnectionGate = {
+    checkProtocol: () => undefined,
+    admitHello: (_claim, _socket, gone) => {
+      signal = gone;
+      return new Promise<Admission>(() => undefined); // a check that would take for ever
+    },
+  };
+  const { server, port } = await startServerWithRunner(t, new ClockRunner(1), { gate });
+  const peer = await rawClient(port);
+  peer.socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 1, cameraName: 'flood', token: 'x' }));
+  await until(() => signal !== undefined);
+  t.false(signal!.aborted);
+  peer.socket.resetAndDestroy();
+  await until(() => server.connectionCount === 0);
+  t.true(signal!.aborted, 'the gate learns the connection is gone');
+
+  // The gate's side: a throttled check whose peer left does not reach the credentials (nor scrypt).
+  const { token, keyId, secret } = newToken();
+  const credentials = Credentials.parse(`clients:\n  - name: cam\n    key: ${keyId}\n    hash: "${await hashSecret(secret)}"\n`, 'test');
+  let lookups = 0;
+  const withKey = credentials.withKey.bind(credentials);
+  credentials.withKey = (id: string) => (lookups++, withKey(id));
+  const throttle = new FailureThrottle({ freeFailures: 0, firstDelayMs: 10_000 });
+  throttle.failed('127.0.0.9');
+  const auth = new AuthGate({ credentials, clientCertificates: false, tlsRequired: false, legacy: { kind: 'allow' }, throttle });
+  const gone = new AbortController();
+  const verdict = auth.admitHello({ camera: 'cam', token }, { remoteAddress: '127.0.0.9' } as net.Socket, gone.signal);
+  gone.abort();
+  t.like(await verdict, { ok: false, refusal: { cause: 'gone' } });
+  t.is(lookups, 0, 'no credential lookup or hash for a connection that is gone');
+  t.like(await auth.admitHello({ camera: 'cam', token }, { remoteAddress: '127.0.0.8' } as net.Socket), { ok: true, label: 'cam/cam' });
+  t.is(lookups, 1);
+});
