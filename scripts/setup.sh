@@ -41,6 +41,14 @@ export OPENCV_BIN_DIR=/usr/bin
 # download CUDA libraries from a feed that may be unreachable. GPU hosts set
 # ONNXRUNTIME_NODE_INSTALL=cuda12 before running this (see README).
 export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
+# node-gyp (better-sqlite3, and any other native package npm builds) uses the
+# running Node's own headers when they are installed beside it (Debian and
+# NodeSource packages, official tarballs) instead of downloading them, which
+# fails on a host that reaches only the package registries.
+node_prefix="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+if [ -f "$node_prefix/include/node/node_api.h" ]; then
+  export npm_config_nodedir="$node_prefix"
+fi
 
 stamp=node_modules/.crowdline-lock-hash
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
