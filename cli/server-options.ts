@@ -19,6 +19,7 @@ import { DEFAULT_ZONE_PUBLISH_INTERVAL_MS } from '../src/app/zones-setup.js';
 import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX } from '../src/events/mqtt-sink.js';
 import { defaultHistoryDir } from '../src/app/history-setup.js';
 import { DEFAULT_HISTORY_LIMITS } from '../src/history/types.js';
+import { DEFAULT_API_LIMITS } from '../src/history/api.js';
 
 /** Zone events come from a site file's zones: asking for them without one is a usage error (serve and demo). */
 export function requireSiteForZoneEvents(argv: { site?: string; 'mqtt-url'?: string; 'events-file'?: string }): void {
@@ -317,6 +318,24 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       describe: "a frame whose capture time is further than this from the server's clock is recorded at the server's clock",
       group: 'History:',
     })
+    .option('api-max-range-days', {
+      type: 'number',
+      default: DEFAULT_API_LIMITS.maxRangeS / 86_400,
+      describe: 'history API: longest from..to of one request (docs/api.md)',
+      group: 'History:',
+    })
+    .option('api-max-points', {
+      type: 'number',
+      default: DEFAULT_API_LIMITS.maxPoints,
+      describe: 'history API: most points (buckets x zones) one request returns',
+      group: 'History:',
+    })
+    .option('api-max-alerts', {
+      type: 'number',
+      default: DEFAULT_API_LIMITS.maxAlerts,
+      describe: 'history API: most alert transitions one request returns',
+      group: 'History:',
+    })
     .check((argv) => {
       requireSiteForZoneEvents(argv);
       checkHistoryOptions(argv);
@@ -358,8 +377,17 @@ export function withServerOptions<T>(yargs: Argv<T>) {
 }
 
 /** History limits: positive, and the per-second rows cannot outlive the whole history. */
-export function checkHistoryOptions(argv: Pick<ServerArgv, 'history-fine-hours' | 'history-days' | 'history-max-mb' | 'history-max-skew-s'>): void {
-  for (const name of ['history-fine-hours', 'history-days', 'history-max-mb', 'history-max-skew-s'] as const) {
+export function checkHistoryOptions(
+  argv: Pick<
+    ServerArgv,
+    'history-fine-hours' | 'history-days' | 'history-max-mb' | 'history-max-skew-s' | 'api-max-range-days' | 'api-max-points' | 'api-max-alerts'
+  >,
+): void {
+  for (const name of ['api-max-points', 'api-max-alerts'] as const) {
+    const value = argv[name];
+    if (!(Number.isInteger(value) && value > 0)) throw new UsageError(`--${name} must be a positive whole number, got ${String(value)}`);
+  }
+  for (const name of ['history-fine-hours', 'history-days', 'history-max-mb', 'history-max-skew-s', 'api-max-range-days'] as const) {
     const value = argv[name];
     if (!(Number.isFinite(value) && value > 0)) throw new UsageError(`--${name} must be a number > 0, got ${String(value)}`);
   }
@@ -426,6 +454,9 @@ export interface ServerArgv extends SecurityArgv {
   'history-days': number;
   'history-max-mb': number;
   'history-max-skew-s': number;
+  'api-max-range-days': number;
+  'api-max-points': number;
+  'api-max-alerts': number;
 }
 
 export function toStartOptions(argv: ServerArgv, host: string, port: number): StartServerOptions {
@@ -480,6 +511,7 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
               maxSkewMs: Math.round(argv['history-max-skew-s'] * 1000),
             },
           },
+    historyApi: { maxRangeS: Math.round(argv['api-max-range-days'] * 86_400), maxPoints: argv['api-max-points'], maxAlerts: argv['api-max-alerts'] },
     server: {
       host,
       port,

@@ -22,6 +22,7 @@ import type { DeviceChoice } from '../workers/types.js';
 import { setUpZones, type ZoneEventOptions, type ZoneSetup } from './zones-setup.js';
 import type { HistoryOptions } from './history-setup.js';
 import type { HistoryStore } from '../history/store.js';
+import { DEFAULT_API_LIMITS, HistoryApi, type ApiLimits } from '../history/api.js';
 
 export interface StartServerOptions {
   modelPath: string;
@@ -56,6 +57,8 @@ export interface StartServerOptions {
   zoneEvents?: ZoneEventOptions;
   /** Keep per-second zone history in SQLite (docs/history.md); used only with sitePath. Absent: no history. */
   history?: HistoryOptions;
+  /** Limits of the history API (docs/api.md; default DEFAULT_API_LIMITS). */
+  historyApi?: Partial<ApiLimits>;
 }
 
 export interface RunningServer {
@@ -79,6 +82,8 @@ export interface RunningServer {
   zones?: ZoneSetup;
   /** The history store (absent without a site file, with history off, or when it could not start). */
   history?: HistoryStore;
+  /** The history API (docs/api.md) for the console's HTTP server to mount with serveHistoryApi (viewer role). */
+  historyApi: HistoryApi;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
@@ -262,6 +267,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     close,
     zones,
     history,
+    historyApi: new HistoryApi({
+      site: () => zones?.tracker.config,
+      store: history,
+      clock: { now: () => Date.now() },
+      limits: { ...DEFAULT_API_LIMITS, ...options.historyApi },
+    }),
     drain: async (delayMs, onStopAccepting) => {
       draining = true;
       if (metricsHttp && delayMs > 0) {
