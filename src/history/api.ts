@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { zoneAlertStateName, type ZoneAlertStateCode } from '../framing/index.js';
+import { isValidName, NAME_RULE } from '../common/camera-name.js';
 import type { SiteConfig } from '../zones/site-file.js';
 import type { HistoryStore } from './store.js';
 import type { Clock } from './types.js';
@@ -51,8 +52,7 @@ export interface HistoryApiDeps {
   limits: ApiLimits;
 }
 
-const NAME = /^[A-Za-z0-9_.\-:@ ]{1,64}$/;
-const name = (what: string) => z.string().regex(NAME, `${what} must be a camera or zone name from the site file (1-64 letters, digits, spaces or _ . - : @)`);
+const name = (what: string) => z.string().refine(isValidName, `${what} must be a camera or zone name as in the site file (${NAME_RULE})`);
 
 /** An ISO 8601 time with a zone (2026-12-07T05:00:00Z) or epoch seconds; returns epoch ms. */
 const time = (what: string) =>
