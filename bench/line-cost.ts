@@ -29,7 +29,7 @@ const cpuMs = (run: () => void): number => {
   return (used.user + used.system) / 1000;
 };
 
-const frames = (await vtestFrames('crowdline-v2')).slice(0, count + 1);
+const frames = await vtestFrames('crowdline-v2', count + 1);
 const source = { width: 768, height: 576 };
 const grey = { width: frames[0].grey.width, height: frames[0].grey.height };
 const margin = DEFAULT_FLOW_OPTIONS.radius * 2 ** (DEFAULT_FLOW_OPTIONS.levels - 1) + 4;

@@ -46,17 +46,18 @@ export interface VtestFrame {
 
 const cache = new Map<string, Promise<VtestFrame[]>>();
 
-/** Every frame of vtest.avi with `model`'s density map (cached per process). */
-export function vtestFrames(model: string): Promise<VtestFrame[]> {
-  let frames = cache.get(model);
+/** Every frame of vtest.avi (or the first `limit`) with `model`'s density map (cached per process). */
+export function vtestFrames(model: string, limit = Number.POSITIVE_INFINITY): Promise<VtestFrame[]> {
+  const key = `${model}/${limit}`;
+  let frames = cache.get(key);
   if (!frames) {
-    frames = decode(model);
-    cache.set(model, frames);
+    frames = decode(model, limit);
+    cache.set(key, frames);
   }
   return frames;
 }
 
-async function decode(model: string): Promise<VtestFrame[]> {
+async function decode(model: string, limit: number): Promise<VtestFrame[]> {
   const spec = resolveModel(modelPath(model));
   const inferencer = await Inferencer.load(
     { modelPath: spec.onnxPath, device: 'cpu', intraOpThreads: 1, inputWidth: VTEST_WIDTH, inputHeight: VTEST_HEIGHT, imageLimits: DEFAULT_JPEG_LIMITS },
@@ -76,6 +77,8 @@ async function decode(model: string): Promise<VtestFrame[]> {
       'error',
       '-i',
       SAMPLE_VIDEO,
+      // Only the frames wanted: ffmpeg stops by itself.
+      ...(Number.isFinite(limit) ? ['-frames:v', String(limit)] : []),
       '-f',
       'rawvideo',
       '-pix_fmt',
@@ -88,7 +91,7 @@ async function decode(model: string): Promise<VtestFrame[]> {
   let pending: Buffer = Buffer.alloc(0);
   for await (const chunk of ffmpeg.stdout as AsyncIterable<Buffer>) {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= bytes) {
+    while (pending.length >= bytes && frames.length < limit) {
       const input = new Uint8Array(bytes);
       input.set(pending.subarray(0, bytes));
       pending = pending.subarray(bytes);
@@ -103,6 +106,7 @@ async function decode(model: string): Promise<VtestFrame[]> {
       if (!o.ok) throw new Error(`frame ${frames.length}: ${o.reason}`);
       frames.push({ grey, density: { width: o.width, height: o.height, values: result.densities.slice(0, o.width * o.height) } });
     }
+    if (frames.length >= limit) break;
   }
   if (frames.length === 0) throw new Error(`ffmpeg gave no frames of ${SAMPLE_VIDEO}`);
   return frames;
