@@ -1,32 +1,24 @@
 /**
  * `crowdline serve --dry-run`: everything a start checks before the model
- * loads (flags, environment, config file, model manifest, files named by
- * security options), then the settings in effect, printed as a config file
- * with where each came from. Like `nginx -t`: safe to run before a restart.
+ * loads (flags, environment, config file, model manifest, and every file an
+ * option names, read by the start's own code: src/app/server-files.ts), then
+ * the settings in effect, printed as a config file with where each came
+ * from. Like `nginx -t`: safe to run before a restart.
  */
-import fs from 'node:fs';
 import { stringify } from 'yaml';
+import { readServerFiles } from '../src/app/server-files.js';
+import type { StartServerOptions } from '../src/app/start-server.js';
 import { defaultModelName, serveModelPath } from '../src/app/default-model.js';
 import { resolveModel } from '../src/workers/manifest.js';
 import type { DeviceChoice } from '../src/workers/types.js';
 import { currentSources } from './config-sources.js';
-import { UsageError } from '../src/common/usage-error.js';
 
-const FILE_OPTIONS = ['auth', 'tls-cert', 'tls-key', 'tls-client-ca'] as const;
-
-export function printSettings(argv: Record<string, unknown>, out: NodeJS.WritableStream): void {
+/** `start`: the options the start would get from these flags; their files are read as the start reads them. */
+export async function printSettings(argv: Record<string, unknown>, start: StartServerOptions, out: NodeJS.WritableStream): Promise<void> {
   const device = (argv.device ?? 'auto') as DeviceChoice;
   const model = typeof argv.model === 'string' ? argv.model : undefined;
   const spec = resolveModel(serveModelPath(model, device)); // manifest and ONNX file present and consistent
-  for (const option of FILE_OPTIONS) {
-    const file = argv[option];
-    if (typeof file !== 'string') continue;
-    try {
-      fs.accessSync(file, fs.constants.R_OK);
-    } catch (err) {
-      throw new UsageError(`--${option} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-  }
+  await readServerFiles(start);
   const sources = currentSources();
   const lines = [`# crowdline serve: settings in effect (flag > CROWDLINE_* > config file > default); model ${spec.manifest.name} OK`];
   for (const flag of sources?.declared ?? Object.keys(argv)) {

@@ -55,7 +55,7 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
       ) as unknown as Argv<ServeArgv>,
   handler: async (argv) => {
     if (argv['dry-run']) {
-      printSettings(argv, process.stdout);
+      await printSettings(argv, toStartOptions(argv, argv.host, argv.port), process.stdout);
       return;
     }
     const { log } = createLogger({ format: argv['log-format'], level: argv['log-level'] });

@@ -1,4 +1,5 @@
 /** Token authentication at the v1 HELLO (docs/protocol.md §3.1.1, docs/security.md). */
+import net from 'node:net';
 import test from 'ava';
 import yargs from 'yargs';
 import { ServerRefusedError, V1Connection } from '../client/connection/connection.js';
@@ -7,7 +8,17 @@ import { parseLegacyPolicy } from '../src/auth/legacy-policy.js';
 import { securityWarnings } from '../src/auth/posture.js';
 import { FailureThrottle } from '../src/auth/throttle.js';
 import { toStartOptions, withServerOptions, type ServerArgv } from '../cli/server-options.js';
-import { encodeFrame, encodeHello, encodeLegacyFrame, ErrorCode, FrameStatus } from '../src/framing/index.js';
+import {
+  ClientSideParser,
+  DensityFormat,
+  encodeFrame,
+  encodeHello,
+  encodeLegacyFrame,
+  ErrorCode,
+  FrameStatus,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+} from '../src/framing/index.js';
 import { exchange, legacyRoundTrip, metricValue, writeCredentials } from './helpers/auth.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
@@ -198,4 +209,41 @@ test('serve options: metrics on 127.0.0.1 unless told otherwise, whatever --host
   t.like(hardened.security, { authFile: 'c.yaml', tls: { cert: 'c.pem', key: 'k.pem', clientCa: undefined }, legacy: { kind: 'allow-from' } });
   // Refused while parsing, before any model loads.
   t.throws(() => parse(['--tls-client-ca', 'ca.pem']), { message: /needs --tls-cert/ });
+});
+
+test('a zero-length token (docs/protocol.md §3.1.1) is a wrong token under auth, and ignored without', async (t) => {
+  const hello = encodeHello({ version: PROTOCOL_VERSION, densityFormat: DensityFormat.None, countOnly: true, window: 0, cameraName: 'a', wantsZones: true });
+  // The zones field (tag 2, length 0) ends the body: made a token field of length 0.
+  t.deepEqual([...hello.subarray(-2)], [0x02, 0x00]);
+  hello[hello.length - 2] = 0x01;
+  const creds = await writeCredentials([{ name: 'cam' }]);
+  const running = await startKnownAnswerServer(t, { security: { authFile: creds.file }, metrics: true });
+  const { messages } = await exchange(running.address.port, hello);
+  t.like(messages[0], { type: 'error', code: ErrorCode.Unauthorized, reason: 'token not accepted' });
+  t.is(await metricValue(running.metrics!.registry, 'crowdline_auth_refusals_total{cause="bad-token"}'), 1);
+  t.is(await metricValue(running.metrics!.registry, 'crowdline_auth_refusals_total{cause="no-token"}'), 0);
+  // A server without auth takes the HELLO as if it had no token.
+  const open = await startKnownAnswerServer(t);
+  const first = await new Promise<ServerMessage>((resolve, reject) => {
+    const socket = net.connect(open.address.port, '127.0.0.1', () => socket.write(hello));
+    const parser = new ClientSideParser();
+    socket.on('data', (c: Buffer) => {
+      const [m] = parser.push(c);
+      if (m) {
+        socket.destroy();
+        resolve(m);
+      }
+    });
+    socket.on('error', reject);
+  });
+  t.is(first.type, 'welcome');
+});
+
+test('metrics warn only when bound beyond loopback: 127.0.0.0/8, ::1 and localhost do not', (t) => {
+  const warn = (metricsHost: string): string[] =>
+    securityWarnings({ host: '127.0.0.1', port: 7878, authRequired: false, tls: false, legacy: { kind: 'allow' }, metricsHost }).filter((l) =>
+      l.includes('metrics'),
+    );
+  for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) t.deepEqual(warn(host), [], host);
+  for (const host of ['0.0.0.0', '::', '10.0.0.5']) t.is(warn(host).length, 1, host);
 });

@@ -47,6 +47,7 @@ function setUp(limits: Partial<ApiLimits> = {}): { api: HistoryApi; store: Histo
     previous: 0,
     rule: 'smoothed >= 8 for 2s (clear < 5 for 2s)',
     metric: 'smoothed',
+    clock: 'capture',
     value: 8.5,
   });
   clock.ms = (S0 + 300) * 1000;
@@ -58,6 +59,7 @@ function setUp(limits: Partial<ApiLimits> = {}): { api: HistoryApi; store: Histo
     previous: 2,
     rule: 'smoothed >= 8 for 2s (clear < 5 for 2s)',
     metric: 'smoothed',
+    clock: 'capture',
     value: 4.9,
   });
   store.flush();

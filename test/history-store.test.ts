@@ -130,9 +130,9 @@ test('rollup: seconds older than --history-fine-hours become minutes with the sa
   threeHours(store, clock);
   // Alerts as they happened (the recorder stamps times far from its clock with the clock).
   clock.ms = (S0 + 100) * 1000;
-  store.recorder.alert({ camera: 'hall', zone: 'entry', timeMs: clock.ms, state: 2, previous: 0, rule: 'r', value: 45, metric: 'people' });
+  store.recorder.alert({ camera: 'hall', zone: 'entry', timeMs: clock.ms, state: 2, previous: 0, rule: 'r', value: 45, metric: 'people', clock: 'capture' });
   clock.ms = (S0 + 7200) * 1000;
-  store.recorder.alert({ camera: 'hall', zone: 'entry', timeMs: clock.ms, state: 0, previous: 2, rule: 'r', value: 3, metric: 'people' });
+  store.recorder.alert({ camera: 'hall', zone: 'entry', timeMs: clock.ms, state: 0, previous: 2, rule: 'r', value: 3, metric: 'people', clock: 'capture' });
   store.flush();
   clock.ms = (S0 + 3 * 3600) * 1000;
   store.maintain();
@@ -265,7 +265,17 @@ test('between two writes the recorder holds a bounded number of buckets; the res
   for (let z = 0; z < 5; z++) recorder.reading(reading({ zone: `z${z}`, people: z }));
   recorder.reading(reading({ zone: 'z0', people: 9 })); // an existing bucket still takes frames
   for (let i = 0; i < 3; i++)
-    recorder.alert({ camera: 'hall', zone: 'entry', timeMs: S0 * 1000 + i, state: 2, previous: 0, rule: `r${i}`, value: 1, metric: 'people' });
+    recorder.alert({
+      camera: 'hall',
+      zone: 'entry',
+      timeMs: S0 * 1000 + i,
+      state: 2,
+      previous: 0,
+      rule: `r${i}`,
+      value: 1,
+      metric: 'people',
+      clock: 'capture',
+    });
   const { samples, alerts } = recorder.take();
   t.deepEqual(
     samples.map((s) => [s.zone, s.frames]),

@@ -1,10 +1,11 @@
 /** TLS on the shared port: server certificates from a CA made here, mutual TLS identities, TLS-only v1. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
 import test from 'ava';
 import { makePki, type Pki } from '../bench/throwaway-pki.js';
 import { ServerRefusedError, V1Connection, type ClientSecurity } from '../client/connection/connection.js';
 import { parseLegacyPolicy } from '../src/auth/legacy-policy.js';
-import { ErrorCode, FrameStatus } from '../src/framing/index.js';
+import { encodeLegacyFrame, ErrorCode, FrameStatus, LegacyReplyParser } from '../src/framing/index.js';
 import { legacyRoundTrip, metricValue, writeCredentials } from './helpers/auth.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
@@ -81,12 +82,74 @@ test('mutual TLS: the certificate CN is the identity (no token); camera limits f
   t.is((noCert as ServerRefusedError).code, ErrorCode.Unauthorized);
 });
 
+test('mutual TLS: a certificate from another CA is refused as unknown-certificate (logged and counted), not as a missing token', async (t) => {
+  const stranger = await makePki(tempDir('crowdline-pki-other-'), ['pi-gate']);
+  const lines: string[] = [];
+  const running = await startKnownAnswerServer(t, {
+    security: { tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert } },
+    metrics: true,
+    log: (line: string) => lines.push(line),
+  });
+  const port = running.address.port;
+  // Same CN as a real identity, signed by a CA the server does not trust.
+  const foreign = tlsTo({ cert: readFileSync(stranger.clients['pi-gate'].cert), key: readFileSync(stranger.clients['pi-gate'].key) });
+  const refused = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'gate', tls: foreign }).catch((e: unknown) => e);
+  t.true(refused instanceof ServerRefusedError, String(refused));
+  t.is((refused as ServerRefusedError).code, ErrorCode.Unauthorized);
+  t.regex((refused as Error).message, /client certificate "pi-gate" did not verify against the server's client CA \(.+\)/);
+  const registry = running.metrics!.registry;
+  t.is(await metricValue(registry, 'crowdline_auth_refusals_total{cause="unknown-certificate"}'), 1);
+  t.is(await metricValue(registry, 'crowdline_auth_refusals_total{cause="no-token"}'), 0);
+  t.true(
+    lines.some((l) => /refused \(unknown-certificate\): client certificate "pi-gate" did not verify/.test(l)),
+    lines.join('\n'),
+  );
+  // No certificate at all is still "no token".
+  const bare = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'gate', tls: tlsTo() }).catch((e: unknown) => e);
+  t.regex(String(bare), /requires a token/);
+  t.is(await metricValue(registry, 'crowdline_auth_refusals_total{cause="no-token"}'), 1);
+});
+
 test('TLS server: an allowed legacy client still works in plain text on the same port', async (t) => {
   const running = await startKnownAnswerServer(t, {
     security: { tls: { cert: pki.serverCert, key: pki.serverKey }, legacy: parseLegacyPolicy(['allow-from', '127.0.0.1/32']) },
   });
   const reply = await legacyRoundTrip(running.address.port, jpeg);
   t.is(reply.values.length, 8 * 6);
+});
+
+/** One legacy frame inside TLS; resolves with the reply's values, or undefined when the server closes without one. */
+function legacyInsideTls(port: number): Promise<number[] | undefined> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(pki.caCert), minVersion: 'TLSv1.2' }, () => socket.write(encodeLegacyFrame(jpeg)));
+    const parser = new LegacyReplyParser();
+    socket.on('data', (c: Buffer) => {
+      const [reply] = parser.push(c);
+      if (reply) {
+        socket.destroy();
+        resolve(Array.from(reply.values));
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(undefined));
+  });
+}
+
+test('legacy inside TLS follows the same --legacy rule as in plain text', async (t) => {
+  // TLS without a rule: legacy is denied, inside TLS too.
+  const denied = await startKnownAnswerServer(t, { security: { tls: { cert: pki.serverCert, key: pki.serverKey } }, metrics: true });
+  t.is(await legacyInsideTls(denied.address.port), undefined);
+  t.is(await metricValue(denied.metrics!.registry, 'crowdline_auth_refusals_total{cause="legacy-refused"}'), 1);
+  // Allowed from this address: served inside TLS.
+  const allowed = await startKnownAnswerServer(t, {
+    security: { tls: { cert: pki.serverCert, key: pki.serverKey }, legacy: parseLegacyPolicy(['allow-from', '127.0.0.1/32']) },
+  });
+  t.is((await legacyInsideTls(allowed.address.port))?.length, 8 * 6);
+  // Allowed from elsewhere only: refused inside TLS as in plain text.
+  const elsewhere = await startKnownAnswerServer(t, {
+    security: { tls: { cert: pki.serverCert, key: pki.serverKey }, legacy: parseLegacyPolicy(['allow-from', '10.9.0.0/16']) },
+  });
+  t.is(await legacyInsideTls(elsewhere.address.port), undefined);
 });
 
 test('TLS: BYE and half-close still get every reply before the close', async (t) => {

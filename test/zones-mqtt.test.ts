@@ -215,6 +215,7 @@ test('MQTT: with the broker away, alert events wait in a bounded queue (oldest d
     metric: 'smoothed',
     value: i,
     time: new Date(i).toISOString(),
+    clock: 'capture',
   });
   for (let i = 1; i <= 5; i++) sink.alert(alert(i));
   sink.count({ camera: 'cam', zone: 'z1', people: 1, smoothed: 1, occupancy: null, state: 'ok', time: new Date(0).toISOString() });

@@ -1,7 +1,8 @@
 /** Time-based smoothing and alert hysteresis on scripted sequences. */
 import test from 'ava';
 import { ZoneAlertState } from '../src/framing/index.js';
-import { ZoneEventFanout, type EventSink } from '../src/events/zone-events.js';
+import { alertPayload, ZoneEventFanout, type AlertPayload, type EventSink } from '../src/events/zone-events.js';
+import { ZoneTracker } from '../src/zones/zone-tracker.js';
 import { ZoneAlerts } from '../src/zones/alerts.js';
 import { MaskCache } from '../src/zones/coverage.js';
 import { writeFileSync } from 'node:fs';
@@ -209,8 +210,28 @@ test('events: a zone count goes out at most once per interval (server clock); ev
   t.deepEqual(counts, [0, 10, 20]);
   fanout.reading(report(99, 'b'));
   t.deepEqual(counts, [0, 10, 20, 99], 'each zone has its own interval');
-  fanout.alert({ camera: 'c', zone: 'a', timeMs: 0, state: ZoneAlertState.Alarm, previous: ZoneAlertState.Ok, rule: 'r', value: 1, metric: 'smoothed' });
-  fanout.alert({ camera: 'c', zone: 'a', timeMs: 1, state: ZoneAlertState.Ok, previous: ZoneAlertState.Alarm, rule: 'r', value: 0, metric: 'smoothed' });
+  fanout.alert({
+    camera: 'c',
+    zone: 'a',
+    timeMs: 0,
+    state: ZoneAlertState.Alarm,
+    previous: ZoneAlertState.Ok,
+    rule: 'r',
+    value: 1,
+    metric: 'smoothed',
+    clock: 'capture',
+  });
+  fanout.alert({
+    camera: 'c',
+    zone: 'a',
+    timeMs: 1,
+    state: ZoneAlertState.Ok,
+    previous: ZoneAlertState.Alarm,
+    rule: 'r',
+    value: 0,
+    metric: 'smoothed',
+    clock: 'capture',
+  });
   t.deepEqual(alerts, ['ok->alarm', 'alarm->ok']);
 });
 
@@ -227,4 +248,46 @@ test('masks: a client cycling frame sizes cannot grow the cache past its bound',
   for (let w = 11; w < 100; w++) cache.get({ width: w, height: 10 }, { width: 5, height: 5 });
   t.is(cache.size, 8);
   t.not(cache.get({ width: 10, height: 10 }, { width: 5, height: 5 }), first, 'the oldest entry was evicted');
+});
+
+test('zone events say what happened: a gap, capture time going back, a reload on the server clock', (t) => {
+  const site = (zone: string): string =>
+    `reset_after_s: 20\ncameras:\n  cam:\n    zones:\n      - name: ${zone}\n        polygon: [[0, 0], [4, 0], [4, 4], [0, 4]]\n        alerts: [{ level: alarm, metric: people, above: 5 }]\n`;
+  const tracker = new ZoneTracker(parseSiteFile(site('door'), 'site.yaml'));
+  const events: AlertPayload[] = [];
+  tracker.addListener({ alert: (e) => events.push(alertPayload(e)) });
+  // 16 people on a 4x4 map, all inside the zone: the alarm (people >= 5, no hold) is raised at once.
+  const crowd = { width: 4, height: 4, values: new Float32Array(16).fill(1) };
+  const t0 = Date.parse('2026-12-07T05:00:00.000Z');
+  tracker.observe('cam', t0, crowd, undefined);
+  t.like(events.at(-1), { state: 'alarm', previous: 'ok', clock: 'capture', time: '2026-12-07T05:00:00.000Z' });
+  // The camera's clock steps back 35 s (more than reset_after_s): said as such, not as a gap.
+  tracker.observe('cam', t0 - 35_000, crowd, undefined);
+  t.like(
+    events.find((e) => e.rule.startsWith('reset: capture time went back')),
+    {
+      state: 'ok',
+      previous: 'alarm',
+      rule: 'reset: capture time went back 35.0s (more than reset_after_s 20)',
+      clock: 'capture',
+      time: '2026-12-07T04:59:25.000Z',
+    },
+  );
+  t.false(
+    events.some((e) => e.rule.startsWith('reset: no frame')),
+    'a step back is not a gap',
+  );
+  // Then frames stop for 42.5 s (and come back stamped after the last one).
+  tracker.observe('cam', t0 - 34_000, crowd, undefined);
+  tracker.observe('cam', t0 + 8_500, crowd, undefined);
+  t.like(
+    events.find((e) => e.rule.startsWith('reset: no frame')),
+    { state: 'ok', previous: 'alarm', rule: 'reset: no frame for 42.5s (reset_after_s 20)', clock: 'capture', time: '2026-12-07T05:00:08.500Z' },
+  );
+  // A reload that removes the alerting zone: no frame caused it, so its time is the server's clock, and it says so.
+  const before = Date.now();
+  tracker.replaceSite(parseSiteFile(site('exit'), 'site.yaml'), Date.now());
+  const reload = events.at(-1)!;
+  t.like(reload, { state: 'ok', previous: 'alarm', rule: 'site reloaded', clock: 'server' });
+  t.true(Date.parse(reload.time) >= before);
 });

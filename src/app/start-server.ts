@@ -19,6 +19,7 @@ import { setUpSecurity, type SecurityOptions } from '../auth/security.js';
 import { WorkerPool } from '../workers/pool.js';
 import { nativeResize, nativeResizeStatus } from '../workers/native-resize.js';
 import type { DeviceChoice } from '../workers/types.js';
+import { readServerFiles } from './server-files.js';
 import { setUpZones, type ZoneEventOptions, type ZoneSetup } from './zones-setup.js';
 import type { HistoryOptions } from './history-setup.js';
 import type { HistoryStore } from '../history/store.js';
@@ -88,27 +89,30 @@ export interface RunningServer {
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const log = options.log ?? createLogger().log;
+  // Every file (credentials, certificates, site file, MQTT password...) is read before anything
+  // listens or loads, by the code `serve --dry-run` runs too: a bad file fails the start at once.
+  const files = await readServerFiles(options);
   const metrics = options.metrics ? new ServerMetrics({ cameraSeriesTtlMs: options.cameraSeriesTtlMs }) : undefined;
   const totals = new TotalsLog(log, options.totalsIntervalMs);
-  // Credentials and certificates are read before anything listens or loads: a bad file fails the start at once.
   let server: CrowdServer | undefined;
   // TLS handshake failures come from peers: the same per-kind budget as every other peer-caused line.
   const tlsLog = new RateLimitedLog(log, options.logRateLimit);
-  const security = await setUpSecurity(options.security ?? {}, {
+  const security = setUpSecurity(options.security ?? {}, files.security, {
     handshakeTimeoutMs: options.server.handshakeTimeoutMs ?? 10_000,
     log: (line) => tlsLog.write('tls-handshake-failed', line),
     onRefused: (cause) => metrics?.authRefused(cause),
     adopt: (socket) => (server ? server.adopt(socket) : socket.destroy()),
-  }).catch((err: unknown) => {
-    metrics?.stop();
-    throw err;
   });
-  // The site file (and MQTT password) are operator input read once: a bad one fails the start here too.
   let zones: ZoneSetup | undefined;
-  if (options.sitePath) {
+  if (options.sitePath && files.zones) {
     try {
       // Line steps go to the worker pool, started below (no frame, so no step, arrives before it is).
-      zones = await setUpZones(options.sitePath, options.zoneEvents ?? {}, { log, registry: metrics?.registry, motion: (job) => pool.runMotion(job) });
+      zones = await setUpZones(
+        options.sitePath,
+        options.zoneEvents ?? {},
+        { log, registry: metrics?.registry, motion: (job) => pool.runMotion(job) },
+        files.zones,
+      );
     } catch (err) {
       metrics?.stop();
       throw err;

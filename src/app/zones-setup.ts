@@ -4,7 +4,6 @@
  * bad site file or password file fails the start at once; on reload a bad
  * file keeps the previous one.
  */
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Registry } from 'prom-client';
 import { JsonLinesSink } from '../events/jsonl-sink.js';
@@ -16,6 +15,7 @@ import { LineEventFanout } from '../lines/line-events.js';
 import { LineMetrics } from '../lines/line-metrics.js';
 import { LineTracker, type MotionRunner } from '../lines/line-tracker.js';
 import { runMotionJob } from '../lines/motion-job.js';
+import { readZoneFiles, type ZoneFiles } from './server-files.js';
 import { ZoneTracker } from '../zones/zone-tracker.js';
 
 export interface ZoneEventOptions {
@@ -47,12 +47,14 @@ export interface ZoneSetup {
   close(): Promise<void>;
 }
 
+/** `files`: the site file and MQTT files as read at start (src/app/server-files.ts); read here when not given. */
 export async function setUpZones(
   sitePath: string,
   events: ZoneEventOptions,
   deps: { log: (line: string) => void; registry?: Registry; motion?: MotionRunner },
+  files?: ZoneFiles,
 ): Promise<ZoneSetup> {
-  const site = await loadSiteFile(sitePath);
+  const { site, mqttPassword, mqttCa } = files ?? (await readZoneFiles(sitePath, events));
   const tracker = new ZoneTracker(site);
   // The server measures motion on its workers; without them (tests, tools) on this thread.
   const lines = new LineTracker(site.cameras.values(), deps.motion ?? (async (job) => runMotionJob(job)));
@@ -62,15 +64,13 @@ export async function setUpZones(
   const metrics = deps.registry ? new ZoneMetrics(deps.registry, events.mqtt ? () => mqttSink?.queuedAlerts ?? 0 : undefined) : undefined;
   if (events.mqtt) {
     const m = events.mqtt;
-    const password = m.passwordFile ? (await readFile(m.passwordFile, 'utf8')).replace(/\r?\n$/, '') : undefined;
-    const ca = m.caFile ? await readFile(m.caFile) : undefined;
     mqttSink = new MqttSink({
       url: m.url,
       topicPrefix: m.topicPrefix ?? DEFAULT_MQTT_TOPIC_PREFIX,
       clientId: m.clientId ?? `crowdline-${os.hostname()}`,
       username: m.username,
-      password,
-      ca,
+      password: mqttPassword,
+      ca: mqttCa,
       maxQueuedAlerts: m.maxQueuedAlerts ?? DEFAULT_MQTT_MAX_QUEUED_ALERTS,
       reconnectMs: m.reconnectMs,
       log: deps.log,

@@ -103,6 +103,9 @@ export class AuthGate implements ConnectionGate {
       return { name: cert, entry };
     }
     if (claim.token === undefined) {
+      // A certificate the TLS layer could not verify (another CA, expired, self-signed) is not "no token": say so.
+      const foreign = this.unverifiedCertificate(socket);
+      if (foreign) return refusal(ErrorCode.Unauthorized, 'unknown-certificate', foreign);
       return refusal(ErrorCode.Unauthorized, 'no-token', 'this server requires a token (HELLO extension, docs/protocol.md §3.1.1) or a client certificate');
     }
     const name = await this.checkToken(claim.token);
@@ -114,6 +117,16 @@ export class AuthGate implements ConnectionGate {
     if (!this.options.clientCertificates || !(socket instanceof TLSSocket) || !socket.authorized) return undefined;
     const cn = socket.getPeerCertificate().subject?.CN;
     return typeof cn === 'string' ? cn : undefined;
+  }
+
+  /** mTLS: why the certificate the client presented was not verified against --tls-client-ca (undefined: none presented, or verified). */
+  private unverifiedCertificate(socket: Socket): string | undefined {
+    if (!this.options.clientCertificates || !(socket instanceof TLSSocket) || socket.authorized) return undefined;
+    const cert = socket.getPeerCertificate();
+    if (!cert || Object.keys(cert).length === 0) return undefined;
+    const cn = typeof cert.subject?.CN === 'string' ? ` ${peerText(cert.subject.CN)}` : '';
+    const why = (socket.authorizationError as Error | string | undefined) ?? 'not verified';
+    return `client certificate${cn} did not verify against the server's client CA (${typeof why === 'string' ? why : why.message})`;
   }
 
   private async checkToken(token: string): Promise<string | undefined> {

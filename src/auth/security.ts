@@ -5,6 +5,7 @@
  * connections.
  */
 import type net from 'node:net';
+import type tls from 'node:tls';
 import type { ConnectionGate } from '../accept/gate.js';
 import { TlsFront, type TlsFiles } from '../tls/tls-front.js';
 import { Credentials } from './credentials.js';
@@ -29,14 +30,26 @@ export interface Security {
   reload(): Promise<string>;
 }
 
-export async function setUpSecurity(
+/** `loaded`: the files' contents, read at start by src/app/server-files.ts (reload() reads them again itself). */
+export function setUpSecurity(
   options: SecurityOptions,
+  loaded: { credentials?: Credentials; tls?: tls.SecureContextOptions },
   context: { handshakeTimeoutMs: number; log(line: string): void; onRefused?(cause: string): void; adopt(socket: net.Socket): void },
-): Promise<Security> {
-  const credentials = options.authFile ? await Credentials.load(options.authFile) : undefined;
-  const front = options.tls
-    ? await TlsFront.start({ files: options.tls, handshakeTimeoutMs: context.handshakeTimeoutMs, onSecure: (s) => context.adopt(s), log: context.log })
-    : undefined;
+): Security {
+  // Never serve without the protection asked for because a file was not handed over.
+  if ((options.tls && !loaded.tls) || (options.authFile && !loaded.credentials))
+    throw new Error('setUpSecurity: the credentials/TLS files were not read (readSecurityFiles)');
+  const credentials = loaded.credentials;
+  const front =
+    options.tls && loaded.tls
+      ? TlsFront.start({
+          files: options.tls,
+          secure: loaded.tls,
+          handshakeTimeoutMs: context.handshakeTimeoutMs,
+          onSecure: (s) => context.adopt(s),
+          log: context.log,
+        })
+      : undefined;
   const authRequired = credentials !== undefined || options.tls?.clientCa !== undefined;
   const legacy: LegacyPolicy = options.legacy ?? (authRequired || front ? { kind: 'deny' } : { kind: 'allow' });
   const anything = authRequired || front !== undefined || legacy.kind !== 'allow';

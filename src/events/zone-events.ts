@@ -26,6 +26,8 @@ export interface AlertPayload {
   metric: string;
   value: number | null;
   time: string;
+  /** `capture`: time is the frame's capture time; `server`: the server's wall clock (a site reload, which no frame caused). */
+  clock: 'capture' | 'server';
 }
 
 /** A counting line's totals (src/lines/line-events.ts): people in and out since the server started, and since the line's previous event. */
@@ -87,6 +89,7 @@ export function alertPayload(e: ZoneAlertEvent): AlertPayload {
     metric: e.metric,
     value: finiteOrNull(e.value),
     time: iso(e.timeMs),
+    clock: e.clock,
   };
 }
 

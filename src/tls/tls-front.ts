@@ -21,22 +21,29 @@ export interface TlsFiles {
 
 export interface TlsFrontOptions {
   files: TlsFiles;
+  /** The files' contents as read at start (src/app/server-files.ts); reload() reads the files again. */
+  secure: tls.SecureContextOptions;
   handshakeTimeoutMs: number;
   /** A TLS connection whose handshake succeeded. */
   onSecure(socket: tls.TLSSocket): void;
   log(line: string): void;
 }
 
-async function secureOptions(files: TlsFiles): Promise<tls.SecureContextOptions> {
-  const [cert, key, ca] = await Promise.all([readFile(files.cert), readFile(files.key), files.clientCa ? readFile(files.clientCa) : undefined]);
-  const options: tls.SecureContextOptions = { cert, key, ca, minVersion: 'TLSv1.2' };
+/** The server's TLS settings from the files' contents; throws (naming the files) if they do not make a working context. */
+export function secureContextOptions(files: TlsFiles, pem: { cert: Buffer; key: Buffer; ca?: Buffer }): tls.SecureContextOptions {
+  const options: tls.SecureContextOptions = { cert: pem.cert, key: pem.key, ca: pem.ca, minVersion: 'TLSv1.2' };
   // Fail now, with the file names, rather than at the first client.
   try {
     tls.createSecureContext(options);
   } catch (err) {
-    throw new Error(`TLS certificate ${files.cert} / key ${files.key}: ${(err as Error).message}`);
+    throw new Error(`TLS certificate ${files.cert} / key ${files.key}${files.clientCa ? ` / client CA ${files.clientCa}` : ''}: ${(err as Error).message}`);
   }
   return options;
+}
+
+async function readTlsFiles(files: TlsFiles): Promise<tls.SecureContextOptions> {
+  const [cert, key, ca] = await Promise.all([readFile(files.cert), readFile(files.key), files.clientCa ? readFile(files.clientCa) : undefined]);
+  return secureContextOptions(files, { cert, key, ca });
 }
 
 export class TlsFront {
@@ -48,9 +55,9 @@ export class TlsFront {
     private readonly options: TlsFrontOptions,
   ) {}
 
-  static async start(options: TlsFrontOptions): Promise<TlsFront> {
+  static start(options: TlsFrontOptions): TlsFront {
     const server = tls.createServer({
-      ...(await secureOptions(options.files)),
+      ...options.secure,
       // Not half-open during the handshake: a peer that hangs up mid-handshake would leave the socket open for good.
       allowHalfOpen: false,
       // Ask for a certificate only with mTLS; the gate, not the handshake, refuses a missing one, so the client gets a clear ERROR.
@@ -82,7 +89,7 @@ export class TlsFront {
 
   /** Reads the files again; new connections use them, open ones keep theirs. Throws (keeping the old) if they are bad. */
   async reload(): Promise<void> {
-    this.server.setSecureContext(await secureOptions(this.options.files));
+    this.server.setSecureContext(await readTlsFiles(this.options.files));
   }
 
   /** Peeks at the first byte: TLS goes through the handshake, anything else to `plain` with the byte put back. */

@@ -28,6 +28,11 @@ export interface ZoneAlertEvent extends AlertTransition {
   camera: string;
   zone: string;
   timeMs: number;
+  /**
+   * Which clock timeMs is on: `capture`, the frame's capture time (the client's clock) for
+   * everything a frame caused; `server`, the server's wall clock for a site reload, which no frame caused.
+   */
+  clock: 'capture' | 'server';
 }
 
 /** Who hears about zones: metrics, MQTT, JSON lines. */
@@ -120,7 +125,7 @@ export class ZoneTracker {
       for (const state of old.zones) {
         if (survivors.includes(state)) continue;
         const back = state.alerts.reset();
-        if (back) this.emitAlert({ ...back, rule: 'site reloaded', camera: name, zone: state.config.name, timeMs: nowMs });
+        if (back) this.emitAlert({ ...back, rule: 'site reloaded', camera: name, zone: state.config.name, timeMs: nowMs, clock: 'server' });
         if (!site.cameras.get(name)?.zones.some((z) => z.name === state.config.name)) this.notify((l) => l.zoneRemoved?.(name, state.config.name));
       }
     }
@@ -141,7 +146,8 @@ export class ZoneTracker {
     const mapSize = { width: map.width, height: map.height };
     return cam.zones.map((state) => {
       const z = state.config;
-      if (state.lastTimeMs !== undefined && Math.abs(timeMs - state.lastTimeMs) > this.site.resetAfterMs) this.resetZone(camera, state, timeMs);
+      const gap = this.resetReason(state.lastTimeMs, timeMs);
+      if (gap) this.resetZone(camera, state, timeMs, gap);
       const people = maskedSum(state.masks.get(source, mapSize), map.values);
       // A frame stamped at or before the previous one (two connections of one camera, a clock step) updates
       // nothing: its own people count is reported, but the smoothing, hold clocks and alert events stay in time order.
@@ -151,7 +157,7 @@ export class ZoneTracker {
       if (inOrder) {
         state.lastTimeMs = timeMs;
         const transition = state.alerts.update({ people, smoothed, occupancy }, timeMs);
-        if (transition) this.emitAlert({ ...transition, camera, zone: z.name, timeMs });
+        if (transition) this.emitAlert({ ...transition, camera, zone: z.name, timeMs, clock: 'capture' });
       }
       const report: ZoneReport = { camera, zone: z.name, zoneId: z.id, timeMs, people, smoothed, occupancy, state: state.alerts.state };
       this.notify((l) => l.reading?.(report));
@@ -159,9 +165,19 @@ export class ZoneTracker {
     });
   }
 
-  private resetZone(camera: string, state: ZoneState, timeMs: number): void {
+  /** Why a zone starts afresh at this frame (undefined: it does not): a long gap, or capture time going back as far. */
+  private resetReason(lastMs: number | undefined, timeMs: number): string | undefined {
+    if (lastMs === undefined) return undefined;
+    const limit = this.site.resetAfterMs;
+    const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+    if (timeMs - lastMs > limit) return `reset: no frame for ${seconds(timeMs - lastMs)}s (reset_after_s ${limit / 1000})`;
+    if (lastMs - timeMs > limit) return `reset: capture time went back ${seconds(lastMs - timeMs)}s (more than reset_after_s ${limit / 1000})`;
+    return undefined;
+  }
+
+  private resetZone(camera: string, state: ZoneState, timeMs: number, reason: string): void {
     const back = state.alerts.reset();
-    if (back) this.emitAlert({ ...back, rule: `reset: no frame for over ${this.site.resetAfterMs / 1000}s`, camera, zone: state.config.name, timeMs });
+    if (back) this.emitAlert({ ...back, rule: reason, camera, zone: state.config.name, timeMs, clock: 'capture' });
     state.restart();
   }
 
