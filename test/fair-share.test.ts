@@ -244,3 +244,34 @@ test('an authentication check of a connection that reset is abandoned: the gate 
   t.like(await auth.admitHello({ camera: 'cam', token }, { remoteAddress: '127.0.0.8' } as net.Socket), { ok: true, label: 'cam/cam' });
   t.is(lookups, 1);
 });
+
+test('weights and priority classes from the credentials file: weight 3 gets three times the worker of weight 1; a higher class is served first', async (t) => {
+  const tokens = [newToken(), newToken(), newToken()];
+  const entries = await Promise.all(
+    [
+      ['heavy', 'weight: 3'],
+      ['light', 'weight: 1'],
+      ['entrance', 'priority: 1'],
+    ].map(async ([name, extra], i) => `  - name: ${name}\n    key: ${tokens[i].keyId}\n    hash: "${await hashSecret(tokens[i].secret)}"\n    ${extra}\n`),
+  );
+  const credentials = Credentials.parse(`clients:\n${entries.join('')}`, 'test');
+  const gate = new AuthGate({ credentials, clientCertificates: false, tlsRequired: false, legacy: { kind: 'allow' } });
+  const runner = new ClockRunner(1);
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 }, gate });
+  const heavy = await greedyPeer(port, { name: 'heavy', window: 32, cost: 1, token: tokens[0].token });
+  const light = await greedyPeer(port, { name: 'light', window: 32, cost: 1, token: tokens[1].token });
+  const start = runner.served.length;
+  await until(() => runner.served.length >= start + 400);
+  const window = runner.served.slice(start + 80, start + 400);
+  const ratio = window.filter((tag) => tag.startsWith('heavy')).length / window.filter((tag) => tag.startsWith('light')).length;
+  t.true(ratio > 2.5 && ratio < 3.5, `heavy:light = ${ratio.toFixed(2)}`);
+  // A priority-1 camera beside two backlogged greedy peers: its frames wait for nothing but the frame in the worker.
+  // Due every 3 units: a third of the worker, more than its weight-1 fifth; it keeps up only because its class is served first.
+  const entrance = await liveCamera(port, runner, { name: 'entrance', window: 4, everyUnits: 3, frames: 40, token: tokens[2].token });
+  heavy.stop();
+  light.stop();
+  t.true(entrance.answered / entrance.offered >= MIN_SHARE, `entrance: ${entrance.answered} of ${entrance.offered}`);
+  t.true(Credentials.parse('clients:\n  - name: a\n    weight: 2\n', 'x').named('a')?.weight === 2);
+  t.throws(() => Credentials.parse('clients:\n  - name: a\n    weight: 0\n', 'x'), { message: /weight must be between 0.01 and 100/ });
+  t.throws(() => Credentials.parse('clients:\n  - name: a\n    priority: 1.5\n', 'x'), { message: /priority must be a whole number from -9 to 9/ });
+});

@@ -6,6 +6,8 @@
  *       key: 3f9a0c12                # key id, the token's public part
  *       hash: scrypt:16384:8:1:...   # the token's secret, hashed; never the token
  *       cameras: [north-1, north-2]  # optional: camera names it may use
+ *       weight: 2                    # optional: share of the workers (default 1)
+ *       priority: 1                  # optional: class served first (default 0)
  *     - name: pi-gate                # no key/hash: a client-certificate (mTLS) identity,
  *       cameras: [gate]              # listed only to restrict its cameras
  */
@@ -19,7 +21,18 @@ export interface ClientEntry {
   hash?: ReturnType<typeof parseStoredHash>;
   /** Undefined: any camera name. */
   cameras?: ReadonlySet<string>;
+  /** Share of worker time against other connections of its class (default 1). */
+  weight?: number;
+  /** Class: a higher one is served first, like Triton's priority levels (default 0). */
+  priority?: number;
 }
+
+/** A weight: 1/100 to 100 times an ordinary camera's share. */
+export const MIN_WEIGHT = 0.01;
+export const MAX_WEIGHT = 100;
+/** Priority classes, higher served first. */
+export const MIN_PRIORITY = -9;
+export const MAX_PRIORITY = 9;
 
 /** Identities become metric labels and log prefixes: keep them plain. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -31,6 +44,8 @@ export interface StoredClient {
   key?: string;
   hash?: string;
   cameras?: string[];
+  weight?: number;
+  priority?: number;
 }
 
 export interface CredentialsFile {
@@ -96,7 +111,20 @@ export function readStored(text: string): CredentialsFile {
     if (cameras !== undefined && (!Array.isArray(cameras) || cameras.some((x) => typeof x !== 'string'))) {
       throw new Error(`clients[${i}].cameras must be a list of names`);
     }
-    return { name: str('name') ?? '', key: str('key'), hash: str('hash'), cameras: cameras as string[] | undefined };
+    const num = (key: string): number | undefined => {
+      const v = c[key];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`clients[${i}].${key} must be a number`);
+      return v;
+    };
+    return {
+      name: str('name') ?? '',
+      key: str('key'),
+      hash: str('hash'),
+      cameras: cameras as string[] | undefined,
+      weight: num('weight'),
+      priority: num('priority'),
+    };
   });
   return { clients };
 }
@@ -111,5 +139,11 @@ function toEntry(c: StoredClient, i: number): ClientEntry {
   } catch (err) {
     throw new Error(`client "${c.name}": ${(err as Error).message}`);
   }
-  return { name: c.name, keyId: c.key, hash, cameras: c.cameras ? new Set(c.cameras) : undefined };
+  if (c.weight !== undefined && !(c.weight >= MIN_WEIGHT && c.weight <= MAX_WEIGHT)) {
+    throw new Error(`client "${c.name}": weight must be between ${MIN_WEIGHT} and ${MAX_WEIGHT}, got ${c.weight}`);
+  }
+  if (c.priority !== undefined && !(Number.isInteger(c.priority) && c.priority >= MIN_PRIORITY && c.priority <= MAX_PRIORITY)) {
+    throw new Error(`client "${c.name}": priority must be a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${c.priority}`);
+  }
+  return { name: c.name, keyId: c.key, hash, cameras: c.cameras ? new Set(c.cameras) : undefined, weight: c.weight, priority: c.priority };
 }

@@ -89,7 +89,10 @@ export class AuthGate implements ConnectionGate {
         ),
       };
     }
-    return { ok: true, label: `${identity.name}/${claim.camera}` };
+    // The identity's share of the workers, from the credentials file (the batcher's defaults otherwise).
+    const entry = identity.entry;
+    const share = entry?.weight !== undefined || entry?.priority !== undefined ? { weight: entry.weight ?? 1, priority: entry.priority ?? 0 } : undefined;
+    return { ok: true, label: `${identity.name}/${claim.camera}`, share };
   }
 
   private async identify(claim: HelloClaim, socket: Socket): Promise<{ name: string; entry?: ClientEntry } | Refusal> {

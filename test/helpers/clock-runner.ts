@@ -83,9 +83,9 @@ export interface LiveCameraResult {
 export async function liveCamera(
   port: number,
   runner: ClockRunner,
-  o: { name: string; window: number; everyUnits: number; frames: number; localAddress?: string },
+  o: { name: string; window: number; everyUnits: number; frames: number; localAddress?: string; token?: string },
 ): Promise<LiveCameraResult> {
-  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: o.name, window: o.window, localAddress: o.localAddress });
+  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: o.name, window: o.window, localAddress: o.localAddress, token: o.token });
   const result: LiveCameraResult = { offered: 0, sent: 0, answered: 0 };
   let outstanding = 0;
   let nextTick = runner.units + o.everyUnits;
@@ -123,10 +123,10 @@ export async function liveCamera(
 /** A v1 client that keeps `window` frames of `cost` (padded with `padBytes`) in flight until stopped. */
 export async function greedyPeer(
   port: number,
-  o: { name: string; window: number; cost: number; localAddress?: string; padBytes?: number },
+  o: { name: string; window: number; cost: number; localAddress?: string; padBytes?: number; token?: string },
 ): Promise<{ stop(): void; answered(): number }> {
   const pad = Buffer.alloc(o.padBytes ?? 0, 0x20);
-  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: o.name, window: o.window, localAddress: o.localAddress });
+  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: o.name, window: o.window, localAddress: o.localAddress, token: o.token });
   let n = 0;
   let answered = 0;
   let stopped = false;
