@@ -85,7 +85,15 @@ export async function liveCamera(
   runner: ClockRunner,
   o: { name: string; window: number; everyUnits: number; frames: number; localAddress?: string; token?: string },
 ): Promise<LiveCameraResult> {
-  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: o.name, window: o.window, localAddress: o.localAddress, token: o.token });
+  const conn = await V1Connection.connect({
+    host: '127.0.0.1',
+    port,
+    cameraName: o.name,
+    window: o.window,
+    localAddress: o.localAddress,
+    token: o.token,
+    connectTimeoutMs: 60_000,
+  });
   const result: LiveCameraResult = { offered: 0, sent: 0, answered: 0 };
   let outstanding = 0;
   let nextTick = runner.units + o.everyUnits;
@@ -126,7 +134,15 @@ export async function greedyPeer(
   o: { name: string; window: number; cost: number; localAddress?: string; padBytes?: number; token?: string },
 ): Promise<{ stop(): void; answered(): number }> {
   const pad = Buffer.alloc(o.padBytes ?? 0, 0x20);
-  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: o.name, window: o.window, localAddress: o.localAddress, token: o.token });
+  const conn = await V1Connection.connect({
+    host: '127.0.0.1',
+    port,
+    cameraName: o.name,
+    window: o.window,
+    localAddress: o.localAddress,
+    token: o.token,
+    connectTimeoutMs: 60_000,
+  });
   let n = 0;
   let answered = 0;
   let stopped = false;
