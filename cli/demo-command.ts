@@ -6,6 +6,7 @@ import type { ClientArgv } from './client-argv.js';
 import { withClientOptions } from './client-command.js';
 import { requireSiteForZoneEvents } from './server-options.js';
 import { UsageError } from '../src/common/usage-error.js';
+import { DEFAULT_CONSOLE_SETTINGS, type ConsoleVideo } from '../src/console/options.js';
 
 interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'config' | 'stall-timeout'> {
   source: string[];
@@ -14,6 +15,9 @@ interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'c
   site?: string;
   'mqtt-url'?: string;
   'events-file'?: string;
+  console: boolean;
+  'console-port': number;
+  'console-video': ConsoleVideo;
 }
 
 /** Only the sample video alone gets the sample site (its zones are drawn for that picture). */
@@ -57,6 +61,17 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       })
       .option('mqtt-url', { type: 'string', describe: "publish the zones' counts and alerts to this MQTT broker (docs/zones.md), e.g. mqtt://127.0.0.1:1883" })
       .option('events-file', { type: 'string', describe: "write the zones' counts and alerts as JSON lines to this file ('-': stdout)" })
+      .option('console', {
+        type: 'boolean',
+        default: true,
+        describe: 'open the operator console (live wall in a browser) on 127.0.0.1 and print its URL; --no-console: none',
+      })
+      .option('console-port', { type: 'number', default: DEFAULT_CONSOLE_SETTINGS.port, describe: 'console port (taken: any free port)' })
+      .option('console-video', {
+        choices: ['on', 'off'] as const,
+        default: DEFAULT_CONSOLE_SETTINGS.video,
+        describe: 'off: privacy mode, density without camera pixels',
+      })
       .example('$0 demo', 'count people in the sample video, with two zones on its walkway')
       .example('$0 demo --source walkway=clip.mp4 --site site.yaml --live', 'your video and your zones (crowdline zones draw), at its real pace')
       .example('$0 demo --source 0', 'your webcam') as unknown as Argv<DemoArgv>,
@@ -86,7 +101,11 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       maxBatch: 1,
       maxBatchDelayMs: 0,
       server: { host: '127.0.0.1', port: 0 },
+      console: argv.console
+        ? { settings: { ...DEFAULT_CONSOLE_SETTINGS, port: argv['console-port'], video: argv['console-video'] }, anyPortIfTaken: true }
+        : undefined,
     });
+    if (running.console) process.stderr.write(`crowdline demo: the console is at ${running.console.url} (open it in a browser while the video plays)\n`);
     let exitCode = 1;
     try {
       exitCode = await runClientFromArgv({ ...argv, display, fps: demoFps(argv) }, { ...setup, port: running.address.port });

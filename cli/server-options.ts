@@ -20,6 +20,7 @@ import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX } from '../sr
 import { defaultHistoryDir } from '../src/app/history-setup.js';
 import { DEFAULT_HISTORY_LIMITS } from '../src/history/types.js';
 import { DEFAULT_API_LIMITS } from '../src/history/api.js';
+import { checkConsoleArgv, consoleFromArgv, withConsoleOptions, type ConsoleArgv } from './console-options.js';
 
 /** Zone events come from a site file's zones: asking for them without one is a usage error (serve and demo). */
 export function requireSiteForZoneEvents(argv: { site?: string; 'mqtt-url'?: string; 'events-file'?: string }): void {
@@ -255,6 +256,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       group: 'Logs:',
     })
     .options(withSecurityOptions())
+    .options(withConsoleOptions())
     .option('site', {
       type: 'string',
       describe: 'site file (YAML) with zones per camera: counts, smoothing and alerts per zone (docs/zones.md); reloaded on SIGHUP',
@@ -366,6 +368,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
           throw new UsageError(`--input-size: ${(err as Error).message}`);
         }
       }
+      checkConsoleArgv(argv as unknown as ConsoleArgv, argv.auth !== undefined);
       // --tls-cert/--tls-key pairing and --legacy syntax, checked now rather than after the model loads.
       try {
         securityFromArgv(argv as SecurityArgv);
@@ -397,7 +400,7 @@ export function checkHistoryOptions(
   if (argv['history-max-mb'] < 1) throw new UsageError(`--history-max-mb must be at least 1, got ${argv['history-max-mb']}`);
 }
 
-export interface ServerArgv extends SecurityArgv {
+export interface ServerArgv extends SecurityArgv, ConsoleArgv {
   /** Unset: the device's default (serveModelPath). */
   model?: string;
   device: DeviceChoice;
@@ -482,6 +485,10 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     totalsIntervalMs: argv['log-totals-interval-ms'],
     cameraSeriesTtlMs: argv['metrics-camera-ttl-ms'],
     security: securityFromArgv(argv),
+    console: (() => {
+      const settings = consoleFromArgv(argv);
+      return settings && { settings };
+    })(),
     sitePath: argv.site,
     zoneEvents: {
       countIntervalMs: argv['zone-publish-interval-ms'],

@@ -19,7 +19,9 @@ cd "$(dirname "$0")/.."
 # libjpeg62-turbo-dev: the native addon's fused decode + resize
 # (native/decode-resize.c) links libjpeg; without it the addon builds
 # without that function and the fast path decodes, then resizes.
-packages=(build-essential libjpeg62-turbo-dev python3 python3-numpy python3-opencv python3-onnx pkg-config libopencv-dev opencv-doc xvfb xauth x11-apps imagemagick ffmpeg haproxy mosquitto systemd procps libxtst6)
+# chromium: the console's tests drive Debian's browser with playwright-core
+# (no browser download).
+packages=(build-essential libjpeg62-turbo-dev python3 python3-numpy python3-opencv python3-onnx pkg-config libopencv-dev opencv-doc xvfb xauth x11-apps imagemagick ffmpeg haproxy mosquitto systemd procps libxtst6 chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -17,6 +17,7 @@ import type { ModelInfo } from './adapter.js';
 import type { ConnectionGate } from './gate.js';
 import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
+import type { ResultTap } from './result-tap.js';
 import { Session } from './session.js';
 import type { FrameScreen, ZoneSource } from './session-deps.js';
 
@@ -38,6 +39,8 @@ export interface CrowdServerDeps {
   zones?: ZoneSource;
   /** Counting lines from the site file (src/lines); see SessionDeps.lines. */
   lines?: LineSource;
+  /** Sees answered frames after their replies (the console); see SessionDeps.tap. */
+  tap?: ResultTap;
 }
 
 /** Addresses remembered as having completed a handshake (least recent forgotten first). */
@@ -234,6 +237,7 @@ export class CrowdServer {
       screen: this.deps.screen,
       zones: this.deps.zones,
       lines: this.deps.lines,
+      tap: this.deps.tap,
     });
     this.sessions.add(session);
     const aged = this.ageLimit(session);

@@ -8,6 +8,7 @@ import type { ModelInfo } from './adapter.js';
 import type { ConnectionGate } from './gate.js';
 import type { ServerObserver } from './observer.js';
 import type { ServerOptions } from './options.js';
+import type { ResultTap } from './result-tap.js';
 
 /**
  * Looks at a frame before it is queued: either why it must fail without
@@ -61,4 +62,6 @@ export interface SessionDeps {
   zones?: ZoneSource;
   /** The site file's counting lines (src/lines); absent: none. */
   lines?: LineSource;
+  /** Sees every answered frame after its reply is written (the console); absent: nobody. */
+  tap?: ResultTap;
 }

@@ -35,6 +35,8 @@ interface Slot {
   ticket: JobTicket | undefined;
   outcome: JobOutcome | undefined;
   done: boolean;
+  /** The frame's bytes, kept only while a result tap watches (the console); undefined otherwise. */
+  jpeg: Uint8Array | undefined;
 }
 
 /** Every connection's share until its identity says otherwise (src/auth). */
@@ -82,6 +84,8 @@ export class Session {
   private inputEnded = false;
   /** The gate is checking this HELLO: no frame is admitted meanwhile. */
   private admitting = false;
+  /** The result tap was told this camera opened (so it is told when it closes). */
+  private tapOpened = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   /** This connection's queue in the batcher (fair share of the workers). */
@@ -258,6 +262,10 @@ export class Session {
 
   private logOpened(): void {
     this.log('connection-opened', 'connection opened', { level: 'info', protocol: this.adapter?.protocol, window: this.window });
+    if (this.deps.tap && !this.tapOpened) {
+      this.tapOpened = true;
+      this.deps.tap.cameraOpened(this.camera, this.zoneCamera);
+    }
   }
 
   /** v1.2 §3.7: the camera's zones, after WELCOME and again after a site reload; RESULTs written later refer to them. */
@@ -340,14 +348,16 @@ export class Session {
       // Answered in its turn like any frame; flushed from a microtask, as a
       // worker's answer would be, so this loop is not re-entered.
       const outcome: JobOutcome = { status: 'frame-error', reason: refused.reason, cause: refused.cause, timings: { queueUs: 0, decodeUs: 0, inferUs: 0 } };
-      this.order.add({ seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome, done: true });
+      this.order.add({ seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome, done: true, jpeg: undefined });
       queueMicrotask(() => this.flush());
       return;
     }
     // Take the slot in the reply order before submitting: submit() can
     // dispatch at once, and the batcher's room callback may admit the next
     // frame (re-entering this method) before submit() returns.
-    const slot: Slot = { seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome: undefined, done: false };
+    // The console wants the bytes as received; nobody watching: no reference is kept.
+    const kept = this.deps.tap?.wantsJpeg ? jpeg : undefined;
+    const slot: Slot = { seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome: undefined, done: false, jpeg: kept };
     this.order.add(slot);
     const motion = this.zoneCamera !== undefined && this.deps.lines?.wantsMotion(this.zoneCamera) === true;
     const work = verdict && 'work' in verdict ? verdict.work : 0;
@@ -384,6 +394,19 @@ export class Session {
         this.socket.write(buf);
       }
       this.lastActivityAt = now;
+      // After the reply is on its way: what watchers do can never delay the camera.
+      if (this.deps.tap?.watching)
+        this.deps.tap.answered({
+          camera: this.camera,
+          siteCamera: this.zoneCamera,
+          seq: slot.seq,
+          captureTimeMs: slot.captureTimeMs,
+          serverUs,
+          jpeg: slot.jpeg,
+          outcome,
+          zones,
+        });
+      slot.jpeg = undefined;
     }
     if (!this.finished) this.checkOutputBuffer(now);
     this.pumpEvents();
@@ -477,6 +500,7 @@ export class Session {
   private onClose(): void {
     this.finished = true;
     this.draining = true;
+    if (this.tapOpened) this.deps.tap?.cameraClosed(this.camera);
     this.gone.abort();
     // Free queue space and bytes at once: no frame of a connection that is gone reaches a worker (those already in one finish and are discarded).
     this.flow.close('connection closed');

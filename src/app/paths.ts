@@ -29,3 +29,10 @@ export const SAMPLE_VIDEO_FPS = 10;
 
 /** Zones on the sample video's walkway (`crowdline demo` shows them). */
 export const SAMPLE_SITE = path.join(PACKAGE_ROOT, 'deploy', 'sites', 'vtest.yaml');
+
+/** The console's page: compiled frontend, its stylesheet and icon, and the npm packages it imports. */
+export const CONSOLE_WEB_ROOTS = {
+  build: path.join(PACKAGE_ROOT, 'dist', 'web', 'console'),
+  assets: path.join(PACKAGE_ROOT, 'web', 'console', 'assets'),
+  nodeModules: path.join(PACKAGE_ROOT, 'node_modules'),
+} as const;

@@ -15,7 +15,7 @@ import { TotalsLog } from '../log/totals-log.js';
 import { DEFAULT_JPEG_LIMITS, screenJpeg, type JpegLimits } from '../workers/jpeg-inspect.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { securityWarnings } from '../auth/posture.js';
-import { setUpSecurity, type SecurityOptions } from '../auth/security.js';
+import { setUpSecurity, type Security, type SecurityOptions } from '../auth/security.js';
 import { WorkerPool } from '../workers/pool.js';
 import { nativeResize, nativeResizeStatus } from '../workers/native-resize.js';
 import type { DeviceChoice } from '../workers/types.js';
@@ -24,6 +24,11 @@ import { setUpZones, type ZoneEventOptions, type ZoneSetup } from './zones-setup
 import type { HistoryOptions } from './history-setup.js';
 import type { HistoryStore } from '../history/store.js';
 import { DEFAULT_API_LIMITS, HistoryApi, type ApiLimits } from '../history/api.js';
+import { createHub, startConsole, type RunningConsole } from '../console/console.js';
+import type { ConsoleHub } from '../console/hub.js';
+import { consoleExposureProblem, type ConsoleSettings } from '../console/options.js';
+import type { StaticRoots } from '../console/static-files.js';
+import { CONSOLE_WEB_ROOTS } from './paths.js';
 
 export interface StartServerOptions {
   modelPath: string;
@@ -60,6 +65,14 @@ export interface StartServerOptions {
   history?: HistoryOptions;
   /** Limits of the history API (docs/api.md; default DEFAULT_API_LIMITS). */
   historyApi?: Partial<ApiLimits>;
+  /** The operator's console (docs/console.md); absent: none. */
+  console?: {
+    settings: ConsoleSettings;
+    /** Default: this checkout's build (CONSOLE_WEB_ROOTS). */
+    roots?: StaticRoots;
+    /** When the port is taken, take any free one instead of going without (the demo). */
+    anyPortIfTaken?: boolean;
+  };
 }
 
 export interface RunningServer {
@@ -85,10 +98,15 @@ export interface RunningServer {
   history?: HistoryStore;
   /** The history API (docs/api.md) for the console's HTTP server to mount with serveHistoryApi (viewer role). */
   historyApi: HistoryApi;
+  /** Present when options.console was given and its port could be bound. */
+  console?: RunningConsole;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const log = options.log ?? createLogger().log;
+  // Refused before anything loads: a console that would show every camera to the network without sign-in.
+  const exposure = options.console && consoleExposureProblem(options.console.settings, options.security?.authFile !== undefined);
+  if (exposure) throw new Error(exposure);
   // Every file (credentials, certificates, site file, MQTT password...) is read before anything
   // listens or loads, by the code `serve --dry-run` runs too: a bad file fails the start at once.
   const files = await readServerFiles(options);
@@ -174,6 +192,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw err;
   }
   const manifest = pool.spec.manifest;
+  // The console's hub sees answered frames (and the zones' alerts) from the start; its page comes up below.
+  const hub = options.console ? createHub(options.console.settings, zones?.tracker, log) : undefined;
+  if (hub) zones?.tracker.addListener(hub);
   server = new CrowdServer({
     runner: pool,
     model: () => ({
@@ -196,6 +217,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     route: security.route,
     zones: zones?.tracker,
     lines: zones?.lines,
+    tap: hub,
   });
   const crowd = server;
   let address: AddressInfo;
@@ -245,8 +267,27 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metricsHost: metricsHttp?.address.address,
   });
   for (const line of warnings) log(line, { level: 'warn', event: 'security-warning' });
+  const reload = async (): Promise<string> => {
+    // The site first: a failing credentials reload must not keep new zones from clients.
+    const site = await zones?.reload();
+    if (site?.changed) {
+      crowd.zonesChanged();
+      hub?.siteChanged();
+    }
+    const rest = await security.reload().catch((err: Error) => {
+      if (!site) throw err;
+      return `credentials/TLS reload failed, keeping the previous ones: ${err.message}`;
+    });
+    await consoleRunning?.http
+      .reload()
+      .catch((err: Error) => log(`console: TLS reload failed, keeping the previous certificate: ${err.message}`, { level: 'error', event: 'reload' }));
+    if (!site) return rest;
+    return rest === 'nothing to reload' ? site.line : `${site.line}; ${rest}`;
+  };
+  const consoleRunning = hub && options.console ? await openConsole(options.console, hub, security, log, reload) : undefined;
   const close = async (): Promise<void> => {
     totals.stop();
+    await consoleRunning?.close();
     await crowd.close();
     await crowd.batcher.whenIdle();
     await pool.close();
@@ -257,17 +298,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     pool,
     address,
     metrics: metrics && metricsHttp ? { address: metricsHttp.address, registry: metrics.registry } : undefined,
-    reload: async () => {
-      // The site first: a failing credentials reload must not keep new zones from clients.
-      const site = await zones?.reload();
-      if (site?.changed) crowd.zonesChanged();
-      const rest = await security.reload().catch((err: Error) => {
-        if (!site) throw err;
-        return `credentials/TLS reload failed, keeping the previous ones: ${err.message}`;
-      });
-      if (!site) return rest;
-      return rest === 'nothing to reload' ? site.line : `${site.line}; ${rest}`;
-    },
+    reload,
+    console: consoleRunning,
     close,
     zones,
     history,
@@ -290,4 +322,60 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await close();
     },
   };
+}
+
+/**
+ * Starts the console's listener. A port that cannot be bound does not stop
+ * the server (counting goes on; the log says why); the demo takes any free
+ * port instead.
+ */
+async function openConsole(
+  console: NonNullable<StartServerOptions['console']>,
+  hub: ConsoleHub,
+  security: Security,
+  log: LogSink,
+  reload: () => Promise<string>,
+): Promise<RunningConsole | undefined> {
+  const start = (port: number): Promise<RunningConsole> =>
+    startConsole({
+      settings: { ...console.settings, port },
+      hub,
+      roots: console.roots ?? CONSOLE_WEB_ROOTS,
+      tokens: security.tokens,
+      tls: security.tlsFiles,
+      log,
+      reload,
+    });
+  let running: RunningConsole;
+  try {
+    running = await start(console.settings.port).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' && console.anyPortIfTaken) return start(0);
+      throw err;
+    });
+  } catch (err) {
+    log(
+      `console NOT started on ${console.settings.host}:${console.settings.port}: ${(err as Error).message} (frames are served as usual; set --console-port, or --no-console)`,
+      {
+        level: 'error',
+        event: 'console-failed',
+      },
+    );
+    return undefined;
+  }
+  const a = running.http.address;
+  log(
+    `console on ${running.url} (${console.settings.video === 'on' ? 'video' : 'privacy mode: no camera pixels'}, ${console.settings.fps} fps per camera${security.tokens ? ', sign-in required' : ''})`,
+    {
+      event: 'console-listening',
+      address: `${a.address}:${a.port}`,
+      url: running.url,
+    },
+  );
+  if (security.tokens && security.tokens.consoleIdentities() === 0) {
+    log('console: nobody can sign in yet: add a viewer or admin to the credentials file (crowdline auth add NAME --role viewer) and send SIGHUP', {
+      level: 'warn',
+      event: 'console-no-identities',
+    });
+  }
+  return running;
 }

@@ -10,13 +10,26 @@
  *       priority: 1                  # optional: class served first (default 0)
  *     - name: pi-gate                # no key/hash: a client-certificate (mTLS) identity,
  *       cameras: [gate]              # listed only to restrict its cameras
+ *     - name: control-room           # role: viewer or admin signs in to the console (no frames);
+ *       role: viewer                 # absent: camera (files written before roles mean cameras)
+ *       key: 0b1c2d3e
+ *       hash: scrypt:16384:8:1:...
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { parseStoredHash } from './token.js';
 
+/** camera: sends frames (the frames port); viewer: watches the console; admin: also changes settings there. */
+export const ROLES = ['camera', 'viewer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
 export interface ClientEntry {
   name: string;
+  role: Role;
   keyId?: string;
   hash?: ReturnType<typeof parseStoredHash>;
   /** Undefined: any camera name. */
@@ -41,6 +54,8 @@ const KEY_ID_PATTERN = /^[0-9a-f]{8}$/;
 /** The file as stored (also what `crowdline auth add` writes). */
 export interface StoredClient {
   name: string;
+  /** Absent: camera (the only kind before roles existed). */
+  role?: Role;
   key?: string;
   hash?: string;
   cameras?: string[];
@@ -90,6 +105,13 @@ export class Credentials {
   named(name: string): ClientEntry | undefined {
     return this.byIdentity.get(name);
   }
+
+  /** Identities that may sign in to the console (viewer or admin role, with a token). */
+  get consoleIdentities(): number {
+    let n = 0;
+    for (const e of this.byIdentity.values()) if (e.role !== 'camera' && e.hash) n++;
+    return n;
+  }
 }
 
 /** Parses and shape-checks the file; used for loading and for editing it. */
@@ -117,7 +139,9 @@ export function readStored(text: string): CredentialsFile {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`clients[${i}].${key} must be a number`);
       return v;
     };
-    return {
+    const role = str('role');
+    if (role !== undefined && !isRole(role)) throw new Error(`clients[${i}].role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(role)}`);
+    const stored: StoredClient = {
       name: str('name') ?? '',
       key: str('key'),
       hash: str('hash'),
@@ -125,6 +149,8 @@ export function readStored(text: string): CredentialsFile {
       weight: num('weight'),
       priority: num('priority'),
     };
+    if (role !== undefined) stored.role = role;
+    return stored;
   });
   return { clients };
 }
@@ -145,5 +171,7 @@ function toEntry(c: StoredClient, i: number): ClientEntry {
   if (c.priority !== undefined && !(Number.isInteger(c.priority) && c.priority >= MIN_PRIORITY && c.priority <= MAX_PRIORITY)) {
     throw new Error(`client "${c.name}": priority must be a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${c.priority}`);
   }
-  return { name: c.name, keyId: c.key, hash, cameras: c.cameras ? new Set(c.cameras) : undefined, weight: c.weight, priority: c.priority };
+  const role = c.role ?? 'camera';
+  if (role !== 'camera' && c.cameras) throw new Error(`client "${c.name}": cameras: applies to camera identities only (this one is ${role})`);
+  return { name: c.name, role, keyId: c.key, hash, cameras: c.cameras ? new Set(c.cameras) : undefined, weight: c.weight, priority: c.priority };
 }

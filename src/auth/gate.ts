@@ -81,6 +81,12 @@ export class AuthGate implements ConnectionGate {
       return { ok: false, refusal: this.refused(identity) };
     }
     this.throttle.succeeded(address);
+    if (identity.entry && identity.entry.role !== 'camera') {
+      return {
+        ok: false,
+        refusal: this.refused(refusal(ErrorCode.Unauthorized, 'not-a-camera', `identity "${identity.name}" is a console ${identity.entry.role}, not a camera`)),
+      };
+    }
     if (identity.entry?.cameras && !identity.entry.cameras.has(claim.camera)) {
       return {
         ok: false,
@@ -133,19 +139,38 @@ export class AuthGate implements ConnectionGate {
   }
 
   private async checkToken(token: string): Promise<string | undefined> {
+    return (await this.tokenIdentity(token))?.name;
+  }
+
+  /**
+   * The identity a token belongs to (any role), or undefined. Also how the
+   * console checks a sign-in, so both doors share the cache, the decoy and
+   * (through the callers) the throttle.
+   */
+  async tokenIdentity(token: string): Promise<ClientEntry | undefined> {
     // Taken before the await: a reload meanwhile must not let an old answer into the new cache.
     const cache = this.verified;
     const credentials = this.credentials;
     const digest = createHash('sha256').update(token).digest('hex');
     const known = cache.get(digest);
-    if (known !== undefined) return known;
+    if (known !== undefined) return credentials?.named(known);
     const parsed = parseToken(token);
     const entry = parsed && credentials?.withKey(parsed.keyId);
     // Unknown key ids pay for a decoy hash, so timing does not reveal which ids exist.
     const ok = await verifySecret(parsed?.secret ?? token, entry?.hash ?? DECOY_HASH);
     if (!ok || !entry) return undefined;
     cache.set(digest, entry.name);
-    return entry.name;
+    return entry;
+  }
+
+  /** The current entry for an identity (a console session checks its identity still exists with the same role). */
+  identity(name: string): ClientEntry | undefined {
+    return this.credentials?.named(name);
+  }
+
+  /** Failed sign-ins on the console count against the same address as failed HELLOs. */
+  get failures(): FailureThrottle {
+    return this.throttle;
   }
 
   private refused(r: Refusal): Refusal {

@@ -8,8 +8,9 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ConnectionGate } from '../accept/gate.js';
 import { TlsFront, type TlsFiles } from '../tls/tls-front.js';
-import { Credentials } from './credentials.js';
+import { Credentials, type ClientEntry } from './credentials.js';
 import { AuthGate } from './gate.js';
+import type { FailureThrottle } from './throttle.js';
 import type { LegacyPolicy } from './legacy-policy.js';
 
 export interface SecurityOptions {
@@ -28,6 +29,22 @@ export interface Security {
   legacy: LegacyPolicy;
   /** Re-reads the credentials file and the TLS files; returns what it did. Keeps the old ones if the new are bad. */
   reload(): Promise<string>;
+  /** With --auth: how the console signs people in (the same identities, cache and throttle as HELLO). */
+  tokens?: TokenIdentities;
+  /** The frames port's certificate files (the console serves HTTPS with the same). */
+  tlsFiles?: TlsFiles;
+}
+
+/** The credentials as the console sees them. */
+export interface TokenIdentities {
+  /** The entry a token belongs to (any role), or undefined; costs one scrypt unless cached. */
+  identify(token: string): Promise<ClientEntry | undefined>;
+  /** The current entry of an identity (undefined once removed and reloaded). */
+  entry(name: string): ClientEntry | undefined;
+  /** Identities with the viewer or admin role and a token. */
+  consoleIdentities(): number;
+  /** Failed sign-ins slow down the address, as failed HELLOs do (one table for both doors). */
+  readonly throttle: FailureThrottle;
 }
 
 /** `loaded`: the files' contents, read at start by src/app/server-files.ts (reload() reads them again itself). */
@@ -62,8 +79,21 @@ export function setUpSecurity(
         onRefused: context.onRefused,
       })
     : undefined;
+  let current = credentials;
+  const authGate = gate;
+  const tokens: TokenIdentities | undefined =
+    credentials && authGate
+      ? {
+          identify: (token) => authGate.tokenIdentity(token),
+          entry: (name) => authGate.identity(name),
+          consoleIdentities: () => current?.consoleIdentities ?? 0,
+          throttle: authGate.failures,
+        }
+      : undefined;
   return {
     gate,
+    tokens,
+    tlsFiles: options.tls,
     route: front && ((socket, adopt) => front.route(socket, adopt)),
     authRequired,
     tls: front !== undefined,
@@ -73,6 +103,7 @@ export function setUpSecurity(
       if (options.authFile && gate) {
         const next = await Credentials.load(options.authFile);
         gate.setCredentials(next);
+        current = next;
         done.push(`credentials reloaded (${next.size} client(s))`);
       }
       if (front) {

@@ -41,7 +41,8 @@ export function secureContextOptions(files: TlsFiles, pem: { cert: Buffer; key: 
   return options;
 }
 
-async function readTlsFiles(files: TlsFiles): Promise<tls.SecureContextOptions> {
+/** Reads and checks the certificate files (reloads, and the console's HTTPS listener). */
+export async function readTlsFiles(files: TlsFiles): Promise<tls.SecureContextOptions> {
   const [cert, key, ca] = await Promise.all([readFile(files.cert), readFile(files.key), files.clientCa ? readFile(files.clientCa) : undefined]);
   return secureContextOptions(files, { cert, key, ca });
 }

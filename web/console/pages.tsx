@@ -1,0 +1,56 @@
+/**
+ * The console's pages, by hash path (#/, #/camera/NAME, #/alerts). A page
+ * names its path pattern, whether it is in the top navigation, the role it
+ * needs, which cameras it wants live updates for, and how it renders.
+ * Issue 29's history and zone editor add entries here (/work/CONSOLE.md).
+ */
+import type { ComponentChild } from 'preact';
+import { AlertsPanel } from './alerts.js';
+import { CameraView } from './camera-view.js';
+import type { Live } from './live.js';
+import { Wall } from './wall.js';
+
+export interface PageProps {
+  live: Live;
+  params: Readonly<Record<string, string>>;
+}
+
+export interface Page {
+  /** `/`, `/camera/:name`. */
+  path: string;
+  /** In the top navigation under this label (undefined: reached by links). */
+  nav?: string;
+  /** Admin-only pages are hidden from viewers (the server refuses their API calls anyway). */
+  role?: 'viewer' | 'admin';
+  /** Cameras whose live updates the page needs: all, some, or none. */
+  watch(params: Readonly<Record<string, string>>): '*' | string[];
+  render(props: PageProps): ComponentChild;
+}
+
+export const PAGES: Page[] = [
+  { path: '/', nav: 'Live', watch: () => '*', render: ({ live }) => <Wall live={live} /> },
+  { path: '/camera/:name', watch: (p) => [p.name], render: ({ live, params }) => <CameraView live={live} name={params.name} /> },
+  { path: '/alerts', nav: 'Alerts', watch: () => [], render: ({ live }) => <AlertsPanel active={live.active} recent={live.recent} full /> },
+];
+
+/** The page for a hash path and its params (unknown paths show the wall). */
+export function pageFor(path: string): { page: Page; params: Record<string, string> } {
+  const parts = path.split('/');
+  for (const page of PAGES) {
+    const pattern = page.path.split('/');
+    if (pattern.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < pattern.length && ok; i++) {
+      if (pattern[i].startsWith(':')) {
+        try {
+          params[pattern[i].slice(1)] = decodeURIComponent(parts[i]);
+        } catch {
+          ok = false;
+        }
+      } else ok = pattern[i] === parts[i];
+    }
+    if (ok) return { page, params };
+  }
+  return { page: PAGES[0], params: {} };
+}
