@@ -137,6 +137,10 @@ const report = (zone: number, timeMs: number, people: number): ZoneReport => ({
        INSERT INTO coarse (series, t, frames, people_mean, people_max, smoothed, state)
        SELECT s.id, ? + m.i * 60, 600, (m.i * 7 + s.id) % 40, (m.i * 7 + s.id) % 40 + 3, (m.i * 7 + s.id) % 40, 0 FROM series s, m`,
     ).run(T0);
+    // The per-hour rows the store keeps current as it writes.
+    db.exec(`INSERT INTO hourly (series, t, frames, people_mean, people_max, smoothed, state)
+      SELECT series, t - t % 3600, sum(frames), sum(people_mean * frames) / sum(frames), max(people_max), sum(smoothed * frames) / sum(frames), max(state)
+      FROM coarse WHERE true GROUP BY series, t - t % 3600`);
   })();
   db.close();
   const s = store(dir, clock);

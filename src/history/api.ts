@@ -228,7 +228,15 @@ export class HistoryApi {
         `${points} points (${Math.ceil(spanS / step)} steps x ${zones} zone(s)) is over the limit of ${this.deps.limits.maxPoints} per request (--api-max-points): use step >= ${least} or a shorter range`,
       );
     }
-    const series = store.queries.history({ camera: q.camera, zone: q.zone, fromS, toS, stepS: step });
+    // Hour-wide buckets over whole hours are read from the per-hour rows.
+    const whole = step % 3600 === 0;
+    const series = store.queries.history({
+      camera: q.camera,
+      zone: q.zone,
+      fromS: whole ? fromS - (fromS % 3600) : fromS,
+      toS: whole ? Math.ceil(toS / 3600) * 3600 : toS,
+      stepS: step,
+    });
     if (wantsCsv(req, q.format)) {
       const lines = ['camera,zone,time,epoch_s,frames,people_mean,people_max,smoothed,state'];
       for (const s of series) {

@@ -75,14 +75,22 @@ export class HistoryQueries {
 
   /** Samples with from <= t < to (epoch seconds) in buckets of stepS; one entry per zone with history (all of the camera's without a zone). */
   history(q: { camera: string; zone?: string; fromS: number; toS: number; stepS: number }): SeriesPoints[] {
-    const stmt = this.db.prepare<Record<string, number>, BucketRow>(
-      `SELECT t - (t % @step) AS b, sum(frames) AS f, sum(people_mean * frames) AS pm, max(people_max) AS mx,
+    // Steps of whole hours over whole hours read the per-hour rows (kept current at write time).
+    const hourly = q.stepS % 3600 === 0 && q.fromS % 3600 === 0 && q.toS % 3600 === 0;
+    const stmt = hourly
+      ? this.db.prepare<Record<string, number>, BucketRow>(
+          `SELECT t - (t % @step) AS b, sum(frames) AS f, sum(people_mean * frames) AS pm, max(people_max) AS mx,
+             sum(smoothed * frames) AS sm, sum(CASE WHEN smoothed IS NULL THEN 0 ELSE frames END) AS sf, max(state) AS st
+           FROM hourly WHERE series = @series AND t >= @from AND t < @to GROUP BY b ORDER BY b`,
+        )
+      : this.db.prepare<Record<string, number>, BucketRow>(
+          `SELECT t - (t % @step) AS b, sum(frames) AS f, sum(people_mean * frames) AS pm, max(people_max) AS mx,
          sum(smoothed * frames) AS sm, sum(CASE WHEN smoothed IS NULL THEN 0 ELSE frames END) AS sf, max(state) AS st
        FROM (SELECT t, frames, people_mean, people_max, smoothed, state FROM fine WHERE series = @series AND t >= @from AND t < @to
              UNION ALL
              SELECT t, frames, people_mean, people_max, smoothed, state FROM coarse WHERE series = @series AND t >= @from AND t < @to)
        GROUP BY b ORDER BY b`,
-    );
+        );
     return this.seriesIds(q.camera, q.zone).map((s) => {
       const out: SeriesPoints = { camera: s.camera, zone: s.zone, time: [], frames: [], people_mean: [], people_max: [], smoothed: [], state: [] };
       for (const r of stmt.iterate({ series: s.id, from: q.fromS, to: q.toS, step: q.stepS })) {

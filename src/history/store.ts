@@ -50,6 +50,7 @@ interface Statements {
   series: Statement<[string, string], { id: number }>;
   addSeries: Statement<[string, string]>;
   upsertFine: Statement<[FineRow]>;
+  upsertHourly: Statement<[FineRow]>;
   addAlert: Statement<[number, number, number, number, string, string, number | null]>;
 }
 
@@ -104,6 +105,15 @@ export class HistoryStore {
           people_mean = (people_mean * frames + excluded.people_mean * excluded.frames) / (frames + excluded.frames),
           people_max = max(people_max, excluded.people_max),
           smoothed = coalesce(excluded.smoothed, smoothed),
+          state = max(state, excluded.state),
+          frames = frames + excluded.frames`),
+      // The hour's row is kept current at write time: a month's chart in hours reads 720 rows per zone, not 43,200 minutes.
+      upsertHourly: this.db.prepare<[FineRow]>(`
+        INSERT INTO hourly (series, t, frames, people_mean, people_max, smoothed, state) VALUES (@series, @t - @t % 3600, @frames, @mean, @max, @smoothed, @state)
+        ON CONFLICT (series, t) DO UPDATE SET
+          people_mean = (people_mean * frames + excluded.people_mean * excluded.frames) / (frames + excluded.frames),
+          people_max = max(people_max, excluded.people_max),
+          smoothed = coalesce((smoothed * frames + excluded.smoothed * excluded.frames) / (frames + excluded.frames), excluded.smoothed, smoothed),
           state = max(state, excluded.state),
           frames = frames + excluded.frames`),
       addAlert: this.db.prepare<[number, number, number, number, string, string, number | null]>(
@@ -183,7 +193,7 @@ export class HistoryStore {
   private write(samples: SecondSample[], alerts: AlertRecord[]): void {
     this.db.transaction(() => {
       for (const s of samples) {
-        this.stmts.upsertFine.run({
+        const row = {
           series: this.seriesId(s.camera, s.zone),
           t: s.t,
           frames: s.frames,
@@ -191,7 +201,9 @@ export class HistoryStore {
           max: s.peopleMax,
           smoothed: s.smoothed,
           state: s.state,
-        });
+        };
+        this.stmts.upsertFine.run(row);
+        this.stmts.upsertHourly.run(row);
       }
       for (const a of alerts) this.stmts.addAlert.run(this.seriesId(a.camera, a.zone), Math.round(a.timeMs), a.state, a.previous, a.rule, a.metric, a.value);
     })();
@@ -287,7 +299,7 @@ export class HistoryStore {
     }
     // 2. Retention: nothing older than `days` is kept.
     const keepFrom = nowS - days * 86_400;
-    for (const table of ['coarse', 'fine'] as const) {
+    for (const table of ['coarse', 'fine', 'hourly'] as const) {
       const oldest = this.db.prepare<unknown[], { t: number | null }>(`SELECT min(t) AS t FROM ${table}`).get()?.t ?? null;
       if (oldest !== null && oldest < keepFrom) {
         this.db.prepare(`DELETE FROM ${table} WHERE t < ?`).run(Math.min(keepFrom, oldest + DELETE_CHUNK_S));
@@ -329,8 +341,12 @@ export class HistoryStore {
       const oldestFine = this.db.prepare<unknown[], { t: number | null }>('SELECT min(t) AS t FROM fine').get()?.t ?? null;
       let changes = 0;
       this.db.transaction(() => {
-        if (oldestCoarse !== null) changes = this.db.prepare('DELETE FROM coarse WHERE t < ?').run(oldestCoarse + 3600).changes;
-        else if (oldestFine !== null) changes = this.db.prepare('DELETE FROM fine WHERE t < ?').run(oldestFine + 60).changes;
+        const cut = oldestCoarse !== null ? oldestCoarse + 3600 : oldestFine !== null ? oldestFine + 60 : undefined;
+        if (cut !== undefined) {
+          changes = this.db.prepare('DELETE FROM coarse WHERE t < ?').run(cut).changes + this.db.prepare('DELETE FROM fine WHERE t < ?').run(cut).changes;
+          // An hour's row goes once any of its hour is gone (it no longer stands for the whole hour).
+          changes += this.db.prepare('DELETE FROM hourly WHERE t < ?').run(cut).changes;
+        } else changes = this.db.prepare('DELETE FROM hourly WHERE t < (SELECT min(t) + 3600 FROM hourly)').run().changes;
         const oldestKept = Math.min(
           this.db.prepare<unknown[], { t: number | null }>('SELECT min(t) AS t FROM coarse').get()?.t ?? Infinity,
           this.db.prepare<unknown[], { t: number | null }>('SELECT min(t) AS t FROM fine').get()?.t ?? Infinity,
