@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
+import { formatBands, parseBandEdges } from '../models/density-bands.js';
 import { evaluate } from '../models/evaluate.js';
 import { DEFAULT_MODEL_PATH, MODEL_OPTION_HELP, modelPath } from '../src/app/paths.js';
-import type { DeviceChoice } from '../src/workers/types.js';
 import { parseSize } from '../src/common/parse.js';
+import { DEFAULT_INPUT_SIZE_LIMITS, INPUT_SIZE_POLICIES, type InputSizePolicy } from '../src/workers/input-size.js';
+import type { DeviceChoice } from '../src/workers/types.js';
 
 interface EvalArgv {
   split: string;
@@ -13,6 +15,10 @@ interface EvalArgv {
   workers?: number;
   'intra-op-threads'?: number;
   'input-size'?: string;
+  'input-policy': InputSizePolicy;
+  'max-tiles': number;
+  'max-input-pixels': number;
+  bands: string;
   skip: number;
   limit?: number;
   csv?: string;
@@ -30,12 +36,33 @@ export const evalCommand: CommandModule<object, EvalArgv> = {
       .option('workers', { type: 'number' })
       .option('intra-op-threads', { type: 'number' })
       .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)' })
+      .option('input-policy', {
+        choices: INPUT_SIZE_POLICIES,
+        default: 'fixed' as InputSizePolicy,
+        describe:
+          'how a frame becomes network input: fixed (resized to the input size), native (its own size, rounded), tiled (tiles at its own resolution, stitched)',
+      })
+      .option('max-tiles', {
+        type: 'number',
+        default: DEFAULT_INPUT_SIZE_LIMITS.maxTiles,
+        describe: 'tiled: most tiles per frame (a larger frame is scaled down to fit)',
+      })
+      .option('max-input-pixels', {
+        type: 'number',
+        default: DEFAULT_INPUT_SIZE_LIMITS.maxInputPixels,
+        describe: 'native: most network-input pixels per frame (a larger frame is scaled down)',
+      })
+      .option('bands', { type: 'string', default: '100,500', describe: 'density band edges in people, for the error by true count' })
       .option('skip', { type: 'number', default: 0, describe: 'skip the first N images (sorted by name)' })
       .option('limit', { type: 'number', describe: 'evaluate at most N images' })
       .option('csv', { type: 'string', describe: 'write per-image results (file,truth,predicted,error) here' })
       .option('json', { type: 'string', describe: 'write the whole report as JSON here' })
       .example('$0 eval ../shared/datasets/shanghaitech-b/test', 'ShanghaiTech B test split')
-      .example('$0 eval ../shared/datasets/beijing-brt/train --skip 600', 'the held-out tail of BRT train') as unknown as Argv<EvalArgv>,
+      .example('$0 eval ../shared/datasets/beijing-brt/train --skip 600', 'the held-out tail of BRT train')
+      .example(
+        '$0 eval ../shared/datasets/shanghaitech-a/test --model crowdline-v2 --input-policy tiled',
+        "dense crowds, tiles at the frames' own resolution",
+      ) as unknown as Argv<EvalArgv>,
   handler: async (argv) => {
     const bar = process.stderr.isTTY
       ? new SingleBar({ format: 'eval [{bar}] {value}/{total} images | {eta_formatted} left' }, Presets.shades_classic)
@@ -48,6 +75,9 @@ export const evalCommand: CommandModule<object, EvalArgv> = {
       workers: argv.workers,
       intraOpThreads: argv['intra-op-threads'],
       inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
+      inputPolicy: argv['input-policy'],
+      inputSizeLimits: { maxTiles: argv['max-tiles'], maxInputPixels: argv['max-input-pixels'] },
+      bandEdges: parseBandEdges(argv.bands),
       skip: argv.skip,
       limit: argv.limit,
       onProgress: (done, total) => {
@@ -69,7 +99,10 @@ export const evalCommand: CommandModule<object, EvalArgv> = {
     process.stdout.write(
       `\n${report.images} images from ${report.split}\n` +
         `MAE ${report.mae.toFixed(2)}  RMSE ${report.rmse.toFixed(2)}  bias ${report.bias >= 0 ? '+' : ''}${report.bias.toFixed(2)}  ` +
-        `(mean true count ${report.meanTruth.toFixed(1)}; ${report.msPerImage.toFixed(1)} ms/image wall)\n`,
+        `(mean true count ${report.meanTruth.toFixed(1)}; ${report.msPerImage.toFixed(1)} ms/image wall)\n` +
+        `input policy ${report.inputPolicy}: worker time per image ${report.decodeMsPerImage.toFixed(1)} ms decode + ${report.inferMsPerImage.toFixed(1)} ms inference; ` +
+        `peak memory ${report.maxRssMiB.toFixed(0)} MiB\n` +
+        `${formatBands(report.bands)}\n`,
     );
   },
 };

@@ -1,4 +1,5 @@
 /** yargs options shared by every command that starts a server. */
+import { DEFAULT_INPUT_SIZE_LIMITS, INPUT_SIZE_LIMIT_RANGES, INPUT_SIZE_POLICIES, type InputSizePolicy } from '../src/workers/input-size.js';
 import os from 'node:os';
 import type { Argv } from 'yargs';
 import { DEFAULT_SERVER_OPTIONS, type OverloadPolicy } from '../src/accept/options.js';
@@ -65,6 +66,8 @@ const POSITIVE_INTEGERS = [
   'metrics-max-connections-per-ip',
   'zone-publish-interval-ms',
   'mqtt-max-queued-alerts',
+  'max-tiles',
+  'max-input-pixels',
 ] as const;
 
 export function withServerOptions<T>(yargs: Argv<T>) {
@@ -92,6 +95,25 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       group: 'Model:',
     })
     .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)', group: 'Model:' })
+    .option('input-policy', {
+      choices: INPUT_SIZE_POLICIES,
+      default: 'fixed' as InputSizePolicy,
+      describe:
+        "default input-size policy (a site file entry, then the client, may choose per camera): fixed = every frame resized to the input size; native = the frame at its own size, rounded; tiled = tiles of the input size at the frame's own resolution, maps stitched",
+      group: 'Model:',
+    })
+    .option('max-tiles', {
+      type: 'number',
+      default: DEFAULT_INPUT_SIZE_LIMITS.maxTiles,
+      describe: `tiled: most tiles per frame (${INPUT_SIZE_LIMIT_RANGES.maxTiles.min}-${INPUT_SIZE_LIMIT_RANGES.maxTiles.max}); a larger frame is scaled down to fit`,
+      group: 'Limits:',
+    })
+    .option('max-input-pixels', {
+      type: 'number',
+      default: DEFAULT_INPUT_SIZE_LIMITS.maxInputPixels,
+      describe: 'native: most network-input pixels per frame (default 1920x1080); a larger frame is scaled down to fit',
+      group: 'Limits:',
+    })
     .option('max-batch', { type: 'number', default: 1, describe: 'largest batch of frames (from any connections) per session call', group: 'Batching:' })
     .option('max-batch-delay-ms', { type: 'number', default: 2, describe: 'how long a partial batch may wait for more frames', group: 'Batching:' })
     .option('overload', {
@@ -360,6 +382,16 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       const delay = argv['max-batch-delay-ms'];
       if (!(Number.isFinite(delay) && delay >= 0)) throw new UsageError(`--max-batch-delay-ms must be a number of milliseconds >= 0, got ${String(delay)}`);
       checkPort('metrics-port', argv['metrics-port']);
+      const tiles = argv['max-tiles'];
+      if (tiles < INPUT_SIZE_LIMIT_RANGES.maxTiles.min || tiles > INPUT_SIZE_LIMIT_RANGES.maxTiles.max) {
+        throw new UsageError(`--max-tiles must be ${INPUT_SIZE_LIMIT_RANGES.maxTiles.min}-${INPUT_SIZE_LIMIT_RANGES.maxTiles.max}, got ${tiles}`);
+      }
+      const pixels = argv['max-input-pixels'];
+      if (pixels < INPUT_SIZE_LIMIT_RANGES.maxInputPixels.min || pixels > INPUT_SIZE_LIMIT_RANGES.maxInputPixels.max) {
+        throw new UsageError(
+          `--max-input-pixels must be ${INPUT_SIZE_LIMIT_RANGES.maxInputPixels.min}-${INPUT_SIZE_LIMIT_RANGES.maxInputPixels.max}, got ${pixels}`,
+        );
+      }
       const size = argv['input-size'];
       if (size !== undefined) {
         try {
@@ -408,6 +440,9 @@ export interface ServerArgv extends SecurityArgv, ConsoleArgv {
   'intra-op-threads'?: number;
   'decode-threads'?: number;
   'input-size'?: string;
+  'input-policy': InputSizePolicy;
+  'max-tiles': number;
+  'max-input-pixels': number;
   'max-batch': number;
   'max-batch-delay-ms': number;
   overload: OverloadPolicy;
@@ -470,6 +505,8 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     intraOpThreads: argv['intra-op-threads'],
     decodeThreads: argv['decode-threads'],
     inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
+    inputPolicy: argv['input-policy'],
+    inputSizeLimits: { maxTiles: argv['max-tiles'], maxInputPixels: argv['max-input-pixels'] },
     maxBatch: argv['max-batch'],
     maxBatchDelayMs: argv['max-batch-delay-ms'],
     metrics:

@@ -8,6 +8,7 @@ Gaussian blur) and exactly follows every geometric augmentation.
 """
 import json
 import os
+import re
 
 import cv2
 import numpy as np
@@ -17,6 +18,9 @@ from crowdnet import DENSITY_SCALE, MEAN, STD, STRIDE
 
 DATA_ROOT = os.environ.get("CROWDLINE_DATA", "/work/shared/datasets")
 SHB = os.path.join(DATA_ROOT, "shanghaitech-b")
+SHA = os.path.join(DATA_ROOT, "shanghaitech-a")
+SHA_HOLDOUT = 30            # last 30 ShanghaiTech A train images in natural name order (IMG_271..300)
+                            # = dense validation: `crowdline eval .../shanghaitech-a/train --skip 270`
 BRT = os.path.join(DATA_ROOT, "beijing-brt")
 BRT_HOLDOUT = 120           # last 120 BRT train frames (sorted by name) = sparse validation
 # opencv-doc's sample pictures and video (CROWDLINE_OPENCV_DATA: a copy of them, e.g. on a GPU box)
@@ -41,6 +45,21 @@ def load_split(root, split):
 
 def read_images(root, split, names):
     return [cv2.imread(os.path.join(root, split, "images", n), cv2.IMREAD_COLOR) for n in names]
+
+
+def natural_key(name):
+    """IMG_9 before IMG_10, as `crowdline eval` sorts (compareNatural)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def sha_split():
+    """ShanghaiTech A train, split into (names, points) for training and the held-out last
+    SHA_HOLDOUT by natural name order, which picks checkpoints (the test split never does)."""
+    names, pts = load_split(SHA, "train")
+    order = sorted(range(len(names)), key=lambda i: natural_key(names[i]))
+    names, pts = [names[i] for i in order], [pts[i] for i in order]
+    k = len(names) - SHA_HOLDOUT
+    return (names[:k], pts[:k]), (names[k:], pts[k:])
 
 
 def brt_split():
@@ -95,13 +114,30 @@ def read_negatives():
     return [cv2.imread(os.path.join(OPENCV_DATA, n), cv2.IMREAD_COLOR) for n in NEGATIVES]
 
 
-def sampler_for(args, rng, shb, brt, neg, mean, std):
+def source_weights(text):
+    """--source-weights: ShanghaiTech B, BRT, empty pictures[, ShanghaiTech A] (relative);
+    three values (every run before ShanghaiTech A was added) mean no ShanghaiTech A crops."""
+    w = [float(v) for v in text.split(",")]
+    if len(w) == 3:
+        w.append(0.0)
+    if len(w) != 4 or min(w) < 0 or sum(w) <= 0:
+        raise ValueError(f"--source-weights wants 3 or 4 non-negative weights, got {text!r}")
+    return w
+
+
+def sampler_for(args, rng, shb, brt, neg, mean, std, sha=None):
     """The CropSampler a train.py run uses, from its (saved) args dict."""
+    p_src = source_weights(args.get("source_weights", "0.45,0.45,0.10"))
+    if p_src[3] > 0 and sha is None:
+        raise ValueError("ShanghaiTech A crops asked for (4th source weight) but no images given")
     return CropSampler(rng, args.get("crop", 256), shb, brt, neg,
-                       p_src=[float(w) for w in args.get("source_weights", "0.45,0.45,0.10").split(",")],
+                       p_src=p_src,
                        mean=mean, std=std, p_uniform=args.get("uniform_empties", 0.0),
                        shb_count_power=args.get("shb_count_power", 0.0),
-                       p_brt_server=args.get("brt_server_view", 0.5))
+                       p_brt_server=args.get("brt_server_view", 0.5), sha=sha,
+                       p_sha_server=args.get("sha_server_view", 0.5),
+                       sha_scale=tuple(args.get("sha_scale", (0.6, 2.0))),
+                       p_head_centre=args.get("head_centred_crops", 0.0))
 
 
 class CropSampler:
@@ -109,17 +145,23 @@ class CropSampler:
 
     def __init__(self, rng, crop=256, shb=None, brt=None, neg=None,
                  p_src=(0.45, 0.45, 0.10), p_grey=0.4, mean=MEAN, std=STD, p_uniform=0.0,
-                 shb_count_power=0.0, p_brt_server=0.5):
+                 shb_count_power=0.0, p_brt_server=0.5, sha=None, p_sha_server=0.5,
+                 sha_scale=(0.6, 2.0), p_head_centre=0.0):
         self.rng = rng
         self.mean, self.std = mean, std
         self.crop = crop
         self.shb = shb            # (images, points)
         self.brt = brt
         self.neg = neg            # images
-        self.p_src = np.asarray(p_src) / np.sum(p_src)
+        self.sha = sha            # (images, points): ShanghaiTech A, dense crowds
+        p_src = list(p_src) + [0.0] * (4 - len(p_src))   # sources: SHB, BRT, empty, SHA
+        self.p_src = np.asarray(p_src, np.float64) / np.sum(p_src)
         self.p_grey = p_grey
         self.p_uniform = p_uniform   # share of empty crops that are flat frames (see _uniform)
         self.p_brt_server = p_brt_server   # share of BRT crops stretched as the server stretches them
+        self.p_sha_server = p_sha_server   # share of SHA crops cut from the server's 768x576 stretch
+        self.sha_scale = sha_scale   # SHA scale jitter range (of the server view or of the image)
+        self.p_head_centre = p_head_centre   # share of SHA crops centred near a random head
         # ShanghaiTech B images picked with probability ~ (count + 1) ** power: the densest
         # images are few (23 of 400 have 300+ people) but hold most of the test error.
         self.p_shb = None
@@ -140,6 +182,16 @@ class CropSampler:
             else:
                 s = float(np.exp(r.uniform(np.log(0.75), np.log(1.6))))
                 sx, sy = s, s
+        elif src == 3:    # ShanghaiTech A, 293x182 to 1024x1024: the server stretches each to
+            # 768x576 (fixed policy), so a small image is upscaled and a far crowd's heads are a few
+            # pixels; native/tiled policies see it unstretched. Jitter reaches 2x both ways: it
+            # teaches heads of 3-30 px, and upscaled far crowds.
+            lo, hi = self.sha_scale
+            j = float(np.exp(r.uniform(np.log(lo), np.log(hi))))
+            if r.random() < self.p_sha_server:
+                sx, sy = PREFERRED_W / w * j, PREFERRED_H / h * j
+            else:
+                sx, sy = j, j
         else:
             s = float(np.exp(r.uniform(np.log(0.4), np.log(1.5))))
             sx, sy = s, s
@@ -155,7 +207,7 @@ class CropSampler:
         """sample()'s crop, density and count, plus the head points (Nx2 float32, crop pixels)
         the density was made from."""
         r = self.rng
-        src = int(r.choice(3, p=self.p_src))
+        src = int(r.choice(4, p=self.p_src))
         if src == 0:
             n = len(self.shb[0])
             i = int(r.choice(n, p=self.p_shb)) if self.p_shb is not None else int(r.integers(n))
@@ -163,6 +215,9 @@ class CropSampler:
         elif src == 1:
             i = int(r.integers(len(self.brt[0])))
             img, pts = self.brt[0][i], self.brt[1][i]
+        elif src == 3:
+            i = int(r.integers(len(self.sha[0])))
+            img, pts = self.sha[0][i], self.sha[1][i]
         else:
             if self.p_uniform > 0 and r.random() < self.p_uniform:
                 img = self._uniform()
@@ -173,8 +228,15 @@ class CropSampler:
         sx, sy = self._geometry(src, img.shape)
         c = self.crop
         ws, hs = c / sx, c / sy            # source window size
-        x0 = r.uniform(0, w - ws) if w > ws else r.uniform(w - ws, 0)
-        y0 = r.uniform(0, h - hs) if h > hs else r.uniform(h - hs, 0)
+        if src == 3 and len(pts) and r.random() < self.p_head_centre:
+            # a window around a random head: heads are drawn in proportion to where they are,
+            # so this favours the dense regions (a plain random window is often sky or roof)
+            cx, cy = pts[int(r.integers(len(pts)))] + r.uniform(-0.25, 0.25, 2) * (ws, hs)
+            x0 = float(np.clip(cx - ws / 2, 0, w - ws)) if w > ws else r.uniform(w - ws, 0)
+            y0 = float(np.clip(cy - hs / 2, 0, h - hs)) if h > hs else r.uniform(h - hs, 0)
+        else:
+            x0 = r.uniform(0, w - ws) if w > ws else r.uniform(w - ws, 0)
+            y0 = r.uniform(0, h - hs) if h > hs else r.uniform(h - hs, 0)
         # dst pixel centre u+0.5 == (x - x0 + 0.5) * sx  (same convention as cv2.resize)
         M = np.array([[sx, 0, (0.5 - x0) * sx - 0.5],
                       [0, sy, (0.5 - y0) * sy - 0.5]], np.float64)
@@ -192,6 +254,7 @@ class CropSampler:
         out = self._colour(out)
         den = density_map(p, c // STRIDE, c // STRIDE)
         x = normalize_rgb(out, self.mean, self.std) if normalized else out
+        self.last_source = src
         return x, den * DENSITY_SCALE, float(len(p)), p.astype(np.float32)
 
     def _uniform(self):
@@ -234,11 +297,19 @@ class CropSampler:
     def batch_with_points(self, n, normalized=True):
         """batch()'s arrays (the same draws), plus the crops' head points padded to
         n x max(count) x 2 (crop i's first count[i] rows are its points)."""
-        xs, ds, cs, ps = zip(*(self.sample_with_points(normalized) for _ in range(n)))
+        return self.batch_with_sources(n, normalized)[:4]
+
+    def batch_with_sources(self, n, normalized=True):
+        """batch_with_points()'s arrays plus each crop's source (int64: 0 ShanghaiTech B,
+        1 BRT, 2 empty, 3 ShanghaiTech A), for per-source loss weights."""
+        xs, ds, cs, ps, srcs = [], [], [], [], []
+        for _ in range(n):
+            x, d, c, p = self.sample_with_points(normalized)
+            xs.append(x), ds.append(d), cs.append(c), ps.append(p), srcs.append(self.last_source)
         pts = np.zeros((n, max(1, max(len(p) for p in ps)), 2), np.float32)
         for i, p in enumerate(ps):
             pts[i, :len(p)] = p
-        return np.stack(xs), np.stack(ds)[:, None], np.asarray(cs, np.float32), pts
+        return np.stack(xs), np.stack(ds)[:, None], np.asarray(cs, np.float32), pts, np.asarray(srcs, np.int64)
 
 
 def vtest_frames(indices):

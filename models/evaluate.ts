@@ -6,8 +6,10 @@
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import type { InputSizeLimits, InputSizePolicy } from '../src/workers/input-size.js';
 import { WorkerPool } from '../src/workers/pool.js';
 import type { DeviceChoice } from '../src/workers/types.js';
+import { type BandReport, DEFAULT_BAND_EDGES, densityBands } from './density-bands.js';
 
 export interface EvaluateOptions {
   split: string;
@@ -16,6 +18,11 @@ export interface EvaluateOptions {
   workers?: number;
   intraOpThreads?: number;
   inputSize?: { width: number; height: number };
+  /** How each frame becomes network input (default fixed), and the bounds on native/tiled. */
+  inputPolicy?: InputSizePolicy;
+  inputSizeLimits?: Partial<InputSizeLimits>;
+  /** Density band edges in people (default 100, 500). */
+  bandEdges?: readonly number[];
   /** Skip the first n images (sorted by name) and take at most limit. */
   skip?: number;
   limit?: number;
@@ -28,6 +35,9 @@ export interface ImageResult {
   truth: number;
   predicted: number;
   error: number;
+  /** The worker's time on this image: decode + preprocessing, and inference (all its tiles). */
+  decodeMs: number;
+  inferMs: number;
 }
 
 export interface EvaluationReport {
@@ -40,6 +50,13 @@ export interface EvaluationReport {
   bias: number;
   meanTruth: number;
   msPerImage: number;
+  inputPolicy: InputSizePolicy;
+  /** Mean worker time per image (decode + preprocess, inference). */
+  decodeMsPerImage: number;
+  inferMsPerImage: number;
+  /** Peak resident memory of the process (main thread + workers), MiB. */
+  maxRssMiB: number;
+  bands: BandReport[];
   results: ImageResult[];
 }
 
@@ -74,6 +91,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationRepo
     workers: options.workers,
     intraOpThreads: options.intraOpThreads,
     inputSize: options.inputSize,
+    inputPolicy: options.inputPolicy,
+    inputSizeLimits: options.inputSizeLimits,
     log: options.log ?? (() => undefined),
   });
   const results: ImageResult[] = new Array(chosen.length);
@@ -90,7 +109,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationRepo
         const batch = await pool.runBatch([jpeg]);
         const outcome = batch.outcomes[0];
         if (!outcome.ok) throw new Error(`${file}: ${outcome.reason}`);
-        results[i] = { file, truth, predicted: outcome.count, error: outcome.count - truth };
+        results[i] = { file, truth, predicted: outcome.count, error: outcome.count - truth, decodeMs: outcome.decodeUs / 1000, inferMs: batch.inferUs / 1000 };
         options.onProgress?.(++done, chosen.length);
       }
     };
@@ -113,6 +132,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationRepo
     bias,
     meanTruth,
     msPerImage: elapsed / n,
+    inputPolicy: options.inputPolicy ?? 'fixed',
+    decodeMsPerImage: results.reduce((s, r) => s + r.decodeMs, 0) / n,
+    inferMsPerImage: results.reduce((s, r) => s + r.inferMs, 0) / n,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    bands: densityBands(results, options.bandEdges ?? DEFAULT_BAND_EDGES),
     results,
   };
 }

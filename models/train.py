@@ -72,7 +72,19 @@ def parse():
     ap.add_argument("--bayes-background", type=float, default=0.15,
                     help="its background point's distance from the nearest head, x crop side; 0: no background term")
     ap.add_argument("--source-weights", default="0.45,0.45,0.10",
-                    help="crop sources ShanghaiTech B, BRT, empty pictures (relative weights)")
+                    help="crop sources ShanghaiTech B, BRT, empty pictures[, ShanghaiTech A] (relative "
+                         "weights; without a 4th value no ShanghaiTech A crops)")
+    ap.add_argument("--sha-server-view", type=float, default=0.5,
+                    help="share of ShanghaiTech A crops cut from the image stretched to 768x576 as the "
+                         "server's fixed input size stretches it (the rest at the image's own scale)")
+    ap.add_argument("--sha-scale", type=float, nargs=2, default=(0.6, 2.0), metavar=("LO", "HI"),
+                    help="ShanghaiTech A scale jitter (log-uniform) on that view; above 1 upscales far crowds")
+    ap.add_argument("--head-centred-crops", type=float, default=0.0,
+                    help="share of ShanghaiTech A crops centred near a random head (favours the dense regions)")
+    ap.add_argument("--sha-loss-weight", type=float, default=1.0,
+                    help="weight of ShanghaiTech A crops' loss terms (pixel MSE, count and region errors) "
+                         "against the other crops': a dense crop's errors are 10-100x a sparse one's, so "
+                         "at 1 they would set Adam's step for the whole batch")
     ap.add_argument("--shb-count-power", type=float, default=0.0,
                     help="pick ShanghaiTech B images with probability ~ (count + 1) ** P (0: uniform; "
                          "1: a 300-person image 6x as often as a 50-person one)")
@@ -134,35 +146,35 @@ class CropStream(torch.utils.data.IterableDataset):
     """Endless training batches for a DataLoader: each worker process runs its own
     CropSampler, seeded by (seed, first step, worker), so a resumed run draws new crops."""
 
-    def __init__(self, args, seed, sources, mean, std):
-        self.args, self.seed, self.sources, self.mean, self.std = args, seed, sources, mean, std
+    def __init__(self, args, seed, sources, mean, std, sha):
+        self.args, self.seed, self.sources, self.mean, self.std, self.sha = args, seed, sources, mean, std, sha
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         cv2.setNumThreads(1)   # the workers are the parallelism
         rng = np.random.default_rng([*self.seed, info.id if info else 0])
-        sampler = data.sampler_for(self.args, rng, *self.sources, self.mean, self.std)
+        sampler = data.sampler_for(self.args, rng, *self.sources, self.mean, self.std, sha=self.sha)
         while True:
-            yield tuple(torch.from_numpy(t) for t in sampler.batch_with_points(self.args["batch"], normalized=False))
+            yield tuple(torch.from_numpy(t) for t in sampler.batch_with_sources(self.args["batch"], normalized=False))
 
 
-def batches(a, rng, step, sources, net, dev):
-    """Iterator of (x, density, count, head points) batches on `dev`. Crops travel as uint8 pixels and
+def batches(a, rng, step, sources, net, dev, sha=None):
+    """Iterator of (x, density, count, head points, source) batches on `dev`. Crops travel as uint8 pixels and
     are normalised on `dev` with normalize_rgb's formula, (RGB - 255 mean) / (255 std)."""
     if a.loader_workers > 0:
         stream = iter(torch.utils.data.DataLoader(
-            CropStream(vars(a), (a.seed, step), sources, net.mean, net.std), batch_size=None,
+            CropStream(vars(a), (a.seed, step), sources, net.mean, net.std, sha), batch_size=None,
             num_workers=a.loader_workers, pin_memory=dev.type == "cuda", prefetch_factor=4))
     else:   # made here, from the run's own (checkpointed) generator
-        sampler = data.sampler_for(vars(a), rng, *sources, net.mean, net.std)
-        stream = (tuple(torch.from_numpy(t) for t in sampler.batch_with_points(a.batch, normalized=False))
+        sampler = data.sampler_for(vars(a), rng, *sources, net.mean, net.std, sha=sha)
+        stream = (tuple(torch.from_numpy(t) for t in sampler.batch_with_sources(a.batch, normalized=False))
                   for _ in iter(int, 1))
     shift = torch.tensor(net.mean, device=dev).view(1, 3, 1, 1) * 255
     scale = torch.tensor(net.std, device=dev).view(1, 3, 1, 1) * 255
-    for px, d, c, pts in stream:
+    for px, d, c, pts, src in stream:
         x = px.to(dev, non_blocking=True).flip(-1).permute(0, 3, 1, 2).float()
         yield (((x - shift) / scale).contiguous(), d.to(dev, non_blocking=True), c.to(dev, non_blocking=True),
-               pts.to(dev, non_blocking=True))
+               pts.to(dev, non_blocking=True), src.to(dev, non_blocking=True))
 
 
 def lr_at(step, total, base, warm=200, start=0):
@@ -175,13 +187,13 @@ def lr_at(step, total, base, warm=200, start=0):
 
 
 def region_count_error(pred, target, cells):
-    """Mean L1 count error (people) over cells x cells regions of the maps: the crop's
-    count can be right while people are moved between regions (a far-end queue counted,
+    """Per crop, the mean L1 count error (people) over cells x cells regions of the maps: the
+    crop's count can be right while people are moved between regions (a far-end queue counted,
     a dense patch under-counted); this scores each region's count."""
     h, w = pred.shape[-2:]
     pad = (0, -w % cells, 0, -h % cells)   # zero cells, so edge regions sum exactly what they hold
     sums = lambda m: F.avg_pool2d(F.pad(m, pad), cells) * (cells * cells)   # noqa: E731
-    return (sums(pred) - sums(target)).abs().mean() * COUNT_SCALE
+    return (sums(pred) - sums(target)).abs().mean(dim=(1, 2, 3)) * COUNT_SCALE
 
 
 def train_mode(model, freeze_bn_stats):
@@ -207,7 +219,7 @@ def count_images(model, dev, imgs, preprocess):
 
 
 def validate(model, dev, val, net):
-    brt_imgs, brt_gt, vt, (dense_imgs, dense_gt) = val
+    brt_imgs, brt_gt, vt, (dense_imgs, dense_gt), (sha_imgs, sha_gt) = val
     vt_frames = [vt[i] for i in VTEST_FRAMES if i in vt]
     server = lambda im: data.server_preprocess(im, mean=net.mean, std=net.std)  # noqa: E731
     native = lambda im: data.normalize_rgb(im, net.mean, net.std)  # noqa: E731
@@ -216,7 +228,13 @@ def validate(model, dev, val, net):
     pred_native = count_images(model, dev, brt_imgs, native)
     vtc = count_images(model, dev, vt_frames, server)
     dense = count_images(model, dev, dense_imgs, server)
-    return {
+    sha = count_images(model, dev, sha_imgs, server)
+    extra = {}
+    if len(sha_gt):   # held-out ShanghaiTech A train images, at the server's default (fixed) size
+        extra = {"sha_holdout_mae": round(float(np.abs(sha - sha_gt).mean()), 2),
+                 "sha_holdout_rmse": round(float(np.sqrt(((sha - sha_gt) ** 2).mean())), 2),
+                 "sha_holdout_ratio": round(float(sha.sum() / sha_gt.sum()), 3)}
+    return {**extra,
         "shb_train_dense_ratio": round(float(dense.sum() / dense_gt.sum()), 3),
         "shb_train_dense_mae": round(float(np.abs(dense - dense_gt).mean()), 2),
         "brt_holdout_mae": float(np.abs(err).mean()),
@@ -250,7 +268,13 @@ def main():
     # ShanghaiTech B has no validation split, and its test split must not pick checkpoints).
     dense_idx = np.argsort([len(p) for p in shb_pts])[-DENSE_VAL:]
     dense_val = ([shb_imgs[i] for i in dense_idx], np.array([len(shb_pts[i]) for i in dense_idx], np.float32))
-    val = (hold_imgs, np.array([len(p) for p in hp], np.float32), vt, dense_val)
+    sha_train, sha_val = None, ([], np.zeros(0, np.float32))
+    if data.source_weights(a.source_weights)[3] > 0:
+        (an, ap_), (vn, vp) = data.sha_split()
+        sha_train = (data.read_images(data.SHA, "train", an), ap_)
+        sha_val = (data.read_images(data.SHA, "train", vn), np.array([len(p) for p in vp], np.float32))
+        print(f"loaded SHA train {len(an)} (held out {len(vn)}: {vn[0]}..{vn[-1]})", flush=True)
+    val = (hold_imgs, np.array([len(p) for p in hp], np.float32), vt, dense_val, sha_val)
     print(f"loaded SHB {len(shb_imgs)}, BRT train {len(brt_imgs)} (held out {len(hold_imgs)}: "
           f"{hn[0]}..{hn[-1]}), negatives {len(neg)} in {time.time() - t_load:.0f}s", flush=True)
 
@@ -349,7 +373,7 @@ def main():
     t_data = t_comp = 0.0
     run_loss = run_mse = run_cnt = run_bay = 0.0
     n_run = 0
-    stream = batches(a, rng, step, ((shb_imgs, shb_pts), (brt_imgs, bp), neg), net, dev)
+    stream = batches(a, rng, step, ((shb_imgs, shb_pts), (brt_imgs, bp), neg), net, dev, sha_train)
     fit_from, fit_at, t_fit = step + 50, step + 200, None
     train_mode(model, a.freeze_bn_stats)
     while step < a.steps:
@@ -367,20 +391,23 @@ def main():
                 a.steps = step + max(1, int(0.95 * left / per_step))
                 print(f"fit-minutes: {per_step * 1000:.1f} ms/step, --steps set to {a.steps}", flush=True)
         ta = time.time()
-        x, d, c, pts = next(stream)
+        x, d, c, pts, src = next(stream)
         tb = time.time()
         lr = lr_at(step, a.steps, a.lr, start=a.cycle_start)
         for g in opt.param_groups:
             g["lr"] = lr * g.get("lr_mult", 1.0)
         pred = model(x)
-        mse = F.mse_loss(pred, d)
+        # per-crop weights: 1, or --sha-loss-weight for ShanghaiTech A crops (mean of weighted
+        # terms, so a run without ShanghaiTech A computes exactly the unweighted losses)
+        wt = torch.ones_like(c).masked_fill(src == 3, a.sha_loss_weight)
+        mse = (((pred - d) ** 2).mean(dim=(1, 2, 3)) * wt).mean()
         cnt_err = (pred.sum(dim=(1, 2, 3)) * COUNT_SCALE - c).abs()
         if a.count_norm == "sqrt":
             cnt_err = cnt_err / torch.sqrt(c + 1.0)
-        cnt = cnt_err.mean()
+        cnt = (cnt_err * wt).mean()
         loss = mse + a.count_weight * cnt
         if a.region_count_weight > 0:
-            loss = loss + a.region_count_weight * region_count_error(pred, d, a.region_cells)
+            loss = loss + a.region_count_weight * (region_count_error(pred, d, a.region_cells) * wt).mean()
         if a.bayes_weight > 0:
             bay = bayesian_loss(pred * COUNT_SCALE, pts, c, a.bayes_sigma,
                                 a.bayes_background * a.crop if a.bayes_background > 0 else None)

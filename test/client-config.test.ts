@@ -142,3 +142,21 @@ test('config tls and auth keys: files are read into the connection settings; fla
   fs.writeFileSync(file, `tls:\n  ca: ${dir}/missing.pem\ncameras:\n  - { name: a, url: '0' }\n`);
   t.throws(() => resolveClientSetup(argv({ config: file })), { instanceOf: UsageError, message: /missing\.pem/ });
 });
+
+test('config file: input_policy per camera (v1.3) reaches the camera spec; anything but fixed/native/tiled is refused', (t) => {
+  const config = parseConfig(
+    {
+      cameras: [
+        { name: 'stand', url: 'rtsp://x/1', input_policy: 'tiled' },
+        { name: 'gate', url: 'rtsp://x/2' },
+      ],
+    },
+    'c.yaml',
+  );
+  t.is(config.cameras[0].inputPolicy, 'tiled');
+  t.is(config.cameras[1].inputPolicy, undefined);
+  t.throws(() => parseConfig({ cameras: [{ name: 'a', url: '0', input_policy: 'huge' }] }, 'c.yaml'), {
+    instanceOf: UsageError,
+    message: /cameras\[0\]\.input_policy/,
+  });
+});

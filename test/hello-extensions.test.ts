@@ -41,3 +41,23 @@ test('a cut-short field or two tokens is MalformedMessage', (t) => {
   twice.writeUInt32LE(twice.length - HEADER_BYTES, 4);
   t.throws(() => parse(twice), { message: /two tokens/ });
 });
+
+test('v1.3 input policy: round-trips with the other fields; an old server skips it; a bad value or two policies are MalformedMessage', (t) => {
+  for (const inputPolicy of ['fixed', 'native', 'tiled'] as const) {
+    t.like(parse(encodeHello({ ...base, token: 'tok', wantsZones: true, inputPolicy }))[0], { type: 'hello', token: 'tok', wantsZones: true, inputPolicy });
+  }
+  const hello = encodeHello({ ...base, inputPolicy: 'tiled' });
+  t.is(hello[HEADER_BYTES + 7] & HelloFlags.Extensions, HelloFlags.Extensions);
+  // The field is tag 0x03, length 1, code 2 (tiled): the last three bytes.
+  t.deepEqual([...hello.subarray(hello.length - 3)], [0x03, 1, 2]);
+  t.is((parse(encodeHello(base))[0] as { inputPolicy?: string }).inputPolicy, undefined, 'absent: the server default');
+  const withBody = (extra: Buffer): Buffer => {
+    const out = Buffer.concat([hello.subarray(0, hello.length - 3), extra]);
+    out.writeUInt32LE(out.length - HEADER_BYTES, 4);
+    return out;
+  };
+  t.throws(() => parse(withBody(Buffer.from([0x03, 1, 3]))), { instanceOf: ProtocolError, message: /input policy/ });
+  t.throws(() => parse(withBody(Buffer.from([0x03, 2, 1, 1]))), { instanceOf: ProtocolError, message: /input policy/ });
+  t.throws(() => parse(withBody(Buffer.from([0x03, 0]))), { instanceOf: ProtocolError, message: /input policy/ });
+  t.throws(() => parse(withBody(Buffer.from([0x03, 1, 1, 0x03, 1, 2]))), { instanceOf: ProtocolError, message: /two input policies/ });
+});

@@ -291,3 +291,16 @@ test('zone events say what happened: a gap, capture time going back, a reload on
   t.like(reload, { state: 'ok', previous: 'alarm', rule: 'site reloaded', clock: 'server' });
   t.true(Date.parse(reload.time) >= before);
 });
+
+test('site file: a camera may set its input policy, with or without zones; an unknown policy names the camera', (t) => {
+  const site = parseSiteFile(
+    ['cameras:', '  stand:', '    input_policy: tiled', '  gate:', '    input_policy: native', '    zones: []', '  walkway:', '    zones: []'].join('\n'),
+    'site.yaml',
+  );
+  t.is(site.cameras.get('stand')?.inputPolicy, 'tiled');
+  t.deepEqual(site.cameras.get('stand')?.zones, []);
+  t.is(site.cameras.get('gate')?.inputPolicy, 'native');
+  t.is(site.cameras.get('walkway')?.inputPolicy, undefined);
+  const err = t.throws(() => parseSiteFile('cameras:\n  stand:\n    input_policy: huge\n', 'site.yaml'));
+  t.regex(err?.message ?? '', /camera "stand".*input_policy/);
+});

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isValidName, NAME_RULE } from '../../src/common/camera-name.js';
+import type { InputPolicyName } from '../../src/framing/index.js';
 import { UsageError } from '../../src/common/usage-error.js';
 import { parseSource } from '../capture/sources.js';
 
@@ -22,6 +23,8 @@ export interface CameraSpec {
   inputOptions?: Record<string, string>;
   /** false: do not ask the server for this camera's zones (v1.2); undefined: the client-wide setting. */
   zones?: boolean;
+  /** v1.3: the input-size policy to ask the server for (the server's site file may override it); undefined: the server's default. */
+  inputPolicy?: InputPolicyName;
 }
 
 /** NAME=SOURCE: anything before the first "=" that cannot be part of a path is a name (checked by checkCameraName). */

@@ -306,6 +306,7 @@ export class CameraStream {
         window: this.options.window || (this.source.live ? LIVE_DEFAULT_WINDOW : 0),
         connectTimeoutMs: 5000,
         wantsZones: this.options.wantsZones,
+        inputPolicy: this.options.inputPolicy,
         ...this.options.security,
       });
     } catch (err) {

@@ -16,6 +16,7 @@ import {
   PROTOCOL_VERSION,
   type DensityFormatCode,
   type ErrorCodeValue,
+  type InputPolicyName,
   type ErrorMessage,
   type ResultMessage,
   type ServerMessage,
@@ -60,6 +61,8 @@ export interface ConnectOptions extends ClientSecurity {
   localAddress?: string;
   /** v1.2: ask for the camera's zones (ZONES message, per-zone readings in RESULTs). */
   wantsZones?: boolean;
+  /** v1.3: ask for an input-size policy for this camera's frames (absent: the server's default). */
+  inputPolicy?: InputPolicyName;
 }
 
 export interface V1ConnectionEvents {
@@ -117,6 +120,7 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
             cameraName: options.cameraName,
             token: options.token,
             wantsZones: options.wantsZones,
+            inputPolicy: options.inputPolicy,
           }),
         );
       });

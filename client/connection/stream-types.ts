@@ -1,7 +1,7 @@
 /** What one camera's stream is told (its options) and tells back (answers, state). */
 import type { Frame } from '../capture/frame.js';
 import type { ClientSecurity } from './connection.js';
-import type { DensityFormatCode, frameStatusName, ResultMessage, ZonesMessage } from '../../src/framing/index.js';
+import type { DensityFormatCode, frameStatusName, InputPolicyName, ResultMessage, ZonesMessage } from '../../src/framing/index.js';
 
 export interface CameraStreamOptions {
   name: string;
@@ -20,6 +20,8 @@ export interface CameraStreamOptions {
   security?: ClientSecurity;
   /** v1.2: ask the server for this camera's zones (an older server ignores the request). */
   wantsZones?: boolean;
+  /** v1.3: the input-size policy to ask for (an older server ignores the request). */
+  inputPolicy?: InputPolicyName;
 }
 
 /** A frame sent to the server, kept until its answer arrives. */

@@ -156,6 +156,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     maxFrames: options.maxFrames ?? 0,
     security: options.security,
     wantsZones: (options.zones ?? true) && camera.spec.zones !== false,
+    inputPolicy: camera.spec.inputPolicy,
   });
 
   const streamEvents = (camera: Camera) => ({

@@ -1,4 +1,5 @@
 /** What a session needs from a wire protocol (v1 or legacy). */
+import type { InputSizePolicy } from '../workers/input-size.js';
 import type { JobOutcome } from '../batcher/types.js';
 import type { ErrorCodeValue, ZoneReading, ZonesMessage } from '../framing/index.js';
 
@@ -9,7 +10,7 @@ export interface IncomingFrame {
 }
 
 export type AdapterEvent =
-  | { kind: 'hello'; camera: string; window: number; reply: Buffer[]; token?: string; wantsZones?: boolean }
+  | { kind: 'hello'; camera: string; window: number; reply: Buffer[]; token?: string; wantsZones?: boolean; inputPolicy?: InputSizePolicy }
   | { kind: 'frame'; frame: IncomingFrame }
   | { kind: 'bye' };
 

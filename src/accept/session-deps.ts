@@ -1,5 +1,6 @@
 /** What a Session is given by the server: the batcher, options, the gate, the frame screen, zones and where to log. */
 import type { GreyImage } from '../lines/grey.js';
+import type { InputSizePolicy } from '../workers/input-size.js';
 import type { Batcher } from '../batcher/batcher.js';
 import type { ZoneReading, ZonesMessage } from '../framing/index.js';
 import type { LogFields } from '../log/logger.js';
@@ -20,6 +21,8 @@ export type FrameScreen = (jpeg: Uint8Array) => { refused: { reason: string; cau
 /** Zones by camera name (src/zones): what to tell a client, and the readings of each frame. */
 export interface ZoneSource {
   describe(camera: string): Omit<ZonesMessage, 'type'>;
+  /** The site file's input-size policy for the camera, if it sets one (it wins over the client's). */
+  inputPolicy?(camera: string): InputSizePolicy | undefined;
   /** Undefined when the camera has no zones. */
   observe(
     camera: string,

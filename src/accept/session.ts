@@ -9,6 +9,7 @@
  * time by the handshake, message and idle deadlines that the server checks
  * (checkDeadlines) for every session at once.
  */
+import type { InputSizePolicy } from '../workers/input-size.js';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { BatchFlow } from '../batcher/batcher.js';
@@ -76,6 +77,8 @@ export class Session {
   private zoneCamera: string | undefined;
   /** The client asked for zones (v1.2): it gets ZONES now and after every site reload. */
   private wantsZones = false;
+  /** v1.3: the input-size policy the client asked for in HELLO (the site file's, if any, wins). */
+  private requestedPolicy: InputSizePolicy | undefined;
   /** No more frames will be read: BYE, EOF, protocol error, deadline or shutdown. */
   private draining = false;
   private pendingFatal: { code: ErrorCodeValue; reason: string } | undefined;
@@ -253,6 +256,7 @@ export class Session {
     this.flow.update({ ...share, label: label || UNIDENTIFIED });
     for (const buf of event.reply) this.socket.write(buf);
     if (this.adapter?.protocol === 'v1') this.zoneCamera = event.camera;
+    this.requestedPolicy = event.inputPolicy;
     if (event.wantsZones) {
       this.wantsZones = true;
       this.sendZones();
@@ -361,7 +365,7 @@ export class Session {
     this.order.add(slot);
     const motion = this.zoneCamera !== undefined && this.deps.lines?.wantsMotion(this.zoneCamera) === true;
     const work = verdict && 'work' in verdict ? verdict.work : 0;
-    const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs, motion }, this.flow, work);
+    const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs, motion, inputPolicy: this.inputPolicy() }, this.flow, work);
     slot.ticket = ticket;
     ticket.promise.then((outcome) => {
       slot.outcome = outcome;
@@ -369,6 +373,16 @@ export class Session {
       slot.ticket = undefined;
       this.flush();
     });
+  }
+
+  /**
+   * This camera's input-size policy, per frame so a site reload applies at
+   * once: the site file's entry for the camera, else what the client asked
+   * in HELLO, else undefined (the server's default, --input-policy).
+   */
+  private inputPolicy(): InputSizePolicy | undefined {
+    const fromSite = this.zoneCamera !== undefined ? this.deps.zones?.inputPolicy?.(this.zoneCamera) : undefined;
+    return fromSite ?? this.requestedPolicy;
   }
 
   private flush(): void {

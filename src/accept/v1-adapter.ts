@@ -93,7 +93,7 @@ export class V1Adapter implements ProtocolAdapter {
       modelName: this.model.name,
       provider: this.model.provider,
     });
-    return { kind: 'hello', camera: msg.cameraName, window, reply: [reply], token: msg.token, wantsZones: this.wantsZones };
+    return { kind: 'hello', camera: msg.cameraName, window, reply: [reply], token: msg.token, wantsZones: this.wantsZones, inputPolicy: msg.inputPolicy };
   }
 
   encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[] {

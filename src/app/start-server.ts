@@ -2,6 +2,7 @@
  * Composition root for `crowdline serve` (and the in-process server of
  * `crowdline demo`): worker pool -> batcher -> TCP server.
  */
+import type { InputSizeLimits, InputSizePolicy } from '../workers/input-size.js';
 import type { AddressInfo } from 'node:net';
 import { CrowdServer } from '../accept/server.js';
 import type { ServerObserver } from '../accept/observer.js';
@@ -38,6 +39,10 @@ export interface StartServerOptions {
   /** Threads that only decode (see WorkerPool). */
   decodeThreads?: number;
   inputSize?: { width: number; height: number };
+  /** Policy of frames whose camera has none from the site file or the client (default fixed). */
+  inputPolicy?: InputSizePolicy;
+  /** Bounds on native and tiled frames (default DEFAULT_INPUT_SIZE_LIMITS). */
+  inputSizeLimits?: Partial<InputSizeLimits>;
   maxBatch: number;
   maxBatchDelayMs: number;
   server: Partial<ServerOptions>;
@@ -183,6 +188,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       decodeThreads: options.decodeThreads,
       maxBatch: options.maxBatch,
       inputSize: options.inputSize,
+      inputPolicy: options.inputPolicy,
+      inputSizeLimits: options.inputSizeLimits,
       imageLimits,
       log,
       workerFile: options.workerFile,

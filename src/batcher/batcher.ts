@@ -273,15 +273,25 @@ export class Batcher {
       .runBatch(
         batch.map((w) => (w.job as FrameJob).jpeg),
         batch.map((w) => (w.job as FrameJob).motion === true),
+        batch.map((w) => (w.job as FrameJob).inputPolicy),
       )
       .then(
         (result) => {
-          const okFrames = result.outcomes.filter((o) => o?.ok).length;
+          // Native and tiled frames ran on their own (ownInferUs: all their tiles); the rest shared one run.
+          let ownUs = 0;
+          let sharing = 0;
+          for (const o of result.outcomes) {
+            if (!o?.ok) continue;
+            if (o.ownInferUs !== undefined) ownUs += o.ownInferUs;
+            else sharing++;
+          }
+          const sharedUs = Math.max(0, result.inferUs - ownUs);
           batch.forEach((w, i) => {
             const o = result.outcomes[i];
             const queueUs = Math.max(0, (result.startedAtMs - w.receivedAtMs) * 1000);
-            // What this frame really took of a worker: its decode, and its share of the batch's inference.
-            const inferShareUs = o?.ok ? result.inferUs / okFrames : 0;
+            // What this frame really took of a worker: its decode, and its own run or its share of the batch's:
+            // a tiled camera is charged its tiles, not the cameras batched beside it.
+            const inferShareUs = !o?.ok ? 0 : (o.ownInferUs ?? sharedUs / Math.max(1, sharing));
             this.charge(w, o ? o.decodeUs : 0, inferShareUs, o?.ok === true);
             if (o && o.ok) {
               const per = o.height * o.width;
@@ -291,7 +301,8 @@ export class Batcher {
                 density: { height: o.height, width: o.width, values: result.densities.subarray(o.densityOffset, o.densityOffset + per) },
                 image: o.imageWidth && o.imageHeight ? { width: o.imageWidth, height: o.imageHeight } : undefined,
                 grey: o.grey,
-                timings: { queueUs, decodeUs: o.decodeUs, inferUs: result.inferUs },
+                // A native or tiled frame ran on its own: its own inference time, not the batch's.
+                timings: { queueUs, decodeUs: o.decodeUs, inferUs: o.ownInferUs ?? result.inferUs },
                 batchSize: result.batchSize,
               });
             } else {

@@ -1,10 +1,11 @@
 import type { GreyImage } from '../lines/grey.js';
+import type { InputSizePolicy } from '../workers/input-size.js';
 import type { BatchResult, FailureCause } from '../workers/types.js';
 
 /** What the batcher needs from the worker pool (tests pass fakes). */
 export interface BatchRunner {
-  /** `motion[i]`: also return frame i's grey copy (its camera counts line crossings). */
-  runBatch(jpegs: readonly Uint8Array[], motion?: readonly boolean[]): Promise<BatchResult>;
+  /** `motion[i]`: also return frame i's grey copy (its camera counts line crossings); `policies[i]`: frame i's input-size policy (undefined: the runner's default). */
+  runBatch(jpegs: readonly Uint8Array[], motion?: readonly boolean[], policies?: readonly (InputSizePolicy | undefined)[]): Promise<BatchResult>;
   /** Batches that may run at once (one per worker). */
   readonly size: number;
   /** Batches worth keeping in flight, when more than `size` (e.g. decode threads preparing the next ones). */
@@ -13,6 +14,8 @@ export interface BatchRunner {
 
 export interface FrameJob {
   jpeg: Uint8Array;
+  /** How the frame becomes network input (its camera's policy); undefined: the runner's default. */
+  inputPolicy?: InputSizePolicy;
   /** Epoch ms when the frame was fully received. */
   receivedAtMs: number;
   /** Make the frame's grey copy too (src/lines). */

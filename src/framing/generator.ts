@@ -42,7 +42,7 @@ function nameBytes(name: string): Buffer {
 export function encodeHello(msg: Omit<HelloMessage, 'type'>): Buffer {
   const name = nameBytes(msg.cameraName);
   // v1.1 (§3.1.1): extensions only when there is something to carry, so a plain HELLO stays byte-identical to v1.0.
-  const ext = encodeHelloExtensions({ token: msg.token, wantsZones: msg.wantsZones });
+  const ext = encodeHelloExtensions({ token: msg.token, wantsZones: msg.wantsZones, inputPolicy: msg.inputPolicy });
   const body = Buffer.alloc(HELLO_FIXED_BYTES + name.length + ext.length);
   MAGIC.copy(body, 0);
   body.writeUInt16LE(msg.version, 4);

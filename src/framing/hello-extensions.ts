@@ -11,11 +11,20 @@ export const HelloExtension = {
   Token: 0x01,
   /** v1.2: empty value; the client wants zones (ZONES message, zone block in RESULT). */
   Zones: 0x02,
+  /** v1.3: one byte, the input-size policy the client asks for its frames (InputPolicyCode). */
+  InputPolicy: 0x03,
 } as const;
+
+/** v1.3 input-size policy codes (docs/protocol.md §3.1.1): how the server makes network input of this camera's frames. */
+export const InputPolicyCode = { fixed: 0, native: 1, tiled: 2 } as const;
+export type InputPolicyName = keyof typeof InputPolicyCode;
+const POLICY_BY_CODE: readonly InputPolicyName[] = ['fixed', 'native', 'tiled'];
 
 export interface HelloExtensions {
   token?: string;
   wantsZones?: boolean;
+  /** v1.3: the policy the client asks for (a site file entry for the camera overrides it). */
+  inputPolicy?: InputPolicyName;
 }
 
 export function encodeHelloExtensions(ext: HelloExtensions): Buffer {
@@ -26,6 +35,7 @@ export function encodeHelloExtensions(ext: HelloExtensions): Buffer {
     fields.push(Buffer.from([HelloExtension.Token, token.length]), token);
   }
   if (ext.wantsZones) fields.push(Buffer.from([HelloExtension.Zones, 0]));
+  if (ext.inputPolicy !== undefined) fields.push(Buffer.from([HelloExtension.InputPolicy, 1, InputPolicyCode[ext.inputPolicy]]));
   return Buffer.concat(fields);
 }
 
@@ -43,6 +53,12 @@ export function decodeHelloExtensions(body: Buffer, at: number): HelloExtensions
     } else if (tag === HelloExtension.Zones) {
       // Any value is accepted and ignored, so a later revision may add zone options here.
       out.wantsZones = true;
+    } else if (tag === HelloExtension.InputPolicy) {
+      if (out.inputPolicy !== undefined) throw new ProtocolError('v1 §3.1.1', 'HELLO carries two input policies');
+      const policy = length === 1 ? POLICY_BY_CODE[body[at + 2]] : undefined;
+      if (policy === undefined)
+        throw new ProtocolError('v1 §3.1.1', `HELLO input policy must be one byte 0-${POLICY_BY_CODE.length - 1} (fixed, native, tiled)`);
+      out.inputPolicy = policy;
     }
     at = end;
   }

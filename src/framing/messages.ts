@@ -1,4 +1,5 @@
 import type { DensityFormatCode, ErrorCodeValue, FrameStatusCode, ZoneAlertStateCode } from './constants.js';
+import type { InputPolicyName } from './hello-extensions.js';
 
 /** Client -> server, first message of a v1 connection (§3.1). */
 export interface HelloMessage {
@@ -13,6 +14,8 @@ export interface HelloMessage {
   token?: string;
   /** v1.2 (§3.1.1 tag 0x02): the client wants ZONES and per-zone readings in RESULTs. */
   wantsZones?: boolean;
+  /** v1.3 (§3.1.1 tag 0x03): the input-size policy the client asks for its frames. */
+  inputPolicy?: InputPolicyName;
 }
 
 /** Server -> client answer to HELLO (§3.2). */

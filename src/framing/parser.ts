@@ -240,6 +240,7 @@ function decodeHello(body: Buffer): HelloMessage {
     const ext = decodeHelloExtensions(body, name.next);
     if (ext.token !== undefined) hello.token = ext.token;
     if (ext.wantsZones) hello.wantsZones = true;
+    if (ext.inputPolicy !== undefined) hello.inputPolicy = ext.inputPolicy;
   }
   return hello;
 }

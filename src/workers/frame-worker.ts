@@ -58,6 +58,7 @@ async function init(): Promise<(task: WorkerTask) => Promise<unknown>> {
       await processor.runBatch(
         task.jpegs.map((buffer) => new Uint8Array(buffer)),
         task.motion,
+        task.policies,
       ),
     );
   };

@@ -9,7 +9,7 @@ import { channelCount, resolveModel, type ModelSpec } from './manifest.js';
 import { frameInputBytes, inputView } from './prepare.js';
 import { createSession } from './session.js';
 import type { SlotInput } from './slot-input.js';
-import type { BatchResult, PreparedBatch, PureInferenceResult, SlotBatch, WorkerConfig } from './types.js';
+import type { BatchResult, FrameOutcome, PreparedBatch, PureInferenceResult, SlotBatch, WorkerConfig } from './types.js';
 
 export class Inferencer {
   private constructor(
@@ -26,13 +26,41 @@ export class Inferencer {
     return new Inferencer(spec, session, provider, config.inputWidth, config.inputHeight);
   }
 
-  private tensor(prepared: PreparedBatch): ort.Tensor {
+  private tensor(input: ArrayBufferLike, frames: number, width: number, height: number): ort.Tensor {
     const { manifest } = this.spec;
     const channels = channelCount(manifest.input.channelOrder);
-    const frames = prepared.good.length;
-    const data = inputView(manifest, prepared.input, frames * channels * this.width * this.height);
-    const dims = manifest.input.layout === 'NHWC' ? [frames, this.height, this.width, channels] : [frames, channels, this.height, this.width];
+    const data = inputView(manifest, input, frames * channels * width * height);
+    const dims = manifest.input.layout === 'NHWC' ? [frames, height, width, channels] : [frames, channels, height, width];
     return data instanceof Uint8Array ? new ort.Tensor('uint8', data, dims) : new ort.Tensor('float32', data, dims);
+  }
+
+  /**
+   * One session run on `frames` inputs of width x height lying back to back
+   * in `input`: their density maps in people per cell (countScale applied),
+   * back to back in a buffer of their own (transferable).
+   */
+  async infer(
+    input: ArrayBufferLike,
+    frames: number,
+    width: number,
+    height: number,
+  ): Promise<{ maps: Float32Array; outHeight: number; outWidth: number; inferUs: number }> {
+    const { manifest } = this.spec;
+    const tensor = this.tensor(input, frames, width, height);
+    const t1 = performance.now();
+    const output = await this.session.run({ [manifest.input.name]: tensor });
+    const inferUs = Math.round((performance.now() - t1) * 1000);
+    tensor.dispose();
+    const result = output[manifest.output.name];
+    const dims = result.dims;
+    const outHeight = Number(dims[dims.length - 2]);
+    const outWidth = Number(dims[dims.length - 1]);
+    const maps = new Float32Array(outHeight * outWidth * frames);
+    maps.set(result.data as Float32Array);
+    result.dispose();
+    const countScale = manifest.output.countScale;
+    if (countScale !== 1) for (let j = 0; j < maps.length; j++) maps[j] *= countScale;
+    return { maps, outHeight, outWidth, inferUs };
   }
 
   /** A batch a decode thread left in a tensor slot (read in place, or copied: slot-input.ts); the slot is free again once this resolves. */
@@ -47,44 +75,20 @@ export class Inferencer {
     const { outcomes, good, startedAtMs } = prepared;
     const batchSize = outcomes.length;
     if (good.length === 0) return { outcomes, densities: new Float32Array(0), inferUs: 0, startedAtMs, batchSize };
-    const { manifest } = this.spec;
-    const tensor = this.tensor(prepared);
-    const t1 = performance.now();
-    const output = await this.session.run({ [manifest.input.name]: tensor });
-    const inferUs = Math.round((performance.now() - t1) * 1000);
-    tensor.dispose();
-
-    const result = output[manifest.output.name];
-    const dims = result.dims;
-    const outH = Number(dims[dims.length - 2]);
-    const outW = Number(dims[dims.length - 1]);
+    const { maps: densities, outHeight: outH, outWidth: outW, inferUs } = await this.infer(prepared.input, good.length, this.width, this.height);
     const per = outH * outW;
-    // Own buffer so it can be transferred to the main thread without a copy.
-    const densities = new Float32Array(per * good.length);
-    densities.set(result.data as Float32Array);
-    result.dispose();
-    const countScale = manifest.output.countScale;
     for (let k = 0; k < good.length; k++) {
       let sum = 0;
       const base = k * per;
       for (let j = 0; j < per; j++) sum += densities[base + j];
-      if (countScale !== 1) {
-        for (let j = 0; j < per; j++) densities[base + j] *= countScale;
-      }
       const slot = outcomes[good[k]];
       // A finite sum means every cell is finite (NaN or Inf would propagate).
       if (!Number.isFinite(sum)) {
-        outcomes[good[k]] = {
-          ok: false,
-          reason: 'model produced a non-finite density (NaN or Inf) for this frame',
-          decodeUs: slot.decodeUs,
-          preprocessUs: slot.preprocessUs,
-          cause: 'non-finite',
-        };
+        outcomes[good[k]] = nonFinite(slot);
         continue;
       }
       if (slot.ok) {
-        slot.count = sum * countScale;
+        slot.count = sum;
         slot.height = outH;
         slot.width = outW;
         slot.densityOffset = base;
@@ -95,7 +99,7 @@ export class Inferencer {
 
   /** Pure inference for the bench: the same tensor, run after run, nothing else. */
   async pureInference(prepared: PreparedBatch, durationMs: number): Promise<PureInferenceResult> {
-    const feeds = { [this.spec.manifest.input.name]: this.tensor(prepared) };
+    const feeds = { [this.spec.manifest.input.name]: this.tensor(prepared.input, prepared.good.length, this.width, this.height) };
     const t0 = performance.now();
     let runs = 0;
     while (runs === 0 || performance.now() - t0 < durationMs) {
@@ -105,4 +109,15 @@ export class Inferencer {
     }
     return { frames: runs * prepared.good.length, runs, wallMs: performance.now() - t0 };
   }
+}
+
+/** The outcome of a frame whose map is not finite: the server's fault (the model's), not the frame's. */
+export function nonFinite(slot: FrameOutcome): FrameOutcome {
+  return {
+    ok: false,
+    reason: 'model produced a non-finite density (NaN or Inf) for this frame',
+    decodeUs: slot.decodeUs,
+    preprocessUs: slot.preprocessUs,
+    cause: 'non-finite',
+  };
 }

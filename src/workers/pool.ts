@@ -10,6 +10,7 @@ import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { LogSink } from '../log/logger.js';
+import { DEFAULT_INPUT_SIZE_LIMITS, INPUT_SIZE_LIMIT_RANGES, inputCost, type InputSizeLimits, type InputSizePolicy, type NetGeometry } from './input-size.js';
 import { DEFAULT_JPEG_LIMITS, type JpegLimits } from './jpeg-inspect.js';
 import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
 import { disableOrtTelemetryUnlessSet } from './ort-env.js';
@@ -44,6 +45,10 @@ export interface PoolOptions {
   inputSize?: { width: number; height: number };
   /** Limits every JPEG is checked against before decoding (default DEFAULT_JPEG_LIMITS). */
   imageLimits?: Partial<JpegLimits>;
+  /** Input-size policy of frames that come without one (default `fixed`: the whole frame resized to the input size). */
+  inputPolicy?: InputSizePolicy;
+  /** Bounds on native and tiled frames (default DEFAULT_INPUT_SIZE_LIMITS). */
+  inputSizeLimits?: Partial<InputSizeLimits>;
   log?: LogSink;
   /** Worker module (default ./frame-worker.js); tests wrap it to inject failures. */
   workerFile?: URL;
@@ -91,7 +96,23 @@ export class WorkerPool {
     readonly intraOpThreads: number,
     private readonly config: WorkerConfig,
     private readonly preparePool: PreparePool | undefined,
+    /** Policy of frames that come without one. */
+    readonly inputPolicy: InputSizePolicy,
   ) {}
+
+  /** The geometry input-size plans are made for (the fixed input size is also the tile size). */
+  get netGeometry(): NetGeometry {
+    return { width: this.inputWidth, height: this.inputHeight, sizeMultiple: this.spec.manifest.input.sizeMultiple, stride: this.spec.manifest.output.stride };
+  }
+
+  get inputSizeLimits(): InputSizeLimits {
+    return this.config.inputSizeLimits ?? DEFAULT_INPUT_SIZE_LIMITS;
+  }
+
+  /** What a frame of width x height costs under `policy` (default: the pool's), in fixed-frame runs: see input-size.ts inputCost. */
+  inputCost(width: number, height: number, policy: InputSizePolicy = this.inputPolicy): number {
+    return inputCost(policy, width, height, this.netGeometry, this.inputSizeLimits);
+  }
 
   /** Threads that only decode (0: the workers decode their own batches). */
   get decodeThreads(): number {
@@ -129,8 +150,10 @@ export class WorkerPool {
       inputWidth: input.width,
       inputHeight: input.height,
       imageLimits: { ...DEFAULT_JPEG_LIMITS, ...options.imageLimits },
+      inputSizeLimits: { ...DEFAULT_INPUT_SIZE_LIMITS, ...options.inputSizeLimits },
       slots: slots && [...slots.buffers],
     };
+    checkInputSizeLimits(config.inputSizeLimits as InputSizeLimits);
     disableOrtTelemetryUnlessSet(); // before any worker starts ONNX Runtime
     const piscina = new Piscina({
       filename: (options.workerFile ?? new URL('./frame-worker.js', import.meta.url)).href,
@@ -153,7 +176,7 @@ export class WorkerPool {
           log,
         })
       : undefined;
-    const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads, config, preparePool);
+    const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads, config, preparePool, options.inputPolicy ?? 'fixed');
     try {
       await pool.waitUntilReady(log);
     } catch (err) {
@@ -218,10 +241,17 @@ export class WorkerPool {
     return this.preparePool?.tensorSlots;
   }
 
-  /** Runs one batch. Rejects if the worker holding it dies; the pool replaces it. */
-  runBatch(jpegs: readonly Uint8Array[], motion?: readonly boolean[]): Promise<BatchResult> {
+  /**
+   * Runs one batch; `motion[i]`: also make frame i's grey copy (counting
+   * lines); `policies[i]`: its input-size policy (undefined: the pool's).
+   * Rejects if the worker holding it dies; the pool replaces it.
+   */
+  runBatch(jpegs: readonly Uint8Array[], motion?: readonly boolean[], policies?: readonly (InputSizePolicy | undefined)[]): Promise<BatchResult> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
-    if (this.preparePool) return this.prepareThenInfer(this.preparePool, jpegs, motion);
+    const resolved = jpegs.map((_, i) => policies?.[i] ?? this.inputPolicy);
+    const allFixed = resolved.every((p) => p === 'fixed');
+    // Tensor slots hold fixed-size frames; a batch with a native or tiled frame is decoded by the worker that runs it.
+    if (this.preparePool && allFixed) return this.prepareThenInfer(this.preparePool, jpegs, motion);
     // One copy into an exact-size buffer, which is then transferred (the
     // socket's buffers are shared slabs and cannot be moved).
     const buffers = jpegs.map((bytes) => {
@@ -229,7 +259,7 @@ export class WorkerPool {
       own.set(bytes);
       return own.buffer;
     });
-    const task: BatchTask = { jpegs: buffers, motion: motion && [...motion] };
+    const task: BatchTask = { jpegs: buffers, motion: motion && [...motion], ...(allFixed ? {} : { policies: resolved }) };
     return this.piscina.run(task, { transferList: buffers }) as Promise<BatchResult>;
   }
 
@@ -291,4 +321,17 @@ export class WorkerPool {
     this.closed = true;
     await Promise.all([this.piscina.destroy(), this.preparePool?.close()]);
   }
+}
+
+/** The input-size limits an operator may set (an option typo must not ask for 10^6 tiles per frame). */
+export function checkInputSizeLimits(limits: InputSizeLimits): void {
+  const { maxTiles, maxInputPixels } = INPUT_SIZE_LIMIT_RANGES;
+  if (!Number.isInteger(limits.maxTiles) || limits.maxTiles < maxTiles.min || limits.maxTiles > maxTiles.max) {
+    throw new RangeError(`max tiles must be an integer from ${maxTiles.min} to ${maxTiles.max}, got ${limits.maxTiles}`);
+  }
+  if (!Number.isInteger(limits.maxInputPixels) || limits.maxInputPixels < maxInputPixels.min || limits.maxInputPixels > maxInputPixels.max) {
+    throw new RangeError(`max input pixels must be an integer from ${maxInputPixels.min} to ${maxInputPixels.max}, got ${limits.maxInputPixels}`);
+  }
+  if (!Number.isInteger(limits.tileOverlap) || limits.tileOverlap < 0)
+    throw new RangeError(`tile overlap must be an integer >= 0 pixels, got ${limits.tileOverlap}`);
 }

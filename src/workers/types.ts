@@ -1,6 +1,7 @@
 /** Messages between the main thread and the frame workers. */
 import type { GreyImage } from '../lines/grey.js';
 import type { MotionJob } from '../lines/line-tracker.js';
+import type { InputSizeLimits, InputSizePolicy } from './input-size.js';
 import type { JpegLimits } from './jpeg-inspect.js';
 
 export type DeviceChoice = 'auto' | 'cuda' | 'cpu';
@@ -16,6 +17,8 @@ export interface WorkerConfig {
   inputHeight: number;
   /** Checked on every JPEG before libjpeg-turbo sees it. */
   imageLimits: JpegLimits;
+  /** Bounds on a native or tiled frame's network input (default DEFAULT_INPUT_SIZE_LIMITS). */
+  inputSizeLimits?: InputSizeLimits;
   /** Tensor slots (see tensor-slots.ts) where decode threads feed these workers; absent in the fused mode. */
   slots?: SharedArrayBuffer[];
 }
@@ -35,6 +38,8 @@ export interface BatchTask {
   jpegs: ArrayBuffer[];
   /** Per frame: also make its grey copy (the camera counts people crossing lines). */
   motion?: boolean[];
+  /** Each frame's input-size policy (all `fixed` when absent). */
+  policies?: InputSizePolicy[];
 }
 
 /** One batch for a prepare worker: JPEG bytes (transferred), and the tensor slot to prepare into. */
@@ -109,6 +114,12 @@ export type FrameOutcome =
       imageHeight?: number;
       /** The grey copy of the network input, when the task asked for it (src/lines/grey.ts). */
       grey?: GreyImage;
+      /**
+       * Inference time spent on this frame alone: set for a native or tiled
+       * frame (a session run of its own, all its tiles), absent for frames
+       * that shared the batch's run (BatchResult.inferUs minus the own runs).
+       */
+      ownInferUs?: number;
     }
   | { ok: false; reason: string; decodeUs: number; preprocessUs?: number; cause: FailureCause };
 

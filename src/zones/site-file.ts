@@ -5,6 +5,7 @@
  * a mistake cannot make the server allocate without end; every error names
  * the file, camera, zone and field.
  */
+import { INPUT_SIZE_POLICIES, type InputSizePolicy } from '../workers/input-size.js';
 import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -81,6 +82,7 @@ const cameraSchema = z
     height: z.number().int().positive().max(65535).optional(),
     zones: z.array(zoneSchema).max(SITE_LIMITS.zonesPerCamera).default([]),
     lines: z.array(lineSchema).max(SITE_LIMITS.linesPerCamera).default([]),
+    input_policy: z.enum(INPUT_SIZE_POLICIES).optional(),
   })
   .strict()
   .refine((c) => (c.width === undefined) === (c.height === undefined), { message: 'give both width and height, or neither', path: ['width'] });
@@ -121,6 +123,8 @@ export interface CameraConfig {
   zones: ZoneConfig[];
   /** Counting lines (src/lines): people crossing, in and out. */
   lines: LineConfig[];
+  /** How this camera's frames become network input; absent: what the client asks, else the server default. */
+  inputPolicy?: InputSizePolicy;
 }
 
 export interface SiteConfig {
@@ -185,6 +189,7 @@ export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
       return config;
     });
     const camera: CameraConfig = { name, zones, lines };
+    if (cam.input_policy !== undefined) camera.inputPolicy = cam.input_policy;
     if (cam.width !== undefined && cam.height !== undefined) camera.reference = { width: cam.width, height: cam.height };
     try {
       encodeZones(zonesMessage(camera));

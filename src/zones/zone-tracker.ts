@@ -5,6 +5,7 @@
  * camera silent for longer than the site's reset_after_s starts afresh.
  * Knows nothing of sockets: the accept layer feeds it density maps.
  */
+import type { InputSizePolicy } from '../workers/input-size.js';
 import type { ZoneAlertStateCode, ZoneReading } from '../framing/index.js';
 import { ZoneAlerts, type AlertTransition } from './alerts.js';
 import { MaskCache, maskedSum, type Size } from './coverage.js';
@@ -91,6 +92,11 @@ export class ZoneTracker {
 
   camera(name: string): CameraConfig | undefined {
     return this.site.cameras.get(name);
+  }
+
+  /** The site file's input-size policy for a camera (docs/zones.md), if it sets one. */
+  inputPolicy(camera: string): InputSizePolicy | undefined {
+    return this.site.cameras.get(camera)?.inputPolicy;
   }
 
   /** The ZONES message for a camera (no zones when the site file does not name it). */
