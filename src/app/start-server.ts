@@ -25,6 +25,7 @@ import { setUpZones, type ZoneEventOptions, type ZoneSetup } from './zones-setup
 import type { HistoryOptions } from './history-setup.js';
 import type { HistoryStore } from '../history/store.js';
 import { DEFAULT_API_LIMITS, HistoryApi, type ApiLimits } from '../history/api.js';
+import { HISTORY_API_PATHS, serveHistoryApi } from '../history/http-routes.js';
 import { createHub, startConsole, type RunningConsole } from '../console/console.js';
 import type { ConsoleHub } from '../console/hub.js';
 import { consoleExposureProblem, type ConsoleSettings } from '../console/options.js';
@@ -292,6 +293,27 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     return rest === 'nothing to reload' ? site.line : `${site.line}; ${rest}`;
   };
   const consoleRunning = hub && options.console ? await openConsole(options.console, hub, security, log, reload) : undefined;
+  const historyApi = new HistoryApi({
+    site: () => zones?.tracker.config,
+    store: history,
+    clock: { now: () => Date.now() },
+    limits: { ...DEFAULT_API_LIMITS, ...options.historyApi },
+  });
+  // The history API on the console's port, for signed-in viewers and admins (docs/api.md).
+  for (const path of HISTORY_API_PATHS) {
+    consoleRunning?.http.router.add({
+      method: 'GET',
+      path,
+      access: 'viewer',
+      maxBodyBytes: 0,
+      handler: (ctx) => {
+        const served = serveHistoryApi(historyApi, ctx.req, ctx.res, (err) =>
+          log(`history API: ${err.message}`, { level: 'error', event: 'history-read-failed' }),
+        );
+        if (!served) ctx.sendJson(404, { error: 'not found' });
+      },
+    });
+  }
   const close = async (): Promise<void> => {
     totals.stop();
     await consoleRunning?.close();
@@ -310,12 +332,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     close,
     zones,
     history,
-    historyApi: new HistoryApi({
-      site: () => zones?.tracker.config,
-      store: history,
-      clock: { now: () => Date.now() },
-      limits: { ...DEFAULT_API_LIMITS, ...options.historyApi },
-    }),
+    historyApi,
     drain: async (delayMs, onStopAccepting) => {
       draining = true;
       if (metricsHttp && delayMs > 0) {
