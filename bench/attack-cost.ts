@@ -57,7 +57,7 @@ function bombJpeg(width: number, height: number): Buffer {
 type Attack = (server: ChildServer, stop: () => boolean) => Promise<string>;
 
 const attacks: Record<string, Attack> = {
-  none: async () => '',
+  none: () => Promise.resolve(''),
   'bomb JPEGs (34179x41887 and 26000x27500), v1, window 8': async (server, stop) => {
     const conn = await V1Connection.connect({ host: server.host, port: server.port, cameraName: 'bomber', window: 8 });
     const workerUs: number[] = [];

@@ -72,7 +72,7 @@ export interface BenchOptions {
   outDir?: string;
   /** Said in the report, e.g. "model training running". */
   otherLoad?: string;
-  log?(line: string): void;
+  log?: (line: string) => void;
   progress?: ProgressSink;
 }
 

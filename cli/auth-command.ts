@@ -28,7 +28,7 @@ export const authCommand: CommandModule<object, AuthArgv> = {
       })
       .example('$0 auth add control-room --role viewer', 'a token for the console (crowdline serve --auth FILE; the page asks for it once)')
       .example('$0 auth add station-north --camera north-1 --camera north-2', 'prints the token: give it to the client (crowdline client --token-file)')
-      .example('$0 auth remove station-north', 'then send SIGHUP to the server: the token stops working') as unknown as Argv<AuthArgv>,
+      .example('$0 auth remove station-north', 'then send SIGHUP to the server: the token stops working'),
   handler: async (argv) => {
     const needName = (): string => {
       if (!argv.name) throw new Error(`auth ${argv.action} needs a NAME`);

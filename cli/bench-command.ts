@@ -83,6 +83,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('connect', { type: 'string', describe: 'HOST:PORT of a running server (default: start one as a child process)', group: 'Target:' })
       .option('metrics-url', { type: 'string', describe: 'with --connect: its /metrics URL (for event-loop delay and memory)', group: 'Target:' })
       .option('model', { type: 'string', default: DEFAULT_MODEL_PATH, coerce: modelPath, describe: MODEL_OPTION_HELP, group: 'Server and limit:' })
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- yargs infers the option's type from its default: without the assertion 'auto' widens to string and tsc rejects the builder
       .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, group: 'Server and limit:' })
       .option('workers', { type: 'number', group: 'Server and limit:' })
       .option('intra-op-threads', { type: 'number', group: 'Server and limit:' })
@@ -126,6 +127,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       .option('jpeg-quality', { type: 'number', default: 85, group: 'Frames:' })
       .option('density', {
         choices: ['f32', 'f16', 'u8', 'none'] as const,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- as for --device: the default's type is the option's type
         default: 'f32' as DensityFormatName,
         describe: 'density map format the cameras ask for',
         group: 'Frames:',
@@ -144,7 +146,7 @@ export const benchCommand: CommandModule<object, BenchArgv> = {
       })
       .option('out', { type: 'string', default: 'bench-results', describe: 'folder for the JSON result and the SVG chart', group: 'Output:' })
       .example('$0 bench', 'full sweep: 1-16 cameras, batching off and on, open loop at 2x the limit')
-      .example('$0 bench --cameras 8 --max-batch 1 --duration 5 --open-load 0', 'one quick point') as unknown as Argv<BenchArgv>,
+      .example('$0 bench --cameras 8 --max-batch 1 --duration 5 --open-load 0', 'one quick point'),
   handler: async (argv) => {
     const connect = argv.connect ? { ...parseHostPort(argv.connect), metricsUrl: argv['metrics-url'] } : undefined;
     if (connect && !['127.0.0.1', 'localhost', '::1'].includes(connect.host)) {

@@ -28,7 +28,7 @@ export function withClientOptions<T>(yargs: Argv<T>) {
     .option('live', { type: 'boolean', default: false, describe: 'treat files like cameras: real-time pace, newest frame wins', group: 'Sending:' })
     .option('density-format', {
       choices: Object.keys(DENSITY_FORMAT_NAMES) as DensityFormatName[],
-      default: 'f16' as DensityFormatName,
+      default: 'f16',
       describe: 'how the server sends density maps (u8 is smallest; counts are exact in every format)',
       group: 'Sending:',
     })
@@ -51,15 +51,15 @@ export function withClientOptions<T>(yargs: Argv<T>) {
       group: 'Output:',
     })
     .check((argv) => {
-      const quality = argv['jpeg-quality'] as number;
+      const quality = argv['jpeg-quality'];
       if (!(quality >= 1 && quality <= 100)) throw new UsageError(`--jpeg-quality ${String(quality)}: must be 1..100`);
       for (const option of NON_NEGATIVE) {
-        const value = argv[option] as number;
+        const value = argv[option];
         if (!(value >= 0)) throw new UsageError(`--${option} ${String(value)}: must be a number >= 0`);
       }
-      const seconds = argv['segment-seconds'] as number | undefined;
+      const seconds = argv['segment-seconds'];
       if (seconds !== undefined && !(seconds >= 1)) throw new UsageError(`--segment-seconds ${String(seconds)}: must be at least 1`);
-      const keep = argv['keep-segments'] as number | undefined;
+      const keep = argv['keep-segments'];
       if (keep !== undefined && !(Number.isInteger(keep) && keep >= 0)) throw new UsageError(`--keep-segments ${String(keep)}: must be a whole number >= 0`);
       return true;
     });
@@ -97,7 +97,7 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
         .check((argv) => {
           const stall = argv['stall-timeout'];
           if (stall !== undefined && !(stall > 0)) throw new UsageError(`--stall-timeout ${String(stall)}: must be a number of seconds > 0`);
-          if ((argv.source as string[]).length === 0 && !argv.config) throw new UsageError('--source: give at least one camera (or --config FILE)');
+          if (argv.source.length === 0 && !argv.config) throw new UsageError('--source: give at least one camera (or --config FILE)');
           return true;
         })
         .epilogue(

@@ -140,7 +140,7 @@ export function withConfigSources<T>(
       // The environment beats the file: merged here, since yargs gives the file precedence over config objects.
       return { ...settings, ...envValues };
     })
-    .config(envValues) as unknown as Argv<T & { config: string | undefined }>;
+    .config(envValues);
 }
 
 /** The sources of the current parse (for --dry-run's report). */

@@ -33,7 +33,9 @@ export function requireSiteForZoneEvents(argv: { site?: string; 'mqtt-url'?: str
 /** A TCP port: 0 (any free one) to 65535. */
 export function checkPort(flag: string, value: unknown): void {
   if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535)) {
-    throw new UsageError(`--${flag} must be a port number 0..65535 (0: any free port), got ${String(value)}`);
+    throw new UsageError(
+      `--${flag} must be a port number 0..65535 (0: any free port), got ${typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
+    );
   }
 }
 
@@ -78,7 +80,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       describe: `${MODEL_OPTION_HELP} (default: crowdline-v2 with --device cuda, or auto where the CUDA provider is installed; else crowdline-v1)`,
       group: 'Model:',
     })
-    .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto' as DeviceChoice, describe: 'auto tries CUDA, then CPU', group: 'Model:' })
+    .option('device', { choices: ['auto', 'cuda', 'cpu'] as const, default: 'auto', describe: 'auto tries CUDA, then CPU', group: 'Model:' })
     .option('workers', {
       type: 'number',
       describe: `worker threads, one ONNX session each (default: one per core on CPU, ${os.availableParallelism()} here; 2 on CUDA)`,
@@ -118,7 +120,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('max-batch-delay-ms', { type: 'number', default: 2, describe: 'how long a partial batch may wait for more frames', group: 'Batching:' })
     .option('overload', {
       choices: ['queue', 'drop-oldest'] as const,
-      default: DEFAULT_SERVER_OPTIONS.overload as OverloadPolicy,
+      default: DEFAULT_SERVER_OPTIONS.overload,
       describe: 'queue: backpressure, nothing dropped (files); drop-oldest: answer the oldest waiting frame "dropped", keep the newest (live cameras)',
       group: 'Limits:',
     })
@@ -261,13 +263,13 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     })
     .option('log-format', {
       choices: LOG_FORMATS,
-      default: 'auto' as LogFormat,
+      default: 'auto',
       describe: 'auto: JSON lines (pino) unless stderr is a terminal, then one readable line per record',
       group: 'Logs:',
     })
     .option('log-level', {
       choices: LOG_LEVELS,
-      default: 'info' as LogLevel,
+      default: 'info',
       describe: 'least severe level logged (connection lines are info, refusals and timeouts warn)',
       group: 'Logs:',
     })
@@ -371,7 +373,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
       for (const name of POSITIVE_INTEGERS) {
         const value = argv[name];
-        if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
+        if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
           throw new UsageError(`--${name} must be a positive whole number, got ${String(value)}`);
         }
       }

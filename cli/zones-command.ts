@@ -46,10 +46,7 @@ export const zonesCommand: CommandModule<object, ZonesArgv> = {
       )
       .example('$0 zones draw --source walkway=rtsp://10.0.0.21/stream1 --out site.yaml', "click the zones on the camera's picture")
       .example('$0 zones draw --config cameras.yaml --camera entrance --out entrance.yaml', "a camera of the client's config, with its ffmpeg options")
-      .example(
-        '$0 zones draw --source clip.mp4 --snapshot grid.png',
-        'headless: read corners off the grid and write the YAML by hand',
-      ) as unknown as Argv<ZonesArgv>,
+      .example('$0 zones draw --source clip.mp4 --snapshot grid.png', 'headless: read corners off the grid and write the YAML by hand'),
   handler: async (argv) => {
     if (!(argv.timeout > 0)) throw new UsageError(`--timeout ${String(argv.timeout)}: must be a number of seconds > 0`);
     const [{ loadOpenCV }, { readFirstFrame }, { drawPixelGrid, DEFAULT_GRID }, { nameCameras, parseSourceArg, redactUrl }, { loadConfig }] = await Promise.all(

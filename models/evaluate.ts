@@ -95,7 +95,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationRepo
     inputSizeLimits: options.inputSizeLimits,
     log: options.log ?? (() => undefined),
   });
-  const results: ImageResult[] = new Array(chosen.length);
+  const results = new Array<ImageResult>(chosen.length);
   const started = performance.now();
   try {
     let next = 0;

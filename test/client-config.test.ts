@@ -29,7 +29,7 @@ test('NAME=SOURCE names a camera; bare sources are named from the source, not th
 test('usage errors name the option: duplicate names, bad URLs, bad ports, missing config', (t) => {
   const fails = (over: Partial<SetupArgv>, message: RegExp) => {
     const err = t.throws(() => resolveClientSetup(argv(over)), { instanceOf: UsageError });
-    t.regex(err!.message, message);
+    t.regex(err.message, message);
   };
   fails({ source: ['a=rtsp://x/1', 'a=rtsp://y/2'] }, /--source a=rtsp:\/\/y\/2: camera name "a" is already used by --source a=rtsp:\/\/x\/1/);
   fails({ source: ['rtsp://[oops/stream'] }, /--source rtsp:\/\/\[oops\/stream: .* is not a valid URL/);

@@ -19,12 +19,12 @@ async function parse(args: string[], env: NodeJS.ProcessEnv): Promise<Record<str
     .option('third-option', { type: 'string', default: 'three' })
     .option('fourth-option', { type: 'boolean', default: false })
     .option('words', { type: 'string', array: true });
-  return (await withConfigSources(y, { env, rawArgs: args })
+  return await withConfigSources(y, { env, rawArgs: args })
     .strict()
     .fail((msg, err) => {
       throw err ?? new Error(msg);
     })
-    .parse()) as Record<string, unknown>;
+    .parse();
 }
 
 function yamlFile(text: string): string {

@@ -18,7 +18,7 @@
  * turns; live cameras push theirs from a capture process through offer().
  */
 import { Backoff } from '../capture/backoff.js';
-import { ServerRefusedError, V1Connection, type ClientSecurity } from './connection.js';
+import { ServerRefusedError, V1Connection } from './connection.js';
 import { Frame, type RawFrame } from '../capture/frame.js';
 import { scaleToMaxWidth } from '../capture/scale-down.js';
 import type { StreamInput } from '../capture/stream-input.js';

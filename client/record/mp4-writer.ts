@@ -142,9 +142,9 @@ export class Mp4SegmentWriter {
     const child = spawn(FFMPEG, args, { stdio: ['pipe', 'ignore', 'pipe'], detached: true, env: { ...process.env, TZ: 'UTC' } });
     this.child = child;
     let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-    child.stdin!.on('error', () => undefined); // EPIPE when ffmpeg dies: reported through 'close'
-    child.stdin!.write(rawBgrMatroskaHeader(width, height));
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+    child.stdin.on('error', () => undefined); // EPIPE when ffmpeg dies: reported through 'close'
+    child.stdin.write(rawBgrMatroskaHeader(width, height));
     this.exited = new Promise((resolve) => {
       child.on('error', (err) => {
         this.failed = `cannot run ${FFMPEG}: ${err.message}`;

@@ -290,7 +290,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
   clearTimeout(wakeTimer);
   progress?.stop();
   display?.close();
-  await Promise.all(cameras.map((c) => c.recorder?.close()));
+  await Promise.all(cameras.map((c) => c.recorder?.close() ?? Promise.resolve()));
   removeSignalHandlers();
   for (const c of cameras) {
     if (c.capture && c.capture.framesCaptured === 0 && !c.failure) c.failure = `the camera never gave a frame (${c.capture.reason ?? 'still opening'})`;

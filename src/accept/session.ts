@@ -282,7 +282,8 @@ export class Session {
   /** Asks the gate about this HELLO; frames behind it wait (canAdmit) and are never admitted if it says no. */
   private awaitAdmission(gate: ConnectionGate, event: Extract<AdapterEvent, { kind: 'hello' }>): void {
     this.admitting = true;
-    gate
+    // Never rejects: the gate's own failure is caught and answered as a refusal.
+    void gate
       .admitHello({ camera: event.camera, token: event.token }, this.socket, this.gone.signal)
       .catch((err: unknown): Admission => {
         // A check abandoned because the peer left is no failure worth a line.
@@ -367,7 +368,8 @@ export class Session {
     const work = verdict && 'work' in verdict ? verdict.work : 0;
     const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs, motion, inputPolicy: this.inputPolicy() }, this.flow, work);
     slot.ticket = ticket;
-    ticket.promise.then((outcome) => {
+    // A ticket's promise never rejects: failures arrive as outcomes.
+    void ticket.promise.then((outcome) => {
       slot.outcome = outcome;
       slot.done = true;
       slot.ticket = undefined;

@@ -51,7 +51,7 @@ export interface TokenIdentities {
 export function setUpSecurity(
   options: SecurityOptions,
   loaded: { credentials?: Credentials; tls?: tls.SecureContextOptions },
-  context: { handshakeTimeoutMs: number; log(line: string): void; onRefused?(cause: string): void; adopt(socket: net.Socket): void },
+  context: { handshakeTimeoutMs: number; log: (line: string) => void; onRefused?: (cause: string) => void; adopt(socket: net.Socket): void },
 ): Security {
   // Never serve without the protection asked for because a file was not handed over.
   if ((options.tls && !loaded.tls) || (options.authFile && !loaded.credentials))

@@ -51,6 +51,12 @@ function prettyValue(value: unknown): string {
 }
 
 /** The message already says it (a whole word or number of it): no need to repeat it as a field. */
+/** A record's msg as text: pino's is a string; anything else is shown as JSON rather than "[object Object]". */
+function messageText(msg: unknown): string {
+  if (msg === undefined || msg === null) return '';
+  return typeof msg === 'string' ? msg : prettyValue(msg);
+}
+
 function inMessage(message: string, value: unknown): boolean {
   if (typeof value !== 'string' && typeof value !== 'number') return false;
   const text = String(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -72,9 +78,9 @@ export function formatPretty(jsonLine: string): string {
   const time = typeof record.time === 'string' ? record.time : new Date(Number(record.time ?? Date.now())).toISOString();
   const level = typeof record.level === 'string' ? record.level.toUpperCase() : (LEVEL_LABEL[String(record.level)] ?? String(record.level));
   const fields = Object.entries(record)
-    .filter(([key, value]) => !SHOWN_ELSEWHERE.has(key) && value !== undefined && !inMessage(String(record.msg ?? ''), value))
+    .filter(([key, value]) => !SHOWN_ELSEWHERE.has(key) && value !== undefined && !inMessage(messageText(record.msg), value))
     .map(([key, value]) => `${key}=${prettyValue(value)}`);
-  return `${time} ${level.padEnd(5)} ${String(record.msg ?? '')}${fields.length ? `  ${fields.join(' ')}` : ''}\n`;
+  return `${time} ${level.padEnd(5)} ${messageText(record.msg)}${fields.length ? `  ${fields.join(' ')}` : ''}\n`;
 }
 
 /** A pino destination that writes each line in the pretty form. */

@@ -150,14 +150,16 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
       ['crowdline_workers', 'Workers in the pool', (src) => src.poolSize()],
       ['crowdline_connections', 'Open client connections', (src) => src.connections()],
     ];
+    // prom-client calls collect() with the gauge as `this`; the sources are read through this arrow.
+    const current = (): MetricSources | undefined => this.sources;
     for (const [name, help, read] of live) {
-      const metrics = this;
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          this.set(metrics.sources ? read(metrics.sources) : 0);
+          const sources = current();
+          this.set(sources ? read(sources) : 0);
         },
       });
     }

@@ -151,13 +151,13 @@ export function validateManifest(raw: unknown, file = 'manifest'): ModelManifest
       layout,
       elementType,
       channelOrder: order,
-      pixelScale: input.pixelScale as number,
-      mean: mean as number[],
-      std: std as number[],
-      preferredSize: { width: size.width as number, height: size.height as number },
+      pixelScale: input.pixelScale,
+      mean: mean,
+      std: std,
+      preferredSize: { width: size.width, height: size.height },
       sizeMultiple: multiple,
     },
-    output: { name: output.name, stride: output.stride as number, countScale },
+    output: { name: output.name, stride: output.stride, countScale },
   };
 }
 

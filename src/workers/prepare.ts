@@ -82,7 +82,7 @@ export class FramePreparer {
   prepare(jpegs: readonly Uint8Array[], into?: ArrayBufferLike, motion?: readonly boolean[]): PreparedBatch {
     const startedAtMs = nowMs();
     const input = this.inputFor(jpegs.length, into);
-    const outcomes: FrameOutcome[] = new Array(jpegs.length);
+    const outcomes = new Array<FrameOutcome>(jpegs.length);
     const good: number[] = [];
     const fast = input instanceof Uint8Array;
     for (let i = 0; i < jpegs.length; i++) {

@@ -55,7 +55,7 @@ export function startServeProcess(
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${log}`)), 30_000);
-    child.stderr!.on('data', (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => {
       log += c.toString();
       const m = /serving .* on 127\.0\.0\.1:(\d+)/.exec(log);
       if (m) {
