@@ -222,7 +222,7 @@ test('fair queue: a higher priority class is always served first', (t) => {
       (frames) => {
         const q = new FairQueue<number>();
         const flows = [0, 1, 2].map((priority) => q.openFlow({ weight: 1, priority }));
-        frames.forEach((f, i) => q.push(flows[f.priority], f.priority, f.cost));
+        frames.forEach((f) => q.push(flows[f.priority], f.priority, f.cost));
         const order = q.take(frames.length).map((item) => item.value);
         return order.every((p, i) => i === 0 || p <= order[i - 1]);
       },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { tempDir } from './helpers/server.js';
-import { HISTORY_CHILD_SCRIPT, numberCamera, type Answered, type HistoryChildSettings } from './helpers/history-server.js';
+import { HISTORY_CHILD_SCRIPT, numberCamera, type HistoryChildSettings } from './helpers/history-server.js';
 
 interface Child {
   child: ChildProcess;
@@ -31,11 +31,11 @@ function startChild(settings: HistoryChildSettings, fileSizeLimitKiB?: number): 
         });
   let stdout = '';
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`child did not start: ${stderr}`)), 20_000);
     child.on('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}): ${stderr}`)));
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
       const m = /port (\d+)/.exec(stdout);
       if (m && timer) {
@@ -54,7 +54,7 @@ function startChild(settings: HistoryChildSettings, fileSizeLimitKiB?: number): 
                   done(text);
                 }
               }, 20);
-              child.stdin!.write('metrics\n');
+              child.stdin.write('metrics\n');
             }),
         });
       }
@@ -90,7 +90,7 @@ test('SIGKILL mid-run: every frame answered more than 2 s before the kill is in 
   await camera.stop();
   // Frames answered (so recorded) at least 2 s before the kill, counted per second of capture time.
   const promised = new Map<number, number>();
-  for (const a of camera.answered as Answered[]) {
+  for (const a of camera.answered) {
     if (a.captureTimeMs < killedAt - 2000) promised.set(Math.floor(a.captureTimeMs / 1000), (promised.get(Math.floor(a.captureTimeMs / 1000)) ?? 0) + 1);
   }
   t.true(promised.size >= 1, 'the run lasted long enough to promise something');

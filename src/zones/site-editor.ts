@@ -49,7 +49,7 @@ export function editCameraZones(text: string, edit: CameraZonesEdit, file = 'sit
   }
   const cameraMap = cameras as YAMLMap;
   const found: unknown = cameraMap.get(edit.camera, true);
-  const cam: YAMLMap = isMap(found) ? found : (doc.createNode({ zones: [] }) as YAMLMap);
+  const cam: YAMLMap = isMap(found) ? found : doc.createNode({ zones: [] });
   if (!isMap(found)) cameraMap.set(edit.camera, cam);
   if (edit.width !== undefined && edit.height !== undefined) {
     setIfChanged(doc, cam, 'width', edit.width);
