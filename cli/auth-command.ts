@@ -22,6 +22,7 @@ export const authCommand: CommandModule<object, AuthArgv> = {
       .option('camera', { type: 'string', array: true, describe: 'with add: camera names this identity may use (repeatable; default: any)' })
       .option('role', {
         choices: ROLES,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- yargs infers the option's type from its default (as for --device)
         default: 'camera' as Role,
         describe:
           'with add: camera sends frames; viewer signs in to the console and watches; admin also changes settings there (entries without a role are cameras)',

@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenIdentities } from '../auth/security.js';
@@ -322,7 +322,7 @@ export class ConsoleHttp {
       });
       return refuse(503, 'Service Unavailable: too many viewers');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, user, sessionId, req.socket as Socket));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, user, sessionId, req.socket));
   }
 
   private attach(ws: WebSocket, user: ConsoleUser, sessionId: string | undefined, socket: Socket): void {
