@@ -60,10 +60,7 @@ export const evalCommand: CommandModule<object, EvalArgv> = {
       .option('json', { type: 'string', describe: 'write the whole report as JSON here' })
       .example('$0 eval ../shared/datasets/shanghaitech-b/test', 'ShanghaiTech B test split')
       .example('$0 eval ../shared/datasets/beijing-brt/train --skip 600', 'the held-out tail of BRT train')
-      .example(
-        '$0 eval ../shared/datasets/shanghaitech-a/test --model crowdline-v2 --input-policy tiled',
-        "dense crowds, tiles at the frames' own resolution",
-      ),
+      .example('$0 eval ../shared/datasets/shanghaitech-a/test --model crowdline-v2 --input-policy tiled', "dense crowds, tiles at the frames' own resolution"),
   handler: async (argv) => {
     const bar = process.stderr.isTTY
       ? new SingleBar({ format: 'eval [{bar}] {value}/{total} images | {eta_formatted} left' }, Presets.shades_classic)
