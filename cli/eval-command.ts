@@ -39,6 +39,7 @@ export const evalCommand: CommandModule<object, EvalArgv> = {
       .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)' })
       .option('input-policy', {
         choices: INPUT_SIZE_POLICIES,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- yargs infers the option's type from its default: without the assertion 'fixed' widens to string and tsc rejects the builder
         default: 'fixed' as InputSizePolicy,
         describe:
           'how a frame becomes network input: fixed (resized to the input size), native (its own size, rounded), tiled (tiles at its own resolution, stitched)',

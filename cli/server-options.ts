@@ -99,6 +99,7 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)', group: 'Model:' })
     .option('input-policy', {
       choices: INPUT_SIZE_POLICIES,
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- yargs infers the option's type from its default: without the assertion 'fixed' widens to string and tsc rejects the builder
       default: 'fixed' as InputSizePolicy,
       describe:
         "default input-size policy (a site file entry, then the client, may choose per camera): fixed = every frame resized to the input size; native = the frame at its own size, rounded; tiled = tiles of the input size at the frame's own resolution, maps stitched",

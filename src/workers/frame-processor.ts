@@ -61,7 +61,7 @@ export class FrameProcessor {
             ),
           )
         : undefined;
-    const outcomes: FrameOutcome[] = new Array(jpegs.length);
+    const outcomes: FrameOutcome[] = new Array<FrameOutcome>(jpegs.length);
     const maps: Float32Array[] = [];
     let length = 0;
     let inferUs = fixed?.inferUs ?? 0;
