@@ -112,7 +112,8 @@ declare(
     const heat = await page.evaluate(() => {
       const tile = document.querySelector<HTMLElement>('article.tile[data-camera="north"]')!;
       const canvas = tile.querySelector<HTMLCanvasElement>('canvas.heat')!;
-      const seq = Number(tile.querySelector<HTMLElement>('.picture')!.dataset.seq);
+      // The frame the heat layer was drawn from (the picture's own seq attribute follows on the next render).
+      const seq = Number(canvas.dataset.seq);
       const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
       return { seq, width: canvas.width, height: canvas.height, rgba: Array.from(data) };
     });

@@ -56,7 +56,7 @@ test('serve --site: SIGHUP sends new ZONES to open connections; a bad file keeps
     path.join(dir, 'history'),
   ]);
   t.teardown(() => child.kill('SIGKILL'));
-  t.regex(log(), /zones: 1 camera\(s\), 1 zone\(s\) from /);
+  t.regex(log(), /zones: 1 camera\(s\), 1 zone\(s\), 0 line\(s\) from /);
 
   const socket = net.connect({ port, host: '127.0.0.1' });
   t.teardown(() => socket.destroy());
@@ -79,7 +79,7 @@ test('serve --site: SIGHUP sends new ZONES to open connections; a bad file keeps
 
   writeFileSync(site, SITE.replace('name: left', 'name: right').replace('[[0, 0], [32, 0], [32, 48], [0, 48]]', '[[32, 0], [64, 0], [64, 48], [32, 48]]'));
   child.kill('SIGHUP');
-  await waitForLog(log, /SIGHUP: site file reloaded \(1 camera\(s\), 1 zone\(s\)\)/);
+  await waitForLog(log, /SIGHUP: site file reloaded \(1 camera\(s\), 1 zone\(s\), 0 line\(s\)\)/);
   await until(messages, 4);
   t.is(messages[3].type, 'zones');
   t.is((messages[3] as ZonesMessage).zones[0].name, 'right');

@@ -119,7 +119,7 @@ test('real server: zone readings are the received density map summed over each p
   writeFileSync(sitePath, SITE.replace('capacity: 10', 'capacity: nope'));
   t.regex(await running.reload(), /site file NOT reloaded, keeping the previous zones: .*site\.yaml: camera "gate", zone "cut", field capacity/);
   writeFileSync(sitePath, SITE.replace('name: left', 'name: west'));
-  t.regex(await running.reload(), /site file reloaded \(1 camera\(s\), 2 zone\(s\)\)/);
+  t.regex(await running.reload(), /site file reloaded \(1 camera\(s\), 2 zone\(s\), 0 line\(s\)\)/);
   c.send(blockPatternJpeg(128, 96, 16), 2);
   await c.waitFor(5);
   t.deepEqual(c.messages.map((m) => m.type).slice(3), ['zones', 'result']);

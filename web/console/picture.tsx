@@ -25,11 +25,15 @@ export function CameraPicture({ live, info, large = false }: { live: Live; info:
       busy = true;
       try {
         const h = update.header;
-        if (h.density && heat.current) drawHeat(heat.current, update.density, h.density.width, h.density.height, h.density.scale);
+        // Decode first, then swap heat and picture together: the heat layer never shows one frame over another's picture.
+        const bitmap = update.jpeg.byteLength > 0 && frame.current ? await createImageBitmap(new Blob([update.jpeg], { type: 'image/jpeg' })) : undefined;
+        if (h.density && heat.current) {
+          drawHeat(heat.current, update.density, h.density.width, h.density.height, h.density.scale);
+          heat.current.dataset.seq = String(h.seq);
+        }
         const canvas = frame.current;
         if (canvas) {
-          if (update.jpeg.byteLength > 0) {
-            const bitmap = await createImageBitmap(new Blob([update.jpeg], { type: 'image/jpeg' }));
+          if (bitmap) {
             if (canvas.width !== bitmap.width) canvas.width = bitmap.width;
             if (canvas.height !== bitmap.height) canvas.height = bitmap.height;
             canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
