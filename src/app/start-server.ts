@@ -292,7 +292,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (!site) return rest;
     return rest === 'nothing to reload' ? site.line : `${site.line}; ${rest}`;
   };
-  const consoleRunning = hub && options.console ? await openConsole(options.console, hub, security, log, reload) : undefined;
+  const consoleRunning = hub && options.console ? await openConsole(options.console, hub, security, log, reload, options.sitePath) : undefined;
   const historyApi = new HistoryApi({
     site: () => zones?.tracker.config,
     store: history,
@@ -359,6 +359,7 @@ async function openConsole(
   security: Security,
   log: LogSink,
   reload: () => Promise<string>,
+  sitePath: string | undefined,
 ): Promise<RunningConsole | undefined> {
   const start = (port: number): Promise<RunningConsole> =>
     startConsole({
@@ -369,6 +370,7 @@ async function openConsole(
       tls: security.tlsFiles,
       log,
       reload,
+      sitePath,
     });
   let running: RunningConsole;
   try {

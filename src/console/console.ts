@@ -12,6 +12,7 @@ import { ConsoleHub, type ZoneDescriber } from './hub.js';
 import { ConsoleHttp } from './http-server.js';
 import { consoleExposureProblem, type ConsoleSettings } from './options.js';
 import { StaticFiles, type StaticRoots } from './static-files.js';
+import { addZoneRoutes } from './zone-routes.js';
 
 export interface ConsoleStartOptions {
   settings: ConsoleSettings;
@@ -20,8 +21,10 @@ export interface ConsoleStartOptions {
   tokens?: TokenIdentities;
   tls?: TlsFiles;
   log: LogSink;
-  /** What POST /api/admin/reload runs (the SIGHUP reload); absent: no such route. */
+  /** What POST /api/admin/reload runs (the SIGHUP reload); absent: no such route (and no zone editor). */
   reload?: () => Promise<string>;
+  /** The site file the zone editor saves (then reloads with `reload`); absent: its API says there is none. */
+  sitePath?: string;
 }
 
 export interface RunningConsole {
@@ -55,6 +58,7 @@ export async function startConsole(options: ConsoleStartOptions): Promise<Runnin
         ctx.sendJson(200, { result: line });
       },
     });
+    addZoneRoutes(http.router, { sitePath: options.sitePath, reload, log: options.log, maxBodyBytes: options.settings.limits.maxRequestBytes });
   }
   return {
     hub: options.hub,

@@ -132,8 +132,23 @@ export interface SiteConfig {
   cameras: Map<string, CameraConfig>;
 }
 
+/** Where in the file an error is, for an editor to show it beside the field (the message says it too). */
+export interface SiteFileLocation {
+  camera?: string;
+  /** Index in the camera's zones. */
+  zone?: number;
+  /** Within the zone (or the camera, without `zone`): `capacity`, `polygon`, `alerts.1.above`. */
+  field?: string;
+}
+
 export class SiteFileError extends Error {
   override name = 'SiteFileError';
+  constructor(
+    message: string,
+    readonly at?: SiteFileLocation,
+  ) {
+    super(message);
+  }
 }
 
 export async function loadSiteFile(file: string): Promise<SiteConfig> {
@@ -154,7 +169,7 @@ export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
   const parsed = siteSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SiteFileError(`${file}: ${describePath(raw, issue.path)}: ${issue.message}`);
+    throw new SiteFileError(`${file}: ${describePath(raw, issue.path)}: ${issue.message}`, locate(issue.path));
   }
   const entries = Object.entries(parsed.data.cameras);
   if (entries.length > SITE_LIMITS.cameras) throw new SiteFileError(`${file}: ${entries.length} cameras is over the limit of ${SITE_LIMITS.cameras}`);
@@ -165,12 +180,13 @@ export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
     const seen = new Set<string>();
     const zones = cam.zones.map((zone, id): ZoneConfig => {
       const at = `${where}, zone "${zone.name}"`;
-      if (seen.has(zone.name)) throw new SiteFileError(`${at}: a second zone with this name`);
+      if (seen.has(zone.name)) throw new SiteFileError(`${at}: a second zone with this name`, { camera: name, zone: id, field: 'name' });
       seen.add(zone.name);
       const problem = simplePolygonProblem(zone.polygon);
-      if (problem) throw new SiteFileError(`${at}: polygon ${problem}`);
+      if (problem) throw new SiteFileError(`${at}: polygon ${problem}`, { camera: name, zone: id, field: 'polygon' });
       const rules = zone.alerts.map((r, i) => {
-        if (r.metric === 'occupancy' && zone.capacity === undefined) throw new SiteFileError(`${at}: alerts[${i}] uses occupancy but the zone has no capacity`);
+        if (r.metric === 'occupancy' && zone.capacity === undefined)
+          throw new SiteFileError(`${at}: alerts[${i}] uses occupancy but the zone has no capacity`, { camera: name, zone: id, field: `alerts.${i}.metric` });
         return toRule(r);
       });
       return { id, name: zone.name, polygon: zone.polygon, capacity: zone.capacity, smoothingS: zone.smoothing_s ?? SITE_DEFAULTS.smoothingS, rules };
@@ -230,6 +246,17 @@ function toRule(r: RawRule): AlertRule {
     clearForMs: clearForS * 1000,
     text: `${r.metric} >= ${r.above} for ${r.for_s}s (clear < ${clearBelow} for ${clearForS}s)`,
   };
+}
+
+/** A schema issue's path as camera, zone index and field (`cameras.walkway.zones.1.alerts.0.above`). */
+function locate(path: Array<string | number>): SiteFileLocation | undefined {
+  if (path[0] !== 'cameras' || path.length < 2) return undefined;
+  const at: SiteFileLocation = { camera: String(path[1]) };
+  if (path[2] === 'zones' && typeof path[3] === 'number') {
+    at.zone = path[3];
+    if (path.length > 4) at.field = path.slice(4).join('.');
+  } else if (path.length > 2) at.field = path.slice(2).join('.');
+  return at;
 }
 
 /** "cameras.walkway.zones[1].capacity" becomes `camera "walkway", zone "exit", field capacity`. */
