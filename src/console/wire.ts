@@ -7,39 +7,13 @@
  *
  * Browser -> server: JSON text, at most limits.maxMessageBytes: `{"type":"watch","cameras":"*"|[names]}`.
  */
-import type { ZoneAlertStateCode } from '../framing/index.js';
+import type { UpdateHeader, ViewerRequest } from './wire-types.js';
+
+export type * from './wire-types.js';
 
 export const UPDATE_KIND_FRAME = 1;
 /** Bytes before the JSON header: kind + header length. */
 export const UPDATE_PREFIX_BYTES = 5;
-
-export interface UpdateZone {
-  id: number;
-  state: ZoneAlertStateCode;
-  /** Float32, exactly as the RESULT's zone block carries it. */
-  people: number;
-  smoothed: number;
-  occupancy: number | null;
-}
-
-export interface UpdateHeader {
-  camera: string;
-  seq: number;
-  /** Capture time the camera stamped (epoch ms; 0 when it sent none). */
-  time: number;
-  count: number;
-  /** Answered frames per second, over the last few seconds. */
-  fps: number;
-  /** Receive to reply on the server, ms. */
-  latencyMs: number;
-  /** Decoded frame size (the JPEG's), when known. */
-  image: { width: number; height: number } | null;
-  /** u8 map: people per cell = value * scale. */
-  density: { width: number; height: number; scale: number } | null;
-  zones: UpdateZone[];
-  /** 0 in privacy mode (--console-video off). */
-  jpegBytes: number;
-}
 
 export function encodeUpdate(header: UpdateHeader, density: Uint8Array | undefined, jpeg: Uint8Array | undefined): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -67,45 +41,6 @@ export function decodeUpdate(message: Uint8Array): { header: UpdateHeader; densi
   if (start + cells + header.jpegBytes !== buf.length) throw new Error('console update length does not match its header');
   return { header, density, jpeg };
 }
-
-export type CameraState = 'waiting' | 'live' | 'stale' | 'offline';
-
-export interface CameraZone {
-  id: number;
-  name: string;
-  polygon: Array<[number, number]>;
-  capacity?: number;
-}
-
-export interface CameraInfo {
-  name: string;
-  /** The site file's camera (its HELLO name); null for legacy connections. */
-  site: string | null;
-  state: CameraState;
-  /** Epoch ms of the last answered frame seen, or null. */
-  lastFrameAt: number | null;
-  /** Size the polygons are in (null: the frame's own pixels). */
-  reference: { width: number; height: number } | null;
-  zones: CameraZone[];
-}
-
-export interface AlertInfo {
-  camera: string;
-  zone: string;
-  state: 'ok' | 'warning' | 'alarm';
-  previous: 'ok' | 'warning' | 'alarm';
-  rule: string;
-  value: number | null;
-  /** Capture time of the frame that changed the state (epoch ms). */
-  since: number;
-}
-
-export type ServerMessage =
-  | { type: 'hello'; video: boolean; fps: number; auth: boolean; user: { name: string; role: 'viewer' | 'admin' } | null; maxMessageBytes: number }
-  | { type: 'cameras'; cameras: CameraInfo[] }
-  | { type: 'alerts'; active: AlertInfo[]; recent: AlertInfo[] };
-
-export type ViewerRequest = { type: 'watch'; cameras: '*' | string[] };
 
 /** Parses what a browser sent; undefined for anything not understood (the viewer is then cut). */
 export function parseViewerRequest(text: string): ViewerRequest | undefined {

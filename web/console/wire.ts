@@ -1,32 +1,14 @@
 /**
- * What the console's WebSocket carries, as the page reads it (the server's
- * side is src/console/wire.ts; docs/console.md describes both).
+ * What the console's WebSocket carries, as the page reads it. The message
+ * types are the server's own (src/console/wire-types.ts); the server writes
+ * updates in src/console/wire.ts; docs/console.md describes both.
  */
 
-export type AlertState = 'ok' | 'warning' | 'alarm';
-export type CameraState = 'waiting' | 'live' | 'stale' | 'offline';
+import type { AlertState, HelloMessage, ServerMessage, UpdateHeader } from '../../src/console/wire-types.js';
 
-export interface UpdateZone {
-  id: number;
-  /** 0 ok, 1 warning, 2 alarm (the protocol's zone state codes). */
-  state: 0 | 1 | 2;
-  people: number;
-  smoothed: number;
-  occupancy: number | null;
-}
-
-export interface UpdateHeader {
-  camera: string;
-  seq: number;
-  time: number;
-  count: number;
-  fps: number;
-  latencyMs: number;
-  image: { width: number; height: number } | null;
-  density: { width: number; height: number; scale: number } | null;
-  zones: UpdateZone[];
-  jpegBytes: number;
-}
+export type { AlertInfo, AlertState, CameraInfo, CameraState, CameraZone, UpdateHeader, UpdateZone } from '../../src/console/wire-types.js';
+export type Hello = HelloMessage;
+export type StateMessage = ServerMessage;
 
 export interface Update {
   header: UpdateHeader;
@@ -37,43 +19,6 @@ export interface Update {
   /** When the page received it (performance.now()). */
   receivedAt: number;
 }
-
-export interface CameraZone {
-  id: number;
-  name: string;
-  polygon: Array<[number, number]>;
-  capacity?: number;
-}
-
-export interface CameraInfo {
-  name: string;
-  site: string | null;
-  state: CameraState;
-  lastFrameAt: number | null;
-  reference: { width: number; height: number } | null;
-  zones: CameraZone[];
-}
-
-export interface AlertInfo {
-  camera: string;
-  zone: string;
-  state: AlertState;
-  previous: AlertState;
-  rule: string;
-  value: number | null;
-  since: number;
-}
-
-export interface Hello {
-  type: 'hello';
-  video: boolean;
-  fps: number;
-  auth: boolean;
-  user: { name: string; role: 'viewer' | 'admin' } | null;
-  maxMessageBytes: number;
-}
-
-export type StateMessage = Hello | { type: 'cameras'; cameras: CameraInfo[] } | { type: 'alerts'; active: AlertInfo[]; recent: AlertInfo[] };
 
 const FRAME_KIND = 1;
 const PREFIX = 5;
