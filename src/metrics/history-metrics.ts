@@ -1,5 +1,6 @@
 /** Prometheus metrics of the history store (docs/history.md lists them). Labels are fixed words, never client input. */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { sampledGauge } from './sampled-gauge.js';
 import type { HistoryCounters, WriteFailure } from '../history/types.js';
 
 export class HistoryMetrics implements HistoryCounters {
@@ -39,22 +40,10 @@ export class HistoryMetrics implements HistoryCounters {
       help: 'Oldest rows deleted to keep the database under --history-max-mb',
       registers,
     });
-    new Gauge({
-      name: 'crowdline_history_writing',
-      help: '1 while history writes succeed, 0 after a failed write until a retry succeeds',
-      registers,
-      collect() {
-        this.set(state.writing() ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'crowdline_history_disk_bytes',
-      help: 'Bytes of the history database and its write-ahead log',
-      registers,
-      collect() {
-        this.set(state.diskBytes());
-      },
-    });
+    sampledGauge(registry, 'crowdline_history_writing', '1 while history writes succeed, 0 after a failed write until a retry succeeds', () =>
+      state.writing() ? 1 : 0,
+    );
+    sampledGauge(registry, 'crowdline_history_disk_bytes', 'Bytes of the history database and its write-ahead log', state.diskBytes);
   }
 
   written(kind: 'sample' | 'alert', n: number): void {

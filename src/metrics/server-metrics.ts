@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { FrameReport, ServerCloseReason, ServerObserver } from '../accept/observer.js';
 import type { BatcherObserver } from '../batcher/batcher.js';
 import { EventLoopDelaySampler } from './event-loop-delay.js';
+import { sampledGauge } from './sampled-gauge.js';
 
 /** Live state the metrics read when scraped. */
 export interface MetricSources {
@@ -150,18 +151,8 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
       ['crowdline_workers', 'Workers in the pool', (src) => src.poolSize()],
       ['crowdline_connections', 'Open client connections', (src) => src.connections()],
     ];
-    // prom-client calls collect() with the gauge as `this`; the sources are read through this arrow.
-    const current = (): MetricSources | undefined => this.sources;
     for (const [name, help, read] of live) {
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const sources = current();
-          this.set(sources ? read(sources) : 0);
-        },
-      });
+      sampledGauge(this.registry, name, help, () => (this.sources ? read(this.sources) : 0));
     }
     this.eventLoop = new EventLoopDelaySampler(this.eventLoopDelay);
     this.eventLoop.start();

@@ -5,6 +5,7 @@
  * its series.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { sampledGauge } from './sampled-gauge.js';
 import type { EventCounters, EventKind } from '../events/zone-events.js';
 import type { ZoneAlertEvent, ZoneListener, ZoneReport } from '../zones/zone-tracker.js';
 
@@ -61,16 +62,7 @@ export class ZoneMetrics implements ZoneListener, EventCounters {
       labelNames: ['sink', 'kind', 'reason'] as const,
       registers,
     });
-    if (queuedAlerts) {
-      new Gauge({
-        name: 'crowdline_zone_alerts_queued',
-        help: 'Alert events waiting for the MQTT broker',
-        registers,
-        collect() {
-          this.set(queuedAlerts());
-        },
-      });
-    }
+    if (queuedAlerts) sampledGauge(registry, 'crowdline_zone_alerts_queued', 'Alert events waiting for the MQTT broker', queuedAlerts);
   }
 
   reading(r: ZoneReport): void {
