@@ -5,7 +5,7 @@ import { makePki } from '../bench/throwaway-pki.js';
 import { ServerRefusedError, V1Connection, type ClientSecurity } from '../client/connection/connection.js';
 import { ErrorCode, FrameStatus } from '../src/framing/index.js';
 import { writeCredentials } from './helpers/auth.js';
-import { runCli, startServeProcess, waitForLog } from './helpers/cli.js';
+import { runCli, oneWorkerServeArgs, startServeProcess, waitForLog } from './helpers/cli.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
@@ -28,24 +28,7 @@ test('SIGHUP: a removed token stops working, new certificates are served, open c
   copyFileSync(first.serverCert, cert);
   copyFileSync(first.serverKey, key);
   const model = knownAnswerModel();
-  const { child, port, log } = await startServeProcess([
-    '--model',
-    model.onnxPath,
-    '--port',
-    '0',
-    '--device',
-    'cpu',
-    '--workers',
-    '1',
-    '--intra-op-threads',
-    '1',
-    '--auth',
-    creds.file,
-    '--tls-cert',
-    cert,
-    '--tls-key',
-    key,
-  ]);
+  const { child, port, log } = await startServeProcess([...oneWorkerServeArgs(model.onnxPath), '--auth', creds.file, '--tls-cert', cert, '--tls-key', key]);
   t.teardown(() => child.kill('SIGKILL'));
   const connect = (token: string, ca: string): Promise<V1Connection> =>
     V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'c', token, tls: { ca: readFileSync(ca) } satisfies ClientSecurity['tls'] });

@@ -3,7 +3,7 @@ import test from 'ava';
 import { V1Connection } from '../client/connection/connection.js';
 import { ErrorCode, FrameStatus, type ResultMessage } from '../src/framing/index.js';
 import { blockPatternJpeg } from './helpers/images.js';
-import { runCli, startServeProcess, waitForLog } from './helpers/cli.js';
+import { runCli, oneWorkerServeArgs, startServeProcess, waitForLog } from './helpers/cli.js';
 import { knownAnswerModel } from './helpers/server.js';
 
 async function readyz(port: number): Promise<{ status: number; body: string }> {
@@ -14,22 +14,7 @@ async function readyz(port: number): Promise<{ status: number; body: string }> {
 test('SIGTERM: /readyz 503 at once, new connections served during the drain delay, then refused; exit 0', async (t) => {
   const model = knownAnswerModel();
   // A generous delay: the test does its checks inside it, on a shared 2-core machine.
-  const { child, port, log } = await startServeProcess([
-    '--model',
-    model.onnxPath,
-    '--port',
-    '0',
-    '--device',
-    'cpu',
-    '--workers',
-    '1',
-    '--intra-op-threads',
-    '1',
-    '--metrics-port',
-    '0',
-    '--drain-delay-ms',
-    '8000',
-  ]);
+  const { child, port, log } = await startServeProcess([...oneWorkerServeArgs(model.onnxPath), '--metrics-port', '0', '--drain-delay-ms', '8000']);
   t.teardown(() => child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const metricsPort = Number(/metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(log())?.[1]);

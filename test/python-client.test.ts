@@ -12,7 +12,7 @@ import { V1Connection } from '../client/connection/connection.js';
 import { FrameStatus } from '../src/framing/index.js';
 import { PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths.js';
 import { legacyRoundTrip, writeCredentials } from './helpers/auth.js';
-import { startServeProcess, waitForLog } from './helpers/cli.js';
+import { oneWorkerServeArgs, startServeProcess, waitForLog } from './helpers/cli.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { collectResults } from './helpers/results.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
@@ -45,19 +45,6 @@ function runPython(args: string[]): Promise<{ code: number; lines: Line[]; stder
   });
 }
 
-const serveArgs = (model: string, port = 0): string[] => [
-  '--model',
-  model,
-  '--port',
-  String(port),
-  '--device',
-  'cpu',
-  '--workers',
-  '1',
-  '--intra-op-threads',
-  '1',
-];
-
 test('plain: every density format decodes to the count the TypeScript client gets; a wrong or missing token is refused', async (t) => {
   const dir = tempDir('crowdline-py-');
   const creds = await writeCredentials([{ name: 'pi' }], dir);
@@ -66,7 +53,7 @@ test('plain: every density format decodes to the count the TypeScript client get
   const jpegFile = path.join(dir, 'frame.jpg');
   const jpeg = blockPatternJpeg(64, 48, 8);
   writeFileSync(jpegFile, jpeg);
-  const { child, port } = await startServeProcess([...serveArgs(knownAnswerModel().onnxPath), '--auth', creds.file]);
+  const { child, port } = await startServeProcess([...oneWorkerServeArgs(knownAnswerModel().onnxPath), '--auth', creds.file]);
   t.teardown(() => child.kill('SIGKILL'));
 
   const ts = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'ts', token: creds.tokens.pi });
@@ -141,7 +128,7 @@ test('a hardened server (auth + TLS + legacy from one range) serves the Python c
   const jpeg = blockPatternJpeg(64, 48, 8);
   writeFileSync(jpegFile, jpeg);
   const { child, port, log } = await startServeProcess([
-    ...serveArgs(knownAnswerModel().onnxPath),
+    ...oneWorkerServeArgs(knownAnswerModel().onnxPath),
     '--auth',
     creds.file,
     '--tls-cert',
@@ -188,7 +175,7 @@ test('the server killed and restarted mid-stream: the Python client reconnects a
   const jpegFile = path.join(dir, 'frame.jpg');
   writeFileSync(jpegFile, blockPatternJpeg(64, 48, 8));
   const model = knownAnswerModel().onnxPath;
-  let server = await startServeProcess(serveArgs(model));
+  let server = await startServeProcess(oneWorkerServeArgs(model));
   const port = server.port;
   t.teardown(() => server.child.kill('SIGKILL'));
   const child = spawn(PYTHON, [SCRIPT, '--server', `127.0.0.1:${port}`, '--image', jpegFile, '--frames', '30', '--fps', '15', '--window', '2'], {
@@ -206,7 +193,7 @@ test('the server killed and restarted mid-stream: the Python client reconnects a
     });
   });
   server.child.kill('SIGKILL');
-  server = await startServeProcess(serveArgs(model, port));
+  server = await startServeProcess(oneWorkerServeArgs(model, port));
   t.is(await exited, 0, stderr);
   const lines = stdout
     .split('\n')

@@ -3,28 +3,13 @@ import path from 'node:path';
 import test from 'ava';
 import { CSV_HEADER } from '../client/record/recorder.js';
 import { scrape } from '../bench/scrape.js';
-import { runCli, startServeProcess } from './helpers/cli.js';
+import { runCli, oneWorkerServeArgs, startServeProcess } from './helpers/cli.js';
 import { readClientCsv, writeJpegFolder } from './helpers/frame-folder.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
 test('max connection age: the camera is asked to reconnect, its frames answered once each, the metric counts it', async (t) => {
   const model = knownAnswerModel({ channels: 3, width: 96, height: 72 });
-  const { child, port, log } = await startServeProcess([
-    '--model',
-    model.onnxPath,
-    '--port',
-    '0',
-    '--device',
-    'cpu',
-    '--workers',
-    '1',
-    '--intra-op-threads',
-    '1',
-    '--metrics-port',
-    '0',
-    '--max-connection-age-ms',
-    '700',
-  ]);
+  const { child, port, log } = await startServeProcess([...oneWorkerServeArgs(model.onnxPath), '--metrics-port', '0', '--max-connection-age-ms', '700']);
   t.teardown(() => child.kill('SIGKILL'));
   const metricsPort = Number(/metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(log())?.[1]);
   const frames = 30;

@@ -3,25 +3,12 @@ import test from 'ava';
 import { V1Connection } from '../client/connection/connection.js';
 import { ErrorCode, FrameStatus, type ResultMessage } from '../src/framing/index.js';
 import { blockPatternJpeg } from './helpers/images.js';
-import { startServeProcess } from './helpers/cli.js';
+import { oneWorkerServeArgs, startServeProcess } from './helpers/cli.js';
 import { knownAnswerModel } from './helpers/server.js';
 
 test('SIGTERM: stop accepting, answer what was accepted, exit 0', async (t) => {
   const model = knownAnswerModel();
-  const { child, port, log } = await startServeProcess([
-    '--model',
-    model.onnxPath,
-    '--port',
-    '0',
-    '--device',
-    'cpu',
-    '--workers',
-    '1',
-    '--intra-op-threads',
-    '1',
-    '--window',
-    '16',
-  ]);
+  const { child, port, log } = await startServeProcess([...oneWorkerServeArgs(model.onnxPath), '--window', '16']);
   t.teardown(() => child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import { ClientSideParser, DensityFormat, encodeFrame, encodeHello, PROTOCOL_VERSION, type ServerMessage, type ZonesMessage } from '../src/framing/index.js';
-import { runCli, startServeProcess, waitForLog } from './helpers/cli.js';
+import { runCli, oneWorkerServeArgs, startServeProcess, waitForLog } from './helpers/cli.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
@@ -35,16 +35,7 @@ test('serve --site: SIGHUP sends new ZONES to open connections; a bad file keeps
   writeFileSync(site, SITE);
   const model = knownAnswerModel();
   const { child, port, log } = await startServeProcess([
-    '--model',
-    model.onnxPath,
-    '--port',
-    '0',
-    '--device',
-    'cpu',
-    '--workers',
-    '1',
-    '--intra-op-threads',
-    '1',
+    ...oneWorkerServeArgs(model.onnxPath),
     '--site',
     site,
     '--events-file',

@@ -43,6 +43,11 @@ export function runCli(
   });
 }
 
+/** The small server most process tests start: the model given, any free port, one CPU worker on one thread. */
+export function oneWorkerServeArgs(modelPath: string, port = 0): string[] {
+  return ['--model', modelPath, '--port', String(port), '--device', 'cpu', '--workers', '1', '--intra-op-threads', '1'];
+}
+
 /**
  * `crowdline serve ARGS` in a child process (so it can really be killed); resolves once it listens.
  * `env`, when given, is the child's whole environment (default: the test's own).
