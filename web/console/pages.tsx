@@ -7,7 +7,10 @@
 import type { ComponentChild } from 'preact';
 import { AlertsPanel } from './alerts.js';
 import { CameraView } from './camera-view.js';
+import { AlertHistory } from './history-alerts.js';
+import { ChartPage } from './history-chart-page.js';
 import type { Live } from './live.js';
+import { SiteView } from './site-view.js';
 import { Wall } from './wall.js';
 
 export interface PageProps {
@@ -31,6 +34,11 @@ export const PAGES: Page[] = [
   { path: '/', nav: 'Live', watch: () => '*', render: ({ live }) => <Wall live={live} /> },
   { path: '/camera/:name', watch: (p) => [p.name], render: ({ live, params }) => <CameraView live={live} name={params.name} /> },
   { path: '/alerts', nav: 'Alerts', watch: () => [], render: ({ live }) => <AlertsPanel active={live.active} recent={live.recent} full /> },
+  // Issue 29's history pages (history-*.tsx, site-view.tsx): read /api/v1/*, no live updates.
+  { path: '/site', nav: 'Site', watch: () => [], render: () => <SiteView /> },
+  { path: '/history', nav: 'History', watch: () => [], render: () => <AlertHistory /> },
+  { path: '/chart/:camera/:zone', watch: () => [], render: ({ params }) => <ChartPage camera={params.camera} zone={params.zone} /> },
+  { path: '/chart/:camera/:zone/:range', watch: () => [], render: ({ params }) => <ChartPage camera={params.camera} zone={params.zone} range={params.range} /> },
 ];
 
 /** The page for a hash path and its params (unknown paths show the wall). */

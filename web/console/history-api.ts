@@ -1,0 +1,178 @@
+/**
+ * The history API (docs/api.md) as the console's history pages use it:
+ * typed answers, the URLs they are fetched from (the CSV link is the same
+ * URL with format=csv, so a download holds exactly the rows on the screen),
+ * the chart's range picks and the step each one uses.
+ */
+import type { AlertState } from './wire.js';
+
+export interface ZoneRule {
+  level: 'warning' | 'alarm';
+  metric: 'people' | 'smoothed' | 'occupancy';
+  above: number;
+  for_s: number;
+  clear_below: number;
+  clear_for_s: number;
+}
+
+export interface ZoneNow {
+  time: string;
+  people: number;
+  smoothed: number | null;
+  occupancy: number | null;
+  state: AlertState;
+}
+
+/** A zone of /api/v1/cameras: in the site file (all fields), or one that only has history left. */
+export interface SiteZone {
+  name: string;
+  in_site: boolean;
+  id?: number;
+  capacity?: number | null;
+  smoothing_s?: number;
+  rules?: ZoneRule[];
+  now?: ZoneNow | null;
+  peak_today?: { time: string; people: number } | null;
+}
+
+export interface SiteCamera {
+  name: string;
+  in_site: boolean;
+  zones: SiteZone[];
+}
+
+export interface CamerasAnswer {
+  time: string;
+  day_start: string;
+  history: boolean;
+  cameras: SiteCamera[];
+}
+
+export interface Series {
+  camera: string;
+  zone: string;
+  time: number[];
+  frames: number[];
+  people_mean: number[];
+  people_max: number[];
+  smoothed: Array<number | null>;
+  state: number[];
+}
+
+export interface HistoryAnswer {
+  from: string;
+  to: string;
+  step: number;
+  series: Series[];
+}
+
+export interface AlertRow {
+  camera: string;
+  zone: string;
+  time: string;
+  state: AlertState;
+  previous: AlertState;
+  rule: string;
+  metric: string;
+  value: number | null;
+}
+
+export interface AlertsAnswer {
+  from: string;
+  to: string;
+  limit: number;
+  truncated: boolean;
+  alerts: AlertRow[];
+}
+
+/** The chart's ranges, shortest first; the key is what the page's address carries (#/chart/hall/entry/6h). */
+export const RANGES = [
+  { key: '10m', label: '10 min', seconds: 600 },
+  { key: '1h', label: '1 h', seconds: 3600 },
+  { key: '6h', label: '6 h', seconds: 6 * 3600 },
+  { key: '24h', label: '24 h', seconds: 86_400 },
+  { key: '7d', label: '7 d', seconds: 7 * 86_400 },
+  { key: '30d', label: '30 d', seconds: 30 * 86_400 },
+] as const;
+export type RangeKey = (typeof RANGES)[number]['key'];
+
+export function rangeFor(key: string | undefined): (typeof RANGES)[number] {
+  return RANGES.find((r) => r.key === key) ?? RANGES[1];
+}
+
+/** The API's own step ladder (docs/api.md): whole minutes and hours, so buckets line up with the stored per-minute and per-hour rows. */
+const STEPS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21_600, 43_200, 86_400];
+/** Points one zone's chart asks for at most: the API's default bucket count, well under --api-max-points. */
+export const CHART_POINTS = 1000;
+
+/** The smallest step that keeps `seconds` within CHART_POINTS buckets (10 min: 1 s; 30 d: 1 h). */
+export function stepFor(seconds: number, points = CHART_POINTS): number {
+  return STEPS.find((s) => Math.ceil(seconds / s) <= points) ?? STEPS[STEPS.length - 1];
+}
+
+export interface Window {
+  /** Epoch seconds, inclusive. */
+  from: number;
+  /** Epoch seconds, exclusive. */
+  to: number;
+  step: number;
+}
+
+/** The last `seconds` up to now, its ends on step boundaries so a reload a moment later asks for the same buckets. */
+export function windowEndingNow(seconds: number, nowMs = Date.now()): Window {
+  const step = stepFor(seconds);
+  const to = Math.ceil(nowMs / 1000 / step) * step;
+  return { from: to - Math.ceil(seconds / step) * step, to, step };
+}
+
+export function historyUrl(camera: string, zone: string, w: Window, format?: 'csv'): string {
+  const q = new URLSearchParams({ camera, zone, from: String(w.from), to: String(w.to), step: String(w.step) });
+  if (format) q.set('format', format);
+  return `/api/v1/history?${q.toString()}`;
+}
+
+export interface AlertFilter {
+  camera?: string;
+  zone?: string;
+  /** States entered; empty: all. */
+  states?: AlertState[];
+  /** Epoch seconds. */
+  from: number;
+  to: number;
+  limit?: number;
+}
+
+export function alertsUrl(f: AlertFilter, format?: 'csv'): string {
+  const q = new URLSearchParams({ from: String(f.from), to: String(f.to) });
+  if (f.camera) q.set('camera', f.camera);
+  if (f.camera && f.zone) q.set('zone', f.zone);
+  if (f.states && f.states.length > 0 && f.states.length < 3) q.set('state', f.states.join(','));
+  if (f.limit !== undefined) q.set('limit', String(f.limit));
+  if (format) q.set('format', format);
+  return `/api/v1/alerts?${q.toString()}`;
+}
+
+/** An API error: the server's own reason (400 says which parameter and why). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  const r = await fetch(url, { credentials: 'same-origin', signal, headers: { accept: 'application/json' } });
+  if (!r.ok) {
+    const body = (await r.json().catch(() => ({}))) as { error?: string };
+    throw new ApiError(r.status, body.error ?? `${r.status} ${r.statusText}`);
+  }
+  return (await r.json()) as T;
+}
+
+export const getCameras = (signal?: AbortSignal): Promise<CamerasAnswer> => getJson<CamerasAnswer>('/api/v1/cameras', signal);
+
+export function chartHref(camera: string, zone: string, range?: string): string {
+  return `#/chart/${encodeURIComponent(camera)}/${encodeURIComponent(zone)}${range ? `/${range}` : ''}`;
+}

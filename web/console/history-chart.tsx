@@ -1,0 +1,145 @@
+/**
+ * One zone's chart (uPlot): people per bucket (mean, and the peak frame),
+ * the smoothed value the alert rules use, the rules' raise lines, and the
+ * periods in warning or alarm shaded behind. The uPlot instance is kept on
+ * its element (`element.uplot`) so a test, or a person in the browser's
+ * console, can read exactly what is plotted.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import type { ChartColumns, Period, Threshold } from './history-series.js';
+
+declare global {
+  interface HTMLElement {
+    /** The chart drawn in this element (history-chart.tsx). */
+    uplot?: uPlot;
+  }
+}
+
+const COLORS = {
+  people: '#58a6ff',
+  smoothed: '#f0883e',
+  max: 'rgba(88, 166, 255, 0.45)',
+  axis: '#8b949e',
+  grid: 'rgba(139, 148, 158, 0.16)',
+  warning: '#e3b341',
+  alarm: '#f85149',
+  warningShade: 'rgba(227, 179, 65, 0.14)',
+  alarmShade: 'rgba(248, 81, 73, 0.2)',
+  labelGround: 'rgba(22, 27, 34, 0.85)',
+};
+
+export interface ChartProps {
+  columns: ChartColumns;
+  /** Epoch seconds: the x axis spans the whole range even where there is no data. */
+  from: number;
+  to: number;
+  thresholds: Threshold[];
+  periods: Period[];
+}
+
+/** Behind the series: one band per warning/alarm period, the full plot height. */
+function shadePeriods(u: uPlot, periods: Period[]): void {
+  const { ctx, bbox } = u;
+  ctx.save();
+  for (const p of periods) {
+    const x0 = Math.max(bbox.left, u.valToPos(p.from, 'x', true));
+    const x1 = Math.min(bbox.left + bbox.width, u.valToPos(p.to, 'x', true));
+    if (x1 <= x0) continue;
+    ctx.fillStyle = p.level === 'alarm' ? COLORS.alarmShade : COLORS.warningShade;
+    // At least a device pixel, so a one-second alarm on a month's chart still shows.
+    ctx.fillRect(x0, bbox.top, Math.max(x1 - x0, devicePixelRatio), bbox.height);
+  }
+  ctx.restore();
+}
+
+/** Over the series: a dashed line per rule with its label at the right end. */
+function drawThresholds(u: uPlot, lines: Threshold[]): void {
+  const { ctx, bbox } = u;
+  const dpr = devicePixelRatio;
+  ctx.save();
+  ctx.setLineDash([6 * dpr, 4 * dpr]);
+  ctx.lineWidth = 1.5 * dpr;
+  ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'bottom';
+  for (const line of lines) {
+    const y = Math.round(u.valToPos(line.value, 'y', true));
+    if (y < bbox.top || y > bbox.top + bbox.height) continue;
+    const color = line.level === 'alarm' ? COLORS.alarm : COLORS.warning;
+    ctx.strokeStyle = color;
+    ctx.beginPath();
+    ctx.moveTo(bbox.left, y);
+    ctx.lineTo(bbox.left + bbox.width, y);
+    ctx.stroke();
+    // The label on a dark patch, readable where the series cross it.
+    const right = bbox.left + bbox.width - 4 * dpr;
+    const width = ctx.measureText(line.label).width;
+    ctx.fillStyle = COLORS.labelGround;
+    ctx.fillRect(right - width - 3 * dpr, y - 15 * dpr, width + 6 * dpr, 13 * dpr);
+    ctx.fillStyle = color;
+    ctx.fillText(line.label, right, y - 3 * dpr);
+  }
+  ctx.restore();
+}
+
+function options(props: ChartProps, width: number, height: number): uPlot.Options {
+  const axis: uPlot.Axis = { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid, width: 1 } };
+  const top = Math.max(0, ...props.thresholds.map((t) => t.value));
+  return {
+    width,
+    height,
+    series: [
+      {},
+      { label: 'people', stroke: COLORS.people, width: 1.5, value: (_u, v) => (v === null ? '–' : v.toFixed(1)) },
+      { label: 'smoothed', stroke: COLORS.smoothed, width: 2, value: (_u, v) => (v === null ? '–' : v.toFixed(1)) },
+      { label: 'peak frame', stroke: COLORS.max, width: 1, dash: [3, 3], show: false, value: (_u, v) => (v === null ? '–' : v.toFixed(1)) },
+    ],
+    scales: {
+      x: { time: true, range: () => [props.from, props.to] },
+      // From zero (a count), and high enough that every rule's line is on the chart.
+      y: { range: (_u, _min, max) => [0, Math.max(1, (Number.isFinite(max) ? Math.max(max, top) : top) * 1.1)] },
+    },
+    axes: [axis, { ...axis, size: 44 }],
+    legend: { live: true },
+    cursor: { drag: { x: false, y: false } },
+    hooks: {
+      drawClear: [(u) => shadePeriods(u, props.periods)],
+      draw: [(u) => drawThresholds(u, props.thresholds)],
+    },
+  };
+}
+
+/** Chart height: short on a phone, up to 45 % of a big screen's height. */
+const heightFor = (width: number): number => (width < 600 ? 220 : Math.round(Math.min(520, Math.max(280, innerHeight * 0.45))));
+
+export function ZoneChart(props: ChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const width = Math.max(200, element.clientWidth);
+    const chart = new uPlot(options(props, width, heightFor(width)), props.columns, element);
+    element.uplot = chart;
+    const observer = new ResizeObserver(() => {
+      const w = Math.max(200, element.clientWidth);
+      if (w !== chart.width) chart.setSize({ width: w, height: heightFor(w) });
+    });
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      chart.destroy();
+      element.uplot = undefined;
+    };
+  }, [props]);
+  return (
+    <div
+      class="zone-chart"
+      ref={box}
+      data-from={props.from}
+      data-to={props.to}
+      data-thresholds={JSON.stringify(props.thresholds)}
+      data-periods={JSON.stringify(props.periods)}
+    />
+  );
+}
