@@ -39,6 +39,38 @@ for (const decodeThreads of [0, 1]) {
   });
 }
 
+test.serial('native and tiled frames get a grey copy too: the whole frame, about as many grey pixels as a fixed one, right where the blocks are', async (t) => {
+  const pool = await WorkerPool.start({ modelPath: DEFAULT_MODEL_PATH, device: 'cpu', workers: 1, maxBatch: 3 });
+  try {
+    // 1536x1152: native runs it at its own size, tiled cuts it into 3 x 3 tiles of 768x576; both grey copies are 1/8: 192x144.
+    const jpeg = blockPatternJpeg(1536, 1152, 64, { colour: true });
+    const result = await pool.runBatch([jpeg, jpeg, jpeg], [true, true, false], ['native', 'tiled', 'tiled']);
+    const [native, tiled, plain] = result.outcomes;
+    t.true(native.ok && tiled.ok && plain.ok);
+    if (!native.ok || !tiled.ok || !plain.ok) return;
+    t.is(plain.grey, undefined, 'no grey copy where the camera has no lines');
+    for (const [label, grey] of [
+      ['native', native.grey],
+      ['tiled', tiled.grey],
+    ] as const) {
+      if (!grey) return t.fail(`${label}: no grey copy`);
+      t.deepEqual([grey.width, grey.height], [192, 144], label);
+      // Each 64 px block is 8x8 grey pixels; its centre is the block's own level (tiles overlap there: the copy is of the frame, not of a tile).
+      for (const [bx, by] of [
+        [0, 0],
+        [10, 8],
+        [23, 17],
+        [12, 9],
+      ]) {
+        const g = grey.data[(by * 8 + 4) * 192 + bx * 8 + 4];
+        t.true(Math.abs(g - blockGrey(bx, by)) <= 2, `${label} block ${bx},${by}: ${g} vs ${blockGrey(bx, by)}`);
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
 test.serial('a motion task on a worker gives what the job gives in process', async (t) => {
   const pool = await WorkerPool.start({ modelPath: DEFAULT_MODEL_PATH, device: 'cpu', workers: 1 });
   try {

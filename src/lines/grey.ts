@@ -6,6 +6,14 @@
  * 768x576 input is 192x144, 27 KB.
  */
 
+/** The grey copy's size in pixels, whatever the input's: 192x144 for a 768x576 input (1/4 each way), and about as many for any other, so motion costs the same per line under every input policy. */
+export const GREY_TARGET_PIXELS = 192 * 144;
+
+/** The block size (input pixels per grey pixel, each way) that gives an input of width x height a grey copy of about GREY_TARGET_PIXELS. */
+export function greyFactorFor(width: number, height: number): number {
+  return Math.max(1, Math.round(Math.sqrt((width * height) / GREY_TARGET_PIXELS)));
+}
+
 export interface GreyImage {
   width: number;
   height: number;
@@ -23,7 +31,14 @@ export interface InputLayout {
 }
 
 /** Grey of one frame of the network input at `offset` (elements) in `input`. */
-export function greyFromInput(input: Uint8Array | Float32Array, offset: number, width: number, height: number, layout: InputLayout, factor = 4): GreyImage {
+export function greyFromInput(
+  input: Uint8Array | Float32Array,
+  offset: number,
+  width: number,
+  height: number,
+  layout: InputLayout,
+  factor = greyFactorFor(width, height),
+): GreyImage {
   const gw = Math.floor(width / factor);
   const gh = Math.floor(height / factor);
   if (gw < 8 || gh < 8) throw new RangeError(`grey copy of a ${width}x${height} input at 1/${factor} is too small for motion`);

@@ -45,7 +45,8 @@ export class FrameProcessor {
   /**
    * `motion[i]`: also make frame i's grey copy (counting lines); `policies[i]`:
    * its input-size policy (all `fixed` when absent). Native and tiled frames
-   * get no grey copy: counting lines see no motion for them.
+   * get their grey copy from the whole frame at their own input size
+   * (policy-input.ts), about as many grey pixels as a fixed frame's.
    */
   async runBatch(jpegs: Uint8Array[], motion?: readonly boolean[], policies?: readonly InputSizePolicy[]): Promise<BatchResult> {
     if (!policies || policies.every((p) => p === 'fixed')) return this.inferencer.run(this.preparer.prepare(jpegs, undefined, motion));
@@ -76,7 +77,7 @@ export class FrameProcessor {
       const t0 = performance.now();
       let prepared: ReturnType<PolicyInputPreparer['prepare']>;
       try {
-        prepared = this.policyPreparer.prepare(jpegs[i], policy);
+        prepared = this.policyPreparer.prepare(jpegs[i], policy, motion?.[i] ?? false);
       } catch (err) {
         const cause = err instanceof JpegRejected ? err.reason : 'corrupt';
         outcomes[i] = { ok: false, reason: (err as Error).message, decodeUs: Math.round((performance.now() - t0) * 1000), preprocessUs: 0, cause };
@@ -101,6 +102,7 @@ export class FrameProcessor {
         imageWidth: prepared.imageWidth,
         imageHeight: prepared.imageHeight,
         ownInferUs: run.inferUs,
+        ...(prepared.grey ? { grey: prepared.grey } : {}),
       };
       if (!Number.isFinite(count)) {
         outcomes[i] = nonFinite(ok);

@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { checkJpegLimits, inspectJpeg, type JpegLimits } from './jpeg-inspect.js';
 import { type InputSizeLimits, type InputSizePolicy, type NetGeometry, type TilePlan, planNative, planTiles } from './input-size.js';
 import { channelCount, type ModelManifest } from './manifest.js';
-import type { InputArray } from './prepare.js';
+import { greyLayoutOf, type InputArray } from './prepare.js';
+import { greyFromInput, type GreyImage, type InputLayout } from '../lines/grey.js';
 import { DecodeScratch, decodeJpeg } from './jpeg-decode.js';
 import { decodeBytesInto } from './preprocess.js';
 import { resizeBytesInto } from './resize-bytes.js';
@@ -28,6 +29,17 @@ export interface PolicyInput {
   imageHeight: number;
   decodeUs: number;
   preprocessUs: number;
+  /** The frame's grey copy (counting lines), when asked for and the frame is not too skewed to have one. */
+  grey?: GreyImage;
+}
+
+/** A grey copy for motion, or none where the frame is too narrow for one (then the lines' motion restarts; the frame itself is fine). */
+function greyOrNone(input: Uint8Array | Float32Array, width: number, height: number, layout: InputLayout): GreyImage | undefined {
+  try {
+    return greyFromInput(input, 0, width, height, layout);
+  } catch {
+    return undefined;
+  }
 }
 
 export function netGeometry(manifest: ModelManifest, width: number, height: number): NetGeometry {
@@ -49,19 +61,23 @@ export class PolicyInputPreparer {
     this.channels = channelCount(manifest.input.channelOrder);
   }
 
-  /** Throws JpegRejected (limits) or FrameDecodeError (corrupt data), as FramePreparer does. */
-  prepare(jpeg: Uint8Array, policy: Exclude<InputSizePolicy, 'fixed'>): PolicyInput {
+  /**
+   * Throws JpegRejected (limits) or FrameDecodeError (corrupt data), as
+   * FramePreparer does. `motion`: also make the frame's grey copy (its
+   * camera counts lines), from the whole frame as the network sees it.
+   */
+  prepare(jpeg: Uint8Array, policy: Exclude<InputSizePolicy, 'fixed'>, motion = false): PolicyInput {
     const t0 = performance.now();
     const info = inspectJpeg(jpeg);
     checkJpegLimits(info, this.limits);
-    return policy === 'native' ? this.native(jpeg, info.width, info.height, t0) : this.tiled(jpeg, t0);
+    return policy === 'native' ? this.native(jpeg, info.width, info.height, t0, motion) : this.tiled(jpeg, t0, motion);
   }
 
   private fresh(length: number): InputArray {
     return this.manifest.input.elementType === 'uint8' ? new Uint8Array(length) : new Float32Array(length);
   }
 
-  private native(jpeg: Uint8Array, imageWidth: number, imageHeight: number, t0: number): PolicyInput {
+  private native(jpeg: Uint8Array, imageWidth: number, imageHeight: number, t0: number, motion: boolean): PolicyInput {
     const { width, height } = planNative(imageWidth, imageHeight, this.net, this.sizeLimits);
     const input = this.fresh(this.channels * width * height);
     let resizeMs: number;
@@ -73,7 +89,9 @@ export class PolicyInputPreparer {
       resizeNormalizeInto(image, this.manifest, width, height, input, 0);
       resizeMs = performance.now() - t1;
     }
+    const grey = motion ? greyOrNone(input, width, height, greyLayoutOf(this.manifest)) : undefined;
     return {
+      grey,
       input,
       frames: 1,
       width,
@@ -85,7 +103,7 @@ export class PolicyInputPreparer {
     };
   }
 
-  private tiled(jpeg: Uint8Array, t0: number): PolicyInput {
+  private tiled(jpeg: Uint8Array, t0: number, motion: boolean): PolicyInput {
     const image = decodeJpeg(jpeg, this.manifest, this.limits, this.scratch);
     const t1 = performance.now();
     const plan = planTiles(image.width, image.height, this.net, this.sizeLimits);
@@ -106,8 +124,11 @@ export class PolicyInputPreparer {
         tile++;
       }
     }
+    // The grey copy comes from the whole resized frame (raw bytes, before any normalisation), not from the tiles.
+    const grey = motion ? greyOrNone(plane.subarray(0, planeBytes), plan.width, plan.height, { layout: 'NHWC', channels: c === 1 ? 1 : 3 }) : undefined;
     const done = performance.now();
     return {
+      grey,
       input,
       frames: plan.tiles,
       width: tw,

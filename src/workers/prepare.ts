@@ -28,6 +28,16 @@ export function inputView(manifest: ModelManifest, buffer: ArrayBufferLike, leng
   return manifest.input.elementType === 'uint8' ? new Uint8Array(buffer, 0, length) : new Float32Array(buffer, 0, length);
 }
 
+/** How the grey copy (src/lines/grey.ts) reads a model's network input. */
+export function greyLayoutOf(manifest: ModelManifest): InputLayout {
+  const input = manifest.input;
+  return {
+    layout: input.layout,
+    channels: channelCount(input.channelOrder) === 1 ? 1 : 3,
+    normalisation: input.elementType === 'uint8' ? undefined : { pixelScale: input.pixelScale, mean: input.mean, std: input.std },
+  };
+}
+
 export class FramePreparer {
   private readonly scratch = new DecodeScratch();
   private readonly channels: number;
@@ -65,16 +75,6 @@ export class FramePreparer {
     return this.reusable;
   }
 
-  /** How the grey copy reads this model's input. */
-  private greyLayout(): InputLayout {
-    const input = this.manifest.input;
-    return {
-      layout: input.layout,
-      channels: this.channels === 1 ? 1 : 3,
-      normalisation: input.elementType === 'uint8' ? undefined : { pixelScale: input.pixelScale, mean: input.mean, std: input.std },
-    };
-  }
-
   /**
    * `into`: the buffer (a tensor slot) to prepare into (when not reusing one
    * of its own); `motion[i]`: also make frame i's grey copy (lines).
@@ -105,7 +105,7 @@ export class FramePreparer {
         }
         good.push(i);
         outcomes[i] = { ok: true, count: 0, decodeUs: 0, preprocessUs: 0, height: 0, width: 0, densityOffset: 0, imageWidth, imageHeight };
-        if (motion?.[i]) (outcomes[i] as { grey?: unknown }).grey = greyFromInput(input, offset, this.width, this.height, this.greyLayout());
+        if (motion?.[i]) (outcomes[i] as { grey?: unknown }).grey = greyFromInput(input, offset, this.width, this.height, greyLayoutOf(this.manifest));
       } catch (err) {
         const cause = err instanceof JpegRejected ? err.reason : 'corrupt';
         outcomes[i] = { ok: false, reason: (err as Error).message, decodeUs: 0, preprocessUs: 0, cause };
