@@ -1,7 +1,7 @@
 /** What a session needs from a wire protocol (v1 or legacy). */
 import type { InputSizePolicy } from '../workers/input-size.js';
 import type { JobOutcome } from '../batcher/types.js';
-import type { ErrorCodeValue, ZoneReading, ZonesMessage } from '../framing/index.js';
+import type { ErrorCodeValue, LineCrossings, LinesMessage, ZoneReading, ZonesMessage } from '../framing/index.js';
 
 export interface IncomingFrame {
   seq: number;
@@ -10,7 +10,16 @@ export interface IncomingFrame {
 }
 
 export type AdapterEvent =
-  | { kind: 'hello'; camera: string; window: number; reply: Buffer[]; token?: string; wantsZones?: boolean; inputPolicy?: InputSizePolicy }
+  | {
+      kind: 'hello';
+      camera: string;
+      window: number;
+      reply: Buffer[];
+      token?: string;
+      wantsZones?: boolean;
+      wantsLines?: boolean;
+      inputPolicy?: InputSizePolicy;
+    }
   | { kind: 'frame'; frame: IncomingFrame }
   | { kind: 'bye' };
 
@@ -20,6 +29,8 @@ export interface ReplyContext {
   serverUs: number;
   /** v1.2: the frame's zone readings (sent only to a client that asked for zones). */
   zones?: ZoneReading[];
+  /** v1.4: the camera's line crossings (sent only to a client that asked for lines). */
+  lines?: LineCrossings[];
 }
 
 export interface ProtocolAdapter {
@@ -37,6 +48,8 @@ export interface ProtocolAdapter {
   encodeFatal(code: ErrorCodeValue, reason: string): Buffer | undefined;
   /** v1.2: the ZONES message, for protocols that have one. */
   encodeZones?(zones: Omit<ZonesMessage, 'type'>): Buffer;
+  /** v1.4: the LINES message, for protocols that have one. */
+  encodeLines?(lines: Omit<LinesMessage, 'type'>): Buffer;
 }
 
 /** Facts about the model the server reports in WELCOME. */

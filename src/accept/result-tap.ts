@@ -5,7 +5,7 @@
  * frame's bytes and does not call `answered` at all.
  */
 import type { JobOutcome } from '../batcher/types.js';
-import type { ZoneReading } from '../framing/index.js';
+import type { LineCrossings, ZoneReading } from '../framing/index.js';
 
 export interface AnsweredFrame {
   /** The connection's label: camera name, `identity/camera` with auth, or the peer's address (legacy). */
@@ -21,6 +21,8 @@ export interface AnsweredFrame {
   outcome: JobOutcome;
   /** The zone block the RESULT carried (or would carry), in id order. */
   zones: readonly ZoneReading[] | undefined;
+  /** The camera's line crossings when the RESULT was sent (or would have been), in id order; undefined without lines. */
+  lines?: readonly LineCrossings[] | undefined;
 }
 
 export interface ResultTap {

@@ -281,9 +281,12 @@ export class CrowdServer {
     });
   }
 
-  /** The site file changed: clients that asked for zones get the new ZONES before their next RESULT. */
+  /** The site file changed: clients that asked for zones (lines) get the new ZONES (LINES) before their next RESULT. */
   zonesChanged(): void {
-    for (const session of this.sessions) session.sendZones();
+    for (const session of this.sessions) {
+      session.sendZones();
+      session.sendLines();
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 import type { GreyImage } from '../lines/grey.js';
 import type { InputSizePolicy } from '../workers/input-size.js';
 import type { Batcher } from '../batcher/batcher.js';
-import type { ZoneReading, ZonesMessage } from '../framing/index.js';
+import type { LineCrossings, LinesMessage, ZoneReading, ZonesMessage } from '../framing/index.js';
 import type { LogFields } from '../log/logger.js';
 import type { FailureCause } from '../workers/types.js';
 import type { ModelInfo } from './adapter.js';
@@ -43,6 +43,10 @@ export interface LineSource {
     grey: GreyImage | undefined,
     frame: { width: number; height: number } | undefined,
   ): void;
+  /** v1.4: the LINES message for a camera (empty list without lines). */
+  describe?(camera: string): Omit<LinesMessage, 'type'>;
+  /** v1.4: each line's crossings now, for the RESULT's line block; undefined without lines. */
+  crossings?(camera: string): LineCrossings[] | undefined;
 }
 
 /** Where a session's log lines go; `kind` groups lines for rate limiting (and is the line's `event`). */

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { BatchFlow } from '../batcher/batcher.js';
 import type { FlowShare } from '../batcher/fair-queue.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
-import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue, type ZoneReading } from '../framing/index.js';
+import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue, type LineCrossings, type ZoneReading } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
 import type { LogFields } from '../log/logger.js';
 import type { AdapterEvent, ProtocolAdapter } from './adapter.js';
@@ -77,6 +77,8 @@ export class Session {
   private zoneCamera: string | undefined;
   /** The client asked for zones (v1.2): it gets ZONES now and after every site reload. */
   private wantsZones = false;
+  /** The client asked for lines (v1.4): it gets LINES now and after every site reload. */
+  private wantsLines = false;
   /** v1.3: the input-size policy the client asked for in HELLO (the site file's, if any, wins). */
   private requestedPolicy: InputSizePolicy | undefined;
   /** No more frames will be read: BYE, EOF, protocol error, deadline or shutdown. */
@@ -261,6 +263,10 @@ export class Session {
       this.wantsZones = true;
       this.sendZones();
     }
+    if (event.wantsLines) {
+      this.wantsLines = true;
+      this.sendLines();
+    }
     this.logOpened();
   }
 
@@ -277,6 +283,13 @@ export class Session {
     if (!this.wantsZones || this.finished || this.zoneCamera === undefined || !this.adapter?.encodeZones) return;
     const camera = this.zoneCamera;
     this.socket.write(this.adapter.encodeZones(this.deps.zones?.describe(camera) ?? { camera, zones: [] }));
+  }
+
+  /** v1.4 §3.8: the camera's counting lines, after WELCOME (and ZONES) and again after a site reload. */
+  sendLines(): void {
+    if (!this.wantsLines || this.finished || this.zoneCamera === undefined || !this.adapter?.encodeLines) return;
+    const camera = this.zoneCamera;
+    this.socket.write(this.adapter.encodeLines(this.deps.lines?.describe?.(camera) ?? { camera, lines: [] }));
   }
 
   /** Asks the gate about this HELLO; frames behind it wait (canAdmit) and are never admitted if it says no. */
@@ -395,6 +408,7 @@ export class Session {
       if (outcome.status === 'ok') this.framesOk++;
       const zones = this.zoneReadings(slot, outcome);
       this.feedLines(slot, outcome);
+      const lines = this.lineCrossings(outcome);
       this.deps.observer.frameAnswered?.({
         camera: this.camera,
         status: outcome.status,
@@ -406,7 +420,7 @@ export class Session {
         serverUs,
       });
       if (this.finished || !this.adapter) continue;
-      for (const buf of this.adapter.encodeReply({ seq: slot.seq, captureTimeMs: slot.captureTimeMs, serverUs, zones }, outcome)) {
+      for (const buf of this.adapter.encodeReply({ seq: slot.seq, captureTimeMs: slot.captureTimeMs, serverUs, zones, lines }, outcome)) {
         this.socket.write(buf);
       }
       this.lastActivityAt = now;
@@ -421,6 +435,7 @@ export class Session {
           jpeg: slot.jpeg,
           outcome,
           zones,
+          lines,
         });
       slot.jpeg = undefined;
     }
@@ -439,6 +454,12 @@ export class Session {
     if (outcome.status !== 'ok' || this.zoneCamera === undefined || !this.deps.lines) return;
     const timeMs = Number.isFinite(slot.captureTimeMs) && slot.captureTimeMs > 0 ? slot.captureTimeMs : slot.receivedAtMs;
     this.deps.lines.observe(this.zoneCamera, this.connectionId, timeMs, outcome.density, outcome.grey, outcome.image);
+  }
+
+  /** The camera's line crossings for an ok frame's RESULT (and the console); undefined without lines. */
+  private lineCrossings(outcome: JobOutcome): LineCrossings[] | undefined {
+    if (outcome.status !== 'ok' || this.zoneCamera === undefined) return undefined;
+    return this.deps.lines?.crossings?.(this.zoneCamera);
   }
 
   private zoneReadings(slot: Slot, outcome: JobOutcome): ZoneReading[] | undefined {

@@ -2,6 +2,7 @@
 import {
   DensityFormat,
   encodeError,
+  encodeLines,
   encodeResultChunks,
   encodeWelcome,
   encodeZones,
@@ -14,6 +15,7 @@ import {
   type ErrorCodeValue,
   type FrameStatusCode,
   type HelloMessage,
+  type LinesMessage,
   type ZonesMessage,
 } from '../framing/index.js';
 import type { JobOutcome } from '../batcher/types.js';
@@ -36,6 +38,8 @@ export class V1Adapter implements ProtocolAdapter {
   private countOnly = false;
   /** v1.2: the client asked for zones; only then do RESULTs carry a zone block. */
   private wantsZones = false;
+  /** v1.4: the client asked for lines; only then do RESULTs carry a line block. */
+  private wantsLines = false;
 
   constructor(
     private readonly options: ServerOptions,
@@ -80,6 +84,7 @@ export class V1Adapter implements ProtocolAdapter {
     this.densityFormat = msg.densityFormat;
     this.countOnly = msg.countOnly || msg.densityFormat === DensityFormat.None;
     this.wantsZones = msg.wantsZones === true;
+    this.wantsLines = msg.wantsLines === true;
     const window = Math.min(msg.window || this.options.window, this.options.maxWindow);
     const reply = encodeWelcome({
       version: PROTOCOL_VERSION,
@@ -93,7 +98,16 @@ export class V1Adapter implements ProtocolAdapter {
       modelName: this.model.name,
       provider: this.model.provider,
     });
-    return { kind: 'hello', camera: msg.cameraName, window, reply: [reply], token: msg.token, wantsZones: this.wantsZones, inputPolicy: msg.inputPolicy };
+    return {
+      kind: 'hello',
+      camera: msg.cameraName,
+      window,
+      reply: [reply],
+      token: msg.token,
+      wantsZones: this.wantsZones,
+      wantsLines: this.wantsLines,
+      inputPolicy: msg.inputPolicy,
+    };
   }
 
   encodeReply(ctx: ReplyContext, outcome: JobOutcome): Buffer[] {
@@ -109,6 +123,7 @@ export class V1Adapter implements ProtocolAdapter {
         density: this.countOnly ? undefined : outcome.density,
         // A client that did not ask gets no zone block: the exact bytes of v1.1.
         zones: this.wantsZones ? (ctx.zones ?? []) : undefined,
+        lines: this.wantsLines ? (ctx.lines ?? []) : undefined,
       });
     }
     return encodeResultChunks({
@@ -124,6 +139,10 @@ export class V1Adapter implements ProtocolAdapter {
 
   encodeZones(zones: Omit<ZonesMessage, 'type'>): Buffer {
     return encodeZones(zones);
+  }
+
+  encodeLines(lines: Omit<LinesMessage, 'type'>): Buffer {
+    return encodeLines(lines);
   }
 
   encodeFatal(code: ErrorCodeValue, reason: string): Buffer {

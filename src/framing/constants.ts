@@ -21,6 +21,8 @@ export const MessageType = {
   Bye: 0x06,
   /** v1.2 (§3.7): the camera's zones, sent only to clients that asked for them. */
   Zones: 0x07,
+  /** v1.4 (§3.8): the camera's counting lines, sent only to clients that asked for them. */
+  Lines: 0x08,
 } as const;
 export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 
@@ -94,6 +96,8 @@ export const RESULT_FIXED_BYTES = 44;
 export const ResultFlags = {
   /** A zone block follows the fixed fields, before the payload. */
   Zones: 0x0001,
+  /** v1.4 (§3.4.3): a line block follows the zone block (or the fixed fields when there is none), before the payload. */
+  Lines: 0x0002,
 } as const;
 
 /** v1.2 (§3.4.2): zone block head (u16 count, u16 reserved) and one entry per zone. */
@@ -102,6 +106,13 @@ export const ZONE_ENTRY_BYTES = 16;
 
 /** v1.2 (§3.7): a ZONES body is UTF-8 JSON of at most this many bytes. */
 export const MAX_ZONES_BODY_BYTES = 65536;
+
+/** v1.4 (§3.4.3): line block head (u16 count, u16 reserved) and one entry per line. */
+export const LINE_BLOCK_HEAD_BYTES = 4;
+export const LINE_ENTRY_BYTES = 32;
+
+/** v1.4 (§3.8): a LINES body is UTF-8 JSON of at most this many bytes. */
+export const MAX_LINES_BODY_BYTES = 65536;
 
 /** v1.2 (§3.4.2): alert state of a zone, as carried in RESULT. */
 export const ZoneAlertState = {

@@ -8,6 +8,8 @@ import {
   HEADER_BYTES,
   HELLO_FIXED_BYTES,
   HelloFlags,
+  LINE_BLOCK_HEAD_BYTES,
+  LINE_ENTRY_BYTES,
   MAGIC,
   MAX_NAME_BYTES,
   MAX_ZONES_BODY_BYTES,
@@ -21,7 +23,19 @@ import {
 } from './constants.js';
 import { encodeDensity } from './density-codec.js';
 import { encodeHelloExtensions } from './hello-extensions.js';
-import type { ByeMessage, ErrorMessage, FrameMessage, HelloMessage, ResultMessage, WelcomeMessage, ZoneReading, ZonesMessage } from './messages.js';
+import { encodeLinesBody } from './lines-message.js';
+import type {
+  ByeMessage,
+  ErrorMessage,
+  FrameMessage,
+  HelloMessage,
+  LineCrossings,
+  LinesMessage,
+  ResultMessage,
+  WelcomeMessage,
+  ZoneReading,
+  ZonesMessage,
+} from './messages.js';
 
 function header(type: MessageTypeCode, bodyLength: number): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);
@@ -42,7 +56,7 @@ function nameBytes(name: string): Buffer {
 export function encodeHello(msg: Omit<HelloMessage, 'type'>): Buffer {
   const name = nameBytes(msg.cameraName);
   // v1.1 (§3.1.1): extensions only when there is something to carry, so a plain HELLO stays byte-identical to v1.0.
-  const ext = encodeHelloExtensions({ token: msg.token, wantsZones: msg.wantsZones, inputPolicy: msg.inputPolicy });
+  const ext = encodeHelloExtensions({ token: msg.token, wantsZones: msg.wantsZones, inputPolicy: msg.inputPolicy, wantsLines: msg.wantsLines });
   const body = Buffer.alloc(HELLO_FIXED_BYTES + name.length + ext.length);
   MAGIC.copy(body, 0);
   body.writeUInt16LE(msg.version, 4);
@@ -111,18 +125,19 @@ export function encodeResultChunks(msg: Omit<ResultMessage, 'type'>): Buffer[] {
     payload = msg.reason ? Buffer.from(msg.reason, 'utf8') : Buffer.alloc(0);
   }
   // v1.2 (§3.4.2): the zone block sits between the fixed fields and the payload.
+  // v1.4 (§3.4.3): the line block follows the zone block (or the fixed fields).
   const zones = msg.zones === undefined ? 0 : ZONE_BLOCK_HEAD_BYTES + msg.zones.length * ZONE_ENTRY_BYTES;
-  const head = Buffer.alloc(HEADER_BYTES + RESULT_FIXED_BYTES + zones);
+  const lines = msg.lines === undefined ? 0 : LINE_BLOCK_HEAD_BYTES + msg.lines.length * LINE_ENTRY_BYTES;
+  const head = Buffer.alloc(HEADER_BYTES + RESULT_FIXED_BYTES + zones + lines);
   head.writeUInt8(MessageType.Result, 0);
-  head.writeUInt32LE(RESULT_FIXED_BYTES + zones + payload.length, 4);
+  head.writeUInt32LE(RESULT_FIXED_BYTES + zones + lines + payload.length, 4);
   const o = HEADER_BYTES;
   head.writeUInt32LE(msg.seq >>> 0, o);
   head.writeUInt8(msg.status, o + 4);
   head.writeUInt8(format, o + 5);
-  if (msg.zones !== undefined) {
-    head.writeUInt16LE(ResultFlags.Zones, o + 6);
-    writeZoneBlock(head, o + RESULT_FIXED_BYTES, msg.zones);
-  }
+  head.writeUInt16LE((msg.zones !== undefined ? ResultFlags.Zones : 0) | (msg.lines !== undefined ? ResultFlags.Lines : 0), o + 6);
+  if (msg.zones !== undefined) writeZoneBlock(head, o + RESULT_FIXED_BYTES, msg.zones);
+  if (msg.lines !== undefined) writeLineBlock(head, o + RESULT_FIXED_BYTES + zones, msg.lines);
   head.writeDoubleLE(msg.captureTimeMs, o + 8);
   head.writeFloatLE(msg.count, o + 16);
   head.writeUInt32LE(clampU32(msg.timings.queueUs), o + 20);
@@ -149,6 +164,26 @@ function writeZoneBlock(into: Buffer, at: number, zones: readonly ZoneReading[])
   }
 }
 
+function writeLineBlock(into: Buffer, at: number, lines: readonly LineCrossings[]): void {
+  if (lines.length > 0xffff) throw new RangeError('a RESULT carries at most 65535 lines');
+  into.writeUInt16LE(lines.length, at);
+  at += LINE_BLOCK_HEAD_BYTES;
+  for (const line of lines) {
+    into.writeUInt16LE(line.id, at);
+    into.writeUInt32LE(clampU32(line.intervalMs), at + 4);
+    into.writeFloatLE(count(line.intervalIn), at + 8);
+    into.writeFloatLE(count(line.intervalOut), at + 12);
+    into.writeDoubleLE(count(line.in), at + 16);
+    into.writeDoubleLE(count(line.out), at + 24);
+    at += LINE_ENTRY_BYTES;
+  }
+}
+
+/** §3.4.3: a count on the wire is finite and never negative (a client rejects anything else). */
+function count(value: number): number {
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
 export function encodeResult(msg: Omit<ResultMessage, 'type'>): Buffer {
   return Buffer.concat(encodeResultChunks(msg));
 }
@@ -163,6 +198,12 @@ export function encodeZones(msg: Omit<ZonesMessage, 'type'>): Buffer {
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   if (body.length > MAX_ZONES_BODY_BYTES) throw new RangeError(`ZONES body of ${body.length} bytes is over ${MAX_ZONES_BODY_BYTES}`);
   return Buffer.concat([header(MessageType.Zones, body.length), body]);
+}
+
+/** v1.4 (§3.8): the camera's counting lines as UTF-8 JSON. */
+export function encodeLines(msg: Omit<LinesMessage, 'type'>): Buffer {
+  const body = encodeLinesBody(msg);
+  return Buffer.concat([header(MessageType.Lines, body.length), body]);
 }
 
 export function encodeError(msg: Omit<ErrorMessage, 'type'>): Buffer {

@@ -13,6 +13,8 @@ export const HelloExtension = {
   Zones: 0x02,
   /** v1.3: one byte, the input-size policy the client asks for its frames (InputPolicyCode). */
   InputPolicy: 0x03,
+  /** v1.4: empty value; the client wants counting lines (LINES message, line block in RESULT). */
+  Lines: 0x04,
 } as const;
 
 /** v1.3 input-size policy codes (docs/protocol.md §3.1.1): how the server makes network input of this camera's frames. */
@@ -25,6 +27,8 @@ export interface HelloExtensions {
   wantsZones?: boolean;
   /** v1.3: the policy the client asks for (a site file entry for the camera overrides it). */
   inputPolicy?: InputPolicyName;
+  /** v1.4: the client wants LINES and per-line crossings in RESULTs. */
+  wantsLines?: boolean;
 }
 
 export function encodeHelloExtensions(ext: HelloExtensions): Buffer {
@@ -36,6 +40,7 @@ export function encodeHelloExtensions(ext: HelloExtensions): Buffer {
   }
   if (ext.wantsZones) fields.push(Buffer.from([HelloExtension.Zones, 0]));
   if (ext.inputPolicy !== undefined) fields.push(Buffer.from([HelloExtension.InputPolicy, 1, InputPolicyCode[ext.inputPolicy]]));
+  if (ext.wantsLines) fields.push(Buffer.from([HelloExtension.Lines, 0]));
   return Buffer.concat(fields);
 }
 
@@ -59,6 +64,9 @@ export function decodeHelloExtensions(body: Buffer, at: number): HelloExtensions
       if (policy === undefined)
         throw new ProtocolError('v1 §3.1.1', `HELLO input policy must be one byte 0-${POLICY_BY_CODE.length - 1} (fixed, native, tiled)`);
       out.inputPolicy = policy;
+    } else if (tag === HelloExtension.Lines) {
+      // As for zones: any value is accepted and ignored (room for line options).
+      out.wantsLines = true;
     }
     at = end;
   }

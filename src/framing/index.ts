@@ -8,3 +8,4 @@ export * from './legacy.js';
 export * from './detect.js';
 export * from './hello-extensions.js';
 export * from './zones-message.js';
+export * from './lines-message.js';

@@ -16,6 +16,8 @@ export interface HelloMessage {
   wantsZones?: boolean;
   /** v1.3 (§3.1.1 tag 0x03): the input-size policy the client asks for its frames. */
   inputPolicy?: InputPolicyName;
+  /** v1.4 (§3.1.1 tag 0x04): the client wants LINES and per-line crossings in RESULTs. */
+  wantsLines?: boolean;
 }
 
 /** Server -> client answer to HELLO (§3.2). */
@@ -74,6 +76,42 @@ export interface ResultMessage {
   reason?: string;
   /** v1.2 (§3.4.2): per-zone readings, on ok RESULTs of a client that asked for zones. */
   zones?: ZoneReading[];
+  /** v1.4 (§3.4.3): per-line crossings, on ok RESULTs of a client that asked for lines. */
+  lines?: LineCrossings[];
+}
+
+/** v1.4 (§3.4.3): one counting line's crossings as they stand when the RESULT is sent. */
+export interface LineCrossings {
+  /** Index into the latest LINES message's `lines`. */
+  id: number;
+  /** People counted crossing to the line's "in" side, and to the other side, since the server started (or the line was defined). */
+  in: number;
+  out: number;
+  /** The latest closed counting interval: its length in ms of capture time (0: none closed yet) and what crossed in it. */
+  intervalMs: number;
+  intervalIn: number;
+  intervalOut: number;
+}
+
+/** v1.4 (§3.8): one counting line as the server knows it. */
+export interface LineDescription {
+  id: number;
+  name: string;
+  /** A polyline, in pixels of an image `width x height` (or of the frame as sent when those are absent). */
+  points: Array<[number, number]>;
+  /** Which side, walking from the first point to the last on the image (y down), is "in". */
+  in: 'left' | 'right';
+  /** Width of the band the crossings are measured in, same units as the points; absent: the server's default. */
+  bandPx?: number;
+}
+
+/** v1.4 (§3.8): server -> client, the camera's counting lines; sent after WELCOME and again after a reload. */
+export interface LinesMessage {
+  type: 'lines';
+  camera: string;
+  width?: number;
+  height?: number;
+  lines: LineDescription[];
 }
 
 /** v1.2 (§3.4.2): one zone's reading for one frame. */
@@ -122,5 +160,5 @@ export interface ByeMessage {
 }
 
 export type ClientMessage = HelloMessage | FrameMessage | ByeMessage;
-export type ServerMessage = WelcomeMessage | ResultMessage | ErrorMessage | ZonesMessage;
+export type ServerMessage = WelcomeMessage | ResultMessage | ErrorMessage | ZonesMessage | LinesMessage;
 export type Message = ClientMessage | ServerMessage;

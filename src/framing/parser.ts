@@ -11,7 +11,10 @@ import {
   HEADER_BYTES,
   HELLO_FIXED_BYTES,
   HelloFlags,
+  LINE_BLOCK_HEAD_BYTES,
+  LINE_ENTRY_BYTES,
   MAGIC,
+  MAX_LINES_BODY_BYTES,
   MAX_CONTROL_BODY_BYTES,
   MAX_ZONES_BODY_BYTES,
   MessageType,
@@ -29,8 +32,19 @@ import {
 import { bytesPerValue, decodeDensity, isDensityFormat } from './density-codec.js';
 import { ProtocolError } from './errors.js';
 import { decodeHelloExtensions } from './hello-extensions.js';
+import { decodeLinesBody } from './lines-message.js';
 import { decodeZonesBody } from './zones-message.js';
-import type { ClientMessage, ErrorMessage, FrameMessage, HelloMessage, ResultMessage, ServerMessage, WelcomeMessage, ZoneReading } from './messages.js';
+import type {
+  ClientMessage,
+  ErrorMessage,
+  FrameMessage,
+  HelloMessage,
+  LineCrossings,
+  ResultMessage,
+  ServerMessage,
+  WelcomeMessage,
+  ZoneReading,
+} from './messages.js';
 
 export interface ParserLimits {
   /** Largest JPEG a FRAME may carry (§3.3). */
@@ -192,6 +206,11 @@ export class ClientSideParser extends MessageParser<ServerMessage> {
           throw new ProtocolError('v1.2 §2.3', `ZONES body of ${length} bytes is outside 2-${MAX_ZONES_BODY_BYTES}`);
         }
         return;
+      case MessageType.Lines:
+        if (length < 2 || length > MAX_LINES_BODY_BYTES) {
+          throw new ProtocolError('v1.4 §2.3', `LINES body of ${length} bytes is outside 2-${MAX_LINES_BODY_BYTES}`);
+        }
+        return;
       case MessageType.Result:
         if (length < RESULT_FIXED_BYTES) throw new ProtocolError('v1 §3.4', `RESULT body of ${length} bytes is shorter than ${RESULT_FIXED_BYTES}`);
         if (length > this.maxResultBytes) throw new ProtocolError('v1 §3.4', `RESULT body of ${length} bytes exceeds ${this.maxResultBytes}`);
@@ -209,6 +228,8 @@ export class ClientSideParser extends MessageParser<ServerMessage> {
         return decodeError(body);
       case MessageType.Zones:
         return decodeZonesBody(body);
+      case MessageType.Lines:
+        return decodeLinesBody(body);
       default:
         return decodeResult(body);
     }
@@ -241,6 +262,7 @@ function decodeHello(body: Buffer): HelloMessage {
     if (ext.token !== undefined) hello.token = ext.token;
     if (ext.wantsZones) hello.wantsZones = true;
     if (ext.inputPolicy !== undefined) hello.inputPolicy = ext.inputPolicy;
+    if (ext.wantsLines) hello.wantsLines = true;
   }
   return hello;
 }
@@ -279,10 +301,12 @@ function decodeResult(body: Buffer): ResultMessage {
   const height = body.readUInt16LE(36);
   const width = body.readUInt16LE(38);
   const scale = body.readFloatLE(40);
-  // v1.2 (§3.4.2): flag bit 0 puts a zone block before the payload; other bits are ignored.
-  const hasZones = (body.readUInt16LE(6) & ResultFlags.Zones) !== 0;
-  const zones = hasZones ? decodeZoneBlock(body) : undefined;
-  const payload = body.subarray(RESULT_FIXED_BYTES + (zones ? ZONE_BLOCK_HEAD_BYTES + zones.length * ZONE_ENTRY_BYTES : 0));
+  // v1.2 (§3.4.2): flag bit 0 puts a zone block before the payload; v1.4 (§3.4.3): bit 1 a line block after it; other bits are ignored.
+  const flags = body.readUInt16LE(6);
+  const zones = (flags & ResultFlags.Zones) !== 0 ? decodeZoneBlock(body) : undefined;
+  const linesAt = RESULT_FIXED_BYTES + (zones ? ZONE_BLOCK_HEAD_BYTES + zones.length * ZONE_ENTRY_BYTES : 0);
+  const lines = (flags & ResultFlags.Lines) !== 0 ? decodeLineBlock(body, linesAt) : undefined;
+  const payload = body.subarray(linesAt + (lines ? LINE_BLOCK_HEAD_BYTES + lines.length * LINE_ENTRY_BYTES : 0));
   const msg: ResultMessage = {
     type: 'result',
     seq: body.readUInt32LE(0),
@@ -298,6 +322,7 @@ function decodeResult(body: Buffer): ResultMessage {
     },
   };
   if (zones) msg.zones = zones;
+  if (lines) msg.lines = lines;
   if (format !== DensityFormat.None) {
     if (payload.length !== height * width * bytesPerValue(format)) {
       throw new ProtocolError('v1 §3.4.1', `density payload of ${payload.length} bytes does not match ${height}x${width}`);
@@ -327,6 +352,30 @@ function decodeZoneBlock(body: Buffer): ZoneReading[] {
     });
   }
   return zones;
+}
+
+function decodeLineBlock(body: Buffer, at: number): LineCrossings[] {
+  if (body.length < at + LINE_BLOCK_HEAD_BYTES) throw new ProtocolError('v1.4 §3.4.3', 'RESULT line block is cut short');
+  const count = body.readUInt16LE(at);
+  at += LINE_BLOCK_HEAD_BYTES;
+  if (at + count * LINE_ENTRY_BYTES > body.length) throw new ProtocolError('v1.4 §3.4.3', `RESULT line block of ${count} lines runs past the end`);
+  const lines: LineCrossings[] = [];
+  for (let i = 0; i < count; i++, at += LINE_ENTRY_BYTES) {
+    const line: LineCrossings = {
+      id: body.readUInt16LE(at),
+      intervalMs: body.readUInt32LE(at + 4),
+      intervalIn: body.readFloatLE(at + 8),
+      intervalOut: body.readFloatLE(at + 12),
+      in: body.readDoubleLE(at + 16),
+      out: body.readDoubleLE(at + 24),
+    };
+    // A count is people: never negative, never NaN or infinite (a client draws and sums them).
+    for (const v of [line.intervalIn, line.intervalOut, line.in, line.out]) {
+      if (!(Number.isFinite(v) && v >= 0)) throw new ProtocolError('v1.4 §3.4.3', `RESULT line ${line.id} carries a count that is not a finite number >= 0`);
+    }
+    lines.push(line);
+  }
+  return lines;
 }
 
 function decodeError(body: Buffer): ErrorMessage {

@@ -17,6 +17,7 @@ import { bandSamples, flowWindow, type BandSamples } from './band.js';
 import { addStepFlux, type DensityGrid } from './crossing-flux.js';
 import { cropGrey, DEFAULT_FLOW_OPTIONS, type FlowField, type Window } from './flow.js';
 import type { GreyImage } from './grey.js';
+import type { LineCrossings, LineDescription, LinesMessage } from '../framing/index.js';
 
 export interface LineConfig {
   id: number;
@@ -97,6 +98,8 @@ interface LineState {
   net?: Float64Array;
   massTime?: Float64Array;
   windowStartMs?: number;
+  /** The latest closed window (also when nothing crossed in it): its length and what crossed. */
+  lastWindow?: { ms: number; in: number; out: number };
 }
 
 interface Previous {
@@ -155,6 +158,30 @@ export class LineTracker {
   totals(camera: string): Array<{ id: number; name: string; in: number; out: number }> | undefined {
     const cam = this.cameras.get(camera);
     return cam?.lines.map((l) => ({ id: l.config.id, name: l.config.name, in: l.in, out: l.out }));
+  }
+
+  /** The LINES message (docs/protocol.md §3.8) for a camera; a camera without lines has an empty list. */
+  describe(camera: string): Omit<LinesMessage, 'type'> {
+    const cam = this.cameras.get(camera);
+    return cam ? linesMessage(cam.config) : { camera, lines: [] };
+  }
+
+  /**
+   * Each line's crossings as they stand now, for a RESULT's line block
+   * (§3.4.3); undefined when the camera has no lines. Motion is applied
+   * after a worker measured it, so a crossing shows a frame or two after
+   * the frame that saw it.
+   */
+  crossings(camera: string): LineCrossings[] | undefined {
+    const cam = this.cameras.get(camera);
+    return cam?.lines.map((l) => ({
+      id: l.config.id,
+      in: l.in,
+      out: l.out,
+      intervalMs: l.lastWindow?.ms ?? 0,
+      intervalIn: l.lastWindow?.in ?? 0,
+      intervalOut: l.lastWindow?.out ?? 0,
+    }));
   }
 
   /**
@@ -285,6 +312,7 @@ export class LineTracker {
     }
     net.fill(0);
     massTime.fill(0);
+    state.lastWindow = { ms: Math.max(0, timeMs - (state.windowStartMs ?? timeMs)), in: stepIn, out: stepOut };
     state.windowStartMs = timeMs;
     if (stepIn === 0 && stepOut === 0) return;
     state.in += stepIn;
@@ -318,6 +346,17 @@ export class LineTracker {
       }
     }
   }
+}
+
+/** A camera's LINES message (docs/protocol.md §3.8): its lines as the site file gives them. */
+export function linesMessage(camera: CameraLines): Omit<LinesMessage, 'type'> {
+  const lines = camera.lines.map((l): LineDescription => {
+    const d: LineDescription = { id: l.id, name: l.name, points: l.points, in: l.in };
+    if (l.bandPx !== undefined) d.bandPx = l.bandPx;
+    return d;
+  });
+  const ref = camera.reference;
+  return ref ? { camera: camera.name, width: ref.width, height: ref.height, lines } : { camera: camera.name, lines };
 }
 
 function newCamera(config: CameraLines): CameraState {

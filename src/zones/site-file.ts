@@ -10,8 +10,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isValidName, NAME_RULE } from '../common/camera-name.js';
-import { encodeZones, ZoneAlertState, type ZoneAlertStateCode, type ZoneDescription } from '../framing/index.js';
-import type { LineConfig } from '../lines/line-tracker.js';
+import { encodeLines, encodeZones, ZoneAlertState, type ZoneAlertStateCode, type ZoneDescription } from '../framing/index.js';
+import { linesMessage, type LineConfig } from '../lines/line-tracker.js';
 import { simplePolygonProblem } from './polygon.js';
 
 export const SITE_LIMITS = {
@@ -209,6 +209,7 @@ export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
     if (cam.width !== undefined && cam.height !== undefined) camera.reference = { width: cam.width, height: cam.height };
     try {
       encodeZones(zonesMessage(camera));
+      encodeLines(linesMessage(camera));
     } catch (err) {
       throw new SiteFileError(`${where}: too large to send to clients: ${(err as Error).message}`);
     }
