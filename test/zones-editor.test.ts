@@ -194,3 +194,38 @@ test('the write is atomic and keeps the previous file as .bak', async (t) => {
   t.is(parseSiteFile(readFileSync(file, 'utf8')).cameras.get('platform')?.zones.length, 0);
   t.not(siteVersion(text), siteVersion(SITE));
 });
+
+test('a changed value keeps the comment written on its line', (t) => {
+  const { text } = editCameraZones(SITE, {
+    camera: 'platform',
+    zones: [
+      {
+        name: 'stairs',
+        polygon: [
+          [0, 0],
+          [120, 0],
+          [120, 100],
+        ],
+        capacity: 35,
+        alerts: [{ level: 'alarm', above: 25, for_s: 30 }],
+      },
+    ],
+  });
+  t.true(text.includes('polygon: [[0, 0], [120, 0], [120, 100]] # measured on site'), text);
+  const withComment = editCameraZones(SITE.replace('capacity: 30', 'capacity: 30 # fire code'), {
+    camera: 'platform',
+    zones: [
+      {
+        name: 'stairs',
+        polygon: [
+          [0, 0],
+          [100, 0],
+          [100, 100],
+        ],
+        capacity: 35,
+        alerts: [{ level: 'alarm', above: 25, for_s: 30 }],
+      },
+    ],
+  });
+  t.true(withComment.text.includes('capacity: 35 # fire code'), withComment.text);
+});

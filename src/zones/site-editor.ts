@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
 import { parseSiteFile, SiteFileError, type SiteConfig } from './site-file.js';
 
 /** A zone as the site file spells it (docs/zones.md). */
@@ -90,12 +90,25 @@ function clean(zone: ZoneEntry): Record<string, unknown> {
   return out;
 }
 
-/** Sets key only when its value differs, so an unchanged node keeps its style and comments. */
+/**
+ * Sets key only when its value differs, so an unchanged node keeps its style and comments. A changed
+ * scalar keeps its node (`capacity: 8 # raised by hand` stays commented); a replaced list keeps the
+ * comments that were on the old one.
+ */
 function setIfChanged(doc: Document, map: YAMLMap, key: string, value: unknown): void {
   const current = map.get(key, true);
   const currentJs: unknown = current && typeof current === 'object' && 'toJSON' in current ? (current as { toJSON(): unknown }).toJSON() : map.get(key);
   if (JSON.stringify(currentJs) === JSON.stringify(value)) return;
-  map.set(key, doc.createNode(value));
+  if (isScalar(current) && (value === null || typeof value !== 'object')) {
+    current.value = value;
+    return;
+  }
+  const node = doc.createNode(value);
+  if (isNode(current)) {
+    node.comment = current.comment;
+    node.commentBefore = current.commentBefore;
+  }
+  map.set(key, node);
 }
 
 /** Polygons on one line ([[x, y], ...]) as in docs/zones.md, not one number per line. */

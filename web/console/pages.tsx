@@ -12,6 +12,7 @@ import { ChartPage } from './history-chart-page.js';
 import type { Live } from './live.js';
 import { SiteView } from './site-view.js';
 import { Wall } from './wall.js';
+import { ZoneEditor, ZonesIndex } from './zone-editor.js';
 
 export interface PageProps {
   live: Live;
@@ -39,6 +40,9 @@ export const PAGES: Page[] = [
   { path: '/history', nav: 'History', watch: () => [], render: () => <AlertHistory /> },
   { path: '/chart/:camera/:zone', watch: () => [], render: ({ params }) => <ChartPage camera={params.camera} zone={params.zone} /> },
   { path: '/chart/:camera/:zone/:range', watch: () => [], render: ({ params }) => <ChartPage camera={params.camera} zone={params.zone} range={params.range} /> },
+  // Issue 29's zone editor (zone-editor*.tsx): admins only; the editor watches its camera for the background frame.
+  { path: '/zones', nav: 'Zones', role: 'admin', watch: () => [], render: ({ live }) => <ZonesIndex live={live} /> },
+  { path: '/zones/:camera', role: 'admin', watch: (p) => [p.camera], render: ({ live, params }) => <ZoneEditor live={live} camera={params.camera} /> },
 ];
 
 /** The page for a hash path and its params (unknown paths show the wall). */

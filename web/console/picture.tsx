@@ -6,13 +6,15 @@
  * Draws each update as it comes, latest-only: while one decodes, only the
  * newest waiting update is kept.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { people } from './format.js';
 import { drawHeat } from './heatmap.js';
 import type { Live } from './live.js';
 import { ZONE_STATES, type CameraInfo, type Update, type UpdateHeader } from './wire.js';
 
-export function CameraPicture({ live, info, large = false }: { live: Live; info: CameraInfo; large?: boolean }) {
+/** `children` go over the picture (the zone editor's drawing layer). */
+export function CameraPicture({ live, info, large = false, children }: { live: Live; info: CameraInfo; large?: boolean; children?: ComponentChildren }) {
   const frame = useRef<HTMLCanvasElement>(null);
   const heat = useRef<HTMLCanvasElement>(null);
   const [header, setHeader] = useState<UpdateHeader | undefined>(live.latestOf(info.name)?.header);
@@ -80,6 +82,7 @@ export function CameraPicture({ live, info, large = false }: { live: Live; info:
       <canvas class="frame" ref={frame} />
       <canvas class="heat" ref={heat} />
       {space && info.zones.length > 0 && <ZoneOverlay info={info} header={header} space={space} />}
+      {children}
       {!header && <div class="picture-note">{info.state === 'offline' ? 'camera disconnected' : 'waiting for a frame…'}</div>}
     </div>
   );
