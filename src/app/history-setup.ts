@@ -12,6 +12,7 @@ import type { LogSink } from '../log/logger.js';
 import { HistoryMetrics } from '../metrics/history-metrics.js';
 import { failureReason, HistoryStore } from '../history/store.js';
 import { DEFAULT_HISTORY_LIMITS, type Clock, type HistoryLimits } from '../history/types.js';
+import type { LineTracker } from '../lines/line-tracker.js';
 import type { ZoneTracker } from '../zones/zone-tracker.js';
 
 export interface HistoryOptions {
@@ -44,7 +45,10 @@ export class HistoryDirError extends Error {
   override name = 'HistoryDirError';
 }
 
-export function setUpHistory(options: HistoryOptions, deps: { tracker: ZoneTracker; log: LogSink; registry?: Registry }): HistoryStore | undefined {
+export function setUpHistory(
+  options: HistoryOptions,
+  deps: { tracker: ZoneTracker; lines?: LineTracker; log: LogSink; registry?: Registry },
+): HistoryStore | undefined {
   const dir = options.dir ?? defaultHistoryDir();
   const limits = { ...DEFAULT_HISTORY_LIMITS, ...options.limits };
   let store: HistoryStore | undefined;
@@ -76,6 +80,7 @@ export function setUpHistory(options: HistoryOptions, deps: { tracker: ZoneTrack
     throw new HistoryDirError(`--history-dir ${dir}: ${(err as Error).message} (--history off runs without history)`);
   }
   deps.tracker.addListener(store.recorder);
+  deps.lines?.addListener(store.lineRecorder);
   store.start();
   deps.log(
     `history: ${store.file} (seconds for ${limits.fineHours} h, minutes for ${limits.days} days, at most ${Math.round(limits.maxBytes / 1048576)} MiB)`,

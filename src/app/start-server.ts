@@ -147,7 +147,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     try {
       // Loaded only when asked for: the SQLite binding is native code that --history off never needs.
       const { setUpHistory } = await import('./history-setup.js');
-      history = setUpHistory(options.history, { tracker: zones.tracker, log, registry: metrics?.registry });
+      history = setUpHistory(options.history, { tracker: zones.tracker, lines: zones.lines, log, registry: metrics?.registry });
     } catch (err) {
       await zones.close();
       metrics?.stop();

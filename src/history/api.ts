@@ -53,6 +53,7 @@ export interface HistoryApiDeps {
 }
 
 const name = (what: string) => z.string().refine(isValidName, `${what} must be a camera or zone name as in the site file (${NAME_RULE})`);
+const lineName = z.string().refine(isValidName, `line must be a line name as in the site file (${NAME_RULE})`);
 
 /** An ISO 8601 time with a zone (2026-12-07T05:00:00Z) or epoch seconds; returns epoch ms. */
 const time = (what: string) =>
@@ -88,6 +89,15 @@ const historySchema = z
       .transform(Number)
       .refine((v) => v >= 1, 'step must be at least 1 second')
       .optional(),
+    ...rangeFields,
+  })
+  .strict();
+
+const linesSchema = z
+  .object({
+    camera: name('camera'),
+    line: lineName.optional(),
+    step: historySchema.shape.step,
     ...rangeFields,
   })
   .strict();
@@ -128,6 +138,8 @@ export class HistoryApi {
           return this.history(req);
         case '/api/v1/alerts':
           return this.alerts(req);
+        case '/api/v1/lines':
+          return this.lines(req);
         default:
           return undefined;
       }
@@ -182,6 +194,7 @@ export class HistoryApi {
           peak_today: peak ? { time: iso(peak.t * 1000), people: round(peak.people) } : null,
         };
       }),
+      lines: cam.lines.map((l) => ({ name: l.name, id: l.id, points: l.points, in: l.in, band_px: l.bandPx ?? null })),
     }));
     // Zones that have history but are no longer in the site file can still be charted.
     const gone = new Map<string, Array<{ name: string; in_site: false }>>();
@@ -279,6 +292,59 @@ export class HistoryApi {
         state: s.state,
       })),
     });
+  }
+
+  /** A line's crossings in buckets (docs/api.md): the same range, step and point limits as history. */
+  private lines(req: ApiRequest): ApiResponse {
+    const q = parse(linesSchema, req.query);
+    const store = this.requireStore();
+    const { fromMs, toMs } = this.range(q);
+    const fromS = Math.floor(fromMs / 1000);
+    const toS = Math.ceil(toMs / 1000);
+    const spanS = toS - fromS;
+    const step = q.step ?? STEPS.find((s) => spanS / s <= DEFAULT_POINTS) ?? STEPS[STEPS.length - 1];
+    const lines = q.line === undefined ? Math.max(1, this.lineCount(q.camera)) : 1;
+    const points = Math.ceil(spanS / step) * lines;
+    if (points > this.deps.limits.maxPoints) {
+      const least = Math.ceil((spanS * lines) / this.deps.limits.maxPoints);
+      throw new BadRequest(
+        `${points} points (${Math.ceil(spanS / step)} steps x ${lines} line(s)) is over the limit of ${this.deps.limits.maxPoints} per request (--api-max-points): use step >= ${least} or a shorter range`,
+      );
+    }
+    const series = store.queries.lines({ camera: q.camera, line: q.line, fromS, toS, stepS: step });
+    if (wantsCsv(req, q.format)) {
+      const rows = ['camera,line,time,epoch_s,in,out,net'];
+      for (const s of series) {
+        s.time.forEach((t, i) =>
+          rows.push([csv(s.camera), csv(s.line), iso(t * 1000), t, round(s.in[i]), round(s.out[i]), round(s.in[i] - s.out[i])].join(',')),
+        );
+      }
+      return {
+        status: 200,
+        contentType: 'text/csv; charset=utf-8',
+        body: rows.join('\n') + '\n',
+        filename: `crowdline-${safeFile(q.camera)}${q.line ? `-${safeFile(q.line)}` : ''}-lines.csv`,
+      };
+    }
+    return json(200, {
+      from: iso(fromS * 1000),
+      to: iso(toS * 1000),
+      step,
+      series: series.map((s) => ({
+        camera: s.camera,
+        line: s.line,
+        time: s.time,
+        in: s.in.map(round),
+        out: s.out.map(round),
+        net: s.in.map((v, i) => round(v - s.out[i])),
+      })),
+    });
+  }
+
+  private lineCount(camera: string): number {
+    const inSite = this.deps.site()?.cameras.get(camera)?.lines.length ?? 0;
+    const stored = this.deps.store?.queries.lineSeries().filter((s) => s.camera === camera).length ?? 0;
+    return Math.max(inSite, stored);
   }
 
   private alerts(req: ApiRequest): ApiResponse {

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HistoryApi } from './api.js';
 
 /** Paths this module answers (the console routes them here, with the viewer role). */
-export const HISTORY_API_PATHS = ['/api/v1/cameras', '/api/v1/history', '/api/v1/alerts'] as const;
+export const HISTORY_API_PATHS = ['/api/v1/cameras', '/api/v1/history', '/api/v1/alerts', '/api/v1/lines'] as const;
 
 export function serveHistoryApi(api: HistoryApi, req: IncomingMessage, res: ServerResponse, onError: (err: Error) => void = () => undefined): boolean {
   const url = new URL(req.url ?? '/', 'http://console');

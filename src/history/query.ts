@@ -38,6 +38,15 @@ export interface AlertRow {
   value: number | null;
 }
 
+/** A line's crossings in columns, one entry per bucket that had any. */
+export interface LinePoints {
+  camera: string;
+  line: string;
+  time: number[];
+  in: number[];
+  out: number[];
+}
+
 interface BucketRow {
   b: number;
   f: number;
@@ -100,6 +109,39 @@ export class HistoryQueries {
         out.people_max.push(r.mx);
         out.smoothed.push(r.sm === null || r.sf === 0 ? null : r.sm / r.sf);
         out.state.push(r.st);
+      }
+      return out;
+    });
+  }
+
+  /** Lines with crossings in the database: (camera, line) pairs. */
+  lineSeries(): Array<{ camera: string; line: string }> {
+    return this.db.prepare<unknown[], { camera: string; line: string }>('SELECT camera, line FROM line_series ORDER BY camera, line').all();
+  }
+
+  /** Crossings with from <= t < to (epoch seconds) summed in buckets of stepS; one entry per line with history (all of the camera's without a line). */
+  lines(q: { camera: string; line?: string; fromS: number; toS: number; stepS: number }): LinePoints[] {
+    const ids =
+      q.line === undefined
+        ? this.db
+            .prepare<unknown[], { id: number; camera: string; line: string }>('SELECT id, camera, line FROM line_series WHERE camera = ? ORDER BY line')
+            .all(q.camera)
+        : this.db
+            .prepare<unknown[], { id: number; camera: string; line: string }>('SELECT id, camera, line FROM line_series WHERE camera = ? AND line = ?')
+            .all(q.camera, q.line);
+    const stmt = this.db.prepare<Record<string, number>, { b: number; pin: number; pout: number }>(
+      `SELECT t - (t % @step) AS b, sum(people_in) AS pin, sum(people_out) AS pout
+       FROM (SELECT t, people_in, people_out FROM line_fine WHERE series = @series AND t >= @from AND t < @to
+             UNION ALL
+             SELECT t, people_in, people_out FROM line_coarse WHERE series = @series AND t >= @from AND t < @to)
+       GROUP BY b ORDER BY b`,
+    );
+    return ids.map((s) => {
+      const out: LinePoints = { camera: s.camera, line: s.line, time: [], in: [], out: [] };
+      for (const r of stmt.iterate({ series: s.id, from: q.fromS, to: q.toS, step: q.stepS })) {
+        out.time.push(r.b);
+        out.in.push(r.pin);
+        out.out.push(r.pout);
       }
       return out;
     });

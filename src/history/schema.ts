@@ -61,6 +61,17 @@ export const MIGRATIONS: readonly Migration[] = [
                sum(smoothed * frames) / sum(CASE WHEN smoothed IS NULL THEN 0 ELSE frames END), max(state)
         FROM (SELECT * FROM fine UNION ALL SELECT * FROM coarse) WHERE true GROUP BY series, t - t % 3600;`,
   },
+  {
+    version: 3,
+    description: 'counting lines: people in and out per second (per minute past the rollup)',
+    sql: `
+      CREATE TABLE line_series (id INTEGER PRIMARY KEY, camera TEXT NOT NULL, line TEXT NOT NULL, UNIQUE (camera, line));
+      -- t: epoch seconds of the second (line_fine) or of the minute's start (line_coarse); a row only for a span with crossings
+      CREATE TABLE line_fine (series INTEGER NOT NULL, t INTEGER NOT NULL, people_in REAL NOT NULL, people_out REAL NOT NULL, PRIMARY KEY (series, t)) WITHOUT ROWID;
+      CREATE TABLE line_coarse (series INTEGER NOT NULL, t INTEGER NOT NULL, people_in REAL NOT NULL, people_out REAL NOT NULL, PRIMARY KEY (series, t)) WITHOUT ROWID;
+      CREATE INDEX line_fine_t ON line_fine (t);
+      CREATE INDEX line_coarse_t ON line_coarse (t);`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -13,6 +13,7 @@ import type { Database as DatabaseType, Statement } from 'better-sqlite3';
 import type { LogSink } from '../log/logger.js';
 import { openHistoryDb, sqliteCode } from './open-db.js';
 import { HistoryQueries } from './query.js';
+import { LineRecorder, type LineSecond } from './line-recorder.js';
 import { HistoryRecorder, type AlertRecord, type SecondSample } from './recorder.js';
 import { SYSTEM_CLOCK, type Clock, type HistoryCounters, type HistoryLimits, type WriteFailure } from './types.js';
 
@@ -52,16 +53,22 @@ interface Statements {
   upsertFine: Statement<[FineRow]>;
   upsertHourly: Statement<[FineRow]>;
   addAlert: Statement<[number, number, number, number, string, string, number | null]>;
+  lineSeries: Statement<[string, string], { id: number }>;
+  addLineSeries: Statement<[string, string]>;
+  upsertLine: Statement<[{ series: number; t: number; in: number; out: number }]>;
 }
 
 export class HistoryStore {
   readonly recorder: HistoryRecorder;
+  /** Counting lines' crossings (src/lines), per second. */
+  readonly lineRecorder: LineRecorder;
   readonly queries: HistoryQueries;
   readonly file: string;
   private readonly db: DatabaseType;
   private readonly stmts: Statements;
   private readonly clock: Clock;
   private readonly seriesIds = new Map<string, number>();
+  private readonly lineSeriesIds = new Map<string, number>();
   private failingSince: number | undefined;
   private retryAt = 0;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -119,12 +126,18 @@ export class HistoryStore {
       addAlert: this.db.prepare<[number, number, number, number, string, string, number | null]>(
         'INSERT INTO alerts (series, t_ms, state, previous, rule, metric, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
+      lineSeries: this.db.prepare<[string, string], { id: number }>('SELECT id FROM line_series WHERE camera = ? AND line = ?'),
+      addLineSeries: this.db.prepare<[string, string]>('INSERT INTO line_series (camera, line) VALUES (?, ?)'),
+      upsertLine: this.db.prepare<[{ series: number; t: number; in: number; out: number }]>(`
+        INSERT INTO line_fine (series, t, people_in, people_out) VALUES (@series, @t, @in, @out)
+        ON CONFLICT (series, t) DO UPDATE SET people_in = people_in + excluded.people_in, people_out = people_out + excluded.people_out`),
     };
     this.recorder = new HistoryRecorder(
       this.clock,
       { maxSkewMs: options.limits.maxSkewMs, maxPendingSamples: 100_000, maxPendingAlerts: 10_000 },
       options.counters,
     );
+    this.lineRecorder = new LineRecorder(this.clock, { maxSkewMs: options.limits.maxSkewMs, maxPendingSamples: 100_000 }, options.counters);
     this.queries = new HistoryQueries(this.db);
   }
 
@@ -157,32 +170,35 @@ export class HistoryStore {
   flush(): void {
     if (this.closed) return;
     const { samples, alerts } = this.recorder.take();
-    if (samples.length === 0 && alerts.length === 0) return;
+    const lines = this.lineRecorder.take();
+    if (samples.length === 0 && alerts.length === 0 && lines.length === 0) return;
     const now = this.clock.now();
     if (this.failingSince !== undefined && now < this.retryAt) {
       this.options.counters?.dropped('sample', 'write-failed', samples.length);
       this.options.counters?.dropped('alert', 'write-failed', alerts.length);
+      this.options.counters?.dropped('line', 'write-failed', lines.length);
       return;
     }
     try {
-      this.write(samples, alerts);
+      this.write(samples, alerts, lines);
     } catch (err) {
       if (sqliteCode(err) === 'SQLITE_FULL' && this.overCap()) {
         // Our own max_page_count, not the disk: make room and try once more.
         this.trimToCap();
         try {
-          this.write(samples, alerts);
+          this.write(samples, alerts, lines);
         } catch (again) {
-          this.failed(again, samples.length, alerts.length);
+          this.failed(again, samples.length, alerts.length, lines.length);
           return;
         }
       } else {
-        this.failed(err, samples.length, alerts.length);
+        this.failed(err, samples.length, alerts.length, lines.length);
         return;
       }
     }
     this.options.counters?.written('sample', samples.length);
     this.options.counters?.written('alert', alerts.length);
+    this.options.counters?.written('line', lines.length);
     if (this.failingSince !== undefined) {
       this.options.log(`history: writes resumed after ${Math.round((now - this.failingSince) / 1000)} s`, { event: 'history-resumed' });
       this.failingSince = undefined;
@@ -190,7 +206,7 @@ export class HistoryStore {
     if (this.overCap()) this.trimToCap();
   }
 
-  private write(samples: SecondSample[], alerts: AlertRecord[]): void {
+  private write(samples: SecondSample[], alerts: AlertRecord[], lines: LineSecond[]): void {
     this.db.transaction(() => {
       for (const s of samples) {
         const row = {
@@ -206,17 +222,20 @@ export class HistoryStore {
         this.stmts.upsertHourly.run(row);
       }
       for (const a of alerts) this.stmts.addAlert.run(this.seriesId(a.camera, a.zone), Math.round(a.timeMs), a.state, a.previous, a.rule, a.metric, a.value);
+      for (const l of lines) this.stmts.upsertLine.run({ series: this.lineSeriesId(l.camera, l.line), t: l.t, in: l.in, out: l.out });
     })();
   }
 
-  private failed(err: unknown, samples: number, alerts: number): void {
+  private failed(err: unknown, samples: number, alerts: number, lines: number): void {
     const reason = failureReason(err);
     const now = this.clock.now();
     this.options.counters?.writeFailed(reason);
     this.options.counters?.dropped('sample', 'write-failed', samples);
     this.options.counters?.dropped('alert', 'write-failed', alerts);
-    // The series cache may hold ids of a rolled-back transaction.
+    this.options.counters?.dropped('line', 'write-failed', lines);
+    // The series caches may hold ids of a rolled-back transaction.
     this.seriesIds.clear();
+    this.lineSeriesIds.clear();
     const retryMs = this.options.retryMs ?? 30_000;
     this.retryAt = now + retryMs;
     if (this.failingSince === undefined) {
@@ -238,6 +257,16 @@ export class HistoryStore {
     if (id === undefined) {
       id = this.stmts.series.get(camera, zone)?.id ?? Number(this.stmts.addSeries.run(camera, zone).lastInsertRowid);
       this.seriesIds.set(k, id);
+    }
+    return id;
+  }
+
+  private lineSeriesId(camera: string, line: string): number {
+    const k = `${camera}\u0000${line}`;
+    let id = this.lineSeriesIds.get(k);
+    if (id === undefined) {
+      id = this.stmts.lineSeries.get(camera, line)?.id ?? Number(this.stmts.addLineSeries.run(camera, line).lastInsertRowid);
+      this.lineSeriesIds.set(k, id);
     }
     return id;
   }
@@ -297,9 +326,26 @@ export class HistoryStore {
       })();
       return true;
     }
+    // 1b. The same for the lines' seconds: their minutes are sums.
+    const oldestLine = this.db.prepare<unknown[], { t: number | null }>('SELECT min(t) AS t FROM line_fine').get()?.t ?? null;
+    if (oldestLine !== null && oldestLine < rollBefore) {
+      const from = Math.floor(oldestLine / 60) * 60;
+      const to = Math.min(rollBefore, from + ROLLUP_CHUNK_S);
+      this.db.transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO line_coarse (series, t, people_in, people_out)
+             SELECT series, (t / 60) * 60, sum(people_in), sum(people_out) FROM line_fine WHERE t >= ? AND t < ? GROUP BY series, t / 60
+             ON CONFLICT (series, t) DO UPDATE SET people_in = people_in + excluded.people_in, people_out = people_out + excluded.people_out`,
+          )
+          .run(from, to);
+        this.db.prepare('DELETE FROM line_fine WHERE t >= ? AND t < ?').run(from, to);
+      })();
+      return true;
+    }
     // 2. Retention: nothing older than `days` is kept.
     const keepFrom = nowS - days * 86_400;
-    for (const table of ['coarse', 'fine', 'hourly'] as const) {
+    for (const table of ['coarse', 'fine', 'hourly', 'line_coarse', 'line_fine'] as const) {
       const oldest = this.db.prepare<unknown[], { t: number | null }>(`SELECT min(t) AS t FROM ${table}`).get()?.t ?? null;
       if (oldest !== null && oldest < keepFrom) {
         this.db.prepare(`DELETE FROM ${table} WHERE t < ?`).run(Math.min(keepFrom, oldest + DELETE_CHUNK_S));
@@ -337,8 +383,19 @@ export class HistoryStore {
     // The WAL is folded back into the file (and truncated) so it does not count twice.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     for (let round = 0; round < 10_000 && this.usedBytes() + this.walBytes() > target; round++) {
-      const oldestCoarse = this.db.prepare<unknown[], { t: number | null }>('SELECT min(t) AS t FROM coarse').get()?.t ?? null;
-      const oldestFine = this.db.prepare<unknown[], { t: number | null }>('SELECT min(t) AS t FROM fine').get()?.t ?? null;
+      // Zones' and lines' rows of the same times go together (a camera may have only lines).
+      const oldestCoarse =
+        this.db
+          .prepare<unknown[], { t: number | null }>(
+            'SELECT min(coalesce(a, b), coalesce(b, a)) AS t FROM (SELECT (SELECT min(t) FROM coarse) AS a, (SELECT min(t) FROM line_coarse) AS b)',
+          )
+          .get()?.t ?? null;
+      const oldestFine =
+        this.db
+          .prepare<unknown[], { t: number | null }>(
+            'SELECT min(coalesce(a, b), coalesce(b, a)) AS t FROM (SELECT (SELECT min(t) FROM fine) AS a, (SELECT min(t) FROM line_fine) AS b)',
+          )
+          .get()?.t ?? null;
       let changes = 0;
       this.db.transaction(() => {
         const cut = oldestCoarse !== null ? oldestCoarse + 3600 : oldestFine !== null ? oldestFine + 60 : undefined;
@@ -346,6 +403,8 @@ export class HistoryStore {
           changes = this.db.prepare('DELETE FROM coarse WHERE t < ?').run(cut).changes + this.db.prepare('DELETE FROM fine WHERE t < ?').run(cut).changes;
           // An hour's row goes once any of its hour is gone (it no longer stands for the whole hour).
           changes += this.db.prepare('DELETE FROM hourly WHERE t < ?').run(cut).changes;
+          changes +=
+            this.db.prepare('DELETE FROM line_coarse WHERE t < ?').run(cut).changes + this.db.prepare('DELETE FROM line_fine WHERE t < ?').run(cut).changes;
         } else changes = this.db.prepare('DELETE FROM hourly WHERE t < (SELECT min(t) + 3600 FROM hourly)').run().changes;
         const oldestKept = Math.min(
           this.db.prepare<unknown[], { t: number | null }>('SELECT min(t) AS t FROM coarse').get()?.t ?? Infinity,

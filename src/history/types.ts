@@ -10,9 +10,12 @@ export const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
 /** Why a write failed: a full disk or file-size limit, another I/O error, a read-only file, a damaged file. */
 export type WriteFailure = 'disk-full' | 'io-error' | 'read-only' | 'corrupt' | 'other';
 
+/** What a row holds: a zone's second, an alert transition, a line's second of crossings. */
+export type HistoryRowKind = 'sample' | 'alert' | 'line';
+
 export interface HistoryCounters {
-  written(kind: 'sample' | 'alert', n: number): void;
-  dropped(kind: 'sample' | 'alert', reason: 'not-finite' | 'pending-full' | 'write-failed', n?: number): void;
+  written(kind: HistoryRowKind, n: number): void;
+  dropped(kind: HistoryRowKind, reason: 'not-finite' | 'pending-full' | 'write-failed', n?: number): void;
   writeFailed(reason: WriteFailure): void;
   /** A reading stamped at the server clock because its capture time was too far off. */
   skewed(): void;

@@ -1,7 +1,7 @@
 /** Prometheus metrics of the history store (docs/history.md lists them). Labels are fixed words, never client input. */
 import { Counter, type Registry } from 'prom-client';
 import { sampledGauge } from './sampled-gauge.js';
-import type { HistoryCounters, WriteFailure } from '../history/types.js';
+import type { HistoryCounters, HistoryRowKind, WriteFailure } from '../history/types.js';
 
 export class HistoryMetrics implements HistoryCounters {
   private readonly rows: Counter<'kind'>;
@@ -14,7 +14,7 @@ export class HistoryMetrics implements HistoryCounters {
     const registers = [registry];
     this.rows = new Counter({
       name: 'crowdline_history_written_total',
-      help: 'Per-second samples and alert transitions written to the history database',
+      help: 'Rows written to the history database, by kind: sample (a zone second), alert (a transition), line (a line second with crossings)',
       labelNames: ['kind'] as const,
       registers,
     });
@@ -46,11 +46,11 @@ export class HistoryMetrics implements HistoryCounters {
     sampledGauge(registry, 'crowdline_history_disk_bytes', 'Bytes of the history database and its write-ahead log', state.diskBytes);
   }
 
-  written(kind: 'sample' | 'alert', n: number): void {
+  written(kind: HistoryRowKind, n: number): void {
     if (n > 0) this.rows.inc({ kind }, n);
   }
 
-  dropped(kind: 'sample' | 'alert', reason: 'not-finite' | 'pending-full' | 'write-failed', n = 1): void {
+  dropped(kind: HistoryRowKind, reason: 'not-finite' | 'pending-full' | 'write-failed', n = 1): void {
     if (n > 0) this.droppedTotal.inc({ kind, reason }, n);
   }
 
