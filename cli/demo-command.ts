@@ -7,6 +7,7 @@ import { withClientOptions } from './client-command.js';
 import { requireSiteForZoneEvents } from './server-options.js';
 import { UsageError } from '../src/common/usage-error.js';
 import { DEFAULT_CONSOLE_SETTINGS, type ConsoleVideo } from '../src/console/options.js';
+import { defaultStateDir } from '../src/app/history-setup.js';
 
 interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'config' | 'stall-timeout'> {
   source: string[];
@@ -18,6 +19,17 @@ interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'c
   console: boolean;
   'console-port': number;
   'console-video': ConsoleVideo;
+  history: 'on' | 'off';
+  'history-dir'?: string;
+}
+
+/**
+ * Where the demo keeps its history: its own folder beside the server's
+ * (the sample video's "vtest" camera never mixes with a real site's), kept
+ * between runs so the charts grow with each one.
+ */
+export function demoHistoryDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(defaultStateDir(env), 'demo-history');
 }
 
 /** Only the sample video alone gets the sample site (its zones are drawn for that picture). */
@@ -72,6 +84,12 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
         default: DEFAULT_CONSOLE_SETTINGS.video,
         describe: 'off: privacy mode, density without camera pixels',
       })
+      .option('history', {
+        choices: ['on', 'off'] as const,
+        default: 'on' as const,
+        describe: "keep the zones' counts and alerts (docs/history.md), for the console's charts, site view and alert history",
+      })
+      .option('history-dir', { type: 'string', describe: `directory of the demo's history.db (default: ${demoHistoryDir()})` })
       .example('$0 demo', 'count people in the sample video, with two zones on its walkway')
       .example('$0 demo --source walkway=clip.mp4 --site site.yaml --live', 'your video and your zones (crowdline zones draw), at its real pace')
       .example('$0 demo --source 0', 'your webcam') as unknown as Argv<DemoArgv>,
@@ -93,6 +111,8 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     const setup = resolveClientSetup({ ...argv, server: '127.0.0.1:1', out: display ? undefined : argv.out });
     const sitePath = demoSite(argv);
     requireSiteForZoneEvents({ ...argv, site: sitePath });
+    // History needs zones (the sample site has two).
+    const historyDir = argv.history === 'on' && sitePath !== undefined ? (argv['history-dir'] ?? demoHistoryDir()) : undefined;
     const running = await startServer({
       sitePath,
       zoneEvents: { eventsFile: argv['events-file'], mqtt: argv['mqtt-url'] === undefined ? undefined : { url: argv['mqtt-url'] } },
@@ -101,11 +121,17 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       maxBatch: 1,
       maxBatchDelayMs: 0,
       server: { host: '127.0.0.1', port: 0 },
+      history: historyDir === undefined ? undefined : { dir: historyDir },
       console: argv.console
         ? { settings: { ...DEFAULT_CONSOLE_SETTINGS, port: argv['console-port'], video: argv['console-video'] }, anyPortIfTaken: true }
         : undefined,
     });
     if (running.console) process.stderr.write(`crowdline demo: the console is at ${running.console.url} (open it in a browser while the video plays)\n`);
+    if (running.history) {
+      process.stderr.write(
+        `crowdline demo: history in ${running.history.file} (the console's Site, History and zone charts; --history off: none)\n`,
+      );
+    }
     let exitCode = 1;
     try {
       exitCode = await runClientFromArgv({ ...argv, display, fps: demoFps(argv) }, { ...setup, port: running.address.port });

@@ -13,6 +13,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { Page } from 'playwright-core';
 import { startServer } from '../src/app/start-server.js';
 import { addClient } from '../src/auth/edit-credentials.js';
+import type { HistoryStore } from '../src/history/store.js';
 import type { ZoneAlertStateCode } from '../src/framing/index.js';
 import { consoleSettings, eventually, haveChromium, launchChromium, openPage } from './helpers/console.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
@@ -27,7 +28,7 @@ const SITE = `cameras:
         polygon: [[0, 0], [10, 0], [10, 10], [0, 10]]
         capacity: 20
         alerts:
-          - { level: warning, metric: smoothed, above: 8, for_s: 5, clear_below: 6, clear_for_s: 5 }
+          - { level: warning, metric: smoothed, above: 11, for_s: 5, clear_below: 9, clear_for_s: 5 }
           - { level: alarm, metric: occupancy, above: 0.75, for_s: 5, clear_below: 0.5, clear_for_s: 5 }
       - name: stairs
         polygon: [[10, 0], [20, 0], [20, 10], [10, 10]]
@@ -44,9 +45,21 @@ const SPAN_S = 2 * 3600;
 /** A stretch with no samples (the camera was off): the chart must break its line there. */
 const GAP = { from: 200, to: 170 };
 
-/** The scripted values (2 decimals, so the API's 3-decimal rounding keeps them exact). */
-const peopleAt = (t: number): number => ((t * 37) % 1700) / 100;
-const smoothedAt = (t: number): number => ((t * 11) % 1300) / 100;
+/** Deterministic noise in [-1, 1] for second t. */
+const noise = (t: number): number => ((Math.imul(t, 2654435761) >>> 0) % 2001) / 1000 - 1;
+/** 0 outside [start - ramp, end + ramp], 1 within [start, end], straight ramps between: a crowd arriving and leaving. */
+const surge = (t: number, start: number, end: number, ramp: number): number => Math.max(0, Math.min(1, (t - start + ramp) / ramp, (end + ramp - t) / ramp));
+const round2 = (v: number): number => Math.round(Math.max(0, v) * 100) / 100;
+
+/**
+ * The scripted people count of a zone at second t (2 decimals, so the API's 3-decimal rounding keeps it exact):
+ * a slow swell, a faster ripple and noise, with surges where the script's alert changes say the zone crowded.
+ */
+function peopleAt(camera: string, t: number, now: number): number {
+  const wave = 2.5 * Math.sin((2 * Math.PI * t) / 1800) + 1.2 * Math.sin((2 * Math.PI * t) / 130) + 0.8 * noise(t);
+  if (camera === 'hall') return round2(6 + wave + 10 * surge(t, now - 1500, now - 1200, 90) + 6 * surge(t, now - 400, now - 300, 40));
+  return round2(5 + wave + 9 * surge(t, now - 5000, now - 4000, 120) + 9 * surge(t, now - 900, now + 100, 120));
+}
 
 interface Change {
   camera: string;
@@ -62,8 +75,8 @@ interface Change {
 const CHANGES: Change[] = [
   { camera: 'hall', zone: 'entry', ago: 1500, state: 2, previous: 0, rule: 'occupancy >= 0.75 for 5s (clear < 0.5 for 5s)', metric: 'occupancy', value: 0.8 },
   { camera: 'hall', zone: 'entry', ago: 1200, state: 0, previous: 2, rule: 'occupancy >= 0.75 for 5s (clear < 0.5 for 5s)', metric: 'occupancy', value: 0.45 },
-  { camera: 'hall', zone: 'entry', ago: 400, state: 1, previous: 0, rule: 'smoothed >= 8 for 5s (clear < 6 for 5s)', metric: 'smoothed', value: 8.5 },
-  { camera: 'hall', zone: 'entry', ago: 300, state: 0, previous: 1, rule: 'smoothed >= 8 for 5s (clear < 6 for 5s)', metric: 'smoothed', value: 5.5 },
+  { camera: 'hall', zone: 'entry', ago: 400, state: 1, previous: 0, rule: 'smoothed >= 11 for 5s (clear < 9 for 5s)', metric: 'smoothed', value: 11.2 },
+  { camera: 'hall', zone: 'entry', ago: 300, state: 0, previous: 1, rule: 'smoothed >= 11 for 5s (clear < 9 for 5s)', metric: 'smoothed', value: 8.9 },
   { camera: 'gate', zone: 'queue', ago: 5000, state: 2, previous: 0, rule: 'people >= 12 for 0s (clear < 12 for 0s)', metric: 'people', value: 13 },
   { camera: 'gate', zone: 'queue', ago: 4000, state: 0, previous: 2, rule: 'people >= 12 for 0s (clear < 12 for 0s)', metric: 'people', value: 11 },
   { camera: 'gate', zone: 'queue', ago: 900, state: 2, previous: 0, rule: 'people >= 12 for 0s (clear < 12 for 0s)', metric: 'people', value: 14.5 },
@@ -80,10 +93,12 @@ interface Scripted {
   now: number;
   /** hall/entry and gate/queue: epoch second -> people. */
   values: Map<string, Map<number, number>>;
+  /** The same for the smoothed value (5 s exponential smoothing of people, as the zone tracker does). */
+  smoothed: Map<string, Map<number, number>>;
 }
 
 /** A server with history on and the console behind --auth; the script is written into its store. */
-async function startScripted(t: ExecutionContext): Promise<{ url: string; viewer: string; script: Scripted }> {
+async function startScripted(t: ExecutionContext): Promise<{ url: string; viewer: string; script: Scripted; store: HistoryStore }> {
   const dir = tempDir('crowdline-console-history-');
   const sitePath = path.join(dir, 'site.yaml');
   fs.writeFileSync(sitePath, SITE);
@@ -113,21 +128,30 @@ async function startScripted(t: ExecutionContext): Promise<{ url: string; viewer
     ['hall/entry', new Map()],
     ['gate/queue', new Map()],
   ]);
+  const smoothed = new Map<string, Map<number, number>>([
+    ['hall/entry', new Map()],
+    ['gate/queue', new Map()],
+  ]);
+  const ema = new Map<string, number>();
   for (let t = now - SPAN_S; t < now; t++) {
     if (t >= now - GAP.from && t < now - GAP.to) continue;
     scriptedNow = t * 1000 + 500;
     for (const [key, series] of values) {
       const [camera, zone] = key.split('/');
-      const people = camera === 'gate' ? peopleAt(t + 7) : peopleAt(t);
+      const people = peopleAt(camera, t, now);
+      const previous = ema.get(key) ?? people;
+      const smooth = round2(previous + (people - previous) * (1 - Math.exp(-1 / 5)));
+      ema.set(key, smooth);
       series.set(t, people);
+      smoothed.get(key)!.set(t, smooth);
       store.recorder.reading({
         camera,
         zone,
         zoneId: 0,
         timeMs: t * 1000 + 500,
         people,
-        smoothed: smoothedAt(t),
-        occupancy: camera === 'hall' ? smoothedAt(t) / 20 : Number.NaN,
+        smoothed: smooth,
+        occupancy: camera === 'hall' ? smooth / 20 : Number.NaN,
         state: stateAt(camera, zone, t, now),
       });
     }
@@ -138,7 +162,7 @@ async function startScripted(t: ExecutionContext): Promise<{ url: string; viewer
   }
   scriptedNow = undefined;
   store.flush();
-  return { url: running.console.url, viewer, script: { now, values } };
+  return { url: running.console.url, viewer, script: { now, values, smoothed }, store };
 }
 
 async function signIn(page: Page, url: string, token: string): Promise<void> {
@@ -236,9 +260,12 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
   const expected = [...written].filter(([s]) => s >= short.from && s < short.to);
   t.deepEqual(plotted, expected, 'every plotted point is the value written for its second, and nothing else');
   t.true(expected.length > 500);
-  times.forEach((x, i) => {
-    if (smoothed[i] !== null) t.is(smoothed[i], smoothedAt(x!), `smoothed at ${x}`);
-  });
+  const writtenSmoothed = script.smoothed.get('hall/entry')!;
+  t.deepEqual(
+    times.map((x, i) => [x, smoothed[i]]).filter(([, v]) => v !== null),
+    expected.map(([x]) => [x, writtenSmoothed.get(x)]),
+    'every plotted smoothed value is the one written for its second',
+  );
   const breaks = times.filter((_, i) => mean[i] === null);
   t.deepEqual(breaks, [script.now - GAP.from], 'the line breaks once, where the script sent nothing');
   // The warning of 400..300 s ago is shaded; the raise lines are the rules' (occupancy 0.75 of 20 = 15 people).
@@ -246,7 +273,7 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
   t.deepEqual(
     short.thresholds.map((l) => [l.level, l.value]),
     [
-      ['warning', 8],
+      ['warning', 11],
       ['alarm', 15],
     ],
   );
@@ -275,7 +302,6 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
     rows.map((r) => [Number(r.epoch_s), Number(r.people_mean)]),
     plotted.map(([x, v]) => [x, v]),
   );
-  await screenshot(page, 'console-chart.png');
 
   // 6 hours: 30-second steps (720 buckets, under the 1000-point limit); the points are the API's for that query and the script's means.
   await page.click('.ranges a[data-range="6h"]');
@@ -302,6 +328,10 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
     { from: script.now - 400, to: script.now - 300, level: 'warning' },
   ]);
   t.is(await page.locator('.chart-alerts tr.change').count(), 4, "the zone's four changes are listed under the chart");
+  // The pictures for docs/console.md: the last hour (5-second steps) on a wall and on a phone.
+  await page.click('.ranges a[data-range="1h"]');
+  await eventually('the 1-hour chart', async () => ((await readChart(page))?.step === 5 ? true : undefined));
+  await screenshot(page, 'console-chart.png');
   await page.setViewportSize({ width: 390, height: 844 });
   await eventually('the chart at phone width', async () => {
     const w = await page.evaluate(() => document.querySelector<ChartElement>('.zone-chart')?.uplot?.width);
@@ -318,12 +348,29 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
 declare(
   `the site view shows every zone's reading now and its peak today; the alert history filters by camera, zone, state and time, and its CSV is the rows shown${why}`,
   async (t) => {
-    const { url, viewer, script } = await startScripted(t);
+    const { url, viewer, script, store } = await startScripted(t);
     const browser = await launchChromium(t);
     const { page, errors } = await openPage(browser, url, { width: 1920, height: 1080 });
     await signIn(page, url, viewer);
 
-    // Site view: the last scripted reading is "now"; the peak is the highest second since the server's midnight.
+    // Site view: a reading this second is "now"; the peak is the highest second since the server's midnight.
+    const fresh: Record<string, number> = { 'hall/entry': 7.4, 'gate/queue': 13.6 };
+    for (const [key, people] of Object.entries(fresh)) {
+      const [camera, zone] = key.split('/');
+      const state = camera === 'gate' ? 2 : 0;
+      store.recorder.reading({
+        camera,
+        zone,
+        zoneId: 0,
+        timeMs: Date.now(),
+        people,
+        smoothed: people,
+        occupancy: camera === 'hall' ? people / 20 : Number.NaN,
+        state,
+      });
+      script.values.get(key)!.set(Math.floor(Date.now() / 1000), people);
+    }
+    store.flush();
     await page.click('nav a[href="#/site"]');
     await page.locator('.zone-card[data-zone="entry"] .people').filter({ hasText: /\d/ }).waitFor();
     const site = JSON.parse((await fetchInPage(page, '/api/v1/cameras')).text) as { day_start: string };
@@ -334,12 +381,14 @@ declare(
     ]) {
       const card = page.locator(`.site-camera[data-camera="${camera}"] .zone-card[data-zone="${zone}"]`);
       const series = script.values.get(`${camera}/${zone}`)!;
-      t.is(await card.locator('.people').textContent(), series.get(script.now - 1)!.toFixed(1), `${camera}/${zone} now`);
+      t.is(await card.locator('.people').textContent(), fresh[`${camera}/${zone}`].toFixed(1), `${camera}/${zone} now`);
       const today = [...series].filter(([s]) => s >= dayStart).map(([, v]) => v);
       t.regex((await card.locator('.peak').textContent()) ?? '', new RegExp(`peak today ${Math.max(...today).toFixed(1)} at`), `${camera}/${zone} peak`);
     }
     t.is(await page.locator('.zone-card[data-zone="stairs"] .people').textContent(), '–', 'a zone with no reading says so');
     t.is(await page.locator('.zone-card').count(), 3);
+    t.is(await page.locator('.zone-card[data-zone="queue"] .level').textContent(), 'alarm');
+    t.is(await page.locator('.zone-card[data-zone="entry"] .age').textContent(), 'live');
     await screenshot(page, 'console-site.png');
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'console-site-phone.png');

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import Database from 'better-sqlite3';
 import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/server.js';
@@ -17,8 +18,21 @@ const declare = haveModel ? test : test.skip;
 
 declare(haveModel ? TITLE : `${TITLE} (skipped: the default model ${DEFAULT_MODEL_PATH} and its .json are not there yet)`, async (t) => {
   const cwd = tempDir('crowdline-demo-');
-  const run = await runCli(['demo', '--max-frames', '6'], { cwd, timeoutMs: 100_000 });
+  const state = tempDir('crowdline-demo-state-');
+  const run = await runCli(['demo', '--max-frames', '6'], { cwd, timeoutMs: 100_000, env: { XDG_STATE_HOME: state } });
   t.is(run.code, 0, run.stderr);
+  // History is on, in the demo's own folder under the state directory, so the console's charts have the run.
+  const db = path.join(state, 'crowdline', 'demo-history', 'history.db');
+  t.true(run.stderr.includes(`history in ${db}`), run.stderr);
+  const history = new Database(db, { readonly: true });
+  t.teardown(() => history.close());
+  t.deepEqual(
+    history.prepare('SELECT s.camera, s.zone, sum(f.frames) AS frames FROM fine f JOIN series s ON s.id = f.series GROUP BY s.id ORDER BY s.zone').all(),
+    [
+      { camera: 'vtest', zone: 'crossing', frames: 6 },
+      { camera: 'vtest', zone: 'west-path', frames: 6 },
+    ],
+  );
   const out = path.join(cwd, 'crowdline-demo');
   t.true(run.stderr.includes(`recording to ${out}`), run.stderr);
   const csv = path.join(out, 'vtest.csv');

@@ -14,6 +14,7 @@ import { HAPROXY_TEMPLATE, renderHaproxyConfig } from '../bench/haproxy.js';
 import { DEFAULT_SERVER_OPTIONS } from '../src/accept/options.js';
 import { PACKAGE_ROOT } from '../src/app/paths.js';
 import { DEFAULT_DRAIN_DELAY_MS, serveCommand } from '../cli/serve-command.js';
+import { defaultHistoryDir } from '../src/app/history-setup.js';
 import { tempDir } from './helpers/server.js';
 
 const KUBE_DIR = path.join(PACKAGE_ROOT, 'deploy', 'kubernetes');
@@ -129,6 +130,40 @@ test('Deployment: locked-down security context', (t) => {
   t.false(at<boolean>(container(), 'securityContext.allowPrivilegeEscalation'));
   t.deepEqual(at<string[]>(container(), 'securityContext.capabilities.drop'), ['ALL']);
 });
+
+/** Kubernetes quantities as bytes: 3Gi, 500Mi, 64M. */
+function quantityBytes(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(text);
+  if (!m) throw new Error(`not a quantity: ${text}`);
+  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2] as 'Ki'] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+test('Deployment: the history has a writable state volume at the default --history-dir, larger than --history-max-mb', async (t) => {
+  const argv = await parseServe(at<string[]>(container(), 'args'));
+  const env = at<Array<{ name: string; value: string }>>(container(), 'env');
+  const stateDir = env.find((e) => e.name === 'STATE_DIRECTORY')?.value;
+  t.is(stateDir, '/var/lib/crowdline');
+  t.is(defaultHistoryDir({ STATE_DIRECTORY: stateDir }), '/var/lib/crowdline/history');
+  // The root filesystem is read-only: the state directory must be a mounted volume.
+  const mount = at<Array<{ name: string; mountPath: string; readOnly?: boolean }>>(container(), 'volumeMounts').find((m) => m.mountPath === stateDir);
+  t.truthy(mount, 'a volume is mounted at the state directory');
+  t.not(mount?.readOnly, true);
+  const volume = at<Array<{ name: string; emptyDir?: { sizeLimit: string } }>>(podSpec(), 'volumes').find((v) => v.name === mount?.name);
+  t.truthy(volume);
+  // Past an emptyDir's sizeLimit the kubelet evicts the pod: the history's cap (database + WAL) must stay under it.
+  if (volume?.emptyDir) t.true((argv['history-max-mb'] as number) * 2 ** 20 < 0.8 * quantityBytes(volume.emptyDir.sizeLimit), 'cap under 80 % of the volume');
+});
+
+for (const file of ['Dockerfile', 'Dockerfile.cuda']) {
+  test(`${file}: the state directory (the default history) is a volume owned by the image's user`, (t) => {
+    const text = fs.readFileSync(path.join(DOCKER_DIR, file), 'utf8');
+    t.regex(text, /^ENV STATE_DIRECTORY=\/var\/lib\/crowdline$/m);
+    t.regex(text, /^VOLUME \/var\/lib\/crowdline$/m);
+    const user = /^USER (\d+:\d+)$/m.exec(text)?.[1];
+    t.regex(text, new RegExp(`chown ${user} /var/lib/crowdline`));
+  });
+}
 
 test("Service, PodDisruptionBudget and ServiceMonitor select the Deployment's pods and ports", async (t) => {
   const labels = at<Record<string, string>>(only('Deployment'), 'spec.template.metadata.labels');

@@ -1,6 +1,8 @@
 /** Runs the built `crowdline` CLI in a child process, without a display. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/app/paths.js';
 
@@ -12,11 +14,15 @@ export interface CliRun {
   stderr: string;
 }
 
-/** The test's environment without a display and without the developer's own CROWDLINE_* settings, plus `extra`. */
+/**
+ * The test's environment without a display and without the developer's own CROWDLINE_* settings, plus `extra`.
+ * State (the history a demo or serve keeps by default) goes to a fresh folder, never the developer's own.
+ */
 function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDLINE_')));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDLINE_') && k !== 'STATE_DIRECTORY'));
   delete env.DISPLAY;
   delete env.WAYLAND_DISPLAY;
+  env.XDG_STATE_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'crowdline-cli-state-'));
   return { ...env, ...extra };
 }
 

@@ -100,8 +100,11 @@ export function rangeFor(key: string | undefined): (typeof RANGES)[number] {
   return RANGES.find((r) => r.key === key) ?? RANGES[1];
 }
 
-/** The API's own step ladder (docs/api.md): whole minutes and hours, so buckets line up with the stored per-minute and per-hour rows. */
-const STEPS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21_600, 43_200, 86_400];
+/**
+ * Steps a chart may use: whole seconds that divide a minute, then whole minutes and hours, so buckets line up with
+ * the stored per-minute and per-hour rows. Finer than the API's default ladder at 24 h (2 min) and 7 d (15 min).
+ */
+const STEPS = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400];
 /** Points one zone's chart asks for at most: the API's default bucket count, well under --api-max-points. */
 export const CHART_POINTS = 1000;
 

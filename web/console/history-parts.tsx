@@ -9,6 +9,12 @@ export function dateTime(epochMs: number, withDate: boolean): string {
   return withDate ? `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })}, ${time}` : time;
 }
 
+/** The rule's value as the rule reads it: occupancy in percent of capacity, counts in people. */
+function ruleValue(a: AlertRow): string {
+  if (a.value === null) return '';
+  return a.metric === 'occupancy' ? `${Math.round(a.value * 100)} %` : people(a.value);
+}
+
 /** Alert transitions, newest first, as the API lists them. */
 export function AlertTable({ rows, showPlace, longDates }: { rows: AlertRow[]; showPlace: boolean; longDates: boolean }) {
   if (rows.length === 0) return <p class="empty">No alert changes.</p>;
@@ -40,7 +46,7 @@ export function AlertTable({ rows, showPlace, longDates }: { rows: AlertRow[]; s
               <td class="transition">
                 <span class={`state ${a.previous}`}>{a.previous}</span> → <span class={`state ${a.state}`}>{a.state}</span>
               </td>
-              <td class="num value">{a.value === null ? '' : people(a.value)}</td>
+              <td class="num value">{ruleValue(a)}</td>
               <td class="rule">{a.rule}</td>
             </tr>
           ))}
