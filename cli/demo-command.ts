@@ -128,9 +128,7 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     });
     if (running.console) process.stderr.write(`crowdline demo: the console is at ${running.console.url} (open it in a browser while the video plays)\n`);
     if (running.history) {
-      process.stderr.write(
-        `crowdline demo: history in ${running.history.file} (the console's Site, History and zone charts; --history off: none)\n`,
-      );
+      process.stderr.write(`crowdline demo: history in ${running.history.file} (the console's Site, History and zone charts; --history off: none)\n`);
     }
     let exitCode = 1;
     try {
