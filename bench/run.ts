@@ -267,6 +267,8 @@ function limitOf(limits: LimitMeasurement[], maxBatch: number): LimitMeasurement
   return limit;
 }
 
+const RATE_CAPS_OFF = ['--max-fps', '0', '--max-pixel-rate', '0', '--unauth-max-fps', '0', '--unauth-max-pixel-rate', '0'];
+
 async function withServer(
   options: BenchOptions,
   maxBatch: number,
@@ -290,7 +292,8 @@ async function withServer(
     maxBatchDelayMs: options.maxBatchDelayMs,
     overload,
     window: 4,
-    extraArgs,
+    // The bench measures capacity, its cameras all from one address: rate caps off (docs/reliability.md, "Rate caps per sender").
+    extraArgs: [...RATE_CAPS_OFF, ...(extraArgs ?? [])],
   });
   try {
     await body(child);

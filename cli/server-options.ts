@@ -70,7 +70,13 @@ const POSITIVE_INTEGERS = [
   'mqtt-max-queued-alerts',
   'max-tiles',
   'max-input-pixels',
+  'rate-burst-ms',
 ] as const;
+
+/** Rate caps: 0 turns one off; frames per second may be fractional (a camera sampled every 2 s is 0.5). */
+const RATE_CAPS = { fps: ['max-fps', 'unauth-max-fps'], pixels: ['max-pixel-rate', 'unauth-max-pixel-rate'] } as const;
+/** Highest frame-rate cap (above any camera; 0 means none). */
+const MAX_FPS_CAP = 1000;
 
 export function withServerOptions<T>(yargs: Argv<T>) {
   return yargs
@@ -229,6 +235,40 @@ export function withServerOptions<T>(yargs: Argv<T>) {
         'behind a load balancer: close each connection gracefully after about this long (+-10 %) so cameras reconnect and spread over new servers (0: never; docs/deploy.md)',
       group: 'Limits:',
     })
+    .option('max-fps', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxFps,
+      describe:
+        "frames per second each authenticated camera (identity/camera) may send; its credentials entry's max_fps wins. Over it: --overload queue pauses the connection, drop-oldest answers the frame dropped (0: no cap)",
+      group: 'Limits:',
+    })
+    .option('max-pixel-rate', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.maxPixelRate,
+      describe:
+        "decoded pixels per second (from each JPEG's header) each authenticated camera may send (default a 4K camera at 30 fps); its entry's max_pixel_rate wins (0: no cap)",
+      group: 'Limits:',
+    })
+    .option('unauth-max-fps', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.unauthMaxFps,
+      describe:
+        'frames per second all unauthenticated connections from one address may send together (no --auth, legacy clients; default 8 cameras at 30 fps; 0: no cap)',
+      group: 'Limits:',
+    })
+    .option('unauth-max-pixel-rate', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.unauthMaxPixelRate,
+      describe:
+        'decoded pixels per second all unauthenticated connections from one address may send together (default 8 cameras of 1080p at 30 fps; 0: no cap)',
+      group: 'Limits:',
+    })
+    .option('rate-burst-ms', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.rateBurstMs,
+      describe: "how much of its rate a sender may send at once after a pause, in ms of it (each cap's token bucket depth)",
+      group: 'Limits:',
+    })
     .option('log-burst', {
       type: 'number',
       default: DEFAULT_LOG_RATE_LIMIT.burst,
@@ -378,6 +418,17 @@ export function withServerOptions<T>(yargs: Argv<T>) {
           throw new UsageError(`--${name} must be a positive whole number, got ${String(value)}`);
         }
       }
+      for (const name of RATE_CAPS.fps) {
+        const value = argv[name];
+        if (!(Number.isFinite(value) && value >= 0 && value <= MAX_FPS_CAP)) {
+          throw new UsageError(`--${name} must be frames per second from 0 (no cap) to ${MAX_FPS_CAP}, got ${String(value)}`);
+        }
+      }
+      for (const name of RATE_CAPS.pixels) {
+        const value = argv[name];
+        if (!(Number.isInteger(value) && value >= 0))
+          throw new UsageError(`--${name} must be a whole number of pixels per second (0: no cap), got ${String(value)}`);
+      }
       for (const name of ['max-connection-age-ms', 'log-totals-interval-ms', 'metrics-camera-ttl-ms'] as const) {
         const value = argv[name];
         if (!(Number.isInteger(value) && value >= 0)) throw new UsageError(`--${name} must be a whole number >= 0, got ${String(value)}`);
@@ -470,6 +521,11 @@ export interface ServerArgv extends SecurityArgv, ConsoleArgv {
   'output-buffer-soft-ms': number;
   'shutdown-grace-ms': number;
   'max-connection-age-ms': number;
+  'max-fps': number;
+  'max-pixel-rate': number;
+  'unauth-max-fps': number;
+  'unauth-max-pixel-rate': number;
+  'rate-burst-ms': number;
   'log-burst': number;
   'metrics-port'?: number;
   'metrics-max-connections': number;
@@ -581,6 +637,11 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
       outputBufferSoftMs: argv['output-buffer-soft-ms'],
       shutdownGraceMs: argv['shutdown-grace-ms'],
       maxConnectionAgeMs: argv['max-connection-age-ms'],
+      maxFps: argv['max-fps'],
+      maxPixelRate: argv['max-pixel-rate'],
+      unauthMaxFps: argv['unauth-max-fps'],
+      unauthMaxPixelRate: argv['unauth-max-pixel-rate'],
+      rateBurstMs: argv['rate-burst-ms'],
     },
   };
 }

@@ -229,7 +229,7 @@ test('an authentication check of a connection that reset is abandoned: the gate 
 
   // The gate's side: a throttled check whose peer left does not reach the credentials (nor scrypt).
   const { token, keyId, secret } = newToken();
-  const credentials = Credentials.parse(`clients:\n  - name: cam\n    key: ${keyId}\n    hash: "${await hashSecret(secret)}"\n`, 'test');
+  const credentials = Credentials.parse(`clients:\n  - name: cam\n    key: "${keyId}"\n    hash: "${await hashSecret(secret)}"\n`, 'test');
   let lookups = 0;
   const withKey = credentials.withKey.bind(credentials);
   credentials.withKey = (id: string) => (lookups++, withKey(id));
@@ -252,7 +252,7 @@ test('weights and priority classes from the credentials file: weight 3 gets thre
       ['heavy', 'weight: 3'],
       ['light', 'weight: 1'],
       ['entrance', 'priority: 1'],
-    ].map(async ([name, extra], i) => `  - name: ${name}\n    key: ${tokens[i].keyId}\n    hash: "${await hashSecret(tokens[i].secret)}"\n    ${extra}\n`),
+    ].map(async ([name, extra], i) => `  - name: ${name}\n    key: "${tokens[i].keyId}"\n    hash: "${await hashSecret(tokens[i].secret)}"\n    ${extra}\n`),
   );
   const credentials = Credentials.parse(`clients:\n${entries.join('')}`, 'test');
   const gate = new AuthGate({ credentials, clientCertificates: false, tlsRequired: false, legacy: { kind: 'allow' } });

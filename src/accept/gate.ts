@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FlowShare } from '../batcher/fair-queue.js';
+import type { RateCap } from './rate-caps.js';
 import type { ErrorCodeValue, WireProtocol } from '../framing/index.js';
 
 export interface Refusal {
@@ -25,9 +26,12 @@ export interface HelloClaim {
 /**
  * `label` names the connection in logs and metrics: the authenticated
  * identity, not the client's claim. `share`: its weight and priority class
- * for the workers (default: the server's, DEFAULT_SHARE).
+ * for the workers (default: the server's, DEFAULT_SHARE). `identity`: the
+ * authenticated name (absent: the peer is unauthenticated, and its rate caps
+ * are its address's); `caps`: that identity's own rate caps, where its entry
+ * sets them (else the server's --max-fps / --max-pixel-rate).
  */
-export type Admission = { ok: true; label: string; share?: FlowShare } | { ok: false; refusal: Refusal };
+export type Admission = { ok: true; label: string; share?: FlowShare; identity?: string; caps?: Partial<RateCap> } | { ok: false; refusal: Refusal };
 
 export interface ConnectionGate {
   checkProtocol(protocol: WireProtocol, socket: Socket): Refusal | undefined;

@@ -1,7 +1,11 @@
 /** Hooks the accept layer calls as frames move; metrics implement them. */
 import type { FailureCause } from '../workers/types.js';
+import type { CapExceeded } from './rate-caps.js';
 
 export type ReplyStatus = 'ok' | 'frame-error' | 'dropped' | 'server-error';
+
+/** Why a frame was answered dropped: a newer one replaced it (drop-oldest), or its sender was over a rate cap. */
+export type DropReason = 'drop-oldest' | CapExceeded;
 
 export interface FrameReport {
   camera: string;
@@ -9,6 +13,8 @@ export interface FrameReport {
   count?: number;
   /** Why a worker failed the frame (frame-error / server-error from a worker). */
   cause?: FailureCause;
+  /** Why it was dropped (status dropped). */
+  dropReason?: DropReason;
   queueUs: number;
   decodeUs: number;
   inferUs: number;
@@ -39,4 +45,6 @@ export interface ServerObserver {
   frameReceived?(camera: string): void;
   frameAnswered?(report: FrameReport): void;
   protocolError?(rule: string): void;
+  /** Under the queue policy, a connection paused because its sender is over a rate cap. */
+  rateCapWait?(cap: CapExceeded): void;
 }

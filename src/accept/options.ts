@@ -54,7 +54,24 @@ export interface ServerOptions {
    */
   maxConnectionAgeMs: number;
   overload: OverloadPolicy;
+  /**
+   * Frame-rate and pixel-rate caps per sender (src/accept/rate-caps.ts; 0:
+   * none). An authenticated identity's camera (identity/camera) has its own
+   * bucket, with these defaults unless its credentials entry says otherwise;
+   * unauthenticated peers (no --auth, legacy clients) share one bucket per
+   * client address. Over a cap, the queue policy pauses the connection and
+   * drop-oldest answers the frame "dropped".
+   */
+  maxFps: number;
+  maxPixelRate: number;
+  unauthMaxFps: number;
+  unauthMaxPixelRate: number;
+  /** Bucket depth, in ms of the sender's rate: what it may send at once after a pause. */
+  rateBurstMs: number;
 }
+
+/** A 4K (3840x2160) camera at 30 frames a second: the pixel-rate cap of one authenticated camera. */
+export const CAMERA_PIXEL_RATE = 3840 * 2160 * 30;
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   host: '0.0.0.0',
@@ -78,6 +95,12 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   shutdownGraceMs: 30_000,
   maxConnectionAgeMs: 0,
   overload: 'queue',
+  maxFps: 30,
+  maxPixelRate: CAMERA_PIXEL_RATE,
+  // Eight cameras behind one address (a small site's router, a laptop demo): 8 x 30 fps, 8 x 1080p at 30 fps.
+  unauthMaxFps: 240,
+  unauthMaxPixelRate: 8 * 1920 * 1080 * 30,
+  rateBurstMs: 2_000,
 };
 
 /** Under drop-oldest, frames a connection may have unanswered, as a multiple of its window. */

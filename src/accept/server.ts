@@ -18,6 +18,7 @@ import type { ConnectionGate } from './gate.js';
 import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
 import type { ResultTap } from './result-tap.js';
+import { RateCaps } from './rate-caps.js';
 import { Session } from './session.js';
 import type { FrameScreen, ZoneSource } from './session-deps.js';
 
@@ -41,6 +42,8 @@ export interface CrowdServerDeps {
   lines?: LineSource;
   /** Sees answered frames after their replies (the console); see SessionDeps.tap. */
   tap?: ResultTap;
+  /** The rate caps' clock in ms (tests move it; default performance.now). */
+  rateClock?: () => number;
 }
 
 /** Addresses remembered as having completed a handshake (least recent forgotten first). */
@@ -77,6 +80,8 @@ export class CrowdServer {
   /** Refused sockets still being told why (bounded: beyond maxConnections they are just closed). */
   private refusing = 0;
   private closing: Promise<void> | undefined;
+  /** Frame-rate and pixel-rate buckets per sender (absent when every cap is 0). */
+  readonly rateCaps: RateCaps | undefined;
 
   constructor(private readonly deps: CrowdServerDeps) {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...deps.options };
@@ -94,13 +99,15 @@ export class CrowdServer {
       },
       this.observer,
     );
+    const o = this.options;
+    const anyCap = o.maxFps > 0 || o.maxPixelRate > 0 || o.unauthMaxFps > 0 || o.unauthMaxPixelRate > 0;
+    this.rateCaps = anyCap ? new RateCaps({ burstMs: o.rateBurstMs, now: deps.rateClock }) : undefined;
     this.batcher.onRoom(() => {
       for (const session of this.sessions) session.resume();
     });
     // allowHalfOpen: a client may end its side and still receive its replies.
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => this.log.write('server-error', `server error: ${err.message}`, { level: 'error' }));
-    const o = this.options;
     const shortest = Math.min(o.handshakeTimeoutMs, o.frameTimeoutMs, o.idleTimeoutMs, o.outputBufferSoftMs);
     const interval = Math.min(MAX_CHECK_INTERVAL_MS, Math.max(MIN_CHECK_INTERVAL_MS, Math.floor(shortest / 4)));
     this.deadlineTimer = setInterval(() => {
@@ -233,6 +240,8 @@ export class CrowdServer {
       observer: this.observer,
       log: this.log,
       address: `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
+      host: addressKey(socket.remoteAddress),
+      rateCaps: this.rateCaps,
       gate: this.deps.gate,
       screen: this.deps.screen,
       zones: this.deps.zones,

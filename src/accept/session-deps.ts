@@ -9,14 +9,16 @@ import type { ModelInfo } from './adapter.js';
 import type { ConnectionGate } from './gate.js';
 import type { ServerObserver } from './observer.js';
 import type { ServerOptions } from './options.js';
+import type { RateCaps } from './rate-caps.js';
 import type { ResultTap } from './result-tap.js';
 
 /**
  * Looks at a frame before it is queued: either why it must fail without
  * reaching a worker, or what decoding it will cost (decode work from its
- * header, 0 if unknown), which the fair scheduler charges.
+ * header, 0 if unknown), which the fair scheduler charges, and its pixels
+ * (width x height, 0 if unknown), which the pixel-rate cap charges.
  */
-export type FrameScreen = (jpeg: Uint8Array) => { refused: { reason: string; cause: FailureCause } } | { work: number };
+export type FrameScreen = (jpeg: Uint8Array) => { refused: { reason: string; cause: FailureCause } } | { work: number; pixels?: number };
 
 /** Zones by camera name (src/zones): what to tell a client, and the readings of each frame. */
 export interface ZoneSource {
@@ -60,8 +62,12 @@ export interface SessionDeps {
   model: () => ModelInfo;
   observer: ServerObserver;
   log: SessionLog;
-  /** The peer's address, as the server counts it for per-address limits. */
+  /** The peer's address and port, as log lines name the connection. */
   address: string;
+  /** The peer's address alone, as the server counts it for per-address limits. */
+  host: string;
+  /** Frame-rate and pixel-rate buckets per sender; absent: no caps. */
+  rateCaps?: RateCaps;
   /** Authentication and transport policy (src/auth); absent: everyone is welcome. */
   gate?: ConnectionGate;
   screen?: FrameScreen;

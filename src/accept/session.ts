@@ -22,8 +22,9 @@ import type { AdapterEvent, ProtocolAdapter } from './adapter.js';
 import { outputBufferVerdict, overdueDeadline } from './deadlines.js';
 import type { Admission, ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
-import type { ServerCloseReason } from './observer.js';
+import type { DropReason, ServerCloseReason } from './observer.js';
 import { DROP_OLDEST_BACKLOG_WINDOWS, DROP_OLDEST_WAITING } from './options.js';
+import type { CapExceeded, RateCap, RateLease } from './rate-caps.js';
 import { ReplyOrder } from './reply-order.js';
 import type { SessionDeps } from './session-deps.js';
 import { V1Adapter } from './v1-adapter.js';
@@ -38,6 +39,18 @@ interface Slot {
   done: boolean;
   /** The frame's bytes, kept only while a result tap watches (the console); undefined otherwise. */
   jpeg: Uint8Array | undefined;
+  /** Why it is answered dropped, when it is. */
+  dropReason?: DropReason;
+}
+
+/** Whose rate caps a connection sends under (src/accept/rate-caps.ts). */
+interface Sender {
+  lease: RateLease;
+  cap: RateCap;
+  /** How replies and logs name the sender: "this camera" (an identity's) or "this address" (unauthenticated). */
+  whose: string;
+  /** The options that set these caps, named in replies. */
+  flags: { fps: string; pixels: string };
 }
 
 /** Every connection's share until its identity says otherwise (src/auth). */
@@ -97,6 +110,12 @@ export class Session {
   private readonly flow: BatchFlow;
   /** Fires when the socket closes: an authentication check still running is abandoned. */
   private readonly gone = new AbortController();
+  /** Its sender's rate caps (from HELLO, or at once for legacy); undefined: none yet, or the server has no caps. */
+  private sender: Sender | undefined;
+  /** Wakes a connection paused by a rate cap (queue policy). */
+  private rateTimer: NodeJS.Timeout | undefined;
+  /** The first cap this connection went over (logged once). */
+  private capped = false;
 
   // Deadline state, read by checkDeadlines (times are epoch ms).
   private readonly openedAt = nowMs();
@@ -194,6 +213,7 @@ export class Session {
         if (protocol === 'legacy') {
           this.logOpened();
           this.flow.update({ ...DEFAULT_SHARE, label: 'legacy' });
+          this.startSending(undefined);
         }
         const refusal = this.deps.gate?.checkProtocol(protocol, this.socket);
         if (refusal) return this.refuse(refusal);
@@ -248,8 +268,14 @@ export class Session {
     this.updateReading();
   }
 
-  private welcome(event: Extract<AdapterEvent, { kind: 'hello' }>, label: string, share: FlowShare = DEFAULT_SHARE): void {
+  private welcome(
+    event: Extract<AdapterEvent, { kind: 'hello' }>,
+    label: string,
+    share: FlowShare = DEFAULT_SHARE,
+    who?: Extract<Admission, { ok: true }>,
+  ): void {
     this.window = event.window;
+    this.startSending(who?.identity !== undefined ? { key: label, caps: who.caps } : undefined);
     if (label) {
       this.camera = label;
       this.cameraName = label;
@@ -307,9 +333,67 @@ export class Session {
         this.admitting = false;
         if (this.draining || this.finished) return;
         if (!verdict.ok) return this.refuse(verdict.refusal);
-        this.welcome(event, verdict.label, verdict.share);
+        this.welcome(event, verdict.label, verdict.share, verdict);
         this.pumpEvents();
       });
+  }
+
+  /**
+   * Takes the connection's place in its sender's rate buckets: an
+   * authenticated camera's own (its identity's caps, else --max-fps and
+   * --max-pixel-rate), or, unauthenticated, its address's (--unauth-*).
+   */
+  private startSending(authenticated: { key: string; caps?: Partial<RateCap> } | undefined): void {
+    const caps = this.deps.rateCaps;
+    if (!caps || this.sender || this.finished) return;
+    const o = this.deps.options;
+    const sender: Omit<Sender, 'lease'> = authenticated
+      ? {
+          cap: { fps: authenticated.caps?.fps ?? o.maxFps, pixelsPerSecond: authenticated.caps?.pixelsPerSecond ?? o.maxPixelRate },
+          whose: 'this camera',
+          flags: {
+            fps: authenticated.caps?.fps !== undefined ? 'its credentials entry' : '--max-fps',
+            pixels: authenticated.caps?.pixelsPerSecond !== undefined ? 'its credentials entry' : '--max-pixel-rate',
+          },
+        }
+      : {
+          cap: { fps: o.unauthMaxFps, pixelsPerSecond: o.unauthMaxPixelRate },
+          whose: 'this address (unauthenticated peers share one cap per address)',
+          flags: { fps: '--unauth-max-fps', pixels: '--unauth-max-pixel-rate' },
+        };
+    if (sender.cap.fps <= 0 && sender.cap.pixelsPerSecond <= 0) return;
+    const key = authenticated ? `identity:${authenticated.key}` : `address:${this.deps.host}`;
+    this.sender = { ...sender, lease: caps.acquire(key, sender.cap) };
+  }
+
+  /** What a capped frame's reply and the log say. */
+  private capReason(cap: CapExceeded, sender: Sender): string {
+    const what =
+      cap === 'frame-rate-cap'
+        ? `frame-rate cap (${sender.cap.fps} frames/s, ${sender.flags.fps})`
+        : `pixel-rate cap (${sender.cap.pixelsPerSecond} pixels/s, ${sender.flags.pixels})`;
+    return `${sender.whose} is over its ${what}`;
+  }
+
+  /** Logs the first time this connection meets a cap: a misconfigured camera is visible without a line per frame. */
+  private noteCapped(cap: CapExceeded, sender: Sender, dropping: boolean): void {
+    if (this.capped) return;
+    this.capped = true;
+    this.log('rate-cap', `${this.capReason(cap, sender)}: ${dropping ? 'frames over it are answered dropped' : 'reading pauses until it has room'}`);
+  }
+
+  /** Queue policy: the sender is over its cap; admit again once its bucket has room. */
+  private waitForRate(cap: CapExceeded, sender: Sender): void {
+    if (this.rateTimer) return;
+    this.deps.observer.rateCapWait?.(cap);
+    this.noteCapped(cap, sender, false);
+    this.rateTimer = setTimeout(
+      () => {
+        this.rateTimer = undefined;
+        this.resume();
+      },
+      Math.max(1, Math.ceil(sender.lease.waitMs())),
+    );
   }
 
   private refuse(refusal: Refusal): void {
@@ -328,8 +412,15 @@ export class Session {
    */
   private canAdmit(): boolean {
     if (this.admitting || !this.deps.batcher.hasRoomFor(this.flow) || this.socket.writableNeedDrain) return false;
-    const cap = this.deps.options.overload === 'queue' ? this.window : this.window * DROP_OLDEST_BACKLOG_WINDOWS;
-    return this.order.size < cap;
+    const queue = this.deps.options.overload === 'queue';
+    if (this.order.size >= (queue ? this.window : this.window * DROP_OLDEST_BACKLOG_WINDOWS)) return false;
+    // Queue policy: over a rate cap the connection waits (TCP slows the sender); drop-oldest reads on and answers dropped (admit).
+    const over = queue && this.sender ? this.sender.lease.over() : undefined;
+    if (over && this.sender) {
+      this.waitForRate(over, this.sender);
+      return false;
+    }
+    return true;
   }
 
   /** The batcher freed queue space: admit buffered frames, resume reading. */
@@ -350,6 +441,26 @@ export class Session {
     const receivedAtMs = nowMs();
     this.framesReceived++;
     this.deps.observer.frameReceived?.(this.camera);
+    // Over the frame-rate cap: no header walk either. (Under the queue policy canAdmit waited for room, so this is drop-oldest.)
+    const sender = this.sender;
+    const overRate = sender?.lease.over() === 'frame-rate-cap' ? 'frame-rate-cap' : undefined;
+    const verdict = overRate ? undefined : this.deps.screen?.(jpeg);
+    const refused = verdict && 'refused' in verdict ? verdict.refused : undefined;
+    const capped = overRate ?? (refused || !sender ? undefined : sender.lease.take(verdict && 'pixels' in verdict ? (verdict.pixels ?? 0) : 0));
+    if (refused || capped) {
+      // Answered in its turn like any frame; flushed from a microtask, as a
+      // worker's answer would be, so this loop is not re-entered.
+      const timings = { queueUs: 0, decodeUs: 0, inferUs: 0 };
+      let outcome: JobOutcome;
+      if (refused) outcome = { status: 'frame-error', reason: refused.reason, cause: refused.cause, timings };
+      else {
+        outcome = { status: 'dropped', reason: `dropped: ${this.capReason(capped as CapExceeded, sender as Sender)}`, timings };
+        this.noteCapped(capped as CapExceeded, sender as Sender, true);
+      }
+      this.order.add({ seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome, done: true, jpeg: undefined, dropReason: capped });
+      queueMicrotask(() => this.flush());
+      return;
+    }
     if (this.deps.options.overload === 'drop-oldest' && (this.order.size >= this.window || this.flow.queuedFrames >= DROP_OLDEST_WAITING)) {
       // Live camera: the newest frame matters most. Withdraw the oldest frame
       // still waiting for a worker; it is answered "dropped" in its turn. A
@@ -358,17 +469,8 @@ export class Session {
       // cancel() succeeds only while a frame is still queued. A frame cancelled
       // earlier in this same chunk is not marked done yet (its promise settles
       // later), so try each in turn rather than only the first candidate.
-      this.order.find((s) => !s.done && s.ticket?.cancel('dropped: newer frames arrived while this one waited (drop-oldest)') === true);
-    }
-    const verdict = this.deps.screen?.(jpeg);
-    const refused = verdict && 'refused' in verdict ? verdict.refused : undefined;
-    if (refused) {
-      // Answered in its turn like any frame; flushed from a microtask, as a
-      // worker's answer would be, so this loop is not re-entered.
-      const outcome: JobOutcome = { status: 'frame-error', reason: refused.reason, cause: refused.cause, timings: { queueUs: 0, decodeUs: 0, inferUs: 0 } };
-      this.order.add({ seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome, done: true, jpeg: undefined });
-      queueMicrotask(() => this.flush());
-      return;
+      const replaced = this.order.find((s) => !s.done && s.ticket?.cancel('dropped: newer frames arrived while this one waited (drop-oldest)') === true);
+      if (replaced) replaced.dropReason = 'drop-oldest';
     }
     // Take the slot in the reply order before submitting: submit() can
     // dispatch at once, and the batcher's room callback may admit the next
@@ -414,6 +516,7 @@ export class Session {
         status: outcome.status,
         count: outcome.status === 'ok' ? outcome.count : undefined,
         cause: outcome.status === 'ok' ? undefined : outcome.cause,
+        dropReason: outcome.status === 'dropped' ? slot.dropReason : undefined,
         queueUs: outcome.timings.queueUs,
         decodeUs: outcome.timings.decodeUs,
         inferUs: outcome.timings.inferUs,
@@ -539,6 +642,8 @@ export class Session {
     this.draining = true;
     if (this.tapOpened) this.deps.tap?.cameraClosed(this.camera);
     this.gone.abort();
+    clearTimeout(this.rateTimer);
+    this.sender?.lease.release();
     // Free queue space and bytes at once: no frame of a connection that is gone reaches a worker (those already in one finish and are discarded).
     this.flow.close('connection closed');
     if (this.adapter) {

@@ -8,6 +8,8 @@
  *       cameras: [north-1, north-2]  # optional: camera names it may use
  *       weight: 2                    # optional: share of the workers (default 1)
  *       priority: 1                  # optional: class served first (default 0)
+ *       max_fps: 15                  # optional: frame-rate cap per camera (default --max-fps; 0: none)
+ *       max_pixel_rate: 62208000     # optional: pixel-rate cap per camera (default --max-pixel-rate; 0: none)
  *     - name: pi-gate                # no key/hash: a client-certificate (mTLS) identity,
  *       cameras: [gate]              # listed only to restrict its cameras
  *     - name: control-room           # role: viewer or admin signs in to the console (no frames);
@@ -38,11 +40,17 @@ export interface ClientEntry {
   weight?: number;
   /** Class: a higher one is served first, like Triton's priority levels (default 0). */
   priority?: number;
+  /** Frames per second per camera of this identity (default: the server's --max-fps; 0: no cap). */
+  maxFps?: number;
+  /** Decoded pixels per second per camera (default: the server's --max-pixel-rate; 0: no cap). */
+  maxPixelRate?: number;
 }
 
 /** A weight: 1/100 to 100 times an ordinary camera's share. */
 export const MIN_WEIGHT = 0.01;
 export const MAX_WEIGHT = 100;
+/** Highest frame-rate cap an entry may set (above any camera; 0 means none at all). */
+export const MAX_FPS = 1000;
 /** Priority classes, higher served first. */
 export const MIN_PRIORITY = -9;
 export const MAX_PRIORITY = 9;
@@ -61,6 +69,8 @@ export interface StoredClient {
   cameras?: string[];
   weight?: number;
   priority?: number;
+  max_fps?: number;
+  max_pixel_rate?: number;
 }
 
 export interface CredentialsFile {
@@ -149,6 +159,11 @@ export function readStored(text: string): CredentialsFile {
       weight: num('weight'),
       priority: num('priority'),
     };
+    // Only where set: `crowdline auth add` writes entries back, and absent keys stay absent.
+    const maxFps = num('max_fps');
+    const maxPixelRate = num('max_pixel_rate');
+    if (maxFps !== undefined) stored.max_fps = maxFps;
+    if (maxPixelRate !== undefined) stored.max_pixel_rate = maxPixelRate;
     if (role !== undefined) stored.role = role;
     return stored;
   });
@@ -171,7 +186,23 @@ function toEntry(c: StoredClient, i: number): ClientEntry {
   if (c.priority !== undefined && !(Number.isInteger(c.priority) && c.priority >= MIN_PRIORITY && c.priority <= MAX_PRIORITY)) {
     throw new Error(`client "${c.name}": priority must be a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${c.priority}`);
   }
+  if (c.max_fps !== undefined && !(c.max_fps >= 0 && c.max_fps <= MAX_FPS)) {
+    throw new Error(`client "${c.name}": max_fps must be frames per second from 0 (no cap) to ${MAX_FPS}, got ${c.max_fps}`);
+  }
+  if (c.max_pixel_rate !== undefined && !(Number.isInteger(c.max_pixel_rate) && c.max_pixel_rate >= 0)) {
+    throw new Error(`client "${c.name}": max_pixel_rate must be a whole number of pixels per second, 0 for no cap, got ${c.max_pixel_rate}`);
+  }
   const role = c.role ?? 'camera';
   if (role !== 'camera' && c.cameras) throw new Error(`client "${c.name}": cameras: applies to camera identities only (this one is ${role})`);
-  return { name: c.name, role, keyId: c.key, hash, cameras: c.cameras ? new Set(c.cameras) : undefined, weight: c.weight, priority: c.priority };
+  return {
+    name: c.name,
+    role,
+    keyId: c.key,
+    hash,
+    cameras: c.cameras ? new Set(c.cameras) : undefined,
+    weight: c.weight,
+    priority: c.priority,
+    maxFps: c.max_fps,
+    maxPixelRate: c.max_pixel_rate,
+  };
 }

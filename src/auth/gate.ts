@@ -98,7 +98,9 @@ export class AuthGate implements ConnectionGate {
     // The identity's share of the workers, from the credentials file (the batcher's defaults otherwise).
     const entry = identity.entry;
     const share = entry?.weight !== undefined || entry?.priority !== undefined ? { weight: entry.weight ?? 1, priority: entry.priority ?? 0 } : undefined;
-    return { ok: true, label: `${identity.name}/${claim.camera}`, share };
+    // Its own rate caps where the entry sets them (the server's --max-fps / --max-pixel-rate otherwise).
+    const caps = { fps: entry?.maxFps, pixelsPerSecond: entry?.maxPixelRate };
+    return { ok: true, label: `${identity.name}/${claim.camera}`, share, identity: identity.name, caps };
   }
 
   private async identify(claim: HelloClaim, socket: Socket): Promise<{ name: string; entry?: ClientEntry } | Refusal> {

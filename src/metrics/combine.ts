@@ -14,6 +14,7 @@ export function combineObservers(...observers: Array<Observer | undefined>): Obs
     frameReceived: (camera) => list.forEach((o) => o.frameReceived?.(camera)),
     frameAnswered: (report: FrameReport) => list.forEach((o) => o.frameAnswered?.(report)),
     protocolError: (rule) => list.forEach((o) => o.protocolError?.(rule)),
+    rateCapWait: (cap) => list.forEach((o) => o.rateCapWait?.(cap)),
     batchDispatched: (size) => list.forEach((o) => o.batchDispatched?.(size)),
     workerTime: (label, us) => list.forEach((o) => o.workerTime?.(label, us)),
   };

@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FrameReport, ServerCloseReason, ServerObserver } from '../accept/observer.js';
 import type { BatcherObserver } from '../batcher/batcher.js';
+import type { CapExceeded } from '../accept/rate-caps.js';
 import { EventLoopDelaySampler } from './event-loop-delay.js';
 import { sampledGauge } from './sampled-gauge.js';
 
@@ -64,6 +65,18 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     name: 'crowdline_frames_failed_total',
     help: 'Frames answered frame-error or server-error, by cause (too-large: refused before decoding; corrupt; non-finite: model output; other: inference failed)',
     labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+  private readonly capped = new Counter({
+    name: 'crowdline_frames_rate_capped_total',
+    help: 'Frames answered dropped because their sender was over a rate cap (--overload drop-oldest), by cap; a part of crowdline_frames_answered_total{status="dropped"}',
+    labelNames: ['cap'] as const,
+    registers: [this.registry],
+  });
+  private readonly rateCapWaits = new Counter({
+    name: 'crowdline_rate_cap_waits_total',
+    help: 'Times a connection paused because its sender was over a rate cap, by cap (--overload queue: frames wait in the sender, none is dropped)',
+    labelNames: ['cap'] as const,
     registers: [this.registry],
   });
   private readonly serverClosed = new Counter({
@@ -142,6 +155,10 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     // Every status visible from the start, so rate() and alerts see a 0, not a gap.
     for (const status of ['ok', 'dropped', 'frame-error', 'server-error'] as const) this.answered.inc({ status }, 0);
     for (const cause of ['too-large', 'corrupt', 'non-finite', 'other'] as const) this.failed.inc({ cause }, 0);
+    for (const cap of ['frame-rate-cap', 'pixel-rate-cap'] as const) {
+      this.capped.inc({ cap }, 0);
+      this.rateCapWaits.inc({ cap }, 0);
+    }
     // Gauges that mirror live state, read from the bound sources at scrape time.
     const live: Array<[name: string, help: string, read: (sources: MetricSources) => number]> = [
       ['crowdline_queue_depth', 'Frames waiting for a worker (batcher queue)', (src) => src.queueDepth()],
@@ -173,6 +190,10 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     this.eventLoop.stop();
   }
 
+  rateCapWait(cap: CapExceeded): void {
+    this.rateCapWaits.inc({ cap });
+  }
+
   connectionOpened(protocol: 'v1' | 'legacy'): void {
     this.connectionsOpened.inc({ protocol });
   }
@@ -185,6 +206,7 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     this.answered.inc({ status: report.status });
     this.serverSeconds.observe(report.serverUs / 1e6);
     if (report.status === 'frame-error' || report.status === 'server-error') this.failed.inc({ cause: report.cause ?? 'other' });
+    if (report.dropReason !== undefined && report.dropReason !== 'drop-oldest') this.capped.inc({ cap: report.dropReason });
     const now = this.now();
     this.touchCamera(report.camera, now);
     this.cameraFrames.inc({ camera: report.camera });

@@ -222,12 +222,12 @@ export function checkJpegLimits(info: JpegInfo, limits: JpegLimits): void {
  * at the cost of a header walk, instead of a worker round trip. Anything the
  * header walk cannot settle cheaply goes on to the worker's full check.
  */
-export function screenJpeg(bytes: Uint8Array, limits: JpegLimits): { rejected: JpegRejected } | { work: number } {
+export function screenJpeg(bytes: Uint8Array, limits: JpegLimits): { rejected: JpegRejected } | { work: number; pixels: number } {
   try {
     const info = inspectJpegHeader(bytes);
-    if (!info) return { work: 0 };
+    if (!info) return { work: 0, pixels: 0 };
     checkJpegLimits(info, limits);
-    return { work: decodeWork(info) };
+    return { work: decodeWork(info), pixels: info.width * info.height };
   } catch (err) {
     if (err instanceof JpegRejected) return { rejected: err };
     throw err;

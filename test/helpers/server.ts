@@ -33,6 +33,12 @@ export function knownAnswerModel(
 
 const quiet = (): void => undefined;
 
+/**
+ * Rate caps off: tests send as fast as the machine allows, far above any
+ * camera's rate. The tests of the caps themselves (rate-caps) set them.
+ */
+export const NO_RATE_CAPS: Partial<ServerOptions> = { maxFps: 0, maxPixelRate: 0, unauthMaxFps: 0, unauthMaxPixelRate: 0 };
+
 /** Real pool + server on 127.0.0.1 with an ephemeral port; closed after the test. */
 export async function startKnownAnswerServer(
   t: ExecutionContext,
@@ -59,7 +65,7 @@ export async function startKnownAnswerServer(
     intraOpThreads: 1,
     maxBatch: options.maxBatch ?? 1,
     maxBatchDelayMs: 2,
-    server: { host: '127.0.0.1', port: 0, ...options.server },
+    server: { host: '127.0.0.1', port: 0, ...NO_RATE_CAPS, ...options.server },
     imageLimits: options.imageLimits,
     log: options.log ?? quiet,
     workerFile: options.workerFile,
@@ -82,18 +88,20 @@ export async function startServerWithRunner(
     logRateLimit?: RateLimitOptions;
     screen?: FrameScreen;
     gate?: ConnectionGate;
+    rateClock?: () => number;
   } = {},
 ): Promise<{ server: CrowdServer; port: number }> {
   const server = new CrowdServer({
     runner,
     model: () => ({ name: 'fake', provider: 'test', inputWidth: 64, inputHeight: 48, outputStride: 8 }),
-    options: { host: '127.0.0.1', port: 0, ...options.server },
+    options: { host: '127.0.0.1', port: 0, ...NO_RATE_CAPS, ...options.server },
     batching: { maxBatch: options.maxBatch ?? 1, maxDelayMs: 1 },
     observer: options.observer,
     log: options.log ?? quiet,
     logRateLimit: options.logRateLimit,
     screen: options.screen,
     gate: options.gate,
+    rateClock: options.rateClock,
   });
   const address = await server.listen();
   t.teardown(() => server.close());
