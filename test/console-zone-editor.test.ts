@@ -158,38 +158,64 @@ declare(`an admin draws a zone with the mouse: the site file changes (.bak kept,
   t.deepEqual(parse(fs.readFileSync(site, 'utf8')).cameras.north.zones[1].capacity, 4);
   await screenshot(page, 'console-zone-editor-error.png');
 
-  // A phone: the picture above, the fields below; a double-tap closes a zone too.
+  // A double-click on the last corner closes a zone too.
   await page.locator('button.cancel').click();
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.locator('.zone-editor-page .picture[data-seq]:not([data-seq=""])').waitFor();
   await page.locator('button.new-zone').click();
   const small: Array<[number, number]> = [
-    [40, 40],
-    [200, 40],
-    [120, 120],
+    [40, 60],
+    [300, 40],
+    [170, 200],
   ];
   await page.mouse.click(...(await at(page, small[0])));
   await page.mouse.click(...(await at(page, small[1])));
   await page.mouse.dblclick(...(await at(page, small[2])));
   await page.locator('.zone-form input[name="name"]').waitFor();
   t.is(await page.locator('svg.zone-editor-layer polygon.edit-zone').count(), 3);
-  near(
-    t,
-    await page.locator('svg.zone-editor-layer polygon[data-zone="zone-1"]').evaluate((p) =>
-      (p as SVGPolygonElement)
-        .getAttribute('points')!
-        .split(' ')
-        .map((xy) => xy.split(',').map(Number) as [number, number]),
-    ),
-    small,
-  );
-  await page.waitForTimeout(300);
-  await screenshot(page, 'console-zone-editor-phone.png');
+  near(t, await polygonOf(page, 'zone-1'), small);
   t.deepEqual(
     errors.filter((e) => !/status of 422/.test(e)),
     [],
   );
+
+  // A phone with a touchscreen: taps draw, a double-tap closes, a finger drags a corner, and the save lands.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const touch = await phone.newPage();
+  const touchErrors: string[] = [];
+  touch.on('pageerror', (err) => touchErrors.push(err.message));
+  await touch.goto(`${running.console.url}#/zones/north`);
+  await touch.locator('.zone-editor-page .picture[data-seq]:not([data-seq=""])').waitFor();
+  await touch.locator('button.new-zone').tap();
+  await touch.touchscreen.tap(...(await at(touch, small[0])));
+  await touch.touchscreen.tap(...(await at(touch, small[1])));
+  await touch.touchscreen.tap(...(await at(touch, small[2])));
+  await touch.touchscreen.tap(...(await at(touch, small[2])));
+  await touch.locator('.zone-form input[name="name"]').waitFor();
+  near(t, await polygonOf(touch, 'zone-1'), small);
+  const cdp = await phone.newCDPSession(touch);
+  const finger = (type: 'touchStart' | 'touchMove' | 'touchEnd', [x, y]: [number, number]) =>
+    cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }] });
+  const start = await at(touch, small[1]);
+  const end = await at(touch, [360, 90]);
+  await finger('touchStart', start);
+  for (let i = 1; i <= 6; i++) await finger('touchMove', [start[0] + ((end[0] - start[0]) * i) / 6, start[1] + ((end[1] - start[1]) * i) / 6]);
+  await finger('touchEnd', end);
+  near(t, await polygonOf(touch, 'zone-1'), [small[0], [360, 90], small[2]]);
+  await touch.fill('.zone-form input[name="name"]', 'kiosk');
+  await touch.waitForTimeout(300);
+  await screenshot(touch, 'console-zone-editor-phone.png');
+  await touch.locator('button.save').tap();
+  await touch.locator('.save-status.saved').waitFor();
+  const kiosk = parse(fs.readFileSync(site, 'utf8')).cameras.north.zones.find((z: { name: string }) => z.name === 'kiosk');
+  near(t, kiosk.polygon, [small[0], [360, 90], small[2]]);
+  t.deepEqual(touchErrors, []);
 });
+
+/** A zone's corners as the editor's SVG draws them. */
+function polygonOf(page: Page, zone: string): Promise<Array<[number, number]>> {
+  return page
+    .locator(`svg.zone-editor-layer polygon[data-zone="${zone}"]`)
+    .evaluate((p) => (p.getAttribute('points') ?? '').split(' ').map((xy) => xy.split(',').map(Number) as [number, number]));
+}
 
 declare(`a viewer has no zone editor and the API refuses it; an admin's save over someone else's is refused, not merged${why}`, async (t) => {
   const site = writeSite();

@@ -1,5 +1,5 @@
 /** Editing one camera's zones in the site file's text: comments and untouched entries survive, the result is validated, the write is atomic. */
-import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { parse } from 'yaml';
@@ -228,4 +228,19 @@ test('a changed value keeps the comment written on its line', (t) => {
     ],
   });
   t.true(withComment.text.includes('capacity: 35 # fire code'), withComment.text);
+});
+
+test("the write keeps the file's permissions and, through a symbolic link, replaces the link's target", async (t) => {
+  const dir = tempDir();
+  const real = path.join(dir, 'site.yaml');
+  writeFileSync(real, SITE);
+  chmodSync(real, 0o644);
+  const link = path.join(dir, 'current.yaml');
+  symlinkSync('site.yaml', link);
+  const { text } = editCameraZones(SITE, { camera: 'platform', zones: [] });
+  await writeSiteFileAtomically(link, text);
+  t.true(lstatSync(link).isSymbolicLink(), 'the link is still a link');
+  t.is(readFileSync(real, 'utf8'), text);
+  t.is(readFileSync(`${real}.bak`, 'utf8'), SITE);
+  t.is(statSync(real).mode & 0o777, 0o644);
 });

@@ -8,7 +8,7 @@
  * `.bak`).
  */
 import { createHash } from 'node:crypto';
-import { copyFile, open, rename, unlink } from 'node:fs/promises';
+import { copyFile, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isNode, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
 import { parseSiteFile, SiteFileError, type SiteConfig } from './site-file.js';
@@ -122,19 +122,27 @@ function flowPolygon(zone: YAMLMap): void {
 
 /**
  * Replaces `file` with `text` atomically: written and fsynced beside it under
- * a temporary name, the previous file copied to `file.bak`, then renamed over
- * it (readers see the old file or the new one, never half of one).
+ * a temporary name with the file's own permissions, the previous file copied
+ * to `file.bak`, then renamed over it (readers see the old file or the new
+ * one, never half of one). A symbolic link is followed: its target is
+ * replaced and the link stays.
  */
-export async function writeSiteFileAtomically(file: string, text: string): Promise<void> {
+export async function writeSiteFileAtomically(link: string, text: string): Promise<void> {
+  const file = await realpath(link);
+  const { mode } = await stat(file);
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await open(temp, 'wx', 0o640);
+  const handle = await open(temp, 'wx', 0o600);
   try {
     await handle.writeFile(text, 'utf8');
+    await handle.chmod(mode & 0o7777);
     await handle.sync();
-  } finally {
+  } catch (err) {
     await handle.close();
+    await unlink(temp).catch(() => undefined);
+    throw err;
   }
+  await handle.close();
   try {
     await copyFile(file, `${file}.bak`);
     await rename(temp, file);

@@ -175,6 +175,8 @@ export function ZoneStage(props: StageProps) {
         )}
       </svg>
       {zones.map((zone) => {
+        // The selected zone's name is in its fields; its label would hide the corners being dragged.
+        if (zone.key === selected && !drawing) return null;
         const [cx, cy] = centre(zone.polygon);
         return (
           <div

@@ -49,6 +49,13 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
     );
   };
   useEffect(load, [camera]);
+  // Closing the tab or reloading the page with unsaved zones asks first.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (event: BeforeUnloadEvent): void => event.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
 
   const change = (next: ZoneDraft[], touched?: { key: number; field: string }): void => {
     setZones(next);
