@@ -260,6 +260,8 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
   const expected = [...written].filter(([s]) => s >= short.from && s < short.to);
   t.deepEqual(plotted, expected, 'every plotted point is the value written for its second, and nothing else');
   t.true(expected.length > 500);
+  // The same chart lives on while the page re-renders (every second) and refreshes (every 10 s): its data is set, it is not rebuilt.
+  await page.evaluate(() => Object.assign(document.querySelector<ChartElement>('.zone-chart')!.uplot!, { keptBy: 'the test' }));
   const writtenSmoothed = script.smoothed.get('hall/entry')!;
   t.deepEqual(
     times.map((x, i) => [x, smoothed[i]]).filter(([, v]) => v !== null),
@@ -293,6 +295,8 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
   );
   t.true(tint.inside > tint.outside + 10, `warning shade drawn (median red inside ${tint.inside}, outside ${tint.outside})`);
 
+  await page.waitForTimeout(11_000);
+  t.is(await page.evaluate(() => (document.querySelector<ChartElement>('.zone-chart')!.uplot as unknown as { keptBy?: string }).keptBy), 'the test');
   // The CSV link is the API's CSV of the same range and step: the same rows as the points.
   const csv = await fetchInPage(page, short.csv);
   t.is(csv.status, 200);
@@ -328,6 +332,22 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
     { from: script.now - 400, to: script.now - 300, level: 'warning' },
   ]);
   t.is(await page.locator('.chart-alerts tr.change').count(), 4, "the zone's four changes are listed under the chart");
+  // 30 days: hour-wide steps (720), read from the per-hour rows; still the API's points for that query.
+  await page.click('.ranges a[data-range="30d"]');
+  const month = await eventually('the 30-day chart', async () => {
+    const c = await readChart(page);
+    return c?.step === 3600 ? c : undefined;
+  });
+  t.is(month.to - month.from, 720 * 3600);
+  const monthApi = JSON.parse((await fetchInPage(page, `/api/v1/history?camera=hall&zone=entry&from=${month.from}&to=${month.to}&step=3600`)).text) as {
+    series: Array<{ time: number[]; people_mean: number[] }>;
+  };
+  t.deepEqual(
+    month.data[0].map((x, i) => [x, month.data[1][i]]).filter(([, v]) => v !== null),
+    monthApi.series[0].time.map((x, i) => [x, monthApi.series[0].people_mean[i]]),
+  );
+  t.true(month.data[0].length >= 2);
+
   // The pictures for docs/console.md: the last hour (5-second steps) on a wall and on a phone.
   await page.click('.ranges a[data-range="1h"]');
   await eventually('the 1-hour chart', async () => ((await readChart(page))?.step === 5 ? true : undefined));
@@ -437,6 +457,14 @@ declare(
     await page.fill('input[name=from]', local(script.now - 1620));
     await page.fill('input[name=to]', local(script.now - 1080));
     await until(expect((c) => c.camera === 'hall' && c.ago <= 1500 && c.ago >= 1200));
+
+    // Following a row to its chart and coming back keeps the filters.
+    const custom = await shown();
+    await page.click('.alert-results tr.change .where a >> nth=0');
+    await page.locator('.chart-page[data-zone="entry"] .zone-chart').waitFor();
+    await page.goBack();
+    await until(custom);
+    t.is(await page.inputValue('select[name=period]'), 'custom');
 
     // The CSV link holds the rows shown, in the same order.
     const href = await page.locator('.alert-results a.csv').getAttribute('href');

@@ -1,5 +1,6 @@
 /** One camera, large, with its zones' numbers beside it. */
 import { people } from './format.js';
+import { chartHref } from './history-api.js';
 import type { Live } from './live.js';
 import { CameraPicture } from './picture.js';
 import { CameraFigures, StateBadge, useLatestHeader } from './tile.js';
@@ -69,7 +70,10 @@ function ZoneTable({ info, live }: { info: CameraInfo; live: Live }) {
           return (
             <tr key={zone.id} class={state} data-zone={zone.name}>
               <th scope="row">
-                <span class={`dot ${state}`} aria-label={state} /> {zone.name}
+                <span class={`dot ${state}`} aria-label={state} />{' '}
+                <a class="zone-history" href={chartHref(info.site ?? info.name, zone.name)} title="this zone's history">
+                  {zone.name}
+                </a>
               </th>
               <td class="people">{r ? people(r.people) : '–'}</td>
               <td class="smoothed">{r ? people(r.smoothed) : '–'}</td>

@@ -30,6 +30,33 @@ interface Filters {
   to: string;
 }
 
+const FILTERS_KEY = 'crowdline.alert-history.filters';
+
+function defaultFilters(): Filters {
+  const now = Date.now();
+  return { camera: '', zone: '', states: ['alarm', 'warning', 'ok'], period: '24h', from: localInput(now - 86_400_000), to: localInput(now) };
+}
+
+/** The filters this tab used last (checked field by field: storage is the page's, but a stale shape must not break it). */
+function savedFilters(): Filters {
+  const fallback = defaultFilters();
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(FILTERS_KEY) ?? 'null') as Partial<Filters> | null;
+    if (!saved || typeof saved !== 'object') return fallback;
+    const text = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
+    return {
+      camera: text(saved.camera, ''),
+      zone: text(saved.zone, ''),
+      states: Array.isArray(saved.states) ? STATES.filter((s) => saved.states?.includes(s)) : fallback.states,
+      period: PERIODS.some((p) => p.key === saved.period) ? (saved.period as PeriodKey) : fallback.period,
+      from: text(saved.from, fallback.from),
+      to: text(saved.to, fallback.to),
+    };
+  } catch {
+    return fallback;
+  }
+}
+
 /** A datetime-local value for an epoch ms, in the browser's zone. */
 function localInput(ms: number): string {
   const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
@@ -54,10 +81,9 @@ function toQuery(f: Filters, nowMs: number): AlertFilter | string {
 
 export function AlertHistory() {
   const [site, setSite] = useState<CamerasAnswer | undefined>();
-  const [filters, setFilters] = useState<Filters>(() => {
-    const now = Date.now();
-    return { camera: '', zone: '', states: ['alarm', 'warning', 'ok'], period: '24h', from: localInput(now - 86_400_000), to: localInput(now) };
-  });
+  const [filters, setFilters] = useState<Filters>(savedFilters);
+  // Kept for the tab's life, so following a row to its chart and coming back keeps the filters.
+  useEffect(() => sessionStorage.setItem(FILTERS_KEY, JSON.stringify(filters)), [filters]);
   // Bumped by "Refresh": a relative period is asked again up to the new now.
   const [asked, setAsked] = useState(0);
   const [answer, setAnswer] = useState<{ query: AlertFilter; alerts: AlertsAnswer } | undefined>();

@@ -83,29 +83,35 @@ function drawThresholds(u: uPlot, lines: Threshold[]): void {
   ctx.restore();
 }
 
-function options(props: ChartProps, width: number, height: number): uPlot.Options {
+/** The options read the latest props through `now()`, so new data is a setData on the same chart, not a new chart. */
+function options(now: () => ChartProps, width: number, height: number): uPlot.Options {
   const axis: uPlot.Axis = { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid, width: 1 } };
-  const top = Math.max(0, ...props.thresholds.map((t) => t.value));
+  const value = (_u: uPlot, v: number | null): string => (v === null ? '–' : v.toFixed(1));
   return {
     width,
     height,
     series: [
       {},
-      { label: 'people', stroke: COLORS.people, width: 1.5, value: (_u, v) => (v === null ? '–' : v.toFixed(1)) },
-      { label: 'smoothed', stroke: COLORS.smoothed, width: 2, value: (_u, v) => (v === null ? '–' : v.toFixed(1)) },
-      { label: 'peak frame', stroke: COLORS.max, width: 1, dash: [3, 3], show: false, value: (_u, v) => (v === null ? '–' : v.toFixed(1)) },
+      { label: 'people', stroke: COLORS.people, width: 1.5, value },
+      { label: 'smoothed', stroke: COLORS.smoothed, width: 2, value },
+      { label: 'peak frame', stroke: COLORS.max, width: 1, dash: [3, 3], show: false, value },
     ],
     scales: {
-      x: { time: true, range: () => [props.from, props.to] },
+      x: { time: true, range: () => [now().from, now().to] },
       // From zero (a count), and high enough that every rule's line is on the chart.
-      y: { range: (_u, _min, max) => [0, Math.max(1, (Number.isFinite(max) ? Math.max(max, top) : top) * 1.1)] },
+      y: {
+        range: (_u, _min, max) => {
+          const top = Math.max(0, ...now().thresholds.map((t) => t.value));
+          return [0, Math.max(1, (Number.isFinite(max) ? Math.max(max, top) : top) * 1.1)];
+        },
+      },
     },
     axes: [axis, { ...axis, size: 44 }],
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     hooks: {
-      drawClear: [(u) => shadePeriods(u, props.periods)],
-      draw: [(u) => drawThresholds(u, props.thresholds)],
+      drawClear: [(u) => shadePeriods(u, now().periods)],
+      draw: [(u) => drawThresholds(u, now().thresholds)],
     },
   };
 }
@@ -115,11 +121,14 @@ const heightFor = (width: number): number => (width < 600 ? 220 : Math.round(Mat
 
 export function ZoneChart(props: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
+  const latest = useRef(props);
+  latest.current = props;
+  // One chart for the element's life: a refresh or another range sets its data (the legend's choices and the cursor stay).
   useEffect(() => {
     const element = box.current;
     if (!element) return;
     const width = Math.max(200, element.clientWidth);
-    const chart = new uPlot(options(props, width, heightFor(width)), props.columns, element);
+    const chart = new uPlot(options(() => latest.current, width, heightFor(width)), latest.current.columns, element);
     element.uplot = chart;
     const observer = new ResizeObserver(() => {
       const w = Math.max(200, element.clientWidth);
@@ -131,7 +140,10 @@ export function ZoneChart(props: ChartProps) {
       chart.destroy();
       element.uplot = undefined;
     };
-  }, [props]);
+  }, []);
+  useEffect(() => {
+    box.current?.uplot?.setData(props.columns);
+  }, [props.columns, props.from, props.to, props.thresholds, props.periods]);
   return (
     <div
       class="zone-chart"
