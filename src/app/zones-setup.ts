@@ -15,6 +15,7 @@ import { LineEventFanout } from '../lines/line-events.js';
 import { LineMetrics } from '../lines/line-metrics.js';
 import { LineTracker, type MotionRunner } from '../lines/line-tracker.js';
 import { runMotionJob } from '../lines/motion-job.js';
+import { ZoneResidual } from '../lines/zone-residual.js';
 import { readZoneFiles, type ZoneFiles } from './server-files.js';
 import { ZoneTracker } from '../zones/zone-tracker.js';
 
@@ -58,7 +59,15 @@ export async function setUpZones(
   const tracker = new ZoneTracker(site);
   // The server measures motion on its workers; without them (tests, tools) on this thread.
   const lines = new LineTracker(site.cameras.values(), deps.motion ?? (async (job) => runMotionJob(job)));
-  if (deps.registry) lines.addListener(new LineMetrics(deps.registry));
+  let residual: ZoneResidual | undefined;
+  if (deps.registry) {
+    const lineMetrics = new LineMetrics(deps.registry);
+    lines.addListener(lineMetrics);
+    // Zones closed by lines: their count's change against the lines' net flow (crowdline_line_zone_residual).
+    residual = new ZoneResidual(site, lineMetrics);
+    tracker.addListener(residual.zones);
+    lines.addListener(residual.lines);
+  }
   const sinks: EventSink[] = [];
   let mqttSink: MqttSink | undefined;
   const metrics = deps.registry ? new ZoneMetrics(deps.registry, events.mqtt ? () => mqttSink?.queuedAlerts ?? 0 : undefined) : undefined;
@@ -97,6 +106,7 @@ export async function setUpZones(
       }
       tracker.replaceSite(next, Date.now());
       lines.replaceSite(next.cameras.values());
+      residual?.replaceSite(next);
       return { changed: true, line: `site file reloaded (${describeSite(next)})` };
     },
     close() {

@@ -3,12 +3,14 @@
  * come from the site file (camera and line names), never from clients; a
  * line removed by a reload loses its series.
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LineListener, LineReading, SkipReason } from './line-tracker.js';
+import type { ResidualSink } from './zone-residual.js';
 
-export class LineMetrics implements LineListener {
+export class LineMetrics implements LineListener, ResidualSink {
   private readonly crossings: Counter<'camera' | 'line' | 'direction'>;
   private readonly skips: Counter<'camera' | 'reason'>;
+  private readonly residuals: Gauge<'camera' | 'zone'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -24,6 +26,20 @@ export class LineMetrics implements LineListener {
       labelNames: ['camera', 'reason'] as const,
       registers,
     });
+    this.residuals = new Gauge({
+      name: 'crowdline_line_zone_residual',
+      help: "For a zone whose boundary counting lines cover: the change in the zone's count over the last 60 s minus the lines' in - out into it (people). Near 0 while the estimate holds; it grows when the model or the flow fails",
+      labelNames: ['camera', 'zone'] as const,
+      registers,
+    });
+  }
+
+  residual(camera: string, zone: string, value: number): void {
+    this.residuals.set({ camera, zone }, value);
+  }
+
+  residualRemoved(camera: string, zone: string): void {
+    this.residuals.remove({ camera, zone });
   }
 
   reading(r: LineReading): void {
