@@ -233,6 +233,11 @@ test("zones the site file's parser refuses get 422 with its message and where, a
   t.is((await s.put(s.admin, { zones: [], width: 640 }, { 'if-match': etag })).status, 400);
   t.is((await s.put(s.admin, { zones: [], owner: 'me' }, { 'if-match': etag })).status, 400);
   t.is((await s.put(s.admin, { zones: [] }, { 'if-match': etag }, '-north')).status, 400);
+  // Nested thousands deep (within the byte limit): refused before anything recursive walks it.
+  const deep = `{"zones":[{"name":"a","polygon":${'['.repeat(20_000)}${']'.repeat(20_000)}}]}`;
+  const nested = await s.put(s.admin, deep, { 'if-match': etag });
+  t.is(nested.status, 400, nested.body);
+  t.regex(nested.body, /nests deeper than/);
   t.is(fs.readFileSync(s.site, 'utf8'), SITE);
   t.false(fs.existsSync(`${s.site}.bak`));
 });

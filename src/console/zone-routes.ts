@@ -225,8 +225,24 @@ interface Edit {
   height?: number;
 }
 
+/** {zones: [{alerts: [{...}]}]} and {zones: [{polygon: [[x, y]]}]} are 4 levels below the body; a few more are not a zone list. */
+const MAX_DEPTH = 6;
+
+/** Whether `value` nests no deeper than `max` (walked without recursion: a hostile body may nest thousands deep). */
+function nestsWithin(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= max) return false;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
 /** The body's shape: {zones: [...], width?, height?}; the zones' contents are the site parser's to judge. */
 function parseEdit(body: unknown): Edit {
+  if (!nestsWithin(body, MAX_DEPTH)) throw new HttpError(400, `the body nests deeper than ${MAX_DEPTH} levels: it is not a list of zones`);
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new HttpError(400, 'send {"zones": [...]} (and "width", "height" to set the image size)');
   const { zones, width, height, ...rest } = body as Record<string, unknown>;
