@@ -15,7 +15,7 @@ import { startServer } from '../src/app/start-server.js';
 import { addClient } from '../src/auth/edit-credentials.js';
 import type { HistoryStore } from '../src/history/store.js';
 import type { ZoneAlertStateCode } from '../src/framing/index.js';
-import { consoleSettings, eventually, haveChromium, launchChromium, openPage } from './helpers/console.js';
+import { consoleSettings, eventually, haveChromium, launchChromium, openPage, startConsoleServer } from './helpers/console.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
 const declare = haveChromium ? test : test.skip;
@@ -481,3 +481,63 @@ declare(
     );
   },
 );
+
+declare(`the chart's arithmetic as the browser runs it: steps per range, gaps, alarm periods from changes and from bucket states${why}`, async (t) => {
+  const running = await startConsoleServer(t, { modelPath: knownAnswerModel().onnxPath });
+  const browser = await launchChromium(t);
+  const { page, errors } = await openPage(browser, running.console.url);
+  // The shipped modules themselves (dist/web/console, served under /app/), imported in the page.
+  const results = await page.evaluate(async () => {
+    const api = (await import(String('/app/history-api.js'))) as { stepFor(seconds: number): number; RANGES: Array<{ seconds: number }> };
+    const series = (await import(String('/app/history-series.js'))) as {
+      alertPeriods(rows: unknown[], from: number, end: number, stateAtFrom: string): unknown[];
+      bucketPeriods(s: unknown, step: number): unknown[];
+      chartColumns(s: unknown, step: number): unknown[];
+    };
+    const change = (t: number, previous: string, state: string): unknown => ({ time: new Date(t * 1000).toISOString(), previous, state });
+    const buckets = {
+      time: [0, 10, 20, 40, 50, 60],
+      people_mean: [1, 2, 3, 4, 5, 6],
+      smoothed: [1, 2, 3, 4, 5, null],
+      people_max: [1, 2, 3, 4, 5, 6],
+      state: [2, 2, 1, 1, 0, 2],
+    };
+    return {
+      steps: api.RANGES.map((r) => [r.seconds, api.stepFor(r.seconds)]),
+      // An alarm already on at the range's start ends at its change; one still on at the end ends there; changes out of order are sorted.
+      periods: series.alertPeriods([change(500, 'warning', 'alarm'), change(300, 'alarm', 'ok'), change(400, 'ok', 'warning')], 100, 900, 'ok'),
+      // No change in the range: the state the buckets say holds throughout.
+      steady: series.alertPeriods([], 100, 900, 'alarm'),
+      fromBuckets: series.bucketPeriods(buckets, 10),
+      columns: series.chartColumns(buckets, 10),
+    };
+  });
+  t.deepEqual(results.steps, [
+    [600, 1],
+    [3600, 5],
+    [21_600, 30],
+    [86_400, 120],
+    [604_800, 900],
+    [2_592_000, 3600],
+  ]);
+  for (const [seconds, step] of results.steps) t.true(Math.ceil(seconds / step) <= 1000, `${seconds} s in ${step} s steps`);
+  t.deepEqual(results.periods, [
+    { from: 100, to: 300, level: 'alarm' },
+    { from: 400, to: 500, level: 'warning' },
+    { from: 500, to: 900, level: 'alarm' },
+  ]);
+  t.deepEqual(results.steady, [{ from: 100, to: 900, level: 'alarm' }]);
+  t.deepEqual(results.fromBuckets, [
+    { from: 0, to: 20, level: 'alarm' },
+    { from: 20, to: 30, level: 'warning' },
+    { from: 40, to: 50, level: 'warning' },
+    { from: 60, to: 70, level: 'alarm' },
+  ]);
+  t.deepEqual(results.columns, [
+    [0, 10, 20, 30, 40, 50, 60],
+    [1, 2, 3, null, 4, 5, 6],
+    [1, 2, 3, null, 4, 5, null],
+    [1, 2, 3, null, 4, 5, 6],
+  ]);
+  t.deepEqual(errors, []);
+});
