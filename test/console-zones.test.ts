@@ -13,10 +13,13 @@ import { parse } from 'yaml';
 import { addClient } from '../src/auth/edit-credentials.js';
 import type { CameraZonesView, ZonesSaved } from '../src/console/zone-routes.js';
 import { siteVersion } from '../src/zones/site-editor.js';
+import { openApiChecker } from './helpers/openapi.js';
 import { consoleSettings, eventually, FileCamera, sampleFrames, startConsoleServer } from './helpers/console.js';
 import { knownAnswerModel, tempDir } from './helpers/server.js';
 
 const model = knownAnswerModel();
+const check = openApiChecker();
+const API_PATH = '/api/admin/zones/{camera}';
 const frames = sampleFrames(20);
 
 const SITE = `# the walkway (kept by hand)
@@ -84,13 +87,22 @@ async function setUp(t: ExecutionContext, limits: { maxRequestBytes?: number } =
   };
   const admin = await signIn(adminToken);
   const viewer = await signIn(viewerToken);
-  const get = (cookie: string, camera = 'north'): Promise<Reply> => request(`${url}api/admin/zones/${camera}`, { headers: { cookie } });
-  const put = (cookie: string, body: unknown, headers: Record<string, string> = {}, camera = 'north'): Promise<Reply> =>
-    request(`${url}api/admin/zones/${camera}`, {
-      method: 'PUT',
-      headers: { origin, cookie, 'content-type': 'application/json', ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  // Every answer is also checked against docs/openapi.yaml.
+  const described = (reply: Reply, method: 'get' | 'put'): Reply => {
+    check(t, API_PATH, { status: reply.status, contentType: String(reply.headers['content-type']), body: reply.body }, method);
+    return reply;
+  };
+  const get = async (cookie: string, camera = 'north'): Promise<Reply> =>
+    described(await request(`${url}api/admin/zones/${camera}`, { headers: { cookie } }), 'get');
+  const put = async (cookie: string, body: unknown, headers: Record<string, string> = {}, camera = 'north'): Promise<Reply> =>
+    described(
+      await request(`${url}api/admin/zones/${camera}`, {
+        method: 'PUT',
+        headers: { origin, cookie, 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+      'put',
+    );
   return { site, running, url, origin, admin, viewer, get, put, lines, cameraToken };
 }
 

@@ -100,29 +100,38 @@ function isType(type: string, v: unknown): boolean {
   }
 }
 
-/** A checker bound to docs/openapi.yaml: asserts that a response to GET `apiPath` is described and matches. */
-export function openApiChecker(): (t: ExecutionContext, apiPath: string, res: { status: number; contentType: string; body: string }) => void {
+/** A checker bound to docs/openapi.yaml: asserts that a response to `method` (default GET) `apiPath` is described and matches. */
+export function openApiChecker(): (
+  t: ExecutionContext,
+  apiPath: string,
+  res: { status: number; contentType: string; body: string },
+  method?: 'get' | 'put',
+) => void {
   const doc = loadOpenApi();
-  return (t, apiPath, res) => {
-    const op = ((doc.paths as Record<string, Schema>)[apiPath]?.get ?? undefined) as Schema | undefined;
+  return (t, apiPath, res, method = 'get') => {
+    const op = ((doc.paths as Record<string, Schema>)[apiPath]?.[method] ?? undefined) as Schema | undefined;
     if (!op) {
-      t.fail(`docs/openapi.yaml has no GET ${apiPath}`);
+      t.fail(`docs/openapi.yaml has no ${method.toUpperCase()} ${apiPath}`);
       return;
     }
     let response = (op.responses as Record<string, Schema>)[String(res.status)];
     if (typeof response?.$ref === 'string')
       response = ((doc.components as Schema).responses as Record<string, Schema>)[response.$ref.replace('#/components/responses/', '')];
     if (!response) {
-      t.fail(`docs/openapi.yaml: GET ${apiPath} has no ${res.status} response`);
+      t.fail(`docs/openapi.yaml: ${method.toUpperCase()} ${apiPath} has no ${res.status} response`);
       return;
     }
     const mediaType = res.contentType.split(';')[0];
     const content = (response.content as Record<string, Schema> | undefined)?.[mediaType];
     if (!content) {
-      t.fail(`docs/openapi.yaml: GET ${apiPath} ${res.status} has no ${mediaType} content`);
+      t.fail(`docs/openapi.yaml: ${method.toUpperCase()} ${apiPath} ${res.status} has no ${mediaType} content`);
       return;
     }
     if (mediaType !== 'application/json') return;
-    t.deepEqual(schemaProblems(doc, content.schema as Schema, JSON.parse(res.body)), [], `GET ${apiPath} ${res.status} matches docs/openapi.yaml`);
+    t.deepEqual(
+      schemaProblems(doc, content.schema as Schema, JSON.parse(res.body)),
+      [],
+      `${method.toUpperCase()} ${apiPath} ${res.status} matches docs/openapi.yaml`,
+    );
   };
 }
