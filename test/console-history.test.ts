@@ -415,7 +415,10 @@ declare(
     await page.setViewportSize({ width: 1920, height: 1080 });
 
     // Alert history: the last 24 h holds all seven changes, newest first.
-    await page.click('nav a[href="#/history"]');
+    // Reached from the live alerts page's link (and the History entry of the menu).
+    await page.click('nav a[href="#/alerts"]');
+    await page.click('.alerts-panel .more a[href="#/history"]');
+    t.is(await page.locator('nav a.current').textContent(), 'History');
     const shown = async (): Promise<Array<[string, string, string, number]>> =>
       page.evaluate(() =>
         [...document.querySelectorAll<HTMLElement>('.alert-results tr.change')].map(

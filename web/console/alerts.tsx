@@ -45,6 +45,11 @@ export function AlertsPanel({ active, recent, full = false }: { active: AlertInf
           </ul>
         </details>
       )}
+      {full && (
+        <p class="more">
+          Older changes, with filters and CSV: <a href="#/history">alert history</a>
+        </p>
+      )}
     </section>
   );
 }
