@@ -1,9 +1,10 @@
 /**
  * The worker's side of a motion step (line-tracker.ts): dense flow on each
- * window's pair of grey crops. Pure: the worker runs it on what the main
+ * window's pair of grey crops, then each place's dominant motion over the
+ * flow's own window (flow.ts). Pure: the worker runs it on what the main
  * thread sent, tests and the bench call it directly.
  */
-import { denseFlow, type FlowField } from './flow.js';
+import { DEFAULT_FLOW_OPTIONS, denseFlow, dominantMotion, type FlowField } from './flow.js';
 import type { MotionJob } from './line-tracker.js';
 
 /** Bounds a job must meet before any pixel is touched (the main thread builds them, but a worker trusts nothing it can check). */
@@ -22,11 +23,15 @@ export function checkMotionJob(job: MotionJob): void {
 
 export function runMotionJob(job: MotionJob): FlowField[] {
   checkMotionJob(job);
-  return job.windows.map((w, i) => ({
-    ...denseFlow(job.before[i], job.after[i], w.width, w.height),
-    x0: w.x,
-    y0: w.y,
-    fullWidth: job.greyWidth,
-    fullHeight: job.greyHeight,
-  }));
+  return job.windows.map((w, i) => {
+    const field: FlowField = {
+      ...denseFlow(job.before[i], job.after[i], w.width, w.height, DEFAULT_FLOW_OPTIONS),
+      x0: w.x,
+      y0: w.y,
+      fullWidth: job.greyWidth,
+      fullHeight: job.greyHeight,
+    };
+    dominantMotion(field, DEFAULT_FLOW_OPTIONS.radius);
+    return field;
+  });
 }
