@@ -23,6 +23,8 @@ export interface ChildServerOptions {
   drainDelayMs?: number;
   /** More `crowdline serve` arguments (limits for the fuzzer and the soak, --tls-cert/--tls-key...). */
   extraArgs?: string[];
+  /** The CLI to start (default: this build's dist/cli/main.js); another build's, to compare builds. */
+  mainJs?: string;
 }
 
 export interface ChildServer {
@@ -51,7 +53,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   const port = await freePort();
   const metricsPort = await freePort();
   const args = [
-    MAIN_JS,
+    options.mainJs ?? MAIN_JS,
     'serve',
     '--host',
     HOST,

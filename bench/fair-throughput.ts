@@ -1,0 +1,109 @@
+/**
+ * What fair queueing costs the whole server: 8 equal cameras (closed loop,
+ * window 4, vtest.avi frames) against `crowdline serve` builds started side
+ * by side (default model, CPU), one build loaded at a time, in alternating
+ * rounds (the order rotates each round), so slow drifts of a shared machine
+ * weigh on every build alike. Per run: frames answered ok per second, and
+ * the server's CPU time per frame (process_cpu_seconds_total), which other
+ * load on the machine moves less than wall-clock throughput.
+ *
+ *   node dist/bench/fair-throughput.js --build before=/path/to/old/dist/cli/main.js --build after=dist/cli/main.js [--rounds 5 --seconds 20]
+ */
+import os from 'node:os';
+import path from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
+import { loadFrames } from './frames.js';
+import { runLoad } from './load.js';
+import { scrape } from './scrape.js';
+import { type ChildServer, startChildServer } from './server-process.js';
+
+const argv = yargs(hideBin(process.argv))
+  .option('build', { type: 'string', array: true, demandOption: true, describe: 'NAME=path/to/dist/cli/main.js, two or more' })
+  .option('rounds', { type: 'number', default: 5 })
+  .option('seconds', { type: 'number', default: 20, describe: 'measured seconds per run (after 3 s of warm-up)' })
+  .option('cameras', { type: 'number', default: 8 })
+  .option('video', { type: 'string', default: '/usr/share/doc/opencv-doc/examples/data/vtest.avi' })
+  .strict()
+  .parseSync();
+
+const builds = argv.build.map((spec) => {
+  const at = spec.indexOf('=');
+  if (at < 1) throw new Error(`--build wants NAME=path, got ${spec}`);
+  return { name: spec.slice(0, at), mainJs: path.resolve(spec.slice(at + 1)) };
+});
+const frames = await loadFrames(argv.video, 20);
+
+interface Run {
+  fps: number;
+  cpuMsPerFrame: number;
+}
+
+async function measure(server: ChildServer): Promise<Run> {
+  const cpu0 = (await scrape(server.metricsUrl)).get('process_cpu_seconds_total') ?? 0;
+  const r = await runLoad({
+    host: server.host,
+    port: server.port,
+    mode: 'closed',
+    cameras: argv.cameras,
+    window: 4,
+    jpegs: frames.jpegs,
+    warmupS: 3,
+    durationS: argv.seconds,
+  });
+  const cpu1 = (await scrape(server.metricsUrl)).get('process_cpu_seconds_total') ?? 0;
+  return { fps: r.okInWindow / r.windowS, cpuMsPerFrame: ((cpu1 - cpu0) * 1000) / Math.max(1, r.ok) };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const loadStart = os
+  .loadavg()
+  .map((v) => v.toFixed(2))
+  .join(' ');
+const servers: ChildServer[] = [];
+try {
+  for (const b of builds)
+    servers.push(
+      await startChildServer({ model: DEFAULT_MODEL_PATH, device: 'cpu', maxBatch: 1, maxBatchDelayMs: 2, overload: 'queue', window: 4, mainJs: b.mainJs }),
+    );
+  const runs: Run[][] = builds.map(() => []);
+  for (let round = 0; round < argv.rounds; round++) {
+    for (let k = 0; k < builds.length; k++) {
+      const i = (k + round) % builds.length;
+      const r = await measure(servers[i]);
+      runs[i].push(r);
+      process.stderr.write(
+        `round ${round + 1} ${builds[i].name}: ${r.fps.toFixed(2)} fps, ${r.cpuMsPerFrame.toFixed(1)} CPU ms/frame (load ${os.loadavg()[0].toFixed(1)})\n`,
+      );
+    }
+  }
+  console.log(
+    `${new Date().toISOString()}: ${argv.cameras} cameras, window 4, ${argv.rounds} rounds of ${argv.seconds} s per build; ${os.cpus().length} cores; load average ${loadStart} at the start, ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')} at the end`,
+  );
+  console.log('');
+  console.log(
+    '| build | fps per run | median fps | server CPU ms per frame, per run | median | fps / first build (median of same-round ratios) | CPU per frame / first build (same) |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  const base = runs[0];
+  builds.forEach((b, i) => {
+    const fps = runs[i].map((r) => r.fps);
+    const cpu = runs[i].map((r) => r.cpuMsPerFrame);
+    // Ratios of runs in the same round (adjacent in time), then their median.
+    const fpsRatio = median(runs[i].map((r, k) => r.fps / base[k].fps));
+    const cpuRatio = median(runs[i].map((r, k) => r.cpuMsPerFrame / base[k].cpuMsPerFrame));
+    console.log(
+      `| ${b.name} | ${fps.map((v) => v.toFixed(2)).join(', ')} | ${median(fps).toFixed(2)} | ${cpu.map((v) => v.toFixed(1)).join(', ')} | ${median(cpu).toFixed(1)} | ${fpsRatio.toFixed(3)} | ${cpuRatio.toFixed(3)} |`,
+    );
+  });
+} finally {
+  await Promise.all(servers.map((s) => s.stop()));
+}
