@@ -80,6 +80,7 @@ declare(`an admin draws a zone with the mouse: the site file changes (.bak kept,
     'west-path',
   ]);
 
+  t.true(await page.locator('.zone-editor canvas.heat').isHidden(), 'zones are drawn on the frame, not under the heat layer');
   // Draw: four clicks, then a click on the first corner closes it.
   const corners: Array<[number, number]> = [
     [600, 400],
@@ -283,4 +284,33 @@ declare(`a viewer has no zone editor and the API refuses it; an admin's save ove
     [...v.errors, ...a.errors].filter((e) => !/status of 40[13]|status of 412/.test(e)),
     [],
   );
+});
+
+declare(`privacy mode: the editor draws on the density over a neutral ground, and saves${why}`, async (t) => {
+  const site = writeSite();
+  const running = await startConsoleServer(t, { modelPath: model.onnxPath, sitePath: site, console: consoleSettings({ video: 'off', fps: 5 }) });
+  const north = new FileCamera('north', sampleFrames(60), { fps: 4 });
+  await north.connect(running.address.port);
+  north.start();
+  t.teardown(() => north.close());
+  const browser = await launchChromium(t);
+  const { page, errors } = await openPage(browser, `${running.console.url}#/zones/north`, { width: 1280, height: 800 });
+  await page.locator('.zone-editor-page .picture[data-seq]:not([data-seq=""])').waitFor();
+  // No picture: the heat layer (hidden over a frame while editing) is what there is to draw on.
+  t.true(await page.locator('.zone-editor canvas.frame.neutral').isHidden());
+  t.true(await page.locator('.zone-editor canvas.heat').isVisible());
+  t.is(await page.locator('.top nav a.current').textContent(), 'Zones', 'the menu says where this page is');
+  await page.locator('button.new-zone').click();
+  const corners: Array<[number, number]> = [
+    [100, 420],
+    [300, 420],
+    [200, 540],
+  ];
+  for (const corner of corners) await page.mouse.click(...(await at(page, corner)));
+  await page.keyboard.press('Enter');
+  await page.fill('.zone-form input[name="name"]', 'bench');
+  await page.locator('button.save').click();
+  await page.locator('.save-status.saved').waitFor();
+  near(t, parse(fs.readFileSync(site, 'utf8')).cameras.north.zones[2].polygon, corners);
+  t.deepEqual(errors, []);
 });

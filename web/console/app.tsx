@@ -69,7 +69,7 @@ function Console({ session, onSignedOut }: { session: SessionInfo; onSignedOut: 
         </a>
         <nav>
           {PAGES.filter((p) => p.nav && (p.role !== 'admin' || role === 'admin')).map((p) => (
-            <a key={p.path} href={`#${p.path}`} class={p === page ? 'current' : ''}>
+            <a key={p.path} href={`#${p.path}`} class={p === page || page.path.startsWith(`${p.path}/`) ? 'current' : ''}>
               {p.nav}
               {p.path === '/alerts' && live.active.length > 0 && <span class={`pill ${alarms > 0 ? 'alarm' : 'warning'}`}>{live.active.length}</span>}
             </a>
