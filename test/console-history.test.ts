@@ -485,62 +485,122 @@ declare(
   },
 );
 
-declare(`the chart's arithmetic as the browser runs it: steps per range, gaps, alarm periods from changes and from bucket states${why}`, async (t) => {
-  const running = await startConsoleServer(t, { modelPath: knownAnswerModel().onnxPath });
-  const browser = await launchChromium(t);
-  const { page, errors } = await openPage(browser, running.console.url);
-  // The shipped modules themselves (dist/web/console, served under /app/), imported in the page.
-  const results = await page.evaluate(async () => {
-    const api = (await import(String('/app/history-api.js'))) as { stepFor(seconds: number): number; RANGES: Array<{ seconds: number }> };
-    const series = (await import(String('/app/history-series.js'))) as {
-      alertPeriods(rows: unknown[], from: number, end: number, stateAtFrom: string): unknown[];
-      bucketPeriods(s: unknown, step: number): unknown[];
-      chartColumns(s: unknown, step: number): unknown[];
-    };
-    const change = (t: number, previous: string, state: string): unknown => ({ time: new Date(t * 1000).toISOString(), previous, state });
-    const buckets = {
-      time: [0, 10, 20, 40, 50, 60],
-      people_mean: [1, 2, 3, 4, 5, 6],
-      smoothed: [1, 2, 3, 4, 5, null],
-      people_max: [1, 2, 3, 4, 5, 6],
-      state: [2, 2, 1, 1, 0, 2],
-    };
-    return {
-      steps: api.RANGES.map((r) => [r.seconds, api.stepFor(r.seconds)]),
-      // An alarm already on at the range's start ends at its change; one still on at the end ends there; changes out of order are sorted.
-      periods: series.alertPeriods([change(500, 'warning', 'alarm'), change(300, 'alarm', 'ok'), change(400, 'ok', 'warning')], 100, 900, 'ok'),
-      // No change in the range: the state the buckets say holds throughout.
-      steady: series.alertPeriods([], 100, 900, 'alarm'),
-      fromBuckets: series.bucketPeriods(buckets, 10),
-      columns: series.chartColumns(buckets, 10),
-    };
-  });
-  t.deepEqual(results.steps, [
-    [600, 1],
-    [3600, 5],
-    [21_600, 30],
-    [86_400, 120],
-    [604_800, 900],
-    [2_592_000, 3600],
-  ]);
-  for (const [seconds, step] of results.steps) t.true(Math.ceil(seconds / step) <= 1000, `${seconds} s in ${step} s steps`);
-  t.deepEqual(results.periods, [
-    { from: 100, to: 300, level: 'alarm' },
-    { from: 400, to: 500, level: 'warning' },
-    { from: 500, to: 900, level: 'alarm' },
-  ]);
-  t.deepEqual(results.steady, [{ from: 100, to: 900, level: 'alarm' }]);
-  t.deepEqual(results.fromBuckets, [
-    { from: 0, to: 20, level: 'alarm' },
-    { from: 20, to: 30, level: 'warning' },
-    { from: 40, to: 50, level: 'warning' },
-    { from: 60, to: 70, level: 'alarm' },
-  ]);
-  t.deepEqual(results.columns, [
-    [0, 10, 20, 30, 40, 50, 60],
-    [1, 2, 3, null, 4, 5, 6],
-    [1, 2, 3, null, 4, 5, null],
-    [1, 2, 3, null, 4, 5, 6],
-  ]);
-  t.deepEqual(errors, []);
-});
+declare(
+  `the chart's arithmetic as the browser runs it: steps per range, gaps, alarm periods from changes and from bucket states; a server with fewer --api-max-points gets the coarser step it asks for${why}`,
+  async (t) => {
+    const running = await startConsoleServer(t, { modelPath: knownAnswerModel().onnxPath });
+    const browser = await launchChromium(t);
+    const { page, errors } = await openPage(browser, running.console.url);
+    // The shipped modules themselves (dist/web/console, served under /app/), imported in the page.
+    const results = await page.evaluate(async () => {
+      const api = (await import(String('/app/history-api.js'))) as { stepFor(seconds: number): number; RANGES: Array<{ seconds: number }> };
+      const series = (await import(String('/app/history-series.js'))) as {
+        alertPeriods(rows: unknown[], from: number, end: number, stateAtFrom: string): unknown[];
+        bucketPeriods(s: unknown, step: number): unknown[];
+        chartColumns(s: unknown, step: number): unknown[];
+      };
+      const change = (t: number, previous: string, state: string): unknown => ({ time: new Date(t * 1000).toISOString(), previous, state });
+      const buckets = {
+        time: [0, 10, 20, 40, 50, 60],
+        people_mean: [1, 2, 3, 4, 5, 6],
+        smoothed: [1, 2, 3, 4, 5, null],
+        people_max: [1, 2, 3, 4, 5, 6],
+        state: [2, 2, 1, 1, 0, 2],
+      };
+      return {
+        steps: api.RANGES.map((r) => [r.seconds, api.stepFor(r.seconds)]),
+        // An alarm already on at the range's start ends at its change; one still on at the end ends there; changes out of order are sorted.
+        periods: series.alertPeriods([change(500, 'warning', 'alarm'), change(300, 'alarm', 'ok'), change(400, 'ok', 'warning')], 100, 900, 'ok'),
+        // No change in the range: the state the buckets say holds throughout.
+        steady: series.alertPeriods([], 100, 900, 'alarm'),
+        fromBuckets: series.bucketPeriods(buckets, 10),
+        columns: series.chartColumns(buckets, 10),
+      };
+    });
+    t.deepEqual(results.steps, [
+      [600, 1],
+      [3600, 5],
+      [21_600, 30],
+      [86_400, 120],
+      [604_800, 900],
+      [2_592_000, 3600],
+    ]);
+    for (const [seconds, step] of results.steps) t.true(Math.ceil(seconds / step) <= 1000, `${seconds} s in ${step} s steps`);
+    t.deepEqual(results.periods, [
+      { from: 100, to: 300, level: 'alarm' },
+      { from: 400, to: 500, level: 'warning' },
+      { from: 500, to: 900, level: 'alarm' },
+    ]);
+    t.deepEqual(results.steady, [{ from: 100, to: 900, level: 'alarm' }]);
+    t.deepEqual(results.fromBuckets, [
+      { from: 0, to: 20, level: 'alarm' },
+      { from: 20, to: 30, level: 'warning' },
+      { from: 40, to: 50, level: 'warning' },
+      { from: 60, to: 70, level: 'alarm' },
+    ]);
+    t.deepEqual(results.columns, [
+      [0, 10, 20, 30, 40, 50, 60],
+      [1, 2, 3, null, 4, 5, 6],
+      [1, 2, 3, null, 4, 5, null],
+      [1, 2, 3, null, 4, 5, 6],
+    ]);
+
+    // A server whose --api-max-points is under the chart's 720 points for an hour refuses 5-second steps, saying the least
+    // step that fits (8 s): the page asks again with the next step of its ladder (10 s) and plots that answer.
+    const asked: string[] = [];
+    await page.route('**/api/v1/**', async (route) => {
+      const url = new URL(route.request().url());
+      const json = (status: number, body: unknown): Promise<void> => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+      if (url.pathname === '/api/v1/cameras') {
+        const zone = { name: 'entry', in_site: true, id: 0, capacity: null, smoothing_s: 5, rules: [], now: null, peak_today: null };
+        return json(200, {
+          time: new Date().toISOString(),
+          day_start: new Date().toISOString(),
+          history: true,
+          cameras: [{ name: 'hall', in_site: true, zones: [zone] }],
+        });
+      }
+      if (url.pathname === '/api/v1/alerts') return json(200, { from: '', to: '', limit: 500, truncated: false, alerts: [] });
+      const step = url.searchParams.get('step') ?? '';
+      asked.push(step);
+      if (step === '5') {
+        return json(400, {
+          error: '720 points (720 steps x 1 zone(s)) is over the limit of 500 per request (--api-max-points): use step >= 8 or a shorter range',
+        });
+      }
+      const from = Number(url.searchParams.get('from'));
+      return json(200, {
+        from: '',
+        to: '',
+        step: Number(step),
+        series: [
+          {
+            camera: 'hall',
+            zone: 'entry',
+            time: [from, from + 10],
+            frames: [9, 10],
+            people_mean: [3, 4],
+            people_max: [5, 6],
+            smoothed: [3.5, 3.75],
+            state: [0, 0],
+          },
+        ],
+      });
+    });
+    await page.goto(`${running.console.url}#/chart/hall/entry/1h`);
+    const refused = await eventually('the chart at the coarser step', () => readChart(page));
+    t.is(refused.step, 10);
+    t.deepEqual(asked.slice(0, 2), ['5', '10']);
+    t.deepEqual(refused.data.slice(1), [
+      [3, 4],
+      [3.5, 3.75],
+      [5, 6],
+    ]);
+    t.regex(refused.csv, /step=10&format=csv$/, 'the CSV is the query that was plotted');
+    t.deepEqual(
+      errors.filter((e) => !/status of 400/.test(e)),
+      [],
+      'no page errors (the 400 is the scripted refusal)',
+    );
+  },
+);

@@ -113,6 +113,15 @@ export function stepFor(seconds: number, points = CHART_POINTS): number {
   return STEPS.find((s) => Math.ceil(seconds / s) <= points) ?? STEPS[STEPS.length - 1];
 }
 
+/**
+ * The chart's step for a server whose --api-max-points is under a chart's points: its 400 says the least step that
+ * fits ("... use step >= 8 or a shorter range", docs/api.md); the next step of the ladder at or above it.
+ */
+export function stepFromRefusal(err: unknown): number | undefined {
+  const least = err instanceof ApiError && err.status === 400 ? /use step >= (\d+)/.exec(err.message) : null;
+  return least ? STEPS.find((s) => s >= Number(least[1])) : undefined;
+}
+
 export interface Window {
   /** Epoch seconds, inclusive. */
   from: number;
@@ -122,8 +131,7 @@ export interface Window {
 }
 
 /** The last `seconds` up to now, its ends on step boundaries so a reload a moment later asks for the same buckets. */
-export function windowEndingNow(seconds: number, nowMs = Date.now()): Window {
-  const step = stepFor(seconds);
+export function windowEndingNow(seconds: number, nowMs = Date.now(), step = stepFor(seconds)): Window {
   const to = Math.ceil(nowMs / 1000 / step) * step;
   return { from: to - Math.ceil(seconds / step) * step, to, step };
 }

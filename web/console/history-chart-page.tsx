@@ -15,6 +15,7 @@ import {
   getJson,
   historyUrl,
   rangeFor,
+  stepFromRefusal,
   type Window,
   windowEndingNow,
 } from './history-api.js';
@@ -52,18 +53,33 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
     const abort = new AbortController();
     setLoaded(undefined);
     setError(undefined);
+    // A server with a lower --api-max-points refuses the step with the least one that fits: asked again with that.
+    let step: number | undefined;
+    const history = async (): Promise<{ window: Window; history: HistoryAnswer }> => {
+      const window = windowEndingNow(picked.seconds, Date.now(), step);
+      try {
+        return { window, history: await getJson<HistoryAnswer>(historyUrl(camera, zone, window), abort.signal) };
+      } catch (err) {
+        const coarser = stepFromRefusal(err);
+        if (coarser === undefined || coarser <= window.step) throw err;
+        step = coarser;
+        return history();
+      }
+    };
     const load = (): void => {
-      const window = windowEndingNow(picked.seconds);
-      Promise.all([
-        getJson<HistoryAnswer>(historyUrl(camera, zone, window), abort.signal),
-        getJson<AlertsAnswer>(alertsUrl({ camera, zone, from: window.from, to: window.to }), abort.signal),
-      ]).then(
-        ([history, alerts]) => {
-          setLoaded({ window, history, alerts });
-          setError(undefined);
-        },
-        (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
-      );
+      history()
+        .then(async ({ window, history }) => ({
+          window,
+          history,
+          alerts: await getJson<AlertsAnswer>(alertsUrl({ camera, zone, from: window.from, to: window.to }), abort.signal),
+        }))
+        .then(
+          (answer) => {
+            setLoaded(answer);
+            setError(undefined);
+          },
+          (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
+        );
     };
     load();
     const every = refreshMs(picked.seconds);
