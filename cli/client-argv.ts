@@ -21,4 +21,5 @@ export interface ClientArgv extends Partial<ClientSecurityArgv> {
   'density-format': DensityFormatName;
   'dry-run'?: boolean;
   zones: boolean;
+  lines: boolean;
 }

@@ -39,6 +39,13 @@ export function withClientOptions<T>(yargs: Argv<T>) {
         "ask the server for each camera's zones and draw them with their counts and alert states (--no-zones: don't; an older server ignores the request)",
       group: 'Output:',
     })
+    .option('lines', {
+      type: 'boolean',
+      default: true,
+      describe:
+        "ask the server for each camera's counting lines and draw them with arrows and their in/out counts (--no-lines: don't; an older server ignores the request)",
+      group: 'Output:',
+    })
     .option('record', {
       choices: ['avi', 'mp4'] as const,
       describe: 'video format with --out: Motion-JPEG AVI (default), or H.264 MP4 segments (ffmpeg)',

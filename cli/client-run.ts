@@ -46,6 +46,7 @@ export async function runClientFromArgv(argv: Omit<ClientArgv, 'server' | 'sourc
     densityFormat: DENSITY_FORMAT_NAMES[argv['density-format']],
     security: setup.security,
     zones: argv.zones,
+    lines: argv.lines,
   });
   process.stdout.write(report.text + '\n');
   return exitCodeFor(report);

@@ -23,6 +23,8 @@ export interface CameraSpec {
   inputOptions?: Record<string, string>;
   /** false: do not ask the server for this camera's zones (v1.2); undefined: the client-wide setting. */
   zones?: boolean;
+  /** false: do not ask the server for this camera's counting lines (v1.4); undefined: the client-wide setting. */
+  lines?: boolean;
   /** v1.3: the input-size policy to ask the server for (the server's site file may override it); undefined: the server's default. */
   inputPolicy?: InputPolicyName;
 }

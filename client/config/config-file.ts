@@ -16,6 +16,7 @@
  *       max_width: 960
  *       options: { rtsp_transport: tcp }
  *       zones: false                                # optional: do not ask the server for its zones
+ *       lines: false                                # optional: do not ask the server for its counting lines
  *       input_policy: tiled                         # optional: fixed, native or tiled (v1.3; the server's site file may override)
  */
 import { UsageError } from '../../src/common/usage-error.js';
@@ -68,9 +69,10 @@ export function parseConfig(doc: unknown, file: string): ClientConfig {
   const entries = camerasDoc.map((c: unknown, i) => {
     const where = `cameras[${i}]`;
     const cam = object(c, at(where));
-    allowOnly(cam, ['name', 'url', 'fps', 'max_width', 'options', 'zones', 'input_policy'], (k) => at(`${where}.${k}`));
+    allowOnly(cam, ['name', 'url', 'fps', 'max_width', 'options', 'zones', 'lines', 'input_policy'], (k) => at(`${where}.${k}`));
     const options = optional(cam.options, (v) => stringMap(v, at(`${where}.options`)));
     const zones = optional(cam.zones, (v) => boolean(v, at(`${where}.zones`)));
+    const lines = optional(cam.lines, (v) => boolean(v, at(`${where}.lines`)));
     const inputPolicy = optional(cam.input_policy, (v) => oneOf(v, ['fixed', 'native', 'tiled'] as const, at(`${where}.input_policy`)));
     return {
       where: at(where),
@@ -80,6 +82,7 @@ export function parseConfig(doc: unknown, file: string): ClientConfig {
       maxWidth: optional(cam.max_width, (v) => positive(v, at(`${where}.max_width`), true)),
       inputOptions: options,
       ...(zones === undefined ? {} : { zones }),
+      ...(lines === undefined ? {} : { lines }),
       ...(inputPolicy === undefined ? {} : { inputPolicy }),
     };
   });

@@ -23,7 +23,7 @@ import { Frame, type RawFrame } from '../capture/frame.js';
 import { scaleToMaxWidth } from '../capture/scale-down.js';
 import type { StreamInput } from '../capture/stream-input.js';
 import { errorText, type OpenCV } from '../opencv.js';
-import { DensityFormat, frameStatusName, type ResultMessage, type ZonesMessage } from '../../src/framing/index.js';
+import { DensityFormat, frameStatusName, type LinesMessage, type ResultMessage, type ZonesMessage } from '../../src/framing/index.js';
 import type { ClientCost } from '../run/cost.js';
 import type { Answer, CameraStreamOptions, SentFrame, StreamState } from './stream-types.js';
 
@@ -52,6 +52,8 @@ export class CameraStream {
   reconnects = 0;
   /** v1.2: the latest ZONES of the current connection (undefined: none, e.g. an older server). */
   zones: ZonesMessage | undefined;
+  /** v1.4: the latest LINES of the current connection (undefined: none, e.g. an older server). */
+  lines: LinesMessage | undefined;
 
   private connection: V1Connection | undefined;
   private window = 1;
@@ -268,7 +270,14 @@ export class CameraStream {
       return;
     }
     const { frame } = sent;
-    this.events.answer(this, { frame, status: frameStatusName(result.status), result, latencyMs: Date.now() - frame.captureTimeMs, zones: this.zones });
+    this.events.answer(this, {
+      frame,
+      status: frameStatusName(result.status),
+      result,
+      latencyMs: Date.now() - frame.captureTimeMs,
+      zones: this.zones,
+      lines: this.lines,
+    });
     if (this.source.live) this.sendNewest();
     this.maybeFinish();
     this.events.wake();
@@ -306,6 +315,7 @@ export class CameraStream {
         window: this.options.window || (this.source.live ? LIVE_DEFAULT_WINDOW : 0),
         connectTimeoutMs: 5000,
         wantsZones: this.options.wantsZones,
+        wantsLines: this.options.wantsLines,
         inputPolicy: this.options.inputPolicy,
         ...this.options.security,
       });
@@ -331,7 +341,9 @@ export class CameraStream {
     this.everConnected = true;
     // A new connection's server sends its zones again (or, if older, none).
     this.zones = undefined;
+    this.lines = undefined;
     conn.on('zones', (zones) => (this.zones = zones));
+    conn.on('lines', (lines) => (this.lines = lines));
     conn.on('result', (result) => this.onResult(result));
     conn.on('close', (err) => this.onClose(conn, err));
     this.events.wake();

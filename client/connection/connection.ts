@@ -21,6 +21,7 @@ import {
   type ResultMessage,
   type ServerMessage,
   type WelcomeMessage,
+  type LinesMessage,
   type ZonesMessage,
 } from '../../src/framing/index.js';
 
@@ -61,6 +62,8 @@ export interface ConnectOptions extends ClientSecurity {
   localAddress?: string;
   /** v1.2: ask for the camera's zones (ZONES message, per-zone readings in RESULTs). */
   wantsZones?: boolean;
+  /** v1.4: ask for the camera's counting lines (LINES message, per-line crossings in RESULTs). */
+  wantsLines?: boolean;
   /** v1.3: ask for an input-size policy for this camera's frames (absent: the server's default). */
   inputPolicy?: InputPolicyName;
 }
@@ -69,6 +72,8 @@ export interface V1ConnectionEvents {
   result: [ResultMessage];
   /** v1.2: the camera's zones; after WELCOME and again when the server reloads its site file. */
   zones: [ZonesMessage];
+  /** v1.4: the camera's counting lines; after WELCOME and again when the server reloads its site file. */
+  lines: [LinesMessage];
   /** The server's ERROR message (the connection closes after it). */
   serverError: [ErrorMessage];
   close: [Error | undefined];
@@ -120,6 +125,7 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
             cameraName: options.cameraName,
             token: options.token,
             wantsZones: options.wantsZones,
+            wantsLines: options.wantsLines,
             inputPolicy: options.inputPolicy,
           }),
         );
@@ -211,6 +217,8 @@ export class V1Connection extends EventEmitter<V1ConnectionEvents> {
       this.emit('result', m);
     } else if (m.type === 'zones') {
       this.emit('zones', m);
+    } else if (m.type === 'lines') {
+      this.emit('lines', m);
     } else if (m.type === 'error') {
       this.closedWith = new Error(`server error ${m.code}: ${m.reason}`);
       this.emit('serverError', m);

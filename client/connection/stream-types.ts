@@ -1,7 +1,7 @@
 /** What one camera's stream is told (its options) and tells back (answers, state). */
 import type { Frame } from '../capture/frame.js';
 import type { ClientSecurity } from './connection.js';
-import type { DensityFormatCode, frameStatusName, InputPolicyName, ResultMessage, ZonesMessage } from '../../src/framing/index.js';
+import type { DensityFormatCode, frameStatusName, InputPolicyName, LinesMessage, ResultMessage, ZonesMessage } from '../../src/framing/index.js';
 
 export interface CameraStreamOptions {
   name: string;
@@ -20,6 +20,8 @@ export interface CameraStreamOptions {
   security?: ClientSecurity;
   /** v1.2: ask the server for this camera's zones (an older server ignores the request). */
   wantsZones?: boolean;
+  /** v1.4: ask the server for this camera's counting lines (an older server ignores the request). */
+  wantsLines?: boolean;
   /** v1.3: the input-size policy to ask for (an older server ignores the request). */
   inputPolicy?: InputPolicyName;
 }
@@ -40,6 +42,8 @@ export interface Answer {
   latencyMs: number;
   /** The server's zones the result's zone readings refer to (the latest ZONES before it). */
   zones?: ZonesMessage;
+  /** The server's counting lines the result's line block refers to (the latest LINES before it). */
+  lines?: LinesMessage;
 }
 
 export type StreamState = 'connecting' | 'streaming' | 'waiting-to-retry' | 'done' | 'failed';

@@ -8,6 +8,7 @@ import type { ClientCost } from '../run/cost.js';
 import { Mosaic } from './mosaic.js';
 import type { Mat, OpenCV } from '../opencv.js';
 import { OverlayPainter, type Caption } from './overlay.js';
+import { drawLines, type LineView } from './line-overlay.js';
 import { drawZones, type ZoneView } from './zone-overlay.js';
 
 export const WINDOW_TITLE = 'crowdline';
@@ -22,6 +23,7 @@ interface TileState {
   density: DensityMap | undefined;
   caption: Caption;
   zones: ZoneView | undefined;
+  lines: LineView | undefined;
   dirty: boolean;
 }
 
@@ -48,17 +50,19 @@ export class LiveDisplay {
       density: undefined,
       caption: { title, lines: ['connecting...'] },
       zones: undefined,
+      lines: undefined,
       dirty: true,
     }));
   }
 
   /** Latest picture for a tile; it is scaled and painted only when the window is next redrawn. */
-  setImage(index: number, picture: Picture, density: DensityMap | undefined, caption: Caption, zones?: ZoneView): void {
+  setImage(index: number, picture: Picture, density: DensityMap | undefined, caption: Caption, zones?: ZoneView, lines?: LineView): void {
     const tile = this.tiles[index];
     tile.picture = picture;
     tile.density = density;
     tile.caption = caption;
     tile.zones = zones;
+    tile.lines = lines;
     tile.dirty = true;
   }
 
@@ -87,6 +91,7 @@ export class LiveDisplay {
         const p = image ? this.painter.blend(image, tile.density) : new cv.Mat(this.mosaic.tile.height, this.mosaic.tile.width, cv.CV_8UC3, [32, 32, 32]);
         // Zone coordinates refer to the frame as sent; the tile is that frame scaled.
         if (image && tile.zones) drawZones(cv, p, tile.zones, { width: tile.picture!.image.cols, height: tile.picture!.image.rows });
+        if (image && tile.lines) drawLines(cv, p, tile.lines, { width: tile.picture!.image.cols, height: tile.picture!.image.rows });
         this.painter.caption(p, tile.caption);
         return p;
       });

@@ -36,6 +36,8 @@ export interface ClientOptions {
   security?: ClientSecurity;
   /** v1.2: ask the server for zones (default true; a camera's `zones: false` opts it out). */
   zones?: boolean;
+  /** v1.4: ask the server for counting lines (default true; a camera's `lines: false` opts it out). */
+  lines?: boolean;
   /** Progress bars on stderr for file sources (default: headless on a terminal). */
   progress?: boolean;
   log?: (line: string) => void;

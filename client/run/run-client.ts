@@ -20,6 +20,7 @@ import type { Answer } from '../connection/stream-types.js';
 import { answerCaption, wrap } from '../display/caption-text.js';
 import { LiveDisplay } from '../display/display.js';
 import { OverlayPainter, type Caption } from '../display/overlay.js';
+import { drawLines, type LineView } from '../display/line-overlay.js';
 import { drawZones, type ZoneView } from '../display/zone-overlay.js';
 import { errorText, loadOpenCV } from '../opencv.js';
 import { CameraRecorder } from '../record/recorder.js';
@@ -92,12 +93,15 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     const density = answer.status === 'ok' ? answer.result?.density : undefined;
     const readings = answer.status === 'ok' ? answer.result?.zones : undefined;
     const zones: ZoneView | undefined = answer.zones && answer.zones.zones.length > 0 ? { zones: answer.zones, readings } : undefined;
+    const crossings = answer.status === 'ok' ? answer.result?.lines : undefined;
+    const lines: LineView | undefined = answer.lines && answer.lines.lines.length > 0 ? { lines: answer.lines, crossings } : undefined;
     const caption = captionFor(camera, answer, zones);
     if (camera.recorder) {
       const picture = cost.time('overlay', () => {
         const image = answer.frame.image;
         const p = painter.blend(image, density);
         if (zones) drawZones(cv, p, zones, { width: image.cols, height: image.rows });
+        if (lines) drawLines(cv, p, lines, { width: image.cols, height: image.rows });
         painter.caption(p, caption);
         return p;
       });
@@ -113,7 +117,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
       );
     }
     // A camera that is down keeps its "reconnecting" notice over the last picture.
-    if (camera.capture?.state !== 'reconnecting') display?.setImage(camera.index, answer.frame, density, caption, zones);
+    if (camera.capture?.state !== 'reconnecting') display?.setImage(camera.index, answer.frame, density, caption, zones, lines);
     camera.bar?.update(camera.stats.answered, { fps: camera.stats.liveFps(now).toFixed(1) });
   };
 
@@ -156,6 +160,7 @@ export async function runClient(options: ClientOptions): Promise<ClientReport> {
     maxFrames: options.maxFrames ?? 0,
     security: options.security,
     wantsZones: (options.zones ?? true) && camera.spec.zones !== false,
+    wantsLines: (options.lines ?? true) && camera.spec.lines !== false,
     inputPolicy: camera.spec.inputPolicy,
   });
 

@@ -13,7 +13,10 @@ import {
   ServerSideParser,
   encodeResult,
   encodeWelcome,
+  encodeLines,
   encodeZones,
+  type LineCrossings,
+  type LinesMessage,
   type ZoneReading,
   type ZonesMessage,
 } from '../../src/framing/index.js';
@@ -24,12 +27,14 @@ export interface ZoneScript {
   /** Readings for frame `seq` (under the zones in force). */
   readings(seq: number): ZoneReading[];
   count?(seq: number): number;
+  /** v1.4: lines sent after ZONES to a client that asked, and each RESULT's line block. */
+  lines?: { message: Omit<LinesMessage, 'type'>; crossings(seq: number): LineCrossings[] };
 }
 
 export interface ZoneServer {
   port: number;
   /** Each HELLO received, in order: camera name and whether it asked for zones. */
-  hellos: Array<{ camera: string; wantsZones: boolean }>;
+  hellos: Array<{ camera: string; wantsZones: boolean; wantsLines: boolean }>;
   close(): Promise<void>;
 }
 
@@ -42,11 +47,13 @@ export async function startZoneServer(script: ZoneScript): Promise<ZoneServer> {
     socket.on('error', () => socket.destroy());
     const parser = new ServerSideParser({ maxFrameBytes: 16 << 20 });
     let wantsZones = false;
+    let wantsLines = false;
     socket.on('data', (chunk: Buffer) => {
       for (const m of parser.push(chunk)) {
         if (m.type === 'hello') {
           wantsZones = m.wantsZones === true;
-          hellos.push({ camera: m.cameraName, wantsZones });
+          wantsLines = m.wantsLines === true;
+          hellos.push({ camera: m.cameraName, wantsZones, wantsLines });
           socket.write(
             encodeWelcome({
               version: PROTOCOL_VERSION,
@@ -62,6 +69,7 @@ export async function startZoneServer(script: ZoneScript): Promise<ZoneServer> {
             }),
           );
           if (wantsZones) socket.write(encodeZones(script.zones[0].message));
+          if (wantsLines) socket.write(encodeLines(script.lines?.message ?? { camera: m.cameraName, lines: [] }));
         } else if (m.type === 'frame') {
           // A site reload: the new ZONES precedes the first RESULT it applies to.
           const reload = script.zones.find((z) => z.from === m.seq && z.from > 0);
@@ -75,6 +83,7 @@ export async function startZoneServer(script: ZoneScript): Promise<ZoneServer> {
               timings: { queueUs: 0, decodeUs: 0, inferUs: 0, serverUs: 0 },
               densityFormat: DensityFormat.None,
               zones: wantsZones ? script.readings(m.seq) : undefined,
+              lines: wantsLines ? (script.lines?.crossings(m.seq) ?? []) : undefined,
             }),
           );
         } else {
