@@ -1,6 +1,7 @@
 /** Server security options (docs/security.md): tokens, TLS, mTLS, the legacy policy. */
 import type { Options } from 'yargs';
 import { parseLegacyPolicy } from '../src/auth/legacy-policy.js';
+import { DEFAULT_CHECK_SLOT_LIMITS } from '../src/auth/check-slots.js';
 import type { SecurityOptions } from '../src/auth/security.js';
 
 export interface SecurityArgv {
@@ -9,6 +10,8 @@ export interface SecurityArgv {
   'tls-key'?: string;
   'tls-client-ca'?: string;
   legacy?: string[];
+  'max-auth-checks': number;
+  'max-auth-checks-per-ip': number;
 }
 
 export function withSecurityOptions(): Record<keyof SecurityArgv, Options> {
@@ -32,6 +35,19 @@ export function withSecurityOptions(): Record<keyof SecurityArgv, Options> {
       describe: 'legacy protocol (no auth, no encryption): allow | deny | allow-from CIDR,... (default: deny with --auth/--tls-*, else allow)',
       group,
     },
+    'max-auth-checks': {
+      type: 'number',
+      default: DEFAULT_CHECK_SLOT_LIMITS.maxRunning,
+      describe: 'token checks (scrypt, ~16 MiB each) running at once, taken in turn from each address that has one waiting',
+      group,
+    },
+    'max-auth-checks-per-ip': {
+      type: 'number',
+      default: DEFAULT_CHECK_SLOT_LIMITS.maxPerAddress,
+      describe:
+        'token checks one address may have pending; beyond it a HELLO is answered "server full" (the client retries); tokens already verified cost none',
+      group,
+    },
   };
 }
 
@@ -44,5 +60,6 @@ export function securityFromArgv(argv: SecurityArgv): SecurityOptions {
     authFile: argv.auth,
     tls: cert && key ? { cert, key, clientCa: argv['tls-client-ca'] } : undefined,
     legacy: argv.legacy ? parseLegacyPolicy(argv.legacy) : undefined,
+    checkLimits: { maxRunning: argv['max-auth-checks'], maxPerAddress: argv['max-auth-checks-per-ip'] },
   };
 }

@@ -72,6 +72,8 @@ const POSITIVE_INTEGERS = [
   'max-input-pixels',
   'rate-burst-ms',
 ] as const;
+/** The security group's limits (typed apart: withSecurityOptions() is a plain record). */
+const SECURITY_POSITIVE_INTEGERS = ['max-auth-checks', 'max-auth-checks-per-ip'] as const;
 
 /** Rate caps: 0 turns one off; frames per second may be fractional (a camera sampled every 2 s is 0.5). */
 const RATE_CAPS = { fps: ['max-fps', 'unauth-max-fps'], pixels: ['max-pixel-rate', 'unauth-max-pixel-rate'] } as const;
@@ -414,6 +416,13 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       // Limits must be positive whole numbers: a 0 or NaN limit would disable protection silently.
       for (const name of POSITIVE_INTEGERS) {
         const value = argv[name];
+        if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+          throw new UsageError(`--${name} must be a positive whole number, got ${String(value)}`);
+        }
+      }
+      for (const name of SECURITY_POSITIVE_INTEGERS) {
+        // yargs has made it a number (type: 'number'; NaN for text).
+        const value = (argv as unknown as Record<string, number | undefined>)[name];
         if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
           throw new UsageError(`--${name} must be a positive whole number, got ${String(value)}`);
         }

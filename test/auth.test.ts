@@ -185,7 +185,7 @@ test('serve options: metrics on 127.0.0.1 unless told otherwise, whatever --host
       .parseSync() as unknown as ServerArgv;
   const plain = toStartOptions(parse(['--metrics-port', '9464']), '0.0.0.0', 7878);
   t.like(plain.metrics, { host: '127.0.0.1', port: 9464 });
-  t.deepEqual(plain.security, { authFile: undefined, tls: undefined, legacy: undefined });
+  t.deepEqual(plain.security, { authFile: undefined, tls: undefined, legacy: undefined, checkLimits: { maxRunning: 2, maxPerAddress: 8 } });
   const hardened = toStartOptions(
     parse([
       '--metrics-port',

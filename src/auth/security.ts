@@ -9,6 +9,7 @@ import type tls from 'node:tls';
 import type { ConnectionGate } from '../accept/gate.js';
 import { TlsFront, type TlsFiles } from '../tls/tls-front.js';
 import { Credentials, type ClientEntry } from './credentials.js';
+import type { CheckSlotLimits } from './check-slots.js';
 import { AuthGate } from './gate.js';
 import type { FailureThrottle } from './throttle.js';
 import type { LegacyPolicy } from './legacy-policy.js';
@@ -19,6 +20,8 @@ export interface SecurityOptions {
   tls?: TlsFiles;
   /** Default: allowed when neither auth nor TLS is on, refused otherwise. */
   legacy?: LegacyPolicy;
+  /** Token checks at once and pending per address (default DEFAULT_CHECK_SLOT_LIMITS). */
+  checkLimits?: CheckSlotLimits;
 }
 
 export interface Security {
@@ -76,6 +79,7 @@ export function setUpSecurity(
         clientCertificates: options.tls?.clientCa !== undefined,
         tlsRequired: front !== undefined,
         legacy,
+        checkLimits: options.checkLimits,
         onRefused: context.onRefused,
       })
     : undefined;
