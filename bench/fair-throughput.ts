@@ -3,7 +3,8 @@
  * window 4, vtest.avi frames) against `crowdline serve` builds started side
  * by side (default model, CPU), one build loaded at a time, in alternating
  * rounds (the order rotates each round), so slow drifts of a shared machine
- * weigh on every build alike. Per run: frames answered ok per second, and
+ * weigh on every build alike; or, with --together, all loaded at once, so
+ * each gets its share of a busy machine alike and frames per second compare. Per run: frames answered ok per second, and
  * the server's CPU time per frame (process_cpu_seconds_total), which other
  * load on the machine moves less than wall-clock throughput.
  *
@@ -24,6 +25,11 @@ const argv = yargs(hideBin(process.argv))
   .option('rounds', { type: 'number', default: 5 })
   .option('seconds', { type: 'number', default: 20, describe: 'measured seconds per run (after 3 s of warm-up)' })
   .option('cameras', { type: 'number', default: 8 })
+  .option('together', {
+    type: 'boolean',
+    default: false,
+    describe: 'load every build at the same time (each gets its share of the machine alike) instead of one after another',
+  })
   .option('video', { type: 'string', default: '/usr/share/doc/opencv-doc/examples/data/vtest.avi' })
   .strict()
   .parseSync();
@@ -73,17 +79,23 @@ try {
     );
   const runs: Run[][] = builds.map(() => []);
   for (let round = 0; round < argv.rounds; round++) {
-    for (let k = 0; k < builds.length; k++) {
-      const i = (k + round) % builds.length;
-      const r = await measure(servers[i]);
+    const report = (i: number, r: Run): void => {
       runs[i].push(r);
       process.stderr.write(
         `round ${round + 1} ${builds[i].name}: ${r.fps.toFixed(2)} fps, ${r.cpuMsPerFrame.toFixed(1)} CPU ms/frame (load ${os.loadavg()[0].toFixed(1)})\n`,
       );
+    };
+    if (argv.together) {
+      (await Promise.all(servers.map((server) => measure(server)))).forEach((r, i) => report(i, r));
+      continue;
+    }
+    for (let k = 0; k < builds.length; k++) {
+      const i = (k + round) % builds.length;
+      report(i, await measure(servers[i]));
     }
   }
   console.log(
-    `${new Date().toISOString()}: ${argv.cameras} cameras, window 4, ${argv.rounds} rounds of ${argv.seconds} s per build; ${os.cpus().length} cores; load average ${loadStart} at the start, ${os
+    `${new Date().toISOString()}: ${argv.cameras} cameras, window 4, ${argv.rounds} rounds of ${argv.seconds} s per build, ${argv.together ? 'all builds loaded at once' : 'one build at a time'}; ${os.cpus().length} cores; load average ${loadStart} at the start, ${os
       .loadavg()
       .map((v) => v.toFixed(2))
       .join(' ')} at the end`,
