@@ -11,9 +11,10 @@
  * pixel's window sums the residuals of its neighbours at *their* flow, and
  * repeating the step amplifies pixel-to-pixel differences instead of
  * converging (a known 3 px shift of a blocky texture: mean per-pixel error
- * 0.51 grey px after one step a level, 0.56 after two, 0.92 after three;
- * on vtest the warped residual rises from 1.41 grey levels at
- * one step to 1.66 at three and 4.1 at eight). One step alone falls short
+ * 0.51 grey px after one step a level, 0.56 after two, 0.92 after three,
+ * 5.1 after eight; on vtest the warped residual rises from 1.95 grey levels
+ * at one step to 3.1 at three and 12.8 at eight: bench/line-flow-convergence.ts).
+ * One step alone falls short
  * on larger motions (2.82 of that 3 px shift; two steps 2.94). A true
  * per-window warp converges but costs 4.6x as much.
  *
