@@ -10,7 +10,9 @@ function AlertRow({ alert, now }: { alert: AlertInfo; now: number }) {
         <a class="where" href={cameraHref(alert.camera)}>
           <span class="zone-name">{alert.zone}</span> <span class="camera">· {alert.camera}</span>
         </a>
-        <span class="value" title="the rule's value when it changed">{alert.value === null ? '' : people(alert.value)}</span>
+        <span class="value" title="the rule's value when it changed">
+          {alert.value === null ? '' : people(alert.value)}
+        </span>
       </div>
       <div class="alert-body">
         <span class="rule">{alert.rule}</span>
@@ -29,7 +31,15 @@ export function AlertsPanel({ active, recent, full = false }: { active: AlertInf
       <h2>
         Alerts <span class="tally">{active.length === 0 ? 'all clear' : `${active.length} active`}</span>
       </h2>
-      {active.length === 0 ? <p class="empty">No zone is in warning or alarm.</p> : <ul class="active">{active.map((a) => <AlertRow key={`${a.camera}/${a.zone}`} alert={a} now={now} />)}</ul>}
+      {active.length === 0 ? (
+        <p class="empty">No zone is in warning or alarm.</p>
+      ) : (
+        <ul class="active">
+          {active.map((a) => (
+            <AlertRow key={`${a.camera}/${a.zone}`} alert={a} now={now} />
+          ))}
+        </ul>
+      )}
       {recent.length > 0 && (
         <details class="recent" open={full}>
           <summary>Latest changes ({recent.length})</summary>

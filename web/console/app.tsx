@@ -79,7 +79,11 @@ function Console({ session, onSignedOut }: { session: SessionInfo; onSignedOut: 
           {live.cameras.filter((c) => c.state === 'live').length}/{live.cameras.length} live
           {alarms > 0 && <span class="pill alarm">{alarms} alarm</span>}
           {warnings > 0 && <span class="pill warning">{warnings} warning</span>}
-          {live.hello && !live.hello.video && <span class="pill privacy" title="--console-video off: no camera pixels leave the server">privacy</span>}
+          {live.hello && !live.hello.video && (
+            <span class="pill privacy" title="--console-video off: no camera pixels leave the server">
+              privacy
+            </span>
+          )}
         </span>
         <span class={`link ${live.link}`} title={`connection: ${live.link}`}>
           {live.link === 'open' ? 'live' : live.link}

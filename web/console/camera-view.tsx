@@ -85,4 +85,3 @@ function ZoneTable({ info, live }: { info: CameraInfo; live: Live }) {
     </table>
   );
 }
-

@@ -128,7 +128,11 @@ export function ZoneChart(props: ChartProps) {
     const element = box.current;
     if (!element) return;
     const width = Math.max(200, element.clientWidth);
-    const chart = new uPlot(options(() => latest.current, width, heightFor(width)), latest.current.columns, element);
+    const chart = new uPlot(
+      options(() => latest.current, width, heightFor(width)),
+      latest.current.columns,
+      element,
+    );
     element.uplot = chart;
     const observer = new ResizeObserver(() => {
       const w = Math.max(200, element.clientWidth);

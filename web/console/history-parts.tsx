@@ -26,7 +26,9 @@ export function AlertTable({ rows, showPlace, longDates }: { rows: AlertRow[]; s
             <th>time</th>
             {showPlace && <th>zone</th>}
             <th>change</th>
-            <th class="num" title="the rule's value at the change">value</th>
+            <th class="num" title="the rule's value at the change">
+              value
+            </th>
             <th class="rule">rule</th>
           </tr>
         </thead>

@@ -22,9 +22,20 @@ export function Login({ onSignedIn }: { onSignedIn: () => void }) {
     <main class="login">
       <form onSubmit={(e) => void submit(e)} autocomplete="off">
         <h1>crowdline console</h1>
-        <p>Sign in with a viewer or admin token (from <code>crowdline auth add NAME --role viewer</code>).</p>
+        <p>
+          Sign in with a viewer or admin token (from <code>crowdline auth add NAME --role viewer</code>).
+        </p>
         <label for="token">Token</label>
-        <input id="token" name="token" type="password" value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} autofocus required spellcheck={false} />
+        <input
+          id="token"
+          name="token"
+          type="password"
+          value={token}
+          onInput={(e) => setToken((e.target as HTMLInputElement).value)}
+          autofocus
+          required
+          spellcheck={false}
+        />
         <button type="submit" disabled={busy || token.trim() === ''}>
           {busy ? 'Checking…' : 'Sign in'}
         </button>

@@ -39,7 +39,11 @@ export const PAGES: Page[] = [
   { path: '/site', nav: 'Site', watch: () => [], render: () => <SiteView /> },
   { path: '/history', nav: 'History', watch: () => [], render: () => <AlertHistory /> },
   { path: '/chart/:camera/:zone', watch: () => [], render: ({ params }) => <ChartPage camera={params.camera} zone={params.zone} /> },
-  { path: '/chart/:camera/:zone/:range', watch: () => [], render: ({ params }) => <ChartPage camera={params.camera} zone={params.zone} range={params.range} /> },
+  {
+    path: '/chart/:camera/:zone/:range',
+    watch: () => [],
+    render: ({ params }) => <ChartPage camera={params.camera} zone={params.zone} range={params.range} />,
+  },
   // Issue 29's zone editor (zone-editor*.tsx): admins only; the editor watches its camera for the background frame.
   { path: '/zones', nav: 'Zones', role: 'admin', watch: () => [], render: ({ live }) => <ZonesIndex live={live} /> },
   { path: '/zones/:camera', role: 'admin', watch: (p) => [p.camera], render: ({ live, params }) => <ZoneEditor live={live} camera={params.camera} /> },

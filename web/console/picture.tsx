@@ -76,7 +76,10 @@ export function CameraPicture({ live, info, large = false, children }: { live: L
     <div
       class={`picture${large ? ' large' : ''}`}
       // Large: as wide as the page allows, but never taller than the window below the header.
-      style={{ aspectRatio: `${image.width} / ${image.height}`, maxWidth: large ? `calc((100vh - 120px) * ${(image.width / image.height).toFixed(4)})` : undefined }}
+      style={{
+        aspectRatio: `${image.width} / ${image.height}`,
+        maxWidth: large ? `calc((100vh - 120px) * ${(image.width / image.height).toFixed(4)})` : undefined,
+      }}
       data-seq={header?.seq ?? ''}
     >
       <canvas class="frame" ref={frame} />
@@ -95,7 +98,14 @@ function ZoneOverlay({ info, header, space }: { info: CameraInfo; header: Update
       <svg class="zones" viewBox={`0 0 ${space.width} ${space.height}`} preserveAspectRatio="none" aria-hidden="true">
         {info.zones.map((zone) => {
           const reading = header?.zones.find((z) => z.id === zone.id);
-          return <polygon key={zone.id} class={`zone ${ZONE_STATES[reading?.state ?? 0]}`} points={zone.polygon.map(([x, y]) => `${x},${y}`).join(' ')} vector-effect="non-scaling-stroke" />;
+          return (
+            <polygon
+              key={zone.id}
+              class={`zone ${ZONE_STATES[reading?.state ?? 0]}`}
+              points={zone.polygon.map(([x, y]) => `${x},${y}`).join(' ')}
+              vector-effect="non-scaling-stroke"
+            />
+          );
         })}
       </svg>
       {info.zones.map((zone) => {

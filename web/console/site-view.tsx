@@ -42,7 +42,10 @@ export function SiteView() {
   return (
     <div class="site-view">
       <h1>
-        Site <span class="tally">{zones.length} zones{alarms + warnings > 0 ? ` · ${alarms} in alarm, ${warnings} in warning` : ' · all clear'}</span>
+        Site{' '}
+        <span class="tally">
+          {zones.length} zones{alarms + warnings > 0 ? ` · ${alarms} in alarm, ${warnings} in warning` : ' · all clear'}
+        </span>
       </h1>
       {error && <ErrorNote text={error} />}
       {site.cameras.length === 0 && <p class="empty">The site file has no cameras, and there is no history yet.</p>}
@@ -71,7 +74,11 @@ function ZoneCard({ camera, zone, now, dayStart }: { camera: string; zone: SiteZ
   const state = reading ? reading.state : 'ok';
   const occupancy = reading?.occupancy ?? null;
   return (
-    <a class={`zone-card ${state}${old ? ' old' : ''}${reading ? '' : ' none'}${zone.in_site ? '' : ' gone'}`} href={chartHref(camera, zone.name)} data-zone={zone.name}>
+    <a
+      class={`zone-card ${state}${old ? ' old' : ''}${reading ? '' : ' none'}${zone.in_site ? '' : ' gone'}`}
+      href={chartHref(camera, zone.name)}
+      data-zone={zone.name}
+    >
       <div class="zone-card-head">
         <span class={`dot ${state}`} aria-label={state} />
         <span class="zone-name">{zone.name}</span>

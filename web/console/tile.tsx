@@ -22,9 +22,15 @@ export function CameraFigures({ header }: { header: UpdateHeader | undefined }) 
   if (!header) return <span class="figures">–</span>;
   return (
     <span class="figures">
-      <span class="fps" title="answered frames per second">{header.fps.toFixed(1)} fps</span>
-      <span class="latency" title="server time per frame, receive to reply">{Math.round(header.latencyMs)} ms</span>
-      <span class="seq" title="the camera's frame number">#{header.seq}</span>
+      <span class="fps" title="answered frames per second">
+        {header.fps.toFixed(1)} fps
+      </span>
+      <span class="latency" title="server time per frame, receive to reply">
+        {Math.round(header.latencyMs)} ms
+      </span>
+      <span class="seq" title="the camera's frame number">
+        #{header.seq}
+      </span>
     </span>
   );
 }
@@ -38,8 +44,12 @@ export function Tile({ live, info }: { live: Live; info: CameraInfo }) {
         <StateBadge info={info} />
       </a>
       <footer>
-        <span class="name" title={info.name}>{info.name}</span>
-        <span class="count" title="people in the frame">{header ? people(header.count) : '–'}</span>
+        <span class="name" title={info.name}>
+          {info.name}
+        </span>
+        <span class="count" title="people in the frame">
+          {header ? people(header.count) : '–'}
+        </span>
         <CameraFigures header={header} />
       </footer>
     </article>

@@ -11,8 +11,8 @@ interface FormProps {
   /** Errors for this zone (field '' or unknown: shown at the top). */
   errors: readonly FieldError[];
   maxRules: number;
-  onChange(zone: ZoneDraft, field: string): void;
-  onDelete(): void;
+  onChange: (zone: ZoneDraft, field: string) => void;
+  onDelete: () => void;
 }
 
 const FIELDS = new Set(['name', 'capacity', 'smoothing_s', 'polygon']);
@@ -71,7 +71,12 @@ export function ZoneForm({ zone, errors, maxRules, onChange, onDelete }: FormPro
               <option value="alarm">alarm</option>
             </select>
             <span>when</span>
-            <select name={`alerts.${i}.metric`} value={rule.metric} onChange={(e) => setRule(i, { metric: e.currentTarget.value }, 'metric')} aria-label="metric">
+            <select
+              name={`alerts.${i}.metric`}
+              value={rule.metric}
+              onChange={(e) => setRule(i, { metric: e.currentTarget.value }, 'metric')}
+              aria-label="metric"
+            >
               <option value="smoothed">smoothed</option>
               <option value="people">people now</option>
               <option value="occupancy">occupancy</option>
@@ -81,8 +86,24 @@ export function ZoneForm({ zone, errors, maxRules, onChange, onDelete }: FormPro
             </button>
           </div>
           <div class="rule-grid">
-            <RuleInput label="raise at" title="raised when the value is this or more (occupancy: 0.9 is 90 % of capacity)" rule={rule} index={i} field="above" error={errorOf(`alerts.${i}.above`)} onInput={setRule} />
-            <RuleInput label="for s" title="for this many seconds without a break" rule={rule} index={i} field="for_s" error={errorOf(`alerts.${i}.for_s`)} onInput={setRule} />
+            <RuleInput
+              label="raise at"
+              title="raised when the value is this or more (occupancy: 0.9 is 90 % of capacity)"
+              rule={rule}
+              index={i}
+              field="above"
+              error={errorOf(`alerts.${i}.above`)}
+              onInput={setRule}
+            />
+            <RuleInput
+              label="for s"
+              title="for this many seconds without a break"
+              rule={rule}
+              index={i}
+              field="for_s"
+              error={errorOf(`alerts.${i}.for_s`)}
+              onInput={setRule}
+            />
             <RuleInput
               label="clear below"
               title="cleared below this (default: the threshold)"
@@ -147,13 +168,18 @@ function RuleInput(props: {
   index: number;
   field: RuleField;
   error: string | undefined;
-  onInput(index: number, patch: Partial<RuleDraft>, field: string): void;
+  onInput: (index: number, patch: Partial<RuleDraft>, field: string) => void;
 }) {
   const { label, title, rule, index, field, error, onInput } = props;
   return (
     <label class={`field${error ? ' invalid' : ''}`} title={title}>
       <span class="field-label">{label}</span>
-      <input name={`alerts.${index}.${field}`} inputMode="decimal" value={rule[field]} onInput={(e) => onInput(index, { [field]: e.currentTarget.value }, field)} />
+      <input
+        name={`alerts.${index}.${field}`}
+        inputMode="decimal"
+        value={rule[field]}
+        onInput={(e) => onInput(index, { [field]: e.currentTarget.value }, field)}
+      />
       {error && (
         <span class="field-error" data-field={`alerts.${index}.${field}`}>
           {error}

@@ -107,7 +107,11 @@ export function ZoneStage(props: StageProps) {
     const zone = zones.find((z) => z.key === d.key);
     if (!zone) return;
     if (d.kind === 'move') props.onPolygon(d.key, translate(d.original, point[0] - d.start[0], point[1] - d.start[1], space));
-    else props.onPolygon(d.key, zone.polygon.map((p, i) => (i === d.index ? snap(point, space) : p)));
+    else
+      props.onPolygon(
+        d.key,
+        zone.polygon.map((p, i) => (i === d.index ? snap(point, space) : p)),
+      );
   };
 
   const endDrag = (event: PointerEvent): void => {
@@ -163,13 +167,30 @@ export function ZoneStage(props: StageProps) {
         {chosen &&
           !drawing &&
           chosen.polygon.map(([x, y], i) => (
-            <circle key={`c${i}`} class="corner" cx={x} cy={y} r={handle} data-key={chosen.key} data-role="corner" data-index={i} vector-effect="non-scaling-stroke" />
+            <circle
+              key={`c${i}`}
+              class="corner"
+              cx={x}
+              cy={y}
+              r={handle}
+              data-key={chosen.key}
+              data-role="corner"
+              data-index={i}
+              vector-effect="non-scaling-stroke"
+            />
           ))}
         {drawing && (
           <>
             <polyline class="drawing-line" points={points(cursor && !closable ? [...drawing, cursor] : drawing)} vector-effect="non-scaling-stroke" />
             {drawing.map(([x, y], i) => (
-              <circle key={i} class={`corner${i === 0 && closable ? ' closable' : ''}`} cx={x} cy={y} r={i === 0 ? handle * 1.2 : handle * 0.8} vector-effect="non-scaling-stroke" />
+              <circle
+                key={i}
+                class={`corner${i === 0 && closable ? ' closable' : ''}`}
+                cx={x}
+                cy={y}
+                r={i === 0 ? handle * 1.2 : handle * 0.8}
+                vector-effect="non-scaling-stroke"
+              />
             ))}
           </>
         )}

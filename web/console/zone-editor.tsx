@@ -108,7 +108,8 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
   if (!loaded) return <div class="zone-editor-page message">Loading the zones of {camera}…</div>;
 
   // The polygons' coordinates: the file's image size, else the frame's own pixels.
-  const space: Space | undefined = loaded.width !== null && loaded.height !== null ? { width: loaded.width, height: loaded.height } : (header?.image ?? undefined);
+  const space: Space | undefined =
+    loaded.width !== null && loaded.height !== null ? { width: loaded.width, height: loaded.height } : (header?.image ?? undefined);
 
   const save = async (): Promise<void> => {
     setStatus({ kind: 'saving', text: 'Saving…' });
@@ -123,7 +124,11 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
       setLoaded({ ...loaded, version: outcome.version, width: body.width ?? loaded.width, height: body.height ?? loaded.height, inSiteFile: true });
       setDirty(false);
       setErrors([]);
-      const parts = [['added', outcome.added], ['changed', outcome.changed], ['removed', outcome.removed]]
+      const parts = [
+        ['added', outcome.added],
+        ['changed', outcome.changed],
+        ['removed', outcome.removed],
+      ]
         .filter(([, names]) => names.length > 0)
         .map(([what, names]) => `${String(what)} ${(names as string[]).join(', ')}`);
       setStatus({ kind: 'saved', text: `Saved${parts.length > 0 ? `: ${parts.join('; ')}` : ''}. ${outcome.reload}` });
@@ -176,7 +181,9 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
           ) : (
             <div class="picture large" style={{ aspectRatio: space ? `${space.width} / ${space.height}` : '16 / 9' }}>
               {stage}
-              <div class="picture-note">{space ? 'camera not connected: drawing on a blank ground' : 'connect the camera to draw its zones (the site file gives no image size)'}</div>
+              <div class="picture-note">
+                {space ? 'camera not connected: drawing on a blank ground' : 'connect the camera to draw its zones (the site file gives no image size)'}
+              </div>
             </div>
           )}
         </div>
@@ -228,7 +235,10 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
           {zones.length === 0 && <li class="hint">No zones yet: press “New zone” and click their corners on the picture.</li>}
           {zones.map((z, i) => (
             <li key={z.key}>
-              <button class={`zone-item${z.key === selected ? ' selected' : ''}${errors.some((e) => e.zone === i) ? ' invalid' : ''}`} onClick={() => setSelected(z.key)}>
+              <button
+                class={`zone-item${z.key === selected ? ' selected' : ''}${errors.some((e) => e.zone === i) ? ' invalid' : ''}`}
+                onClick={() => setSelected(z.key)}
+              >
                 <span class="zone-name">{z.name || '(no name)'}</span>
                 <span class="zone-meta">
                   {z.capacity ? `cap ${z.capacity} · ` : ''}
@@ -252,9 +262,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
             onDelete={() => removeZone(chosen.key)}
           />
         )}
-        {errors.some((e) => e.zone === undefined) && (
-          <p class="field-error general">{errors.find((e) => e.zone === undefined)?.message}</p>
-        )}
+        {errors.some((e) => e.zone === undefined) && <p class="field-error general">{errors.find((e) => e.zone === undefined)?.message}</p>}
       </aside>
     </div>
   );
