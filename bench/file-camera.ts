@@ -16,6 +16,7 @@ import {
   encodeFrame,
   encodeHello,
   PROTOCOL_VERSION,
+  type LinesMessage,
   type ResultMessage,
   type ServerMessage,
   type ZonesMessage,
@@ -63,6 +64,8 @@ export function sampleFrames(count: number, size = '768x576'): Buffer[] {
 export class FileCamera {
   readonly results = new Map<number, ResultMessage>();
   zones: ZonesMessage | undefined;
+  /** v1.4: the camera's counting lines (LINES), when the server has them. */
+  lines: LinesMessage | undefined;
   private socket: net.Socket | undefined;
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -94,6 +97,7 @@ export class FileCamera {
         for (const m of messages) {
           if (m.type === 'welcome') resolve();
           else if (m.type === 'zones') this.zones = m;
+          else if (m.type === 'lines') this.lines = m;
           else if (m.type === 'result') {
             this.answered++;
             if (this.options.keep !== false) this.results.set(m.seq, m);
@@ -111,6 +115,7 @@ export class FileCamera {
           cameraName: this.name,
           token: this.options.token,
           wantsZones: true,
+          wantsLines: true,
         }),
       );
     });

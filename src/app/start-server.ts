@@ -201,7 +201,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   const manifest = pool.spec.manifest;
   // The console's hub sees answered frames (and the zones' alerts) from the start; its page comes up below.
-  const hub = options.console ? createHub(options.console.settings, zones?.tracker, log) : undefined;
+  const hub = options.console ? createHub(options.console.settings, zones?.tracker, log, zones?.lines) : undefined;
   if (hub) zones?.tracker.addListener(hub);
   server = new CrowdServer({
     runner: pool,

@@ -8,7 +8,7 @@ import type { TokenIdentities } from '../auth/security.js';
 import type { LogSink } from '../log/logger.js';
 import type { TlsFiles } from '../tls/tls-front.js';
 import { addAccessRoutes } from './access-routes.js';
-import { ConsoleHub, type ZoneDescriber } from './hub.js';
+import { ConsoleHub, type LineDescriber, type ZoneDescriber } from './hub.js';
 import { ConsoleHttp } from './http-server.js';
 import { consoleExposureProblem, type ConsoleSettings } from './options.js';
 import { StaticFiles, type StaticRoots } from './static-files.js';
@@ -34,8 +34,8 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-export function createHub(settings: ConsoleSettings, zones: ZoneDescriber | undefined, log: LogSink): ConsoleHub {
-  return new ConsoleHub({ settings, zones, log: (line) => log(line, { level: 'warn', event: 'console-error' }) });
+export function createHub(settings: ConsoleSettings, zones: ZoneDescriber | undefined, log: LogSink, lines?: LineDescriber): ConsoleHub {
+  return new ConsoleHub({ settings, zones, lines, log: (line) => log(line, { level: 'warn', event: 'console-error' }) });
 }
 
 export async function startConsole(options: ConsoleStartOptions): Promise<RunningConsole> {

@@ -14,7 +14,17 @@ import { DensityFormat, encodeDensity, zoneAlertStateName } from '../framing/ind
 import type { AnsweredFrame, ResultTap } from '../accept/result-tap.js';
 import type { ZoneAlertEvent, ZoneListener } from '../zones/zone-tracker.js';
 import type { ConsoleSettings } from './options.js';
-import { encodeUpdate, type AlertInfo, type CameraInfo, type CameraState, type CameraZone, type ServerMessage, type UpdateZone } from './wire.js';
+import {
+  encodeUpdate,
+  type AlertInfo,
+  type CameraInfo,
+  type CameraLine,
+  type CameraState,
+  type CameraZone,
+  type ServerMessage,
+  type UpdateLine,
+  type UpdateZone,
+} from './wire.js';
 
 /** What the hub needs from a connected viewer (src/console/viewer.ts). */
 export interface ViewerSink {
@@ -29,6 +39,11 @@ export interface ViewerSink {
 /** Where zone polygons come from (the ZoneTracker). */
 export interface ZoneDescriber {
   describe(camera: string): { width?: number; height?: number; zones: CameraZone[] };
+}
+
+/** Where counting lines come from (the LineTracker). */
+export interface LineDescriber {
+  describe(camera: string): { lines: CameraLine[] };
 }
 
 interface CameraEntry {
@@ -58,6 +73,7 @@ const TICK_MS = 1_000;
 export interface HubOptions {
   settings: Pick<ConsoleSettings, 'fps' | 'video' | 'staleAfterMs' | 'forgetAfterMs'> & { limits: Pick<ConsoleSettings['limits'], 'maxCameras'> };
   zones?: ZoneDescriber;
+  lines?: LineDescriber;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -171,6 +187,8 @@ export class ConsoleHub implements ResultTap, ZoneListener {
       smoothed: Math.fround(z.smoothed),
       occupancy: Number.isFinite(z.occupancy) ? Math.fround(z.occupancy) : null,
     }));
+    // The RESULT's line block as sent (f64 totals), so the page shows the camera's numbers exactly.
+    const lines: UpdateLine[] | undefined = frame.lines?.map((l) => ({ id: l.id, in: l.in, out: l.out }));
     const jpeg = video ? frame.jpeg : undefined;
     const update = encodeUpdate(
       {
@@ -183,6 +201,7 @@ export class ConsoleHub implements ResultTap, ZoneListener {
         image: outcome.image ?? null,
         density: { width: outcome.density.width, height: outcome.density.height, scale: density.scale },
         zones,
+        ...(lines && lines.length > 0 ? { lines } : {}),
         jpegBytes: jpeg?.byteLength ?? 0,
       },
       density.bytes,
@@ -306,6 +325,7 @@ export class ConsoleHub implements ResultTap, ZoneListener {
 
   private describe(e: CameraEntry): CameraInfo {
     const zones = e.site !== null && this.zones ? this.zones.describe(e.site) : undefined;
+    const lines = e.site !== null ? this.options.lines?.describe(e.site).lines : undefined;
     return {
       name: e.name,
       site: e.site,
@@ -313,6 +333,7 @@ export class ConsoleHub implements ResultTap, ZoneListener {
       lastFrameAt: e.lastFrameAt,
       reference: zones?.width !== undefined && zones.height !== undefined ? { width: zones.width, height: zones.height } : null,
       zones: zones?.zones ?? [],
+      ...(lines && lines.length > 0 ? { lines: lines.map((l) => ({ id: l.id, name: l.name, points: l.points, in: l.in })) } : {}),
     };
   }
 

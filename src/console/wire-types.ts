@@ -19,6 +19,14 @@ export interface UpdateZone {
   occupancy: number | null;
 }
 
+/** A counting line's totals as the RESULT's line block carries them (v1.4). */
+export interface UpdateLine {
+  id: number;
+  /** People counted crossing to the "in" side since the server started, and the other way. */
+  in: number;
+  out: number;
+}
+
 /** The JSON header of a binary camera update. */
 export interface UpdateHeader {
   camera: string;
@@ -35,6 +43,8 @@ export interface UpdateHeader {
   /** u8 map: people per cell = value * scale. */
   density: { width: number; height: number; scale: number } | null;
   zones: UpdateZone[];
+  /** Present when the camera has counting lines. */
+  lines?: UpdateLine[];
   /** 0 in privacy mode (--console-video off). */
   jpegBytes: number;
 }
@@ -44,6 +54,15 @@ export interface CameraZone {
   name: string;
   polygon: Array<[number, number]>;
   capacity?: number;
+}
+
+export interface CameraLine {
+  id: number;
+  name: string;
+  /** A polyline, in the same coordinates as the zones' polygons. */
+  points: Array<[number, number]>;
+  /** Which side, walking from the first point to the last on the image (y down), is "in". */
+  in: 'left' | 'right';
 }
 
 export interface CameraInfo {
@@ -56,6 +75,8 @@ export interface CameraInfo {
   /** Size the polygons are in (null: the frame's own pixels). */
   reference: { width: number; height: number } | null;
   zones: CameraZone[];
+  /** The site file's counting lines; present when the camera has any. */
+  lines?: CameraLine[];
 }
 
 export interface AlertInfo {

@@ -10,6 +10,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { people } from './format.js';
 import { drawHeat } from './heatmap.js';
+import { LineOverlay } from './line-overlay.js';
 import type { Live } from './live.js';
 import { ZONE_STATES, type CameraInfo, type Update, type UpdateHeader } from './wire.js';
 
@@ -85,6 +86,7 @@ export function CameraPicture({ live, info, large = false, children }: { live: L
       <canvas class="frame" ref={frame} />
       <canvas class="heat" ref={heat} />
       {space && info.zones.length > 0 && <ZoneOverlay info={info} header={header} space={space} />}
+      {space && info.lines && info.lines.length > 0 && <LineOverlay lines={info.lines} header={header} space={space} />}
       {children}
       {!header && <div class="picture-note">{info.state === 'offline' ? 'camera disconnected' : 'waiting for a frame…'}</div>}
     </div>

@@ -6,7 +6,17 @@
 
 import type { AlertState, HelloMessage, ServerMessage, UpdateHeader } from '../../src/console/wire-types.js';
 
-export type { AlertInfo, AlertState, CameraInfo, CameraState, CameraZone, UpdateHeader, UpdateZone } from '../../src/console/wire-types.js';
+export type {
+  AlertInfo,
+  AlertState,
+  CameraInfo,
+  CameraLine,
+  CameraState,
+  CameraZone,
+  UpdateHeader,
+  UpdateLine,
+  UpdateZone,
+} from '../../src/console/wire-types.js';
 export type Hello = HelloMessage;
 export type StateMessage = ServerMessage;
 
