@@ -9,6 +9,12 @@
  * Every attack is bounded in time and count, on 127.0.0.0/8 only.
  *
  *   node dist/bench/fair-attacks.js [--seconds 10] [--only greedy,tls-hold]
+ *
+ * Rows (--only keys): alone, greedy, bomb, costly, costly-8, legacy-8,
+ * large, vanish, metrics-keepalive, metrics-slow (plain server); tls-alone,
+ * tls-hold, tls-garbage, tls-renegotiate (TLS); auth-alone, auth-rst-flood
+ * (--auth); cap-alone, cap-fps, cap-pixels (rate caps, on builds that have
+ * them).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
