@@ -400,10 +400,18 @@ const authScenarios: typeof plain = [
   },
 ];
 
-/** Rate caps per sender (issue 27): set low here so one greedy peer is over them; the good camera (5 fps of 768x576) is under both. */
-const CAP_FPS = 10;
+/** Rate caps per sender (issue 27): set low here so one greedy peer is over them; the good camera (5 fps of 768x576, its own address) is under both. */
+const CAP_FPS = 6;
 const CAP_PIXELS = 3840 * 2160; // one 4K frame a second
 const capArgs = ['--unauth-max-fps', String(CAP_FPS), '--unauth-max-pixel-rate', String(CAP_PIXELS)];
+/** How often connections paused for a cap since `before` (--overload queue: the sender waits, nothing is dropped). */
+async function capWaits(server: ChildServer, before: Samples): Promise<string> {
+  const after = await scrape(server.metricsUrl);
+  const waits = (cap: string): number =>
+    metric(after, `crowdline_rate_cap_waits_total{cap="${cap}"}`) - metric(before, `crowdline_rate_cap_waits_total{cap="${cap}"}`);
+  return `paused ${waits('frame-rate-cap')} times for the frame-rate cap, ${waits('pixel-rate-cap')} for the pixel-rate cap`;
+}
+
 const capScenarios: typeof plain = [
   {
     key: 'cap-alone',
@@ -416,6 +424,7 @@ const capScenarios: typeof plain = [
     attack: `a greedy v1 peer (window 32) over its frame-rate cap (--unauth-max-fps ${CAP_FPS})`,
     before: '(caps are new)',
     run: async (server) => {
+      const before = await scrape(server.metricsUrl);
       const r = await beside(
         server,
         async () => [await greedyV1(server.port, { name: 'greedy', window: 32, frames: frames.jpegs, localAddress: '127.0.0.2' })],
@@ -424,7 +433,7 @@ const capScenarios: typeof plain = [
       return {
         during: share(r.during),
         after: '',
-        notes: `greedy peer: ${(answeredBy(r.peers) / argv.seconds).toFixed(1)} frames/s answered (cap ${CAP_FPS}); event-loop p99 ${r.loopP99Ms} ms`,
+        notes: `greedy peer: ${(answeredBy(r.peers) / argv.seconds).toFixed(1)} frames/s answered (cap ${CAP_FPS}); ${await capWaits(server, before)}; event-loop p99 ${r.loopP99Ms} ms`,
       };
     },
   },
@@ -433,6 +442,7 @@ const capScenarios: typeof plain = [
     attack: `the costliest allowed frames (4K progressive) over a pixel-rate cap of one 4K frame a second (--unauth-max-pixel-rate ${CAP_PIXELS})`,
     before: '(caps are new)',
     run: async (server) => {
+      const before = await scrape(server.metricsUrl);
       const r = await beside(
         server,
         async () => [await greedyV1(server.port, { name: 'costly', window: 32, frames: [costly], localAddress: '127.0.0.2' })],
@@ -441,7 +451,7 @@ const capScenarios: typeof plain = [
       return {
         during: share(r.during),
         after: '',
-        notes: `costly peer: ${(answeredBy(r.peers) / argv.seconds).toFixed(2)} frames/s answered; event-loop p99 ${r.loopP99Ms} ms`,
+        notes: `costly peer: ${(answeredBy(r.peers) / argv.seconds).toFixed(2)} frames/s answered; ${await capWaits(server, before)}; event-loop p99 ${r.loopP99Ms} ms`,
       };
     },
   },
