@@ -5,13 +5,19 @@
  * around it), that the zone's change minus the lines' net inflow is ~0
  * while the flow works and ~1 person when the flow misses the motion.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
+import { Registry } from 'prom-client';
+import { setUpHistory } from '../src/app/history-setup.js';
+import { setUpZones } from '../src/app/zones-setup.js';
 import type { GreyImage } from '../src/lines/grey.js';
 import { LineTracker, type MotionJob } from '../src/lines/line-tracker.js';
 import { runMotionJob } from '../src/lines/motion-job.js';
 import { closedZones, ZoneResidual } from '../src/lines/zone-residual.js';
 import { parseSiteFile } from '../src/zones/site-file.js';
 import { ZoneTracker } from '../src/zones/zone-tracker.js';
+import { tempDir } from './helpers/server.js';
 
 const W = 768;
 const H = 576;
@@ -162,4 +168,32 @@ test('no residual for a window with a second without frames; a reload that opens
   residual.replaceSite(site('      - { name: door, points: [[300, 150], [300, 450]], in: right }'));
   t.deepEqual(removed, ['room']);
   t.deepEqual(residual.closed(), []);
+});
+
+test('the server wiring: a site file with a zone closed by a line exports crowdline_line_zone_residual for it, and history records the lines', async (t) => {
+  const dir = tempDir('crowdline-residual-');
+  const file = join(dir, 'site.yaml');
+  writeFileSync(
+    file,
+    `cameras:\n  cam:\n    width: ${W}\n    height: ${H}\n    zones:\n      - { name: room, polygon: [[300, 150], [600, 150], [600, 450], [300, 450]] }\n    lines:\n${RING}\n`,
+  );
+  const registry = new Registry();
+  const setup = await setUpZones(file, {}, { log: () => undefined, registry });
+  t.teardown(() => setup.close());
+  const attached: unknown[] = [];
+  const add = setup.lines.addListener.bind(setup.lines);
+  setup.lines.addListener = (l) => {
+    attached.push(l);
+    add(l);
+  };
+  const store = setUpHistory({ dir: join(dir, 'history') }, { tracker: setup.tracker, lines: setup.lines, log: () => undefined });
+  t.teardown(() => store?.close());
+  t.true(store !== undefined && attached.includes(store.lineRecorder), 'the history store hears the lines');
+  // One frame a second for 70 s: a person in the room from 20 s on, and no motion measured (no grey copies): the lines count nothing.
+  const T0 = 1_800_000_000_000;
+  for (let s = 0; s < 70; s++) setup.tracker.observe('cam', T0 + s * 1000, density(s < 20 ? 150 : 450, 300), { width: W, height: H });
+  const text = await registry.getSingleMetricAsString('crowdline_line_zone_residual');
+  const value = /crowdline_line_zone_residual\{camera="cam",zone="room"\} (\S+)/.exec(text)?.[1];
+  t.truthy(value, text);
+  t.true(Math.abs(Number(value) - 1) < 0.01, `residual ${value}: the room gained one person the lines did not see`);
 });
