@@ -4,7 +4,7 @@
  * bytes from the network: every field is checked here, and bounded.
  */
 import { MAX_LINES_BODY_BYTES } from './constants.js';
-import { ProtocolError } from './errors.js';
+import { decodeShapeList } from './shape-list-body.js';
 import type { LineDescription, LinesMessage } from './messages.js';
 
 const RULE = 'v1.4 §3.8';
@@ -40,53 +40,18 @@ export function encodeLinesBody(msg: Omit<LinesMessage, 'type'>): Buffer {
 }
 
 export function decodeLinesBody(body: Buffer): LinesMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ProtocolError(RULE, 'LINES body is not JSON');
-  }
-  const root = record(json, 'LINES body');
-  const camera = root.camera;
-  if (typeof camera !== 'string') throw new ProtocolError(RULE, 'LINES "camera" must be a string');
-  if (!Array.isArray(root.lines) || root.lines.length > MAX_LINES) {
-    throw new ProtocolError(RULE, `LINES "lines" must be a list of at most ${MAX_LINES}`);
-  }
-  const msg: LinesMessage = { type: 'lines', camera, lines: root.lines.map((line, i) => decodeLine(line, i)) };
-  if (root.width !== undefined || root.height !== undefined) {
-    msg.width = positive(root.width, 'LINES "width"');
-    msg.height = positive(root.height, 'LINES "height"');
+  const list = decodeShapeList(body, { rule: RULE, message: 'LINES', key: 'lines', maxItems: MAX_LINES }, (line, id): LineDescription => {
+    const side = line.fields.in;
+    if (side !== 'left' && side !== 'right') return line.fail('"in" must be "left" or "right"');
+    const out: LineDescription = { id, name: line.name, points: line.points('points', 2, MAX_LINE_POINTS, 'point'), in: side };
+    const band = line.positive('band_px');
+    if (band !== undefined) out.bandPx = band;
+    return out;
+  });
+  const msg: LinesMessage = { type: 'lines', camera: list.camera, lines: list.items };
+  if (list.size) {
+    msg.width = list.size.width;
+    msg.height = list.size.height;
   }
   return msg;
-}
-
-function decodeLine(value: unknown, index: number): LineDescription {
-  const what = `LINES line ${index}`;
-  const line = record(value, what);
-  if (line.id !== index) throw new ProtocolError(RULE, `${what} must have "id" ${index}`);
-  if (typeof line.name !== 'string') throw new ProtocolError(RULE, `${what} "name" must be a string`);
-  if (line.in !== 'left' && line.in !== 'right') throw new ProtocolError(RULE, `${what} "in" must be "left" or "right"`);
-  const raw = line.points;
-  if (!Array.isArray(raw) || raw.length < 2 || raw.length > MAX_LINE_POINTS) {
-    throw new ProtocolError(RULE, `${what} "points" must be a list of 2-${MAX_LINE_POINTS} points`);
-  }
-  const points = raw.map((point): [number, number] => {
-    if (!Array.isArray(point) || point.length !== 2 || !point.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new ProtocolError(RULE, `${what} has a point that is not [x, y]`);
-    }
-    return [point[0] as number, point[1] as number];
-  });
-  const out: LineDescription = { id: index, name: line.name, points, in: line.in };
-  if (line.band_px !== undefined) out.bandPx = positive(line.band_px, `${what} "band_px"`);
-  return out;
-}
-
-function record(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError(RULE, `${what} must be an object`);
-  return value as Record<string, unknown>;
-}
-
-function positive(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ProtocolError(RULE, `${what} must be a positive number`);
-  return value;
 }

@@ -225,22 +225,31 @@ export class HistoryApi {
     return { fromMs, toMs };
   }
 
-  private history(req: ApiRequest): ApiResponse {
-    const q = parse(historySchema, req.query);
-    const store = this.requireStore();
+  /**
+   * The range in whole seconds and the step (asked, or the least of STEPS that keeps DEFAULT_POINTS), refused
+   * when steps x series would be over --api-max-points: the answer says which step would fit.
+   */
+  private buckets(q: { from?: number; to?: number; step?: number }, seriesCount: number, noun: 'zone' | 'line'): { fromS: number; toS: number; step: number } {
     const { fromMs, toMs } = this.range(q);
     const fromS = Math.floor(fromMs / 1000);
     const toS = Math.ceil(toMs / 1000);
     const spanS = toS - fromS;
     const step = q.step ?? STEPS.find((s) => spanS / s <= DEFAULT_POINTS) ?? STEPS[STEPS.length - 1];
-    const zones = q.zone === undefined ? Math.max(1, this.zoneCount(q.camera)) : 1;
-    const points = Math.ceil(spanS / step) * zones;
+    const series = Math.max(1, seriesCount);
+    const points = Math.ceil(spanS / step) * series;
     if (points > this.deps.limits.maxPoints) {
-      const least = Math.ceil((spanS * zones) / this.deps.limits.maxPoints);
+      const least = Math.ceil((spanS * series) / this.deps.limits.maxPoints);
       throw new BadRequest(
-        `${points} points (${Math.ceil(spanS / step)} steps x ${zones} zone(s)) is over the limit of ${this.deps.limits.maxPoints} per request (--api-max-points): use step >= ${least} or a shorter range`,
+        `${points} points (${Math.ceil(spanS / step)} steps x ${series} ${noun}(s)) is over the limit of ${this.deps.limits.maxPoints} per request (--api-max-points): use step >= ${least} or a shorter range`,
       );
     }
+    return { fromS, toS, step };
+  }
+
+  private history(req: ApiRequest): ApiResponse {
+    const q = parse(historySchema, req.query);
+    const store = this.requireStore();
+    const { fromS, toS, step } = this.buckets(q, q.zone === undefined ? this.zoneCount(q.camera) : 1, 'zone');
     // Hour-wide buckets over whole hours are read from the per-hour rows.
     const whole = step % 3600 === 0;
     const series = store.queries.history({
@@ -298,19 +307,7 @@ export class HistoryApi {
   private lines(req: ApiRequest): ApiResponse {
     const q = parse(linesSchema, req.query);
     const store = this.requireStore();
-    const { fromMs, toMs } = this.range(q);
-    const fromS = Math.floor(fromMs / 1000);
-    const toS = Math.ceil(toMs / 1000);
-    const spanS = toS - fromS;
-    const step = q.step ?? STEPS.find((s) => spanS / s <= DEFAULT_POINTS) ?? STEPS[STEPS.length - 1];
-    const lines = q.line === undefined ? Math.max(1, this.lineCount(q.camera)) : 1;
-    const points = Math.ceil(spanS / step) * lines;
-    if (points > this.deps.limits.maxPoints) {
-      const least = Math.ceil((spanS * lines) / this.deps.limits.maxPoints);
-      throw new BadRequest(
-        `${points} points (${Math.ceil(spanS / step)} steps x ${lines} line(s)) is over the limit of ${this.deps.limits.maxPoints} per request (--api-max-points): use step >= ${least} or a shorter range`,
-      );
-    }
+    const { fromS, toS, step } = this.buckets(q, q.line === undefined ? this.lineCount(q.camera) : 1, 'line');
     const series = store.queries.lines({ camera: q.camera, line: q.line, fromS, toS, stepS: step });
     if (wantsCsv(req, q.format)) {
       const rows = ['camera,line,time,epoch_s,in,out,net'];
