@@ -9,6 +9,9 @@ import { UsageError } from '../src/common/usage-error.js';
 import { DEFAULT_CONSOLE_SETTINGS, type ConsoleVideo } from '../src/console/options.js';
 import { defaultStateDir } from '../src/app/history-setup.js';
 
+/** How long the server may take to shut down after the demo's video ended. */
+const DEMO_EXIT_GRACE_MS = 20_000;
+
 interface DemoArgv extends Omit<ClientArgv, 'server' | 'source' | 'display' | 'config' | 'stall-timeout'> {
   source: string[];
   model: string;
@@ -134,6 +137,14 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     try {
       exitCode = await runClientFromArgv({ ...argv, display, fps: demoFps(argv) }, { ...setup, port: running.address.port });
     } finally {
+      // The demo is over when its video is: if shutting the server down (or something it leaves open) keeps the
+      // process alive, say what is still open and go, rather than leave a laptop user with a hung terminal.
+      setTimeout(() => {
+        process.stderr.write(
+          `crowdline demo: still open ${DEMO_EXIT_GRACE_MS / 1000} s after the video ended: ${process.getActiveResourcesInfo().join(', ')}; exiting\n`,
+        );
+        process.exit(exitCode);
+      }, DEMO_EXIT_GRACE_MS).unref();
       await running.close();
     }
     process.exitCode = exitCode;
