@@ -6,7 +6,7 @@
  * The server checks it with the site file's own parser; what it refuses is
  * shown beside the field it names.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Live } from './live.js';
 import { CameraPicture } from './picture.js';
 import { useLatestHeader } from './tile.js';
@@ -81,19 +81,23 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
     setDirty(true);
   };
 
+  // The key handler of the latest render, read through a ref: an effect re-registered after each render runs
+  // only after the next paint, so an Enter right after the last click would see the drawing without that corner.
+  const keyHandler = useRef<(event: KeyboardEvent) => void>();
+  keyHandler.current = (event: KeyboardEvent): void => {
+    const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
+    if (event.key === 'Escape' && drawing) setDrawing(undefined);
+    else if (event.key === 'Enter' && drawing) finishDrawing();
+    else if (event.key === 'Backspace' && drawing && !typing) setDrawing(drawing.slice(0, -1));
+    else if ((event.key === 'Delete' || event.key === 'Backspace') && !typing && !drawing && selected !== undefined) removeZone(selected);
+    else return;
+    event.preventDefault();
+  };
   useEffect(() => {
-    const onKey = (event: KeyboardEvent): void => {
-      const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
-      if (event.key === 'Escape' && drawing) setDrawing(undefined);
-      else if (event.key === 'Enter' && drawing) finishDrawing();
-      else if (event.key === 'Backspace' && drawing && !typing) setDrawing(drawing.slice(0, -1));
-      else if ((event.key === 'Delete' || event.key === 'Backspace') && !typing && !drawing && selected !== undefined) removeZone(selected);
-      else return;
-      event.preventDefault();
-    };
+    const onKey = (event: KeyboardEvent): void => keyHandler.current?.(event);
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  });
+  }, []);
 
   if (loadError) {
     return (
