@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isValidName, NAME_RULE } from '../common/camera-name.js';
 import type { LogSink } from '../log/logger.js';
+import type { CameraZonesView as SharedCameraZonesView, ZonesSaved } from './zone-api-types.js';
 import { editCameraZones, siteVersion, writeSiteFileAtomically, type ZoneEntry } from '../zones/site-editor.js';
 import { parseSiteFile, SITE_LIMITS, SiteFileError } from '../zones/site-file.js';
 import { HttpError, type RequestContext, type Router } from './router.js';
@@ -32,30 +33,8 @@ export interface ZoneRoutesOptions {
 export const ZONES_API_PATH = '/api/admin/zones/:camera';
 
 /** GET's answer (docs/console.md). */
-export interface CameraZonesView {
-  camera: string;
-  /** sha256 of the site file's text; also the ETag. */
-  version: string;
-  /** The site file's name (not its folder). */
-  file: string;
-  /** The camera has an entry in the site file. */
-  inSiteFile: boolean;
-  /** The image size the polygons refer to, if the file gives one. */
-  width: number | null;
-  height: number | null;
-  zones: ZoneEntry[];
-  limits: { zones: number; corners: number; rules: number };
-}
-
-export interface ZonesSaved {
-  camera: string;
-  version: string;
-  added: string[];
-  changed: string[];
-  removed: string[];
-  /** The reload's log line (what SIGHUP would have logged). */
-  reload: string;
-}
+export type CameraZonesView = SharedCameraZonesView<ZoneEntry>;
+export type { ZonesSaved };
 
 export function addZoneRoutes(router: Router, options: ZoneRoutesOptions): void {
   let queue: Promise<unknown> = Promise.resolve();

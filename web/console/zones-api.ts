@@ -1,4 +1,5 @@
 /** The zone editor's API (src/console/zone-routes.ts, docs/console.md) as the page uses it. */
+import type { CameraZonesView, ZonesSaved } from '../../src/console/zone-api-types.js';
 
 export interface ZoneRule {
   level: string;
@@ -18,16 +19,7 @@ export interface ZoneEntry {
   alerts?: ZoneRule[];
 }
 
-export interface CameraZones {
-  camera: string;
-  version: string;
-  file: string;
-  inSiteFile: boolean;
-  width: number | null;
-  height: number | null;
-  zones: ZoneEntry[];
-  limits: { zones: number; corners: number; rules: number };
-}
+export type CameraZones = CameraZonesView<ZoneEntry>;
 
 export interface SaveBody {
   zones: ZoneEntry[];
@@ -36,7 +28,7 @@ export interface SaveBody {
 }
 
 export type SaveOutcome =
-  | { kind: 'saved'; version: string; added: string[]; changed: string[]; removed: string[]; reload: string }
+  | ({ kind: 'saved' } & Omit<ZonesSaved, 'camera'>)
   | { kind: 'invalid'; message: string; at: { camera?: string; zone?: number; field?: string } | null }
   | { kind: 'stale'; message: string }
   | { kind: 'failed'; message: string };
