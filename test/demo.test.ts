@@ -19,9 +19,9 @@ const declare = haveModel ? test : test.skip;
 declare(haveModel ? TITLE : `${TITLE} (skipped: the default model ${DEFAULT_MODEL_PATH} and its .json are not there yet)`, async (t) => {
   const cwd = tempDir('crowdline-demo-');
   const state = tempDir('crowdline-demo-state-');
-  const run = await runCli(['demo', '--max-frames', '6'], { cwd, timeoutMs: 100_000, env: { XDG_STATE_HOME: state } });
+  const run = await runCli(['demo', '--max-frames', '6', '--history', 'on'], { cwd, timeoutMs: 100_000, env: { XDG_STATE_HOME: state } });
   t.is(run.code, 0, run.stderr);
-  // History is on, in the demo's own folder under the state directory, so the console's charts have the run.
+  // History, when asked for, goes to the demo's own folder under the state directory, so the console's charts have the run.
   const db = path.join(state, 'crowdline', 'demo-history', 'history.db');
   t.true(run.stderr.includes(`history in ${db}`), run.stderr);
   const history = new Database(db, { readonly: true });
