@@ -33,7 +33,7 @@ import numpy as np
 
 # §2 header: type, flags, reserved, body length.
 HEADER = struct.Struct("<BBHI")
-HELLO, WELCOME, FRAME, RESULT, ERROR, BYE = 1, 2, 3, 4, 5, 6
+HELLO, WELCOME, FRAME, RESULT, ERROR, BYE, ZONES, LINES = 1, 2, 3, 4, 5, 6, 7, 8
 MAGIC = b"CRWD"
 VERSION = 1
 HELLO_FIXED = struct.Struct("<HBBHB")          # §3.1 after the magic: version, format, flags, window, name length
@@ -41,7 +41,11 @@ WELCOME_FIXED = struct.Struct("<HBBHIHHBB")    # §3.2
 FRAME_FIXED = struct.Struct("<Id")             # §3.3 seq, captureTime
 RESULT_FIXED = struct.Struct("<IBBHdfIIIIHHf")  # §3.4
 FLAG_COUNT_ONLY, FLAG_EXTENSIONS = 0x01, 0x02
-EXT_TOKEN = 0x01                                # §3.1.1
+EXT_TOKEN, EXT_LINES = 0x01, 0x04               # §3.1.1 (lines: v1.4)
+RESULT_ZONES, RESULT_LINES = 0x01, 0x02         # §3.4 RESULT flags: a zone block (v1.2), a line block (v1.4)
+ZONE_BLOCK_HEAD, ZONE_ENTRY = 4, 16             # §3.4.2
+LINE_BLOCK_HEAD = struct.Struct("<HH")          # §3.4.3 lineCount, reserved
+LINE_ENTRY = struct.Struct("<HHIffdd")          # id, reserved, intervalMs, intervalIn, intervalOut, in, out
 FORMATS = {"f32": 0, "f16": 1, "u8": 2, "none": 255}
 STATUS_NAMES = {0: "ok", 1: "frame-error", 2: "dropped", 3: "server-error"}
 ERROR_NAMES = {1: "BadMagic", 2: "UnsupportedVersion", 3: "FrameTooLarge", 4: "MalformedMessage",
@@ -51,6 +55,11 @@ ERROR_NAMES = {1: "BadMagic", 2: "UnsupportedVersion", 3: "FrameTooLarge", 4: "M
 PERMANENT_ERRORS = {1, 2, 3, 4, 9, 10, 11, 12}
 MAX_CONTROL_BODY = 4096
 MAX_RESULT_BODY = 64 * 1024 * 1024
+MAX_SHAPES_BODY = 65536                         # §2.3 ZONES and LINES bodies
+MAX_LINES, MAX_LINE_POINTS = 256, 256           # §3.8
+# §2.3: the body sizes each message type may have, checked before its body is read.
+BODY_LIMITS = {WELCOME: (18, MAX_CONTROL_BODY), ERROR: (2, MAX_CONTROL_BODY), RESULT: (RESULT_FIXED.size, MAX_RESULT_BODY),
+               ZONES: (2, MAX_SHAPES_BODY), LINES: (2, MAX_SHAPES_BODY)}
 
 
 class ProtocolError(Exception):
@@ -84,6 +93,36 @@ class Welcome:
     provider: str
 
 
+@dataclass(frozen=True)
+class Line:
+    """One counting line of a LINES message (§3.8), in the coordinates of `LineSet.width x height`."""
+    id: int
+    name: str
+    points: Tuple[Tuple[float, float], ...]
+    inside: str                      # "left" or "right": the side whose crossings count as "in"
+    band_px: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class LineSet:
+    """A LINES message (§3.8): a camera's lines; width/height: the size the points refer to (None: the frame sent)."""
+    camera: str
+    lines: Tuple[Line, ...]
+    width: Optional[float] = None
+    height: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class LineCrossings:
+    """One entry of a RESULT's line block (§3.4.3): people in and out since the server started, and in the last interval."""
+    id: int
+    people_in: float
+    people_out: float
+    interval_ms: int
+    interval_in: float
+    interval_out: float
+
+
 @dataclass
 class Result:
     seq: int
@@ -97,10 +136,109 @@ class Result:
     density_format: int
     density: Optional[np.ndarray] = None  # float32, shape (height, width)
     reason: str = ""
+    lines: Optional[List[LineCrossings]] = None  # v1.4 line block (ok RESULTs, when lines were asked for)
+    line_set: Optional[LineSet] = None           # the LINES message in force when this RESULT came
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+def _finite(value: object) -> Optional[float]:
+    """A JSON number as a finite float, else None (true/false are not numbers; 1e999 is not finite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def decode_lines_body(body: bytes) -> LineSet:
+    """§3.8: the LINES JSON, every field checked and bounded; anything else is a ProtocolError."""
+    def fail(problem: str) -> ProtocolError:
+        return ProtocolError(f"LINES {problem} (v1.4 §3.8)")
+
+    def no_constants(name: str) -> None:
+        raise fail(f"body holds {name}, which is not a JSON number")
+
+    try:
+        root = json.loads(body.decode("utf-8"), parse_constant=no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise fail(f"body is not JSON ({type(err).__name__})") from None
+    if not isinstance(root, dict):
+        raise fail("body must be an object")
+    camera = root.get("camera")
+    if not isinstance(camera, str):
+        raise fail('"camera" must be a string')
+    items = root.get("lines")
+    if not isinstance(items, list) or len(items) > MAX_LINES:
+        raise fail(f'"lines" must be a list of at most {MAX_LINES}')
+    width = height = None
+    if "width" in root or "height" in root:
+        width, height = _finite(root.get("width")), _finite(root.get("height"))
+        if width is None or height is None or width <= 0 or height <= 0:
+            raise fail('"width" and "height" must both be positive numbers')
+    lines = []
+    for index, item in enumerate(items):
+        what = f"line {index}"
+        if not isinstance(item, dict):
+            raise fail(f"{what} must be an object")
+        if item.get("id") != index or isinstance(item.get("id"), bool):
+            raise fail(f'{what} must have "id" {index}')
+        name = item.get("name")
+        if not isinstance(name, str):
+            raise fail(f'{what} "name" must be a string')
+        raw = item.get("points")
+        if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_LINE_POINTS:
+            raise fail(f'{what} "points" must be a list of 2-{MAX_LINE_POINTS} points')
+        points = []
+        for point in raw:
+            xy = [_finite(v) for v in point] if isinstance(point, list) and len(point) == 2 else [None]
+            if None in xy:
+                raise fail(f"{what} has a point that is not [x, y] of finite numbers")
+            points.append((xy[0], xy[1]))
+        inside = item.get("in")
+        if inside not in ("left", "right"):
+            raise fail(f'{what} "in" must be "left" or "right"')
+        band = None
+        if "band_px" in item:
+            band = _finite(item["band_px"])
+            if band is None or band <= 0:
+                raise fail(f'{what} "band_px" must be a positive number')
+        lines.append(Line(index, name, tuple(points), inside, band))
+    return LineSet(camera, tuple(lines), width, height)
+
+
+def decode_line_block(body: bytes, at: int) -> Tuple[List[LineCrossings], int]:
+    """§3.4.3: the line block at `at`; returns the entries and the offset after it."""
+    if len(body) < at + LINE_BLOCK_HEAD.size:
+        raise ProtocolError("RESULT line block is cut short (v1.4 §3.4.3)")
+    count, _reserved = LINE_BLOCK_HEAD.unpack_from(body, at)
+    at += LINE_BLOCK_HEAD.size
+    if at + count * LINE_ENTRY.size > len(body):
+        raise ProtocolError(f"RESULT line block of {count} lines runs past the end (v1.4 §3.4.3)")
+    entries = []
+    for _ in range(count):
+        line_id, _r, interval_ms, interval_in, interval_out, people_in, people_out = LINE_ENTRY.unpack_from(body, at)
+        at += LINE_ENTRY.size
+        # People: never negative, NaN or infinite (§3.4.3 makes anything else a protocol error).
+        if not all(math.isfinite(v) and v >= 0 for v in (interval_in, interval_out, people_in, people_out)):
+            raise ProtocolError(f"RESULT line {line_id} carries a count that is not a finite number >= 0 (v1.4 §3.4.3)")
+        entries.append(LineCrossings(line_id, people_in, people_out, interval_ms, interval_in, interval_out))
+    return entries, at
+
+
+def skip_zone_block(body: bytes, at: int) -> int:
+    """§3.4.2: this client asks for no zones, but a block the flags announce must be stepped over, checked."""
+    if len(body) < at + ZONE_BLOCK_HEAD:
+        raise ProtocolError("RESULT zone block is cut short (v1.2 §3.4.2)")
+    (count,) = struct.unpack_from("<H", body, at)
+    end = at + ZONE_BLOCK_HEAD + count * ZONE_ENTRY
+    if end > len(body):
+        raise ProtocolError(f"RESULT zone block of {count} zones runs past the end (v1.2 §3.4.2)")
+    return end
 
 
 def decode_density(payload: bytes, fmt: int, height: int, width: int, scale: float) -> Optional[np.ndarray]:
@@ -119,7 +257,8 @@ def decode_density(payload: bytes, fmt: int, height: int, width: int, scale: flo
     return values.reshape(height, width)
 
 
-def encode_hello(camera: str, density: int, count_only: bool, window: int, token: Optional[str]) -> bytes:
+def encode_hello(camera: str, density: int, count_only: bool, window: int, token: Optional[str],
+                 lines: bool = False) -> bytes:
     name = camera.encode("utf-8")[:255]
     ext = b""
     if token is not None:
@@ -127,6 +266,9 @@ def encode_hello(camera: str, density: int, count_only: bool, window: int, token
         if not 0 < len(raw) <= 255:
             raise ValueError("a token must be 1-255 bytes")
         ext = bytes([EXT_TOKEN, len(raw)]) + raw
+    if lines:
+        # v1.4: an older server skips the tag (§3.1.1) and just sends no LINES and no line blocks.
+        ext += bytes([EXT_LINES, 0])
     flags = (FLAG_COUNT_ONLY if count_only else 0) | (FLAG_EXTENSIONS if ext else 0)
     body = MAGIC + HELLO_FIXED.pack(VERSION, density, flags, window, len(name)) + name + ext
     return HEADER.pack(HELLO, 0, 0, len(body)) + body
@@ -137,8 +279,10 @@ class Connection:
 
     def __init__(self, host: str, port: int, camera: str, *, token: Optional[str] = None, tls: bool = False,
                  ca: Optional[str] = None, cert: Optional[str] = None, key: Optional[str] = None,
-                 density: str = "f16", window: int = 0, timeout: float = 10.0):
+                 density: str = "f16", window: int = 0, timeout: float = 10.0, lines: bool = False):
         self.host, self.port = host, port
+        self.wants_lines = lines
+        self.lines: Optional[LineSet] = None  # the latest LINES message (v1.4); None until one comes
         fmt = FORMATS[density]
         raw = socket.create_connection((host, port), timeout=timeout)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -153,7 +297,7 @@ class Connection:
         self.next_seq = 0
         self.pending: Deque[int] = deque()  # seqs sent, not yet answered
         try:
-            self.sock.sendall(encode_hello(camera, fmt, fmt == 255, window, token))
+            self.sock.sendall(encode_hello(camera, fmt, fmt == 255, window, token, lines))
             kind, body = self._read_message()
             if kind == ERROR:
                 raise self._error(body)
@@ -188,18 +332,32 @@ class Connection:
 
     # -- receiving -----------------------------------------------------------
     def read_result(self) -> Result:
-        """The next RESULT, in FRAME order. Raises ServerError on ERROR, ConnectionError on a close."""
-        kind, body = self._read_message()
+        """The next RESULT, in FRAME order (a LINES message before it is taken in on the way).
+        Raises ServerError on ERROR, ConnectionError on a close, ProtocolError on bytes that break the protocol."""
+        while True:
+            kind, body = self._read_message()
+            if kind != LINES:
+                break
+            if not self.wants_lines:
+                raise ProtocolError("LINES sent to a client that did not ask for lines (v1.4 §3.8)")
+            self.lines = decode_lines_body(body)
         if kind == ERROR:
             raise self._error(body)
         if kind != RESULT:
             raise ProtocolError(f"expected RESULT, got message type {kind}")
-        (seq, status, fmt, _r, capture, count, q, d, i, s, height, width, scale) = RESULT_FIXED.unpack_from(body)
+        (seq, status, fmt, flags, capture, count, q, d, i, s, height, width, scale) = RESULT_FIXED.unpack_from(body)
         expected = self.pending.popleft() if self.pending else None
         if seq != expected:
             raise ProtocolError(f"RESULT for seq {seq}, expected {expected} (§4.1: in order)")
-        payload = body[RESULT_FIXED.size:]
-        result = Result(seq, STATUS_NAMES.get(status, str(status)), capture, count, q, d, i, s, fmt)
+        at = RESULT_FIXED.size
+        if flags & RESULT_ZONES:
+            at = skip_zone_block(body, at)
+        crossings = None
+        if flags & RESULT_LINES:
+            crossings, at = decode_line_block(body, at)
+        payload = body[at:]
+        result = Result(seq, STATUS_NAMES.get(status, str(status)), capture, count, q, d, i, s, fmt,
+                        lines=crossings, line_set=self.lines)
         if status == 0 and fmt != 255:
             result.density = decode_density(payload, fmt, height, width, scale)
         elif payload:
@@ -220,9 +378,11 @@ class Connection:
         kind, flags, reserved, length = HEADER.unpack(self._read_exact(HEADER.size))
         if flags or reserved:
             raise ProtocolError("header flags/reserved not zero (§2.2)")
-        limit = MAX_RESULT_BODY if kind == RESULT else MAX_CONTROL_BODY
-        if length > limit:
-            raise ProtocolError(f"message type {kind} of {length} bytes exceeds {limit} (§2.3)")
+        if kind not in BODY_LIMITS:
+            raise ProtocolError(f"message type {kind} is not one a server sends this client (§2.1)")
+        low, high = BODY_LIMITS[kind]
+        if not low <= length <= high:
+            raise ProtocolError(f"message type {kind} of {length} bytes is outside {low}-{high} (§2.3)")
         return kind, self._read_exact(length)
 
     @staticmethod
@@ -234,9 +394,13 @@ class Connection:
     def _welcome(body: bytes) -> Welcome:
         v, fmt, flags, window, max_bytes, w, h, stride, _r = WELCOME_FIXED.unpack_from(body)
         at = WELCOME_FIXED.size
-        model = body[at + 1: at + 1 + body[at]].decode("utf-8", "replace")
-        at += 1 + body[at]
-        provider = body[at + 1: at + 1 + body[at]].decode("utf-8", "replace")
+        names = []
+        for what in ("model name", "provider"):
+            if at >= len(body) or at + 1 + body[at] > len(body):
+                raise ProtocolError(f"WELCOME {what} runs past the end of the message (§3.2)")
+            names.append(body[at + 1: at + 1 + body[at]].decode("utf-8", "replace"))
+            at += 1 + body[at]
+        model, provider = names
         return Welcome(v, fmt, bool(flags & FLAG_COUNT_ONLY), window, max_bytes, w, h, stride, model, provider)
 
 
@@ -257,6 +421,7 @@ class Camera:
     window: int = 4
     max_retry_s: float = 5.0
     max_attempts: int = 10
+    lines: bool = True  # v1.4: ask for the camera's counting lines (older servers ignore the request)
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
 
     def connect(self) -> Connection:
@@ -264,7 +429,8 @@ class Camera:
         while True:
             try:
                 return Connection(self.host, self.port, self.name, token=self.token, tls=self.tls, ca=self.ca,
-                                  cert=self.cert, key=self.key, density=self.density, window=self.window)
+                                  cert=self.cert, key=self.key, density=self.density, window=self.window,
+                                  lines=self.lines)
             except ServerError as err:
                 if err.permanent:
                     raise
@@ -337,13 +503,20 @@ def paced(frames: Iterable[bytes], fps: float) -> Iterator[bytes]:
         yield frame
 
 
-def frames_from(args: argparse.Namespace) -> Iterator[bytes]:
-    """JPEG bytes from --image (sent --frames times) or a video/camera via OpenCV."""
+def frames_from(args: argparse.Namespace, images: bool = False) -> Iterator[Tuple[bytes, Optional[np.ndarray]]]:
+    """(JPEG bytes, picture) from --image (sent --frames times) or a video/camera via OpenCV.
+    The picture (BGR, as encoded) only when `images` is asked for: it is drawn on and recorded."""
     if args.image:
         with open(args.image, "rb") as f:
             jpeg = f.read()
+        image = None
+        if images:
+            import cv2
+            image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SystemExit(f"{args.image} is not a JPEG OpenCV can read")
         for _ in range(args.frames):
-            yield jpeg
+            yield jpeg, image
         return
     import cv2  # Debian: apt-get install python3-opencv
     source = int(args.video) if args.video.isdigit() else args.video
@@ -358,8 +531,16 @@ def frames_from(args: argparse.Namespace) -> Iterator[bytes]:
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, args.quality])
         if ok:
             sent += 1
-            yield encoded.tobytes()
+            yield encoded.tobytes(), image if images else None
     capture.release()
+
+
+def line_report(result: Result) -> List[dict]:
+    """The RESULT's line block for the JSON output, each line named from the LINES message in force."""
+    names = {line.id: line.name for line in result.line_set.lines} if result.line_set else {}
+    return [{"id": c.id, "name": names.get(c.id), "in": c.people_in, "out": c.people_out,
+             "net": c.people_in - c.people_out, "intervalMs": c.interval_ms, "intervalIn": c.interval_in,
+             "intervalOut": c.interval_out} for c in result.lines or ()]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -373,24 +554,54 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--key", help="its private key")
     p.add_argument("--density", choices=sorted(FORMATS), default="f16")
     p.add_argument("--window", type=int, default=4, help="frames in flight asked for")
+    p.add_argument("--no-lines", action="store_true", help="do not ask the server for the camera's counting lines (v1.4)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--image", help="a JPEG file, sent --frames times")
     src.add_argument("--video", help="video file or camera index (OpenCV)")
     p.add_argument("--frames", type=int, default=10, help="frames to send (0 with --video: all)")
     p.add_argument("--quality", type=int, default=80, help="JPEG quality for --video")
     p.add_argument("--fps", type=float, default=0, help="send at most this many frames per second (0: as fast as answered)")
+    p.add_argument("--record", metavar="FILE.avi", help="record the answered frames, counting lines drawn, as Motion-JPEG AVI")
+    p.add_argument("--snapshot", metavar="FILE.png", help="at the end, save the last answered frame, lines drawn")
+    p.add_argument("--show", action="store_true", help="show the answered frames, lines drawn, in a window (q or Esc stops)")
     args = p.parse_args(argv)
     host, _, port = args.server.rpartition(":")
     token = open(args.token_file).read().strip() if args.token_file else os.environ.get("CROWDLINE_TOKEN") or None
     camera = Camera(host, int(port), args.camera, token=token, tls=args.tls, ca=args.ca, cert=args.cert,
-                    key=args.key, density=args.density, window=args.window)
+                    key=args.key, density=args.density, window=args.window, lines=not args.no_lines)
+    drawing = bool(args.record or args.snapshot or args.show)
+    pictures = None
+    if drawing:
+        from pictures import Pictures  # OpenCV only when drawing
+        pictures = Pictures(args.camera, record=args.record, snapshot=args.snapshot, show=args.show,
+                            fps=args.fps or 10.0)
+    # Pictures of the frames in flight, by index, until their RESULT comes: at most the window plus one.
+    waiting: Deque[Tuple[int, np.ndarray]] = deque()
+
+    def jpegs() -> Iterator[bytes]:
+        for index, (jpeg, image) in enumerate(frames_from(args, images=drawing)):
+            if image is not None:
+                waiting.append((index, image))
+            yield jpeg
+
+    announced = None
     try:
-        for index, r in camera.run(paced(frames_from(args), args.fps)):
+        for index, r in camera.run(paced(jpegs(), args.fps)):
             line = {"frame": index, "seq": r.seq, "status": r.status, "count": None if math.isnan(r.count) else r.count,
                     "format": r.density_format, "reason": r.reason}
             if r.density is not None:
                 line.update(height=int(r.density.shape[0]), width=int(r.density.shape[1]), mapSum=float(r.density.sum()))
+            if r.lines is not None:
+                line["lines"] = line_report(r)
+            if r.line_set is not None and r.line_set != announced:
+                announced = r.line_set
+                camera.log(f"{args.camera}: {len(announced.lines)} counting line(s) from the server: "
+                           + ", ".join(l.name for l in announced.lines))
             print(json.dumps(line), flush=True)
+            while pictures and waiting and waiting[0][0] <= index:
+                at, image = waiting.popleft()
+                if at == index and not pictures.add(image, r):
+                    return 0  # the window was closed
     except ServerError as err:
         print(f"refused: {err}", file=sys.stderr)
         return 2
@@ -400,6 +611,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except OSError as err:
         print(f"failed: {err}", file=sys.stderr)
         return 1
+    except ProtocolError as err:
+        print(f"protocol error: {err}", file=sys.stderr)
+        return 4
+    finally:
+        if pictures:
+            pictures.close()
     return 0
 
 
