@@ -18,7 +18,7 @@
  *       hash: scrypt:16384:8:1:...
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { isScalar, parseDocument } from 'yaml';
 import { parseStoredHash } from './token.js';
 
 /** camera: sends frames (the frames port); viewer: watches the console; admin: also changes settings there. */
@@ -126,7 +126,9 @@ export class Credentials {
 
 /** Parses and shape-checks the file; used for loading and for editing it. */
 export function readStored(text: string): CredentialsFile {
-  const doc: unknown = text.trim() === '' ? { clients: [] } : parseYaml(text);
+  const parsed = parseDocument(text);
+  if (parsed.errors.length > 0) throw parsed.errors[0];
+  const doc: unknown = text.trim() === '' ? { clients: [] } : parsed.toJS();
   if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { clients?: unknown }).clients)) {
     throw new Error('expected a top-level "clients:" list');
   }
@@ -136,12 +138,14 @@ export function readStored(text: string): CredentialsFile {
     const str = (key: string): string | undefined => {
       const v = c[key];
       if (v === undefined || v === null) return undefined;
-      if (typeof v !== 'string') throw new Error(`clients[${i}].${key} must be a string`);
-      return v;
+      return typeof v === 'string' ? v : digitsOrThrow(parsed.getIn(['clients', i, key], true), `clients[${i}].${key}`);
     };
-    const cameras = c.cameras;
-    if (cameras !== undefined && (!Array.isArray(cameras) || cameras.some((x) => typeof x !== 'string'))) {
-      throw new Error(`clients[${i}].cameras must be a list of names`);
+    let cameras = c.cameras;
+    if (cameras !== undefined) {
+      if (!Array.isArray(cameras)) throw new Error(`clients[${i}].cameras must be a list of names`);
+      cameras = cameras.map((x: unknown, j) =>
+        typeof x === 'string' ? x : digitsOrThrow(parsed.getIn(['clients', i, 'cameras', j], true), `clients[${i}].cameras[${j}]`),
+      );
     }
     const num = (key: string): number | undefined => {
       const v = c[key];
@@ -168,6 +172,19 @@ export function readStored(text: string): CredentialsFile {
     return stored;
   });
   return { clients };
+}
+
+/**
+ * A string field that YAML read as something else. An unquoted key id, name or camera of plain digits
+ * (`key: 12345678`, `cameras: [1042]`) is a number to YAML; it is taken as the digits written, leading
+ * zeros kept. Anything else (1.5, 1e3, true, a list) is refused, saying to quote it.
+ */
+function digitsOrThrow(node: unknown, where: string): string {
+  if (isScalar(node) && typeof node.value === 'number' && Number.isSafeInteger(node.value) && typeof node.source === 'string' && /^[0-9]+$/.test(node.source)) {
+    return node.source;
+  }
+  const written = isScalar(node) && typeof node.source === 'string' ? ` (${node.source} was read as ${typeof node.value})` : '';
+  throw new Error(`${where} must be a string${written}: put it in quotes`);
 }
 
 function toEntry(c: StoredClient, i: number): ClientEntry {
