@@ -69,15 +69,49 @@ test('a client that never says HELLO is closed after the handshake timeout', asy
 });
 
 test('an idle connection is closed with a reason; a busy one is not', async (t) => {
-  const { port } = await startServerWithRunner(t, new FakeRunner(1, 300), { server: { idleTimeoutMs: 150 } });
-  const conn = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'idle' });
-  const errors: number[] = [];
-  conn.on('serverError', (e) => errors.push(e.code));
-  const results = collectResults(conn, 1);
-  conn.send(numberFrame(1)); // takes 300 ms: longer than the idle timeout, but in flight
-  t.is((await results)[0].status, FrameStatus.Ok);
-  await new Promise<void>((r) => conn.on('close', () => r()));
-  t.deepEqual(errors, [ErrorCode.IdleTimeout]);
+  // No race against the clock: the busy camera's frame is admitted before the idle camera even says HELLO, and is
+  // held until the idle one has been closed, so it was in flight longer than the idle timeout, however slow the machine.
+  const runner = new GatedRunner(1);
+  let admitted!: () => void;
+  const busyAdmitted = new Promise<void>((r) => (admitted = r));
+  const { port } = await startServerWithRunner(t, runner, {
+    server: { idleTimeoutMs: 200 },
+    observer: { frameReceived: (camera) => camera === 'busy' && admitted() },
+  });
+  const busy = net.connect(port, '127.0.0.1');
+  t.teardown(() => busy.destroy());
+  const parser = new ClientSideParser();
+  const busyMessages: ServerMessage[] = [];
+  busy.on('data', (c: Buffer) => busyMessages.push(...parser.push(c)));
+  const busyClosed = new Promise<void>((r) => busy.on('close', () => r()));
+  // HELLO and FRAME in one write: no idle moment between them.
+  busy.write(
+    Buffer.concat([
+      encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 2, cameraName: 'busy' }),
+      encodeFrame({ seq: 7, captureTimeMs: 0, jpeg: numberFrame(7) }),
+    ]),
+  );
+  await busyAdmitted;
+
+  const idle = await V1Connection.connect({ host: '127.0.0.1', port, cameraName: 'idle' });
+  const idleErrors: number[] = [];
+  idle.on('serverError', (e) => idleErrors.push(e.code));
+  await new Promise<void>((r) => idle.on('close', () => r()));
+  t.deepEqual(idleErrors, [ErrorCode.IdleTimeout], 'the idle camera is told why');
+  t.deepEqual(
+    busyMessages.map((m) => m.type),
+    ['welcome'],
+    'the busy camera has had nothing but its WELCOME',
+  );
+  // Still read from: a second frame is taken and answered (a connection being closed reads no more).
+  busy.write(encodeFrame({ seq: 8, captureTimeMs: 0, jpeg: numberFrame(8) }));
+  runner.release();
+  await busyClosed;
+  // Idle only once both are answered, and closed for that afterwards.
+  t.deepEqual(
+    busyMessages.map((m) => (m.type === 'result' ? `result ${m.seq} ${m.status}` : m.type === 'error' ? `error ${m.code}` : m.type)),
+    ['welcome', `result 7 ${FrameStatus.Ok}`, `result 8 ${FrameStatus.Ok}`, `error ${ErrorCode.IdleTimeout}`],
+  );
 });
 
 test('over the server-wide queue bound, only connections under their fair part queue more: a flood cannot pause the others', async (t) => {
