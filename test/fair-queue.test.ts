@@ -8,7 +8,11 @@
  *    over any interval in which both are backlogged (so a flow that was idle
  *    comes back with no banked credit);
  *  - what a worker reports a frame really cost is charged to its flow;
- *  - strict priority classes; every item taken or removed exactly once;
+ *  - the same between groups (senders) whatever number of connections each
+ *    opens, and fairly among the connections inside a group;
+ *  - priority classes: a higher one first, a lower one never starved (it
+ *    is served once the classes above had 9x its next frame's cost);
+ *    strict with lowerClassShare 0; every item taken or removed exactly once;
  *  - the cost model learns a connection's real cost from worker reports.
  */
 import test from 'ava';
@@ -215,12 +219,12 @@ test('fair queue: every item is taken or removed exactly once; closing a flow re
   t.pass();
 });
 
-test('fair queue: a higher priority class is always served first', (t) => {
+test('fair queue: with lowerClassShare 0, a higher priority class is always served first (strict)', (t) => {
   fc.assert(
     fc.property(
       fc.array(fc.record({ priority: fc.integer({ min: 0, max: 2 }), cost: fc.integer({ min: 1, max: 100 }) }), { minLength: 1, maxLength: 60 }),
       (frames) => {
-        const q = new FairQueue<number>();
+        const q = new FairQueue<number>({ lowerClassShare: 0 });
         const flows = [0, 1, 2].map((priority) => q.openFlow({ weight: 1, priority }));
         frames.forEach((f) => q.push(flows[f.priority], f.priority, f.cost));
         const order = q.take(frames.length).map((item) => item.value);
@@ -288,4 +292,270 @@ test("cost model: learns what a connection's frames really cost, and the decode 
   const before = model.estimate(cheap, work);
   model.learn(cheap, work, 10_000_000, 20_000);
   t.true(model.estimate(cheap, work) < before + 0.25 * 10_000_000);
+});
+
+// ---- Groups: the unit of share is the sender, not the connection ----
+
+interface GroupScenario {
+  /** Weight of each group. */
+  weights: number[];
+  /** Connections each group opens. */
+  connections: number[];
+  events: Array<{ kind: 'push'; group: number; conn: number; cost: number } | { kind: 'take'; n: number }>;
+}
+
+const groupScenario: fc.Arbitrary<GroupScenario> = fc.integer({ min: 2, max: 4 }).chain((groups) =>
+  fc.record({
+    weights: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: groups, maxLength: groups }),
+    connections: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: groups, maxLength: groups }),
+    events: fc.array(
+      fc.oneof(
+        {
+          weight: 3,
+          arbitrary: fc.record({
+            kind: fc.constant('push' as const),
+            group: fc.nat(groups - 1),
+            conn: fc.nat(5),
+            cost: fc.integer({ min: 1, max: 1000 }),
+          }),
+        },
+        { weight: 2, arbitrary: fc.record({ kind: fc.constant('take' as const), n: fc.integer({ min: 1, max: 4 }) }) },
+      ),
+      { maxLength: 300 },
+    ),
+  }),
+);
+
+interface GroupServed {
+  group: number;
+  conn: number;
+  cost: number;
+}
+
+/** Runs a group scenario; `afterEach` sees each item taken with each group's (and connection's) backlog before it. */
+function runGroups(s: GroupScenario, afterEach: (served: GroupServed, groupBefore: number[], connBefore: number[][]) => void): void {
+  const q = new FairQueue<{ group: number; conn: number }>();
+  // Every connection of a group carries the group's weight (one identity, one weight), keyed by the group.
+  const flows = s.weights.map((weight, g) => Array.from({ length: s.connections[g] }, () => q.openFlow({ weight, priority: 0, group: `g${g}` })));
+  const backlog = s.weights.map((_, g) => Array.from({ length: s.connections[g] }, () => 0));
+  for (const e of s.events) {
+    if (e.kind === 'push') {
+      const conn = e.conn % s.connections[e.group];
+      q.push(flows[e.group][conn], { group: e.group, conn }, e.cost);
+      backlog[e.group][conn]++;
+      continue;
+    }
+    for (const item of q.take(e.n)) {
+      const before = backlog.map((b) => [...b]);
+      backlog[item.value.group][item.value.conn]--;
+      afterEach(
+        { ...item.value, cost: item.cost },
+        before.map((b) => b.reduce((a, c) => a + c, 0)),
+        before,
+      );
+    }
+  }
+}
+
+test('fair queue, groups: no backlogged group waits more than one round, however many connections each opens', (t) => {
+  fc.assert(
+    fc.property(groupScenario, (s) => {
+      const n = s.weights.length;
+      const waited = s.weights.map(() => s.weights.map(() => 0));
+      const lastCost = s.weights.map(() => 0);
+      const maxCost = s.weights.map(() => 0);
+      let ok = true;
+      runGroups(s, (served, before) => {
+        const j = served.group;
+        maxCost[j] = Math.max(maxCost[j], served.cost);
+        for (let i = 0; i < n; i++) {
+          if (i === j) continue;
+          if (before[i] === 0) {
+            waited[i].fill(0);
+            continue;
+          }
+          waited[i][j] += served.cost;
+          if (waited[i][j] > (s.weights[j] / s.weights[i]) * lastCost[i] + maxCost[j] + 1e-9) ok = false;
+        }
+        waited[j].fill(0);
+        lastCost[j] = served.cost;
+      });
+      return ok;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+/** Over every interval in which both of a pair are backlogged, work / weight differs by at most one frame of each. */
+function pairwiseProportional(members: number, weightOf: (i: number) => number, events: Array<{ who: number; cost: number; backlogged: boolean[] }>): boolean {
+  const work = Array.from({ length: members }, () => 0);
+  const maxCost = Array.from({ length: members }, () => 0);
+  const range = new Map<string, { lo: number; hi: number }>();
+  for (const { who, cost, backlogged } of events) {
+    work[who] += cost;
+    maxCost[who] = Math.max(maxCost[who], cost);
+    for (let i = 0; i < members; i++) {
+      for (let j = i + 1; j < members; j++) {
+        const key = `${i},${j}`;
+        if (!backlogged[i] || !backlogged[j]) {
+          range.delete(key);
+          continue;
+        }
+        const d = work[i] / weightOf(i) - work[j] / weightOf(j);
+        const prev = who === i ? d - cost / weightOf(i) : who === j ? d + cost / weightOf(j) : d;
+        const r = range.get(key) ?? { lo: prev, hi: prev };
+        r.lo = Math.min(r.lo, d);
+        r.hi = Math.max(r.hi, d);
+        range.set(key, r);
+        if (r.hi - r.lo > maxCost[i] / weightOf(i) + maxCost[j] / weightOf(j) + 1e-9) return false;
+      }
+    }
+  }
+  return true;
+}
+
+test('fair queue, groups: service is proportional to group weights within one frame, whatever the connections per group', (t) => {
+  fc.assert(
+    fc.property(groupScenario, (s) => {
+      const events: Array<{ who: number; cost: number; backlogged: boolean[] }> = [];
+      runGroups(s, (served, before) => events.push({ who: served.group, cost: served.cost, backlogged: before.map((b) => b > 0) }));
+      return pairwiseProportional(s.weights.length, (g) => s.weights[g], events);
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+test("fair queue, groups: a group's connections share its service fairly among themselves", (t) => {
+  fc.assert(
+    fc.property(groupScenario, (s) =>
+      s.weights.every((_, g) => {
+        // Only this group's turns count: its connections split what the group gets.
+        const events: Array<{ who: number; cost: number; backlogged: boolean[] }> = [];
+        runGroups(s, (served, _before, conns) => {
+          if (served.group === g) events.push({ who: served.conn, cost: served.cost, backlogged: conns[g].map((b) => b > 0) });
+        });
+        return pairwiseProportional(s.connections[g], () => 1, events);
+      }),
+    ),
+    { numRuns: 200 },
+  );
+  t.pass();
+});
+
+test('fair queue, groups: 8 connections of one sender get what 1 connection of another gets; closing one removes only its frames', (t) => {
+  const q = new FairQueue<string>();
+  const many = Array.from({ length: 8 }, () => q.openFlow({ weight: 1, priority: 0, group: 'address:127.0.0.2' }));
+  const camera = q.openFlow({ weight: 1, priority: 0, group: 'address:127.0.0.1' });
+  for (const f of many) for (let i = 0; i < 32; i++) q.push(f, 'many', 6);
+  for (let i = 0; i < 100; i++) q.push(camera, 'camera', 6);
+  const served = q.take(100).map((item) => item.value);
+  t.is(served.filter((v) => v === 'camera').length, 50);
+  // The sender's 8 connections took turns inside its half: none fell behind another by more than a frame.
+  const left = many.map((f) => f.length);
+  t.true(Math.max(...left) - Math.min(...left) <= 1, `left per connection: ${left.join(',')}`);
+  const closing = many[0].length;
+  t.is(q.closeFlow(many[0]).length, closing);
+  t.is(q.size, 32 * 8 - 50 - closing + 50);
+  t.true(
+    many.slice(1).every((f) => f.length > 0),
+    "its siblings' frames stay",
+  );
+});
+
+test('fair queue, groups: a group that was idle comes back with no banked credit, and its weight is the largest of its connections', (t) => {
+  const q = new FairQueue<string>();
+  const busy = q.openFlow({ weight: 1, priority: 0, group: 'busy' });
+  const away = q.openFlow({ weight: 1, priority: 0, group: 'away' });
+  q.openFlow({ weight: 3, priority: 0, group: 'away' }); // an idle connection of the same sender sets its weight
+  for (let i = 0; i < 1000; i++) q.push(busy, 'busy', 10);
+  q.take(900);
+  for (let i = 0; i < 100; i++) q.push(away, 'away', 10);
+  const next = q.take(40).map((item) => item.value);
+  t.is(next.filter((v) => v === 'away').length, 30, 'weight 3 against 1, from the current virtual time');
+});
+
+test('fair queue, groups: a flow that moves to another group (authenticated) takes its frames along', (t) => {
+  const q = new FairQueue<string>();
+  const a = q.openFlow({ weight: 1, priority: 0, group: 'address:x' });
+  const b = q.openFlow({ weight: 1, priority: 0, group: 'address:x' });
+  const other = q.openFlow({ weight: 1, priority: 0, group: 'address:y' });
+  for (let i = 0; i < 10; i++) {
+    q.push(a, 'a', 1);
+    q.push(b, 'b', 1);
+    q.push(other, 'other', 1);
+  }
+  q.updateFlow(b, { weight: 1, priority: 0, group: 'identity:cam/b' });
+  const served = q.take(30).map((item) => item.value);
+  // Three senders now, one connection each: a third each.
+  t.deepEqual(
+    ['a', 'b', 'other'].map((v) => served.slice(0, 15).filter((s) => s === v).length),
+    [5, 5, 5],
+  );
+  t.is(q.size, 0);
+});
+
+// ---- Priority classes: first, but never starving the classes below ----
+
+test('fair queue, priority: a higher class goes first unless a lower one is overdue; a lower class waits at most 9x its next frame of higher-class work (plus a frame per class between)', (t) => {
+  const ratio = (1 - 0.1) / 0.1;
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.oneof(
+          {
+            weight: 3,
+            arbitrary: fc.record({ kind: fc.constant('push' as const), priority: fc.integer({ min: 0, max: 2 }), cost: fc.integer({ min: 1, max: 1000 }) }),
+          },
+          { weight: 2, arbitrary: fc.record({ kind: fc.constant('take' as const), n: fc.integer({ min: 1, max: 4 }) }) },
+        ),
+        { maxLength: 300 },
+      ),
+      (events) => {
+        const q = new FairQueue<{ priority: number; cost: number }>({ lowerClassShare: 0.1 });
+        const flows = [0, 1, 2].map((priority) => q.openFlow({ weight: 1, priority }));
+        const queued: number[][] = [[], [], []];
+        // Higher-class work served since each class was last served (or became backlogged).
+        const behind = [0, 0, 0];
+        let maxCost = 0;
+        for (const e of events) {
+          if (e.kind === 'push') {
+            if (queued[e.priority].length === 0) behind[e.priority] = 0;
+            queued[e.priority].push(e.cost);
+            q.push(flows[e.priority], { priority: e.priority, cost: e.cost }, e.cost);
+            continue;
+          }
+          for (const item of q.take(e.n)) {
+            const p = item.value.priority;
+            const cost = queued[p].shift()!;
+            if (cost !== item.value.cost) return false; // FIFO within the class
+            maxCost = Math.max(maxCost, cost);
+            const top = [2, 1, 0].find((c) => queued[c].length > 0 || c === p)!;
+            // Served out of order only when overdue.
+            if (p !== top && behind[p] < ratio * cost) return false;
+            // Never starved: a class is served by the time it is 9x its frame behind, plus one frame per class above it.
+            if (behind[p] > ratio * cost + (2 - p) * maxCost + 1e-9) return false;
+            behind[p] = 0;
+            for (let c = 0; c < p; c++) if (queued[c].length > 0) behind[c] += cost;
+          }
+        }
+        return true;
+      },
+    ),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
+
+test('fair queue, priority: two backlogged classes of equal frames split 9:1', (t) => {
+  const q = new FairQueue<string>();
+  const high = q.openFlow({ weight: 1, priority: 1 });
+  const low = q.openFlow({ weight: 1, priority: 0 });
+  for (let i = 0; i < 500; i++) {
+    q.push(high, 'high', 10);
+    q.push(low, 'low', 10);
+  }
+  const served = q.take(500).map((item) => item.value);
+  t.is(served.filter((v) => v === 'low').length, 50);
 });

@@ -121,7 +121,10 @@ test('over the server-wide queue bound, only connections under their fair part q
     server: { window: 8, maxQueue: 5 },
     observer: { frameReceived: (camera) => received.set(camera, (received.get(camera) ?? 0) + 1) },
   });
-  const conns = await Promise.all([0, 1, 2].map((c) => V1Connection.connect({ host: '127.0.0.1', port, cameraName: `c${c}`, window: 8 })));
+  // Three senders (the fair part is per sender: connections from one address share one part).
+  const conns = await Promise.all(
+    [0, 1, 2].map((c) => V1Connection.connect({ host: '127.0.0.1', port, cameraName: `c${c}`, window: 8, localAddress: `127.0.0.${11 + c}` })),
+  );
   t.teardown(() => conns.forEach((c) => c.destroy()));
   const results = conns.map((conn, c) => {
     const r = collectResults(conn, 8);
@@ -129,7 +132,7 @@ test('over the server-wide queue bound, only connections under their fair part q
     return r;
   });
   await sleep(300);
-  // Fair part: 5 / 3 connections, so each may hold 2 queued whatever the others hold.
+  // Fair part: 5 / 3 senders, so each may hold 2 queued whatever the others hold.
   for (const c of ['c0', 'c1', 'c2']) t.true((received.get(c) ?? 0) >= 2, `${c} queued its fair part (${received.get(c)})`);
   const total = [...received.values()].reduce((a, b) => a + b, 0);
   t.true(total <= 1 + 5 + 3 * 2, `one running + the bound + at most a fair part per connection (${total})`);

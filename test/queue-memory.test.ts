@@ -67,7 +67,7 @@ test('queue memory is bounded by bytes, not frames, and what peers that left que
   const full = await exposed();
   t.is(full.bytes, server.batcher.queueBytes, 'the metric is the batcher’s own count');
   // Below the bound anyone may queue (the last frame may cross it); over it, a connection only while under its fair part
-  // (bound / connections). So the worst case is the bound + a frame, + (fair part + a frame) per connection: about twice
+  // (bound / senders, and of that its part of its sender's; one frame whenever it has none queued). So the worst case is the bound + a frame, + (fair part + a frame) per connection: about twice
   // the bound plus a frame per connection, the figure docs/reliability.md gives. Frames carry a ~16-byte clock tag.
   const frame = FRAME_BYTES + 64;
   const worst = MAX_QUEUE_BYTES + frame + PEERS * (MAX_QUEUE_BYTES / PEERS + frame);

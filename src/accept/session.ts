@@ -26,6 +26,7 @@ import type { DropReason, ServerCloseReason } from './observer.js';
 import { DROP_OLDEST_BACKLOG_WINDOWS, DROP_OLDEST_WAITING } from './options.js';
 import type { CapExceeded, RateCap, RateLease } from './rate-caps.js';
 import { ReplyOrder } from './reply-order.js';
+import { addressSender, identitySender } from './sender-key.js';
 import type { SessionDeps } from './session-deps.js';
 import { V1Adapter } from './v1-adapter.js';
 
@@ -136,7 +137,8 @@ export class Session {
     this.camera = deps.address;
     this.logLabel = deps.address;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.flow = deps.batcher.openFlow({ ...DEFAULT_SHARE, label: UNIDENTIFIED });
+    // Until an identity says otherwise, its address's group: more connections buy no more of the workers.
+    this.flow = deps.batcher.openFlow({ ...DEFAULT_SHARE, group: addressSender(deps.host), label: UNIDENTIFIED });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
@@ -212,7 +214,7 @@ export class Session {
         // A legacy client has no HELLO: it is open as soon as it is recognised (v1: once HELLO is accepted).
         if (protocol === 'legacy') {
           this.logOpened();
-          this.flow.update({ ...DEFAULT_SHARE, label: 'legacy' });
+          this.flow.update({ ...DEFAULT_SHARE, group: addressSender(this.deps.host), label: 'legacy' });
           this.startSending(undefined);
         }
         const refusal = this.deps.gate?.checkProtocol(protocol, this.socket);
@@ -281,7 +283,8 @@ export class Session {
       this.cameraName = label;
       this.logLabel = `${this.deps.address} camera=${peerText(label)}`;
     }
-    this.flow.update({ ...share, label: label || UNIDENTIFIED });
+    const group = who?.identity !== undefined ? identitySender(label) : addressSender(this.deps.host);
+    this.flow.update({ ...share, group, label: label || UNIDENTIFIED });
     for (const buf of event.reply) this.socket.write(buf);
     if (this.adapter?.protocol === 'v1') this.zoneCamera = event.camera;
     this.requestedPolicy = event.inputPolicy;
@@ -362,7 +365,7 @@ export class Session {
           flags: { fps: '--unauth-max-fps', pixels: '--unauth-max-pixel-rate' },
         };
     if (sender.cap.fps <= 0 && sender.cap.pixelsPerSecond <= 0) return;
-    const key = authenticated ? `identity:${authenticated.key}` : `address:${this.deps.host}`;
+    const key = authenticated ? identitySender(authenticated.key) : addressSender(this.deps.host);
     this.sender = { ...sender, lease: caps.acquire(key, sender.cap) };
   }
 

@@ -1,8 +1,10 @@
 /**
  * Dynamic batcher between sessions and the worker pool (like Triton's), fair
- * by worker time: each connection is a flow with its own queue, and when a
- * worker is free the fair queue (fair-queue.ts) picks up to maxBatch frames
- * across flows, the flow furthest behind its share first. A partial batch
+ * by worker time: each connection is a flow with its own queue, flows of one
+ * sender (an identity's camera, or an address) form a group that shares one
+ * share, and when a worker is free the fair queue (fair-queue.ts) picks up
+ * to maxBatch frames across groups, the group furthest behind its share
+ * first. A partial batch
  * waits at most maxDelayMs for company. What a frame really cost (decode +
  * its share of the batch's inference) is charged to its flow and teaches
  * the cost model (cost-model.ts). Keeping the queue here (not inside
@@ -12,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CostModel, FlowCost } from './cost-model.js';
-import { FairQueue, type FlowQueue, type FlowShare, type QueuedItem } from './fair-queue.js';
+import { FairQueue, type FlowPlace, type FlowQueue, type QueuedItem } from './fair-queue.js';
 import type { BatchRunner, FrameJob, JobOutcome, JobTicket, JobTimings } from './types.js';
 
 export interface BatcherOptions {
@@ -24,6 +26,8 @@ export interface BatcherOptions {
   maxQueueBytes?: number;
   /** JPEG bytes one connection may have waiting (default: no limit). */
   maxFlowQueueBytes?: number;
+  /** Least share of worker time a waiting lower priority class gets against the classes above it (fair-queue.ts; default 0.1, 0: strict). */
+  lowerClassShare?: number;
 }
 
 export interface BatcherObserver {
@@ -32,10 +36,17 @@ export interface BatcherObserver {
   workerTime?(label: string, us: number): void;
 }
 
-/** Who a flow is and what share it gets. */
-export interface FlowOptions extends FlowShare {
+/** Who a flow is, whose group it is in, and what share it gets. */
+export interface FlowOptions extends FlowPlace {
   /** Names the flow in metrics (its identity, or camera). */
   label: string;
+}
+
+/** What a sender's connections have waiting, together (queue limits' fair parts are per sender first). */
+interface GroupUse {
+  flows: number;
+  frames: number;
+  bytes: number;
 }
 
 interface Waiting {
@@ -61,8 +72,15 @@ export class BatchFlow {
   constructor(
     readonly queue: FlowQueue<Waiting>,
     public label: string,
+    /** Its sender's use of the queue (shared with the sender's other connections). */
+    public use: GroupUse,
     private readonly owner: Batcher,
   ) {}
+
+  /** The sender's group key (fair-queue.ts). */
+  get group(): string {
+    return this.queue.group.key;
+  }
 
   get closed(): boolean {
     return this.queue.closed;
@@ -84,11 +102,12 @@ const nowMs = (): number => performance.timeOrigin + performance.now();
 const zeroTimings = (): JobTimings => ({ queueUs: 0, decodeUs: 0, inferUs: 0 });
 
 export class Batcher {
-  private readonly queue = new FairQueue<Waiting>();
+  private readonly queue: FairQueue<Waiting>;
   private readonly costs = new CostModel();
   private running = 0;
   private bytes = 0;
-  private openFlows = 0;
+  /** Queue use per sender (group key, whatever its class), while it has a connection open. */
+  private readonly uses = new Map<string, GroupUse>();
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   private readonly roomListeners: Array<() => void> = [];
@@ -99,6 +118,7 @@ export class Batcher {
     private readonly observer: BatcherObserver = {},
   ) {
     if (options.maxBatch < 1) throw new RangeError('maxBatch must be at least 1');
+    this.queue = new FairQueue<Waiting>({ lowerClassShare: options.lowerClassShare });
   }
 
   /** Frames waiting for a worker. */
@@ -116,39 +136,82 @@ export class Batcher {
     return this.running;
   }
 
+  /** Senders (groups) with a connection open. */
+  get groupCount(): number {
+    return this.uses.size;
+  }
+
   openFlow(options: FlowOptions): BatchFlow {
-    this.openFlows++;
-    return new BatchFlow(this.queue.openFlow(options), options.label, this);
+    const queue = this.queue.openFlow(options);
+    return new BatchFlow(queue, options.label, this.useOf(queue.group.key), this);
   }
 
   /** @internal BatchFlow.update */
-  updateFlow(flow: BatchFlow, share: FlowShare): void {
-    if (!flow.closed) this.queue.updateFlow(flow.queue, share);
+  updateFlow(flow: BatchFlow, place: FlowPlace): void {
+    if (flow.closed) return;
+    const before = flow.group;
+    this.queue.updateFlow(flow.queue, place);
+    if (flow.group === before) return;
+    // Its waiting frames move with it to the new sender's account.
+    this.release(before, flow);
+    flow.use = this.useOf(flow.group);
+    flow.use.frames += flow.queuedFrames;
+    flow.use.bytes += flow.queuedBytes;
   }
 
   /** @internal BatchFlow.close */
   closeFlow(flow: BatchFlow, reason: string): void {
     if (flow.closed) return;
-    this.openFlows--;
     for (const entry of this.queue.closeFlow(flow.queue)) this.finishUnrun(entry, reason);
+    this.release(flow.group, flow);
     this.notifyRoom();
     this.notifyIfIdle();
   }
 
+  private useOf(key: string): GroupUse {
+    let use = this.uses.get(key);
+    if (!use) {
+      use = { flows: 0, frames: 0, bytes: 0 };
+      this.uses.set(key, use);
+    }
+    use.flows++;
+    return use;
+  }
+
+  /** The flow's connection leaves the sender's account (with what it still has waiting). */
+  private release(key: string, flow: BatchFlow): void {
+    const use = flow.use;
+    use.flows--;
+    use.frames -= flow.queuedFrames;
+    use.bytes -= flow.queuedBytes;
+    if (use.flows <= 0 && this.uses.get(key) === use) this.uses.delete(key);
+  }
+
   /**
    * May `flow` queue another frame? Not over its own byte share; and while
-   * the queue as a whole is over a limit (frames or bytes), only a flow
-   * under its fair part of it (limit / open flows) may go on, so a flood
-   * pauses the flooders, not the camera beside them.
+   * the queue as a whole is over a limit (frames or bytes), only a sender
+   * under its fair part of it (limit / senders with a connection) may go
+   * on, and of that only a connection under its part of its sender's, so a
+   * flood pauses the flooders, not the camera beside them, however many
+   * connections they open. A connection with nothing waiting may always
+   * queue one frame (and so read its HELLO): a sender's new connection is
+   * never locked out by its others.
    */
   hasRoomFor(flow: BatchFlow): boolean {
     const o = this.options;
     const maxFrames = o.maxQueue ?? Number.POSITIVE_INFINITY;
     const maxBytes = o.maxQueueBytes ?? Number.POSITIVE_INFINITY;
     if (flow.queuedBytes >= (o.maxFlowQueueBytes ?? Number.POSITIVE_INFINITY)) return false;
-    if (this.queue.size < maxFrames && this.bytes < maxBytes) return true;
-    const flows = Math.max(1, this.openFlows);
-    return flow.queuedFrames < maxFrames / flows && flow.queuedBytes < maxBytes / flows;
+    if (flow.queuedFrames === 0 || (this.queue.size < maxFrames && this.bytes < maxBytes)) return true;
+    const senders = Math.max(1, this.uses.size);
+    const use = flow.use;
+    const flows = Math.max(1, use.flows);
+    return (
+      use.frames < maxFrames / senders &&
+      use.bytes < maxBytes / senders &&
+      flow.queuedFrames < maxFrames / senders / flows &&
+      flow.queuedBytes < maxBytes / senders / flows
+    );
   }
 
   /** Called whenever frames leave the queue, so paused sessions can go on. */
@@ -179,6 +242,8 @@ export class Batcher {
       entry.item = this.queue.push(flow.queue, entry, estimateUs);
       flow.queuedFrames++;
       flow.queuedBytes += entry.bytes;
+      flow.use.frames++;
+      flow.use.bytes += entry.bytes;
       this.bytes += entry.bytes;
       this.pump();
     }
@@ -205,8 +270,11 @@ export class Batcher {
   }
 
   private unqueue(entry: Waiting): void {
-    entry.flow.queuedFrames--;
-    entry.flow.queuedBytes -= entry.bytes;
+    const flow = entry.flow;
+    flow.queuedFrames--;
+    flow.queuedBytes -= entry.bytes;
+    flow.use.frames--;
+    flow.use.bytes -= entry.bytes;
     this.bytes -= entry.bytes;
   }
 

@@ -1,29 +1,59 @@
 /**
- * Start-time fair queueing of frames by worker time (Goyal et al.'s SFQ, as
- * the "virtual token counter" of fair LLM serving uses it): one FIFO per
- * flow (connection), each flow with a weight and a priority class, and a
- * virtual counter in worker microseconds per unit of weight.
+ * Hierarchical start-time fair queueing of frames by worker time (Goyal et
+ * al.'s SFQ, as the "virtual token counter" of fair LLM serving uses it), in
+ * three tiers:
  *
- * - take() serves the backlogged flow with the smallest counter in the
- *   highest class that has frames, and charges it the frame's estimated cost
- *   (counter += cost / weight); repeated, it fills a batch across flows.
+ *   priority class  ->  group (who: an identity's camera, or an address)  ->  flow (one connection)
+ *
+ * - A **group** is the unit of share: it has a weight and a virtual counter
+ *   in worker microseconds per unit of weight, and take() serves the
+ *   backlogged group with the smallest counter, so opening more connections
+ *   buys a sender no more of the workers. Its weight is the largest of its
+ *   open flows' weights (they normally agree: one identity, one weight).
+ * - Inside a group, its backlogged **flows** are served the same way, by
+ *   their own counters and weights, so a sender's connections share its
+ *   share fairly among themselves.
+ * - A higher **class** is served first (Triton's priority levels), but not
+ *   for ever: a backlogged lower class whose classes above it have been
+ *   served `(1 - s) / s` times the cost of its next frame since it was last
+ *   served (s = lowerClassShare, default 0.1: 9x) is served next. So a lower
+ *   class gets at least about s of the worker time the classes above it use
+ *   while it waits; s = 0 is strict priority.
  * - charge() adds what a frame really cost beyond (or below) its estimate,
- *   once a worker reports it, so a flow whose frames cost more than predicted
- *   pays in its next turns.
- * - A flow that becomes backlogged starts at the class's virtual time (the
- *   largest start tag served so far) if it is behind it: time spent idle
- *   banks no credit.
+ *   once a worker reports it, to its flow and group, so a sender whose
+ *   frames cost more than predicted pays in its next turns.
+ * - A group (flow) that becomes backlogged starts at its class's (group's)
+ *   virtual time, the largest start tag served so far, if it is behind it:
+ *   time spent idle banks no credit.
  *
- * Pure: no timers, no I/O. Cost O(flows) per frame taken (a scan of the
- * backlogged flows); measured by bench/fair-queue-cost.ts.
+ * Pure: no timers, no I/O. Cost O(groups + flows of the group served) per
+ * frame taken (scans of the backlogged ones); measured by
+ * bench/fair-queue-cost.ts.
  */
 
 export interface FlowShare {
-  /** Share of worker time relative to other flows of its class (> 0). */
+  /** Share of worker time relative to other groups of its class (> 0); inside a group, relative to its other flows. */
   weight: number;
-  /** Higher classes are served first, as Triton's priority levels (strict). */
+  /** Higher classes are served first, as Triton's priority levels (bounded by lowerClassShare). */
   priority: number;
 }
+
+/** Where a flow belongs: its share, and its group (flows with the same key and class share one share). */
+export interface FlowPlace extends FlowShare {
+  /** Group key; absent: the flow is a group of its own. */
+  group?: string;
+}
+
+export interface FairQueueOptions {
+  /**
+   * Least share of worker time a waiting lower class gets against the
+   * classes above it, in [0, 0.5]; 0: strict priority (a lower class waits
+   * while any higher one has frames). Default 0.1.
+   */
+  lowerClassShare?: number;
+}
+
+export const DEFAULT_LOWER_CLASS_SHARE = 0.1;
 
 export interface QueuedItem<T> {
   readonly value: T;
@@ -37,9 +67,9 @@ interface Entry<T> extends QueuedItem<T> {
   queued: boolean;
 }
 
-/** One flow's FIFO and counter. */
+/** One connection's FIFO and counter inside its group. */
 export class FlowQueue<T> {
-  /** Virtual time: the start tag of its next frame once backlogged. */
+  /** Virtual time within its group: the start tag of its next frame once backlogged. */
   tag = 0;
   /** Items, oldest first; `head` indexes the first live one. */
   items: Array<Entry<T>> = [];
@@ -51,6 +81,7 @@ export class FlowQueue<T> {
   constructor(
     readonly id: number,
     public share: FlowShare,
+    public group: FlowGroup<T>,
   ) {}
 
   get length(): number {
@@ -62,40 +93,85 @@ export class FlowQueue<T> {
   }
 }
 
+/** A sender's share: its backlogged flows and its counter in its class. */
+export class FlowGroup<T> {
+  /** Virtual time in its class: the start tag of its next frame once backlogged. */
+  tag = 0;
+  /** Largest flow start tag served in this group (SFQ's v(t) one tier down). */
+  virtualTime = 0;
+  servedAt = 0;
+  weight = 1;
+  readonly members = new Set<FlowQueue<T>>();
+  readonly backlogged: Array<FlowQueue<T>> = [];
+
+  constructor(
+    readonly key: string,
+    readonly priority: number,
+  ) {}
+}
+
 interface PriorityClass<T> {
-  /** Largest start tag served in this class (SFQ's v(t)). */
+  /** Largest group start tag served in this class (SFQ's v(t)). */
   virtualTime: number;
-  backlogged: Array<FlowQueue<T>>;
+  backlogged: Array<FlowGroup<T>>;
+  /** Worker time (estimates, then corrections) served to higher classes since this one was last served or became backlogged. */
+  behind: number;
 }
 
 export class FairQueue<T> {
   private readonly classes = new Map<number, PriorityClass<T>>();
   /** Class priorities, highest first. */
   private order: number[] = [];
+  private readonly groups = new Map<string, FlowGroup<T>>();
+  /** Behind this many times its next frame's cost, a lower class is served (Infinity: strict priority). */
+  private readonly overdueRatio: number;
   private nextId = 1;
   private served = 0;
   private count = 0;
+
+  constructor(options: FairQueueOptions = {}) {
+    const share = options.lowerClassShare ?? DEFAULT_LOWER_CLASS_SHARE;
+    if (!(share >= 0 && share <= 0.5)) throw new RangeError(`lowerClassShare must be between 0 and 0.5, got ${share}`);
+    this.overdueRatio = share === 0 ? Number.POSITIVE_INFINITY : (1 - share) / share;
+  }
 
   /** Items queued, all flows. */
   get size(): number {
     return this.count;
   }
 
-  openFlow(share: FlowShare): FlowQueue<T> {
-    checkShare(share);
-    return new FlowQueue<T>(this.nextId++, { ...share });
+  /** Groups with at least one open flow. */
+  get groupCount(): number {
+    return this.groups.size;
   }
 
-  /** New weight or class for a flow (after authentication); applies to its next frames. */
-  updateFlow(flow: FlowQueue<T>, share: FlowShare): void {
-    checkShare(share);
-    if (flow.length > 0 && share.priority !== flow.share.priority) {
-      this.leave(flow);
-      flow.share = { ...share };
-      this.join(flow);
-    } else {
-      flow.share = { ...share };
+  openFlow(place: FlowPlace): FlowQueue<T> {
+    checkShare(place);
+    const id = this.nextId++;
+    const flow = new FlowQueue<T>(id, { weight: place.weight, priority: place.priority }, this.groupFor(place.group ?? `#${id}`, place.priority));
+    flow.group.members.add(flow);
+    this.reweigh(flow.group);
+    return flow;
+  }
+
+  /** New share or group for a flow (after authentication, or a reload); applies to its next frames. */
+  updateFlow(flow: FlowQueue<T>, place: FlowPlace): void {
+    checkShare(place);
+    if (flow.closed) return;
+    const key = place.group ?? flow.group.key;
+    const moving = key !== flow.group.key || place.priority !== flow.group.priority;
+    const backlogged = flow.length > 0;
+    if (moving) {
+      if (backlogged) this.leave(flow);
+      this.detach(flow);
+      flow.group = this.groupFor(key, place.priority);
+      flow.group.members.add(flow);
+      // Its counter meant its old group's virtual time: it starts afresh in the new one (join lifts it).
+      flow.tag = 0;
     }
+    flow.share = { weight: place.weight, priority: place.priority };
+    this.reweigh(flow.group);
+    if (moving && backlogged) this.join(flow);
   }
 
   push(flow: FlowQueue<T>, value: T, cost: number): QueuedItem<T> {
@@ -121,7 +197,7 @@ export class FairQueue<T> {
     return true;
   }
 
-  /** Removes the flow and returns its queued items, oldest first. */
+  /** Removes the flow (and only its items) and returns its queued items, oldest first. */
   closeFlow(flow: FlowQueue<T>): T[] {
     if (flow.closed) return [];
     const left = flow.items.slice(flow.head);
@@ -131,6 +207,7 @@ export class FairQueue<T> {
     flow.items = [];
     flow.head = 0;
     flow.closed = true;
+    this.detach(flow);
     return left.map((e) => e.value);
   }
 
@@ -141,21 +218,26 @@ export class FairQueue<T> {
 
   /** The flows with items queued (for the oldest-head check of max delay). */
   *backloggedFlows(): IterableIterator<FlowQueue<T>> {
-    for (const p of this.order) yield* this.classes.get(p)!.backlogged;
+    for (const p of this.order) for (const group of this.classes.get(p)!.backlogged) yield* group.backlogged;
   }
 
   /** Up to `n` items in fair order (a batch). */
   take(n: number): Array<QueuedItem<T>> {
     const out: Array<QueuedItem<T>> = [];
     while (out.length < n && this.count > 0) {
-      const flow = this.pick();
+      const cls = this.pickClass();
+      const group = pickGroup(cls);
+      const flow = pickFlow(group);
       const entry = flow.items[flow.head++];
       entry.queued = false;
       this.count--;
-      const cls = this.classes.get(flow.share.priority)!;
-      cls.virtualTime = Math.max(cls.virtualTime, flow.tag);
+      cls.virtualTime = Math.max(cls.virtualTime, group.tag);
+      group.tag += entry.cost / group.weight;
+      group.virtualTime = Math.max(group.virtualTime, flow.tag);
       flow.tag += entry.cost / flow.share.weight;
-      flow.servedAt = ++this.served;
+      group.servedAt = flow.servedAt = ++this.served;
+      cls.behind = 0;
+      this.addBehind(group.priority, entry.cost);
       if (flow.head > 32 && flow.head * 2 > flow.items.length) {
         flow.items = flow.items.slice(flow.head);
         flow.head = 0;
@@ -170,39 +252,113 @@ export class FairQueue<T> {
   charge(flow: FlowQueue<T>, delta: number): void {
     if (!Number.isFinite(delta)) return;
     flow.tag += delta / flow.share.weight;
+    // A flow that closed meanwhile left its group; the group pays while it has members.
+    const group = flow.group;
+    if (this.groups.get(groupId(group.key, group.priority)) === group) group.tag += delta / group.weight;
+    this.addBehind(group.priority, delta);
   }
 
-  /** Backlogged flow with the smallest counter in the highest class with items. */
-  private pick(): FlowQueue<T> {
+  /** The highest class that is overdue for service (served last too long ago), else the highest with items. */
+  private pickClass(): PriorityClass<T> {
+    let top: PriorityClass<T> | undefined;
     for (const p of this.order) {
       const cls = this.classes.get(p)!;
-      let best: FlowQueue<T> | undefined;
-      for (const f of cls.backlogged) {
-        if (!best || f.tag < best.tag || (f.tag === best.tag && f.servedAt < best.servedAt)) best = f;
-      }
-      if (best) return best;
+      if (cls.backlogged.length === 0) continue;
+      top ??= cls;
+      if (cls !== top && cls.behind > 0 && cls.behind >= this.overdueRatio * nextCost(cls)) return cls;
     }
-    throw new Error('take() on an empty queue');
+    if (!top) throw new Error('take() on an empty queue');
+    return top;
   }
 
-  private join(flow: FlowQueue<T>): void {
-    let cls = this.classes.get(flow.share.priority);
+  /** Worker time served in class `priority`: every backlogged class below it waits that much longer. */
+  private addBehind(priority: number, cost: number): void {
+    for (const p of this.order) {
+      if (p >= priority) continue;
+      const cls = this.classes.get(p)!;
+      if (cls.backlogged.length > 0) cls.behind = Math.max(0, cls.behind + cost);
+    }
+  }
+
+  private groupFor(key: string, priority: number): FlowGroup<T> {
+    const id = groupId(key, priority);
+    let group = this.groups.get(id);
+    if (!group) {
+      group = new FlowGroup<T>(key, priority);
+      this.groups.set(id, group);
+    }
+    return group;
+  }
+
+  /** The flow is no longer a member of its group; a group with no members is forgotten (it would rejoin at virtual time anyway). */
+  private detach(flow: FlowQueue<T>): void {
+    const group = flow.group;
+    group.members.delete(flow);
+    if (group.members.size === 0) this.groups.delete(groupId(group.key, group.priority));
+    else this.reweigh(group);
+  }
+
+  private reweigh(group: FlowGroup<T>): void {
+    let weight = 0;
+    for (const f of group.members) weight = Math.max(weight, f.share.weight);
+    if (weight > 0) group.weight = weight;
+  }
+
+  private classOf(priority: number): PriorityClass<T> {
+    let cls = this.classes.get(priority);
     if (!cls) {
-      cls = { virtualTime: 0, backlogged: [] };
-      this.classes.set(flow.share.priority, cls);
+      cls = { virtualTime: 0, backlogged: [], behind: 0 };
+      this.classes.set(priority, cls);
       this.order = [...this.classes.keys()].sort((a, b) => b - a);
     }
-    // No banked credit: an idle flow rejoins at the class's virtual time.
-    flow.tag = Math.max(flow.tag, cls.virtualTime);
-    cls.backlogged.push(flow);
+    return cls;
+  }
+
+  /** The flow has items again: into its group's backlog, and the group into its class's. */
+  private join(flow: FlowQueue<T>): void {
+    const group = flow.group;
+    // No banked credit: an idle flow (group) rejoins at its group's (class's) virtual time.
+    flow.tag = Math.max(flow.tag, group.virtualTime);
+    group.backlogged.push(flow);
+    if (group.backlogged.length > 1) return;
+    const cls = this.classOf(group.priority);
+    group.tag = Math.max(group.tag, cls.virtualTime);
+    if (cls.backlogged.length === 0) cls.behind = 0;
+    cls.backlogged.push(group);
   }
 
   private leave(flow: FlowQueue<T>): void {
-    const cls = this.classes.get(flow.share.priority);
+    const group = flow.group;
+    const at = group.backlogged.indexOf(flow);
+    if (at < 0) return;
+    group.backlogged.splice(at, 1);
+    if (group.backlogged.length > 0) return;
+    const cls = this.classes.get(group.priority);
     if (!cls) return;
-    const at = cls.backlogged.indexOf(flow);
-    if (at >= 0) cls.backlogged.splice(at, 1);
+    const g = cls.backlogged.indexOf(group);
+    if (g >= 0) cls.backlogged.splice(g, 1);
   }
+}
+
+function groupId(key: string, priority: number): string {
+  return `${priority}\u0000${key}`;
+}
+
+function pickGroup<T>(cls: PriorityClass<T>): FlowGroup<T> {
+  let best = cls.backlogged[0];
+  for (const g of cls.backlogged) if (g.tag < best.tag || (g.tag === best.tag && g.servedAt < best.servedAt)) best = g;
+  return best;
+}
+
+function pickFlow<T>(group: FlowGroup<T>): FlowQueue<T> {
+  let best = group.backlogged[0];
+  for (const f of group.backlogged) if (f.tag < best.tag || (f.tag === best.tag && f.servedAt < best.servedAt)) best = f;
+  return best;
+}
+
+/** Estimated cost of the frame the class would serve next. */
+function nextCost<T>(cls: PriorityClass<T>): number {
+  return pickFlow(pickGroup(cls)).peek()?.cost ?? 0;
 }
 
 function checkShare(share: FlowShare): void {
