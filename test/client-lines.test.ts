@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { parseConfig } from '../client/config/config-file.js';
-import { crossingCount, drawLines, LINE_COLOURS, lineArrows, type LineView } from '../client/display/line-overlay.js';
+import { crossingCount, drawLines, LINE_COLOURS, labelBox, lineArrows, placeLabel, type LineView } from '../client/display/line-overlay.js';
 import { loadOpenCV, type Mat } from '../client/opencv.js';
 import type { LinesMessage } from '../src/framing/index.js';
 import { runCli } from './helpers/cli.js';
@@ -16,6 +16,16 @@ import { tempDir } from './helpers/server.js';
 import { startZoneServer } from './helpers/zone-server.js';
 
 const GREY: [number, number, number] = [90, 90, 90];
+
+/** Pixels that are clearly cyan or magenta: the arrows and the in/out labels' text. */
+function colourPixels(cv: Awaited<ReturnType<typeof loadOpenCV>>, image: Mat): number {
+  const [b, g, r] = image.splitChannels();
+  const strong = (m: Mat): Mat => m.threshold(200, 255, cv.THRESH_BINARY);
+  // Cyan: blue and green high, red low; magenta: blue and red high, green low.
+  const cyan = strong(b).bitwiseAnd(strong(g)).bitwiseAnd(strong(r).bitwiseNot());
+  const magenta = strong(b).bitwiseAnd(strong(r)).bitwiseAnd(strong(g).bitwiseNot());
+  return cyan.countNonZero() + magenta.countNonZero();
+}
 
 function pixel(image: Mat, x: number, y: number): number[] {
   const v = image.atRaw(y, x) as unknown as number[];
@@ -108,6 +118,73 @@ test('drawLines: the line white, the "in" arrow cyan towards its side, "out" mag
   drawLines(cv, tile, view, { width: 384, height: 288 });
   t.deepEqual(pixel(tile, 180, 75), [...LINE_COLOURS.line]);
   t.deepEqual(pixel(tile, 180, 70), GREY);
+});
+
+test('labels: a label that would cover one drawn before it slides along its line until clear, inside the picture', (t) => {
+  const placed = [{ x: 100, y: 100, w: 40, h: 16 }];
+  // Wants the same place: slides up (its line's direction) in steps of half its height (8) until clear of the first: 3 steps.
+  t.deepEqual(placeLabel({ x: 110, y: 104, w: 40, h: 16 }, [0, -1], placed, 400, 300), { x: 110, y: 80, w: 40, h: 16 });
+  // Clear already: stays. No way to slide: stays, overlapping (better than vanishing).
+  t.deepEqual(placeLabel({ x: 200, y: 104, w: 40, h: 16 }, [0, -1], placed, 400, 300), { x: 200, y: 104, w: 40, h: 16 });
+  t.deepEqual(placeLabel({ x: 110, y: 104, w: 40, h: 16 }, undefined, placed, 400, 300), { x: 110, y: 104, w: 40, h: 16 });
+  // At the picture's top edge it cannot go up, so it stays where it wanted to be.
+  t.deepEqual(placeLabel({ x: 100, y: 0, w: 40, h: 16 }, [0, -1], [{ x: 90, y: 0, w: 40, h: 16 }], 400, 300), { x: 100, y: 0, w: 40, h: 16 });
+  // A box beyond an arrow tip pointing right starts 2 px past the tip; one near the edge is pulled inside.
+  t.deepEqual(labelBox(30, 12, [50, 50], [10, 0], 400, 300), { x: 52, y: 41, w: 36, h: 18 });
+  t.deepEqual(labelBox(30, 12, [395, 50], [10, 0], 400, 300), { x: 364, y: 41, w: 36, h: 18 });
+});
+
+test("drawLines on a small picture: the three sample lines' labels no longer cover each other", async (t) => {
+  const cv = await loadOpenCV();
+  const view: LineView = {
+    lines: {
+      type: 'lines',
+      camera: 'cam',
+      width: 768,
+      height: 576,
+      lines: [
+        {
+          id: 0,
+          name: 'west',
+          points: [
+            [128, 576],
+            [128, 140],
+          ],
+          in: 'right',
+        },
+        {
+          id: 1,
+          name: 'centre',
+          points: [
+            [320, 576],
+            [380, 140],
+          ],
+          in: 'right',
+        },
+        {
+          id: 2,
+          name: 'east',
+          points: [
+            [576, 576],
+            [576, 100],
+          ],
+          in: 'right',
+        },
+      ],
+    },
+    crossings: [0, 1, 2].map((id) => ({ id, in: 13.7, out: 19.6, intervalMs: 1000, intervalIn: 0, intervalOut: 0 })),
+  };
+  // On a black picture each label is a band at 0.35 of black (still black) with coloured text: count the text pixels of each colour.
+  // Covered labels lose text; cleared ones keep it all. Compare with the same labels drawn one line at a time.
+  const together = new cv.Mat(288, 384, cv.CV_8UC3, [0, 0, 0]);
+  drawLines(cv, together, view, { width: 384, height: 288 });
+  let apart = 0;
+  for (const line of view.lines.lines) {
+    const alone = new cv.Mat(288, 384, cv.CV_8UC3, [0, 0, 0]);
+    drawLines(cv, alone, { ...view, lines: { ...view.lines, lines: [line] } }, { width: 384, height: 288 });
+    apart += colourPixels(cv, alone);
+  }
+  t.is(colourPixels(cv, together), apart, "every label's text is whole: none was drawn over another");
 });
 
 test('drawLines: absurd coordinates, a line of one point and crossings for unknown ids are drawn without throwing', async (t) => {

@@ -1,9 +1,10 @@
 /**
  * Counting lines in the console, in real Chromium: a camera streams the
- * sample video to a server (crowdline-v1, real flow) whose site file draws a
- * line across the walkway; the page draws the line with its two arrows, and
- * the in and out numbers it shows are the RESULT's line block for the frame
- * the picture shows. Screenshots at wall and phone sizes.
+ * sample video to a server (crowdline-v1, real flow) whose site file has the
+ * sample video's three counting lines (test/fixtures/vtest-lines.json); the
+ * page draws each line with its two arrows, and the in and out numbers it
+ * shows are the RESULT's line block for the frame the picture shows.
+ * Screenshots at wall and phone sizes (docs/images/console-lines*.png).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,19 +13,10 @@ import type { Page } from 'playwright-core';
 import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 import { consoleSettings, eventually, FileCamera, haveChromium, launchChromium, openPage, sampleFrames, startConsoleServer } from './helpers/console.js';
 import { tempDir } from './helpers/server.js';
+import { vtestLinesSite } from './helpers/vtest-site.js';
 
 const declare = haveChromium ? test : test.skip;
 const why = haveChromium ? '' : ' (skipped: /usr/bin/chromium is not installed)';
-
-const SITE = `cameras:
-  walk:
-    width: 768
-    height: 576
-    lines:
-      - name: middle
-        points: [[420, 100], [420, 480]]
-        in: right
-`;
 
 async function screenshot(page: Page, name: string): Promise<string> {
   const dir = process.env.CROWDLINE_SCREENSHOTS ?? tempDir('crowdline-console-shots-');
@@ -47,29 +39,30 @@ function readLines(page: Page): Promise<{ seq: number; labels: Record<string, st
 
 declare(`the line with its arrows over the picture; the in and out counts shown are the RESULT's line block${why}`, async (t) => {
   const site = path.join(tempDir('crowdline-console-lines-'), 'site.yaml');
-  fs.writeFileSync(site, SITE);
+  fs.writeFileSync(site, vtestLinesSite('walk'));
   const running = await startConsoleServer(t, { modelPath: DEFAULT_MODEL_PATH, sitePath: site, console: consoleSettings({ fps: 5 }) });
   const camera = new FileCamera('walk', sampleFrames(300), { fps: 5, start: 0 });
   await camera.connect(running.address.port);
   camera.start();
   t.teardown(() => camera.close());
+  const names = ['west', 'centre', 'east'];
   t.deepEqual(
     camera.lines?.lines.map((l) => l.name),
-    ['middle'],
+    names,
     'the camera got LINES',
   );
   const browser = await launchChromium(t);
   const { page, errors } = await openPage(browser, running.console.url, { width: 1920, height: 1080 });
   // The line and its arrows are drawn; the labels show numbers once the first frame with a line block arrives.
-  await page.locator('article.tile[data-camera="walk"] .line-label[data-dir="in"] .people').filter({ hasText: /\d/ }).waitFor({ timeout: 120_000 });
-  t.is(await page.locator('article.tile[data-camera="walk"] svg.count-lines polyline.count-line').count(), 1);
-  t.is(await page.locator('article.tile[data-camera="walk"] svg.count-lines path.line-arrow').count(), 2);
+  await page.locator('article.tile[data-camera="walk"] .line-label[data-dir="in"] .people').filter({ hasText: /\d/ }).first().waitFor({ timeout: 120_000 });
+  t.is(await page.locator('article.tile[data-camera="walk"] svg.count-lines polyline.count-line').count(), 3);
+  t.is(await page.locator('article.tile[data-camera="walk"] svg.count-lines path.line-arrow').count(), 6);
   // Wait for someone to be counted (the walkway is busy), so the comparison is of numbers that moved.
   await eventually(
     'a crossing counted',
     async () => {
       const shown = await readLines(page);
-      return shown && Number(shown.labels['middle/in']) + Number(shown.labels['middle/out']) > 0 ? true : undefined;
+      return shown && names.some((n) => Number(shown.labels[`${n}/in`]) + Number(shown.labels[`${n}/out`]) > 0) ? true : undefined;
     },
     180_000,
   );
@@ -77,9 +70,11 @@ declare(`the line with its arrows over the picture; the in and out counts shown 
     const shown = (await readLines(page))!;
     const result = camera.results.get(shown.seq);
     t.truthy(result?.lines, `RESULT ${shown.seq} has a line block`);
-    const [middle] = result!.lines!;
-    t.is(shown.labels['middle/in'], middle.in.toFixed(1), `frame ${shown.seq}: in`);
-    t.is(shown.labels['middle/out'], middle.out.toFixed(1), `frame ${shown.seq}: out`);
+    for (const [id, name] of names.entries()) {
+      const crossings = result!.lines!.find((c) => c.id === id)!;
+      t.is(shown.labels[`${name}/in`], crossings.in.toFixed(1), `frame ${shown.seq}: ${name} in`);
+      t.is(shown.labels[`${name}/out`], crossings.out.toFixed(1), `frame ${shown.seq}: ${name} out`);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   t.log(`wall: ${await screenshot(page, 'console-lines-wall.png')}`);

@@ -19,6 +19,7 @@ import { loadOpenCV, type Mat } from '../client/opencv.js';
 import {
   ClientSideParser,
   DensityFormat,
+  encodeLines,
   encodeResult,
   encodeWelcome,
   FrameStatus,
@@ -33,7 +34,7 @@ import { DEFAULT_MODEL_PATH, PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths
 import { oneWorkerServeArgs, startServeProcess } from './helpers/cli.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { tempDir } from './helpers/server.js';
-import { vtestGroundTruth } from './helpers/vtest-lines.js';
+import { vtestLinesSite } from './helpers/vtest-site.js';
 
 const PYTHON = process.env.CROWDLINE_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const SCRIPT = path.join(PACKAGE_ROOT, 'client', 'python', 'crowdline_client.py');
@@ -94,12 +95,6 @@ async function startTap(port: number): Promise<{ port: number; fromServer: () =>
       relay.close();
     },
   };
-}
-
-/** The sample site's lines (the hand-counted ones of test/fixtures/vtest-lines.json) as a site file. */
-function vtestLinesSite(): string {
-  const lines = vtestGroundTruth().lines.map((l) => `      - { name: ${l.name}, points: ${JSON.stringify(l.points)}, in: ${l.in} }`);
-  return ['cameras:', '  vtest:', '    width: 768', '    height: 576', '    lines:', ...lines, ''].join('\n');
 }
 
 /** How many channel values of two same-sized BGR pictures differ. */
@@ -213,6 +208,72 @@ test("against crowdline serve with the sample lines: the counts printed are the 
       t.true(near, `frame ${f}: the ${dir} arrow at ${x},${y} is ${want.join(',')}: ${[pb, pg, pr].join(',')}`);
     }
   }
+});
+
+test('on a small picture the labels that would cover each other slide apart, exactly as the TypeScript client moves them', async (t) => {
+  const cv = await loadOpenCV();
+  const dir = tempDir('crowdline-py-lines-');
+  // Frame 120 of the sample video at half size: the three sample lines' labels collide there unless moved.
+  const capture = new cv.VideoCapture(SAMPLE_VIDEO);
+  let frame = capture.read();
+  for (let i = 1; i <= 120; i++) frame = capture.read();
+  capture.release();
+  const small = path.join(dir, 'small.jpg');
+  cv.imwrite(small, frame.resize(288, 384));
+  const linesMessage: LinesMessage = {
+    type: 'lines',
+    camera: 'cam',
+    width: 768,
+    height: 576,
+    lines: [
+      {
+        id: 0,
+        name: 'west',
+        points: [
+          [128, 576],
+          [128, 140],
+        ],
+        in: 'right',
+      },
+      {
+        id: 1,
+        name: 'centre',
+        points: [
+          [320, 576],
+          [380, 140],
+        ],
+        in: 'right',
+      },
+      {
+        id: 2,
+        name: 'east',
+        points: [
+          [576, 576],
+          [576, 100],
+        ],
+        in: 'right',
+      },
+    ],
+  };
+  const crossings: LineCrossings[] = [2.1, 13.7, 15.2].map((people, id) => ({
+    id,
+    in: people,
+    out: people + 3.25,
+    intervalMs: 1000,
+    intervalIn: 0,
+    intervalOut: 0,
+  }));
+  const snapshot = path.join(dir, 'small.png');
+  const run = await pythonAgainst(t, { afterWelcome: encodeLines(linesMessage), result: message(0x04, plainResult(crossings)) }, [
+    '--image',
+    small,
+    '--snapshot',
+    snapshot,
+  ]);
+  t.is(run.code, 0, run.stderr);
+  const expected = cv.imread(small);
+  drawLines(cv, expected, { lines: linesMessage, crossings }, { width: expected.cols, height: expected.rows });
+  t.is(differingValues(cv.imread(snapshot), expected), 0);
 });
 
 test('an older server (v1.3: no LINES, no line blocks) serves a client that asks; --no-lines does not ask', async (t) => {

@@ -97,7 +97,7 @@ export function drawLines(cv: OpenCV, image: Mat, view: LineView, sent: SentSize
   const scale = image.cols / 768;
   const fontScale = Math.max(0.35, Math.min(0.8, 0.55 * scale));
   const thickness = Math.max(1, Math.round(ARROW.thickness * scale));
-  const labels: Array<{ text: string; at: Pt; colour: Bgr; away?: Pt }> = [];
+  const labels: Label[] = [];
   for (const line of view.lines.lines) {
     const points = scalePolygon(view.lines, sent, line.points, image.cols, image.rows);
     // LINE_8, not anti-aliased: the line and arrows keep their exact colours (as the zones do).
@@ -105,25 +105,79 @@ export function drawLines(cv: OpenCV, image: Mat, view: LineView, sent: SentSize
     const arrows = lineArrows(points, line.in, scale);
     const c = counts.get(line.id);
     if (arrows) {
+      // Along the line, from the "out" arrow to the "in" one: where each label may slide to clear another.
+      const along = unit([
+        (arrows.in.from[0] + arrows.in.to[0] - arrows.out.from[0] - arrows.out.to[0]) / 2,
+        (arrows.in.from[1] + arrows.in.to[1] - arrows.out.from[1] - arrows.out.to[1]) / 2,
+      ]);
       for (const dir of ['in', 'out'] as const) {
         const { from, to } = arrows[dir];
         const colour = new cv.Vec3(...LINE_COLOURS[dir]);
         // Shaft and head drawn as lines (the binding's drawArrowedLine drew no head here).
         for (const [a, b] of arrowStrokes(from, to)) image.drawLine(new cv.Point2(...a), new cv.Point2(...b), colour, thickness, cv.LINE_8);
         // The count sits beyond the arrow's tip, so the head stays visible.
-        labels.push({ text: c ? `${dir} ${crossingCount(c[dir])}` : dir, at: to, colour: LINE_COLOURS[dir], away: [to[0] - from[0], to[1] - from[1]] });
+        const slide: Pt | undefined = along && (dir === 'in' ? along : [-along[0], -along[1]]);
+        labels.push({ text: c ? `${dir} ${crossingCount(c[dir])}` : dir, at: to, colour: LINE_COLOURS[dir], away: [to[0] - from[0], to[1] - from[1]], slide });
       }
     }
-    labels.push({ text: line.name, at: points[0], colour: LINE_COLOURS.line });
+    const first = unit([points[1][0] - points[0][0], points[1][1] - points[0][1]]);
+    labels.push({ text: line.name, at: points[0], colour: LINE_COLOURS.line, slide: first });
   }
-  for (const label of labels) drawLabel(cv, image, label.text, label.at, label.colour, fontScale, label.away);
+  const placed: LabelBox[] = [];
+  for (const label of labels) {
+    const { size, baseLine } = cv.getTextSize(label.text, cv.FONT_HERSHEY_SIMPLEX, fontScale, 1);
+    const box = placeLabel(
+      labelBox(size.width, size.height + baseLine, label.at, label.away, image.cols, image.rows),
+      label.slide,
+      placed,
+      image.cols,
+      image.rows,
+    );
+    placed.push(box);
+    const band = image.getRegion(new cv.Rect(box.x, box.y, box.w, box.h));
+    band.convertTo(cv.CV_8UC3, 0.35).copyTo(band);
+    image.putText(
+      label.text,
+      new cv.Point2(box.x + 3, box.y + 3 + size.height),
+      cv.FONT_HERSHEY_SIMPLEX,
+      fontScale,
+      new cv.Vec3(...label.colour),
+      1,
+      cv.LINE_AA,
+    );
+  }
 }
 
-/** Text on a dark band centred on `at` (or just beyond it in the direction `away`), kept inside the picture. */
-function drawLabel(cv: OpenCV, image: Mat, text: string, at: Pt, colour: Bgr, fontScale: number, away?: Pt): void {
-  const { size, baseLine } = cv.getTextSize(text, cv.FONT_HERSHEY_SIMPLEX, fontScale, 1);
-  const w = Math.min(image.cols, size.width + 6);
-  const h = Math.min(image.rows, size.height + baseLine + 6);
+interface Label {
+  text: string;
+  at: Pt;
+  colour: Bgr;
+  /** Place the label just beyond `at` in this direction (an arrow's tip), instead of centred on it. */
+  away?: Pt;
+  /** Unit vector: the way the label moves, step by step, when it would cover a label drawn before it. */
+  slide?: Pt;
+}
+
+/** A label's dark band, in picture pixels (integers). */
+export interface LabelBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Most half-height steps a label slides to clear the labels drawn before it (lines close together on a small picture). */
+const MAX_SLIDE_STEPS = 12;
+
+function unit(v: Pt): Pt | undefined {
+  const length = Math.sqrt(v[0] * v[0] + v[1] * v[1]);
+  return length > 0 ? [v[0] / length, v[1] / length] : undefined;
+}
+
+/** The band for text `textW x textH` (3 px margins) centred on `at` (or just beyond it in the direction `away`), kept inside the picture. */
+export function labelBox(textW: number, textH: number, at: Pt, away: Pt | undefined, cols: number, rows: number): LabelBox {
+  const w = Math.min(cols, textW + 6);
+  const h = Math.min(rows, textH + 6);
   let [cx, cy] = at;
   const length = away ? Math.hypot(away[0], away[1]) : 0;
   if (away && length > 0) {
@@ -132,9 +186,26 @@ function drawLabel(cv: OpenCV, image: Mat, text: string, at: Pt, colour: Bgr, fo
     cx += ux * gap;
     cy += uy * gap;
   }
-  const x = Math.max(0, Math.min(image.cols - w, Math.round(cx - w / 2)));
-  const y = Math.max(0, Math.min(image.rows - h, Math.round(cy - h / 2)));
-  const band = image.getRegion(new cv.Rect(x, y, w, h));
-  band.convertTo(cv.CV_8UC3, 0.35).copyTo(band);
-  image.putText(text, new cv.Point2(x + 3, y + 3 + size.height), cv.FONT_HERSHEY_SIMPLEX, fontScale, new cv.Vec3(...colour), 1, cv.LINE_AA);
+  return { x: Math.max(0, Math.min(cols - w, Math.round(cx - w / 2))), y: Math.max(0, Math.min(rows - h, Math.round(cy - h / 2))), w, h };
+}
+
+/**
+ * Where a label goes so it covers none of `placed`: where it wants to be, or
+ * moved along `slide` by half its height at a time (at most MAX_SLIDE_STEPS),
+ * inside the picture. When nothing is clear it stays where it wanted to be.
+ */
+export function placeLabel(box: LabelBox, slide: Pt | undefined, placed: readonly LabelBox[], cols: number, rows: number): LabelBox {
+  const clear = (b: LabelBox): boolean => !placed.some((p) => b.x < p.x + p.w && p.x < b.x + b.w && b.y < p.y + p.h && p.y < b.y + b.h);
+  if (clear(box) || !slide) return box;
+  const step = Math.max(2, Math.round(box.h / 2));
+  for (let k = 1; k <= MAX_SLIDE_STEPS; k++) {
+    const moved = {
+      x: Math.max(0, Math.min(cols - box.w, Math.round(box.x + slide[0] * step * k))),
+      y: Math.max(0, Math.min(rows - box.h, Math.round(box.y + slide[1] * step * k))),
+      w: box.w,
+      h: box.h,
+    };
+    if (clear(moved)) return moved;
+  }
+  return box;
 }

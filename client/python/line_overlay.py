@@ -111,7 +111,7 @@ def draw_lines(image: np.ndarray, line_set: LineSet, crossings: Optional[Sequenc
     scale = cols / 768
     font_scale = max(0.35, min(0.8, 0.55 * scale))
     thickness = max(1, js_round(THICKNESS * scale))
-    labels = []
+    labels = []  # (text, at, colour, away, slide)
     for line in line_set.lines:
         points = scale_points(line_set, sent, line.points, cols, rows)
         # LINE_8, not anti-aliased: the line and arrows keep their exact colours (as the zones do).
@@ -120,26 +120,45 @@ def draw_lines(image: np.ndarray, line_set: LineSet, crossings: Optional[Sequenc
         arrows = line_arrows(points, line.inside, scale)
         count = counts.get(line.id)
         if arrows:
+            # Along the line, from the "out" arrow to the "in" one: where each label may slide to clear another.
+            (in_tail, in_tip), (out_tail, out_tip) = arrows["in"], arrows["out"]
+            along = unit(((in_tail[0] + in_tip[0] - out_tail[0] - out_tip[0]) / 2,
+                          (in_tail[1] + in_tip[1] - out_tail[1] - out_tip[1]) / 2))
             for direction in ("in", "out"):
                 tail, tip = arrows[direction]
                 for a, b in arrow_strokes(tail, tip):
                     cv2.line(image, a, b, LINE_COLOURS[direction], thickness, cv2.LINE_8)
                 people = None if count is None else (count.people_in if direction == "in" else count.people_out)
                 text = direction if people is None else f"{direction} {crossing_count(people)}"
+                slide = along if along is None or direction == "in" else (-along[0], -along[1])
                 # The count sits beyond the arrow's tip, so the head stays visible.
-                labels.append((text, tip, LINE_COLOURS[direction], (tip[0] - tail[0], tip[1] - tail[1])))
-        labels.append((line.name, points[0], LINE_COLOURS["line"], None))
-    for text, at, colour, away in labels:
-        draw_label(image, text, at, colour, font_scale, away)
+                labels.append((text, tip, LINE_COLOURS[direction], (tip[0] - tail[0], tip[1] - tail[1]), slide))
+        first = unit((points[1][0] - points[0][0], points[1][1] - points[0][1]))
+        labels.append((line.name, points[0], LINE_COLOURS["line"], None, first))
+    placed: List[Box] = []
+    for text, at, colour, away, slide in labels:
+        (text_w, text_h), base_line = cv2.getTextSize(text, FONT, font_scale, 1)
+        x, y, w, h = place_label(label_box(text_w, text_h + base_line, at, away, cols, rows), slide, placed, cols, rows)
+        placed.append((x, y, w, h))
+        band = image[y:y + h, x:x + w]
+        band[:] = cv2.convertScaleAbs(band, alpha=0.35)
+        cv2.putText(image, text, (x + 3, y + 3 + text_h), FONT, font_scale, colour, 1, cv2.LINE_AA)
 
 
-def draw_label(image: np.ndarray, text: str, at: Point, colour: Bgr, font_scale: float,
-               away: Optional[Point] = None) -> None:
-    """Text on a dark band centred on `at` (or just beyond it in the direction `away`), kept inside the picture."""
-    rows, cols = image.shape[:2]
-    (text_w, text_h), base_line = cv2.getTextSize(text, FONT, font_scale, 1)
+Box = Tuple[int, int, int, int]  # a label's dark band: x, y, width, height
+MAX_SLIDE_STEPS = 12  # most half-height steps a label slides to clear those drawn before it
+
+
+def unit(v: Tuple[float, float]) -> Optional[Tuple[float, float]]:
+    length = math.sqrt(v[0] * v[0] + v[1] * v[1])
+    return (v[0] / length, v[1] / length) if length > 0 else None
+
+
+def label_box(text_w: int, text_h: int, at: Point, away: Optional[Point], cols: int, rows: int) -> Box:
+    """The band for text text_w x text_h (3 px margins) centred on `at` (or just beyond it in the direction
+    `away`), kept inside the picture."""
     w = min(cols, text_w + 6)
-    h = min(rows, text_h + base_line + 6)
+    h = min(rows, text_h + 6)
     cx, cy = float(at[0]), float(at[1])
     length = math.hypot(away[0], away[1]) if away else 0.0
     if away and length > 0:
@@ -147,8 +166,23 @@ def draw_label(image: np.ndarray, text: str, at: Point, colour: Bgr, font_scale:
         gap = abs(ux) * w / 2 + abs(uy) * h / 2 + 2
         cx += ux * gap
         cy += uy * gap
-    x = max(0, min(cols - w, js_round(cx - w / 2)))
-    y = max(0, min(rows - h, js_round(cy - h / 2)))
-    band = image[y:y + h, x:x + w]
-    band[:] = cv2.convertScaleAbs(band, alpha=0.35)
-    cv2.putText(image, text, (x + 3, y + 3 + text_h), FONT, font_scale, colour, 1, cv2.LINE_AA)
+    return max(0, min(cols - w, js_round(cx - w / 2))), max(0, min(rows - h, js_round(cy - h / 2))), w, h
+
+
+def place_label(box: Box, slide: Optional[Tuple[float, float]], placed: Sequence[Box], cols: int, rows: int) -> Box:
+    """Where a label goes so it covers none of `placed`: where it wants to be, or moved along `slide` by half
+    its height at a time (at most MAX_SLIDE_STEPS), inside the picture; if nothing is clear, where it wanted."""
+    def clear(b: Box) -> bool:
+        return not any(b[0] < p[0] + p[2] and p[0] < b[0] + b[2] and b[1] < p[1] + p[3] and p[1] < b[1] + b[3]
+                       for p in placed)
+
+    if clear(box) or slide is None:
+        return box
+    x, y, w, h = box
+    step = max(2, js_round(h / 2))
+    for k in range(1, MAX_SLIDE_STEPS + 1):
+        moved = (max(0, min(cols - w, js_round(x + slide[0] * step * k))),
+                 max(0, min(rows - h, js_round(y + slide[1] * step * k))), w, h)
+        if clear(moved):
+            return moved
+    return box
