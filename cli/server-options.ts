@@ -255,14 +255,14 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       type: 'number',
       default: DEFAULT_SERVER_OPTIONS.unauthMaxFps,
       describe:
-        'frames per second all unauthenticated connections from one address may send together (no --auth, legacy clients; default 8 cameras at 30 fps; 0: no cap)',
+        'frames per second all unauthenticated connections from one address (IPv6: one /64) may send together (no --auth, legacy clients; default 8 cameras at 30 fps; 0: no cap)',
       group: 'Limits:',
     })
     .option('unauth-max-pixel-rate', {
       type: 'number',
       default: DEFAULT_SERVER_OPTIONS.unauthMaxPixelRate,
       describe:
-        'decoded pixels per second all unauthenticated connections from one address may send together (default 8 cameras of 1080p at 30 fps; 0: no cap)',
+        'decoded pixels per second all unauthenticated connections from one address (IPv6: one /64) may send together (default one 1080p camera at 30 fps, 62208000; 0: no cap)',
       group: 'Limits:',
     })
     .option('rate-burst-ms', {

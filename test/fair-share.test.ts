@@ -18,6 +18,8 @@ import { Credentials } from '../src/auth/credentials.js';
 import { FailureThrottle } from '../src/auth/throttle.js';
 import { hashSecret, newToken } from '../src/auth/token.js';
 import { ServerMetrics } from '../src/metrics/server-metrics.js';
+import { parseSiteFile } from '../src/zones/site-file.js';
+import { ZoneTracker } from '../src/zones/zone-tracker.js';
 import { parsePrometheus } from '../bench/scrape.js';
 import { ClockRunner, clockFrame, clockTag, greedyPeer, liveCamera } from './helpers/clock-runner.js';
 import { progressiveDeclaring } from './helpers/hostile-jpeg.js';
@@ -276,4 +278,80 @@ test('weights and priority classes from the credentials file: weight 3 gets thre
   t.true(Credentials.parse('clients:\n  - name: a\n    weight: 2\n', 'x').named('a')?.weight === 2);
   t.throws(() => Credentials.parse('clients:\n  - name: a\n    weight: 0\n', 'x'), { message: /weight must be between 0.01 and 100/ });
   t.throws(() => Credentials.parse('clients:\n  - name: a\n    priority: 1.5\n', 'x'), { message: /priority must be a whole number from -9 to 9/ });
+});
+
+test('weights and classes from the site file, reloaded: two unauthenticated cameras split the worker 3:1 by their entries, evenly after a reload; a camera the site file puts in a higher class keeps up beyond its share', async (t) => {
+  const siteText = (heavy: number): string =>
+    `cameras:\n  heavy:\n    weight: ${heavy}\n  light:\n    weight: 1\n  entrance:\n    priority: 1\n  carpark:\n    priority: -1\n`;
+  const tracker = new ZoneTracker(parseSiteFile(siteText(3)));
+  const runner = new ClockRunner(1);
+  const { server, port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 }, zones: tracker });
+  const heavy = await greedyPeer(port, { name: 'heavy', window: 32, cost: 1, localAddress: '127.0.0.21' });
+  const light = await greedyPeer(port, { name: 'light', window: 32, cost: 1, localAddress: '127.0.0.22' });
+  const ratio = async (): Promise<number> => {
+    const start = runner.served.length;
+    await until(() => runner.served.length >= start + 400);
+    const window = runner.served.slice(start + 80, start + 400);
+    return window.filter((tag) => tag.startsWith('heavy')).length / window.filter((tag) => tag.startsWith('light')).length;
+  };
+  const weighted = await ratio();
+  t.true(weighted > 2.5 && weighted < 3.5, `heavy:light = ${weighted.toFixed(2)} with weights 3:1`);
+  // What a SIGHUP does (src/app): the tracker takes the new file, then the server tells every connection.
+  tracker.replaceSite(parseSiteFile(siteText(1)), Date.now());
+  server.zonesChanged();
+  const even = await ratio();
+  t.true(even > 0.75 && even < 1.33, `heavy:light = ${even.toFixed(2)} after the reload to 1:1`);
+  // Class 1 beside two backlogged class-0 peers: due every 3 units (a third of the worker, more than a weight-1 third of
+  // three senders can keep within its window); it keeps up because its class is served first.
+  const entrance = await liveCamera(port, runner, { name: 'entrance', window: 4, everyUnits: 3, frames: 40, localAddress: '127.0.0.23' });
+  t.true(entrance.answered / entrance.offered >= MIN_SHARE, `entrance: ${entrance.answered} of ${entrance.offered}`);
+  // Class -1 under two backlogged class-0 peers is not starved: about a tenth of what they get.
+  const start = runner.served.length;
+  const carpark = await greedyPeer(port, { name: 'carpark', window: 4, cost: 1, localAddress: '127.0.0.24' });
+  await until(() => runner.served.length >= start + 500);
+  const share = runner.served.slice(start + 100, start + 500).filter((tag) => tag.startsWith('carpark')).length / 400;
+  t.true(share > 0.06 && share < 0.14, `car park (class -1) got ${(share * 100).toFixed(1)} % of the worker`);
+  carpark.stop();
+  heavy.stop();
+  light.stop();
+});
+
+test('with --auth, the site file entry of a camera wins over its identity credentials entry, field by field', async (t) => {
+  const tokens = [newToken(), newToken()];
+  const entries = await Promise.all(
+    ['heavy', 'light'].map(
+      async (name, i) => `  - name: ${name}\n    key: "${tokens[i].keyId}"\n    hash: "${await hashSecret(tokens[i].secret)}"\n    weight: 3\n`,
+    ),
+  );
+  const credentials = Credentials.parse(`clients:\n${entries.join('')}`, 'test');
+  const gate = new AuthGate({ credentials, clientCertificates: false, tlsRequired: false, legacy: { kind: 'allow' } });
+  // Both identities have weight 3; the site file gives camera "light" weight 1, so it gets a quarter.
+  const tracker = new ZoneTracker(parseSiteFile('cameras:\n  light:\n    weight: 1\n'));
+  const runner = new ClockRunner(1);
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 }, gate, zones: tracker });
+  const heavy = await greedyPeer(port, { name: 'heavy', window: 32, cost: 1, token: tokens[0].token });
+  const light = await greedyPeer(port, { name: 'light', window: 32, cost: 1, token: tokens[1].token });
+  const start = runner.served.length;
+  await until(() => runner.served.length >= start + 400);
+  heavy.stop();
+  light.stop();
+  const window = runner.served.slice(start + 80, start + 400);
+  const ratio = window.filter((tag) => tag.startsWith('heavy')).length / window.filter((tag) => tag.startsWith('light')).length;
+  t.true(ratio > 2.5 && ratio < 3.5, `heavy:light = ${ratio.toFixed(2)}`);
+});
+
+test('8 connections presenting one authenticated camera are one sender: the camera beside them keeps its share', async (t) => {
+  const tokens = [newToken(), newToken()];
+  const entries = await Promise.all(
+    ['fleet', 'good'].map(async (name, i) => `  - name: ${name}\n    key: "${tokens[i].keyId}"\n    hash: "${await hashSecret(tokens[i].secret)}"\n`),
+  );
+  const credentials = Credentials.parse(`clients:\n${entries.join('')}`, 'test');
+  const gate = new AuthGate({ credentials, clientCertificates: false, tlsRequired: false, legacy: { kind: 'allow' } });
+  const runner = new ClockRunner(1);
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 }, gate });
+  // All from the camera's own address: only the identity tells them apart.
+  const fleet = await Promise.all(Array.from({ length: 8 }, () => greedyPeer(port, { name: 'cam', window: 32, cost: 6, token: tokens[0].token })));
+  const good = await liveCamera(port, runner, { ...GOOD, token: tokens[1].token });
+  for (const f of fleet) f.stop();
+  t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered}`);
 });

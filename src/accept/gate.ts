@@ -6,8 +6,7 @@
  * worker time.
  */
 import type { Socket } from 'node:net';
-import type { FlowShare } from '../batcher/fair-queue.js';
-import type { RateCap } from './rate-caps.js';
+import type { SenderSettings } from './sender-settings.js';
 import type { ErrorCodeValue, WireProtocol } from '../framing/index.js';
 
 export interface Refusal {
@@ -25,13 +24,13 @@ export interface HelloClaim {
 
 /**
  * `label` names the connection in logs and metrics: the authenticated
- * identity, not the client's claim. `share`: its weight and priority class
- * for the workers (default: the server's, DEFAULT_SHARE). `identity`: the
- * authenticated name (absent: the peer is unauthenticated, and its rate caps
- * are its address's); `caps`: that identity's own rate caps, where its entry
- * sets them (else the server's --max-fps / --max-pixel-rate).
+ * identity, not the client's claim. `identity`: the authenticated name
+ * (absent: the peer is unauthenticated: its share and rate caps are its
+ * address's); `settings`: what that identity's entry sets of its weight,
+ * priority class and rate caps (sender-settings.ts resolves them against the
+ * site file and the server's defaults).
  */
-export type Admission = { ok: true; label: string; share?: FlowShare; identity?: string; caps?: Partial<RateCap> } | { ok: false; refusal: Refusal };
+export type Admission = { ok: true; label: string; identity?: string; settings?: SenderSettings } | { ok: false; refusal: Refusal };
 
 export interface ConnectionGate {
   checkProtocol(protocol: WireProtocol, socket: Socket): Refusal | undefined;

@@ -72,6 +72,8 @@ export interface ServerOptions {
 
 /** A 4K (3840x2160) camera at 30 frames a second: the pixel-rate cap of one authenticated camera. */
 export const CAMERA_PIXEL_RATE = 3840 * 2160 * 30;
+/** A 1080p camera at 30 frames a second: the pixel-rate cap of one unauthenticated address. */
+export const UNAUTH_PIXEL_RATE = 1920 * 1080 * 30;
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   host: '0.0.0.0',
@@ -97,9 +99,12 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   overload: 'queue',
   maxFps: 30,
   maxPixelRate: CAMERA_PIXEL_RATE,
-  // Eight cameras behind one address (a small site's router, a laptop demo): 8 x 30 fps, 8 x 1080p at 30 fps.
+  // Eight cameras behind one address (a small site's router, a laptop demo): 8 x 30 fps.
   unauthMaxFps: 240,
-  unauthMaxPixelRate: 8 * 1920 * 1080 * 30,
+  // One 1080p camera at 30 fps (or eight 768x576 ones at 15): 0.2-0.3 of a CPU core of decode at the measured 3-5 ms
+  // per megapixel, and 3.5 cores at the worst a legal frame costs (57 ms per megapixel, 4K progressive). It was
+  // 8 x 1080p30, 1.5-2.7 cores of decode alone: more than a small CPU server has (docs/reliability.md).
+  unauthMaxPixelRate: UNAUTH_PIXEL_RATE,
   rateBurstMs: 2_000,
 };
 

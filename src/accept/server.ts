@@ -80,8 +80,8 @@ export class CrowdServer {
   /** Refused sockets still being told why (bounded: beyond maxConnections they are just closed). */
   private refusing = 0;
   private closing: Promise<void> | undefined;
-  /** Frame-rate and pixel-rate buckets per sender (absent when every cap is 0). */
-  readonly rateCaps: RateCaps | undefined;
+  /** Frame-rate and pixel-rate buckets per sender. */
+  readonly rateCaps: RateCaps;
 
   constructor(private readonly deps: CrowdServerDeps) {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...deps.options };
@@ -100,8 +100,8 @@ export class CrowdServer {
       this.observer,
     );
     const o = this.options;
-    const anyCap = o.maxFps > 0 || o.maxPixelRate > 0 || o.unauthMaxFps > 0 || o.unauthMaxPixelRate > 0;
-    this.rateCaps = anyCap ? new RateCaps({ burstMs: o.rateBurstMs, now: deps.rateClock }) : undefined;
+    // Always: with every server cap off, a site file's camera entry may still set caps.
+    this.rateCaps = new RateCaps({ burstMs: o.rateBurstMs, now: deps.rateClock });
     this.batcher.onRoom(() => {
       for (const session of this.sessions) session.resume();
     });
@@ -290,9 +290,14 @@ export class CrowdServer {
     });
   }
 
-  /** The site file changed: clients that asked for zones (lines) get the new ZONES (LINES) before their next RESULT. */
+  /**
+   * The site file changed: clients that asked for zones (lines) get the new
+   * ZONES (LINES) before their next RESULT, and every connection the share
+   * and caps its camera's entry now gives it, from its next frame.
+   */
   zonesChanged(): void {
     for (const session of this.sessions) {
+      session.siteChanged();
       session.sendZones();
       session.sendLines();
     }

@@ -10,6 +10,7 @@ import type { ConnectionGate } from './gate.js';
 import type { ServerObserver } from './observer.js';
 import type { ServerOptions } from './options.js';
 import type { RateCaps } from './rate-caps.js';
+import type { SenderSettings } from './sender-settings.js';
 import type { ResultTap } from './result-tap.js';
 
 /**
@@ -25,6 +26,8 @@ export interface ZoneSource {
   describe(camera: string): Omit<ZonesMessage, 'type'>;
   /** The site file's input-size policy for the camera, if it sets one (it wins over the client's). */
   inputPolicy?(camera: string): InputSizePolicy | undefined;
+  /** The site file's weight, priority class and rate caps for the camera, where it sets them (they win over its identity's). */
+  senderSettings?(camera: string): SenderSettings | undefined;
   /** Undefined when the camera has no zones. */
   observe(
     camera: string,

@@ -13,7 +13,6 @@ import type { InputSizePolicy } from '../workers/input-size.js';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { BatchFlow } from '../batcher/batcher.js';
-import type { FlowShare } from '../batcher/fair-queue.js';
 import type { JobOutcome, JobTicket } from '../batcher/types.js';
 import { detectProtocol, ErrorCode, ProtocolError, type ErrorCodeValue, type LineCrossings, type ZoneReading } from '../framing/index.js';
 import { peerText } from '../log/peer-text.js';
@@ -24,9 +23,10 @@ import type { Admission, ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
 import type { DropReason, ServerCloseReason } from './observer.js';
 import { DROP_OLDEST_BACKLOG_WINDOWS, DROP_OLDEST_WAITING } from './options.js';
-import type { CapExceeded, RateCap, RateLease } from './rate-caps.js';
+import type { CapExceeded } from './rate-caps.js';
 import { ReplyOrder } from './reply-order.js';
-import { addressSender, identitySender } from './sender-key.js';
+import { addressSender } from './sender-key.js';
+import { resolveSender, SenderCaps, type SenderInput } from './sender-settings.js';
 import type { SessionDeps } from './session-deps.js';
 import { V1Adapter } from './v1-adapter.js';
 
@@ -44,18 +44,8 @@ interface Slot {
   dropReason?: DropReason;
 }
 
-/** Whose rate caps a connection sends under (src/accept/rate-caps.ts). */
-interface Sender {
-  lease: RateLease;
-  cap: RateCap;
-  /** How replies and logs name the sender: "this camera" (an identity's) or "this address" (unauthenticated). */
-  whose: string;
-  /** The options that set these caps, named in replies. */
-  flags: { fps: string; pixels: string };
-}
-
-/** Every connection's share until its identity says otherwise (src/auth). */
-export const DEFAULT_SHARE: FlowShare = { weight: 1, priority: 0 };
+/** Every connection's share until its HELLO says who it is (sender-settings.ts). */
+export const DEFAULT_SHARE = { weight: 1, priority: 0 } as const;
 
 /**
  * Unparsed bytes a session keeps reading while it admits no frames (window
@@ -111,8 +101,12 @@ export class Session {
   private readonly flow: BatchFlow;
   /** Fires when the socket closes: an authentication check still running is abandoned. */
   private readonly gone = new AbortController();
-  /** Its sender's rate caps (from HELLO, or at once for legacy); undefined: none yet, or the server has no caps. */
-  private sender: Sender | undefined;
+  /** Who it sends for (from HELLO, or at once for legacy): its share and caps, recomputed on a site reload. */
+  private senderInput: SenderInput | undefined;
+  /** Its sender's rate caps; undefined: none yet, or none apply. */
+  private sender: SenderCaps | undefined;
+  /** Names its flow in metrics. */
+  private flowLabel = UNIDENTIFIED;
   /** Wakes a connection paused by a rate cap (queue policy). */
   private rateTimer: NodeJS.Timeout | undefined;
   /** The first cap this connection went over (logged once). */
@@ -214,8 +208,9 @@ export class Session {
         // A legacy client has no HELLO: it is open as soon as it is recognised (v1: once HELLO is accepted).
         if (protocol === 'legacy') {
           this.logOpened();
-          this.flow.update({ ...DEFAULT_SHARE, group: addressSender(this.deps.host), label: 'legacy' });
-          this.startSending(undefined);
+          this.flowLabel = 'legacy';
+          this.senderInput = { host: this.deps.host };
+          this.applySender();
         }
         const refusal = this.deps.gate?.checkProtocol(protocol, this.socket);
         if (refusal) return this.refuse(refusal);
@@ -270,23 +265,19 @@ export class Session {
     this.updateReading();
   }
 
-  private welcome(
-    event: Extract<AdapterEvent, { kind: 'hello' }>,
-    label: string,
-    share: FlowShare = DEFAULT_SHARE,
-    who?: Extract<Admission, { ok: true }>,
-  ): void {
+  private welcome(event: Extract<AdapterEvent, { kind: 'hello' }>, label: string, who?: Extract<Admission, { ok: true }>): void {
     this.window = event.window;
-    this.startSending(who?.identity !== undefined ? { key: label, caps: who.caps } : undefined);
     if (label) {
       this.camera = label;
       this.cameraName = label;
       this.logLabel = `${this.deps.address} camera=${peerText(label)}`;
     }
-    const group = who?.identity !== undefined ? identitySender(label) : addressSender(this.deps.host);
-    this.flow.update({ ...share, group, label: label || UNIDENTIFIED });
-    for (const buf of event.reply) this.socket.write(buf);
     if (this.adapter?.protocol === 'v1') this.zoneCamera = event.camera;
+    this.flowLabel = label || UNIDENTIFIED;
+    const identity = who?.identity !== undefined ? { label, settings: who.settings ?? {} } : undefined;
+    this.senderInput = { host: this.deps.host, identity, camera: this.zoneCamera };
+    this.applySender();
+    for (const buf of event.reply) this.socket.write(buf);
     this.requestedPolicy = event.inputPolicy;
     if (event.wantsZones) {
       this.wantsZones = true;
@@ -336,57 +327,43 @@ export class Session {
         this.admitting = false;
         if (this.draining || this.finished) return;
         if (!verdict.ok) return this.refuse(verdict.refusal);
-        this.welcome(event, verdict.label, verdict.share, verdict);
+        this.welcome(event, verdict.label, verdict);
         this.pumpEvents();
       });
   }
 
   /**
-   * Takes the connection's place in its sender's rate buckets: an
-   * authenticated camera's own (its identity's caps, else --max-fps and
-   * --max-pixel-rate), or, unauthenticated, its address's (--unauth-*).
+   * Its sender's share of the workers and rate buckets, from the site file's
+   * camera entry, its identity's credentials entry and the server's
+   * defaults (sender-settings.ts); again after a site reload.
    */
-  private startSending(authenticated: { key: string; caps?: Partial<RateCap> } | undefined): void {
+  private applySender(): void {
+    if (!this.senderInput || this.finished) return;
+    const camera = this.senderInput.camera;
+    const site = camera !== undefined ? this.deps.zones?.senderSettings?.(camera) : undefined;
+    const resolved = resolveSender({ ...this.senderInput, site }, this.deps.options);
+    this.flow.update({ ...resolved.share, group: resolved.group, label: this.flowLabel });
     const caps = this.deps.rateCaps;
-    if (!caps || this.sender || this.finished) return;
-    const o = this.deps.options;
-    const sender: Omit<Sender, 'lease'> = authenticated
-      ? {
-          cap: { fps: authenticated.caps?.fps ?? o.maxFps, pixelsPerSecond: authenticated.caps?.pixelsPerSecond ?? o.maxPixelRate },
-          whose: 'this camera',
-          flags: {
-            fps: authenticated.caps?.fps !== undefined ? 'its credentials entry' : '--max-fps',
-            pixels: authenticated.caps?.pixelsPerSecond !== undefined ? 'its credentials entry' : '--max-pixel-rate',
-          },
-        }
-      : {
-          cap: { fps: o.unauthMaxFps, pixelsPerSecond: o.unauthMaxPixelRate },
-          whose: 'this address (unauthenticated peers share one cap per address)',
-          flags: { fps: '--unauth-max-fps', pixels: '--unauth-max-pixel-rate' },
-        };
-    if (sender.cap.fps <= 0 && sender.cap.pixelsPerSecond <= 0) return;
-    const key = authenticated ? identitySender(authenticated.key) : addressSender(this.deps.host);
-    this.sender = { ...sender, lease: caps.acquire(key, sender.cap) };
+    const next = caps && resolved.buckets.length > 0 ? new SenderCaps(caps, resolved.buckets) : undefined;
+    // The new lease first: a bucket this connection keeps is never forgotten in between (it would refill).
+    this.sender?.release();
+    this.sender = next;
   }
 
-  /** What a capped frame's reply and the log say. */
-  private capReason(cap: CapExceeded, sender: Sender): string {
-    const what =
-      cap === 'frame-rate-cap'
-        ? `frame-rate cap (${sender.cap.fps} frames/s, ${sender.flags.fps})`
-        : `pixel-rate cap (${sender.cap.pixelsPerSecond} pixels/s, ${sender.flags.pixels})`;
-    return `${sender.whose} is over its ${what}`;
+  /** The site file was reloaded: its camera entry may give this connection another share or other caps. */
+  siteChanged(): void {
+    this.applySender();
   }
 
   /** Logs the first time this connection meets a cap: a misconfigured camera is visible without a line per frame. */
-  private noteCapped(cap: CapExceeded, sender: Sender, dropping: boolean): void {
+  private noteCapped(cap: CapExceeded, sender: SenderCaps, dropping: boolean): void {
     if (this.capped) return;
     this.capped = true;
-    this.log('rate-cap', `${this.capReason(cap, sender)}: ${dropping ? 'frames over it are answered dropped' : 'reading pauses until it has room'}`);
+    this.log('rate-cap', `${sender.reason(cap)}: ${dropping ? 'frames over it are answered dropped' : 'reading pauses until it has room'}`);
   }
 
   /** Queue policy: the sender is over its cap; admit again once its bucket has room. */
-  private waitForRate(cap: CapExceeded, sender: Sender): void {
+  private waitForRate(cap: CapExceeded, sender: SenderCaps): void {
     if (this.rateTimer) return;
     this.deps.observer.rateCapWait?.(cap);
     this.noteCapped(cap, sender, false);
@@ -395,7 +372,7 @@ export class Session {
         this.rateTimer = undefined;
         this.resume();
       },
-      Math.max(1, Math.ceil(sender.lease.waitMs())),
+      Math.max(1, Math.ceil(sender.waitMs())),
     );
   }
 
@@ -418,7 +395,7 @@ export class Session {
     const queue = this.deps.options.overload === 'queue';
     if (this.order.size >= (queue ? this.window : this.window * DROP_OLDEST_BACKLOG_WINDOWS)) return false;
     // Queue policy: over a rate cap the connection waits (TCP slows the sender); drop-oldest reads on and answers dropped (admit).
-    const over = queue && this.sender ? this.sender.lease.over() : undefined;
+    const over = queue && this.sender ? this.sender.over() : undefined;
     if (over && this.sender) {
       this.waitForRate(over, this.sender);
       return false;
@@ -446,10 +423,10 @@ export class Session {
     this.deps.observer.frameReceived?.(this.camera);
     // Over the frame-rate cap: no header walk either. (Under the queue policy canAdmit waited for room, so this is drop-oldest.)
     const sender = this.sender;
-    const overRate = sender?.lease.over() === 'frame-rate-cap' ? 'frame-rate-cap' : undefined;
+    const overRate = sender?.over() === 'frame-rate-cap' ? 'frame-rate-cap' : undefined;
     const verdict = overRate ? undefined : this.deps.screen?.(jpeg);
     const refused = verdict && 'refused' in verdict ? verdict.refused : undefined;
-    const capped = overRate ?? (refused || !sender ? undefined : sender.lease.take(verdict && 'pixels' in verdict ? (verdict.pixels ?? 0) : 0));
+    const capped = overRate ?? (refused || !sender ? undefined : sender.take(verdict && 'pixels' in verdict ? (verdict.pixels ?? 0) : 0));
     if (refused || capped) {
       // Answered in its turn like any frame; flushed from a microtask, as a
       // worker's answer would be, so this loop is not re-entered.
@@ -457,8 +434,8 @@ export class Session {
       let outcome: JobOutcome;
       if (refused) outcome = { status: 'frame-error', reason: refused.reason, cause: refused.cause, timings };
       else {
-        outcome = { status: 'dropped', reason: `dropped: ${this.capReason(capped as CapExceeded, sender as Sender)}`, timings };
-        this.noteCapped(capped as CapExceeded, sender as Sender, true);
+        outcome = { status: 'dropped', reason: `dropped: ${(sender as SenderCaps).reason(capped as CapExceeded)}`, timings };
+        this.noteCapped(capped as CapExceeded, sender as SenderCaps, true);
       }
       this.order.add({ seq, captureTimeMs, receivedAtMs, ticket: undefined, outcome, done: true, jpeg: undefined, dropReason: capped });
       queueMicrotask(() => this.flush());
@@ -646,7 +623,7 @@ export class Session {
     if (this.tapOpened) this.deps.tap?.cameraClosed(this.camera);
     this.gone.abort();
     clearTimeout(this.rateTimer);
-    this.sender?.lease.release();
+    this.sender?.release();
     // Free queue space and bytes at once: no frame of a connection that is gone reaches a worker (those already in one finish and are discarded).
     this.flow.close('connection closed');
     if (this.adapter) {

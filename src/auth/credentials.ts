@@ -19,6 +19,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isScalar, parseDocument } from 'yaml';
+import { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT } from '../accept/sender-settings.js';
 import { parseStoredHash } from './token.js';
 
 /** camera: sends frames (the frames port); viewer: watches the console; admin: also changes settings there. */
@@ -46,14 +47,8 @@ export interface ClientEntry {
   maxPixelRate?: number;
 }
 
-/** A weight: 1/100 to 100 times an ordinary camera's share. */
-export const MIN_WEIGHT = 0.01;
-export const MAX_WEIGHT = 100;
-/** Highest frame-rate cap an entry may set (above any camera; 0 means none at all). */
-export const MAX_FPS = 1000;
-/** Priority classes, higher served first. */
-export const MIN_PRIORITY = -9;
-export const MAX_PRIORITY = 9;
+// The bounds of weights, classes and caps are the site file's too (src/accept/sender-settings.ts).
+export { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT } from '../accept/sender-settings.js';
 
 /** Identities become metric labels and log prefixes: keep them plain. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -118,12 +118,10 @@ export class AuthGate implements ConnectionGate {
         ),
       };
     }
-    // The identity's share of the workers, from the credentials file (the batcher's defaults otherwise).
+    // The identity's share of the workers and rate caps where its entry sets them (the site file's camera entry wins; defaults otherwise).
     const entry = identity.entry;
-    const share = entry?.weight !== undefined || entry?.priority !== undefined ? { weight: entry.weight ?? 1, priority: entry.priority ?? 0 } : undefined;
-    // Its own rate caps where the entry sets them (the server's --max-fps / --max-pixel-rate otherwise).
-    const caps = { fps: entry?.maxFps, pixelsPerSecond: entry?.maxPixelRate };
-    return { ok: true, label: `${identity.name}/${claim.camera}`, share, identity: identity.name, caps };
+    const settings = { weight: entry?.weight, priority: entry?.priority, maxFps: entry?.maxFps, maxPixelRate: entry?.maxPixelRate };
+    return { ok: true, label: `${identity.name}/${claim.camera}`, identity: identity.name, settings };
   }
 
   private async identify(claim: HelloClaim, socket: Socket, request: CheckRequest): Promise<{ name: string; entry?: ClientEntry } | Refusal> {

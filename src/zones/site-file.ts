@@ -1,11 +1,13 @@
 /**
  * The site file (`--site site.yaml`): cameras by HELLO name, each with named
- * polygon zones, capacity, smoothing and alert rules (docs/zones.md). It is
+ * polygon zones, capacity, smoothing and alert rules, and its share of the
+ * workers and rate caps (docs/zones.md). It is
  * operator input, but still bounded (size, cameras, zones, corners, rules) so
  * a mistake cannot make the server allocate without end; every error names
  * the file, camera, zone and field.
  */
 import { INPUT_SIZE_POLICIES, type InputSizePolicy } from '../workers/input-size.js';
+import { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT, type SenderSettings } from '../accept/sender-settings.js';
 import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -83,6 +85,11 @@ const cameraSchema = z
     zones: z.array(zoneSchema).max(SITE_LIMITS.zonesPerCamera).default([]),
     lines: z.array(lineSchema).max(SITE_LIMITS.linesPerCamera).default([]),
     input_policy: z.enum(INPUT_SIZE_POLICIES).optional(),
+    // Its share of the workers and rate caps (the same bounds as a credentials entry's; this entry wins over its identity's).
+    weight: z.number().finite().min(MIN_WEIGHT).max(MAX_WEIGHT).optional(),
+    priority: z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY).optional(),
+    max_fps: z.number().finite().min(0).max(MAX_FPS).optional(),
+    max_pixel_rate: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict()
   .refine((c) => (c.width === undefined) === (c.height === undefined), { message: 'give both width and height, or neither', path: ['width'] });
@@ -125,6 +132,8 @@ export interface CameraConfig {
   lines: LineConfig[];
   /** How this camera's frames become network input; absent: what the client asks, else the server default. */
   inputPolicy?: InputSizePolicy;
+  /** Its weight, priority class and rate caps where the entry sets them (src/accept/sender-settings.ts). */
+  sender?: SenderSettings;
 }
 
 export interface SiteConfig {
@@ -206,6 +215,12 @@ export function parseSiteFile(text: string, file = 'site file'): SiteConfig {
     });
     const camera: CameraConfig = { name, zones, lines };
     if (cam.input_policy !== undefined) camera.inputPolicy = cam.input_policy;
+    const sender: SenderSettings = {};
+    if (cam.weight !== undefined) sender.weight = cam.weight;
+    if (cam.priority !== undefined) sender.priority = cam.priority;
+    if (cam.max_fps !== undefined) sender.maxFps = cam.max_fps;
+    if (cam.max_pixel_rate !== undefined) sender.maxPixelRate = cam.max_pixel_rate;
+    if (Object.keys(sender).length > 0) camera.sender = sender;
     if (cam.width !== undefined && cam.height !== undefined) camera.reference = { width: cam.width, height: cam.height };
     try {
       encodeZones(zonesMessage(camera));

@@ -6,6 +6,7 @@
  * Knows nothing of sockets: the accept layer feeds it density maps.
  */
 import type { InputSizePolicy } from '../workers/input-size.js';
+import type { SenderSettings } from '../accept/sender-settings.js';
 import type { ZoneAlertStateCode, ZoneReading } from '../framing/index.js';
 import { ZoneAlerts, type AlertTransition } from './alerts.js';
 import { MaskCache, maskedSum, type Size } from './coverage.js';
@@ -97,6 +98,11 @@ export class ZoneTracker {
   /** The site file's input-size policy for a camera (docs/zones.md), if it sets one. */
   inputPolicy(camera: string): InputSizePolicy | undefined {
     return this.site.cameras.get(camera)?.inputPolicy;
+  }
+
+  /** The site file's share of the workers and rate caps for a camera, where it sets them. */
+  senderSettings(camera: string): SenderSettings | undefined {
+    return this.site.cameras.get(camera)?.sender;
   }
 
   /** The ZONES message for a camera (no zones when the site file does not name it). */

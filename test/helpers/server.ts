@@ -6,7 +6,7 @@ import type { ExecutionContext } from 'ava';
 import { CrowdServer } from '../../src/accept/server.js';
 import type { ServerOptions } from '../../src/accept/options.js';
 import type { ServerObserver } from '../../src/accept/observer.js';
-import type { FrameScreen } from '../../src/accept/session-deps.js';
+import type { FrameScreen, ZoneSource } from '../../src/accept/session-deps.js';
 import type { ConnectionGate } from '../../src/accept/gate.js';
 import type { BatchRunner } from '../../src/batcher/types.js';
 import type { JpegLimits } from '../../src/workers/jpeg-inspect.js';
@@ -89,6 +89,7 @@ export async function startServerWithRunner(
     screen?: FrameScreen;
     gate?: ConnectionGate;
     rateClock?: () => number;
+    zones?: ZoneSource;
   } = {},
 ): Promise<{ server: CrowdServer; port: number }> {
   const server = new CrowdServer({
@@ -102,6 +103,7 @@ export async function startServerWithRunner(
     screen: options.screen,
     gate: options.gate,
     rateClock: options.rateClock,
+    zones: options.zones,
   });
   const address = await server.listen();
   t.teardown(() => server.close());

@@ -1,0 +1,175 @@
+/**
+ * A connection's share of the workers and its rate caps, from the three
+ * places that may set them, field by field (docs/reliability.md,
+ * "Weights, caps and classes per camera"):
+ *
+ *   the site file's camera entry  >  the credentials file's identity entry  >  the server's defaults
+ *
+ * The site file describes one camera, the credentials file an identity that
+ * may send for several, so the more specific one wins. An authenticated
+ * camera's caps are one bucket (identity/camera). A peer with no identity
+ * (no --auth, legacy) is its address: weight 1, class 0 and the --unauth-*
+ * caps by default; the site file's entry for the camera it names still
+ * applies (without --auth anyone may claim any camera name, so that is all
+ * a name is worth), its caps in a bucket of their own per address and
+ * camera, on top of the address's.
+ */
+import type { FlowShare } from '../batcher/fair-queue.js';
+import type { ServerOptions } from './options.js';
+import type { CapExceeded, RateCap, RateCaps, RateLease } from './rate-caps.js';
+import { addressSender, identitySender } from './sender-key.js';
+
+/** What a site file's camera entry or a credentials entry may set; absent: the next place decides. */
+export interface SenderSettings {
+  weight?: number;
+  priority?: number;
+  /** Frames per second (0: no cap). */
+  maxFps?: number;
+  /** Decoded pixels per second (0: no cap). */
+  maxPixelRate?: number;
+}
+
+/** A weight: 1/100 to 100 times an ordinary camera's share. */
+export const MIN_WEIGHT = 0.01;
+export const MAX_WEIGHT = 100;
+/** Priority classes, higher served first. */
+export const MIN_PRIORITY = -9;
+export const MAX_PRIORITY = 9;
+/** Highest frame-rate cap an entry may set (above any camera; 0 means none at all). */
+export const MAX_FPS = 1000;
+
+/** Who the connection is, as the server knows it once its HELLO is accepted (or at once for legacy). */
+export interface SenderInput {
+  /** The peer's address (the server's per-address key). */
+  host: string;
+  /** The authenticated identity's label (identity/camera) and its credentials entry's settings; absent: unauthenticated. */
+  identity?: { label: string; settings: SenderSettings };
+  /** The camera the connection names (HELLO), and the site file's entry for it, if any. */
+  camera?: string;
+  site?: SenderSettings;
+}
+
+/** One bucket a connection sends under, and how replies name it. */
+export interface CapBucket {
+  key: string;
+  cap: RateCap;
+  /** "this camera", "this address (...)". */
+  whose: string;
+  /** The settings that set the caps, named in replies and logs. */
+  flags: { fps: string; pixels: string };
+}
+
+export interface ResolvedSender {
+  /** Fair-queue group: the sender. */
+  group: string;
+  share: FlowShare;
+  /** Buckets that must all have room for a frame (none: no caps). */
+  buckets: CapBucket[];
+}
+
+const SITE = 'its site file entry';
+const CREDENTIALS = 'its credentials entry';
+
+export function resolveSender(input: SenderInput, options: ServerOptions): ResolvedSender {
+  const site = input.site ?? {};
+  if (input.identity) {
+    const own = input.identity.settings;
+    // Field by field: the site file's camera entry, else the identity's credentials entry, else the default.
+    const pick = (key: keyof SenderSettings, fallback: number, flag: string): { value: number; from: string } => {
+      const fromSite = site[key];
+      const fromCredentials = own[key];
+      if (fromSite !== undefined) return { value: fromSite, from: SITE };
+      if (fromCredentials !== undefined) return { value: fromCredentials, from: CREDENTIALS };
+      return { value: fallback, from: flag };
+    };
+    const fps = pick('maxFps', options.maxFps, '--max-fps');
+    const pixels = pick('maxPixelRate', options.maxPixelRate, '--max-pixel-rate');
+    const bucket: CapBucket = {
+      key: identitySender(input.identity.label),
+      cap: { fps: fps.value, pixelsPerSecond: pixels.value },
+      whose: 'this camera',
+      flags: { fps: fps.from, pixels: pixels.from },
+    };
+    return {
+      group: identitySender(input.identity.label),
+      share: { weight: pick('weight', 1, 'default').value, priority: pick('priority', 0, 'default').value },
+      buckets: hasCap(bucket.cap) ? [bucket] : [],
+    };
+  }
+  const address = addressSender(input.host);
+  const buckets: CapBucket[] = [];
+  const own: CapBucket = {
+    key: address,
+    cap: { fps: options.unauthMaxFps, pixelsPerSecond: options.unauthMaxPixelRate },
+    whose: 'this address (unauthenticated peers share one cap per address)',
+    flags: { fps: '--unauth-max-fps', pixels: '--unauth-max-pixel-rate' },
+  };
+  if (hasCap(own.cap)) buckets.push(own);
+  // The camera's own caps, per address (a peer elsewhere claiming its name cannot use up this one's).
+  const camera: RateCap = { fps: site.maxFps ?? 0, pixelsPerSecond: site.maxPixelRate ?? 0 };
+  if (hasCap(camera) && input.camera !== undefined)
+    buckets.push({ key: `${address}/camera:${input.camera}`, cap: camera, whose: 'this camera (from this address)', flags: { fps: SITE, pixels: SITE } });
+  return { group: address, share: { weight: site.weight ?? 1, priority: site.priority ?? 0 }, buckets };
+}
+
+function hasCap(cap: RateCap): boolean {
+  return cap.fps > 0 || cap.pixelsPerSecond > 0;
+}
+
+/**
+ * The buckets a connection holds: a frame needs room in all of them, and is
+ * charged to all of them. Says which cap a frame was over, and why, in the
+ * words replies and logs use.
+ */
+export class SenderCaps {
+  private readonly held: Array<{ bucket: CapBucket; lease: RateLease }>;
+  /** Which bucket the last refusal came from. */
+  private last = 0;
+
+  constructor(caps: RateCaps, buckets: readonly CapBucket[]) {
+    this.held = buckets.map((bucket) => ({ bucket, lease: caps.acquire(bucket.key, bucket.cap) }));
+  }
+
+  get empty(): boolean {
+    return this.held.length === 0;
+  }
+
+  /** The first cap a frame taken now would be over, or undefined. */
+  over(): CapExceeded | undefined {
+    for (let i = 0; i < this.held.length; i++) {
+      const over = this.held[i].lease.over();
+      if (over) {
+        this.last = i;
+        return over;
+      }
+    }
+    return undefined;
+  }
+
+  /** Milliseconds until every bucket may have room. */
+  waitMs(): number {
+    return Math.max(0, ...this.held.map((h) => h.lease.waitMs()));
+  }
+
+  /** Charges a frame of `pixels` to every bucket, or refuses it (nothing charged): the cap it was over. */
+  take(pixels: number): CapExceeded | undefined {
+    const over = this.over();
+    if (over) return over;
+    for (const h of this.held) h.lease.take(pixels);
+    return undefined;
+  }
+
+  /** "this camera is over its frame-rate cap (5 frames/s, its site file entry)". */
+  reason(cap: CapExceeded): string {
+    const { bucket } = this.held[this.last] ?? this.held[0];
+    const what =
+      cap === 'frame-rate-cap'
+        ? `frame-rate cap (${bucket.cap.fps} frames/s, ${bucket.flags.fps})`
+        : `pixel-rate cap (${bucket.cap.pixelsPerSecond} pixels/s, ${bucket.flags.pixels})`;
+    return `${bucket.whose} is over its ${what}`;
+  }
+
+  release(): void {
+    for (const h of this.held) h.lease.release();
+  }
+}
