@@ -37,6 +37,32 @@ function readLines(page: Page): Promise<{ seq: number; labels: Record<string, st
   });
 }
 
+/** Labels (counts and names) that stick out of the picture or cover another label: none should. */
+function labelProblems(page: Page, picture: string): Promise<string[]> {
+  return page.evaluate((selector) => {
+    const pic = document.querySelector<HTMLElement>(selector);
+    if (!pic) return [`no ${selector}`];
+    const area = pic.getBoundingClientRect();
+    const labels = [...pic.querySelectorAll<HTMLElement>('.line-label, .line-name')].map((e) => ({
+      name: `${e.dataset.line}/${e.dataset.dir ?? 'name'}`,
+      r: e.getBoundingClientRect(),
+    }));
+    const problems: string[] = [];
+    const slack = 0.5;
+    for (const [i, a] of labels.entries()) {
+      if (a.r.left < area.left - slack || a.r.right > area.right + slack || a.r.top < area.top - slack || a.r.bottom > area.bottom + slack) {
+        problems.push(`${a.name} sticks out of the picture`);
+      }
+      for (const b of labels.slice(i + 1)) {
+        const overlap =
+          Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > slack && Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > slack;
+        if (overlap) problems.push(`${a.name} covers ${b.name}`);
+      }
+    }
+    return problems;
+  }, picture);
+}
+
 declare(`the line with its arrows over the picture; the in and out counts shown are the RESULT's line block${why}`, async (t) => {
   const site = path.join(tempDir('crowdline-console-lines-'), 'site.yaml');
   fs.writeFileSync(site, vtestLinesSite('walk'));
@@ -77,10 +103,13 @@ declare(`the line with its arrows over the picture; the in and out counts shown 
     }
     await new Promise((r) => setTimeout(r, 500));
   }
+  t.deepEqual(await labelProblems(page, 'article.tile[data-camera="walk"] .picture'), [], 'wall: every label inside the picture, none over another');
+  t.is(await page.locator('article.tile[data-camera="walk"] .line-name').count(), 3, 'each line named');
   t.log(`wall: ${await screenshot(page, 'console-lines-wall.png')}`);
   // The camera view at phone size draws the same.
   const phone = await openPage(browser, `${running.console.url}#/camera/walk`, { width: 390, height: 844 });
   await phone.page.locator('.line-label[data-dir="out"] .people').filter({ hasText: /\d/ }).first().waitFor({ timeout: 60_000 });
+  t.deepEqual(await labelProblems(phone.page, '.picture-wrap .picture'), [], 'phone: every label inside the picture, none over another');
   t.log(`phone: ${await screenshot(phone.page, 'console-lines-phone.png')}`);
   t.deepEqual([...errors, ...phone.errors], []);
 });
