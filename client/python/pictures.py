@@ -26,6 +26,7 @@ class Pictures:
         self.writer: Optional[cv2.VideoWriter] = None
         self.size: Optional[tuple] = None  # (width, height) of the recording: its first frame's
         self.last: Optional[np.ndarray] = None
+        self.window_open = False
 
     def add(self, frame: np.ndarray, result: Result) -> bool:
         """Draws and outputs one answered frame (the picture sent); False when the window was closed."""
@@ -44,6 +45,10 @@ class Pictures:
         if self.snapshot:
             self.last = image
         if self.show:
+            if not self.window_open:
+                # The frame at its own size, no toolbar (as zone_window.py).
+                cv2.namedWindow(self.title, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
+                self.window_open = True
             cv2.imshow(self.title, image)
             key = cv2.waitKey(1)
             if key != -1 and key & 0xFF in QUIT_KEYS:
