@@ -276,6 +276,26 @@ test('on a small picture the labels that would cover each other slide apart, exa
   t.is(differingValues(cv.imread(snapshot), expected), 0);
 });
 
+test('a LINES message between RESULTs (a site reload) applies to the RESULTs after it', async (t) => {
+  const linesOf = (name: string): Buffer => lines(`{"camera": "cam", "lines": [${goodLine.replace('"door"', `"${name}"`)}]}`);
+  const crossing = (seq: number): LineCrossings[] => [{ id: 0, in: seq, out: 0, intervalMs: 0, intervalIn: 0, intervalOut: 0 }];
+  // Frame 0 under "door", then the reload's LINES renames it "gate" before the RESULT of frame 1.
+  const run = await pythonAgainst(
+    t,
+    {
+      afterWelcome: linesOf('door'),
+      result: (seq) => Buffer.concat([seq === 1 ? linesOf('gate') : Buffer.alloc(0), message(0x04, plainResult(crossing(seq), seq))]),
+    },
+    ['--frames', '3', '--window', '1'],
+  );
+  t.is(run.code, 0, run.stderr);
+  t.deepEqual(
+    run.results.map((r) => r.lines?.map((l) => `${l.name} ${l.in}`)),
+    [['door 0'], ['gate 1'], ['gate 2']],
+  );
+  t.regex(run.stderr, /1 counting line\(s\) from the server: door[\s\S]*1 counting line\(s\) from the server: gate/);
+});
+
 test('an older server (v1.3: no LINES, no line blocks) serves a client that asks; --no-lines does not ask', async (t) => {
   const dir = tempDir('crowdline-py-lines-');
   const snapshot = path.join(dir, 'plain.png');
@@ -294,10 +314,10 @@ test('an older server (v1.3: no LINES, no line blocks) serves a client that asks
   t.false(off.hellos[0].wantsLines);
 });
 
-/** A v1.3 server's ok RESULT for seq 0: count only, no blocks. */
-function plainResult(lines?: LineCrossings[]): Buffer {
+/** An ok RESULT, count only: a v1.3 server's, or with a line block when `lines` are given. */
+function plainResult(lines?: LineCrossings[], seq = 0): Buffer {
   const whole = encodeResult({
-    seq: 0,
+    seq,
     status: FrameStatus.Ok,
     captureTimeMs: 1,
     count: 1,
@@ -314,7 +334,7 @@ function plainResult(lines?: LineCrossings[]): Buffer {
  */
 async function pythonAgainst(
   t: import('ava').ExecutionContext,
-  attack: { afterWelcome?: Buffer; result?: Buffer },
+  attack: { afterWelcome?: Buffer; result?: Buffer | ((seq: number) => Buffer) },
   args: string[] = [],
 ): Promise<{ code: number; stderr: string; results: PyResult[]; hellos: Array<{ wantsLines: boolean }>; jpegFile: string }> {
   const hellos: Array<{ wantsLines: boolean }> = [];
@@ -346,7 +366,7 @@ async function pythonAgainst(
           );
           if (attack.afterWelcome) socket.write(attack.afterWelcome);
         } else if (m.type === 'frame' && attack.result) {
-          socket.write(attack.result);
+          socket.write(typeof attack.result === 'function' ? attack.result(m.seq) : attack.result);
         }
       }
     });
