@@ -58,6 +58,10 @@ test('a greedy v1 peer with the largest window cannot take the worker from a liv
   // Each clock frame of cost 1 is reported as 1 ms of decode.
   t.is(Math.round((m.get('crowdline_worker_seconds_total{identity="good"}') ?? 0) * 1000), good.answered);
   t.true((m.get('crowdline_worker_seconds_total{identity="greedy"}') ?? 0) > 0);
+  // And per sender, the fair queue's unit: both are unauthenticated and on 127.0.0.1, so one sender got it all.
+  const bySender = m.get('crowdline_sender_worker_seconds_total{sender="address:127.0.0.1"}') ?? 0;
+  const byIdentity = (m.get('crowdline_worker_seconds_total{identity="good"}') ?? 0) + (m.get('crowdline_worker_seconds_total{identity="greedy"}') ?? 0);
+  t.is(Math.round(bySender * 1000), Math.round(byIdentity * 1000), 'both identities’ work, under their one sender');
 });
 
 test('frames that cost a worker 6x as much are charged as such: the greedy peer still gets no more than its share', async (t) => {

@@ -32,8 +32,8 @@ export interface BatcherOptions {
 
 export interface BatcherObserver {
   batchDispatched?(size: number): void;
-  /** Worker time (us) a frame of the flow labelled `label` really cost. */
-  workerTime?(label: string, us: number): void;
+  /** Worker time (us) a frame of the flow labelled `label`, of the sender (fair-queue group) `sender`, really cost. */
+  workerTime?(label: string, us: number, sender: string): void;
 }
 
 /** Who a flow is, whose group it is in, and what share it gets. */
@@ -404,7 +404,7 @@ export class Batcher {
     this.queue.charge(w.flow.queue, actualUs - w.estimateUs);
     // Failed frames teach nothing about inference; their decode time is still charged.
     if (ok) this.costs.learn(w.flow.cost, w.work, decodeUs, inferUs);
-    this.observer.workerTime?.(w.flow.label, actualUs);
+    this.observer.workerTime?.(w.flow.label, actualUs, w.flow.group);
   }
 
   private notifyIfIdle(): void {

@@ -16,6 +16,6 @@ export function combineObservers(...observers: Array<Observer | undefined>): Obs
     protocolError: (rule) => list.forEach((o) => o.protocolError?.(rule)),
     rateCapWait: (cap) => list.forEach((o) => o.rateCapWait?.(cap)),
     batchDispatched: (size) => list.forEach((o) => o.batchDispatched?.(size)),
-    workerTime: (label, us) => list.forEach((o) => o.workerTime?.(label, us)),
+    workerTime: (label, us, sender) => list.forEach((o) => o.workerTime?.(label, us, sender)),
   };
 }

@@ -141,6 +141,14 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     labelNames: ['identity'] as const,
     registers: [this.registry],
   });
+  /** Senders worker time has been counted for; capped like cameras. */
+  private readonly senderLabels = new Set<string>();
+  private readonly senderSeconds = new Counter({
+    name: 'crowdline_sender_worker_seconds_total',
+    help: 'Worker time frames really cost, by sender, the fair queue\'s unit of share ("identity:NAME/CAMERA", or "address:A" for unauthenticated peers, IPv6 by /64; "other" past 256)',
+    labelNames: ['sender'] as const,
+    registers: [this.registry],
+  });
   private readonly eventLoopDelay = new Histogram({
     name: 'crowdline_event_loop_delay_seconds',
     help: 'How late a 5 ms timer fired on the server main thread (cumulative; diff two scrapes for a window)',
@@ -234,12 +242,9 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     this.batchSize.observe(size);
   }
 
-  workerTime(label: string, us: number): void {
-    if (!this.workerLabels.has(label)) {
-      if (this.workerLabels.size >= MAX_CAMERA_LABELS) label = 'other';
-      else this.workerLabels.add(label);
-    }
-    this.workerSeconds.inc({ identity: label }, us / 1e6);
+  workerTime(label: string, us: number, sender?: string): void {
+    this.workerSeconds.inc({ identity: capLabel(this.workerLabels, label) }, us / 1e6);
+    if (sender !== undefined) this.senderSeconds.inc({ sender: capLabel(this.senderLabels, sender) }, us / 1e6);
   }
 
   /** Cameras heard from: the least recent goes when a new one would pass MAX_CAMERA_LABELS. */
@@ -271,4 +276,12 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
   private latency(name: string, help: string): Histogram {
     return new Histogram({ name, help, buckets: LATENCY_BUCKETS, registers: [this.registry] });
   }
+}
+
+/** The label itself while fewer than MAX_CAMERA_LABELS are known, else "other": peers cannot grow the series without bound. */
+function capLabel(known: Set<string>, label: string): string {
+  if (known.has(label)) return label;
+  if (known.size >= MAX_CAMERA_LABELS) return 'other';
+  known.add(label);
+  return label;
 }
