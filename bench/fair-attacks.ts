@@ -8,7 +8,7 @@
  * attackers left; plus what the attack is about (RSS, probes, log lines...).
  * Every attack is bounded in time and count, on 127.0.0.0/8 only.
  *
- *   node dist/bench/fair-attacks.js [--seconds 10] [--only greedy,tls-hold]
+ *   node dist/bench/fair-attacks.js [--seconds 10] [--only greedy,tls-hold] [--server OTHER/dist/cli/main.js]
  *
  * Rows (--only keys): alone, greedy, bomb, costly, costly-8, legacy-8,
  * large, vanish, metrics-keepalive, metrics-slow (plain server); tls-alone,
@@ -54,6 +54,7 @@ const argv = yargs(hideBin(process.argv))
   .option('after-seconds', { type: 'number', default: 5, describe: 'how long the good camera is measured after the attackers left' })
   .option('only', { type: 'string', describe: 'comma-separated scenario keys (default: all)' })
   .option('video', { type: 'string', default: '/usr/share/doc/opencv-doc/examples/data/vtest.avi' })
+  .option('server', { type: 'string', describe: "another build's dist/cli/main.js to attack (before/after comparisons; default: this build's)" })
   .strict()
   .parseSync();
 
@@ -122,14 +123,45 @@ async function beside(
   server: ChildServer,
   start: () => Promise<Peer[]>,
   withAfter: boolean,
-): Promise<{ during: CameraRun; after?: CameraRun; peers: Peer[]; loopP99Ms: string }> {
+): Promise<{ during: CameraRun; after?: CameraRun; peers: Peer[]; loopP99Ms: string; window: MainThreadWindow }> {
   const before = await scrape(server.metricsUrl);
+  const cpuBefore = server.mainThreadCpuSeconds();
   const peers = await start();
   const during = await goodCamera(server, argv.seconds);
-  const loop = windowQuantile(before, await scrape(server.metricsUrl), 'crowdline_event_loop_delay_seconds', 0.99);
+  const cpuEnd = server.mainThreadCpuSeconds();
+  const end = await scrape(server.metricsUrl);
+  const loop = windowQuantile(before, end, 'crowdline_event_loop_delay_seconds', 0.99);
   for (const p of peers) p.stop();
   const after = withAfter ? await goodCamera(server, argv['after-seconds']) : undefined;
-  return { during, after, peers, loopP99Ms: loop ? (loop.value * 1000).toFixed(0) : '?' };
+  const cpuS = cpuBefore !== undefined && cpuEnd !== undefined ? cpuEnd - cpuBefore : undefined;
+  return { during, after, peers, loopP99Ms: loop ? (loop.value * 1000).toFixed(0) : '?', window: { before, end, cpuS } };
+}
+
+/** Two scrapes around an attack, and the server main thread's CPU seconds between them (undefined off Linux). */
+interface MainThreadWindow {
+  before: Samples;
+  end: Samples;
+  cpuS: number | undefined;
+}
+
+/**
+ * The server main thread while `peers` sent `frameBytes`-byte frames:
+ * event-loop delay p99 and the bucket its largest delay fell in (the
+ * histogram's), and its CPU time (/proc) per MB of their frames received,
+ * the good camera's frames taken out (its CPU is counted: it is small).
+ */
+function mainThread(w: MainThreadWindow, goodFrames: number, frameBytes: number): string {
+  const p99 = windowQuantile(w.before, w.end, 'crowdline_event_loop_delay_seconds', 0.99);
+  const max = windowQuantile(w.before, w.end, 'crowdline_event_loop_delay_seconds', 1);
+  const frames = metric(w.end, 'crowdline_frames_received_total') - metric(w.before, 'crowdline_frames_received_total') - goodFrames;
+  const mb = (frames * frameBytes) / MB;
+  const maxText = !max ? '?' : max.value >= 1 ? '> 1000' : `<= ${(max.value * 1000).toFixed(0)}`;
+  return (
+    `event-loop delay p99 ${p99 ? (p99.value * 1000).toFixed(0) : '?'} ms, max ${maxText} ms; ` +
+    (w.cpuS === undefined
+      ? 'main-thread CPU not measured (no /proc)'
+      : `main-thread CPU ${w.cpuS.toFixed(2)} s for ${mb.toFixed(0)} MB of their frames received (${mb > 0 ? ((w.cpuS * 1000) / mb).toFixed(2) : '-'} ms per MB)`)
+  );
 }
 
 const answeredBy = (peers: Peer[]): number => peers.reduce((n, p) => n + p.answered(), 0);
@@ -246,7 +278,8 @@ const plain: Array<{ key: string; attack: string; before: string; run: Scenario 
         notes:
           `RSS ${rssMb(base).toFixed(0)} MB before, peak ${peakRss.toFixed(0)} MB during, ${rssMb(left).toFixed(0)} MB ${argv['after-seconds']} s after they left, ` +
           `${rssMb(again).toFixed(0)} MB after the same attack again; queue bytes peak ${(peakQueue / MB).toFixed(0)} MB (--max-queue-bytes 256 MiB), ` +
-          `${(metric(left, 'crowdline_queue_bytes') / MB).toFixed(0)} MB after; ${n} of their frames answered, ${n ? ((workerS / n) * 1000).toFixed(0) : '-'} ms of a worker each; event-loop p99 ${r.loopP99Ms} ms`,
+          `${(metric(left, 'crowdline_queue_bytes') / MB).toFixed(0)} MB after; ${n} of their frames answered, ${n ? ((workerS / n) * 1000).toFixed(0) : '-'} ms of a worker each; ` +
+          mainThread(r.window, r.during.ok, big.length),
       };
     },
   },
@@ -461,7 +494,16 @@ const rows: Row[] = [];
 async function runAll(scenarios: typeof plain, extraArgs: string[]): Promise<void> {
   const chosen = scenarios.filter((s) => !only || only.has(s.key));
   if (chosen.length === 0) return;
-  const server = await startChildServer({ model: DEFAULT_MODEL_PATH, device: 'cpu', maxBatch: 1, maxBatchDelayMs: 2, overload: 'queue', window: 4, extraArgs });
+  const server = await startChildServer({
+    model: DEFAULT_MODEL_PATH,
+    device: 'cpu',
+    maxBatch: 1,
+    maxBatchDelayMs: 2,
+    overload: 'queue',
+    window: 4,
+    extraArgs,
+    mainJs: argv.server,
+  });
   try {
     await goodCamera(server, 2); // warm-up
     for (const s of chosen) {

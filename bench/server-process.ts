@@ -4,6 +4,7 @@
  * comes from its /readyz; its metrics endpoint is how the bench sees inside.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -44,6 +45,8 @@ export interface ChildServer {
   signal(name: NodeJS.Signals): void;
   /** Resolves with exitStatus() once the process has ended. */
   exited: Promise<string>;
+  /** CPU seconds (user + system) its main thread has used so far, from /proc (Linux); undefined elsewhere or once it ended. */
+  mainThreadCpuSeconds(): number | undefined;
 }
 
 const MAIN_JS = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -109,7 +112,23 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     stop: () => stopChild(child),
     signal: (name) => void child.kill(name),
     exited,
+    mainThreadCpuSeconds: () => (child.pid === undefined ? undefined : threadCpuSeconds(child.pid, child.pid)),
   };
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux ABI Node supports). */
+const USER_HZ = 100;
+
+/** utime + stime of thread `tid` of process `pid` (the main thread's tid is the pid). */
+function threadCpuSeconds(pid: number, tid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+    // Fields after the command name (which may hold spaces), from field 3 (state): utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return undefined;
+  }
 }
 
 async function waitReady(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {

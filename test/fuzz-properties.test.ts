@@ -143,7 +143,11 @@ test('u8 density: one Inf no longer turns every cell into NaN; NaN and negatives
 });
 
 test('byte queue: any sequence of pushes and takes matches a plain buffer, and tiny chunks are coalesced', (t) => {
-  const op = fc.oneof(fc.record({ push: fc.uint8Array({ minLength: 0, maxLength: 5000 }) }), fc.record({ take: fc.nat(6000) }));
+  const op = fc.oneof(
+    fc.record({ push: fc.uint8Array({ minLength: 0, maxLength: 5000 }) }),
+    fc.record({ take: fc.nat(6000) }),
+    fc.record({ takeOwned: fc.nat(6000) }),
+  );
   fc.assert(
     fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
       const queue = new ByteQueue();
@@ -152,9 +156,15 @@ test('byte queue: any sequence of pushes and takes matches a plain buffer, and t
         if ('push' in o) {
           queue.push(Buffer.from(o.push));
           model = Buffer.concat([model, o.push]);
-        } else {
+        } else if ('take' in o) {
           const n = Math.min(o.take, model.length);
           if (!queue.take(n).equals(model.subarray(0, n))) return false;
+          model = model.subarray(n);
+        } else {
+          const n = Math.min(o.takeOwned, model.length);
+          const owned = queue.takeOwned(n);
+          // A buffer of its own, exactly the bytes: safe to move to another thread.
+          if (owned.byteOffset !== 0 || owned.buffer.byteLength !== n || !owned.equals(model.subarray(0, n))) return false;
           model = model.subarray(n);
         }
         if (queue.length !== model.length) return false;

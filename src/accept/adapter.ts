@@ -6,6 +6,7 @@ import type { ErrorCodeValue, LineCrossings, LinesMessage, ZoneReading, ZonesMes
 export interface IncomingFrame {
   seq: number;
   captureTimeMs: number;
+  /** In a buffer of its own (the parsers' ByteQueue.takeOwned): the session may give it away to a worker. */
   jpeg: Uint8Array;
 }
 

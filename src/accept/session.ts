@@ -461,7 +461,9 @@ export class Session {
     this.order.add(slot);
     const motion = this.zoneCamera !== undefined && this.deps.lines?.wantsMotion(this.zoneCamera) === true;
     const work = verdict && 'work' in verdict ? verdict.work : 0;
-    const ticket = this.deps.batcher.submit({ jpeg, receivedAtMs, motion, inputPolicy: this.inputPolicy() }, this.flow, work);
+    // The parser gave the frame a buffer of its own: unless the console keeps it, the worker pool may move it rather than copy it.
+    const job = { jpeg, receivedAtMs, motion, inputPolicy: this.inputPolicy(), movable: kept === undefined };
+    const ticket = this.deps.batcher.submit(job, this.flow, work);
     slot.ticket = ticket;
     // A ticket's promise never rejects: failures arrive as outcomes.
     void ticket.promise.then((outcome) => {

@@ -342,6 +342,7 @@ export class Batcher {
         batch.map((w) => (w.job as FrameJob).jpeg),
         batch.map((w) => (w.job as FrameJob).motion === true),
         batch.map((w) => (w.job as FrameJob).inputPolicy),
+        batch.map((w) => (w.job as FrameJob).movable === true),
       )
       .then(
         (result) => {

@@ -4,8 +4,19 @@ import type { BatchResult, FailureCause } from '../workers/types.js';
 
 /** What the batcher needs from the worker pool (tests pass fakes). */
 export interface BatchRunner {
-  /** `motion[i]`: also return frame i's grey copy (its camera counts line crossings); `policies[i]`: frame i's input-size policy (undefined: the runner's default). */
-  runBatch(jpegs: readonly Uint8Array[], motion?: readonly boolean[], policies?: readonly (InputSizePolicy | undefined)[]): Promise<BatchResult>;
+  /**
+   * `motion[i]`: also return frame i's grey copy (its camera counts line
+   * crossings); `policies[i]`: frame i's input-size policy (undefined: the
+   * runner's default); `movable[i]`: jpegs[i] is the caller's to give away
+   * (see FrameJob.movable): the runner may move its buffer to a worker
+   * thread instead of copying it, after which it reads as empty.
+   */
+  runBatch(
+    jpegs: readonly Uint8Array[],
+    motion?: readonly boolean[],
+    policies?: readonly (InputSizePolicy | undefined)[],
+    movable?: readonly boolean[],
+  ): Promise<BatchResult>;
   /** Batches that may run at once (one per worker). */
   readonly size: number;
   /** Batches worth keeping in flight, when more than `size` (e.g. decode threads preparing the next ones). */
@@ -20,6 +31,12 @@ export interface FrameJob {
   receivedAtMs: number;
   /** Make the frame's grey copy too (src/lines). */
   motion?: boolean;
+  /**
+   * Nothing but this job reads `jpeg` (a buffer of its own, not kept by the
+   * session for a watcher): the runner may move it to a worker thread
+   * rather than copy it.
+   */
+  movable?: boolean;
 }
 
 export interface JobTimings {

@@ -3,8 +3,10 @@
  * bytes it touches, however the stream was split: a peer sending one byte
  * per TCP segment must not make parsing quadratic (docs/reliability.md).
  *
- * - Large chunks are kept as TCP delivered them, so a frame that arrived in
- *   one read is handed on as a view, not a copy.
+ * - Large chunks are kept as TCP delivered them, so a message that arrived
+ *   in one read is handed on as a view, not a copy (take).
+ * - A frame's image is taken into a buffer of its own (takeOwned): one copy,
+ *   which the worker pool then moves to a worker thread without another.
  * - Small chunks are appended into a shared tail buffer, so a trickle of tiny
  *   reads costs one copy per byte and no per-chunk object overhead.
  * - Consumed chunks are dropped by advancing an index; the array is compacted
@@ -77,11 +79,28 @@ export class ByteQueue {
       this.advance(n);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    return this.copyOut(Buffer.allocUnsafe(n));
+  }
+
+  /**
+   * Removes the first n bytes (n <= length) into a buffer of their own: an
+   * exact-size ArrayBuffer (never a slab of Node's pool, never a view of a
+   * received chunk) that nothing else references, so its owner may move it
+   * to another thread instead of copying it again. Costs one copy however
+   * the bytes were split, and holds no chunk alive once taken.
+   */
+  takeOwned(n: number): Buffer {
+    if (n > this.total) throw new RangeError('take past end of queue');
+    // allocUnsafeSlow: unpooled, not zero-filled (copyOut writes every byte).
+    return this.copyOut(Buffer.allocUnsafeSlow(n));
+  }
+
+  /** Moves the first out.length bytes into `out`. */
+  private copyOut(out: Buffer): Buffer {
     let filled = 0;
-    while (filled < n) {
+    while (filled < out.length) {
       const chunk = this.chunks[this.first];
-      const want = Math.min(chunk.length - this.head, n - filled);
+      const want = Math.min(chunk.length - this.head, out.length - filled);
       chunk.copy(out, filled, this.head, this.head + want);
       filled += want;
       this.advance(want);

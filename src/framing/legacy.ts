@@ -67,7 +67,8 @@ export class LegacyFrameParser {
           this.pendingLength = length;
         } else {
           if (this.queue.length < this.pendingLength) return undefined;
-          const jpeg = this.queue.take(this.pendingLength);
+          // A buffer of its own, which the worker pool moves rather than copies (ByteQueue.takeOwned).
+          const jpeg = this.queue.takeOwned(this.pendingLength);
           this.pendingLength = undefined;
           return jpeg;
         }

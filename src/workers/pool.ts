@@ -14,6 +14,7 @@ import { DEFAULT_INPUT_SIZE_LIMITS, INPUT_SIZE_LIMIT_RANGES, inputCost, type Inp
 import { DEFAULT_JPEG_LIMITS, type JpegLimits } from './jpeg-inspect.js';
 import { networkInputSize, resolveModel, type ModelSpec } from './manifest.js';
 import { disableOrtTelemetryUnlessSet } from './ort-env.js';
+import { handOverAll } from './handover.js';
 import { FramePreparer, frameInputBytes } from './prepare.js';
 import { PreparePool } from './prepare-pool.js';
 import type { FlowField } from '../lines/flow.js';
@@ -244,28 +245,35 @@ export class WorkerPool {
   /**
    * Runs one batch; `motion[i]`: also make frame i's grey copy (counting
    * lines); `policies[i]`: its input-size policy (undefined: the pool's).
-   * Rejects if the worker holding it dies; the pool replaces it.
+   * `movable[i]`: frame i's bytes are the caller's to give away: moved to
+   * the worker, not copied (handover.ts). Rejects if the worker holding it
+   * dies; the pool replaces it.
    */
-  runBatch(jpegs: readonly Uint8Array[], motion?: readonly boolean[], policies?: readonly (InputSizePolicy | undefined)[]): Promise<BatchResult> {
+  runBatch(
+    jpegs: readonly Uint8Array[],
+    motion?: readonly boolean[],
+    policies?: readonly (InputSizePolicy | undefined)[],
+    movable?: readonly boolean[],
+  ): Promise<BatchResult> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
     const resolved = jpegs.map((_, i) => policies?.[i] ?? this.inputPolicy);
     const allFixed = resolved.every((p) => p === 'fixed');
     // Tensor slots hold fixed-size frames; a batch with a native or tiled frame is decoded by the worker that runs it.
-    if (this.preparePool && allFixed) return this.prepareThenInfer(this.preparePool, jpegs, motion);
-    // One copy into an exact-size buffer, which is then transferred (the
-    // socket's buffers are shared slabs and cannot be moved).
-    const buffers = jpegs.map((bytes) => {
-      const own = new Uint8Array(bytes.byteLength);
-      own.set(bytes);
-      return own.buffer;
-    });
+    if (this.preparePool && allFixed) return this.prepareThenInfer(this.preparePool, jpegs, motion, movable);
+    // Moved when given away in a buffer of their own, else one copy into one, which is then moved.
+    const buffers = handOverAll(jpegs, movable);
     const task: BatchTask = { jpegs: buffers, motion: motion && [...motion], ...(allFixed ? {} : { policies: resolved }) };
     return this.piscina.run(task, { transferList: buffers }) as Promise<BatchResult>;
   }
 
   /** Decode threads fill a tensor slot; a worker reads it; the slot is free again whatever the inference did. */
-  private async prepareThenInfer(prepare: PreparePool, jpegs: readonly Uint8Array[], motion?: readonly boolean[]): Promise<BatchResult> {
-    const batch = await prepare.prepare(jpegs, motion);
+  private async prepareThenInfer(
+    prepare: PreparePool,
+    jpegs: readonly Uint8Array[],
+    motion?: readonly boolean[],
+    movable?: readonly boolean[],
+  ): Promise<BatchResult> {
+    const batch = await prepare.prepare(jpegs, motion, movable);
     try {
       if (this.closed) throw new Error('worker pool is closed');
       const task: InferTask = { kind: 'infer', batch };

@@ -7,6 +7,7 @@
  * sessions.
  */
 import { Piscina } from 'piscina';
+import { handOverAll } from './handover.js';
 import type { JpegLimits } from './jpeg-inspect.js';
 import type { TensorSlotCounts, TensorSlots } from './tensor-slots.js';
 import type { PrepareConfig, PrepareTask, SlotBatch } from './types.js';
@@ -64,7 +65,8 @@ export class PreparePool {
 
   /**
    * Decodes and preprocesses one batch into a free tensor slot (the JPEG
-   * bytes are copied once, then transferred). The caller owns the slot
+   * bytes are moved to the thread when `movable` gives them away, else
+   * copied once, then moved: handover.ts). The caller owns the slot
    * until it calls release(batch.slot), once its consumer is done reading
    * it. With no slot free this waits for one: every slot held belongs to a
    * batch already in a decode thread or past it, on its way to a consumer
@@ -72,15 +74,11 @@ export class PreparePool {
    * thread and no slot, so the wait always ends. The server's batcher keeps
    * no more batches in flight than there are slots, so there it never waits.
    */
-  async prepare(jpegs: readonly Uint8Array[], motion?: readonly boolean[]): Promise<SlotBatch> {
+  async prepare(jpegs: readonly Uint8Array[], motion?: readonly boolean[], movable?: readonly boolean[]): Promise<SlotBatch> {
     if (this.closed) throw new Error('prepare pool is closed');
     if (jpegs.length > this.slots.maxFrames)
       throw new RangeError(`a batch of ${jpegs.length} frames exceeds the ${this.slots.maxFrames} a tensor slot holds (the pool's max batch)`);
-    const buffers = jpegs.map((bytes) => {
-      const own = new Uint8Array(bytes.byteLength);
-      own.set(bytes);
-      return own.buffer;
-    });
+    const buffers = handOverAll(jpegs, movable);
     const slot = await this.slots.acquire();
     const task: PrepareTask = { jpegs: buffers, slot, motion: motion && [...motion] };
     try {

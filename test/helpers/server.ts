@@ -8,6 +8,7 @@ import type { ServerOptions } from '../../src/accept/options.js';
 import type { ServerObserver } from '../../src/accept/observer.js';
 import type { FrameScreen, ZoneSource } from '../../src/accept/session-deps.js';
 import type { ConnectionGate } from '../../src/accept/gate.js';
+import type { ResultTap } from '../../src/accept/result-tap.js';
 import type { BatchRunner } from '../../src/batcher/types.js';
 import type { JpegLimits } from '../../src/workers/jpeg-inspect.js';
 import type { RateLimitOptions } from '../../src/log/rate-limited-log.js';
@@ -90,6 +91,7 @@ export async function startServerWithRunner(
     gate?: ConnectionGate;
     rateClock?: () => number;
     zones?: ZoneSource;
+    tap?: ResultTap;
   } = {},
 ): Promise<{ server: CrowdServer; port: number }> {
   const server = new CrowdServer({
@@ -104,6 +106,7 @@ export async function startServerWithRunner(
     gate: options.gate,
     rateClock: options.rateClock,
     zones: options.zones,
+    tap: options.tap,
   });
   const address = await server.listen();
   t.teardown(() => server.close());
