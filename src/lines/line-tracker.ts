@@ -298,11 +298,14 @@ export class LineTracker {
     for (let b = 0; b < net.length; b++) {
       const n = net[b];
       // Mean speed across the line of the people in this stretch and its neighbours over the window,
-      // px/s: a person's edge that spills into the next stretch moves as the person does.
-      let localNet = 0;
-      let localMass = 0;
-      for (let k = Math.max(0, b - 1); k <= Math.min(net.length - 1, b + 1); k++) {
-        localNet += net[k];
+      // px/s: a person's edge that spills into the next stretch moves as the person does. A neighbour
+      // that moved the other way is someone else (two people passing each other on the line): it
+      // would cancel this stretch's speed, so it is left out.
+      let localNet = n;
+      let localMass = massTime[b];
+      for (const k of [b - 1, b + 1]) {
+        if (k < 0 || k >= net.length) continue;
+        if (net[k] * n > 0) localNet += net[k];
         localMass += massTime[k];
       }
       if (localMass > 0 && Math.abs((localNet * band) / localMass) >= this.minSpeed * band) {
