@@ -297,12 +297,12 @@ test('attack 7: peer-chosen names cannot forge log lines or paint the terminal; 
   const forged = 'cam\n[2026-11-25T12:00:00Z] SIGTERM: shutting down\x1b[2J\u202egnp.exe';
   const peer = await rawClient(port);
   peer.socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 1, cameraName: forged }));
-  peer.socket.write(Buffer.from([0x7f, 0, 0, 0, 0, 0, 0, 0])); // then a protocol error, which is logged
+  // A name outside the name rule is refused (ERROR 4, docs/protocol.md §3.1); the refusal, which is logged, quotes it.
   await peer.closed;
-  const logged = lines.find((l) => l.includes('camera='));
+  const logged = lines.find((l) => l.includes('camera name'));
   t.truthy(logged);
   t.true(lines.every(isPrintableLine), 'no control, escape or bidi characters reach the log');
-  t.regex(logged ?? '', /camera="cam\\n\[2026-11-25T12:00:00Z\] SIGTERM: shutting down\\u001b\[2J\\u202egnp\.exe"/);
+  t.regex(logged ?? '', /camera name "cam\\n\[2026-11-25T12:00:00Z\] SIGTERM: shutting down\\u001b\[2J\\u202egnp\.exe" is not/);
 
   // 200 more connections that each send garbage: 201 protocol errors in all,
   // of which 5 are printed (the forged one above was the first), then one summary.

@@ -19,6 +19,8 @@ import {
   type ZonesMessage,
 } from '../framing/index.js';
 import type { JobOutcome } from '../batcher/types.js';
+import { isValidName, NAME_RULE } from '../common/camera-name.js';
+import { peerText } from '../log/peer-text.js';
 import type { AdapterEvent, ModelInfo, ProtocolAdapter, ReplyContext } from './adapter.js';
 import type { ServerOptions } from './options.js';
 
@@ -79,6 +81,10 @@ export class V1Adapter implements ProtocolAdapter {
     if (this.greeted) throw new ProtocolError('v1 §3.1', 'HELLO sent twice', ErrorCode.UnexpectedMessage);
     if (msg.version !== PROTOCOL_VERSION) {
       throw new ProtocolError('v1 §3.1', `client speaks version ${msg.version}; this server speaks ${PROTOCOL_VERSION}`, ErrorCode.UnsupportedVersion);
+    }
+    // The name becomes a metric label, an MQTT topic level and the client's file names: the site file's rule (empty: no name, as in v1.0).
+    if (msg.cameraName !== '' && !isValidName(msg.cameraName)) {
+      throw new ProtocolError('v1 §3.1', `camera name ${peerText(msg.cameraName)} is not ${NAME_RULE}`);
     }
     this.greeted = true;
     this.densityFormat = msg.densityFormat;
