@@ -4,12 +4,10 @@
  * flight), every RESULT kept by frame number; and the sample video cut into
  * JPEG frames once per machine.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import {
   ClientSideParser,
   DensityFormat,
@@ -21,39 +19,15 @@ import {
   type ServerMessage,
   type ZonesMessage,
 } from '../src/framing/index.js';
+import { cutSampleVideo, jpegsIn } from './sample-video.js';
 
 /** The sample video's first `count` frames as JPEG files (made once per machine with ffmpeg), read into memory. */
 export function sampleFrames(count: number, size = '768x576'): Buffer[] {
   const dir = path.join(os.tmpdir(), `crowdline-console-frames-${size}-${count}`);
-  if (!fs.existsSync(path.join(dir, 'done'))) {
-    fs.mkdirSync(dir, { recursive: true });
-    const made = spawnSync(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-y',
-        '-i',
-        SAMPLE_VIDEO,
-        '-vf',
-        `scale=${size.replace('x', ':')}`,
-        '-frames:v',
-        String(count),
-        '-q:v',
-        '4',
-        path.join(dir, '%04d.jpg'),
-      ],
-      { timeout: 120_000 },
-    );
-    if (made.status !== 0) throw new Error(`ffmpeg could not cut the sample video: ${made.stderr?.toString()}`);
-    fs.writeFileSync(path.join(dir, 'done'), '');
-  }
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .map((f) => fs.readFileSync(path.join(dir, f)));
+  if (fs.existsSync(path.join(dir, 'done'))) return jpegsIn(dir);
+  const frames = cutSampleVideo(dir, { count, size, quality: 4 });
+  fs.writeFileSync(path.join(dir, 'done'), '');
+  return frames;
 }
 
 /**

@@ -11,7 +11,8 @@ import test, { type ExecutionContext } from 'ava';
 import { CSV_HEADER } from '../client/record/recorder.js';
 import { RunningCli } from './helpers/cli.js';
 import { knownAnswerModel, startKnownAnswerServer, tempDir } from './helpers/server.js';
-import { haveFfmpeg, StreamCamera } from './helpers/stream-camera.js';
+import { StreamCamera } from './helpers/stream-camera.js';
+import { haveFfmpeg } from '../bench/sample-video.js';
 
 const declare = haveFfmpeg() ? test.serial : test.skip;
 

@@ -11,7 +11,8 @@ import type { BatchRunner } from '../src/batcher/types.js';
 import type { BatchResult } from '../src/workers/types.js';
 import { RunningCli, runCli } from './helpers/cli.js';
 import { knownAnswerModel, startKnownAnswerServer, startServerWithRunner, tempDir } from './helpers/server.js';
-import { freePort, haveFfmpeg } from './helpers/stream-camera.js';
+import { freePort } from './helpers/stream-camera.js';
+import { haveFfmpeg } from '../bench/sample-video.js';
 
 const usageCases: Array<[string, string[], RegExp]> = [
   ['bad port', ['--server', 'gpu-box:99999', '--source', '0'], /--server gpu-box:99999: port must be 1-65535/],

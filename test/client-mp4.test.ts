@@ -13,7 +13,7 @@ import { loadOpenCV } from '../client/opencv.js';
 import { rawFramePrefix } from '../client/record/raw-matroska.js';
 import { CameraRecorder } from '../client/record/recorder.js';
 import { tempDir } from './helpers/server.js';
-import { haveFfmpeg } from './helpers/stream-camera.js';
+import { haveFfmpeg } from '../bench/sample-video.js';
 
 const declare = haveFfmpeg() ? test : test.skip;
 

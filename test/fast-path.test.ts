@@ -14,8 +14,8 @@ import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import jpeg from '@julusian/jpeg-turbo';
+import { cutSampleVideo } from '../bench/sample-video.js';
 import { V1Connection } from '../client/connection/connection.js';
-import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import { DensityFormat, FrameStatus } from '../src/framing/index.js';
 import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
 import { resolveModel, type ModelManifest } from '../src/workers/manifest.js';
@@ -53,35 +53,8 @@ const PIXELS: ModelManifest = {
   output: { name: 'density', stride: 8, countScale: 1 },
 };
 
-/** Three real frames of the sample video, as JPEGs (ffmpeg, no OpenCV in the test process). */
-function vtestFrames(): Buffer[] {
-  const dir = tempDir('crowdline-vtest-');
-  const made = spawnSync(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-i',
-      SAMPLE_VIDEO,
-      '-vf',
-      'select=not(mod(n\\,40))',
-      '-vsync',
-      'vfr',
-      '-frames:v',
-      '3',
-      '-q:v',
-      '3',
-      path.join(dir, 'f%d.jpg'),
-    ],
-    { timeout: 30_000 },
-  );
-  if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr?.toString()}`);
-  return readdirSync(dir)
-    .sort()
-    .map((f) => readFileSync(path.join(dir, f)));
-}
+/** Three real frames of the sample video, 40 apart, as JPEGs (ffmpeg, no OpenCV in the test process). */
+const vtestFrames = (): Buffer[] => cutSampleVideo(tempDir('crowdline-vtest-'), { count: 3, every: 40, quality: 3 }, 30_000);
 
 function firstJpeg(dir: string): Buffer | undefined {
   if (!existsSync(dir)) return undefined;

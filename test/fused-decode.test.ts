@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { reencodeAt } from '../bench/host-path.js';
+import { cutSampleVideo, runFfmpeg } from '../bench/sample-video.js';
 import { SAMPLE_VIDEO } from '../src/app/paths.js';
 import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
 import type { ChannelOrder, ModelManifest } from '../src/workers/manifest.js';
@@ -78,19 +79,8 @@ function difference(a: Uint8Array, b: Uint8Array): string {
   return count === 0 ? '' : `${count} bytes differ, first at ${first}: ${a[first]} vs ${b[first]}`;
 }
 
-function ffmpeg(args: string[]): void {
-  const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { timeout: 60_000 });
-  if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr?.toString()}`);
-}
-
-/** Two real frames of the sample video as JPEGs (ffmpeg). */
-function vtestFrames(): Buffer[] {
-  const dir = tempDir('crowdline-fused-');
-  ffmpeg(['-i', SAMPLE_VIDEO, '-vf', 'select=not(mod(n\\,60))', '-vsync', 'vfr', '-frames:v', '2', '-q:v', '3', path.join(dir, 'f%d.jpg')]);
-  return readdirSync(dir)
-    .sort()
-    .map((f) => readFileSync(path.join(dir, f)));
-}
+/** Two real frames of the sample video, 60 apart, as JPEGs (ffmpeg). */
+const vtestFrames = (): Buffer[] => cutSampleVideo(tempDir('crowdline-fused-'), { count: 2, every: 60, quality: 3 }, 60_000);
 
 let subsampled: Array<[string, Buffer]> | undefined;
 /** A frame of the sample video at an odd size in each chroma subsampling (and greyscale), by ffmpeg's encoder (made once). */
@@ -108,7 +98,11 @@ function makeSubsampledFrames(): Array<[string, Buffer]> {
   ];
   return kinds.map(([name, pixFmt]) => {
     const file = path.join(dir, `${pixFmt}.jpg`);
-    ffmpeg(['-i', SAMPLE_VIDEO, '-frames:v', '1', '-vf', 'scale=1023:767', '-pix_fmt', pixFmt, '-q:v', '2', file]);
+    runFfmpeg(
+      ['-i', SAMPLE_VIDEO, '-frames:v', '1', '-vf', 'scale=1023:767', '-pix_fmt', pixFmt, '-q:v', '2', file],
+      'ffmpeg could not make the subsampled frame',
+      60_000,
+    );
     return [name, readFileSync(file)];
   });
 }
@@ -254,7 +248,11 @@ test('the fused call refuses every argument that would read or write outside its
   const decodeResize = addon?.decodeResizeU8;
   if (!decodeResize) return t.fail('not built');
   const dir = tempDir('crowdline-fused-');
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=4x3', '-frames:v', '1', '-pix_fmt', 'yuvj444p', path.join(dir, 'tiny.jpg')]);
+  runFfmpeg(
+    ['-f', 'lavfi', '-i', 'testsrc=size=4x3', '-frames:v', '1', '-pix_fmt', 'yuvj444p', path.join(dir, 'tiny.jpg')],
+    'ffmpeg could not make the 4x3 JPEG',
+    60_000,
+  );
   const tiny = readFileSync(path.join(dir, 'tiny.jpg'));
   t.notThrows(() => decodeResize(...goodCall(tiny)));
   const attacks: Array<[string, (a: ReturnType<typeof goodCall>) => void, RegExp]> = [

@@ -17,8 +17,9 @@ import type { WindowEvent, ZoneWindow } from '../client/zones/zone-window.js';
 import { PACKAGE_ROOT } from '../src/app/paths.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/server.js';
-import { StreamCamera, haveFfmpeg } from './helpers/stream-camera.js';
+import { StreamCamera } from './helpers/stream-camera.js';
 import { missingXvfbTool, startXvfb } from './helpers/xvfb.js';
+import { haveFfmpeg } from '../bench/sample-video.js';
 
 const GREY = [90, 90, 90];
 

@@ -4,11 +4,12 @@
  * serves whoever connects and is there again after a client leaves; the test
  * can kill it (down until start()), freeze it (SIGSTOP) and thaw it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { runFfmpeg } from '../../bench/sample-video.js';
 import { SAMPLE_VIDEO } from '../../src/app/paths.js';
 
 /**
@@ -21,40 +22,10 @@ export function testClip(size = '320x240'): string {
   if (!fs.existsSync(clip)) {
     const partial = `${clip}.${process.pid}.part`;
     const scale = `scale=${size.replace('x', ':')}`;
-    const made = spawnSync(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-y',
-        '-i',
-        SAMPLE_VIDEO,
-        '-vf',
-        scale,
-        '-c:v',
-        'mpeg2video',
-        '-q:v',
-        '4',
-        '-g',
-        '5',
-        '-an',
-        '-f',
-        'mpegts',
-        partial,
-      ],
-      {
-        timeout: 120_000,
-      },
-    );
-    if (made.status !== 0) throw new Error(`cannot make the test clip: ${made.stderr?.toString()}`);
+    runFfmpeg(['-i', SAMPLE_VIDEO, '-vf', scale, '-c:v', 'mpeg2video', '-q:v', '4', '-g', '5', '-an', '-f', 'mpegts', partial], 'cannot make the test clip');
     fs.renameSync(partial, clip);
   }
   return clip;
-}
-
-export function haveFfmpeg(): boolean {
-  return spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
 }
 
 /** A port nobody listens on (yet). */
