@@ -124,9 +124,14 @@ test('the page: security headers on every answer, no inline script but the hashe
     'app/%2e%2e/%2e%2e/package.json',
     'vendor/preact/package.json',
     'node_modules/preact/package.json',
+    'src/common/camera-name.js', // of the server's modules, only those the page runs
+    'src/common/arrow-geometry.js.map',
   ]) {
     t.is((await request(`${url}${p}`)).status, 404, p);
   }
+  const shared = await request(`${url}src/common/arrow-geometry.js`);
+  t.is(shared.status, 200, 'the geometry the page shares with the camera client');
+  t.is(shared.headers['content-type'], 'text/javascript; charset=utf-8');
   t.is((await request(`${url}`, { method: 'DELETE', headers: { origin: originOf(url) } })).status, 405);
 });
 

@@ -33,6 +33,7 @@ export const SAMPLE_SITE = path.join(PACKAGE_ROOT, 'deploy', 'sites', 'vtest.yam
 /** The console's page: compiled frontend, its stylesheet and icon, and the npm packages it imports. */
 export const CONSOLE_WEB_ROOTS = {
   build: path.join(PACKAGE_ROOT, 'dist', 'web', 'console'),
+  shared: path.join(PACKAGE_ROOT, 'dist', 'src'),
   assets: path.join(PACKAGE_ROOT, 'web', 'console', 'assets'),
   nodeModules: path.join(PACKAGE_ROOT, 'node_modules'),
 } as const;

@@ -1,8 +1,9 @@
 /**
  * The page's files, read once at start into memory and served by exact path
  * from an allow-list: the compiled frontend (every .js under its build
- * folder), its stylesheet and icon, and the few files of npm packages it
- * imports (served from node_modules, never a CDN: sites are often offline).
+ * folder), the few pure server modules it shares, its stylesheet and icon,
+ * and the few files of npm packages it imports (served from node_modules,
+ * never a CDN: sites are often offline).
  * No request path ever reaches the file system, so there is nothing to
  * traverse.
  */
@@ -66,9 +67,18 @@ function listTree(dir: string, prefix: string, extensions: readonly string[]): A
   return out;
 }
 
+/**
+ * The server's own modules the page runs as they are (pure, importing
+ * nothing), served at /src/<path>, where the compiled page's relative
+ * imports (../../src/...) point. Types-only imports need no entry.
+ */
+export const PAGE_SHARED_MODULES: readonly string[] = ['common/arrow-geometry.js'];
+
 export interface StaticRoots {
   /** The compiled frontend (tsc output). */
   build: string;
+  /** The compiled server library (dist/src), for PAGE_SHARED_MODULES. */
+  shared: string;
   /** The frontend's own non-TypeScript files (stylesheet, icon). */
   assets: string;
   nodeModules: string;
@@ -94,6 +104,7 @@ export class StaticFiles {
       problems.push(`${roots.build} (the frontend is not built: npm run build)`);
     }
     for (const [url, file] of listTree(roots.assets, '/app', ['.css', '.svg', '.png'])) add(url, file);
+    for (const m of PAGE_SHARED_MODULES) add(`/src/${m}`, path.join(roots.shared, m));
     for (const v of VENDOR_FILES) add(v.url, path.join(roots.nodeModules, v.file));
     this.missing = problems.length > 0 ? problems.join('; ') : undefined;
   }

@@ -14,6 +14,7 @@
  * [s0, s0 + window] is evaluated `lagS` behind the newest second, once
  * every line window that can fall inside it has arrived.
  */
+import { longestSegment, sideNormal } from '../common/arrow-geometry.js';
 import type { LineListener, LineReading } from './line-tracker.js';
 import type { CameraConfig, SiteConfig } from '../zones/site-file.js';
 import type { ZoneListener, ZoneReport } from '../zones/zone-tracker.js';
@@ -204,24 +205,11 @@ function distanceToSegment(p: Point, a: Point, b: Point): number {
 
 /** Whether the side a line calls "in" is the zone's inside: a point just off the middle of its longest segment, on that side. */
 function inSideIsInside(points: readonly Point[], side: 'left' | 'right', poly: readonly Point[], tol: number): boolean {
-  let best = 1;
-  let bestLength = -1;
-  for (let i = 1; i < points.length; i++) {
-    const length = Math.hypot(points[i][0] - points[i - 1][0], points[i][1] - points[i - 1][1]);
-    if (length > bestLength) {
-      bestLength = length;
-      best = i;
-    }
-  }
-  const [x0, y0] = points[best - 1];
-  const [x1, y1] = points[best];
-  const dx = (x1 - x0) / bestLength;
-  const dy = (y1 - y0) / bestLength;
-  // On the image (y down) the right of the direction of travel is (-dy, dx), as in band.ts.
-  const nx = side === 'right' ? -dy : dy;
-  const ny = side === 'right' ? dx : -dx;
+  const seg = longestSegment(points);
+  if (!seg) return false;
+  const [nx, ny] = sideNormal(seg.dx, seg.dy, side);
   const step = Math.max(2 * tol, 1e-6);
-  return pointInPolygon([(x0 + x1) / 2 + nx * step, (y0 + y1) / 2 + ny * step], poly);
+  return pointInPolygon([(seg.a[0] + seg.b[0]) / 2 + nx * step, (seg.a[1] + seg.b[1]) / 2 + ny * step], poly);
 }
 
 function pointInPolygon(p: Point, poly: readonly Point[]): boolean {
