@@ -89,7 +89,7 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       })
       .option('history', {
         choices: ['on', 'off'] as const,
-        default: 'off' as const,
+        default: 'on' as const,
         describe: "keep the zones' counts and alerts (docs/history.md), for the console's charts, site view and alert history",
       })
       .option('history-dir', { type: 'string', describe: `directory of the demo's history.db (default: ${demoHistoryDir()})` })

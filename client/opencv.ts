@@ -25,6 +25,13 @@ async function load(): Promise<OpenCV> {
   process.env.OPENCV4NODEJS_DISABLE_AUTOBUILD ??= '1';
   // We report unreadable sources ourselves; OpenCV's backend-by-backend chatter only confuses.
   process.env.OPENCV_LOG_LEVEL ??= 'OFF';
+  // The binding's own Mat allocator tells V8 about every Mat's pixels through v8::Isolate::GetCurrent(),
+  // from the Mat's destructor. A Mat that is garbage when Node exits is destroyed by the last GC, which
+  // runs while Node tears the isolate down (no current isolate then): GetCurrent() is null and the
+  // process dies of SIGSEGV after its work is done, silently (Node re-raises the signal). Seen as a
+  // demo or client exiting by a signal now and then (docs/reliability.md). Plain OpenCV allocation
+  // instead: nothing native calls into V8, and the Mats are still freed by their wrappers' finalizers.
+  process.env.OPENCV4NODEJS_DISABLE_EXTERNAL_MEM_TRACKING ??= '1';
   try {
     try {
       const build = await import('@u4/opencv-build');

@@ -52,8 +52,17 @@ declare(missingTool ? `${TITLE} (skipped: ${missingTool} is not installed; needs
   let stderr = '';
   client.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   client.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => client.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': all of the output is in then, for the failure message.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    client.on('close', (code, signal) => resolve({ code, signal })),
+  );
   t.teardown(() => client.kill('SIGKILL'));
+
+  // On a loaded machine loading OpenCV (twice: the display probe, then the client) can take longer than the
+  // screenshots' 30 s; until its start line the client has no SIGINT handler, and the SIGINT below would kill it.
+  const startBy = Date.now() + 90_000;
+  while (!stderr.includes('crowdline client:') && Date.now() < startBy && client.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+  t.true(stderr.includes('crowdline client:'), `the client did not start (stderr: ${stderr})`);
 
   // Two 320x240 frames side by side, scaled into 620x465 tiles (see Mosaic); the bright
   // 100x100 square (rows 60-160) becomes ~194x194 (rows ~116-310): colour there, in both tiles.
@@ -74,7 +83,7 @@ declare(missingTool ? `${TITLE} (skipped: ${missingTool} is not installed; needs
   t.true(best!.top > 60 && best!.bottom < 400, 'colour only where the density is');
 
   client.kill('SIGINT');
-  const code = await exited;
-  t.is(code, 0, stderr);
+  const { code, signal } = await exited;
+  t.is(code, 0, `signal ${signal}\nstderr:\n${stderr}\nstdout:\n${stdout}`);
   t.regex(stdout, /crowdline client summary/);
 });

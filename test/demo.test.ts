@@ -8,10 +8,15 @@ import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, type CliRun } from './helpers/cli.js';
 import { tempDir } from './helpers/server.js';
 
 const haveModel = fs.existsSync(DEFAULT_MODEL_PATH) && fs.existsSync(DEFAULT_MODEL_PATH.replace(/\.onnx$/, '.json'));
+
+/** What a failed run said, and what ended it (a signal leaves code null). */
+function howItEnded(run: CliRun): string {
+  return `exit code ${run.code}, signal ${run.signal}\nstderr:\n${run.stderr}\nstdout:\n${run.stdout}`;
+}
 
 const TITLE = 'demo without a display records the sample video and finishes by itself';
 const declare = haveModel ? test : test.skip;
@@ -19,9 +24,9 @@ const declare = haveModel ? test : test.skip;
 declare(haveModel ? TITLE : `${TITLE} (skipped: the default model ${DEFAULT_MODEL_PATH} and its .json are not there yet)`, async (t) => {
   const cwd = tempDir('crowdline-demo-');
   const state = tempDir('crowdline-demo-state-');
-  const run = await runCli(['demo', '--max-frames', '6', '--history', 'on'], { cwd, timeoutMs: 100_000, env: { XDG_STATE_HOME: state } });
-  t.is(run.code, 0, run.stderr);
-  // History, when asked for, goes to the demo's own folder under the state directory, so the console's charts have the run.
+  const run = await runCli(['demo', '--max-frames', '6'], { cwd, timeoutMs: 100_000, env: { XDG_STATE_HOME: state } });
+  t.is(run.code, 0, howItEnded(run));
+  // History is on, in the demo's own folder under the state directory, so the console's charts have the run.
   const db = path.join(state, 'crowdline', 'demo-history', 'history.db');
   t.true(run.stderr.includes(`history in ${db}`), run.stderr);
   const history = new Database(db, { readonly: true });
@@ -61,7 +66,7 @@ declareZones(
   async (t) => {
     const cwd = tempDir('crowdline-demo-zones-');
     const run = await runCli(['demo', '--max-frames', '110'], { cwd, timeoutMs: 110_000 });
-    t.is(run.code, 0, run.stderr);
+    t.is(run.code, 0, howItEnded(run));
     const rows = fs
       .readFileSync(path.join(cwd, 'crowdline-demo', 'vtest.zones.csv'), 'utf8')
       .trim()

@@ -10,6 +10,8 @@ export const CLI = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 
 export interface CliRun {
   code: number | null;
+  /** The signal that ended the process, when one did (code is null then). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -41,9 +43,9 @@ export function runCli(
       reject(new Error(`crowdline ${args[0]} did not finish in time\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, options.timeoutMs ?? 60_000);
     // 'close', not 'exit': the pipes may still hold output when the process has exited.
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
     options.onSpawn?.(child);
   });
