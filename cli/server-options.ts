@@ -271,6 +271,13 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       describe: "how much of its rate a sender may send at once after a pause, in ms of it (each cap's token bucket depth)",
       group: 'Limits:',
     })
+    .option('lower-class-share', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.lowerClassShare,
+      describe:
+        'least share of worker time a waiting lower priority class keeps against the classes above it (priority: in the credentials or site file), 0 to 0.5; 0: strict priority',
+      group: 'Limits:',
+    })
     .option('log-burst', {
       type: 'number',
       default: DEFAULT_LOG_RATE_LIMIT.burst,
@@ -438,6 +445,9 @@ export function withServerOptions<T>(yargs: Argv<T>) {
         if (!(Number.isInteger(value) && value >= 0))
           throw new UsageError(`--${name} must be a whole number of pixels per second (0: no cap), got ${String(value)}`);
       }
+      const share = argv['lower-class-share'];
+      if (!(Number.isFinite(share) && share >= 0 && share <= 0.5))
+        throw new UsageError(`--lower-class-share must be from 0 (strict priority) to 0.5, got ${String(share)}`);
       for (const name of ['max-connection-age-ms', 'log-totals-interval-ms', 'metrics-camera-ttl-ms'] as const) {
         const value = argv[name];
         if (!(Number.isInteger(value) && value >= 0)) throw new UsageError(`--${name} must be a whole number >= 0, got ${String(value)}`);
@@ -535,6 +545,7 @@ export interface ServerArgv extends SecurityArgv, ConsoleArgv {
   'unauth-max-fps': number;
   'unauth-max-pixel-rate': number;
   'rate-burst-ms': number;
+  'lower-class-share': number;
   'log-burst': number;
   'metrics-port'?: number;
   'metrics-max-connections': number;
@@ -651,6 +662,7 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
       unauthMaxFps: argv['unauth-max-fps'],
       unauthMaxPixelRate: argv['unauth-max-pixel-rate'],
       rateBurstMs: argv['rate-burst-ms'],
+      lowerClassShare: argv['lower-class-share'],
     },
   };
 }

@@ -359,3 +359,21 @@ test('8 connections presenting one authenticated camera are one sender: the came
   for (const f of fleet) f.stop();
   t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered}`);
 });
+
+test('--lower-class-share 0 is strict priority: a lower class waits while a higher one has frames', async (t) => {
+  const tracker = new ZoneTracker(parseSiteFile('cameras:\n  carpark:\n    priority: -1\n'));
+  const runner = new ClockRunner(1);
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32, lowerClassShare: 0 }, zones: tracker });
+  const busy = await greedyPeer(port, { name: 'busy', window: 32, cost: 1, localAddress: '127.0.0.31' });
+  const carpark = await greedyPeer(port, { name: 'carpark', window: 4, cost: 1, localAddress: '127.0.0.32' });
+  const start = runner.served.length;
+  await until(() => runner.served.length >= start + 300);
+  const later = runner.served.slice(start + 50, start + 300);
+  busy.stop();
+  carpark.stop();
+  t.is(
+    later.filter((tag) => tag.startsWith('carpark')).length,
+    0,
+    'strict: none while the class above is backlogged (with the default 0.1: about a tenth, above)',
+  );
+});

@@ -8,6 +8,7 @@ import { DEFAULT_SERVER_OPTIONS, UNAUTH_PIXEL_RATE } from '../src/accept/options
 import { RateCaps } from '../src/accept/rate-caps.js';
 import { resolveSender, SenderCaps } from '../src/accept/sender-settings.js';
 import { parseSiteFile } from '../src/zones/site-file.js';
+import { runCli } from './helpers/cli.js';
 
 const site = (camera: string): string => `cameras:\n  gate:\n${camera}`;
 
@@ -94,4 +95,16 @@ test('a frame needs room in every bucket of its sender, is charged to all, and t
   t.is(gate.take(1), undefined);
   gate.release();
   other.release();
+});
+
+test('crowdline serve --lower-class-share: 0 (strict) to 0.5, default 0.1; anything else is refused naming the flag', async (t) => {
+  const ok = await runCli(['serve', '--dry-run', '--lower-class-share', '0']);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stdout, /^lower-class-share: 0 {2}# command line$/m);
+  t.regex((await runCli(['serve', '--dry-run'])).stdout, /^lower-class-share: 0.1 {2}# default$/m);
+  for (const value of ['0.7', '-0.1']) {
+    const bad = await runCli(['serve', '--dry-run', '--lower-class-share', value]);
+    t.not(bad.code, 0);
+    t.regex(bad.stderr, /--lower-class-share must be from 0 \(strict priority\) to 0.5/);
+  }
 });

@@ -3,6 +3,7 @@
  * bounded by these, never by what clients send; docs/reliability.md gives
  * each one's default and why.
  */
+import { DEFAULT_LOWER_CLASS_SHARE } from '../batcher/fair-queue.js';
 export type OverloadPolicy = 'queue' | 'drop-oldest';
 
 export interface ServerOptions {
@@ -68,6 +69,12 @@ export interface ServerOptions {
   unauthMaxPixelRate: number;
   /** Bucket depth, in ms of the sender's rate: what it may send at once after a pause. */
   rateBurstMs: number;
+  /**
+   * Least share of worker time a waiting lower priority class keeps against
+   * the classes above it (src/batcher/fair-queue.ts), 0-0.5; 0: strict
+   * priority, a lower class waits while any higher one has frames.
+   */
+  lowerClassShare: number;
 }
 
 /** A 4K (3840x2160) camera at 30 frames a second: the pixel-rate cap of one authenticated camera. */
@@ -106,6 +113,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   // 8 x 1080p30, 1.5-2.7 cores of decode alone: more than a small CPU server has (docs/reliability.md).
   unauthMaxPixelRate: UNAUTH_PIXEL_RATE,
   rateBurstMs: 2_000,
+  // A car park beside a busy entrance still gets a frame in ten: never starved, hardly in the way.
+  lowerClassShare: DEFAULT_LOWER_CLASS_SHARE,
 };
 
 /** Under drop-oldest, frames a connection may have unanswered, as a multiple of its window. */

@@ -96,6 +96,7 @@ export class CrowdServer {
         maxQueue: this.options.maxQueue,
         maxQueueBytes: this.options.maxQueueBytes,
         maxFlowQueueBytes: this.options.maxConnectionQueueBytes,
+        lowerClassShare: this.options.lowerClassShare,
       },
       this.observer,
     );
