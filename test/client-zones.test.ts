@@ -348,6 +348,25 @@ test('the sample site: the camera is the demo camera "vtest", two zones on the w
   }
 });
 
+test('the sample site has the sample video\'s hand-counted lines (test/fixtures/vtest-lines.json), so the demo shows line arrows and counts', async (t) => {
+  const { SAMPLE_SITE } = await import('../src/app/paths.js');
+  const { parseSiteFile } = await import('../src/zones/site-file.js');
+  const site = parseSiteFile(fs.readFileSync(SAMPLE_SITE, 'utf8'), SAMPLE_SITE);
+  const fixture = JSON.parse(fs.readFileSync(path.join(path.dirname(SAMPLE_SITE), '..', '..', 'test', 'fixtures', 'vtest-lines.json'), 'utf8')) as {
+    lines: Array<{ name: string; points: Array<[number, number]>; in: 'left' | 'right' }>;
+  };
+  const camera = site.cameras.get('vtest');
+  t.deepEqual(
+    camera?.lines.map((l) => ({ name: l.name, points: l.points, in: l.in })),
+    fixture.lines.map((l) => ({ name: l.name, points: l.points, in: l.in })),
+  );
+  // Zones and lines together: the zones stay as they were.
+  t.deepEqual(
+    camera?.zones.map((z) => z.name),
+    ['crossing', 'west-path'],
+  );
+});
+
 const windowTest = missingXvfbTool() ? test.skip : test.serial;
 
 // Serial: its screenshots block this process's event loop, where the scripted servers of the other tests run.
