@@ -72,7 +72,7 @@ function listTree(dir: string, prefix: string, extensions: readonly string[]): A
  * nothing), served at /src/<path>, where the compiled page's relative
  * imports (../../src/...) point. Types-only imports need no entry.
  */
-export const PAGE_SHARED_MODULES: readonly string[] = ['common/arrow-geometry.js'];
+export const PAGE_SHARED_MODULES: readonly string[] = ['common/arrow-geometry.js', 'history/buckets.js'];
 
 export interface StaticRoots {
   /** The compiled frontend (tsc output). */

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { zoneAlertStateName, type ZoneAlertStateCode } from '../framing/index.js';
 import { isValidName, NAME_RULE } from '../common/camera-name.js';
 import type { SiteConfig } from '../zones/site-file.js';
+import { API_STEPS, bucketCount, stepFor } from './buckets.js';
 import type { HistoryStore } from './store.js';
 import type { Clock } from './types.js';
 
@@ -22,8 +23,7 @@ export interface ApiLimits {
 
 export const DEFAULT_API_LIMITS: ApiLimits = { maxRangeS: 31 * 86_400, maxPoints: 100_000, maxAlerts: 5_000 };
 
-/** Without a step, the smallest of these that gives at most DEFAULT_POINTS buckets. */
-const STEPS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21_600, 43_200, 86_400];
+/** Buckets of a request without a step: the least step of API_STEPS that keeps within it. */
 const DEFAULT_POINTS = 1000;
 const DEFAULT_RANGE_S = 3600;
 const DEFAULT_ALERTS = 500;
@@ -226,7 +226,7 @@ export class HistoryApi {
   }
 
   /**
-   * The range in whole seconds and the step (asked, or the least of STEPS that keeps DEFAULT_POINTS), refused
+   * The range in whole seconds and the step (asked, or the least of API_STEPS that keeps DEFAULT_POINTS), refused
    * when steps x series would be over --api-max-points: the answer says which step would fit.
    */
   private buckets(q: { from?: number; to?: number; step?: number }, seriesCount: number, noun: 'zone' | 'line'): { fromS: number; toS: number; step: number } {
@@ -234,13 +234,13 @@ export class HistoryApi {
     const fromS = Math.floor(fromMs / 1000);
     const toS = Math.ceil(toMs / 1000);
     const spanS = toS - fromS;
-    const step = q.step ?? STEPS.find((s) => spanS / s <= DEFAULT_POINTS) ?? STEPS[STEPS.length - 1];
+    const step = q.step ?? stepFor(spanS, DEFAULT_POINTS, API_STEPS);
     const series = Math.max(1, seriesCount);
-    const points = Math.ceil(spanS / step) * series;
+    const points = bucketCount(spanS, step) * series;
     if (points > this.deps.limits.maxPoints) {
       const least = Math.ceil((spanS * series) / this.deps.limits.maxPoints);
       throw new BadRequest(
-        `${points} points (${Math.ceil(spanS / step)} steps x ${series} ${noun}(s)) is over the limit of ${this.deps.limits.maxPoints} per request (--api-max-points): use step >= ${least} or a shorter range`,
+        `${points} points (${bucketCount(spanS, step)} steps x ${series} ${noun}(s)) is over the limit of ${this.deps.limits.maxPoints} per request (--api-max-points): use step >= ${least} or a shorter range`,
       );
     }
     return { fromS, toS, step };

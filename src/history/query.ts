@@ -5,6 +5,7 @@
  * rollup) are read together; a bucket's mean is weighted by frames.
  */
 import type { Database as DatabaseType } from 'better-sqlite3';
+import type { LineBuckets, ZoneBuckets } from './buckets.js';
 
 export interface SeriesInfo {
   camera: string;
@@ -12,19 +13,6 @@ export interface SeriesInfo {
   /** Epoch seconds of the first and last sample kept (null: none, only alerts). */
   first: number | null;
   last: number | null;
-}
-
-/** Columns, one entry per bucket (uPlot's data layout). */
-export interface SeriesPoints {
-  camera: string;
-  zone: string;
-  /** Epoch seconds of each bucket's start (a multiple of step). */
-  time: number[];
-  frames: number[];
-  people_mean: number[];
-  people_max: number[];
-  smoothed: Array<number | null>;
-  state: number[];
 }
 
 export interface AlertRow {
@@ -36,15 +24,6 @@ export interface AlertRow {
   rule: string;
   metric: string;
   value: number | null;
-}
-
-/** A line's crossings in columns, one entry per bucket that had any. */
-export interface LinePoints {
-  camera: string;
-  line: string;
-  time: number[];
-  in: number[];
-  out: number[];
 }
 
 interface BucketRow {
@@ -83,7 +62,7 @@ export class HistoryQueries {
   }
 
   /** Samples with from <= t < to (epoch seconds) in buckets of stepS; one entry per zone with history (all of the camera's without a zone). */
-  history(q: { camera: string; zone?: string; fromS: number; toS: number; stepS: number }): SeriesPoints[] {
+  history(q: { camera: string; zone?: string; fromS: number; toS: number; stepS: number }): ZoneBuckets[] {
     // Steps of whole hours over whole hours read the per-hour rows (kept current at write time).
     const hourly = q.stepS % 3600 === 0 && q.fromS % 3600 === 0 && q.toS % 3600 === 0;
     const stmt = hourly
@@ -101,7 +80,7 @@ export class HistoryQueries {
        GROUP BY b ORDER BY b`,
         );
     return this.seriesIds(q.camera, q.zone).map((s) => {
-      const out: SeriesPoints = { camera: s.camera, zone: s.zone, time: [], frames: [], people_mean: [], people_max: [], smoothed: [], state: [] };
+      const out: ZoneBuckets = { camera: s.camera, zone: s.zone, time: [], frames: [], people_mean: [], people_max: [], smoothed: [], state: [] };
       for (const r of stmt.iterate({ series: s.id, from: q.fromS, to: q.toS, step: q.stepS })) {
         out.time.push(r.b);
         out.frames.push(r.f);
@@ -120,7 +99,7 @@ export class HistoryQueries {
   }
 
   /** Crossings with from <= t < to (epoch seconds) summed in buckets of stepS; one entry per line with history (all of the camera's without a line). */
-  lines(q: { camera: string; line?: string; fromS: number; toS: number; stepS: number }): LinePoints[] {
+  lines(q: { camera: string; line?: string; fromS: number; toS: number; stepS: number }): LineBuckets[] {
     const ids =
       q.line === undefined
         ? this.db
@@ -137,7 +116,7 @@ export class HistoryQueries {
        GROUP BY b ORDER BY b`,
     );
     return ids.map((s) => {
-      const out: LinePoints = { camera: s.camera, line: s.line, time: [], in: [], out: [] };
+      const out: LineBuckets = { camera: s.camera, line: s.line, time: [], in: [], out: [] };
       for (const r of stmt.iterate({ series: s.id, from: q.fromS, to: q.toS, step: q.stepS })) {
         out.time.push(r.b);
         out.in.push(r.pin);

@@ -2,8 +2,10 @@
  * The history API (docs/api.md) as the console's history pages use it:
  * typed answers, the URLs they are fetched from (the CSV link is the same
  * URL with format=csv, so a download holds exactly the rows on the screen),
- * the chart's range picks and the step each one uses.
+ * the chart's range picks and the step each one uses (from the steps in
+ * src/history/buckets.ts, which the server's API shares).
  */
+import { bucketCount, CHART_STEPS, stepFor as bucketsStepFor, stepAtLeast, type ZoneBuckets } from '../../src/history/buckets.js';
 import type { AlertState } from './wire.js';
 
 export interface ZoneRule {
@@ -48,16 +50,8 @@ export interface CamerasAnswer {
   cameras: SiteCamera[];
 }
 
-export interface Series {
-  camera: string;
-  zone: string;
-  time: number[];
-  frames: number[];
-  people_mean: number[];
-  people_max: number[];
-  smoothed: Array<number | null>;
-  state: number[];
-}
+/** One zone's buckets, the columns the server's query returns (src/history/buckets.ts). */
+export type Series = ZoneBuckets;
 
 export interface HistoryAnswer {
   from: string;
@@ -100,17 +94,12 @@ export function rangeFor(key: string | undefined): (typeof RANGES)[number] {
   return RANGES.find((r) => r.key === key) ?? RANGES[1];
 }
 
-/**
- * Steps a chart may use: whole seconds that divide a minute, then whole minutes and hours, so buckets line up with
- * the stored per-minute and per-hour rows. Finer than the API's default ladder at 24 h (2 min) and 7 d (15 min).
- */
-const STEPS = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400];
 /** Points one zone's chart asks for at most: the API's default bucket count, well under --api-max-points. */
 export const CHART_POINTS = 1000;
 
 /** The smallest step that keeps `seconds` within CHART_POINTS buckets (10 min: 1 s; 30 d: 1 h). */
 export function stepFor(seconds: number, points = CHART_POINTS): number {
-  return STEPS.find((s) => Math.ceil(seconds / s) <= points) ?? STEPS[STEPS.length - 1];
+  return bucketsStepFor(seconds, points, CHART_STEPS);
 }
 
 /**
@@ -119,7 +108,7 @@ export function stepFor(seconds: number, points = CHART_POINTS): number {
  */
 export function stepFromRefusal(err: unknown): number | undefined {
   const least = err instanceof ApiError && err.status === 400 ? /use step >= (\d+)/.exec(err.message) : null;
-  return least ? STEPS.find((s) => s >= Number(least[1])) : undefined;
+  return least ? stepAtLeast(Number(least[1]), CHART_STEPS) : undefined;
 }
 
 export interface Window {
@@ -133,7 +122,7 @@ export interface Window {
 /** The last `seconds` up to now, its ends on step boundaries so a reload a moment later asks for the same buckets. */
 export function windowEndingNow(seconds: number, nowMs = Date.now(), step = stepFor(seconds)): Window {
   const to = Math.ceil(nowMs / 1000 / step) * step;
-  return { from: to - Math.ceil(seconds / step) * step, to, step };
+  return { from: to - bucketCount(seconds, step) * step, to, step };
 }
 
 export function historyUrl(camera: string, zone: string, w: Window, format?: 'csv'): string {
