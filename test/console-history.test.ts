@@ -220,6 +220,35 @@ function readChart(page: Page): Promise<Plotted | undefined> {
   });
 }
 
+/** The time axis's labels as uPlot drew them, and each pair of neighbours whose text boxes (the widest line, centred on the tick) overlap. */
+function xLabels(page: Page): Promise<{ labels: string[]; overlaps: string[] }> {
+  return page.evaluate(() => {
+    const chart = document.querySelector<ChartElement>('.zone-chart')!.uplot! as unknown as {
+      axes: Array<{ _values: string[]; _splits: number[]; font: [string, number] }>;
+      valToPos(value: number, scale: string, canvasPixels?: boolean): number;
+      ctx: CanvasRenderingContext2D;
+    };
+    const axis = chart.axes[0];
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.font = axis.font[0];
+    const boxes = axis._values.map((text, i) => {
+      const x = chart.valToPos(axis._splits[i], 'x', true);
+      const w = Math.max(
+        ...String(text)
+          .split('\n')
+          .map((line) => ctx.measureText(line).width),
+      );
+      return { text: String(text), left: x - w / 2, right: x + w / 2 };
+    });
+    ctx.restore();
+    const overlaps: string[] = [];
+    for (let i = 1; i < boxes.length; i++)
+      if (boxes[i].left < boxes[i - 1].right) overlaps.push(`${JSON.stringify(boxes[i - 1].text)} runs into ${JSON.stringify(boxes[i].text)}`);
+    return { labels: boxes.map((b) => b.text), overlaps };
+  });
+}
+
 /** The page's own fetch (its session cookie): status and body text. */
 function fetchInPage(page: Page, url: string): Promise<{ status: number; type: string; text: string }> {
   return page.evaluate(
@@ -294,6 +323,26 @@ declare(`a zone's chart plots the scripted seconds, shades the alarm periods, dr
     { inside: script.now - 350, outside: script.now - 500 },
   );
   t.true(tint.inside > tint.outside + 10, `warning shade drawn (median red inside ${tint.inside}, outside ${tint.outside})`);
+  // The time axis's labels (drawn on the canvas) never run into each other, the first (which carries the date) included: on a wall and on a phone.
+  await screenshot(page, 'console-chart-10m.png');
+  const wall = await xLabels(page);
+  t.true(wall.labels.length >= 4, JSON.stringify(wall));
+  t.regex(wall.labels[0], /\n/, 'the first label carries the date');
+  t.deepEqual(wall.overlaps, [], JSON.stringify(wall));
+  await page.setViewportSize({ width: 390, height: 844 });
+  await eventually(
+    'the chart at phone width',
+    async () => ((await page.evaluate(() => document.querySelector<ChartElement>('.zone-chart')?.uplot?.width)) ?? 999) < 390 || undefined,
+  );
+  await screenshot(page, 'console-chart-10m-phone.png');
+  const phone = await xLabels(page);
+  t.true(phone.labels.length >= 2, JSON.stringify(phone));
+  t.deepEqual(phone.overlaps, [], JSON.stringify(phone));
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await eventually(
+    'the chart at wall width',
+    async () => ((await page.evaluate(() => document.querySelector<ChartElement>('.zone-chart')?.uplot?.width)) ?? 0) > 1000 || undefined,
+  );
 
   await page.waitForTimeout(11_000);
   t.is(await page.evaluate(() => (document.querySelector<ChartElement>('.zone-chart')!.uplot as unknown as { keptBy?: string }).keptBy), 'the test');

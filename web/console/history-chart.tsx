@@ -83,9 +83,43 @@ function drawThresholds(u: uPlot, lines: Threshold[]): void {
   ctx.restore();
 }
 
+/** The axes' font, set on the axes and used to measure their labels. */
+const AXIS_FONT = '12px system-ui, sans-serif';
+
+const timeOf = (withSeconds: boolean) =>
+  new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}) });
+const dayOf = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+
+/**
+ * The time axis's labels: the time of day (with seconds when ticks are under a minute apart), or the date when
+ * they are a day or more apart; under the first tick and where the day changes, the date on a second line. The
+ * date line is never wider than a time (uPlot's own first label, "12/7/26 3:05pm" under ":30", ran into the next).
+ */
+function timeLabels(_u: uPlot, splits: number[], _axis: number, _space: number, incr: number): string[] {
+  if (incr >= 86_400) return splits.map((t) => dayOf.format(t * 1000));
+  const time = timeOf(incr < 60);
+  let previousDay = '';
+  return splits.map((t) => {
+    const day = dayOf.format(t * 1000);
+    const label = day === previousDay ? time.format(t * 1000) : `${time.format(t * 1000)}\n${day}`;
+    previousDay = day;
+    return label;
+  });
+}
+
+let measure: CanvasRenderingContext2D | null | undefined;
+/** Least CSS pixels between time ticks: the widest label this locale writes (a time with seconds), and a gap. */
+function timeSpace(): number {
+  measure ??= document.createElement('canvas').getContext('2d');
+  if (!measure) return 90;
+  measure.font = AXIS_FONT;
+  const widest = Math.max(...['23:59:59', '12:59:59'].map((h) => measure!.measureText(timeOf(true).format(new Date(`2026-12-07T${h}`))).width));
+  return Math.ceil(widest) + 24;
+}
+
 /** The options read the latest props through `now()`, so new data is a setData on the same chart, not a new chart. */
 function options(now: () => ChartProps, width: number, height: number): uPlot.Options {
-  const axis: uPlot.Axis = { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid, width: 1 } };
+  const axis: uPlot.Axis = { stroke: COLORS.axis, font: AXIS_FONT, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid, width: 1 } };
   const value = (_u: uPlot, v: number | null): string => (v === null ? '–' : v.toFixed(1));
   return {
     width,
@@ -106,7 +140,10 @@ function options(now: () => ChartProps, width: number, height: number): uPlot.Op
         },
       },
     },
-    axes: [axis, { ...axis, size: 44 }],
+    axes: [
+      { ...axis, space: timeSpace(), values: timeLabels, size: 52 },
+      { ...axis, size: 44 },
+    ],
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     hooks: {
