@@ -348,7 +348,7 @@ test('the sample site: the camera is the demo camera "vtest", two zones on the w
   }
 });
 
-test('the sample site has the sample video\'s hand-counted lines (test/fixtures/vtest-lines.json), so the demo shows line arrows and counts', async (t) => {
+test("the sample site has the sample video's hand-counted lines (test/fixtures/vtest-lines.json), so the demo shows line arrows and counts", async (t) => {
   const { SAMPLE_SITE } = await import('../src/app/paths.js');
   const { parseSiteFile } = await import('../src/zones/site-file.js');
   const site = parseSiteFile(fs.readFileSync(SAMPLE_SITE, 'utf8'), SAMPLE_SITE);
