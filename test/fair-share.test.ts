@@ -9,7 +9,8 @@
  */
 import test from 'ava';
 import net from 'node:net';
-import { encodeFrame, encodeHello, encodeLegacyFrame, LegacyReplyParser } from '../src/framing/index.js';
+import { encodeFrame, encodeHello, encodeLegacyFrame, FrameStatus, LegacyReplyParser } from '../src/framing/index.js';
+import { canSeeResets } from '../src/accept/peer-state.js';
 import { screenJpeg, DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
 import type { FrameScreen } from '../src/accept/session-deps.js';
 import type { Admission, ConnectionGate } from '../src/accept/gate.js';
@@ -193,6 +194,62 @@ for (const how of ['reset', 'closed without reading'] as const) {
     t.is(runner.countServed('vanish'), 0, 'no frame of a peer that left reached the worker');
   });
 }
+
+test('peers that vanish with their FIN or reset behind megabytes of unread frames: none of their frames reaches a worker; a half-closing camera still gets every result', async (t) => {
+  // Without the kernel's word (native/peer-state.c) the server learns of a departure only at its next reply.
+  t.true(process.platform !== 'linux' || canSeeResets(), 'the native addon with tcpState is built (bash native/build.sh)');
+  const runner = new ClockRunner(1);
+  const FRAME = 256 * 1024;
+  const WINDOW = 32;
+  const big = (tag: string): Buffer => Buffer.concat([clockFrame(1, `${tag}:`), Buffer.alloc(FRAME, 0x20)]);
+  // A connection may queue 1 MB: 4 of its 32 frames; the rest (7 MB) stays unread, far past the 64 KiB read-ahead.
+  const { server, port } = await startServerWithRunner(t, runner, { server: { maxWindow: WINDOW, maxConnectionQueueBytes: MB } });
+  runner.hold(); // the worker is busy with the first frame that arrives
+  const first = await rawClient(port);
+  first.socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: 1, cameraName: 'first' }));
+  first.socket.write(encodeFrame({ seq: 0, captureTimeMs: 0, jpeg: clockFrame(1, 'first') }));
+  await until(() => server.batcher.runningBatches === 1);
+
+  // Three ways to leave: a reset; close() with the WELCOME unread (the kernel answers with a reset); close() after
+  // reading everything (a FIN only, like a half-close, until the server's next bytes are answered with a reset).
+  const how = ['reset', 'closed-unread', 'closed-read'] as const;
+  const peers = await Promise.all(how.map((h) => rawClient(port, { localAddress: '127.0.0.4', read: h === 'closed-read' })));
+  peers.forEach((p, i) => {
+    p.socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: WINDOW, cameraName: `vanish-${how[i]}` }));
+    for (let f = 0; f < WINDOW; f++) p.socket.write(encodeFrame({ seq: f, captureTimeMs: 0, jpeg: big(`vanish-${how[i]}#${f}`) }));
+  });
+  // A good camera on the same terms: its last frames lie unread behind the others' when it half-closes (FIN) and waits.
+  const GOOD_FRAMES = 12;
+  const good = await rawClient(port, { localAddress: '127.0.0.5' });
+  good.socket.write(encodeHello({ version: 1, densityFormat: 0, countOnly: false, window: WINDOW, cameraName: 'halfclose' }));
+  for (let f = 0; f < GOOD_FRAMES; f++) good.socket.write(encodeFrame({ seq: f, captureTimeMs: 0, jpeg: big(`halfclose#${f}`) }));
+  good.socket.end();
+  // Every connection has queued what it may (1 MB), and its socket is paused on the rest.
+  await until(() => server.batcher.queueBytes >= 4 * 4 * FRAME);
+  await until(() => peers[2].messages.some((m) => m.type === 'welcome'));
+  await Promise.all(
+    peers.map((p, i) => {
+      if (how[i] === 'reset') p.socket.resetAndDestroy();
+      else p.socket.destroy();
+      return p.closed;
+    }),
+  );
+  runner.resume();
+  await until(() => good.messages.filter((m) => m.type === 'result').length === GOOD_FRAMES);
+  await until(() => server.connectionCount <= 1);
+  first.socket.destroy();
+  const results = good.messages.filter((m) => m.type === 'result');
+  t.deepEqual(
+    results.map((r) => (r.type === 'result' ? [r.seq, r.status] : [])),
+    Array.from({ length: GOOD_FRAMES }, (_, i) => [i, FrameStatus.Ok]),
+    'the half-closed camera got every result, in order',
+  );
+  t.is(runner.countServed('vanish-reset'), 0, 'no frame of the peer that reset reached the worker');
+  t.is(runner.countServed('vanish-closed-unread'), 0, 'nor of the one that closed with our WELCOME unread');
+  // A close after reading everything is a FIN, as a half-close is: the server tells them apart only when its next
+  // bytes (the first result) are refused; so at most that one frame runs, never the rest of its queue.
+  t.true(runner.countServed('vanish-closed-read') <= 1, `${runner.countServed('vanish-closed-read')} frames of the peer that closed after reading ran`);
+});
 
 test('a peer reset before it was accepted is not counted under a shared key', async (t) => {
   const ended: string[] = [];

@@ -5,8 +5,9 @@
  * nothing leaves the queue but what the limits and departures take out: what
  * the metrics endpoint reports (crowdline_queue_bytes, the figure an operator
  * watches) must stop at the byte bound long before the frame bound, and fall
- * to 0 once the peers are gone, with at most one frame of each run (a paused
- * socket sees its peer's FIN only when the server next writes or reads it).
+ * to 0 once the peers are gone, with at most one frame of each run (a peer
+ * that closes cleanly after reading looks like a half-close until the
+ * server's next bytes are refused; one that resets runs none: fair-share).
  * (The server's RSS during and after the same attack is measured by
  * bench/fair-attacks.ts: RSS is too noisy for an assertion.)
  */
@@ -86,6 +87,7 @@ test('queue memory is bounded by bytes, not frames, and what peers that left que
   t.is(left.bytes, 0, 'every byte the peers queued is released once they are gone');
   t.is(left.frames, 0);
   // A peer that sent more than the server reads ahead (64 KiB) leaves with its FIN behind bytes the paused socket has not
-  // read, so the server learns of it only when it answers it: at most one frame of each runs, never their whole queue.
+  // read. A reset the kernel reports at once (src/accept/peer-state.ts); a clean close (these peers read their replies)
+  // shows only when the server's next bytes are refused: at most one frame of each runs, never their whole queue.
   t.true(runner.served.length <= 1 + PEERS, `${runner.served.length} of the ${queuedFrames + 1} queued or running frames ran`);
 });

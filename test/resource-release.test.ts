@@ -57,6 +57,26 @@ test('a closed connection releases every queued JPEG at once, and none reaches a
   t.deepEqual(runner.batches, [1], "only the other camera's frame ran");
 });
 
+test('a frame whose sender is found gone just before it would run is dropped unrun, its bytes released, and the next frame runs', async (t) => {
+  const runner = new GatedRunner(1);
+  const batcher = new Batcher(runner, { maxBatch: 2, maxDelayMs: 0 });
+  const gone = batcher.openFlow({ weight: 1, priority: 0, label: 'gone' });
+  const cam = batcher.openFlow({ weight: 1, priority: 0, label: 'cam' });
+  batcher.submit({ jpeg: Buffer.from('1'), receivedAtMs: Date.now() }, cam); // occupies the one worker
+  let asked = 0;
+  const stillWanted = (): boolean => (asked++, false);
+  const dropped = [2, 3].map((n) => batcher.submit({ jpeg: Buffer.from(String(n)), receivedAtMs: Date.now(), stillWanted }, gone));
+  const kept = batcher.submit({ jpeg: Buffer.from('4'), receivedAtMs: Date.now(), stillWanted: () => true }, cam);
+  t.is(asked, 0, 'asked only when a worker is about to take it, not while it waits');
+  runner.release();
+  for (const ticket of dropped) t.like(await ticket.promise, { status: 'dropped', reason: 'connection closed' });
+  t.like(await kept.promise, { status: 'ok', count: 4 });
+  await batcher.whenIdle();
+  t.is(asked, 2);
+  t.deepEqual(runner.batches, [1, 1], 'only the two frames of the sender still there ran, each alone');
+  t.is(batcher.queueBytes, 0);
+});
+
 test('the metrics endpoint holds at most its connection limit and drops slow requests', async (t) => {
   const metrics = await startMetricsHttp({
     host: '127.0.0.1',

@@ -21,6 +21,7 @@ import type { AdapterEvent, ProtocolAdapter } from './adapter.js';
 import { outputBufferVerdict, overdueDeadline } from './deadlines.js';
 import type { Admission, ConnectionGate, Refusal } from './gate.js';
 import { LegacyAdapter } from './legacy-adapter.js';
+import { peerGone } from './peer-state.js';
 import type { DropReason, ServerCloseReason } from './observer.js';
 import { DROP_OLDEST_BACKLOG_WINDOWS, DROP_OLDEST_WAITING } from './options.js';
 import type { CapExceeded } from './rate-caps.js';
@@ -403,6 +404,23 @@ export class Session {
     return true;
   }
 
+  /**
+   * Asked by the batcher just before a frame of this connection goes to a
+   * worker. A peer that reset, or closed with our bytes unread, while its
+   * frames waited and its socket was paused (their FIN or reset lies behind
+   * bytes not yet read) is gone: the connection is closed, which drops the
+   * rest of its queue, and the frame never runs. A half-closed peer (FIN
+   * only) still waits for its results and is served (docs/protocol.md).
+   */
+  private readonly stillWanted = (): boolean => {
+    if (!peerGone(this.socket)) return true;
+    if (!this.socket.destroyed) {
+      this.closeReason = 'peer reset while its frames waited';
+      this.socket.destroy();
+    }
+    return false;
+  };
+
   /** The batcher freed queue space: admit buffered frames, resume reading. */
   resume(): void {
     if (!this.draining && !this.finished) this.pumpEvents();
@@ -462,7 +480,7 @@ export class Session {
     const motion = this.zoneCamera !== undefined && this.deps.lines?.wantsMotion(this.zoneCamera) === true;
     const work = verdict && 'work' in verdict ? verdict.work : 0;
     // The parser gave the frame a buffer of its own: unless the console keeps it, the worker pool may move it rather than copy it.
-    const job = { jpeg, receivedAtMs, motion, inputPolicy: this.inputPolicy(), movable: kept === undefined };
+    const job = { jpeg, receivedAtMs, motion, inputPolicy: this.inputPolicy(), movable: kept === undefined, stillWanted: this.stillWanted };
     const ticket = this.deps.batcher.submit(job, this.flow, work);
     slot.ticket = ticket;
     // A ticket's promise never rejects: failures arrive as outcomes.

@@ -304,9 +304,20 @@ export class Batcher {
           return;
         }
       }
-      const batch = this.queue.take(this.options.maxBatch).map((item) => item.value);
-      for (const w of batch) this.unqueue(w);
-      this.dispatch(batch);
+      const batch: Waiting[] = [];
+      for (const { value: w } of this.queue.take(this.options.maxBatch)) {
+        // A sender that left while its frames waited (a paused socket learns of it late) costs no worker time.
+        if (w.job?.stillWanted?.() === false) this.finishUnrun(w, 'connection closed');
+        else {
+          this.unqueue(w);
+          batch.push(w);
+        }
+      }
+      if (batch.length > 0) this.dispatch(batch);
+      else {
+        this.notifyRoom();
+        this.notifyIfIdle();
+      }
     }
   }
 

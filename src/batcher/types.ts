@@ -37,6 +37,11 @@ export interface FrameJob {
    * rather than copy it.
    */
   movable?: boolean;
+  /**
+   * Asked just before the frame goes to a worker: false means its sender is
+   * gone (nobody will read the answer), and the frame is dropped unrun.
+   */
+  stillWanted?: () => boolean;
 }
 
 export interface JobTimings {

@@ -46,6 +46,8 @@ export interface NativeResize {
   readonly simd: string;
   /** native/shared-view.c: a plain ArrayBuffer over a SharedArrayBuffer's memory (src/workers/slot-input.ts); absent from addons built before it. */
   readonly aliasShared?: (view: Uint8Array) => ArrayBuffer;
+  /** native/peer-state.c: a TCP socket's kernel state (Linux tcpi_state; -1 where unknown), for src/accept/peer-state.ts; absent from addons built before it. */
+  readonly tcpState?: (fd: number) => number;
 }
 
 /** Where node-gyp puts the addon, from dist/src/workers (the compiled location) up to the package root. */
