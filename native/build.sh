@@ -2,7 +2,9 @@
 # Builds native/build/Release/crowdline_native.node (the fast path's resize,
 # see resize.c, and, where libjpeg's headers are installed
 # (libjpeg62-turbo-dev), the fused decode + resize of decode-resize.c; without
-# them binding.gyp leaves that file out) with the node-gyp that ships with npm. Uses the running
+# them binding.gyp leaves that file out; and the TCP state probe of
+# peer-state.c, with which the server drops a departed peer's queued frames,
+# src/accept/peer-state.ts) with the node-gyp that ships with npm. Uses the running
 # Node's own headers when they are installed beside it (Debian/NodeSource
 # packages, official tarballs), so no download is needed; otherwise node-gyp
 # fetches them. Needs a C compiler (build-essential, installed by
