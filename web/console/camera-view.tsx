@@ -1,4 +1,4 @@
-/** One camera, large, with its zones' numbers beside it. */
+/** One camera, large, with its zones' and counting lines' numbers beside it. */
 import { people } from './format.js';
 import { chartHref } from './history-api.js';
 import type { Live } from './live.js';
@@ -40,6 +40,8 @@ export function CameraView({ live, name }: { live: Live; name: string }) {
           <CameraFigures header={header} />
         </div>
         <ZoneTable info={info} live={live} />
+        <LineTable info={info} live={live} />
+        {info.zones.length === 0 && (info.lines ?? []).length === 0 && <p class="no-zones">No zones or counting lines for this camera in the site file.</p>}
         {alerts.length > 0 && (
           <p class="camera-alerts">
             {alerts.length} zone(s) alerting: <a href="#/alerts">see alerts</a>
@@ -52,7 +54,7 @@ export function CameraView({ live, name }: { live: Live; name: string }) {
 
 function ZoneTable({ info, live }: { info: CameraInfo; live: Live }) {
   const header = useLatestHeader(live, info.name);
-  if (info.zones.length === 0) return <p class="no-zones">No zones for this camera in the site file.</p>;
+  if (info.zones.length === 0) return (info.lines ?? []).length > 0 ? <p class="no-zones">No zones for this camera in the site file.</p> : null;
   return (
     <table class="zone-table">
       <thead>
@@ -84,4 +86,41 @@ function ZoneTable({ info, live }: { info: CameraInfo; live: Live }) {
       </tbody>
     </table>
   );
+}
+
+/** The camera's counting lines: people counted in, out and the net (in - out) since the server started, from the latest frame. */
+function LineTable({ info, live }: { info: CameraInfo; live: Live }) {
+  const header = useLatestHeader(live, info.name);
+  if ((info.lines ?? []).length === 0) return info.zones.length > 0 ? <p class="no-lines">No counting lines for this camera in the site file.</p> : null;
+  return (
+    <table class="zone-table line-table">
+      <thead>
+        <tr>
+          <th>line</th>
+          <th title="people counted crossing to the line's in side since the server started">in</th>
+          <th title="people counted crossing the other way since the server started">out</th>
+          <th title="in - out">net</th>
+        </tr>
+      </thead>
+      <tbody>
+        {(info.lines ?? []).map((line) => {
+          const r = header?.lines?.find((l) => l.id === line.id);
+          return (
+            <tr key={line.id} data-line={line.name}>
+              <th scope="row">{line.name}</th>
+              <td class="in">{r ? people(r.in) : '–'}</td>
+              <td class="out">{r ? people(r.out) : '–'}</td>
+              <td class="net">{r ? signed(r.in - r.out) : '–'}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** A net flow with its sign (+2.0, -1.5), so which way it went reads at a glance. */
+function signed(n: number): string {
+  const text = people(Math.abs(n));
+  return text === people(0) ? text : `${n > 0 ? '+' : '-'}${text}`;
 }
