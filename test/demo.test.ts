@@ -24,7 +24,7 @@ const declare = haveModel ? test : test.skip;
 declare(haveModel ? TITLE : `${TITLE} (skipped: the default model ${DEFAULT_MODEL_PATH} and its .json are not there yet)`, async (t) => {
   const cwd = tempDir('crowdline-demo-');
   const state = tempDir('crowdline-demo-state-');
-  const run = await runCli(['demo', '--max-frames', '6'], { cwd, timeoutMs: 100_000, env: { XDG_STATE_HOME: state } });
+  const run = await runCli(['demo', '--max-frames', '6', '--no-console'], { cwd, timeoutMs: 100_000, env: { XDG_STATE_HOME: state } });
   t.is(run.code, 0, howItEnded(run));
   // History is on, in the demo's own folder under the state directory, so the console's charts have the run.
   const db = path.join(state, 'crowdline', 'demo-history', 'history.db');
@@ -65,7 +65,7 @@ declareZones(
   haveModel && haveServerZones ? ZONES_TITLE : `${ZONES_TITLE} (skipped: needs the default model and the server's zones, dist/src/zones)`,
   async (t) => {
     const cwd = tempDir('crowdline-demo-zones-');
-    const run = await runCli(['demo', '--max-frames', '110'], { cwd, timeoutMs: 110_000 });
+    const run = await runCli(['demo', '--max-frames', '110', '--no-console'], { cwd, timeoutMs: 110_000 });
     t.is(run.code, 0, howItEnded(run));
     const rows = fs
       .readFileSync(path.join(cwd, 'crowdline-demo', 'vtest.zones.csv'), 'utf8')

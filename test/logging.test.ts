@@ -57,7 +57,10 @@ test('on a terminal: one readable line per record, peer text quoted and escaped'
 
 function serveFromConfig(configFile: string, env: NodeJS.ProcessEnv): { lines: () => Line[]; raw: () => string; stop: () => void } {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDLINE_')));
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...base, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile, '--no-console'], {
+    env: { ...base, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let raw = '';
   child.stderr.on('data', (c: Buffer) => (raw += c.toString()));
   return {

@@ -60,11 +60,23 @@ export function oneWorkerServeArgs(modelPath: string, port = 0): string[] {
  * `crowdline serve ARGS` in a child process (so it can really be killed); resolves once it listens.
  * `env`, when given, is the child's whole environment (default: the test's own).
  */
+/**
+ * `serve` args that leave the console off unless they choose console options:
+ * the console listens on a fixed port (127.0.0.1:7880) by default, and test
+ * processes running side by side would contend for it.
+ */
+export function withoutConsole(args: readonly string[]): string[] {
+  return args.some((a) => /^--(no-)?console(\b|-|=)/.test(a)) ? [...args] : [...args, '--no-console'];
+}
+
 export function startServeProcess(
   args: string[],
   options: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ child: ChildProcess; port: number; log: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', ...args], { env: options.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', ...withoutConsole(args)], {
+    env: options.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${log}`)), 30_000);
