@@ -71,7 +71,7 @@ export function CameraPicture({ live, info, large = false, children }: { live: L
     };
   }, [live, info.name]);
 
-  const image = header?.image ?? info.reference ?? { width: 16, height: 9 };
+  const image = pictureSize(info, header);
   const space = info.reference ?? header?.image;
   return (
     <div
@@ -137,4 +137,9 @@ function centre(polygon: Array<[number, number]>): [number, number] {
     y += py;
   }
   return [x / polygon.length, y / polygon.length];
+}
+
+/** The picture's shape: the frame's, else the site file's reference size, else 16:9 until a frame arrives. */
+export function pictureSize(info: CameraInfo, header: UpdateHeader | undefined): { width: number; height: number } {
+  return header?.image ?? info.reference ?? { width: 16, height: 9 };
 }

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { cameraHref, duration, people } from './format.js';
 import type { Live } from './live.js';
-import { CameraPicture } from './picture.js';
+import { CameraPicture, pictureSize } from './picture.js';
 import type { CameraInfo, UpdateHeader } from './wire.js';
 
 export function useLatestHeader(live: Live, camera: string): UpdateHeader | undefined {
@@ -37,8 +37,14 @@ export function CameraFigures({ header }: { header: UpdateHeader | undefined }) 
 
 export function Tile({ live, info }: { live: Live; info: CameraInfo }) {
   const header = useLatestHeader(live, info.name);
+  const image = pictureSize(info, header);
   return (
-    <article class={`tile ${info.state}`} data-camera={info.name}>
+    // No wider than its picture may be at the wall's picture height (--picture-max-h), so the whole tile fits the screen.
+    <article
+      class={`tile ${info.state}`}
+      data-camera={info.name}
+      style={{ maxWidth: `calc(var(--picture-max-h, 100vh) * ${(image.width / image.height).toFixed(4)} + 2px)` }}
+    >
       <a class="tile-picture" href={cameraHref(info.name)} aria-label={`open ${info.name}`}>
         <CameraPicture live={live} info={info} />
         <StateBadge info={info} />

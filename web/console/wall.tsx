@@ -27,6 +27,20 @@ export function wallColumns(n: number, width: number, height: number): number {
   return Math.min(n, most);
 }
 
+/**
+ * The tallest a tile's picture may be (px): the rows' share of the height, so
+ * every tile fits the screen (a single 4:3 camera on a 16:9 wall is as tall
+ * as the screen, not wider than it fits). Where that would make tiles
+ * narrower than MIN_TILE_PX (many cameras on a phone), the wall scrolls and
+ * each tile still fits the screen on its own.
+ */
+export function wallPictureHeight(n: number, cols: number, height: number): number {
+  const rows = Math.max(1, Math.ceil(n / cols));
+  const share = (height - GAP_PX * (rows - 1)) / rows - FOOTER_PX;
+  const own = height - FOOTER_PX;
+  return Math.max(120, share / 0.75 >= MIN_TILE_PX ? share : own);
+}
+
 export function Wall({ live }: { live: Live }) {
   const wall = useRef<HTMLElement>(null);
   const [box, setBox] = useState({ width: 0, height: 0 });
@@ -45,9 +59,10 @@ export function Wall({ live }: { live: Live }) {
   }, []);
   const n = live.cameras.length;
   const cols = box.width > 0 ? wallColumns(n, box.width, box.height) : 1;
+  const pictureMax = box.height > 0 ? `${Math.floor(wallPictureHeight(n, cols, box.height))}px` : undefined;
   return (
     <div class="wall-page">
-      <section class="wall" aria-label="cameras" ref={wall} style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }}>
+      <section class="wall" aria-label="cameras" ref={wall} style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, '--picture-max-h': pictureMax }}>
         {n === 0 ? (
           <div class="no-cameras">
             <h2>No camera is connected</h2>
