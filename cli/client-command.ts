@@ -133,8 +133,11 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
       );
       return;
     }
-    const [{ runClientFromArgv }, { resolveClientSetup }] = await Promise.all([import('./client-run.js'), import('./client-setup.js')]);
+    // The settings first: a usage or config error exits 2 at once, before client-run loads OpenCV
+    // (which took 7-40 s on a loaded 2-core machine).
+    const { resolveClientSetup } = await import('./client-setup.js');
     const setup = resolveClientSetup(argv);
+    const { runClientFromArgv } = await import('./client-run.js');
     process.exitCode = await runClientFromArgv(argv, setup);
   },
 };
