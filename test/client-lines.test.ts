@@ -13,6 +13,7 @@ import { loadOpenCV, type Mat } from '../client/opencv.js';
 import type { LinesMessage } from '../src/framing/index.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/server.js';
+import { vtestLinesMessage } from './helpers/vtest-site.js';
 import { startZoneServer } from './helpers/zone-server.js';
 
 const GREY: [number, number, number] = [90, 90, 90];
@@ -137,41 +138,7 @@ test('labels: a label that would cover one drawn before it slides along its line
 test("drawLines on a small picture: the three sample lines' labels no longer cover each other", async (t) => {
   const cv = await loadOpenCV();
   const view: LineView = {
-    lines: {
-      type: 'lines',
-      camera: 'cam',
-      width: 768,
-      height: 576,
-      lines: [
-        {
-          id: 0,
-          name: 'west',
-          points: [
-            [128, 576],
-            [128, 140],
-          ],
-          in: 'right',
-        },
-        {
-          id: 1,
-          name: 'centre',
-          points: [
-            [320, 576],
-            [380, 140],
-          ],
-          in: 'right',
-        },
-        {
-          id: 2,
-          name: 'east',
-          points: [
-            [576, 576],
-            [576, 100],
-          ],
-          in: 'right',
-        },
-      ],
-    },
+    lines: vtestLinesMessage(),
     crossings: [0, 1, 2].map((id) => ({ id, in: 13.7, out: 19.6, intervalMs: 1000, intervalIn: 0, intervalOut: 0 })),
   };
   // On a black picture each label is a band at 0.35 of black (still black) with coloured text: count the text pixels of each colour.

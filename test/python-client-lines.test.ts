@@ -34,7 +34,7 @@ import { DEFAULT_MODEL_PATH, PACKAGE_ROOT, SAMPLE_VIDEO } from '../src/app/paths
 import { oneWorkerServeArgs, startServeProcess } from './helpers/cli.js';
 import { blockPatternJpeg } from './helpers/images.js';
 import { tempDir } from './helpers/server.js';
-import { vtestLinesSite } from './helpers/vtest-site.js';
+import { vtestLinesMessage, vtestLinesSite } from './helpers/vtest-site.js';
 
 const PYTHON = process.env.CROWDLINE_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const SCRIPT = path.join(PACKAGE_ROOT, 'client', 'python', 'crowdline_client.py');
@@ -220,41 +220,7 @@ test('on a small picture the labels that would cover each other slide apart, exa
   capture.release();
   const small = path.join(dir, 'small.jpg');
   cv.imwrite(small, frame.resize(288, 384));
-  const linesMessage: LinesMessage = {
-    type: 'lines',
-    camera: 'cam',
-    width: 768,
-    height: 576,
-    lines: [
-      {
-        id: 0,
-        name: 'west',
-        points: [
-          [128, 576],
-          [128, 140],
-        ],
-        in: 'right',
-      },
-      {
-        id: 1,
-        name: 'centre',
-        points: [
-          [320, 576],
-          [380, 140],
-        ],
-        in: 'right',
-      },
-      {
-        id: 2,
-        name: 'east',
-        points: [
-          [576, 576],
-          [576, 100],
-        ],
-        in: 'right',
-      },
-    ],
-  };
+  const linesMessage = vtestLinesMessage();
   const crossings: LineCrossings[] = [2.1, 13.7, 15.2].map((people, id) => ({
     id,
     in: people,
