@@ -109,6 +109,13 @@ test('handOver moves only a buffer given away that fills a plain ArrayBuffer of 
  * transfer, as Piscina posts the task) and answers with each frame's byte
  * sum, so a corrupted or emptied frame shows in the count.
  */
+/**
+ * Position-weighted, modulo a prime under 2^24 so it survives the RESULT's
+ * float32 count exactly: reordered, shifted or changed bytes change it (a
+ * plain byte sum would not see chunks swapped).
+ */
+const checksum = (b: Uint8Array): number => b.reduce((a, v, i) => (a + (i + 1) * v) % 16_777_213, 0);
+
 class MovingRunner implements BatchRunner {
   readonly size = 1;
   /** Per frame: was it moved without a copy, and was the caller's view emptied by the move. */
@@ -127,7 +134,7 @@ class MovingRunner implements BatchRunner {
     jpegs.forEach((j, i) => this.seen.push({ moved: moved[i], emptied: j.byteLength === 0 }));
     const densities = new Float32Array(jpegs.length);
     const outcomes: FrameOutcome[] = arrived.map((b, i) => {
-      const sum = new Uint8Array(b).reduce((a, v) => a + v, 0);
+      const sum = checksum(new Uint8Array(b));
       densities[i] = sum;
       return { ok: true, count: sum, decodeUs: 1, height: 1, width: 1, densityOffset: i };
     });
@@ -135,8 +142,6 @@ class MovingRunner implements BatchRunner {
     return { outcomes, densities, inferUs: 1, startedAtMs, batchSize: jpegs.length };
   }
 }
-
-const byteSum = (b: Uint8Array): number => b.reduce((a, v) => a + v, 0);
 
 test('frames reach the worker moved, not copied, whole and correct: a small one, a 3 MB one over many reads, and over legacy', async (t) => {
   const runner = new MovingRunner();
@@ -149,7 +154,7 @@ test('frames reach the worker moved, not copied, whole and correct: a small one,
   const got = await results;
   t.deepEqual(
     got.map((r) => r.count),
-    frames.map(byteSum),
+    frames.map(checksum),
     'every frame arrived whole',
   );
 
@@ -159,7 +164,7 @@ test('frames reach the worker moved, not copied, whole and correct: a small one,
   const big = pattern(2 * MB, 4);
   const answered = new Promise<number>((resolve) => legacy.on('data', (c: Buffer) => parser.push(c).forEach((m) => resolve(m.values[0]))));
   legacy.write(encodeLegacyFrame(big));
-  t.is(await answered, byteSum(big));
+  t.is(await answered, checksum(big));
 
   t.is(runner.seen.length, 4);
   t.true(
@@ -185,7 +190,7 @@ test('a frame the console keeps for its watchers is copied to the worker, not mo
   const results = collectResults(conn, 1);
   conn.send(frame);
   const [r] = await results;
-  t.is(r.count, byteSum(frame));
+  t.is(r.count, checksum(frame));
   t.deepEqual(runner.seen, [{ moved: false, emptied: false }]);
   t.is(answered.length, 1);
   t.true(Buffer.from(answered[0].jpeg ?? new Uint8Array(0)).equals(frame), 'the console got the frame as received');

@@ -185,7 +185,7 @@ def decode_lines_body(body: bytes) -> LineSet:
         what = f"line {index}"
         if not isinstance(item, dict):
             raise fail(f"{what} must be an object")
-        if item.get("id") != index or isinstance(item.get("id"), bool):
+        if not isinstance(item.get("id"), int) or isinstance(item.get("id"), bool) or item.get("id") != index:
             raise fail(f'{what} must have "id" {index}')
         name = item.get("name")
         if not isinstance(name, str):
@@ -217,6 +217,8 @@ def decode_line_block(body: bytes, at: int) -> Tuple[List[LineCrossings], int]:
         raise ProtocolError("RESULT line block is cut short (v1.4 §3.4.3)")
     count, _reserved = LINE_BLOCK_HEAD.unpack_from(body, at)
     at += LINE_BLOCK_HEAD.size
+    if count > MAX_LINES:  # one entry per line of LINES, which holds at most MAX_LINES
+        raise ProtocolError(f"RESULT line block of {count} lines, over the {MAX_LINES} a LINES message may hold (v1.4 §3.4.3)")
     if at + count * LINE_ENTRY.size > len(body):
         raise ProtocolError(f"RESULT line block of {count} lines runs past the end (v1.4 §3.4.3)")
     entries = []
@@ -303,10 +305,10 @@ class Connection:
                 raise self._error(body)
             if kind != WELCOME:
                 raise ProtocolError(f"expected WELCOME, got message type {kind}")
+            self.welcome = self._welcome(body)
         except BaseException:
             self.close()
             raise
-        self.welcome = self._welcome(body)
         self.sock.settimeout(None)
 
     # -- sending -------------------------------------------------------------
@@ -503,9 +505,11 @@ def paced(frames: Iterable[bytes], fps: float) -> Iterator[bytes]:
         yield frame
 
 
-def frames_from(args: argparse.Namespace, images: bool = False) -> Iterator[Tuple[bytes, Optional[np.ndarray]]]:
+def frames_from(args: argparse.Namespace, images: bool = False,
+                on_source_fps: Optional[Callable[[float], None]] = None) -> Iterator[Tuple[bytes, Optional[np.ndarray]]]:
     """(JPEG bytes, picture) from --image (sent --frames times) or a video/camera via OpenCV.
-    The picture (BGR, as encoded) only when `images` is asked for: it is drawn on and recorded."""
+    The picture (BGR, as encoded) only when `images` is asked for: it is drawn on and recorded.
+    `on_source_fps` learns the video's own frame rate, when OpenCV knows it."""
     if args.image:
         with open(args.image, "rb") as f:
             jpeg = f.read()
@@ -523,6 +527,9 @@ def frames_from(args: argparse.Namespace, images: bool = False) -> Iterator[Tupl
     capture = cv2.VideoCapture(source)
     if not capture.isOpened():
         raise SystemExit(f"cannot open {args.video}")
+    source_fps = capture.get(cv2.CAP_PROP_FPS)
+    if on_source_fps and source_fps and source_fps > 0:
+        on_source_fps(source_fps)
     sent = 0
     while args.frames <= 0 or sent < args.frames:
         ok, image = capture.read()
@@ -573,13 +580,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     pictures = None
     if drawing:
         from pictures import Pictures  # OpenCV only when drawing
+        # A recording plays at --fps, else at the video's own rate, else 10 fps.
         pictures = Pictures(args.camera, record=args.record, snapshot=args.snapshot, show=args.show,
                             fps=args.fps or 10.0)
     # Pictures of the frames in flight, by index, until their RESULT comes: at most the window plus one.
     waiting: Deque[Tuple[int, np.ndarray]] = deque()
 
     def jpegs() -> Iterator[bytes]:
-        for index, (jpeg, image) in enumerate(frames_from(args, images=drawing)):
+        def source_fps(fps: float) -> None:
+            if pictures and not args.fps:
+                pictures.fps = fps
+
+        for index, (jpeg, image) in enumerate(frames_from(args, images=drawing, on_source_fps=source_fps)):
             if image is not None:
                 waiting.append((index, image))
             yield jpeg
@@ -593,7 +605,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 line.update(height=int(r.density.shape[0]), width=int(r.density.shape[1]), mapSum=float(r.density.sum()))
             if r.lines is not None:
                 line["lines"] = line_report(r)
-            if r.line_set is not None and r.line_set != announced:
+            if r.line_set is not None and r.line_set is not announced:
                 announced = r.line_set
                 camera.log(f"{args.camera}: {len(announced.lines)} counting line(s) from the server: "
                            + ", ".join(l.name for l in announced.lines))
@@ -616,7 +628,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 4
     finally:
         if pictures:
-            pictures.close()
+            try:
+                pictures.close()
+            except OSError as err:  # a snapshot that cannot be written: said, not a traceback
+                print(f"failed: {err}", file=sys.stderr)
+                return 1  # noqa: B012 (the status of the run is this failure)
     return 0
 
 

@@ -30,9 +30,10 @@ class Pictures:
 
     def add(self, frame: np.ndarray, result: Result) -> bool:
         """Draws and outputs one answered frame (the picture sent); False when the window was closed."""
-        image = frame.copy()  # the same picture may be sent again (--image)
+        image = frame
         height, width = image.shape[:2]
         if result.line_set is not None and result.line_set.lines:
+            image = frame.copy()  # drawn on, and the same picture may be sent again (--image)
             # Counts only from an ok RESULT; otherwise the arrows say just "in" and "out".
             draw_lines(image, result.line_set, result.lines if result.ok else None, (width, height))
         if self.record:

@@ -36,7 +36,8 @@ export type ServerCloseReason =
   | 'output-buffer-hard'
   | 'output-buffer-soft'
   | 'max-age'
-  | 'reset-before-accept';
+  | 'reset-before-accept'
+  | 'peer-gone';
 
 export interface ServerObserver {
   connectionOpened?(protocol: 'v1' | 'legacy'): void;

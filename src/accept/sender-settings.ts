@@ -18,25 +18,9 @@ import type { FlowShare } from '../batcher/fair-queue.js';
 import type { ServerOptions } from './options.js';
 import type { CapExceeded, RateCap, RateCaps, RateLease } from './rate-caps.js';
 import { addressSender, identitySender } from './sender-key.js';
+import type { SenderSettings } from '../common/sender-share.js';
 
-/** What a site file's camera entry or a credentials entry may set; absent: the next place decides. */
-export interface SenderSettings {
-  weight?: number;
-  priority?: number;
-  /** Frames per second (0: no cap). */
-  maxFps?: number;
-  /** Decoded pixels per second (0: no cap). */
-  maxPixelRate?: number;
-}
-
-/** A weight: 1/100 to 100 times an ordinary camera's share. */
-export const MIN_WEIGHT = 0.01;
-export const MAX_WEIGHT = 100;
-/** Priority classes, higher served first. */
-export const MIN_PRIORITY = -9;
-export const MAX_PRIORITY = 9;
-/** Highest frame-rate cap an entry may set (above any camera; 0 means none at all). */
-export const MAX_FPS = 1000;
+export { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT, type SenderSettings } from '../common/sender-share.js';
 
 /** Who the connection is, as the server knows it once its HELLO is accepted (or at once for legacy). */
 export interface SenderInput {
@@ -128,10 +112,6 @@ export class SenderCaps {
 
   constructor(caps: RateCaps, buckets: readonly CapBucket[]) {
     this.held = buckets.map((bucket) => ({ bucket, lease: caps.acquire(bucket.key, bucket.cap) }));
-  }
-
-  get empty(): boolean {
-    return this.held.length === 0;
   }
 
   /** The first cap a frame taken now would be over, or undefined. */

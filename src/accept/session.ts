@@ -414,10 +414,7 @@ export class Session {
    */
   private readonly stillWanted = (): boolean => {
     if (!peerGone(this.socket)) return true;
-    if (!this.socket.destroyed) {
-      this.closeReason = 'peer reset while its frames waited';
-      this.socket.destroy();
-    }
+    if (!this.socket.destroyed) this.cut('peer-gone', 'the peer reset or closed while its frames waited behind unread bytes');
     return false;
   };
 

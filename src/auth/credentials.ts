@@ -19,7 +19,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isScalar, parseDocument } from 'yaml';
-import { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT } from '../accept/sender-settings.js';
+import { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT } from '../common/sender-share.js';
 import { parseStoredHash } from './token.js';
 
 /** camera: sends frames (the frames port); viewer: watches the console; admin: also changes settings there. */
@@ -47,8 +47,8 @@ export interface ClientEntry {
   maxPixelRate?: number;
 }
 
-// The bounds of weights, classes and caps are the site file's too (src/accept/sender-settings.ts).
-export { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT } from '../accept/sender-settings.js';
+// The bounds of weights, classes and caps are the site file's too (src/common/sender-share.ts).
+export { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT } from '../common/sender-share.js';
 
 /** Identities become metric labels and log prefixes: keep them plain. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -136,11 +136,6 @@ export class Batcher {
     return this.running;
   }
 
-  /** Senders (groups) with a connection open. */
-  get groupCount(): number {
-    return this.uses.size;
-  }
-
   openFlow(options: FlowOptions): BatchFlow {
     const queue = this.queue.openFlow(options);
     return new BatchFlow(queue, options.label, this.useOf(queue.group.key), this);
@@ -307,8 +302,11 @@ export class Batcher {
       const batch: Waiting[] = [];
       for (const { value: w } of this.queue.take(this.options.maxBatch)) {
         // A sender that left while its frames waited (a paused socket learns of it late) costs no worker time.
-        if (w.job?.stillWanted?.() === false) this.finishUnrun(w, 'connection closed');
-        else {
+        if (w.job?.stillWanted?.() === false) {
+          // take() charged its estimate to the sender (and credited lower classes): no worker time was spent.
+          this.queue.charge(w.flow.queue, -w.estimateUs);
+          this.finishUnrun(w, 'connection closed');
+        } else {
           this.unqueue(w);
           batch.push(w);
         }

@@ -140,11 +140,6 @@ export class FairQueue<T> {
     return this.count;
   }
 
-  /** Groups with at least one open flow. */
-  get groupCount(): number {
-    return this.groups.size;
-  }
-
   openFlow(place: FlowPlace): FlowQueue<T> {
     checkShare(place);
     const id = this.nextId++;

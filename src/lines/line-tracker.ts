@@ -299,8 +299,9 @@ export class LineTracker {
       const n = net[b];
       // Mean speed across the line of the people in this stretch and its neighbours over the window,
       // px/s: a person's edge that spills into the next stretch moves as the person does. A neighbour
-      // that moved the other way is someone else (two people passing each other on the line): it
-      // would cancel this stretch's speed, so it is left out.
+      // that moved the other way is someone else (two people passing each other on the line): its
+      // motion would cancel this stretch's, so only its people count (leaving them out too made a
+      // person standing on the line for a minute count, docs/zones.md).
       let localNet = n;
       let localMass = massTime[b];
       for (const k of [b - 1, b + 1]) {

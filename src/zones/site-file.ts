@@ -7,7 +7,7 @@
  * the file, camera, zone and field.
  */
 import { INPUT_SIZE_POLICIES, type InputSizePolicy } from '../workers/input-size.js';
-import { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT, type SenderSettings } from '../accept/sender-settings.js';
+import { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT, type SenderSettings } from '../common/sender-share.js';
 import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -132,7 +132,7 @@ export interface CameraConfig {
   lines: LineConfig[];
   /** How this camera's frames become network input; absent: what the client asks, else the server default. */
   inputPolicy?: InputSizePolicy;
-  /** Its weight, priority class and rate caps where the entry sets them (src/accept/sender-settings.ts). */
+  /** Its weight, priority class and rate caps where the entry sets them (src/common/sender-share.ts; combined per connection in src/accept/sender-settings.ts). */
   sender?: SenderSettings;
 }
 

@@ -6,7 +6,7 @@
  * Knows nothing of sockets: the accept layer feeds it density maps.
  */
 import type { InputSizePolicy } from '../workers/input-size.js';
-import type { SenderSettings } from '../accept/sender-settings.js';
+import type { SenderSettings } from '../common/sender-share.js';
 import type { ZoneAlertStateCode, ZoneReading } from '../framing/index.js';
 import { ZoneAlerts, type AlertTransition } from './alerts.js';
 import { MaskCache, maskedSum, type Size } from './coverage.js';

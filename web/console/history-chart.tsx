@@ -86,8 +86,10 @@ function drawThresholds(u: uPlot, lines: Threshold[]): void {
 /** The axes' font, set on the axes and used to measure their labels. */
 const AXIS_FONT = '12px system-ui, sans-serif';
 
-const timeOf = (withSeconds: boolean) =>
-  new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}) });
+// Built once: the axis is redrawn on every live update.
+const timeWithSeconds = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const timeWithoutSeconds = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const timeOf = (withSeconds: boolean): Intl.DateTimeFormat => (withSeconds ? timeWithSeconds : timeWithoutSeconds);
 const dayOf = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
 
 /**

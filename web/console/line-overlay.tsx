@@ -5,7 +5,7 @@
  * RESULT's line block, v1.4). The geometry is the camera client's too
  * (src/common/arrow-geometry.ts, served to the page as it is).
  */
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import { alongLine, arrowHead, direction, inside, lineArrows, slideClear, unit, type Box, type Pt } from '../../src/common/arrow-geometry.js';
 import { people } from './format.js';
 import type { CameraLine, UpdateHeader } from './wire.js';
@@ -21,7 +21,9 @@ function arrowPath(from: Pt, to: Pt): string {
  * After each render, on the real sizes: keeps every label inside the picture
  * and moves one that would cover a label before it along its line, half its
  * height at a time, until clear (the client's rule: src/common/arrow-geometry.ts).
- * Writes only each label's CSS `translate`, so nothing renders again.
+ * Writes only each label's CSS `translate`, so nothing renders again. It
+ * reads the layout, so it runs only when a label's text or the picture's
+ * size changed, not on every frame.
  */
 function layOut(holder: HTMLElement, slides: ReadonlyArray<Pt | undefined>): void {
   const labels = [...holder.querySelectorAll<HTMLElement>(':scope > .line-label, :scope > .line-name')];
@@ -45,10 +47,22 @@ export function LineOverlay({ lines, header, space }: { lines: CameraLine[]; hea
   // A label's edge touches its arrow's tip, on the far side (shifted by its own size, whatever the picture's), so the head stays visible.
   // Labels in drawing order (per line: in, out, name), each with the way it may slide along its line.
   const slides: Array<Pt | undefined> = [];
+  const latestSlides = useRef(slides);
+  latestSlides.current = slides;
   const holder = useRef<HTMLDivElement>(null);
+  // What the labels say and where they start: the layout changes only with these.
+  const shown = `${space.width}x${space.height}|${drawn.map(({ line, totals }) => `${line.id}:${line.name}:${totals ? `${people(totals.in)}/${people(totals.out)}` : '-'}`).join(',')}`;
   useLayoutEffect(() => {
-    if (holder.current) layOut(holder.current, slides);
-  });
+    if (holder.current) layOut(holder.current, latestSlides.current);
+  }, [shown]);
+  // Labels are sized with the picture (cqw): a resize with no new frame moves them too.
+  useEffect(() => {
+    const element = holder.current;
+    if (!element || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => layOut(element, latestSlides.current));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
   const pos = ([x, y]: Pt) => ({ left: `${(100 * x) / space.width}%`, top: `${(100 * y) / space.height}%` });
   return (
     <>
