@@ -6,15 +6,16 @@
  *
  *   node dist/bench/line-accuracy.js [--model crowdline-v2]
  */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { LineTracker } from '../src/lines/line-tracker.js';
 import { runMotionJob } from '../src/lines/motion-job.js';
 import { vtestCamera, vtestFrames, vtestGroundTruth } from '../test/helpers/vtest-lines.js';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const model = arg('model', 'crowdline-v2');
+const { model } = yargs(hideBin(process.argv))
+  .option('model', { type: 'string', default: 'crowdline-v2', describe: 'model name or path' })
+  .strict()
+  .parseSync();
 
 const frames = await vtestFrames(model);
 const truth = vtestGroundTruth().lines;

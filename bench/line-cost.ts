@@ -8,6 +8,8 @@
  *
  *   node dist/bench/line-cost.js [--frames 200] [--rounds 3] [--lines 3]
  */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { addStepFlux } from '../src/lines/crossing-flux.js';
 import { bandSamples, flowWindow } from '../src/lines/band.js';
 import { cropGrey, DEFAULT_FLOW_OPTIONS, denseFlow } from '../src/lines/flow.js';
@@ -15,13 +17,13 @@ import { greyFromInput } from '../src/lines/grey.js';
 import { runMotionJob } from '../src/lines/motion-job.js';
 import { vtestFrames, vtestGroundTruth } from '../test/helpers/vtest-lines.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const count = arg('frames', 200);
-const rounds = arg('rounds', 3);
-const lineCount = arg('lines', 3);
+const argv = yargs(hideBin(process.argv))
+  .option('frames', { type: 'number', default: 200 })
+  .option('rounds', { type: 'number', default: 3 })
+  .option('lines', { type: 'number', default: 3 })
+  .strict()
+  .parseSync();
+const [count, rounds, lineCount] = [argv.frames, argv.rounds, argv.lines];
 
 const cpuMs = (run: () => void): number => {
   const before = process.cpuUsage();

@@ -21,17 +21,18 @@
  *
  *   node dist/bench/line-error-sources.js [--model crowdline-v2]
  */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { bandSamples, flowWindow } from '../src/lines/band.js';
 import { DEFAULT_FLOW_OPTIONS, cropGrey, type FlowField } from '../src/lines/flow.js';
 import { DEFAULT_BAND_FRACTION, LineTracker, type LineReading } from '../src/lines/line-tracker.js';
 import { runMotionJob } from '../src/lines/motion-job.js';
 import { type GroundTruthLine, type VtestFrame, VTEST_HEIGHT, VTEST_WIDTH, vtestCamera, vtestFrames, vtestGroundTruth } from '../test/helpers/vtest-lines.js';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const model = arg('model', 'crowdline-v2');
+const { model } = yargs(hideBin(process.argv))
+  .option('model', { type: 'string', default: 'crowdline-v2', describe: 'model name or path' })
+  .strict()
+  .parseSync();
 const frames = await vtestFrames(model);
 const truth = vtestGroundTruth().lines;
 const camera = vtestCamera();
