@@ -1,7 +1,8 @@
 /**
  * The zone editor's drawing layer: an SVG over the camera's picture, in the
  * polygons' own coordinates. Drawing: each click (or tap) adds a corner;
- * clicking the first corner, double-clicking, or Enter closes the zone.
+ * clicking the first or the last corner again (so a double-click), or Enter
+ * closes the zone.
  * Editing: click a zone to select it, drag it to move it, drag a corner to
  * move the corner, drag an edge's midpoint to add a corner there. Pointer
  * events, so a finger works like a mouse; handles are larger on touch
@@ -29,16 +30,12 @@ interface StageProps {
 
 type Drag = { kind: 'move'; key: number; start: Point; original: Point[] } | { kind: 'corner'; key: number; index: number };
 
-/** Two taps this close in time and place are a double-click (also on touch screens, which have none). */
-const DOUBLE_MS = 400;
-
 export function ZoneStage(props: StageProps) {
   const svg = useRef<SVGSVGElement>(null);
   const [pxWidth, setPxWidth] = useState(0);
   const [cursor, setCursor] = useState<Point | undefined>();
   const [coarse, setCoarse] = useState(() => window.matchMedia('(pointer: coarse)').matches);
   const drag = useRef<Drag | undefined>(undefined);
-  const lastTap = useRef<{ at: number; point: Point } | undefined>(undefined);
   const { space, zones, selected, drawing } = props;
 
   useEffect(() => {
@@ -66,12 +63,13 @@ export function ZoneStage(props: StageProps) {
     if (event.pointerType === 'touch' && !coarse) setCoarse(true);
     const point = toSpace(event);
     if (drawing) {
-      const now = performance.now();
+      // A press on the first or the last corner closes the zone (so a double-click or double-tap on the last
+      // corner does, whatever the time between its presses: a timed double missed on a loaded machine and
+      // added a duplicate corner instead). A press on the last corner never adds a corner on top of it.
       const last = drawing[drawing.length - 1];
-      const double = lastTap.current && now - lastTap.current.at < DOUBLE_MS && last !== undefined && distance(point, last) <= reach;
-      lastTap.current = { at: now, point };
-      if (drawing.length >= 3 && (distance(point, drawing[0]) <= reach || double)) props.onDrawClose();
-      else if (!double) props.onDrawPoint(snap(point, space));
+      const onLast = last !== undefined && distance(point, last) <= reach;
+      if (drawing.length >= 3 && (onLast || distance(point, drawing[0]) <= reach)) props.onDrawClose();
+      else if (!onLast) props.onDrawPoint(snap(point, space));
       return;
     }
     const target = event.target as SVGElement;

@@ -161,7 +161,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
           { key, field: 'polygon' },
         )
       }
-      onDrawPoint={(p) => setDrawing([...(drawing ?? []), p])}
+      onDrawPoint={(p) => setDrawing((now) => [...(now ?? []), p])}
       onDrawClose={finishDrawing}
     />
   ) : undefined;
@@ -193,7 +193,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
         </div>
         <p class="hint draw-hint">
           {drawing
-            ? `Click to add corners (${drawing.length} so far); click the first corner, double-click or press Enter to close; Esc cancels.`
+            ? `Click to add corners (${drawing.length} so far); click the first or last corner, or press Enter, to close; Esc cancels.`
             : 'Click a zone to select it; drag it to move it, drag its corners to reshape it, drag a midpoint to add a corner.'}
         </p>
       </div>
