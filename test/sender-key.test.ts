@@ -1,6 +1,7 @@
 /** Who a connection sends for: the key of its fair-queue group and rate-cap bucket (src/accept/sender-key.ts). */
 import test from 'ava';
-import { addressPrefix, addressSender, identitySender } from '../src/accept/sender-key.js';
+import { addressSender, identitySender } from '../src/accept/sender-key.js';
+import { addressKey as addressPrefix } from '../src/common/address-key.js';
 
 test('an IPv4 address is its own sender; an IPv6 one is grouped by its /64', (t) => {
   t.is(addressSender('10.0.0.5'), 'address:10.0.0.5');
@@ -13,5 +14,8 @@ test('an IPv4 address is its own sender; an IPv6 one is grouped by its /64', (t)
   t.is(addressPrefix('fe80::1%eth0'), 'fe80:0:0:0::/64');
   t.is(addressPrefix('64:ff9b::192.0.2.33'), '64:ff9b:0:0::/64');
   t.is(addressPrefix('not an address'), 'not an address');
+  // The key per-address limits count by: an IPv4-mapped peer is its IPv4 address, not ::/64.
+  t.is(addressSender('::ffff:10.0.0.5'), 'address:10.0.0.5');
+  t.is(addressSender('2001:db8::1'), addressSender('2001:db8::ffff'));
   t.is(identitySender('station-north/north-1'), 'identity:station-north/north-1');
 });

@@ -19,6 +19,7 @@ import type { ServerCloseReason, ServerObserver } from './observer.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
 import type { ResultTap } from './result-tap.js';
 import { RateCaps } from './rate-caps.js';
+import { AddressCounts, addressKey, plainAddress } from '../common/address-key.js';
 import { Session } from './session.js';
 import type { FrameScreen, ZoneSource } from './session-deps.js';
 
@@ -54,10 +55,9 @@ const KNOWN_GOOD_FOR_MS = 60 * 60_000;
 const MIN_CHECK_INTERVAL_MS = 10;
 const MAX_CHECK_INTERVAL_MS = 1_000;
 
-/** One key per client address (an IPv4 peer may show up as ::ffff:a.b.c.d). */
-function addressKey(address: string | undefined): string {
-  if (!address) return '?';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
+/** A peer's address as logs name it (an IPv4 peer may show up as ::ffff:a.b.c.d). */
+function peerAddress(address: string | undefined): string {
+  return address ? plainAddress(address) : '?';
 }
 
 export class CrowdServer {
@@ -65,7 +65,8 @@ export class CrowdServer {
   readonly batcher: Batcher;
   private readonly server: net.Server;
   private readonly sessions = new Set<Session>();
-  private readonly perAddress = new Map<string, number>();
+  /** Connections per address key (IPv6: per /64; src/common/address-key.ts), as every per-address limit counts. */
+  private readonly perAddress = new AddressCounts();
   /** Accepted sockets not yet closed (sessions, and TLS handshakes in progress). */
   private open = 0;
   private readonly log: RateLimitedLog;
@@ -73,9 +74,9 @@ export class CrowdServer {
   private readonly deadlineTimer: NodeJS.Timeout;
   /** Sockets before their session (TLS detection or handshake), by address; settle() ends one's hold. */
   private handshaking = 0;
-  private readonly handshakingPerAddress = new Map<string, number>();
+  private readonly handshakingPerAddress = new AddressCounts();
   private readonly settlers = new Map<string, () => void>();
-  /** Addresses whose connection got through a handshake lately -> when (Map order: least recent first). */
+  /** Address keys whose connection got through a handshake lately -> when (Map order: least recent first). */
   private readonly knownGood = new Map<string, number>();
   /** Refused sockets still being told why (bounded: beyond maxConnections they are just closed). */
   private refusing = 0;
@@ -142,8 +143,8 @@ export class CrowdServer {
       socket.destroy();
       return;
     }
-    const address = addressKey(socket.remoteAddress);
-    const fromAddress = this.perAddress.get(address) ?? 0;
+    const address = socket.remoteAddress;
+    const fromAddress = this.perAddress.count(address);
     if (this.closing) {
       this.refuse(socket, 'refused-shutting-down', ErrorCode.ShuttingDown, 'server is shutting down');
       return;
@@ -164,12 +165,10 @@ export class CrowdServer {
     }
     if (this.deps.route && !this.takeHandshakeSlot(socket, address)) return;
     this.open++;
-    this.perAddress.set(address, fromAddress + 1);
+    this.perAddress.add(address);
     socket.once('close', () => {
       this.open--;
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(address, left);
-      else this.perAddress.delete(address);
+      this.perAddress.remove(address);
     });
     if (this.deps.route) this.deps.route(socket, (stream) => this.adopt(stream));
     else this.adopt(socket);
@@ -182,23 +181,24 @@ export class CrowdServer {
    */
   private takeHandshakeSlot(socket: net.Socket, address: string): boolean {
     const o = this.options;
-    const fromAddress = this.handshakingPerAddress.get(address) ?? 0;
-    const seen = this.knownGood.get(address);
+    const fromAddress = this.handshakingPerAddress.count(address);
+    const seen = this.knownGood.get(addressKey(address));
     const known = seen !== undefined && performance.timeOrigin + performance.now() - seen < KNOWN_GOOD_FOR_MS;
     const limit = known ? o.maxHandshakes : o.maxHandshakes - Math.floor(o.maxHandshakes / 4);
     if (fromAddress >= o.maxHandshakesPerIp || this.handshaking >= limit) {
       this.observer.connectionEnded?.('refused-handshakes');
       this.log.write(
         'refused-handshakes',
-        `${address}:${socket.remotePort ?? '?'}: refused: too many connections in their handshake (${fromAddress} from this address, ${this.handshaking} in all)`,
-        { address },
+        `${peerAddress(address)}:${socket.remotePort ?? '?'}: refused: too many connections in their handshake (${fromAddress} from this address, ${this.handshaking} in all)`,
+        { address: peerAddress(address) },
       );
       socket.on('error', () => undefined);
       socket.destroy();
       return false;
     }
     this.handshaking++;
-    this.handshakingPerAddress.set(address, fromAddress + 1);
+    this.handshakingPerAddress.add(address);
+    // The peer's own address and port, not its key: two hosts of one /64 may use the same port.
     const key = `${address}:${socket.remotePort ?? '?'}`;
     let held = true;
     const settle = (): void => {
@@ -206,9 +206,7 @@ export class CrowdServer {
       held = false;
       this.settlers.delete(key);
       this.handshaking--;
-      const left = (this.handshakingPerAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.handshakingPerAddress.set(address, left);
-      else this.handshakingPerAddress.delete(address);
+      this.handshakingPerAddress.remove(address);
     };
     this.settlers.set(key, settle);
     socket.once('close', settle);
@@ -217,13 +215,13 @@ export class CrowdServer {
 
   /** A connection got through its handshake: its slot is free, and its address is known-good for a while. */
   private handshakeDone(socket: net.Socket): void {
-    const address = addressKey(socket.remoteAddress);
-    const settle = this.settlers.get(`${address}:${socket.remotePort ?? '?'}`);
-    if (!settle) return;
+    const settle = this.settlers.get(`${socket.remoteAddress}:${socket.remotePort ?? '?'}`);
+    if (!settle || socket.remoteAddress === undefined) return;
     settle();
     if (!(socket instanceof TLSSocket)) return; // only a completed TLS handshake vouches for an address
-    this.knownGood.delete(address);
-    this.knownGood.set(address, performance.timeOrigin + performance.now());
+    const key = addressKey(socket.remoteAddress);
+    this.knownGood.delete(key);
+    this.knownGood.set(key, performance.timeOrigin + performance.now());
     if (this.knownGood.size > KNOWN_GOOD_ADDRESSES) this.knownGood.delete(this.knownGood.keys().next().value as string);
   }
 
@@ -240,8 +238,8 @@ export class CrowdServer {
       model: this.deps.model,
       observer: this.observer,
       log: this.log,
-      address: `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
-      host: addressKey(socket.remoteAddress),
+      address: `${peerAddress(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
+      host: peerAddress(socket.remoteAddress),
       rateCaps: this.rateCaps,
       gate: this.deps.gate,
       screen: this.deps.screen,
@@ -275,7 +273,7 @@ export class CrowdServer {
   /** Over a limit: v1 clients get an ERROR saying why; legacy ones just a close. */
   private refuse(socket: net.Socket, why: ServerCloseReason, code: typeof ErrorCode.ServerFull | typeof ErrorCode.ShuttingDown, reason: string): void {
     this.observer.connectionEnded?.(why);
-    const peer = `${addressKey(socket.remoteAddress)}:${socket.remotePort ?? '?'}`;
+    const peer = `${peerAddress(socket.remoteAddress)}:${socket.remotePort ?? '?'}`;
     this.log.write(why, `${peer}: refused: ${reason}`, { address: peer });
     socket.on('error', () => undefined);
     if (this.refusing >= this.options.maxConnections) {

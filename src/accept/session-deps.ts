@@ -67,7 +67,7 @@ export interface SessionDeps {
   log: SessionLog;
   /** The peer's address and port, as log lines name the connection. */
   address: string;
-  /** The peer's address alone, as the server counts it for per-address limits. */
+  /** The peer's address alone (an IPv4-mapped one as IPv4); its sender key is addressKey() of it, as the per-address limits count it. */
   host: string;
   /** Frame-rate and pixel-rate buckets per sender; absent: no caps. */
   rateCaps?: RateCaps;

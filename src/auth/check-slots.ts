@@ -4,8 +4,10 @@
  * waiting, so a flood of HELLOs from one address delays another address's
  * camera by one check, not by the whole flood. One address may have only a
  * few checks pending; a check whose connection went away while it waited is
- * dropped before it starts.
+ * dropped before it starts. Addresses are counted by their key
+ * (src/common/address-key.ts: IPv6 by /64), as every per-address limit.
  */
+import { addressKey } from '../common/address-key.js';
 
 export interface CheckSlotLimits {
   /** Token checks running at once, all addresses together. */
@@ -69,7 +71,8 @@ export class CheckSlots {
   acquire(address: string | undefined, o: { gone?: AbortSignal; alive?: () => boolean } = {}): Promise<ReleaseSlot | 'gone' | 'busy'> {
     const { gone, alive } = o;
     if (gone?.aborted) return Promise.resolve('gone');
-    const key = address ?? '';
+    // '' (no address) is no address key: addressKey never returns it.
+    const key = address === undefined ? '' : addressKey(address);
     const pending = this.pending.get(key) ?? 0;
     if (address !== undefined && pending >= this.limits.maxPerAddress) {
       this.counts.refused++;

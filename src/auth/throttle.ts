@@ -2,8 +2,12 @@
  * Slows down guessing: after a few failed authentications from one address,
  * each further attempt from it waits before it is even checked, doubling per
  * failure up to a cap. Forgotten after a quiet spell; the table is bounded
- * so a scan from many addresses cannot grow memory.
+ * so a scan from many addresses cannot grow memory. Addresses are counted by
+ * their key (src/common/address-key.ts: IPv6 by /64), so hopping addresses
+ * inside one /64 starts no one clean.
  */
+import { addressKey } from '../common/address-key.js';
+
 export interface ThrottleOptions {
   /** Failures allowed before any delay. */
   freeFailures: number;
@@ -34,30 +38,31 @@ export class FailureThrottle {
 
   /** How long an attempt from `address` must wait before it is checked. */
   delayMs(address: string): number {
-    const rec = this.live(address);
+    const rec = this.live(addressKey(address));
     if (!rec) return 0;
     const over = rec.failures - this.options.freeFailures;
     return over < 0 ? 0 : Math.min(this.options.maxDelayMs, this.options.firstDelayMs * 2 ** over);
   }
 
   failed(address: string): void {
-    const rec = this.live(address) ?? { failures: 0, lastAt: 0 };
+    const key = addressKey(address);
+    const rec = this.live(key) ?? { failures: 0, lastAt: 0 };
     rec.failures++;
     rec.lastAt = this.now();
     // Re-insert: the Map's order is then least recently failed first.
-    this.table.delete(address);
-    this.table.set(address, rec);
+    this.table.delete(key);
+    this.table.set(key, rec);
     if (this.table.size > this.options.maxAddresses) this.table.delete(this.table.keys().next().value as string);
   }
 
   succeeded(address: string): void {
-    this.table.delete(address);
+    this.table.delete(addressKey(address));
   }
 
-  private live(address: string): Record | undefined {
-    const rec = this.table.get(address);
+  private live(key: string): Record | undefined {
+    const rec = this.table.get(key);
     if (rec && this.now() - rec.lastAt > this.options.forgetAfterMs) {
-      this.table.delete(address);
+      this.table.delete(key);
       return undefined;
     }
     return rec;

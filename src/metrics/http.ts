@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
+import { AddressCounts } from '../common/address-key.js';
 
 export interface MetricsHttpOptions {
   host: string;
@@ -29,7 +30,7 @@ export interface MetricsHttpOptions {
  */
 export interface MetricsHttpLimits {
   maxConnections: number;
-  /** Connections one client address may hold. */
+  /** Connections one client address may hold (IPv6: one /64). */
   maxConnectionsPerIp: number;
   /** Whole request headers must arrive within this (Node's headersTimeout). */
   headersTimeoutMs: number;
@@ -96,10 +97,11 @@ export async function startMetricsHttp(options: MetricsHttpOptions): Promise<Met
     },
   );
   const slots = new Map<Socket, { address: string; busy: boolean; lastActive: number }>();
-  const perAddress = new Map<string, number>();
+  // Per address key (IPv6: per /64), as every per-address limit.
+  const perAddress = new AddressCounts();
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
-    const from = address === undefined ? 0 : (perAddress.get(address) ?? 0);
+    const from = address === undefined ? 0 : perAddress.count(address);
     if (address === undefined || from >= limits.maxConnectionsPerIp) {
       socket.destroy();
       return;
@@ -116,16 +118,14 @@ export async function startMetricsHttp(options: MetricsHttpOptions): Promise<Met
       oldest[0].destroy();
     }
     slots.set(socket, { address, busy: false, lastActive: performance.now() });
-    perAddress.set(address, from + 1);
+    perAddress.add(address);
     socket.once('close', () => release(socket));
   });
   function release(socket: Socket): void {
     const slot = slots.get(socket);
     if (!slot) return;
     slots.delete(socket);
-    const left = (perAddress.get(slot.address) ?? 1) - 1;
-    if (left > 0) perAddress.set(slot.address, left);
-    else perAddress.delete(slot.address);
+    perAddress.remove(slot.address);
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
