@@ -11,6 +11,7 @@ import type { DeviceChoice } from '../src/workers/types.js';
 import { parseSize } from '../src/common/parse.js';
 import { UsageError } from '../src/common/usage-error.js';
 import { DEFAULT_JPEG_LIMITS } from '../src/workers/jpeg-inspect.js';
+import { DEFAULT_WORKER_NICE, WORKER_NICE_RANGE } from '../src/workers/thread-nice.js';
 import { DEFAULT_LOG_RATE_LIMIT } from '../src/log/rate-limited-log.js';
 import { DEFAULT_METRICS_HTTP_LIMITS } from '../src/metrics/http.js';
 import { DEFAULT_CAMERA_SERIES_TTL_MS } from '../src/metrics/server-metrics.js';
@@ -102,6 +103,12 @@ export function withServerOptions<T>(yargs: Argv<T>) {
     .option('decode-threads', {
       type: 'number',
       describe: `threads that only decode JPEGs, apart from the sessions (default: 0 on CPU, each worker decodes its own frames; on CUDA every core but two, ${Math.max(1, os.availableParallelism() - 2)} here)`,
+      group: 'Model:',
+    })
+    .option('worker-nice', {
+      type: 'number',
+      default: DEFAULT_WORKER_NICE,
+      describe: `nice added to the worker and decode threads (and ONNX Runtime's threads), above the process's own, so the main thread (accept, reads, replies, probes) gets a core first (${WORKER_NICE_RANGE.min}-${WORKER_NICE_RANGE.max}; 0: off; Linux)`,
       group: 'Model:',
     })
     .option('input-size', { type: 'string', describe: 'network input WxH (default: the manifest preferred size)', group: 'Model:' })
@@ -445,6 +452,9 @@ export function withServerOptions<T>(yargs: Argv<T>) {
         if (!(Number.isInteger(value) && value >= 0))
           throw new UsageError(`--${name} must be a whole number of pixels per second (0: no cap), got ${String(value)}`);
       }
+      const nice = argv['worker-nice'];
+      if (!(Number.isInteger(nice) && nice >= WORKER_NICE_RANGE.min && nice <= WORKER_NICE_RANGE.max))
+        throw new UsageError(`--worker-nice must be a whole number from ${WORKER_NICE_RANGE.min} (off) to ${WORKER_NICE_RANGE.max}, got ${String(nice)}`);
       const share = argv['lower-class-share'];
       if (!(Number.isFinite(share) && share >= 0 && share <= 0.5))
         throw new UsageError(`--lower-class-share must be from 0 (strict priority) to 0.5, got ${String(share)}`);
@@ -512,6 +522,7 @@ export interface ServerArgv extends SecurityArgv, ConsoleArgv {
   workers?: number;
   'intra-op-threads'?: number;
   'decode-threads'?: number;
+  'worker-nice': number;
   'input-size'?: string;
   'input-policy': InputSizePolicy;
   'max-tiles': number;
@@ -583,6 +594,7 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
     workers: argv.workers,
     intraOpThreads: argv['intra-op-threads'],
     decodeThreads: argv['decode-threads'],
+    workerNice: argv['worker-nice'],
     inputSize: argv['input-size'] ? parseSize(argv['input-size']) : undefined,
     inputPolicy: argv['input-policy'],
     inputSizeLimits: { maxTiles: argv['max-tiles'], maxInputPixels: argv['max-input-pixels'] },

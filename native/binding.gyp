@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "crowdline_native",
-      "sources": ["resize.c", "shared-view.c", "peer-state.c"],
+      "sources": ["resize.c", "shared-view.c", "peer-state.c", "thread-nice.c"],
       "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra"],
       "cflags!": ["-O2"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-std=c11"] },

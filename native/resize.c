@@ -80,6 +80,7 @@ static napi_value resize_bilinear_u8(napi_env env, napi_callback_info info) {
 
 int crowdline_add_shared_view(napi_env env, napi_value exports); /* shared-view.c */
 int crowdline_add_peer_state(napi_env env, napi_value exports);  /* peer-state.c */
+int crowdline_add_thread_nice(napi_env env, napi_value exports); /* thread-nice.c */
 #ifdef CROWDLINE_HAVE_JPEG
 int crowdline_add_decode_resize(napi_env env, napi_value exports); /* decode-resize.c */
 #endif
@@ -94,7 +95,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       napi_set_named_property(env, exports, "resizeBilinearU8", fn) != napi_ok ||
       napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &simd) != napi_ok ||
       napi_set_named_property(env, exports, "simd", simd) != napi_ok || !crowdline_add_shared_view(env, exports) ||
-      !crowdline_add_peer_state(env, exports))
+      !crowdline_add_peer_state(env, exports) || !crowdline_add_thread_nice(env, exports))
     return NULL;
 #ifdef CROWDLINE_HAVE_JPEG
   if (!crowdline_add_decode_resize(env, exports)) return NULL;

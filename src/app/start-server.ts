@@ -39,6 +39,8 @@ export interface StartServerOptions {
   intraOpThreads?: number;
   /** Threads that only decode (see WorkerPool). */
   decodeThreads?: number;
+  /** Nice the worker and decode threads add to the process's (see WorkerPool; default DEFAULT_WORKER_NICE). */
+  workerNice?: number;
   inputSize?: { width: number; height: number };
   /** Policy of frames whose camera has none from the site file or the client (default fixed). */
   inputPolicy?: InputSizePolicy;
@@ -187,6 +189,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       workers: options.workers,
       intraOpThreads: options.intraOpThreads,
       decodeThreads: options.decodeThreads,
+      workerNice: options.workerNice,
       maxBatch: options.maxBatch,
       inputSize: options.inputSize,
       inputPolicy: options.inputPolicy,

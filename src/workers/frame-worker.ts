@@ -12,6 +12,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { runMotionJob } from '../lines/motion-job.js';
 import { FrameProcessor } from './frame-processor.js';
 import { SlotInput } from './slot-input.js';
+import { lowerThisThread } from './thread-nice.js';
 import type { BatchResult, WorkerConfig, WorkerStatusMessage, WorkerTask } from './types.js';
 
 const config = workerData as WorkerConfig;
@@ -22,6 +23,9 @@ const log = (line: string): void => {
 };
 
 async function init(): Promise<(task: WorkerTask) => Promise<unknown>> {
+  // Before the session exists: ONNX Runtime's intra-op threads inherit this thread's priority.
+  const niceProblem = lowerThisThread(config.niceIncrement ?? 0);
+  if (niceProblem) log(niceProblem);
   const t0 = performance.now();
   let processor: FrameProcessor;
   try {

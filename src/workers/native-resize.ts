@@ -48,6 +48,8 @@ export interface NativeResize {
   readonly aliasShared?: (view: Uint8Array) => ArrayBuffer;
   /** native/peer-state.c: a TCP socket's kernel state (Linux tcpi_state; -1 where unknown), for src/accept/peer-state.ts; absent from addons built before it. */
   readonly tcpState?: (fd: number) => number;
+  /** native/thread-nice.c: adds 0-19 to the calling thread's nice (Linux only; src/workers/thread-nice.ts); absent elsewhere and from addons built before it. */
+  readonly lowerThreadPriority?: (increment: number) => { before: number; after: number };
 }
 
 /** Where node-gyp puts the addon, from dist/src/workers (the compiled location) up to the package root. */

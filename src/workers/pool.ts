@@ -6,6 +6,7 @@
  * into tensor slots shared with the workers, which only run inference; with
  * 0, each worker does both.
  */
+import { access } from 'node:fs/promises';
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -20,6 +21,7 @@ import { PreparePool } from './prepare-pool.js';
 import type { FlowField } from '../lines/flow.js';
 import type { MotionJob } from '../lines/line-tracker.js';
 import { TensorSlots, type TensorSlotCounts } from './tensor-slots.js';
+import { DEFAULT_WORKER_NICE, planWorkerNice, type WorkerNicePlan } from './thread-nice.js';
 import {
   isWorkerStatusMessage,
   type BatchResult,
@@ -50,6 +52,8 @@ export interface PoolOptions {
   inputPolicy?: InputSizePolicy;
   /** Bounds on native and tiled frames (default DEFAULT_INPUT_SIZE_LIMITS). */
   inputSizeLimits?: Partial<InputSizeLimits>;
+  /** Nice the worker and decode threads add to the process's at their start, 0-19 (default DEFAULT_WORKER_NICE; 0: none): thread-nice.ts. */
+  workerNice?: number;
   log?: LogSink;
   /** Worker module (default ./frame-worker.js); tests wrap it to inject failures. */
   workerFile?: URL;
@@ -99,6 +103,8 @@ export class WorkerPool {
     private readonly preparePool: PreparePool | undefined,
     /** Policy of frames that come without one. */
     readonly inputPolicy: InputSizePolicy,
+    /** The workers' priority against the main thread's. */
+    readonly nice: WorkerNicePlan,
   ) {}
 
   /** The geometry input-size plans are made for (the fixed input size is also the tile size). */
@@ -139,6 +145,15 @@ export class WorkerPool {
     const maxBatch = options.maxBatch ?? 1;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`max batch must be an integer >= 1, got ${maxBatch}`);
     const input = networkInputSize(spec.manifest, options.inputSize);
+    const requestedNice = options.workerNice ?? DEFAULT_WORKER_NICE;
+    const nice = planWorkerNice(requestedNice);
+    // Said once, here: where it cannot apply (no addon, not Linux), the workers do nothing.
+    if (requestedNice !== 0) log(nice.line, { event: 'worker-nice', level: nice.applied ? 'info' : 'warn', nice: nice.workerNice });
+    if (nice.applied) {
+      // libuv's threadpool (token checks, file reads) starts on the thread that first uses it, and its
+      // threads inherit that thread's nice: start it here, on the main thread, before any worker runs.
+      await access(spec.onnxPath);
+    }
     // Made once, here, and handed to every decode thread and worker in workerData (a replaced worker gets the same ones).
     const slots =
       decodeThreads > 0
@@ -153,6 +168,7 @@ export class WorkerPool {
       imageLimits: { ...DEFAULT_JPEG_LIMITS, ...options.imageLimits },
       inputSizeLimits: { ...DEFAULT_INPUT_SIZE_LIMITS, ...options.inputSizeLimits },
       slots: slots && [...slots.buffers],
+      niceIncrement: nice.increment,
     };
     checkInputSizeLimits(config.inputSizeLimits as InputSizeLimits);
     disableOrtTelemetryUnlessSet(); // before any worker starts ONNX Runtime
@@ -174,10 +190,11 @@ export class WorkerPool {
           imageLimits: config.imageLimits,
           threads: decodeThreads,
           slots,
+          niceIncrement: nice.increment,
           log,
         })
       : undefined;
-    const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads, config, preparePool, options.inputPolicy ?? 'fixed');
+    const pool = new WorkerPool(piscina, spec, input.width, input.height, workers, intraOpThreads, config, preparePool, options.inputPolicy ?? 'fixed', nice);
     try {
       await pool.waitUntilReady(log);
     } catch (err) {

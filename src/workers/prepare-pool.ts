@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import { handOverAll } from './handover.js';
 import type { JpegLimits } from './jpeg-inspect.js';
 import type { TensorSlotCounts, TensorSlots } from './tensor-slots.js';
-import type { PrepareConfig, PrepareTask, SlotBatch } from './types.js';
+import { isWorkerStatusMessage, type PrepareConfig, type PrepareTask, type SlotBatch } from './types.js';
 
 export class PreparePool {
   private closed = false;
@@ -29,6 +29,8 @@ export class PreparePool {
     imageLimits: JpegLimits;
     threads: number;
     slots: TensorSlots;
+    /** Added to each thread's nice at its start (thread-nice.ts; default 0: none). */
+    niceIncrement?: number;
     log?: (line: string) => void;
   }): PreparePool {
     const config: PrepareConfig = {
@@ -37,6 +39,7 @@ export class PreparePool {
       inputHeight: options.inputHeight,
       imageLimits: options.imageLimits,
       slots: [...options.slots.buffers],
+      niceIncrement: options.niceIncrement ?? 0,
     };
     const piscina = new Piscina({
       filename: new URL('./prepare-worker.js', import.meta.url).href,
@@ -50,6 +53,9 @@ export class PreparePool {
     // A crashed thread fails the batch it held (its promise rejects) and is replaced; say so.
     const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     piscina.on('error', (err: Error) => log(`decode thread error: ${err.message}`));
+    piscina.on('message', (message: unknown) => {
+      if (isWorkerStatusMessage(message) && message.kind === 'crowdline-worker-log') log(`decode thread ${message.threadId}: ${message.line}`);
+    });
     return new PreparePool(piscina, options.threads, options.slots);
   }
 

@@ -4,12 +4,16 @@
  * in workerData), and only the outcomes out. No session: these threads only
  * decode.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { resolveModel } from './manifest.js';
 import { FramePreparer } from './prepare.js';
-import type { PrepareConfig, PrepareTask, SlotBatch } from './types.js';
+import { lowerThisThread } from './thread-nice.js';
+import type { PrepareConfig, PrepareTask, SlotBatch, WorkerStatusMessage } from './types.js';
 
 const config = workerData as PrepareConfig;
+// Bulk work, below the main thread (thread-nice.ts); a failure is the pool's to log.
+const niceProblem = lowerThisThread(config.niceIncrement ?? 0);
+if (niceProblem) parentPort?.postMessage({ kind: 'crowdline-worker-log', threadId, line: niceProblem } satisfies WorkerStatusMessage);
 const preparer = new FramePreparer(resolveModel(config.modelPath).manifest, config.inputWidth, config.inputHeight, config.imageLimits, false);
 
 export default (task: PrepareTask): SlotBatch => {

@@ -21,6 +21,8 @@ export interface WorkerConfig {
   inputSizeLimits?: InputSizeLimits;
   /** Tensor slots (see tensor-slots.ts) where decode threads feed these workers; absent in the fused mode. */
   slots?: SharedArrayBuffer[];
+  /** Added to the thread's nice at its start, before its session exists (thread-nice.ts; 0: none). */
+  niceIncrement?: number;
 }
 
 /** Passed to every prepare worker (decode + preprocessing only, no session). */
@@ -31,6 +33,8 @@ export interface PrepareConfig {
   imageLimits: JpegLimits;
   /** The tensor slots, handed over once: each batch is prepared into the one its task names. */
   slots: SharedArrayBuffer[];
+  /** Added to the thread's nice at its start (thread-nice.ts; 0: none). */
+  niceIncrement?: number;
 }
 
 /** One batch: JPEG bytes, each in its own transferable ArrayBuffer (decode + inference in one worker). */
