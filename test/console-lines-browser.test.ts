@@ -111,16 +111,17 @@ declare(`the line with its arrows over the picture; the in and out counts shown 
   await phone.page.locator('.line-label[data-dir="out"] .people').filter({ hasText: /\d/ }).first().waitFor({ timeout: 60_000 });
   t.deepEqual(await labelProblems(phone.page, '.picture-wrap .picture'), [], 'phone: every label inside the picture, none over another');
   t.log(`phone: ${await screenshot(phone.page, 'console-lines-phone.png')}`);
-  // Beside the picture, the lines' table: each line's in, out and net, the numbers of the frame the picture shows.
-  t.deepEqual(await phone.page.locator('.line-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.line)), names);
+  // Beside the picture, the lines' table: each line's in, out and net since start, the numbers of the frame the picture shows
+  // (its last hour and today come from the history store: console-line-history-browser.test.ts).
+  t.deepEqual(await phone.page.locator('.line-table tbody').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.line)), names);
   const table = await phone.page.evaluate(() => {
     const pic = document.querySelector<HTMLElement>('.picture-wrap .picture');
     const labels: Record<string, string> = {};
     for (const label of pic?.querySelectorAll<HTMLElement>('.line-label') ?? [])
       labels[`${label.dataset.line}/${label.dataset.dir}`] = label.querySelector('.people')?.textContent ?? '';
     const rows: Record<string, string[]> = {};
-    for (const row of document.querySelectorAll<HTMLElement>('.line-table tbody tr'))
-      rows[row.dataset.line ?? ''] = ['in', 'out', 'net'].map((c) => row.querySelector(`td.${c}`)?.textContent ?? '');
+    for (const line of document.querySelectorAll<HTMLElement>('.line-table tbody'))
+      rows[line.dataset.line ?? ''] = ['in', 'out', 'net'].map((c) => line.querySelector(`tr[data-period="start"] td.${c}`)?.textContent ?? '');
     return { labels, rows, text: document.querySelector('.camera-side')?.textContent ?? '' };
   });
   for (const name of names) {
@@ -135,7 +136,7 @@ declare(`the line with its arrows over the picture; the in and out counts shown 
   t.false(table.text.includes('No counting lines'), table.text);
   t.log(`camera page, phone: ${await screenshot(phone.page, 'console-lines-camera-phone.png')}`);
   const wide = await openPage(browser, `${running.console.url}#/camera/walk`, { width: 1920, height: 1080 });
-  await wide.page.locator('.line-table td.in').filter({ hasText: /\d/ }).first().waitFor({ timeout: 60_000 });
+  await wide.page.locator('.line-table tr[data-period="start"] td.in').filter({ hasText: /\d/ }).first().waitFor({ timeout: 60_000 });
   t.log(`camera page, wall: ${await screenshot(wide.page, 'console-lines-camera-wall.png')}`);
   errors.push(...wide.errors);
   t.deepEqual([...errors, ...phone.errors], []);

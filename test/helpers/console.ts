@@ -24,7 +24,15 @@ export function consoleSettings(overrides: Partial<ConsoleSettings> = {}, limits
 /** A real server (the given model, CPU, one worker) with the console on any free port. */
 export async function startConsoleServer(
   t: ExecutionContext,
-  options: { modelPath: string; console?: ConsoleSettings; sitePath?: string; security?: StartServerOptions['security']; log?: StartServerOptions['log'] },
+  options: {
+    modelPath: string;
+    console?: ConsoleSettings;
+    sitePath?: string;
+    security?: StartServerOptions['security'];
+    log?: StartServerOptions['log'];
+    /** History on (with a site file): where and how; absent: none. */
+    history?: StartServerOptions['history'];
+  },
 ): Promise<RunningServer & { console: NonNullable<RunningServer['console']> }> {
   const running = await startServer({
     modelPath: options.modelPath,
@@ -38,6 +46,7 @@ export async function startConsoleServer(
     sitePath: options.sitePath,
     security: options.security,
     console: { settings: options.console ?? consoleSettings() },
+    history: options.history,
   });
   t.teardown(() => running.close());
   if (!running.console) throw new Error('the console did not start');

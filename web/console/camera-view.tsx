@@ -1,6 +1,7 @@
 /** One camera, large, with its zones' and counting lines' numbers beside it. */
-import { people } from './format.js';
-import { chartHref } from './history-api.js';
+import { people, signedPeople } from './format.js';
+import { chartHref, lineChartHref } from './history-api.js';
+import { type Crossed, type LineIntervals, useLineIntervals } from './line-intervals.js';
 import type { Live } from './live.js';
 import { CameraPicture } from './picture.js';
 import { CameraFigures, StateBadge, useLatestHeader } from './tile.js';
@@ -88,39 +89,82 @@ function ZoneTable({ info, live }: { info: CameraInfo; live: Live }) {
   );
 }
 
-/** The camera's counting lines: people counted in, out and the net (in - out) since the server started, from the latest frame. */
+/**
+ * The camera's counting lines: per line, the people counted in, out and the net (in - out) since the server
+ * started (the numbers of the frame shown), in the last hour and today (the history API's, refreshed). A line's
+ * name opens its chart.
+ */
 function LineTable({ info, live }: { info: CameraInfo; live: Live }) {
   const header = useLatestHeader(live, info.name);
-  if ((info.lines ?? []).length === 0) return info.zones.length > 0 ? <p class="no-lines">No counting lines for this camera in the site file.</p> : null;
+  const lines = info.lines ?? [];
+  const camera = info.site ?? info.name;
+  const intervals = useLineIntervals(camera, lines.length > 0);
+  if (lines.length === 0) return info.zones.length > 0 ? <p class="no-lines">No counting lines for this camera in the site file.</p> : null;
+  const ready = intervals.kind === 'ready' ? intervals : undefined;
   return (
-    <table class="zone-table line-table">
-      <thead>
-        <tr>
-          <th>line</th>
-          <th title="people counted crossing to the line's in side since the server started">in</th>
-          <th title="people counted crossing the other way since the server started">out</th>
-          <th title="in - out">net</th>
-        </tr>
-      </thead>
-      <tbody>
-        {(info.lines ?? []).map((line) => {
+    <>
+      <table
+        class="zone-table line-table"
+        data-hour-from={ready?.hour.window.from}
+        data-hour-to={ready?.hour.window.to}
+        data-today-from={ready?.today.window.from}
+        data-today-to={ready?.today.window.to}
+      >
+        <thead>
+          <tr>
+            <th>line</th>
+            <th title="people counted crossing to the line's in side">in</th>
+            <th title="people counted crossing the other way">out</th>
+            <th title="in - out">net</th>
+          </tr>
+        </thead>
+        {lines.map((line) => {
           const r = header?.lines?.find((l) => l.id === line.id);
           return (
-            <tr key={line.id} data-line={line.name}>
-              <th scope="row">{line.name}</th>
-              <td class="in">{r ? people(r.in) : '–'}</td>
-              <td class="out">{r ? people(r.out) : '–'}</td>
-              <td class="net">{r ? signed(r.in - r.out) : '–'}</td>
-            </tr>
+            <tbody key={line.id} data-line={line.name}>
+              <tr class="line-head">
+                <th scope="rowgroup" colSpan={4}>
+                  <a class="line-history" href={lineChartHref(camera, line.name)} title="this line's history">
+                    {line.name}
+                  </a>
+                </th>
+              </tr>
+              <FigureRow period="start" label="since start" title="since the server started: the numbers of the frame shown" figures={r} />
+              <FigureRow period="hour" label="last hour" title="the last 60 minutes, from the history store" figures={interval(intervals, 'hour', line.name)} />
+              <FigureRow
+                period="today"
+                label="today"
+                title="since the server's midnight, from the history store"
+                figures={interval(intervals, 'today', line.name)}
+              />
+            </tbody>
           );
         })}
-      </tbody>
-    </table>
+      </table>
+      {(intervals.kind === 'off' || intervals.kind === 'error') && (
+        <p class={`line-note ${intervals.kind}`} role={intervals.kind === 'error' ? 'alert' : undefined}>
+          {intervals.why}
+        </p>
+      )}
+    </>
   );
 }
 
-/** A net flow with its sign (+2.0, -1.5), so which way it went reads at a glance. */
-function signed(n: number): string {
-  const text = people(Math.abs(n));
-  return text === people(0) ? text : `${n > 0 ? '+' : '-'}${text}`;
+/** A line's crossings in one interval: none asked yet (undefined), or the sums (zero where nothing crossed). */
+function interval(state: LineIntervals, which: 'hour' | 'today', line: string): Crossed | undefined {
+  if (state.kind !== 'ready') return undefined;
+  return state[which].lines.get(line) ?? { in: 0, out: 0 };
+}
+
+function FigureRow({ period, label, title, figures }: { period: string; label: string; title: string; figures: Crossed | undefined }) {
+  return (
+    <tr data-period={period}>
+      <th scope="row" title={title}>
+        {label}
+      </th>
+      <td class="in">{figures ? people(figures.in) : '–'}</td>
+      <td class="out">{figures ? people(figures.out) : '–'}</td>
+      <td class="net">{figures ? signedPeople(figures.in - figures.out) : '–'}</td>
+    </tr>
+  );
 }

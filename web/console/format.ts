@@ -5,6 +5,12 @@ export function people(value: number): string {
   return value.toFixed(1);
 }
 
+/** A net flow with its sign (+2.0, -1.5), so which way it went reads at a glance. */
+export function signedPeople(n: number): string {
+  const text = people(Math.abs(n));
+  return text === people(0) ? text : `${n > 0 ? '+' : '-'}${text}`;
+}
+
 export function clock(epochMs: number): string {
   return new Date(epochMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }

@@ -2,10 +2,11 @@
  * The history API (docs/api.md) as the console's history pages use it:
  * typed answers, the URLs they are fetched from (the CSV link is the same
  * URL with format=csv, so a download holds exactly the rows on the screen),
- * the chart's range picks and the step each one uses (from the steps in
- * src/history/buckets.ts, which the server's API shares).
+ * the chart's range picks, the step each one uses (from the steps in
+ * src/history/buckets.ts, which the server's API shares) and how often each
+ * is fetched again. Zones' and lines' charts share all of it.
  */
-import { bucketCount, CHART_STEPS, stepFor as bucketsStepFor, stepAtLeast, type ZoneBuckets } from '../../src/history/buckets.js';
+import { bucketCount, CHART_STEPS, type LineBuckets, stepFor as bucketsStepFor, stepAtLeast, type ZoneBuckets } from '../../src/history/buckets.js';
 import type { AlertState } from './wire.js';
 
 export interface ZoneRule {
@@ -37,10 +38,21 @@ export interface SiteZone {
   peak_today?: { time: string; people: number } | null;
 }
 
+/** A counting line of /api/v1/cameras, as the site file has it. */
+export interface SiteLine {
+  name: string;
+  id: number;
+  points: Array<[number, number]>;
+  in: 'left' | 'right';
+  band_px: number | null;
+}
+
 export interface SiteCamera {
   name: string;
   in_site: boolean;
   zones: SiteZone[];
+  /** Absent for a camera no longer in the site file. */
+  lines?: SiteLine[];
 }
 
 export interface CamerasAnswer {
@@ -58,6 +70,16 @@ export interface HistoryAnswer {
   to: string;
   step: number;
   series: Series[];
+}
+
+/** One line's buckets (src/history/buckets.ts) and the API's net (in - out) per bucket. */
+export type LineSeries = LineBuckets & { net: number[] };
+
+export interface LinesAnswer {
+  from: string;
+  to: string;
+  step: number;
+  series: LineSeries[];
 }
 
 export interface AlertRow {
@@ -111,6 +133,13 @@ export function stepFromRefusal(err: unknown): number | undefined {
   return least ? stepAtLeast(Number(least[1]), CHART_STEPS) : undefined;
 }
 
+/** How often a range is fetched again while shown (its end moves with the clock); long ranges stay put. */
+export function refreshMs(seconds: number): number | undefined {
+  if (seconds <= 3600) return 10_000;
+  if (seconds <= 86_400) return 60_000;
+  return undefined;
+}
+
 export interface Window {
   /** Epoch seconds, inclusive. */
   from: number;
@@ -129,6 +158,17 @@ export function historyUrl(camera: string, zone: string, w: Window, format?: 'cs
   const q = new URLSearchParams({ camera, zone, from: String(w.from), to: String(w.to), step: String(w.step) });
   if (format) q.set('format', format);
   return `/api/v1/history?${q.toString()}`;
+}
+
+/** A camera's crossings (every line of it without `line`) in buckets of the window's step. */
+export function linesUrl(camera: string, line: string | undefined, w: Window, format?: 'csv'): string {
+  const q = new URLSearchParams({ camera });
+  if (line !== undefined) q.set('line', line);
+  q.set('from', String(w.from));
+  q.set('to', String(w.to));
+  q.set('step', String(w.step));
+  if (format) q.set('format', format);
+  return `/api/v1/lines?${q.toString()}`;
 }
 
 export interface AlertFilter {
@@ -171,8 +211,37 @@ export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> 
   return (await r.json()) as T;
 }
 
+/**
+ * The last `seconds` as a chart asks for them: its window ending now (in `step`, or the range's own) and the API's
+ * answer for it. A server with a lower --api-max-points refuses the step with the least one that fits; the window is
+ * then asked again with that (a page passes the window's step to its next refresh, so it is refused only once).
+ */
+export async function getWindow<T>(
+  seconds: number,
+  url: (w: Window) => string,
+  signal?: AbortSignal,
+  firstStep?: number,
+): Promise<{ window: Window; answer: T }> {
+  let step = firstStep;
+  for (;;) {
+    const window = windowEndingNow(seconds, Date.now(), step);
+    try {
+      return { window, answer: await getJson<T>(url(window), signal) };
+    } catch (err) {
+      const coarser = stepFromRefusal(err);
+      if (coarser === undefined || coarser <= window.step) throw err;
+      step = coarser;
+    }
+  }
+}
+
 export const getCameras = (signal?: AbortSignal): Promise<CamerasAnswer> => getJson<CamerasAnswer>('/api/v1/cameras', signal);
 
 export function chartHref(camera: string, zone: string, range?: string): string {
   return `#/chart/${encodeURIComponent(camera)}/${encodeURIComponent(zone)}${range ? `/${range}` : ''}`;
+}
+
+/** A counting line's chart: #/line/CAMERA/LINE/RANGE. */
+export function lineChartHref(camera: string, line: string, range?: string): string {
+  return `#/line/${encodeURIComponent(camera)}/${encodeURIComponent(line)}${range ? `/${range}` : ''}`;
 }

@@ -8,33 +8,25 @@ import {
   type AlertsAnswer,
   type CamerasAnswer,
   type HistoryAnswer,
-  RANGES,
   alertsUrl,
   chartHref,
   getCameras,
   getJson,
+  getWindow,
   historyUrl,
   rangeFor,
-  stepFromRefusal,
+  refreshMs,
   type Window,
-  windowEndingNow,
 } from './history-api.js';
 import { ZoneChart } from './history-chart.js';
 import { alertPeriods, bucketPeriods, chartColumns, stateName, thresholds } from './history-series.js';
-import { AlertTable, dateTime, ErrorNote, HistoryOff } from './history-parts.js';
+import { AlertTable, dateTime, ErrorNote, HistoryOff, RangeNav, stepText } from './history-parts.js';
 import { people } from './format.js';
 
 interface Loaded {
   window: Window;
   history: HistoryAnswer;
   alerts: AlertsAnswer;
-}
-
-/** How often a range is fetched again while shown (its end moves with the clock); long ranges stay put. */
-function refreshMs(seconds: number): number | undefined {
-  if (seconds <= 3600) return 10_000;
-  if (seconds <= 86_400) return 60_000;
-  return undefined;
 }
 
 export function ChartPage({ camera, zone, range }: { camera: string; zone: string; range?: string }) {
@@ -53,28 +45,18 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
     const abort = new AbortController();
     setLoaded(undefined);
     setError(undefined);
-    // A server with a lower --api-max-points refuses the step with the least one that fits: asked again with that.
+    // A step a server refused is not asked again on refresh.
     let step: number | undefined;
-    const history = async (): Promise<{ window: Window; history: HistoryAnswer }> => {
-      const window = windowEndingNow(picked.seconds, Date.now(), step);
-      try {
-        return { window, history: await getJson<HistoryAnswer>(historyUrl(camera, zone, window), abort.signal) };
-      } catch (err) {
-        const coarser = stepFromRefusal(err);
-        if (coarser === undefined || coarser <= window.step) throw err;
-        step = coarser;
-        return history();
-      }
-    };
     const load = (): void => {
-      history()
-        .then(async ({ window, history }) => ({
+      getWindow<HistoryAnswer>(picked.seconds, (w) => historyUrl(camera, zone, w), abort.signal, step)
+        .then(async ({ window, answer: history }) => ({
           window,
           history,
           alerts: await getJson<AlertsAnswer>(alertsUrl({ camera, zone, from: window.from, to: window.to }), abort.signal),
         }))
         .then(
           (answer) => {
+            step = answer.window.step;
             setLoaded(answer);
             setError(undefined);
           },
@@ -144,13 +126,7 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
         </select>
       </div>
       <div class="chart-bar">
-        <nav class="ranges" aria-label="range">
-          {RANGES.map((r) => (
-            <a key={r.key} href={chartHref(camera, zone, r.key)} class={r.key === picked.key ? 'current' : ''} data-range={r.key}>
-              {r.label}
-            </a>
-          ))}
-        </nav>
+        <RangeNav current={picked.key} href={(range) => chartHref(camera, zone, range)} />
         {info?.now && (
           <span class="zone-now">
             now <strong>{people(info.now.people)}</strong>
@@ -197,11 +173,4 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
       )}
     </div>
   );
-}
-
-function stepText(step: number): string {
-  if (step < 60) return `${step} s`;
-  if (step < 3600) return `${step / 60} min`;
-  if (step < 86_400) return `${step / 3600} h`;
-  return `${step / 86_400} d`;
 }

@@ -3,8 +3,11 @@
  * the smoothed value the alert rules use, the rules' raise lines, and the
  * periods in warning or alarm shaded behind. The uPlot instance is kept on
  * its element (`element.uplot`) so a test, or a person in the browser's
- * console, can read exactly what is plotted.
+ * console, can read exactly what is plotted. The time axis, the axes' look,
+ * the height and the chart's life in its element are exported for the
+ * other history charts (line-chart.tsx).
  */
+import { type RefObject } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { ChartColumns, Period, Threshold } from './history-series.js';
@@ -84,7 +87,7 @@ function drawThresholds(u: uPlot, lines: Threshold[]): void {
 }
 
 /** The axes' font, set on the axes and used to measure their labels. */
-const AXIS_FONT = '12px system-ui, sans-serif';
+export const AXIS_FONT = '12px system-ui, sans-serif';
 
 // Built once: the axis is redrawn on every live update.
 const timeWithSeconds = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -119,9 +122,22 @@ function timeSpace(): number {
   return Math.ceil(widest) + 24;
 }
 
+/** A value axis in the page's look. */
+export const VALUE_AXIS: uPlot.Axis = {
+  stroke: COLORS.axis,
+  font: AXIS_FONT,
+  grid: { stroke: COLORS.grid, width: 1 },
+  ticks: { stroke: COLORS.grid, width: 1 },
+  size: 44,
+};
+
+/** The time axis: labels that fit the locale's widest time, the date under the first tick and where the day changes. */
+export function timeAxis(): uPlot.Axis {
+  return { ...VALUE_AXIS, space: timeSpace(), values: timeLabels, size: 52 };
+}
+
 /** The options read the latest props through `now()`, so new data is a setData on the same chart, not a new chart. */
 function options(now: () => ChartProps, width: number, height: number): uPlot.Options {
-  const axis: uPlot.Axis = { stroke: COLORS.axis, font: AXIS_FONT, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid, width: 1 } };
   const value = (_u: uPlot, v: number | null): string => (v === null ? '–' : v.toFixed(1));
   return {
     width,
@@ -142,10 +158,7 @@ function options(now: () => ChartProps, width: number, height: number): uPlot.Op
         },
       },
     },
-    axes: [
-      { ...axis, space: timeSpace(), values: timeLabels, size: 52 },
-      { ...axis, size: 44 },
-    ],
+    axes: [timeAxis(), VALUE_AXIS],
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     hooks: {
@@ -156,22 +169,21 @@ function options(now: () => ChartProps, width: number, height: number): uPlot.Op
 }
 
 /** Chart height: short on a phone, up to 45 % of a big screen's height. */
-const heightFor = (width: number): number => (width < 600 ? 220 : Math.round(Math.min(520, Math.max(280, innerHeight * 0.45))));
+export const heightFor = (width: number): number => (width < 600 ? 220 : Math.round(Math.min(520, Math.max(280, innerHeight * 0.45))));
 
-export function ZoneChart(props: ChartProps) {
+/**
+ * A uPlot chart for the life of the element `box` refers to, made once by `make` (its options read the latest
+ * props themselves) and sized to the element's width; new `data` (or a change in `deps`) is a setData on the same
+ * chart, so the legend's choices and the cursor stay across a refresh or another range.
+ */
+export function useChart(make: (width: number, height: number) => uPlot.Options, data: uPlot.AlignedData, deps: readonly unknown[]): RefObject<HTMLDivElement> {
   const box = useRef<HTMLDivElement>(null);
-  const latest = useRef(props);
-  latest.current = props;
-  // One chart for the element's life: a refresh or another range sets its data (the legend's choices and the cursor stay).
+  const first = useRef({ make, data });
   useEffect(() => {
     const element = box.current;
     if (!element) return;
     const width = Math.max(200, element.clientWidth);
-    const chart = new uPlot(
-      options(() => latest.current, width, heightFor(width)),
-      latest.current.columns,
-      element,
-    );
+    const chart = new uPlot(first.current.make(width, heightFor(width)), first.current.data, element);
     element.uplot = chart;
     const observer = new ResizeObserver(() => {
       const w = Math.max(200, element.clientWidth);
@@ -185,8 +197,15 @@ export function ZoneChart(props: ChartProps) {
     };
   }, []);
   useEffect(() => {
-    box.current?.uplot?.setData(props.columns);
-  }, [props.columns, props.from, props.to, props.thresholds, props.periods]);
+    box.current?.uplot?.setData(data);
+  }, [data, ...deps]);
+  return box;
+}
+
+export function ZoneChart(props: ChartProps) {
+  const latest = useRef(props);
+  latest.current = props;
+  const box = useChart((width, height) => options(() => latest.current, width, height), props.columns, [props.from, props.to, props.thresholds, props.periods]);
   return (
     <div
       class="zone-chart"

@@ -1,5 +1,5 @@
-/** Pieces the history pages share: the alert-changes table, dates, and what they say when something is missing. */
-import { chartHref, type AlertRow } from './history-api.js';
+/** Pieces the history pages share: the range picks, the alert-changes table, dates and steps, and what they say when something is missing. */
+import { chartHref, RANGES, type AlertRow } from './history-api.js';
 import { people } from './format.js';
 
 /** "14:03:07", or "Dec 6, 14:03:07" where the page spans days. */
@@ -76,4 +76,25 @@ export function HistoryOff() {
       </p>
     </div>
   );
+}
+
+/** The chart's ranges as links (10 min ... 30 d); `href` makes each one's address. */
+export function RangeNav({ current, href }: { current: string; href: (range: string) => string }) {
+  return (
+    <nav class="ranges" aria-label="range">
+      {RANGES.map((r) => (
+        <a key={r.key} href={href(r.key)} class={r.key === current ? 'current' : ''} data-range={r.key}>
+          {r.label}
+        </a>
+      ))}
+    </nav>
+  );
+}
+
+/** A step as it reads under a chart: "5 s", "2 min", "1 h". */
+export function stepText(step: number): string {
+  if (step < 60) return `${step} s`;
+  if (step < 3600) return `${step / 60} min`;
+  if (step < 86_400) return `${step / 3600} h`;
+  return `${step / 86_400} d`;
 }

@@ -9,6 +9,7 @@ import { AlertsPanel } from './alerts.js';
 import { CameraView } from './camera-view.js';
 import { AlertHistory } from './history-alerts.js';
 import { ChartPage } from './history-chart-page.js';
+import { LineChartPage } from './line-chart-page.js';
 import type { Live } from './live.js';
 import { SiteView } from './site-view.js';
 import { Wall } from './wall.js';
@@ -43,6 +44,13 @@ export const PAGES: Page[] = [
     path: '/chart/:camera/:zone/:range',
     watch: () => [],
     render: ({ params }) => <ChartPage camera={params.camera} zone={params.zone} range={params.range} />,
+  },
+  // Issue 32's counting lines over time (line-chart*.tsx), linked from the camera page's lines table.
+  { path: '/line/:camera/:line', watch: () => [], render: ({ params }) => <LineChartPage camera={params.camera} line={params.line} /> },
+  {
+    path: '/line/:camera/:line/:range',
+    watch: () => [],
+    render: ({ params }) => <LineChartPage camera={params.camera} line={params.line} range={params.range} />,
   },
   // Issue 29's zone editor (zone-editor*.tsx): admins only; the editor watches its camera for the background frame.
   { path: '/zones', nav: 'Zones', role: 'admin', watch: () => [], render: ({ live }) => <ZonesIndex live={live} /> },

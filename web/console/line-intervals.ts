@@ -1,0 +1,87 @@
+/**
+ * A camera's counting lines over the last hour and since the server's local
+ * midnight, from the history API (/api/v1/lines), fetched again as the
+ * clock moves: the people counted in and out per line in each interval.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type CamerasAnswer, getCameras, getJson, type LinesAnswer, linesUrl, refreshMs, type Window } from './history-api.js';
+
+export interface Crossed {
+  in: number;
+  out: number;
+}
+
+export interface Interval {
+  /** What the API was asked (epoch seconds): the page shows it, a test asks the same. */
+  window: Window;
+  /** Per line name; a line with no crossings in the window has none. */
+  lines: Map<string, Crossed>;
+}
+
+export type LineIntervals =
+  | { kind: 'loading' }
+  | { kind: 'off'; why: string }
+  | { kind: 'error'; why: string }
+  | { kind: 'ready'; hour: Interval; today: Interval; at: number };
+
+const HOUR_S = 3600;
+const DAY_S = 86_400;
+
+/** The window's crossings summed per line (the API's buckets are aligned to its step, so one window is one or two). */
+export function sumLines(answer: LinesAnswer, window: Window): Interval {
+  const lines = new Map<string, Crossed>();
+  for (const s of answer.series) {
+    const sum = lines.get(s.line) ?? { in: 0, out: 0 };
+    for (let i = 0; i < s.time.length; i++) {
+      sum.in += s.in[i];
+      sum.out += s.out[i];
+    }
+    lines.set(s.line, sum);
+  }
+  return { window, lines };
+}
+
+/** The last hour's and today's crossings of `camera`'s lines (`enabled` false: none asked). */
+export function useLineIntervals(camera: string, enabled: boolean): LineIntervals {
+  const [state, setState] = useState<LineIntervals>({ kind: 'loading' });
+  useEffect(() => {
+    if (!enabled) return;
+    const abort = new AbortController();
+    let site: CamerasAnswer | undefined;
+    // The server's midnight is asked again once a day has passed since it (or a DST day's extra hour later).
+    let askAgainAt = 0;
+    const load = async (): Promise<void> => {
+      const nowMs = Date.now();
+      if (!site || nowMs >= askAgainAt) {
+        const before = site?.day_start;
+        site = await getCameras(abort.signal);
+        askAgainAt = site.day_start === before ? nowMs + 10 * 60_000 : Date.parse(site.day_start) + DAY_S * 1000;
+      }
+      if (!site.history) {
+        setState({ kind: 'off', why: 'History is off on this server: no figures per hour or day.' });
+        return;
+      }
+      const to = Math.ceil(nowMs / 1000);
+      const dayStart = Math.floor(Date.parse(site.day_start) / 1000);
+      const hour: Window = { from: to - HOUR_S, to, step: HOUR_S };
+      const today: Window = { from: dayStart, to: Math.max(to, dayStart + 1), step: DAY_S };
+      const [h, d] = await Promise.all([hour, today].map((w) => getJson<LinesAnswer>(linesUrl(camera, undefined, w), abort.signal)));
+      setState({ kind: 'ready', hour: sumLines(h, hour), today: sumLines(d, today), at: nowMs });
+    };
+    const run = (): void => {
+      load().catch((err: unknown) => {
+        if (abort.signal.aborted) return;
+        if (err instanceof ApiError && /history is off/.test(err.message))
+          setState({ kind: 'off', why: 'History is off on this server: no figures per hour or day.' });
+        else setState({ kind: 'error', why: err instanceof Error ? err.message : String(err) });
+      });
+    };
+    run();
+    const timer = setInterval(run, refreshMs(HOUR_S));
+    return () => {
+      abort.abort();
+      clearInterval(timer);
+    };
+  }, [camera, enabled]);
+  return state;
+}
