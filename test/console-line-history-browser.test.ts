@@ -381,3 +381,27 @@ declare(
     t.deepEqual([...wall.errors, ...phone.errors], []);
   },
 );
+
+declare(`history off: the camera page's lines table keeps its totals since start and says why there are no hours${why}`, async (t) => {
+  const dir = tempDir('crowdline-line-history-off-');
+  const sitePath = path.join(dir, 'site.yaml');
+  fs.writeFileSync(sitePath, vtestLinesSite('walk'));
+  const running = await startConsoleServer(t, { modelPath: DEFAULT_MODEL_PATH, sitePath, console: consoleSettings({ fps: 5 }) });
+  t.is(running.history, undefined, 'no history store');
+  const camera = new FileCamera('walk', sampleFrames(300).slice(0, 20), { fps: 5, start: 0 });
+  await camera.connect(running.address.port);
+  const browser = await launchChromium(t);
+  const { page, errors } = await openPage(browser, `${running.console.url}#/camera/walk`, { width: 390, height: 844 });
+  camera.start();
+  t.teardown(() => camera.close());
+  await page.locator('.line-note.off').waitFor({ timeout: 60_000 });
+  t.regex((await page.locator('.line-note').textContent()) ?? '', /History is off on this server/);
+  await page.locator('.line-table tr[data-period="start"] td.in').filter({ hasText: /\d/ }).first().waitFor({ timeout: 60_000 });
+  const shown = await readTable(page);
+  for (const name of NAMES) {
+    t.regex(shown.rows[name].start[0], /^\d+\.\d$/, `${name}: since start shown`);
+    t.deepEqual(shown.rows[name].hour, ['–', '–', '–'], `${name}: no last hour`);
+    t.deepEqual(shown.rows[name].today, ['–', '–', '–'], `${name}: no today`);
+  }
+  t.deepEqual(errors, []);
+});
