@@ -333,10 +333,19 @@ interface GroupServed {
 }
 
 /** Runs a group scenario; `afterEach` sees each item taken with each group's (and connection's) backlog before it. */
-function runGroups(s: GroupScenario, afterEach: (served: GroupServed, groupBefore: number[], connBefore: number[][]) => void): void {
+function runGroups(
+  s: GroupScenario,
+  afterEach: (served: GroupServed, groupBefore: number[], connBefore: number[][]) => void,
+  /** Each connection's weight inside its group (an identity's cameras splitting its share); absent: the group's weight. */
+  flowWeights?: number[][],
+): void {
   const q = new FairQueue<{ group: number; conn: number }>();
-  // Every connection of a group carries the group's weight (one identity, one weight), keyed by the group.
-  const flows = s.weights.map((weight, g) => Array.from({ length: s.connections[g] }, () => q.openFlow({ weight, priority: 0, group: `g${g}` })));
+  // Every connection of a group claims the group's weight (one identity, one weight), keyed by the group.
+  const flows = s.weights.map((weight, g) =>
+    Array.from({ length: s.connections[g] }, (_, c) =>
+      q.openFlow(flowWeights ? { weight: flowWeights[g][c], groupWeight: weight, priority: 0, group: `g${g}` } : { weight, priority: 0, group: `g${g}` }),
+    ),
+  );
   const backlog = s.weights.map((_, g) => Array.from({ length: s.connections[g] }, () => 0));
   for (const e of s.events) {
     if (e.kind === 'push') {
@@ -442,6 +451,47 @@ test("fair queue, groups: a group's connections share its service fairly among t
     { numRuns: 200 },
   );
   t.pass();
+});
+
+/** A group scenario whose connections each have their own weight inside their group (1-8), as an identity's cameras. */
+const splitScenario = groupScenario.chain((s) =>
+  fc.record({
+    s: fc.constant(s),
+    flowWeights: fc.tuple(...s.connections.map((n) => fc.array(fc.integer({ min: 1, max: 8 }), { minLength: n, maxLength: n }))),
+  }),
+);
+
+test("fair queue, groups: a group's share is its own weight whatever its connections' weights inside it, and they split it by those weights", (t) => {
+  fc.assert(
+    fc.property(splitScenario, ({ s, flowWeights }) => {
+      const groups: Array<{ who: number; cost: number; backlogged: boolean[] }> = [];
+      const inside: Array<Array<{ who: number; cost: number; backlogged: boolean[] }>> = s.weights.map(() => []);
+      runGroups(
+        s,
+        (served, before, conns) => {
+          groups.push({ who: served.group, cost: served.cost, backlogged: before.map((b) => b > 0) });
+          inside[served.group].push({ who: served.conn, cost: served.cost, backlogged: conns[served.group].map((b) => b > 0) });
+        },
+        flowWeights,
+      );
+      return (
+        pairwiseProportional(s.weights.length, (g) => s.weights[g], groups) &&
+        inside.every((events, g) => pairwiseProportional(s.connections[g], (c) => flowWeights[g][c], events))
+      );
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+test('fair queue, groups: an identity naming 8 cameras, each of weight up to 8 inside it, gets what one camera of another identity gets', (t) => {
+  const q = new FairQueue<string>();
+  const cameras = Array.from({ length: 8 }, (_, i) => q.openFlow({ weight: i + 1, groupWeight: 1, priority: 0, group: 'identity:fleet' }));
+  const other = q.openFlow({ weight: 1, priority: 0, group: 'identity:good/cam' });
+  for (const f of cameras) for (let i = 0; i < 100; i++) q.push(f, 'fleet', 5);
+  for (let i = 0; i < 200; i++) q.push(other, 'good', 5);
+  const served = q.take(200).map((item) => item.value);
+  t.is(served.filter((v) => v === 'good').length, 100);
 });
 
 test('fair queue, groups: 8 connections of one sender get what 1 connection of another gets; closing one removes only its frames', (t) => {

@@ -377,11 +377,12 @@ test('weights and classes from the site file, reloaded: two unauthenticated came
   light.stop();
 });
 
-test('with --auth, the site file entry of a camera wins over its identity credentials entry, field by field', async (t) => {
+test('with --auth, the site file entry of a camera its identity names wins over the identity credentials entry, field by field', async (t) => {
   const tokens = [newToken(), newToken()];
   const entries = await Promise.all(
     ['heavy', 'light'].map(
-      async (name, i) => `  - name: ${name}\n    key: "${tokens[i].keyId}"\n    hash: "${await hashSecret(tokens[i].secret)}"\n    weight: 3\n`,
+      async (name, i) =>
+        `  - name: ${name}\n    key: "${tokens[i].keyId}"\n    hash: "${await hashSecret(tokens[i].secret)}"\n    weight: 3\n    cameras: [${name}]\n`,
     ),
   );
   const credentials = Credentials.parse(`clients:\n${entries.join('')}`, 'test');
@@ -415,6 +416,74 @@ test('8 connections presenting one authenticated camera are one sender: the came
   const good = await liveCamera(port, runner, { ...GOOD, token: tokens[1].token });
   for (const f of fleet) f.stop();
   t.true(good.answered / good.offered >= MIN_SHARE, `good camera: ${good.answered} of ${good.offered}`);
+});
+
+/** Two camera identities from the same address, `fleet` allowed any camera name, `good` with one; the credentials are `extra` for each. */
+async function twoIdentities(extra: { fleet?: string; good?: string } = {}) {
+  const tokens = { fleet: newToken(), good: newToken() };
+  const entry = async (name: 'fleet' | 'good'): Promise<string> =>
+    `  - name: ${name}\n    key: "${tokens[name].keyId}"\n    hash: "${await hashSecret(tokens[name].secret)}"\n${extra[name] ?? ''}`;
+  const credentials = Credentials.parse(`clients:\n${await entry('fleet')}${await entry('good')}`, 'test');
+  return { tokens, gate: new AuthGate({ credentials, clientCertificates: false, tlsRequired: false, legacy: { kind: 'allow' } }) };
+}
+
+/** Of the worker's frames served after a settling start, the fleet's share (tags of 8 camera names) against good's. */
+async function fleetAgainstGood(runner: ClockRunner): Promise<number> {
+  const start = runner.served.length;
+  await until(() => runner.served.length >= start + 480);
+  const window = runner.served.slice(start + 80, start + 480);
+  return window.filter((tag) => tag.startsWith('fleet-')).length / window.filter((tag) => tag.startsWith('good')).length;
+}
+
+test('an identity allowed any camera name, opening 8 connections under 8 names, gets no more of the worker than one camera of another identity', async (t) => {
+  const { tokens, gate } = await twoIdentities();
+  const runner = new ClockRunner(1);
+  const metrics = new ServerMetrics({ defaultMetrics: false });
+  t.teardown(() => metrics.stop());
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 }, gate, observer: metrics });
+  const fleet = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => greedyPeer(port, { name: `fleet-${i}`, window: 32, cost: 1, token: tokens.fleet.token })),
+  );
+  const good = await greedyPeer(port, { name: 'good', window: 32, cost: 1, token: tokens.good.token });
+  const ratio = await fleetAgainstGood(runner);
+  // Before, each name was a share of its own: 8:1.
+  t.true(ratio > 0.8 && ratio < 1.25, `fleet (8 names) : good (1 camera) = ${ratio.toFixed(2)}`);
+  // A live camera of the other identity beside the 8 names: due every 3 units (a third of the worker), within its half.
+  good.stop();
+  const live = await liveCamera(port, runner, { ...GOOD, everyUnits: 3, token: tokens.good.token });
+  for (const f of fleet) f.stop();
+  t.true(live.answered / live.offered >= MIN_SHARE, `good's live camera: ${live.answered} of ${live.offered}`);
+  // The worker time per sender names the identity, not its cameras.
+  const m = parsePrometheus(await metrics.registry.metrics());
+  t.true((m.get('crowdline_sender_worker_seconds_total{sender="identity:fleet"}') ?? 0) > 0);
+  t.is(m.get('crowdline_sender_worker_seconds_total{sender="identity:fleet/fleet-0"}'), undefined);
+});
+
+test("an identity's weight is all its cameras' together; the site file's weights split it among them, and give a share of its own only to a camera the identity's cameras: list names", async (t) => {
+  // fleet: weight 2, any camera; good: weight 2, camera "good" only, which the site file weighs 6.
+  const { tokens, gate } = await twoIdentities({ fleet: '    weight: 2\n', good: '    weight: 2\n    cameras: [good]\n' });
+  const site = ['fleet-0', 'fleet-1', 'fleet-2'].map((c) => `  ${c}:\n    weight: ${c === 'fleet-0' ? 6 : 1}\n`).join('');
+  const tracker = new ZoneTracker(parseSiteFile(`cameras:\n${site}  good:\n    weight: 6\n`));
+  const runner = new ClockRunner(1);
+  const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32 }, gate, zones: tracker });
+  // fleet-0 is weighed 6 by the site file, but fleet may name any camera: it splits fleet's 2 with fleet-1..3 (1 each; fleet-3 has no entry).
+  const fleet = await Promise.all(
+    Array.from({ length: 4 }, (_, i) => greedyPeer(port, { name: `fleet-${i}`, window: 32, cost: 1, token: tokens.fleet.token })),
+  );
+  const good = await greedyPeer(port, { name: 'good', window: 32, cost: 1, token: tokens.good.token });
+  const start = runner.served.length;
+  await until(() => runner.served.length >= start + 680);
+  const window = runner.served.slice(start + 80, start + 680);
+  for (const f of fleet) f.stop();
+  good.stop();
+  const count = (prefix: string): number => window.filter((tag) => tag.startsWith(prefix)).length;
+  const fleetAll = count('fleet-');
+  // good is named in its identity's list and weighed 6: its own share of 6 against fleet's 2.
+  const ratio = count('good') / fleetAll;
+  t.true(ratio > 2.5 && ratio < 3.5, `good (own share 6) : fleet (2) = ${ratio.toFixed(2)}`);
+  // Inside fleet's share: 6:1:1:1.
+  const inside = count('fleet-0') / ((count('fleet-1') + count('fleet-2') + count('fleet-3')) / 3);
+  t.true(inside > 4.5 && inside < 7.5, `fleet-0 : each other fleet camera = ${inside.toFixed(2)}`);
 });
 
 test('--lower-class-share 0 is strict priority: a lower class waits while a higher one has frames', async (t) => {

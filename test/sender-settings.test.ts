@@ -39,20 +39,46 @@ test('site file: weights, classes and caps out of bounds are refused, naming the
 
 test('precedence, field by field: the site file camera entry, then the credentials entry, then the server defaults', (t) => {
   const o = { ...DEFAULT_SERVER_OPTIONS, maxFps: 30, maxPixelRate: 100 };
-  const identity = { label: 'north/gate', settings: { weight: 2, priority: 1, maxFps: 15 } };
-  // Credentials only.
+  const identity = { name: 'north', label: 'north/gate', settings: { weight: 2, priority: 1, maxFps: 15 }, namedCamera: true };
+  // Credentials only: the identity holds the share, with its entry's weight; the camera's caps are its own bucket.
   t.like(resolveSender({ host: '10.0.0.1', identity }, o), {
-    group: 'identity:north/gate',
-    share: { weight: 2, priority: 1 },
+    group: 'identity:north',
+    share: { weight: 1, priority: 1 },
+    groupWeight: 2,
     buckets: [{ key: 'identity:north/gate', cap: { fps: 15, pixelsPerSecond: 100 }, flags: { fps: 'its credentials entry', pixels: '--max-pixel-rate' } }],
   });
   // The site file's entry wins where it sets a field; the rest still come from the credentials and the defaults.
+  // A weight for a camera the credentials entry names: a share of its own.
   const both = resolveSender({ host: '10.0.0.1', identity, camera: 'gate', site: { weight: 0.5, maxFps: 5 } }, o);
+  t.is(both.group, 'identity:north/gate');
   t.deepEqual(both.share, { weight: 0.5, priority: 1 });
+  t.is(both.groupWeight, 0.5);
   t.like(both.buckets[0], { cap: { fps: 5, pixelsPerSecond: 100 }, flags: { fps: 'its site file entry', pixels: '--max-pixel-rate' } });
   // Nothing set anywhere: weight 1, class 0, the server's caps; all caps 0: no bucket at all.
-  t.like(resolveSender({ host: '10.0.0.1', identity: { label: 'x/y', settings: {} } }, o), { share: { weight: 1, priority: 0 } });
-  t.deepEqual(resolveSender({ host: '10.0.0.1', identity: { label: 'x/y', settings: {} } }, { ...o, maxFps: 0, maxPixelRate: 0 }).buckets, []);
+  const bare = { name: 'x', label: 'x/y', settings: {}, namedCamera: false };
+  t.like(resolveSender({ host: '10.0.0.1', identity: bare }, o), { group: 'identity:x', share: { weight: 1, priority: 0 }, groupWeight: 1 });
+  t.deepEqual(resolveSender({ host: '10.0.0.1', identity: bare }, { ...o, maxFps: 0, maxPixelRate: 0 }).buckets, []);
+});
+
+test('an identity holds one share for all its cameras: any camera it names joins its group with its weight; a site weight splits that share, unless the credentials entry names the camera (then it is a share of its own)', (t) => {
+  const o = DEFAULT_SERVER_OPTIONS;
+  const open = (camera: string, namedCamera: boolean, site?: { weight?: number; priority?: number }) =>
+    resolveSender({ host: '10.0.0.1', identity: { name: 'fleet', label: `fleet/${camera}`, settings: { weight: 2 }, namedCamera }, camera, site }, o);
+  // Eight names, one group, one weight: naming cameras buys nothing.
+  const names = Array.from({ length: 8 }, (_, i) => open(`cam-${i}`, false));
+  t.deepEqual(new Set(names.map((r) => r.group)), new Set(['identity:fleet']));
+  t.true(names.every((r) => r.groupWeight === 2 && r.share.weight === 1));
+  // Still one bucket of caps per camera.
+  t.deepEqual(
+    names.map((r) => r.buckets[0]?.key),
+    names.map((_, i) => `identity:fleet/cam-${i}`),
+  );
+  // Allowed any name: a site weight is the camera's part of the identity's share, not a share of its own.
+  t.like(open('entrance', false, { weight: 3 }), { group: 'identity:fleet', share: { weight: 3 }, groupWeight: 2 });
+  // Named in its cameras: list, and weighed by the site file: its own share.
+  t.like(open('entrance', true, { weight: 3 }), { group: 'identity:fleet/entrance', share: { weight: 3 }, groupWeight: 3 });
+  // Named, but the site file sets no weight: the identity's share.
+  t.like(open('entrance', true, { priority: 2 }), { group: 'identity:fleet', share: { weight: 1, priority: 2 }, groupWeight: 2 });
 });
 
 test('unauthenticated: its address is the sender (IPv6 by /64); the site entry gives weight and class, and caps on top of the address caps', (t) => {

@@ -28,9 +28,11 @@ export interface HelloClaim {
  * (absent: the peer is unauthenticated: its share and rate caps are its
  * address's); `settings`: what that identity's entry sets of its weight,
  * priority class and rate caps (sender-settings.ts resolves them against the
- * site file and the server's defaults).
+ * site file and the server's defaults); `namedCamera`: the identity's entry
+ * lists this camera by name (`cameras:`), so the site file may give it a
+ * share of its own.
  */
-export type Admission = { ok: true; label: string; identity?: string; settings?: SenderSettings } | { ok: false; refusal: Refusal };
+export type Admission = { ok: true; label: string; identity?: string; settings?: SenderSettings; namedCamera?: boolean } | { ok: false; refusal: Refusal };
 
 export interface ConnectionGate {
   checkProtocol(protocol: WireProtocol, socket: Socket): Refusal | undefined;

@@ -1,7 +1,9 @@
 /**
  * Who a connection sends for, as the fair queue's groups and the rate caps'
- * buckets key it: an authenticated identity's camera (`identity:NAME/CAMERA`,
- * as the credentials file grants it), or, for a peer with no identity, its
+ * buckets key it: an authenticated identity (`identity:NAME`, the share
+ * holder of its cameras) or one of its cameras (`identity:NAME/CAMERA`: its
+ * rate caps, and the share of a camera that has one of its own;
+ * sender-settings.ts says which), or, for a peer with no identity, its
  * address key: an IPv4 address as it is, an IPv6 address by its /64 (one
  * host or one customer network gets a /64, so its many addresses are one
  * sender), so more connections, or more addresses from one prefix, buy no

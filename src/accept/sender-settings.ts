@@ -7,7 +7,16 @@
  *
  * The site file describes one camera, the credentials file an identity that
  * may send for several, so the more specific one wins. An authenticated
- * camera's caps are one bucket (identity/camera). A peer with no identity
+ * camera's caps are one bucket (identity/camera).
+ *
+ * Who holds the share of an authenticated camera is its identity: all its
+ * cameras together get the identity's weight (credentials entry, else 1),
+ * split among them by their site file weights (else 1), so naming more
+ * cameras buys an identity no more of the workers. A camera has a share of
+ * its own (its site file weight, beside its identity's) only where the
+ * operator said both: the identity's `cameras:` list names it, and the site
+ * file's entry sets its weight. An identity allowed any camera name cannot
+ * turn names into shares. A peer with no identity
  * (no --auth, legacy) is its address: weight 1, class 0 and the --unauth-*
  * caps by default; the site file's entry for the camera it names still
  * applies (without --auth anyone may claim any camera name, so that is all
@@ -26,8 +35,12 @@ export { MAX_FPS, MAX_PRIORITY, MAX_WEIGHT, MIN_PRIORITY, MIN_WEIGHT, type Sende
 export interface SenderInput {
   /** The peer's address (the server's per-address key). */
   host: string;
-  /** The authenticated identity's label (identity/camera) and its credentials entry's settings; absent: unauthenticated. */
-  identity?: { label: string; settings: SenderSettings };
+  /**
+   * The authenticated identity: its name, its label (identity/camera), its
+   * credentials entry's settings, and whether that entry's `cameras:` list
+   * names this camera; absent: unauthenticated.
+   */
+  identity?: { name: string; label: string; settings: SenderSettings; namedCamera: boolean };
   /** The camera the connection names (HELLO), and the site file's entry for it, if any. */
   camera?: string;
   site?: SenderSettings;
@@ -44,9 +57,12 @@ export interface CapBucket {
 }
 
 export interface ResolvedSender {
-  /** Fair-queue group: the sender. */
+  /** Fair-queue group: the sender (the share holder). */
   group: string;
+  /** The connection's weight inside its group, and its class. */
   share: FlowShare;
+  /** The group's weight, as this connection claims it (fair-queue.ts: the group takes the largest claim). */
+  groupWeight: number;
   /** Buckets that must all have room for a frame (none: no caps). */
   buckets: CapBucket[];
 }
@@ -74,11 +90,14 @@ export function resolveSender(input: SenderInput, options: ServerOptions): Resol
       whose: 'this camera',
       flags: { fps: fps.from, pixels: pixels.from },
     };
-    return {
-      group: identitySender(input.identity.label),
-      share: { weight: pick('weight', 1, 'default').value, priority: pick('priority', 0, 'default').value },
-      buckets: hasCap(bucket.cap) ? [bucket] : [],
-    };
+    const priority = pick('priority', 0, 'default').value;
+    const buckets = hasCap(bucket.cap) ? [bucket] : [];
+    // A share of its own only where the credentials entry names the camera and the site file weighs it.
+    if (input.identity.namedCamera && site.weight !== undefined) {
+      return { group: identitySender(input.identity.label), share: { weight: site.weight, priority }, groupWeight: site.weight, buckets };
+    }
+    // Else the identity's share (credentials entry, else 1), split among its cameras by their site file weights.
+    return { group: identitySender(input.identity.name), share: { weight: site.weight ?? 1, priority }, groupWeight: own.weight ?? 1, buckets };
   }
   const address = addressSender(input.host);
   const buckets: CapBucket[] = [];
@@ -93,7 +112,8 @@ export function resolveSender(input: SenderInput, options: ServerOptions): Resol
   const camera: RateCap = { fps: site.maxFps ?? 0, pixelsPerSecond: site.maxPixelRate ?? 0 };
   if (hasCap(camera) && input.camera !== undefined)
     buckets.push({ key: `${address}/camera:${input.camera}`, cap: camera, whose: 'this camera (from this address)', flags: { fps: SITE, pixels: SITE } });
-  return { group: address, share: { weight: site.weight ?? 1, priority: site.priority ?? 0 }, buckets };
+  const weight = site.weight ?? 1;
+  return { group: address, share: { weight, priority: site.priority ?? 0 }, groupWeight: weight, buckets };
 }
 
 function hasCap(cap: RateCap): boolean {

@@ -275,7 +275,8 @@ export class Session {
     }
     if (this.adapter?.protocol === 'v1') this.zoneCamera = event.camera;
     this.flowLabel = label || UNIDENTIFIED;
-    const identity = who?.identity !== undefined ? { label, settings: who.settings ?? {} } : undefined;
+    const identity =
+      who?.identity !== undefined ? { name: who.identity, label, settings: who.settings ?? {}, namedCamera: who.namedCamera === true } : undefined;
     this.senderInput = { host: this.deps.host, identity, camera: this.zoneCamera };
     this.applySender();
     for (const buf of event.reply) this.socket.write(buf);
@@ -343,7 +344,7 @@ export class Session {
     const camera = this.senderInput.camera;
     const site = camera !== undefined ? this.deps.zones?.senderSettings?.(camera) : undefined;
     const resolved = resolveSender({ ...this.senderInput, site }, this.deps.options);
-    this.flow.update({ ...resolved.share, group: resolved.group, label: this.flowLabel });
+    this.flow.update({ ...resolved.share, groupWeight: resolved.groupWeight, group: resolved.group, label: this.flowLabel });
     const caps = this.deps.rateCaps;
     const next = caps && resolved.buckets.length > 0 ? new SenderCaps(caps, resolved.buckets) : undefined;
     // The new lease first: a bucket this connection keeps is never forgotten in between (it would refill).

@@ -6,7 +6,7 @@
  *       key: 3f9a0c12                # key id, the token's public part
  *       hash: scrypt:16384:8:1:...   # the token's secret, hashed; never the token
  *       cameras: [north-1, north-2]  # optional: camera names it may use
- *       weight: 2                    # optional: share of the workers (default 1)
+ *       weight: 2                    # optional: share of the workers, all its cameras together (default 1)
  *       priority: 1                  # optional: class served first (default 0)
  *       max_fps: 15                  # optional: frame-rate cap per camera (default --max-fps; 0: none)
  *       max_pixel_rate: 62208000     # optional: pixel-rate cap per camera (default --max-pixel-rate; 0: none)
@@ -37,7 +37,7 @@ export interface ClientEntry {
   hash?: ReturnType<typeof parseStoredHash>;
   /** Undefined: any camera name. */
   cameras?: ReadonlySet<string>;
-  /** Share of worker time against other connections of its class (default 1). */
+  /** Share of worker time against other senders of its class, all its cameras together (default 1; sender-settings.ts). */
   weight?: number;
   /** Class: a higher one is served first, like Triton's priority levels (default 0). */
   priority?: number;

@@ -121,7 +121,8 @@ export class AuthGate implements ConnectionGate {
     // The identity's share of the workers and rate caps where its entry sets them (the site file's camera entry wins; defaults otherwise).
     const entry = identity.entry;
     const settings = { weight: entry?.weight, priority: entry?.priority, maxFps: entry?.maxFps, maxPixelRate: entry?.maxPixelRate };
-    return { ok: true, label: `${identity.name}/${claim.camera}`, identity: identity.name, settings };
+    const namedCamera = entry?.cameras?.has(claim.camera) === true;
+    return { ok: true, label: `${identity.name}/${claim.camera}`, identity: identity.name, settings, namedCamera };
   }
 
   private async identify(claim: HelloClaim, socket: Socket, request: CheckRequest): Promise<{ name: string; entry?: ClientEntry } | Refusal> {

@@ -1,7 +1,7 @@
 /**
  * Dynamic batcher between sessions and the worker pool (like Triton's), fair
  * by worker time: each connection is a flow with its own queue, flows of one
- * sender (an identity's camera, or an address) form a group that shares one
+ * sender (an identity, or an address) form a group that shares one
  * share, and when a worker is free the fair queue (fair-queue.ts) picks up
  * to maxBatch frames across groups, the group furthest behind its share
  * first. A partial batch

@@ -3,16 +3,18 @@
  * al.'s SFQ, as the "virtual token counter" of fair LLM serving uses it), in
  * three tiers:
  *
- *   priority class  ->  group (who: an identity's camera, or an address)  ->  flow (one connection)
+ *   priority class  ->  group (who: an identity, or an address)  ->  flow (one connection)
  *
  * - A **group** is the unit of share: it has a weight and a virtual counter
  *   in worker microseconds per unit of weight, and take() serves the
  *   backlogged group with the smallest counter, so opening more connections
- *   buys a sender no more of the workers. Its weight is the largest of its
- *   open flows' weights (they normally agree: one identity, one weight).
+ *   buys a sender no more of the workers. Its weight is the largest its
+ *   open flows claim for it (`groupWeight`, else their own weight; they
+ *   normally agree: one identity, one weight).
  * - Inside a group, its backlogged **flows** are served the same way, by
  *   their own counters and weights, so a sender's connections share its
- *   share fairly among themselves.
+ *   share among themselves in proportion to their weights (an identity's
+ *   cameras split its share by their own weights).
  * - A higher **class** is served first (Triton's priority levels), but not
  *   for ever: a backlogged lower class whose classes above it have been
  *   served `(1 - s) / s` times the cost of its next frame since it was last
@@ -42,6 +44,8 @@ export interface FlowShare {
 export interface FlowPlace extends FlowShare {
   /** Group key; absent: the flow is a group of its own. */
   group?: string;
+  /** The group's weight this flow claims (> 0); `weight` is then its part inside the group only. Absent: `weight` is both. */
+  groupWeight?: number;
 }
 
 export interface FairQueueOptions {
@@ -82,6 +86,8 @@ export class FlowQueue<T> {
     readonly id: number,
     public share: FlowShare,
     public group: FlowGroup<T>,
+    /** What it claims as its group's weight. */
+    public groupWeight: number,
   ) {}
 
   get length(): number {
@@ -143,7 +149,12 @@ export class FairQueue<T> {
   openFlow(place: FlowPlace): FlowQueue<T> {
     checkShare(place);
     const id = this.nextId++;
-    const flow = new FlowQueue<T>(id, { weight: place.weight, priority: place.priority }, this.groupFor(place.group ?? `#${id}`, place.priority));
+    const flow = new FlowQueue<T>(
+      id,
+      { weight: place.weight, priority: place.priority },
+      this.groupFor(place.group ?? `#${id}`, place.priority),
+      place.groupWeight ?? place.weight,
+    );
     flow.group.members.add(flow);
     this.reweigh(flow.group);
     return flow;
@@ -165,6 +176,7 @@ export class FairQueue<T> {
       flow.tag = 0;
     }
     flow.share = { weight: place.weight, priority: place.priority };
+    flow.groupWeight = place.groupWeight ?? place.weight;
     this.reweigh(flow.group);
     if (moving && backlogged) this.join(flow);
   }
@@ -295,7 +307,7 @@ export class FairQueue<T> {
 
   private reweigh(group: FlowGroup<T>): void {
     let weight = 0;
-    for (const f of group.members) weight = Math.max(weight, f.share.weight);
+    for (const f of group.members) weight = Math.max(weight, f.groupWeight);
     if (weight > 0) group.weight = weight;
   }
 
@@ -356,7 +368,9 @@ function nextCost<T>(cls: PriorityClass<T>): number {
   return pickFlow(pickGroup(cls)).peek()?.cost ?? 0;
 }
 
-function checkShare(share: FlowShare): void {
+function checkShare(share: FlowPlace): void {
   if (!(share.weight > 0) || !Number.isFinite(share.weight)) throw new RangeError(`weight must be a finite number > 0, got ${share.weight}`);
+  const group = share.groupWeight;
+  if (group !== undefined && (!(group > 0) || !Number.isFinite(group))) throw new RangeError(`groupWeight must be a finite number > 0, got ${group}`);
   if (!Number.isInteger(share.priority)) throw new RangeError(`priority must be an integer, got ${share.priority}`);
 }
