@@ -117,14 +117,14 @@ declare(`camera page: each line's last hour and today are the history API's answ
     const off = NAMES.filter((n) => Math.abs((sums.get(n)?.in ?? 0) - fed.get(n)!.in) > 0.005 || Math.abs((sums.get(n)?.out ?? 0) - fed.get(n)!.out) > 0.005);
     return off.length === 0 ? true : undefined;
   });
-  // The pages show what they fetched after that (they fetch again every 10 s).
+  // The pages show what they fetched after that (they fetch again every 10 s): a window ending past this second began after it.
   const completeS = Math.ceil(Date.now() / 1000);
 
   const errors: string[] = [];
   const check = async (page: Page, size: string, extra = new Map<string, Crossed>()): Promise<TableRead> => {
     await page.locator('.line-table tr[data-period="hour"] td.in').filter({ hasText: /\d/ }).first().waitFor({ timeout: 60_000 });
     await page.locator('.line-table tr[data-period="start"] td.in').filter({ hasText: /\d/ }).first().waitFor({ timeout: 60_000 });
-    await page.waitForFunction((s) => Number(document.querySelector<HTMLElement>('.line-table')?.dataset.hourFrom) + 3600 >= s, completeS, { timeout: 40_000 });
+    await page.waitForFunction((s) => Number(document.querySelector<HTMLElement>('.line-table')?.dataset.hourTo) > s, completeS, { timeout: 40_000 });
     const shown = await readTable(page);
     t.deepEqual(Object.keys(shown.rows), NAMES, `${size}: a group of rows per line, in the site file's order`);
     const hour = await apiSums(base, 'walk', { ...shown.windows.hour, step: 3600 });
