@@ -285,6 +285,13 @@ export function withServerOptions<T>(yargs: Argv<T>) {
         'least share of worker time a waiting lower priority class keeps against the classes above it (priority: in the credentials or site file), 0 to 0.5; 0: strict priority',
       group: 'Limits:',
     })
+    .option('long-frame-ms', {
+      type: 'number',
+      default: DEFAULT_SERVER_OPTIONS.longFrameMs,
+      describe:
+        "a frame estimated to cost a worker more than this is long: one sender's long frames hold at most its share of the workers while another sender is active; 0: every frame",
+      group: 'Limits:',
+    })
     .option('log-burst', {
       type: 'number',
       default: DEFAULT_LOG_RATE_LIMIT.burst,
@@ -458,6 +465,8 @@ export function withServerOptions<T>(yargs: Argv<T>) {
       const share = argv['lower-class-share'];
       if (!(Number.isFinite(share) && share >= 0 && share <= 0.5))
         throw new UsageError(`--lower-class-share must be from 0 (strict priority) to 0.5, got ${String(share)}`);
+      const long = argv['long-frame-ms'];
+      if (!(Number.isFinite(long) && long >= 0)) throw new UsageError(`--long-frame-ms must be a number of milliseconds >= 0, got ${String(long)}`);
       for (const name of ['max-connection-age-ms', 'log-totals-interval-ms', 'metrics-camera-ttl-ms'] as const) {
         const value = argv[name];
         if (!(Number.isInteger(value) && value >= 0)) throw new UsageError(`--${name} must be a whole number >= 0, got ${String(value)}`);
@@ -557,6 +566,7 @@ export interface ServerArgv extends SecurityArgv, ConsoleArgv {
   'unauth-max-pixel-rate': number;
   'rate-burst-ms': number;
   'lower-class-share': number;
+  'long-frame-ms': number;
   'log-burst': number;
   'metrics-port'?: number;
   'metrics-max-connections': number;
@@ -675,6 +685,7 @@ export function toStartOptions(argv: ServerArgv, host: string, port: number): St
       unauthMaxPixelRate: argv['unauth-max-pixel-rate'],
       rateBurstMs: argv['rate-burst-ms'],
       lowerClassShare: argv['lower-class-share'],
+      longFrameMs: argv['long-frame-ms'],
     },
   };
 }

@@ -134,3 +134,15 @@ test('crowdline serve --lower-class-share: 0 (strict) to 0.5, default 0.1; anyth
     t.regex(bad.stderr, /--lower-class-share must be from 0 \(strict priority\) to 0.5/);
   }
 });
+
+test('crowdline serve --long-frame-ms: default 250, 0 allowed (every frame held to its share); negative or not a number is refused naming the flag', async (t) => {
+  t.regex((await runCli(['serve', '--dry-run'])).stdout, /^long-frame-ms: 250 {2}# default$/m);
+  const ok = await runCli(['serve', '--dry-run', '--long-frame-ms', '0']);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stdout, /^long-frame-ms: 0 {2}# command line$/m);
+  for (const value of ['-1', 'soon']) {
+    const bad = await runCli(['serve', '--dry-run', '--long-frame-ms', value]);
+    t.not(bad.code, 0);
+    t.regex(bad.stderr, /--long-frame-ms must be a number of milliseconds >= 0/);
+  }
+});

@@ -4,6 +4,7 @@
  * each one's default and why.
  */
 import { DEFAULT_LOWER_CLASS_SHARE } from '../batcher/fair-queue.js';
+import { DEFAULT_LONG_FRAME_MS } from '../batcher/hold-limit.js';
 export type OverloadPolicy = 'queue' | 'drop-oldest';
 
 export interface ServerOptions {
@@ -75,6 +76,12 @@ export interface ServerOptions {
    * priority, a lower class waits while any higher one has frames.
    */
   lowerClassShare: number;
+  /**
+   * A frame estimated to cost a worker more than this (ms) is long: a
+   * sender's long frames hold at most its share of the workers while another
+   * sender is active (src/batcher/hold-limit.ts); 0: every frame.
+   */
+  longFrameMs: number;
 }
 
 /** A 4K (3840x2160) camera at 30 frames a second: the pixel-rate cap of one authenticated camera. */
@@ -115,6 +122,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   rateBurstMs: 2_000,
   // A car park beside a busy entrance still gets a frame in ten: never starved, hardly in the way.
   lowerClassShare: DEFAULT_LOWER_CLASS_SHARE,
+  // Five ordinary frames of a CPU worker: they fill every worker; the costliest legal frames (~0.5 s) hold a sender's share.
+  longFrameMs: DEFAULT_LONG_FRAME_MS,
 };
 
 /** Under drop-oldest, frames a connection may have unanswered, as a multiple of its window. */

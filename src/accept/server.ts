@@ -98,6 +98,7 @@ export class CrowdServer {
         maxQueueBytes: this.options.maxQueueBytes,
         maxFlowQueueBytes: this.options.maxConnectionQueueBytes,
         lowerClassShare: this.options.lowerClassShare,
+        longFrameMs: this.options.longFrameMs,
       },
       this.observer,
     );

@@ -14,7 +14,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CostModel, FlowCost } from './cost-model.js';
-import { FairQueue, type FlowPlace, type FlowQueue, type QueuedItem } from './fair-queue.js';
+import { FairQueue, type FlowGroup, type FlowPlace, type FlowQueue, type QueuedItem } from './fair-queue.js';
+import { DEFAULT_LONG_FRAME_MS, HoldLimit } from './hold-limit.js';
 import type { BatchRunner, FrameJob, JobOutcome, JobTicket, JobTimings } from './types.js';
 
 export interface BatcherOptions {
@@ -28,6 +29,14 @@ export interface BatcherOptions {
   maxFlowQueueBytes?: number;
   /** Least share of worker time a waiting lower priority class gets against the classes above it (fair-queue.ts; default 0.1, 0: strict). */
   lowerClassShare?: number;
+  /**
+   * A frame estimated to cost a worker more than this (ms) is long: a
+   * sender's long frames hold at most its share of the workers while another
+   * sender is active (hold-limit.ts; default 250, 0: every frame).
+   */
+  longFrameMs?: number;
+  /** The clock (epoch ms; tests pass their own). */
+  now?: () => number;
 }
 
 export interface BatcherObserver {
@@ -59,6 +68,9 @@ interface Waiting {
   /** Worker time (us) charged when taken. */
   estimateUs: number;
   item: QueuedItem<Waiting> | undefined;
+  /** While it runs: the sender it is counted to in the hold limit, and whether it counts as long there. */
+  holder: FlowGroup<Waiting> | undefined;
+  long: boolean;
   resolve(outcome: JobOutcome): void;
   state: 'queued' | 'running' | 'done';
 }
@@ -104,11 +116,15 @@ const zeroTimings = (): JobTimings => ({ queueUs: 0, decodeUs: 0, inferUs: 0 });
 export class Batcher {
   private readonly queue: FairQueue<Waiting>;
   private readonly costs = new CostModel();
+  private readonly hold: HoldLimit<FlowGroup<Waiting>>;
+  private readonly now: () => number;
   private running = 0;
   private bytes = 0;
   /** Queue use per sender (group key, whatever its class), while it has a connection open. */
   private readonly uses = new Map<string, GroupUse>();
   private timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (epoch ms). */
+  private timerAtMs = Number.POSITIVE_INFINITY;
   private idleWaiters: Array<() => void> = [];
   private readonly roomListeners: Array<() => void> = [];
 
@@ -119,6 +135,15 @@ export class Batcher {
   ) {
     if (options.maxBatch < 1) throw new RangeError('maxBatch must be at least 1');
     this.queue = new FairQueue<Waiting>({ lowerClassShare: options.lowerClassShare });
+    const longFrameMs = options.longFrameMs ?? DEFAULT_LONG_FRAME_MS;
+    if (!(longFrameMs >= 0)) throw new RangeError(`longFrameMs must be >= 0, got ${longFrameMs}`);
+    this.hold = new HoldLimit(this.slots, longFrameMs * 1000);
+    this.now = options.now ?? nowMs;
+  }
+
+  /** Batches that may be in flight at once. */
+  private get slots(): number {
+    return this.runner.concurrency ?? this.runner.size;
   }
 
   /** Frames waiting for a worker. */
@@ -145,7 +170,9 @@ export class Batcher {
   updateFlow(flow: BatchFlow, place: FlowPlace): void {
     if (flow.closed) return;
     const before = flow.group;
+    const group = flow.queue.group;
     this.queue.updateFlow(flow.queue, place);
+    if (flow.queue.group !== group && group.members.size === 0) this.hold.forget(group);
     if (flow.group === before) return;
     // Its waiting frames move with it to the new sender's account.
     this.release(before, flow);
@@ -158,6 +185,8 @@ export class Batcher {
   closeFlow(flow: BatchFlow, reason: string): void {
     if (flow.closed) return;
     for (const entry of this.queue.closeFlow(flow.queue)) this.finishUnrun(entry, reason);
+    // Its sender's last connection: it is expected no more (frames held back for it may start).
+    if (flow.queue.group.members.size === 0) this.hold.forget(flow.queue.group);
     this.release(flow.group, flow);
     this.notifyRoom();
     this.notifyIfIdle();
@@ -225,6 +254,8 @@ export class Batcher {
       work,
       estimateUs,
       item: undefined,
+      holder: undefined,
+      long: false,
       resolve: () => undefined,
       state: 'queued',
     };
@@ -235,6 +266,7 @@ export class Batcher {
       this.finishUnrun(entry, 'connection closed');
     } else {
       entry.item = this.queue.push(flow.queue, entry, estimateUs);
+      this.hold.arrived(flow.queue.group, this.now());
       flow.queuedFrames++;
       flow.queuedBytes += entry.bytes;
       flow.use.frames++;
@@ -290,40 +322,63 @@ export class Batcher {
   }
 
   private pump(): void {
-    while (this.running < (this.runner.concurrency ?? this.runner.size) && this.queue.size > 0) {
+    while (this.running < this.slots && this.queue.size > 0) {
+      const now = this.now();
       const full = this.queue.size >= this.options.maxBatch;
       if (!full && this.options.maxBatch > 1) {
-        const waited = nowMs() - this.oldestWaitingMs();
+        const waited = now - this.oldestWaitingMs();
         if (waited < this.options.maxDelayMs) {
           this.armTimer(this.options.maxDelayMs - waited);
           return;
         }
       }
       const batch: Waiting[] = [];
-      for (const { value: w } of this.queue.take(this.options.maxBatch)) {
+      let taken = 0;
+      const mayStart = (group: FlowGroup<Waiting>, cost: number): boolean => this.hold.mayStart(group, cost, now);
+      // One at a time, so each frame counts against its sender's hold limit before the next is picked.
+      while (batch.length < this.options.maxBatch) {
+        const [item] = this.queue.take(1, mayStart);
+        if (!item) break;
+        taken++;
+        const w = item.value;
         // A sender that left while its frames waited (a paused socket learns of it late) costs no worker time.
         if (w.job?.stillWanted?.() === false) {
           // take() charged its estimate to the sender (and credited lower classes): no worker time was spent.
           this.queue.charge(w.flow.queue, -w.estimateUs);
           this.finishUnrun(w, 'connection closed');
-        } else {
-          this.unqueue(w);
-          batch.push(w);
+          continue;
         }
+        this.unqueue(w);
+        w.holder = w.flow.queue.group;
+        w.long = this.hold.started(w.holder, w.estimateUs);
+        batch.push(w);
       }
       if (batch.length > 0) this.dispatch(batch);
-      else {
+      else if (taken > 0) {
         this.notifyRoom();
         this.notifyIfIdle();
+      } else {
+        // Every waiting frame is long and its sender holds its share of the workers while others are active: it
+        // starts when a frame finishes, or when a sender it was held for stops being expected.
+        const at = this.hold.nextExpiryMs(now);
+        if (Number.isFinite(at)) this.armTimer(at - now + 1);
+        return;
       }
     }
   }
 
+  /** Pumps again in `delayMs`, unless a pump is already due sooner. */
   private armTimer(delayMs: number): void {
-    if (this.timer) return;
+    const at = this.now() + Math.max(0, delayMs);
+    if (this.timer) {
+      if (this.timerAtMs <= at) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAtMs = at;
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
+        this.timerAtMs = Number.POSITIVE_INFINITY;
         this.pump();
       },
       Math.max(0, Math.ceil(delayMs)),
@@ -338,6 +393,7 @@ export class Batcher {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
+      this.timerAtMs = Number.POSITIVE_INFINITY;
     }
     for (const w of batch) {
       w.state = 'running';
@@ -401,6 +457,8 @@ export class Batcher {
         for (const w of batch) {
           w.state = 'done';
           w.job = undefined;
+          if (w.holder) this.hold.finished(w.holder, w.long);
+          w.holder = undefined;
         }
         this.running--;
         this.pump();

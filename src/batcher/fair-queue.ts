@@ -228,12 +228,18 @@ export class FairQueue<T> {
     for (const p of this.order) for (const group of this.classes.get(p)!.backlogged) yield* group.backlogged;
   }
 
-  /** Up to `n` items in fair order (a batch). */
-  take(n: number): Array<QueuedItem<T>> {
+  /**
+   * Up to `n` items in fair order (a batch). `mayStart(group, cost)`: may
+   * the group's next item (of estimated `cost`) start now? A group whose
+   * next item may not is passed over, its counter kept, and the fair order
+   * goes on among the others (fewer than `n`, or none, when no group's may).
+   */
+  take(n: number, mayStart?: (group: FlowGroup<T>, cost: number) => boolean): Array<QueuedItem<T>> {
     const out: Array<QueuedItem<T>> = [];
     while (out.length < n && this.count > 0) {
-      const cls = this.pickClass();
-      const group = pickGroup(cls);
+      const picked = this.pick(mayStart);
+      if (!picked) break;
+      const { cls, group } = picked;
       const flow = pickFlow(group);
       const entry = flow.items[flow.head++];
       entry.queued = false;
@@ -263,6 +269,20 @@ export class FairQueue<T> {
     const group = flow.group;
     if (this.groups.get(groupId(group.key, group.priority)) === group) group.tag += delta / group.weight;
     this.addBehind(group.priority, delta);
+  }
+
+  /** The class and group served next: pickClass's class, or, where none of its groups may start, the next class in order that has one. */
+  private pick(mayStart?: (group: FlowGroup<T>, cost: number) => boolean): { cls: PriorityClass<T>; group: FlowGroup<T> } | undefined {
+    const cls = this.pickClass();
+    const group = pickGroup(cls, mayStart);
+    if (group) return { cls, group };
+    for (const p of this.order) {
+      const other = this.classes.get(p)!;
+      if (other === cls || other.backlogged.length === 0) continue;
+      const g = pickGroup(other, mayStart);
+      if (g) return { cls: other, group: g };
+    }
+    return undefined;
   }
 
   /** The highest class that is overdue for service (served last too long ago), else the highest with items. */
@@ -351,10 +371,21 @@ function groupId(key: string, priority: number): string {
   return `${priority}\u0000${key}`;
 }
 
-function pickGroup<T>(cls: PriorityClass<T>): FlowGroup<T> {
+const before = <T>(a: FlowGroup<T>, b: FlowGroup<T>): boolean => a.tag < b.tag || (a.tag === b.tag && a.servedAt < b.servedAt);
+
+/** The backlogged group of the class with the smallest counter, of those whose next item may start (all, without mayStart). */
+function pickGroup<T>(cls: PriorityClass<T>, mayStart?: (group: FlowGroup<T>, cost: number) => boolean): FlowGroup<T> | undefined {
   let best = cls.backlogged[0];
-  for (const g of cls.backlogged) if (g.tag < best.tag || (g.tag === best.tag && g.servedAt < best.servedAt)) best = g;
-  return best;
+  for (const g of cls.backlogged) if (before(g, best)) best = g;
+  if (!mayStart || best === undefined || mayStart(best, nextCostOf(best))) return best;
+  // The first choice is held back (rare): the best of those that may start.
+  let other: FlowGroup<T> | undefined;
+  for (const g of cls.backlogged) if (g !== best && (other === undefined || before(g, other)) && mayStart(g, nextCostOf(g))) other = g;
+  return other;
+}
+
+function nextCostOf<T>(group: FlowGroup<T>): number {
+  return pickFlow(group).peek()?.cost ?? 0;
 }
 
 function pickFlow<T>(group: FlowGroup<T>): FlowQueue<T> {
@@ -365,7 +396,8 @@ function pickFlow<T>(group: FlowGroup<T>): FlowQueue<T> {
 
 /** Estimated cost of the frame the class would serve next. */
 function nextCost<T>(cls: PriorityClass<T>): number {
-  return pickFlow(pickGroup(cls)).peek()?.cost ?? 0;
+  const group = pickGroup(cls);
+  return group ? nextCostOf(group) : 0;
 }
 
 function checkShare(share: FlowPlace): void {

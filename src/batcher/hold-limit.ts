@@ -1,0 +1,197 @@
+/**
+ * How many workers one sender's long frames may hold at once.
+ *
+ * Scheduling is not preemptive: once a sender's frames of ~0.5 s of a
+ * worker each (the costliest JPEGs the limits allow) hold every worker,
+ * another camera's next frame waits for one of them to finish, whatever its
+ * share of worker time (the fair queue orders frames, it cannot free a
+ * worker). So a frame estimated to cost more than `longFrameUs` (a **long**
+ * frame) starts only while its sender holds fewer long frames than its
+ * share of the workers, if any other sender of its class or above is
+ * **active**: has frames waiting, has a frame running, or streams at a rate
+ * that predicts its next frame before this one would finish (last arrival +
+ * its mean interval, unless it has been silent for three intervals).
+ *
+ * A sender's share, in workers, is max-min fair (as Linux CFS bandwidth or
+ * Triton's rate limiter reserve capacity only for those who use it): the
+ * larger of its weighted part of the workers (at least one) and what the
+ * other active senders leave, each of them needing at most its own part: as
+ * many workers as it has frames running (at least one) unless it has frames
+ * waiting. So two workers, a greedy sender of long frames and a camera at 5
+ * fps: the greedy one holds one worker and the camera always finds the other
+ * free; once the camera stops (silent for three of its intervals), the
+ * greedy one gets both again.
+ *
+ * Frames under the bound start whenever a worker is free (work-conserving):
+ * a sender of ordinary frames may hold every worker, as another sender's
+ * frame waits at most one of them. With no other active sender, long frames
+ * too get every worker.
+ *
+ * Pure: no timers; the caller passes the time (ms).
+ */
+
+/** What the limit reads of a sender (a fair-queue group). */
+export interface HoldSender {
+  /** Share relative to other senders (> 0). */
+  readonly weight: number;
+  /** Senders of lower classes are not reserved for (the fair queue serves a higher class first). */
+  readonly priority: number;
+  /** Its connections with frames waiting (non-empty: backlogged). */
+  readonly backlogged: readonly unknown[];
+}
+
+/** A sender silent for this many of its mean intervals is no longer expected. */
+export const STALE_INTERVALS = 3;
+/** Moving-average weight of a new inter-arrival gap. */
+const ALPHA = 0.2;
+
+/** Default bound above which a frame is long: ~5 ordinary 768x576 frames of a CPU worker; the costliest legal frame is ~500 ms. */
+export const DEFAULT_LONG_FRAME_MS = 250;
+
+class SenderHold {
+  /** Frames of the sender inside a worker. */
+  running = 0;
+  /** Of them, long ones. */
+  long = 0;
+  /** When its last frame arrived (ms); NaN before the first. */
+  lastMs = Number.NaN;
+  /** Mean gap between its frames (ms); NaN before the second. */
+  intervalMs = Number.NaN;
+  /** Its connections are all closed: dropped once nothing of it runs. */
+  gone = false;
+}
+
+export class HoldLimit<S extends HoldSender> {
+  private readonly senders = new Map<S, SenderHold>();
+
+  /**
+   * `workers`: frames that run at once (the batcher's batches in flight);
+   * `longFrameUs`: estimated worker time above which a frame is long.
+   */
+  constructor(
+    readonly workers: number,
+    readonly longFrameUs: number,
+  ) {
+    if (!(Number.isInteger(workers) && workers >= 1)) throw new RangeError(`workers must be an integer >= 1, got ${workers}`);
+    if (!(longFrameUs >= 0)) throw new RangeError(`longFrameUs must be >= 0, got ${longFrameUs}`);
+  }
+
+  /** Is a frame of this estimated cost long? */
+  isLong(costUs: number): boolean {
+    return costUs > this.longFrameUs;
+  }
+
+  /** A frame of `sender` arrived (is queued) at `nowMs`. */
+  arrived(sender: S, nowMs: number): void {
+    const h = this.entry(sender);
+    h.gone = false;
+    if (!Number.isNaN(h.lastMs)) {
+      const gap = Math.max(0, nowMs - h.lastMs);
+      h.intervalMs = Number.isNaN(h.intervalMs) ? gap : h.intervalMs + ALPHA * (gap - h.intervalMs);
+    }
+    h.lastMs = nowMs;
+  }
+
+  /** A frame of `sender`, of estimated cost `costUs`, went to a worker; returns whether it is long (pass it to finished()). */
+  started(sender: S, costUs: number): boolean {
+    const h = this.entry(sender);
+    const long = this.isLong(costUs);
+    h.running++;
+    if (long) h.long++;
+    return long;
+  }
+
+  finished(sender: S, long: boolean): void {
+    const h = this.senders.get(sender);
+    if (!h) return;
+    h.running--;
+    if (long) h.long--;
+    if (h.gone && h.running <= 0) this.senders.delete(sender);
+  }
+
+  /** The sender has no connection left: it is expected no more, and forgotten once nothing of it runs. */
+  forget(sender: S): void {
+    const h = this.senders.get(sender);
+    if (!h) return;
+    h.gone = true;
+    h.lastMs = Number.NaN;
+    h.intervalMs = Number.NaN;
+    if (h.running <= 0) this.senders.delete(sender);
+  }
+
+  /** Long frames of the sender running now. */
+  longRunning(sender: S): number {
+    return this.senders.get(sender)?.long ?? 0;
+  }
+
+  /**
+   * May a frame of `sender` of estimated cost `costUs` start now? Always if
+   * it is not long; else if no other sender of its class or above is active,
+   * or its sender holds fewer long frames than its share of the workers.
+   */
+  mayStart(sender: S, costUs: number, nowMs: number): boolean {
+    if (!this.isLong(costUs)) return true;
+    return this.longRunning(sender) < this.share(sender, costUs, nowMs);
+  }
+
+  /**
+   * Workers the sender's long frames may hold now, deciding on a frame of
+   * `costUs`: every worker with no other active sender, else its max-min
+   * share (see the module comment).
+   */
+  share(sender: S, costUs: number, nowMs: number): number {
+    let weights = sender.weight;
+    let others = 0;
+    for (const [s, h] of this.senders) {
+      if (s === sender || s.priority < sender.priority || !this.active(s, h, costUs, nowMs)) continue;
+      weights += s.weight;
+      others++;
+    }
+    if (others === 0) return this.workers;
+    const part = (weight: number): number => Math.max(1, Math.floor((this.workers * weight) / weights));
+    let needed = 0;
+    for (const [s, h] of this.senders) {
+      if (s === sender || s.priority < sender.priority || !this.active(s, h, costUs, nowMs)) continue;
+      needed += Math.min(part(s.weight), s.backlogged.length > 0 ? this.workers : Math.max(1, h.running));
+    }
+    return Math.max(part(sender.weight), this.workers - needed);
+  }
+
+  /**
+   * The earliest time after `nowMs` at which a sender now expected stops
+   * being expected (silent for STALE_INTERVALS of its intervals), so a
+   * frame held back for it may start: Infinity if none.
+   */
+  nextExpiryMs(nowMs: number): number {
+    let at = Number.POSITIVE_INFINITY;
+    for (const h of this.senders.values()) {
+      if (Number.isNaN(h.intervalMs)) continue;
+      const expires = h.lastMs + STALE_INTERVALS * h.intervalMs;
+      if (expires > nowMs && expires < at) at = expires;
+    }
+    return at;
+  }
+
+  /** Senders the limit keeps state for (bounded by open senders plus those with frames still running). */
+  get size(): number {
+    return this.senders.size;
+  }
+
+  private active(sender: S, h: SenderHold, costUs: number, nowMs: number): boolean {
+    if (sender.backlogged.length > 0 || h.running > 0) return true;
+    if (Number.isNaN(h.intervalMs)) return false;
+    const silent = nowMs - h.lastMs;
+    if (silent >= STALE_INTERVALS * h.intervalMs) return false;
+    // Its next frame is due before the frame deciding would finish.
+    return h.lastMs + h.intervalMs - nowMs <= costUs / 1000;
+  }
+
+  private entry(sender: S): SenderHold {
+    let h = this.senders.get(sender);
+    if (!h) {
+      h = new SenderHold();
+      this.senders.set(sender, h);
+    }
+    return h;
+  }
+}
