@@ -9,7 +9,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { type BatchFlow, Batcher } from '../src/batcher/batcher.js';
-import { HoldLimit, type HoldSender } from '../src/batcher/hold-limit.js';
+import { HoldLimit, type HoldView } from '../src/batcher/hold-limit.js';
 import type { BatchRunner, JobOutcome } from '../src/batcher/types.js';
 import type { BatchResult, FrameOutcome } from '../src/workers/types.js';
 
@@ -83,7 +83,8 @@ interface Bench {
   runner: ManualRunner;
   batcher: Batcher;
   clock: { ms: number };
-  flow(sender: string, weight?: number): BatchFlow;
+  /** A connection; `group`: its sender (default: a sender of its own). */
+  flow(sender: string, weight?: number, group?: string): BatchFlow;
   send(flow: BatchFlow, sender: string, long: boolean): Promise<JobOutcome>;
 }
 
@@ -96,7 +97,7 @@ function bench(workers: number, longFrameMs?: number): Bench {
     runner,
     batcher,
     clock,
-    flow: (sender, weight = 1) => batcher.openFlow({ label: sender, group: sender, weight, priority: 0 }),
+    flow: (sender, weight = 1, group = sender) => batcher.openFlow({ label: sender, group, weight, priority: 0 }),
     send: (flow, sender, long) => batcher.submit({ jpeg: frameOf(sender, long, n++), receivedAtMs: clock.ms }, flow, long ? LONG_WORK : 0).promise,
   };
 }
@@ -138,6 +139,28 @@ test("hold limit: beside a camera streaming at 5 fps, a greedy sender's long fra
   b.runner.finishOne('greedy');
   await settle();
   t.deepEqual(b.runner.runningSenders(), ['greedy', 'greedy'], 'the camera is silent: both workers are the greedy sender’s');
+});
+
+test("hold limit: the same between two connections of one sender (a camera and a peer of costly frames behind one address): the costly connection holds one worker, the camera's frame starts at once", async (t) => {
+  const b = bench(2);
+  const camera = b.flow('camera', 1, 'address:127.0.0.1');
+  const greedy = b.flow('greedy', 1, 'address:127.0.0.1');
+  await cameraStreaming(b, camera, 3);
+  b.clock.ms += 70;
+  for (let i = 0; i < 4; i++) void b.send(greedy, 'greedy', true);
+  await settle();
+  t.deepEqual(b.runner.runningSenders(), ['greedy']);
+  b.clock.ms += 100;
+  void b.send(camera, 'camera', false);
+  await settle();
+  t.deepEqual(b.runner.runningSenders(), ['camera', 'greedy'], "the camera's frame started at once");
+  // The camera's connection closes: nothing is reserved for it any more.
+  camera.close();
+  await settle();
+  t.deepEqual(b.runner.runningSenders(), ['camera', 'greedy'], 'its running frame finishes');
+  b.runner.finishOne('camera');
+  await settle();
+  t.deepEqual(b.runner.runningSenders(), ['greedy', 'greedy'], 'the costly connection alone: both workers');
 });
 
 test('hold limit: the same without it (--long-frame-ms above every frame), the greedy sender holds both workers and the camera waits behind them', async (t) => {
@@ -222,9 +245,21 @@ test("hold limit: a frame held back for a camera starts once the camera has been
   await settle();
 });
 
+/** A sender in the unit tests of the limit itself. */
+interface Unit {
+  weight: number;
+  priority: number;
+  backlogged: unknown[];
+}
+const UNITS: HoldView<Unit> = {
+  weight: (u) => u.weight,
+  waiting: (u) => u.backlogged.length > 0,
+  competes: (other, u) => other.priority >= u.priority,
+};
+
 test('hold limit: shares by weight; lower classes are not reserved for; a sender whose connections closed is forgotten', (t) => {
-  const sender = (weight: number, priority = 0): HoldSender & { backlogged: unknown[] } => ({ weight, priority, backlogged: [] });
-  const limit = new HoldLimit<HoldSender>(4, 250_000);
+  const sender = (weight: number, priority = 0): Unit => ({ weight, priority, backlogged: [] });
+  const limit = new HoldLimit(4, 250_000, UNITS);
   const a = sender(3);
   const b = sender(1);
   const low = sender(1, -1);
@@ -258,14 +293,14 @@ test('hold limit: shares by weight; lower classes are not reserved for; a sender
   limit.forget(low);
   t.is(limit.share(a, 1_000_000, 0), 4);
   t.is(limit.size, 1, 'only a is kept');
-  t.throws(() => new HoldLimit(0, 1), { instanceOf: RangeError });
-  t.throws(() => new HoldLimit(2, -1), { instanceOf: RangeError });
+  t.throws(() => new HoldLimit(0, 1, UNITS), { instanceOf: RangeError });
+  t.throws(() => new HoldLimit(2, -1, UNITS), { instanceOf: RangeError });
 });
 
 test('hold limit: a camera at a slow rate is expected only when its next frame falls within the frame deciding', (t) => {
-  const camera: HoldSender = { weight: 1, priority: 0, backlogged: [] };
-  const greedy: HoldSender = { weight: 1, priority: 0, backlogged: [1] };
-  const limit = new HoldLimit<HoldSender>(2, 250_000);
+  const camera: Unit = { weight: 1, priority: 0, backlogged: [] };
+  const greedy: Unit = { weight: 1, priority: 0, backlogged: [1] };
+  const limit = new HoldLimit(2, 250_000, UNITS);
   // One frame a second.
   for (const at of [0, 1000, 2000]) limit.arrived(camera, at);
   t.is(limit.share(greedy, 500_000, 2100), 2, 'next frame due in 900 ms, after a 500 ms frame would finish: not reserved for');
@@ -287,7 +322,7 @@ interface PropSender {
   periodMs?: number;
 }
 
-test('hold limit (property): a long frame never starts so that its sender holds more than its share of the workers while another sender is backlogged, running or streaming; a sender alone uses every worker; a worker is left free only while every waiting sender holds a long frame', async (t) => {
+test('hold limit (property): a long frame never starts so that its sender (or its connection, among its sender’s) holds more than its share of the workers while another is backlogged, running or streaming; a sender alone uses every worker; a worker is left free only while every waiting sender holds a long frame', async (t) => {
   const sender = fc.oneof(
     fc.record({ weight: fc.integer({ min: 1, max: 3 }) }),
     fc.record({ weight: fc.constant(1), periodMs: fc.integer({ min: 100, max: 900 }) }),
@@ -295,6 +330,7 @@ test('hold limit (property): a long frame never starts so that its sender holds 
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 4 }),
+      fc.boolean(),
       fc.array(sender, { minLength: 1, maxLength: 4, size: 'max' }),
       fc.array(
         fc.oneof(
@@ -305,8 +341,8 @@ test('hold limit (property): a long frame never starts so that its sender holds 
         ),
         { minLength: 20, maxLength: 80, size: 'max' },
       ),
-      async (workers, senders, steps) => {
-        const verdict = await runProperty(workers, senders, steps);
+      async (workers, oneSender, senders, steps) => {
+        const verdict = await runProperty(workers, oneSender, senders, steps);
         if (verdict !== true) throw new Error(verdict);
       },
     ),
@@ -316,6 +352,7 @@ test('hold limit (property): a long frame never starts so that its sender holds 
       examples: [
         [
           2,
+          false,
           [{ weight: 1 }, { weight: 1, periodMs: 200 }],
           [
             { kind: 'tick', ms: 450 },
@@ -330,11 +367,12 @@ test('hold limit (property): a long frame never starts so that its sender holds 
 });
 
 /** Returns true, or the first broken promise. */
-async function runProperty(workers: number, senders: PropSender[], steps: Step[]): Promise<true | string> {
+/** `oneSender`: the units are connections of one sender (behind one address), not senders. */
+async function runProperty(workers: number, oneSender: boolean, senders: PropSender[], steps: Step[]): Promise<true | string> {
   const runner = new ManualRunner(workers);
   const clock = { ms: 0 };
   const batcher = new Batcher(runner, { maxBatch: 1, maxDelayMs: 0, now: () => clock.ms });
-  const flows = senders.map((s, i) => batcher.openFlow({ label: `s${i}`, group: `s${i}`, weight: s.weight, priority: 0 }));
+  const flows = senders.map((s, i) => batcher.openFlow({ label: `s${i}`, group: oneSender ? 'one' : `s${i}`, weight: s.weight, priority: 0 }));
   const long = (i: number): boolean => senders[i].periodMs === undefined;
   const queued = senders.map(() => 0);
   const sent = senders.map(() => 0);

@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { CostModel, FlowCost } from './cost-model.js';
 import { FairQueue, type FlowGroup, type FlowPlace, type FlowQueue, type QueuedItem } from './fair-queue.js';
-import { DEFAULT_LONG_FRAME_MS, HoldLimit } from './hold-limit.js';
+import { DEFAULT_LONG_FRAME_MS, HoldLimit, type HoldView } from './hold-limit.js';
 import type { BatchRunner, FrameJob, JobOutcome, JobTicket, JobTimings } from './types.js';
 
 export interface BatcherOptions {
@@ -68,8 +68,8 @@ interface Waiting {
   /** Worker time (us) charged when taken. */
   estimateUs: number;
   item: QueuedItem<Waiting> | undefined;
-  /** While it runs: the sender it is counted to in the hold limit, and whether it counts as long there. */
-  holder: FlowGroup<Waiting> | undefined;
+  /** While it runs: the sender and connection it is counted to in the hold limits, and whether it counts as long there. */
+  holder: { group: FlowGroup<Waiting>; flow: FlowQueue<Waiting> } | undefined;
   long: boolean;
   resolve(outcome: JobOutcome): void;
   state: 'queued' | 'running' | 'done';
@@ -110,13 +110,28 @@ export class BatchFlow {
   }
 }
 
+/** Senders share the workers by weight; a sender of a lower class is not reserved for. */
+const SENDERS: HoldView<FlowGroup<Waiting>> = {
+  weight: (g) => g.weight,
+  waiting: (g) => g.backlogged.length > 0,
+  competes: (other, g) => other.priority >= g.priority,
+};
+/** One tier down, a sender's connections among themselves. */
+const CONNECTIONS: HoldView<FlowQueue<Waiting>> = {
+  weight: (f) => f.share.weight,
+  waiting: (f) => f.length > 0,
+  competes: (other, f) => other.group === f.group,
+};
+
 const nowMs = (): number => performance.timeOrigin + performance.now();
 const zeroTimings = (): JobTimings => ({ queueUs: 0, decodeUs: 0, inferUs: 0 });
 
 export class Batcher {
   private readonly queue: FairQueue<Waiting>;
   private readonly costs = new CostModel();
+  /** How many workers a sender's long frames may hold; and, among one sender's connections, each connection's. */
   private readonly hold: HoldLimit<FlowGroup<Waiting>>;
+  private readonly flowHold: HoldLimit<FlowQueue<Waiting>>;
   private readonly now: () => number;
   private running = 0;
   private bytes = 0;
@@ -137,7 +152,8 @@ export class Batcher {
     this.queue = new FairQueue<Waiting>({ lowerClassShare: options.lowerClassShare });
     const longFrameMs = options.longFrameMs ?? DEFAULT_LONG_FRAME_MS;
     if (!(longFrameMs >= 0)) throw new RangeError(`longFrameMs must be >= 0, got ${longFrameMs}`);
-    this.hold = new HoldLimit(this.slots, longFrameMs * 1000);
+    this.hold = new HoldLimit(this.slots, longFrameMs * 1000, SENDERS);
+    this.flowHold = new HoldLimit(this.slots, longFrameMs * 1000, CONNECTIONS);
     this.now = options.now ?? nowMs;
   }
 
@@ -172,7 +188,11 @@ export class Batcher {
     const before = flow.group;
     const group = flow.queue.group;
     this.queue.updateFlow(flow.queue, place);
-    if (flow.queue.group !== group && group.members.size === 0) this.hold.forget(group);
+    if (flow.queue.group !== group) {
+      if (group.members.size === 0) this.hold.forget(group);
+      // Its rate was its old sender's business; it is reserved for among its new sender's connections from its next frames.
+      this.flowHold.forget(flow.queue);
+    }
     if (flow.group === before) return;
     // Its waiting frames move with it to the new sender's account.
     this.release(before, flow);
@@ -185,7 +205,8 @@ export class Batcher {
   closeFlow(flow: BatchFlow, reason: string): void {
     if (flow.closed) return;
     for (const entry of this.queue.closeFlow(flow.queue)) this.finishUnrun(entry, reason);
-    // Its sender's last connection: it is expected no more (frames held back for it may start).
+    // Expected no more (frames held back for it may start); nor its sender, if this was its last connection.
+    this.flowHold.forget(flow.queue);
     if (flow.queue.group.members.size === 0) this.hold.forget(flow.queue.group);
     this.release(flow.group, flow);
     this.notifyRoom();
@@ -266,7 +287,9 @@ export class Batcher {
       this.finishUnrun(entry, 'connection closed');
     } else {
       entry.item = this.queue.push(flow.queue, entry, estimateUs);
-      this.hold.arrived(flow.queue.group, this.now());
+      const now = this.now();
+      this.hold.arrived(flow.queue.group, now);
+      this.flowHold.arrived(flow.queue, now);
       flow.queuedFrames++;
       flow.queuedBytes += entry.bytes;
       flow.use.frames++;
@@ -334,7 +357,8 @@ export class Batcher {
       }
       const batch: Waiting[] = [];
       let taken = 0;
-      const mayStart = (group: FlowGroup<Waiting>, cost: number): boolean => this.hold.mayStart(group, cost, now);
+      const mayStart = (flow: FlowQueue<Waiting>, cost: number): boolean =>
+        this.hold.mayStart(flow.group, cost, now) && this.flowHold.mayStart(flow, cost, now);
       // One at a time, so each frame counts against its sender's hold limit before the next is picked.
       while (batch.length < this.options.maxBatch) {
         const [item] = this.queue.take(1, mayStart);
@@ -349,8 +373,9 @@ export class Batcher {
           continue;
         }
         this.unqueue(w);
-        w.holder = w.flow.queue.group;
-        w.long = this.hold.started(w.holder, w.estimateUs);
+        w.holder = { group: w.flow.queue.group, flow: w.flow.queue };
+        w.long = this.hold.started(w.holder.group, w.estimateUs);
+        this.flowHold.started(w.holder.flow, w.estimateUs);
         batch.push(w);
       }
       if (batch.length > 0) this.dispatch(batch);
@@ -360,18 +385,19 @@ export class Batcher {
       } else {
         // Every waiting frame is long and its sender holds its share of the workers while others are active: it
         // starts when a frame finishes, or when a sender it was held for stops being expected.
-        const at = this.hold.nextExpiryMs(now);
-        if (Number.isFinite(at)) this.armTimer(at - now + 1);
+        const at = Math.min(this.hold.nextExpiryMs(now), this.flowHold.nextExpiryMs(now));
+        // Not worth keeping a process alive for: a server's sockets do, and the frame's sender is only waiting on others.
+        if (Number.isFinite(at)) this.armTimer(at - now + 1)?.unref();
         return;
       }
     }
   }
 
-  /** Pumps again in `delayMs`, unless a pump is already due sooner. */
-  private armTimer(delayMs: number): void {
+  /** Pumps again in `delayMs`, unless a pump is already due sooner; returns the timer it armed, if any. */
+  private armTimer(delayMs: number): NodeJS.Timeout | undefined {
     const at = this.now() + Math.max(0, delayMs);
     if (this.timer) {
-      if (this.timerAtMs <= at) return;
+      if (this.timerAtMs <= at) return undefined;
       clearTimeout(this.timer);
     }
     this.timerAtMs = at;
@@ -383,6 +409,7 @@ export class Batcher {
       },
       Math.max(0, Math.ceil(delayMs)),
     );
+    return this.timer;
   }
 
   private notifyRoom(): void {
@@ -457,7 +484,10 @@ export class Batcher {
         for (const w of batch) {
           w.state = 'done';
           w.job = undefined;
-          if (w.holder) this.hold.finished(w.holder, w.long);
+          if (w.holder) {
+            this.hold.finished(w.holder.group, w.long);
+            this.flowHold.finished(w.holder.flow, w.long);
+          }
           w.holder = undefined;
         }
         this.running--;

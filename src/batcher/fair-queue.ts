@@ -229,18 +229,18 @@ export class FairQueue<T> {
   }
 
   /**
-   * Up to `n` items in fair order (a batch). `mayStart(group, cost)`: may
-   * the group's next item (of estimated `cost`) start now? A group whose
-   * next item may not is passed over, its counter kept, and the fair order
-   * goes on among the others (fewer than `n`, or none, when no group's may).
+   * Up to `n` items in fair order (a batch). `mayStart(flow, cost)`: may
+   * the flow's next item (of estimated `cost`) start now? A flow whose next
+   * item may not is passed over, its counter kept, and the fair order goes
+   * on among the others: the group's other flows, then the other groups
+   * (fewer than `n`, or none, when nothing may start).
    */
-  take(n: number, mayStart?: (group: FlowGroup<T>, cost: number) => boolean): Array<QueuedItem<T>> {
+  take(n: number, mayStart?: MayStart<T>): Array<QueuedItem<T>> {
     const out: Array<QueuedItem<T>> = [];
     while (out.length < n && this.count > 0) {
       const picked = this.pick(mayStart);
       if (!picked) break;
-      const { cls, group } = picked;
-      const flow = pickFlow(group);
+      const { cls, group, flow } = picked;
       const entry = flow.items[flow.head++];
       entry.queued = false;
       this.count--;
@@ -272,15 +272,15 @@ export class FairQueue<T> {
   }
 
   /** The class and group served next: pickClass's class, or, where none of its groups may start, the next class in order that has one. */
-  private pick(mayStart?: (group: FlowGroup<T>, cost: number) => boolean): { cls: PriorityClass<T>; group: FlowGroup<T> } | undefined {
+  private pick(mayStart?: MayStart<T>): { cls: PriorityClass<T>; group: FlowGroup<T>; flow: FlowQueue<T> } | undefined {
     const cls = this.pickClass();
-    const group = pickGroup(cls, mayStart);
-    if (group) return { cls, group };
+    const picked = pickGroup(cls, mayStart);
+    if (picked) return { cls, ...picked };
     for (const p of this.order) {
       const other = this.classes.get(p)!;
       if (other === cls || other.backlogged.length === 0) continue;
       const g = pickGroup(other, mayStart);
-      if (g) return { cls: other, group: g };
+      if (g) return { cls: other, ...g };
     }
     return undefined;
   }
@@ -373,19 +373,40 @@ function groupId(key: string, priority: number): string {
 
 const before = <T>(a: FlowGroup<T>, b: FlowGroup<T>): boolean => a.tag < b.tag || (a.tag === b.tag && a.servedAt < b.servedAt);
 
-/** The backlogged group of the class with the smallest counter, of those whose next item may start (all, without mayStart). */
-function pickGroup<T>(cls: PriorityClass<T>, mayStart?: (group: FlowGroup<T>, cost: number) => boolean): FlowGroup<T> | undefined {
+type MayStart<T> = (flow: FlowQueue<T>, cost: number) => boolean;
+
+/**
+ * The backlogged group of the class with the smallest counter, and its flow
+ * served next; with `mayStart`, of those whose next item may start (a group
+ * whose first flow is held back is served from another of its flows).
+ */
+function pickGroup<T>(cls: PriorityClass<T>, mayStart?: MayStart<T>): { group: FlowGroup<T>; flow: FlowQueue<T> } | undefined {
   let best = cls.backlogged[0];
+  if (best === undefined) return undefined;
   for (const g of cls.backlogged) if (before(g, best)) best = g;
-  if (!mayStart || best === undefined || mayStart(best, nextCostOf(best))) return best;
+  if (!mayStart) return { group: best, flow: pickFlow(best) };
+  const flow = startableFlow(best, mayStart);
+  if (flow) return { group: best, flow };
   // The first choice is held back (rare): the best of those that may start.
-  let other: FlowGroup<T> | undefined;
-  for (const g of cls.backlogged) if (g !== best && (other === undefined || before(g, other)) && mayStart(g, nextCostOf(g))) other = g;
+  let other: { group: FlowGroup<T>; flow: FlowQueue<T> } | undefined;
+  for (const g of cls.backlogged) {
+    if (g === best || (other && !before(g, other.group))) continue;
+    const f = startableFlow(g, mayStart);
+    if (f) other = { group: g, flow: f };
+  }
   return other;
 }
 
-function nextCostOf<T>(group: FlowGroup<T>): number {
-  return pickFlow(group).peek()?.cost ?? 0;
+/** The group's flow served next of those whose next item may start. */
+function startableFlow<T>(group: FlowGroup<T>, mayStart: MayStart<T>): FlowQueue<T> | undefined {
+  const first = pickFlow(group);
+  if (mayStart(first, first.peek()?.cost ?? 0)) return first;
+  let best: FlowQueue<T> | undefined;
+  for (const f of group.backlogged) {
+    if (f === first || (best && !(f.tag < best.tag || (f.tag === best.tag && f.servedAt < best.servedAt)))) continue;
+    if (mayStart(f, f.peek()?.cost ?? 0)) best = f;
+  }
+  return best;
 }
 
 function pickFlow<T>(group: FlowGroup<T>): FlowQueue<T> {
@@ -396,8 +417,7 @@ function pickFlow<T>(group: FlowGroup<T>): FlowQueue<T> {
 
 /** Estimated cost of the frame the class would serve next. */
 function nextCost<T>(cls: PriorityClass<T>): number {
-  const group = pickGroup(cls);
-  return group ? nextCostOf(group) : 0;
+  return pickGroup(cls)?.flow.peek()?.cost ?? 0;
 }
 
 function checkShare(share: FlowPlace): void {

@@ -22,6 +22,11 @@
  * free; once the camera stops (silent for three of its intervals), the
  * greedy one gets both again.
  *
+ * The same holds one tier down, among the connections of one sender (a
+ * camera and a peer of costly frames behind one address): the batcher keeps
+ * one limit for senders and one for connections, and a long frame starts
+ * only where both allow it.
+ *
  * Frames under the bound start whenever a worker is free (work-conserving):
  * a sender of ordinary frames may hold every worker, as another sender's
  * frame waits at most one of them. With no other active sender, long frames
@@ -30,14 +35,17 @@
  * Pure: no timers; the caller passes the time (ms).
  */
 
-/** What the limit reads of a sender (a fair-queue group). */
-export interface HoldSender {
-  /** Share relative to other senders (> 0). */
-  readonly weight: number;
-  /** Senders of lower classes are not reserved for (the fair queue serves a higher class first). */
-  readonly priority: number;
-  /** Its connections with frames waiting (non-empty: backlogged). */
-  readonly backlogged: readonly unknown[];
+/**
+ * What the limit reads of the units it shares workers among: senders
+ * (fair-queue groups) or, one tier down, the connections of one sender.
+ */
+export interface HoldView<S> {
+  /** Share relative to the others (> 0). */
+  weight(unit: S): number;
+  /** Has frames waiting. */
+  waiting(unit: S): boolean;
+  /** Is `other` reserved for when `unit` decides (senders: of its class or above, as the fair queue serves a higher class first; connections: of the same sender). */
+  competes(other: S, unit: S): boolean;
 }
 
 /** A sender silent for this many of its mean intervals is no longer expected. */
@@ -61,7 +69,7 @@ class SenderHold {
   gone = false;
 }
 
-export class HoldLimit<S extends HoldSender> {
+export class HoldLimit<S> {
   private readonly senders = new Map<S, SenderHold>();
 
   /**
@@ -71,6 +79,7 @@ export class HoldLimit<S extends HoldSender> {
   constructor(
     readonly workers: number,
     readonly longFrameUs: number,
+    private readonly view: HoldView<S>,
   ) {
     if (!(Number.isInteger(workers) && workers >= 1)) throw new RangeError(`workers must be an integer >= 1, got ${workers}`);
     if (!(longFrameUs >= 0)) throw new RangeError(`longFrameUs must be >= 0, got ${longFrameUs}`);
@@ -140,21 +149,22 @@ export class HoldLimit<S extends HoldSender> {
    * share (see the module comment).
    */
   share(sender: S, costUs: number, nowMs: number): number {
-    let weights = sender.weight;
+    const v = this.view;
+    let weights = v.weight(sender);
     let others = 0;
     for (const [s, h] of this.senders) {
-      if (s === sender || s.priority < sender.priority || !this.active(s, h, costUs, nowMs)) continue;
-      weights += s.weight;
+      if (s === sender || !v.competes(s, sender) || !this.active(s, h, costUs, nowMs)) continue;
+      weights += v.weight(s);
       others++;
     }
     if (others === 0) return this.workers;
     const part = (weight: number): number => Math.max(1, Math.floor((this.workers * weight) / weights));
     let needed = 0;
     for (const [s, h] of this.senders) {
-      if (s === sender || s.priority < sender.priority || !this.active(s, h, costUs, nowMs)) continue;
-      needed += Math.min(part(s.weight), s.backlogged.length > 0 ? this.workers : Math.max(1, h.running));
+      if (s === sender || !v.competes(s, sender) || !this.active(s, h, costUs, nowMs)) continue;
+      needed += Math.min(part(v.weight(s)), v.waiting(s) ? this.workers : Math.max(1, h.running));
     }
-    return Math.max(part(sender.weight), this.workers - needed);
+    return Math.max(part(v.weight(sender)), this.workers - needed);
   }
 
   /**
@@ -178,7 +188,7 @@ export class HoldLimit<S extends HoldSender> {
   }
 
   private active(sender: S, h: SenderHold, costUs: number, nowMs: number): boolean {
-    if (sender.backlogged.length > 0 || h.running > 0) return true;
+    if (this.view.waiting(sender) || h.running > 0) return true;
     if (Number.isNaN(h.intervalMs)) return false;
     const silent = nowMs - h.lastMs;
     if (silent >= STALE_INTERVALS * h.intervalMs) return false;
