@@ -8,7 +8,7 @@
  * attackers left; plus what the attack is about (RSS, probes, log lines...).
  * Every attack is bounded in time and count, on 127.0.0.0/8 only.
  *
- *   node dist/bench/fair-attacks.js [--seconds 10] [--only greedy,tls-hold] [--server OTHER/dist/cli/main.js]
+ *   node dist/bench/fair-attacks.js [--seconds 10] [--only greedy,tls-hold] [--server OTHER/dist/cli/main.js] [--server-args='--worker-nice 0']
  *
  * Rows (--only keys): alone, greedy, bomb, costly, costly-8, legacy-8,
  * large, vanish, metrics-keepalive, metrics-slow (plain server); tls-alone,
@@ -55,10 +55,21 @@ const argv = yargs(hideBin(process.argv))
   .option('only', { type: 'string', describe: 'comma-separated scenario keys (default: all)' })
   .option('video', { type: 'string', default: '/usr/share/doc/opencv-doc/examples/data/vtest.avi' })
   .option('server', { type: 'string', describe: "another build's dist/cli/main.js to attack (before/after comparisons; default: this build's)" })
+  .option('own-session', {
+    type: 'boolean',
+    default: false,
+    describe: "start each server in a session of its own (a scheduling group, as a systemd service is), apart from this bench's load generators",
+  })
+  .option('server-args', {
+    type: 'string',
+    default: '',
+    describe: "more `crowdline serve` options for every server started, space-separated, given with = (--server-args='--worker-nice 0')",
+  })
   .strict()
   .parseSync();
 
 const only = argv.only ? new Set(argv.only.split(',')) : undefined;
+const serverArgs = argv['server-args'].split(' ').filter((a) => a !== '');
 const MB = 2 ** 20;
 const frames = await loadFrames(argv.video, 20);
 const cv = await loadOpenCV();
@@ -126,15 +137,18 @@ async function beside(
 ): Promise<{ during: CameraRun; after?: CameraRun; peers: Peer[]; loopP99Ms: string; window: MainThreadWindow }> {
   const before = await scrape(server.metricsUrl);
   const cpuBefore = server.mainThreadCpuSeconds();
+  const waitBefore = server.mainThreadWaitSeconds();
   const peers = await start();
   const during = await goodCamera(server, argv.seconds);
   const cpuEnd = server.mainThreadCpuSeconds();
+  const waitEnd = server.mainThreadWaitSeconds();
   const end = await scrape(server.metricsUrl);
   const loop = windowQuantile(before, end, 'crowdline_event_loop_delay_seconds', 0.99);
   for (const p of peers) p.stop();
   const after = withAfter ? await goodCamera(server, argv['after-seconds']) : undefined;
   const cpuS = cpuBefore !== undefined && cpuEnd !== undefined ? cpuEnd - cpuBefore : undefined;
-  return { during, after, peers, loopP99Ms: loop ? (loop.value * 1000).toFixed(0) : '?', window: { before, end, cpuS } };
+  const waitS = waitBefore !== undefined && waitEnd !== undefined ? waitEnd - waitBefore : undefined;
+  return { during, after, peers, loopP99Ms: loop ? (loop.value * 1000).toFixed(0) : '?', window: { before, end, cpuS, waitS } };
 }
 
 /** Two scrapes around an attack, and the server main thread's CPU seconds between them (undefined off Linux). */
@@ -142,6 +156,8 @@ interface MainThreadWindow {
   before: Samples;
   end: Samples;
   cpuS: number | undefined;
+  /** Seconds the main thread was runnable but waited for a core (/proc schedstat). */
+  waitS: number | undefined;
 }
 
 /**
@@ -160,9 +176,14 @@ function mainThread(w: MainThreadWindow, goodFrames: number, frameBytes: number)
     `event-loop delay p99 ${p99 ? (p99.value * 1000).toFixed(0) : '?'} ms, max ${maxText} ms; ` +
     (w.cpuS === undefined
       ? 'main-thread CPU not measured (no /proc)'
-      : `main-thread CPU ${w.cpuS.toFixed(2)} s for ${mb.toFixed(0)} MB of their frames received (${mb > 0 ? ((w.cpuS * 1000) / mb).toFixed(2) : '-'} ms per MB)`)
+      : `main-thread CPU ${w.cpuS.toFixed(2)} s for ${mb.toFixed(0)} MB of their frames received (${mb > 0 ? ((w.cpuS * 1000) / mb).toFixed(2) : '-'} ms per MB)`) +
+    `; ${waited(w)}`
   );
 }
+
+/** How long the server's main thread was ready to run but had no core, while the attack ran. */
+const waited = (w: MainThreadWindow): string =>
+  w.waitS === undefined ? 'main-thread wait for a core not measured' : `main thread waited ${w.waitS.toFixed(2)} s for a core`;
 
 const answeredBy = (peers: Peer[]): number => peers.reduce((n, p) => n + p.answered(), 0);
 
@@ -232,7 +253,11 @@ const plain: Array<{ key: string; attack: string; before: string; run: Scenario 
           ),
         true,
       );
-      return { during: share(r.during), after: share(r.after!), notes: `their frames answered: ${answeredBy(r.peers)}; event-loop p99 ${r.loopP99Ms} ms` };
+      return {
+        during: share(r.during),
+        after: share(r.after!),
+        notes: `their frames answered: ${answeredBy(r.peers)}; event-loop p99 ${r.loopP99Ms} ms; ${waited(r.window)}`,
+      };
     },
   },
   {
@@ -245,7 +270,11 @@ const plain: Array<{ key: string; attack: string; before: string; run: Scenario 
         () => Promise.resolve(Array.from({ length: 8 }, () => greedyLegacy(server.port, { inFlight: 8, frames: [costly], localAddress: '127.0.0.2' }))),
         true,
       );
-      return { during: share(r.during), after: share(r.after!), notes: `their frames answered: ${answeredBy(r.peers)}; event-loop p99 ${r.loopP99Ms} ms` };
+      return {
+        during: share(r.during),
+        after: share(r.after!),
+        notes: `their frames answered: ${answeredBy(r.peers)}; event-loop p99 ${r.loopP99Ms} ms; ${waited(r.window)}`,
+      };
     },
   },
   {
@@ -506,8 +535,9 @@ async function runAll(scenarios: typeof plain, extraArgs: string[]): Promise<voi
     maxBatchDelayMs: 2,
     overload: 'queue',
     window: 4,
-    extraArgs,
+    extraArgs: [...extraArgs, ...serverArgs],
     mainJs: argv.server,
+    ownSession: argv['own-session'],
   });
   try {
     await goodCamera(server, 2); // warm-up
@@ -548,7 +578,7 @@ try {
   process.stderr.write(`rate-cap rows skipped: ${(err as Error).message.split('\n')[0]}\n`);
 }
 console.log(
-  `${started}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}); load average ${loadStart} at the start, ${os
+  `${started}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'})${serverArgs.length ? `, servers with ${serverArgs.join(' ')}` : ''}${argv['own-session'] ? ' in sessions of their own' : ''}; load average ${loadStart} at the start, ${os
     .loadavg()
     .map((v) => v.toFixed(2))
     .join(' ')} at the end`,

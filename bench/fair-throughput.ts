@@ -9,6 +9,10 @@
  * load on the machine moves less than wall-clock throughput.
  *
  *   node dist/bench/fair-throughput.js --build before=/path/to/old/dist/cli/main.js --build after=dist/cli/main.js [--rounds 5 --seconds 20]
+ *   node dist/bench/fair-throughput.js --build 'nice0=dist/cli/main.js --worker-nice 0' --build 'nice10=dist/cli/main.js --worker-nice 10'
+ *
+ * A build is NAME=PATH, optionally followed by `crowdline serve` options for
+ * it (space-separated), so one build with two settings compares too.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +25,12 @@ import { scrape } from './scrape.js';
 import { type ChildServer, startChildServer } from './server-process.js';
 
 const argv = yargs(hideBin(process.argv))
-  .option('build', { type: 'string', array: true, demandOption: true, describe: 'NAME=path/to/dist/cli/main.js, two or more' })
+  .option('build', {
+    type: 'string',
+    array: true,
+    demandOption: true,
+    describe: "NAME=path/to/dist/cli/main.js, two or more; serve options may follow the path ('nice0=dist/cli/main.js --worker-nice 0')",
+  })
   .option('rounds', { type: 'number', default: 5 })
   .option('seconds', { type: 'number', default: 20, describe: 'measured seconds per run (after 3 s of warm-up)' })
   .option('cameras', { type: 'number', default: 8 })
@@ -30,6 +39,11 @@ const argv = yargs(hideBin(process.argv))
     default: false,
     describe: 'load every build at the same time (each gets its share of the machine alike) instead of one after another',
   })
+  .option('own-session', {
+    type: 'boolean',
+    default: false,
+    describe: "start each server in a session of its own (a scheduling group, as a systemd service is), apart from this bench's cameras",
+  })
   .option('video', { type: 'string', default: '/usr/share/doc/opencv-doc/examples/data/vtest.avi' })
   .strict()
   .parseSync();
@@ -37,7 +51,11 @@ const argv = yargs(hideBin(process.argv))
 const builds = argv.build.map((spec) => {
   const at = spec.indexOf('=');
   if (at < 1) throw new Error(`--build wants NAME=path, got ${spec}`);
-  return { name: spec.slice(0, at), mainJs: path.resolve(spec.slice(at + 1)) };
+  const [mainJs = '', ...serveArgs] = spec
+    .slice(at + 1)
+    .split(' ')
+    .filter((w) => w !== '');
+  return { name: spec.slice(0, at), mainJs: path.resolve(mainJs), serveArgs };
 });
 const frames = await loadFrames(argv.video, 20);
 
@@ -75,7 +93,17 @@ const servers: ChildServer[] = [];
 try {
   for (const b of builds)
     servers.push(
-      await startChildServer({ model: DEFAULT_MODEL_PATH, device: 'cpu', maxBatch: 1, maxBatchDelayMs: 2, overload: 'queue', window: 4, mainJs: b.mainJs }),
+      await startChildServer({
+        model: DEFAULT_MODEL_PATH,
+        device: 'cpu',
+        maxBatch: 1,
+        maxBatchDelayMs: 2,
+        overload: 'queue',
+        window: 4,
+        mainJs: b.mainJs,
+        extraArgs: b.serveArgs,
+        ownSession: argv['own-session'],
+      }),
     );
   const runs: Run[][] = builds.map(() => []);
   for (let round = 0; round < argv.rounds; round++) {
@@ -95,7 +123,7 @@ try {
     }
   }
   console.log(
-    `${new Date().toISOString()}: ${argv.cameras} cameras, window 4, ${argv.rounds} rounds of ${argv.seconds} s per build, ${argv.together ? 'all builds loaded at once' : 'one build at a time'}; ${os.cpus().length} cores; load average ${loadStart} at the start, ${os
+    `${new Date().toISOString()}: ${argv.cameras} cameras, window 4, ${argv.rounds} rounds of ${argv.seconds} s per build, ${argv.together ? 'all builds loaded at once' : 'one build at a time'}${argv['own-session'] ? ', servers in sessions of their own' : ''}; ${os.cpus().length} cores; load average ${loadStart} at the start, ${os
       .loadavg()
       .map((v) => v.toFixed(2))
       .join(' ')} at the end`,

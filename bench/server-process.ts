@@ -26,6 +26,13 @@ export interface ChildServerOptions {
   extraArgs?: string[];
   /** The CLI to start (default: this build's dist/cli/main.js); another build's, to compare builds. */
   mainJs?: string;
+  /**
+   * Start it in a session of its own (setsid), as a service manager does: with the kernel's
+   * autogroups (or a service's cgroup) the server is then a scheduling group of its own, and
+   * the bench's load generators on this machine weigh on it as a whole, as remote peers' would
+   * not at all, instead of competing with its threads one by one. Default false.
+   */
+  ownSession?: boolean;
 }
 
 export interface ChildServer {
@@ -47,6 +54,8 @@ export interface ChildServer {
   exited: Promise<string>;
   /** CPU seconds (user + system) its main thread has used so far, from /proc (Linux); undefined elsewhere or once it ended. */
   mainThreadCpuSeconds(): number | undefined;
+  /** Seconds its main thread has spent runnable but waiting for a core so far (/proc schedstat, Linux); undefined elsewhere or once it ended. */
+  mainThreadWaitSeconds(): number | undefined;
 }
 
 const MAIN_JS = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -84,7 +93,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   if (options.decodeThreads !== undefined) args.push('--decode-threads', String(options.decodeThreads));
   if (options.inputSize) args.push('--input-size', options.inputSize);
   args.push(...(options.extraArgs ?? []));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: options.ownSession === true });
   const tail: string[] = [];
   let lines = 0;
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
@@ -113,6 +122,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     signal: (name) => void child.kill(name),
     exited,
     mainThreadCpuSeconds: () => (child.pid === undefined ? undefined : threadCpuSeconds(child.pid, child.pid)),
+    mainThreadWaitSeconds: () => (child.pid === undefined ? undefined : threadWaitSeconds(child.pid, child.pid)),
   };
 }
 
@@ -126,6 +136,16 @@ function threadCpuSeconds(pid: number, tid: number): number | undefined {
     // Fields after the command name (which may hold spaces), from field 3 (state): utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Time thread `tid` of process `pid` has spent on a run queue waiting for a CPU: /proc/PID/task/TID/schedstat's second field, in ns. */
+function threadWaitSeconds(pid: number, tid: number): number | undefined {
+  try {
+    const waitNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[1]);
+    return Number.isFinite(waitNs) ? waitNs / 1e9 : undefined;
   } catch {
     return undefined;
   }
