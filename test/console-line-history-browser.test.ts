@@ -374,10 +374,49 @@ declare(
     const none = (await readLineChart(wall.page))!;
     t.true(none.data[1].every((v) => v === 0) && none.data[2].every((v) => v === 0));
 
+    // The site view lists every line (whether its camera is connected or not): net today, in and out, and the last hour's, the API's sums.
+    await wall.page.goto(`${running.console.url}#/site`);
+    await wall.page.waitForFunction(() => document.querySelector<HTMLElement>('.line-cards')?.dataset.hourTo !== undefined);
+    const cards = await wall.page.evaluate(() => {
+      const box = document.querySelector<HTMLElement>('.line-cards')!;
+      const read = (card: Element, period: string): string[] =>
+        ['in', 'out', 'net'].map((c) => card.querySelector(`[data-period="${period}"] .${c}`)?.textContent ?? '');
+      return {
+        hour: { from: Number(box.dataset.hourFrom), to: Number(box.dataset.hourTo), step: 3600 },
+        today: { from: Number(box.dataset.todayFrom), to: Number(box.dataset.todayTo), step: 86_400 },
+        cards: [...box.querySelectorAll<HTMLAnchorElement>('a.line-card')].map((a) => ({
+          line: a.dataset.line ?? '',
+          href: a.getAttribute('href'),
+          today: read(a, 'today'),
+          hour: read(a, 'hour'),
+        })),
+      };
+    });
+    t.deepEqual(
+      cards.cards.map((c) => [c.line, c.href]),
+      [
+        ['door', '#/line/gate/door'],
+        ['side', '#/line/gate/side'],
+      ],
+    );
+    const cardHour = await apiSums(base, 'gate', cards.hour);
+    const cardToday = await apiSums(base, 'gate', cards.today);
+    for (const card of cards.cards) {
+      const h = cardHour.get(card.line) ?? { in: 0, out: 0 };
+      const d = cardToday.get(card.line) ?? { in: 0, out: 0 };
+      t.deepEqual(card.hour, [text(h.in), text(h.out), signed(h.in - h.out)], `site view: ${card.line} last hour is the API's`);
+      t.deepEqual(card.today, [text(d.in), text(d.out), signed(d.in - d.out)], `site view: ${card.line} today is the API's`);
+    }
+    t.true((cardHour.get('door')?.in ?? 0) > 0, 'the door was crossed in the last hour');
+    await screenshot(t, wall.page, 'console-site-lines.jpg');
+
     const phone = await openPage(browser, `${running.console.url}#/line/gate/door/1h`, { width: 390, height: 844 });
     const small = await eventually('the last hour on a phone', () => readLineChart(phone.page));
     await checkPlot(small, 'phone, 1 h');
     await screenshot(t, phone.page, 'console-line-chart-phone.jpg');
+    await phone.page.goto(`${running.console.url}#/site`);
+    await phone.page.locator('.line-card[data-line="door"] [data-period="hour"] .in').filter({ hasText: /\d/ }).waitFor();
+    await screenshot(t, phone.page, 'console-site-lines-phone.jpg');
     t.deepEqual([...wall.errors, ...phone.errors], []);
   },
 );

@@ -41,8 +41,11 @@ export function sumLines(answer: LinesAnswer, window: Window): Interval {
   return { window, lines };
 }
 
-/** The last hour's and today's crossings of `camera`'s lines (`enabled` false: none asked). */
-export function useLineIntervals(camera: string, enabled: boolean): LineIntervals {
+/**
+ * The last hour's and today's crossings of `camera`'s lines (`enabled` false: none asked). `dayStart` (the
+ * server's midnight, from /api/v1/cameras of a page that has it, with history on): not asked again here.
+ */
+export function useLineIntervals(camera: string, enabled: boolean, dayStart?: string): LineIntervals {
   const [state, setState] = useState<LineIntervals>({ kind: 'loading' });
   useEffect(() => {
     if (!enabled) return;
@@ -52,7 +55,8 @@ export function useLineIntervals(camera: string, enabled: boolean): LineInterval
     let askAgainAt = 0;
     const load = async (): Promise<void> => {
       const nowMs = Date.now();
-      if (!site || nowMs >= askAgainAt) {
+      if (dayStart !== undefined) site = { time: '', day_start: dayStart, history: true, cameras: [] };
+      else if (!site || nowMs >= askAgainAt) {
         const before = site?.day_start;
         site = await getCameras(abort.signal);
         askAgainAt = site.day_start === before ? nowMs + 10 * 60_000 : Date.parse(site.day_start) + DAY_S * 1000;
@@ -62,9 +66,9 @@ export function useLineIntervals(camera: string, enabled: boolean): LineInterval
         return;
       }
       const to = Math.ceil(nowMs / 1000);
-      const dayStart = Math.floor(Date.parse(site.day_start) / 1000);
+      const midnight = Math.floor(Date.parse(site.day_start) / 1000);
       const hour: Window = { from: to - HOUR_S, to, step: HOUR_S };
-      const today: Window = { from: dayStart, to: Math.max(to, dayStart + 1), step: DAY_S };
+      const today: Window = { from: midnight, to: Math.max(to, midnight + 1), step: DAY_S };
       const [h, d] = await Promise.all([hour, today].map((w) => getJson<LinesAnswer>(linesUrl(camera, undefined, w), abort.signal)));
       setState({ kind: 'ready', hour: sumLines(h, hour), today: sumLines(d, today), at: nowMs });
     };
@@ -82,6 +86,6 @@ export function useLineIntervals(camera: string, enabled: boolean): LineInterval
       abort.abort();
       clearInterval(timer);
     };
-  }, [camera, enabled]);
+  }, [camera, enabled, dayStart]);
   return state;
 }

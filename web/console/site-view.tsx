@@ -1,12 +1,14 @@
 /**
  * The site at a glance (#/site): every zone of every camera with its
- * occupancy now and its peak today, from /api/v1/cameras every few seconds.
- * Each zone links to its chart.
+ * occupancy now and its peak today, from /api/v1/cameras every few seconds,
+ * and every counting line with its net today and in the last hour
+ * (site-lines.tsx). Each zone and line links to its chart.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { type CamerasAnswer, chartHref, getCameras, type SiteZone } from './history-api.js';
 import { dateTime, ErrorNote, HistoryOff } from './history-parts.js';
 import { duration, people } from './format.js';
+import { LineCards } from './site-lines.js';
 
 const REFRESH_MS = 5000;
 /** A reading older than this is shown as old (the camera stopped, or left). */
@@ -39,12 +41,14 @@ export function SiteView() {
   const zones = site.cameras.flatMap((c) => c.zones.filter((z) => z.in_site));
   const alarms = zones.filter((z) => z.now?.state === 'alarm').length;
   const warnings = zones.filter((z) => z.now?.state === 'warning').length;
+  const lines = site.cameras.reduce((n, c) => n + (c.lines?.length ?? 0), 0);
   return (
     <div class="site-view">
       <h1>
         Site{' '}
         <span class="tally">
-          {zones.length} zones{alarms + warnings > 0 ? ` · ${alarms} in alarm, ${warnings} in warning` : ' · all clear'}
+          {zones.length} zones{lines > 0 ? `, ${lines} counting lines` : ''}
+          {alarms + warnings > 0 ? ` · ${alarms} in alarm, ${warnings} in warning` : ' · all clear'}
         </span>
       </h1>
       {error && <ErrorNote text={error} />}
@@ -55,11 +59,14 @@ export function SiteView() {
             {camera.name}
             {!camera.in_site && <span class="tally"> no longer in the site file</span>}
           </h2>
-          <div class="zone-cards">
-            {camera.zones.map((zone) => (
-              <ZoneCard key={zone.name} camera={camera.name} zone={zone} now={now} dayStart={site.day_start} />
-            ))}
-          </div>
+          {camera.zones.length > 0 && (
+            <div class="zone-cards">
+              {camera.zones.map((zone) => (
+                <ZoneCard key={zone.name} camera={camera.name} zone={zone} now={now} dayStart={site.day_start} />
+              ))}
+            </div>
+          )}
+          <LineCards camera={camera.name} lines={camera.lines ?? []} dayStart={site.day_start} />
         </section>
       ))}
     </div>
