@@ -12,14 +12,17 @@ import { LineChart } from './line-chart.js';
 import { lineColumns, lineTotals } from './line-series.js';
 
 interface Loaded {
+  /** The camera, line and range it answers: a page switched to another shows nothing of the previous one's. */
+  query: string;
   window: Window;
   answer: LinesAnswer;
 }
 
 export function LineChartPage({ camera, line, range }: { camera: string; line: string; range?: string }) {
   const picked = rangeFor(range);
+  const query = `${camera}\u0000${line}\u0000${picked.key}`;
   const [site, setSite] = useState<CamerasAnswer | undefined>();
-  const [loaded, setLoaded] = useState<Loaded | undefined>();
+  const [shown, setLoaded] = useState<Loaded | undefined>();
   const [error, setError] = useState<string | undefined>();
 
   useEffect(() => {
@@ -38,7 +41,7 @@ export function LineChartPage({ camera, line, range }: { camera: string; line: s
       getWindow<LinesAnswer>(picked.seconds, (w) => linesUrl(camera, line, w), abort.signal, step).then(
         (answer) => {
           step = answer.window.step;
-          setLoaded(answer);
+          setLoaded({ query, ...answer });
           setError(undefined);
         },
         (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
@@ -51,8 +54,9 @@ export function LineChartPage({ camera, line, range }: { camera: string; line: s
       abort.abort();
       clearInterval(timer);
     };
-  }, [camera, line, picked.key]);
+  }, [query]);
 
+  const loaded = shown?.query === query ? shown : undefined;
   const chart = useMemo(() => {
     if (!loaded) return undefined;
     const series = loaded.answer.series.find((s) => s.camera === camera && s.line === line);

@@ -22,8 +22,9 @@ export type LineIntervals =
   | { kind: 'loading' }
   | { kind: 'off'; why: string }
   | { kind: 'error'; why: string }
-  | { kind: 'ready'; hour: Interval; today: Interval; at: number };
+  | { kind: 'ready'; hour: Interval; today: Interval };
 
+const HISTORY_OFF: LineIntervals = { kind: 'off', why: 'History is off on this server: no figures per hour or day.' };
 const HOUR_S = 3600;
 const DAY_S = 86_400;
 
@@ -53,30 +54,34 @@ export function useLineIntervals(camera: string, enabled: boolean, dayStart?: st
     let site: CamerasAnswer | undefined;
     // The server's midnight is asked again once a day has passed since it (or a DST day's extra hour later).
     let askAgainAt = 0;
-    const load = async (): Promise<void> => {
-      const nowMs = Date.now();
-      if (dayStart !== undefined) site = { time: '', day_start: dayStart, history: true, cameras: [] };
-      else if (!site || nowMs >= askAgainAt) {
+    /** The server's midnight (ISO), or undefined when history is off. */
+    const serverMidnight = async (nowMs: number): Promise<string | undefined> => {
+      if (dayStart !== undefined) return dayStart;
+      if (!site || nowMs >= askAgainAt) {
         const before = site?.day_start;
         site = await getCameras(abort.signal);
         askAgainAt = site.day_start === before ? nowMs + 10 * 60_000 : Date.parse(site.day_start) + DAY_S * 1000;
       }
-      if (!site.history) {
-        setState({ kind: 'off', why: 'History is off on this server: no figures per hour or day.' });
+      return site.history ? site.day_start : undefined;
+    };
+    const load = async (): Promise<void> => {
+      const nowMs = Date.now();
+      const midnightIso = await serverMidnight(nowMs);
+      if (midnightIso === undefined) {
+        setState(HISTORY_OFF);
         return;
       }
       const to = Math.ceil(nowMs / 1000);
-      const midnight = Math.floor(Date.parse(site.day_start) / 1000);
+      const midnight = Math.floor(Date.parse(midnightIso) / 1000);
       const hour: Window = { from: to - HOUR_S, to, step: HOUR_S };
       const today: Window = { from: midnight, to: Math.max(to, midnight + 1), step: DAY_S };
       const [h, d] = await Promise.all([hour, today].map((w) => getJson<LinesAnswer>(linesUrl(camera, undefined, w), abort.signal)));
-      setState({ kind: 'ready', hour: sumLines(h, hour), today: sumLines(d, today), at: nowMs });
+      setState({ kind: 'ready', hour: sumLines(h, hour), today: sumLines(d, today) });
     };
     const run = (): void => {
       load().catch((err: unknown) => {
         if (abort.signal.aborted) return;
-        if (err instanceof ApiError && /history is off/.test(err.message))
-          setState({ kind: 'off', why: 'History is off on this server: no figures per hour or day.' });
+        if (err instanceof ApiError && /history is off/.test(err.message)) setState(HISTORY_OFF);
         else setState({ kind: 'error', why: err instanceof Error ? err.message : String(err) });
       });
     };
