@@ -24,6 +24,8 @@ import { AlertTable, dateTime, ErrorNote, HistoryOff, RangeNav, stepText } from 
 import { people } from './format.js';
 
 interface Loaded {
+  /** The camera, zone and range it answers: a page switched to another shows nothing of the previous one's. */
+  query: string;
   window: Window;
   history: HistoryAnswer;
   alerts: AlertsAnswer;
@@ -31,8 +33,9 @@ interface Loaded {
 
 export function ChartPage({ camera, zone, range }: { camera: string; zone: string; range?: string }) {
   const picked = rangeFor(range);
+  const query = `${camera}\u0000${zone}\u0000${picked.key}`;
   const [site, setSite] = useState<CamerasAnswer | undefined>();
-  const [loaded, setLoaded] = useState<Loaded | undefined>();
+  const [shown, setLoaded] = useState<Loaded | undefined>();
   const [error, setError] = useState<string | undefined>();
 
   useEffect(() => {
@@ -50,6 +53,7 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
     const load = (): void => {
       getWindow<HistoryAnswer>(picked.seconds, (w) => historyUrl(camera, zone, w), abort.signal, step)
         .then(async ({ window, answer: history }) => ({
+          query,
           window,
           history,
           alerts: await getJson<AlertsAnswer>(alertsUrl({ camera, zone, from: window.from, to: window.to }), abort.signal),
@@ -70,8 +74,9 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
       abort.abort();
       clearInterval(timer);
     };
-  }, [camera, zone, picked.key]);
+  }, [query]);
 
+  const loaded = shown?.query === query ? shown : undefined;
   const info = site?.cameras.find((c) => c.name === camera)?.zones.find((z) => z.name === zone);
   const chart = useMemo(() => {
     if (!loaded) return undefined;
