@@ -138,6 +138,24 @@ export const clientCommand: CommandModule<object, ClientArgv> = {
     const { resolveClientSetup } = await import('./client-setup.js');
     const setup = resolveClientSetup(argv);
     const { runClientFromArgv } = await import('./client-run.js');
-    process.exitCode = await runClientFromArgv(argv, setup);
+    const code = await runClientFromArgv(argv, setup);
+    process.exitCode = code;
+    exitIfStillRunning(code);
   },
 };
+
+/** How long the client may take to exit by itself once its summary is out. */
+const EXIT_GRACE_MS = 10_000;
+
+/**
+ * Everything is recorded and summarised when the run returns, so the process should end by itself. Should
+ * anything still hold the event loop (a socket or timer some path forgot to close), it must not keep a finished
+ * client, a cron job or a test waiting: after a grace period it names what was open and exits with the run's code.
+ */
+function exitIfStillRunning(code: number): void {
+  setTimeout(() => {
+    const open = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+    process.stderr.write(`crowdline client: still running ${EXIT_GRACE_MS / 1000} s after the end (open: ${open.join(', ') || 'none'}); exiting\n`);
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
+}

@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { startServer } from '../src/app/start-server.js';
 import { createLogger } from '../src/log/logger.js';
 import { UsageError } from '../src/common/usage-error.js';
 import { checkPort, toStartOptions, withServerOptions, type ServerArgv } from './server-options.js';
@@ -59,6 +58,9 @@ export const serveCommand: CommandModule<object, ServeArgv> = {
       return;
     }
     const { log } = createLogger({ format: argv['log-format'], level: argv['log-level'] });
+    // Loaded here, not at the top: the server (ONNX Runtime, the worker pool, SQLite) is most of the CLI's start-up
+    // time, and every other command, --help and a usage error would pay for it.
+    const { startServer } = await import('../src/app/start-server.js');
     const running = await startServer({ ...toStartOptions(argv, argv.host, argv.port), log });
     let stopping = false;
     const stop = (signal: string): void => {

@@ -26,7 +26,7 @@ const usageCases: Array<[string, string[], RegExp]> = [
 
 for (const [what, args, message] of usageCases) {
   test(`usage error (${what}): exit 2 at once, naming the option`, async (t) => {
-    const run = await runCli(['client', '--no-display', ...args], { timeoutMs: 30_000 });
+    const run = await runCli(['client', '--no-display', ...args]);
     t.is(run.code, 2, run.stderr);
     t.regex(run.stderr, message);
     t.notRegex(run.stderr, /retrying|reconnecting/);
@@ -37,6 +37,15 @@ test('runtime failure (a file that cannot be opened): exit 1', async (t) => {
   const run = await runCli(['client', '--no-display', '--server', `127.0.0.1:${await freePort()}`, '--source', '/no/such/clip.mp4']);
   t.is(run.code, 1, run.stderr);
   t.regex(run.stdout, /FAILED: cannot open source "\/no\/such\/clip\.mp4"/);
+});
+
+test('a handle left open after the summary does not keep the client: it names it and exits with the run code', async (t) => {
+  // A timer nobody clears, planted before the client starts, stands for a socket or timer some path forgot.
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=data:text/javascript,setInterval(()=>{},1000)` };
+  const run = await runCli(['client', '--no-display', '--server', `127.0.0.1:${await freePort()}`, '--source', '/no/such/clip.mp4'], { env });
+  t.is(run.code, 1, run.stderr);
+  t.regex(run.stdout, /FAILED: cannot open source/);
+  t.regex(run.stderr, /still running 10 s after the end \(open: [^)]*Timeout/);
 });
 
 test("client log lines start with the time, ISO 8601 UTC, as the server's do", async (t) => {

@@ -68,9 +68,12 @@ test('live source against a slow server: newest frame wins, no backlog', async (
     'frames in order, with gaps',
   );
   t.true(frames[frames.length - 1] >= 40, `the last frames sent are recent (last ${frames[frames.length - 1]})`);
-  // Live window is 2: a frame waits for at most one other, never for a backlog.
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const p90 = sorted[Math.floor(sorted.length * 0.9)];
-  t.true(p90 < 3 * SERVICE_MS + 250, `p90 latency ${p90} ms`);
+  // Live window is 2: a frame waits for at most the two sent before it, never for a backlog. Counted from the
+  // CSV's own clock (answered = captured + latency), so a slow machine cannot fail it and a backlog cannot pass it.
+  const captured = rows.map((r) => Number(r[3]));
+  const answered = captured.map((c, i) => c + latencies[i]);
+  const ahead = captured.map((c, i) => answered.slice(0, i).filter((a) => a > c).length);
+  t.log(`unanswered frames ahead of each one when it was captured: ${ahead.join(' ')}`);
+  t.true(Math.max(...ahead) <= 2, `a frame found ${Math.max(...ahead)} earlier frames unanswered`);
   t.regex(run.stdout, /skipped [1-9]\d*/);
 });
