@@ -182,7 +182,8 @@ await setUpZones(${JSON.stringify(sitePath)}, { mqtt: { url: ${JSON.stringify(br
 setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
   t.teardown(() => child.kill('SIGKILL'));
-  await watcher.waitFor((m) => m.topic === 'crowdline/server/srv-will/status' && m.payload === 'online', 'online');
+  // The child loads the zone and MQTT code first: seconds on a loaded machine, so the guard is long.
+  await watcher.waitFor((m) => m.topic === 'crowdline/server/srv-will/status' && m.payload === 'online', 'online', 60_000);
   child.kill('SIGKILL');
   // Mosquitto notices the dead TCP connection at once (RST) and publishes the will.
   await watcher.waitFor((m) => m.topic === 'crowdline/server/srv-will/status' && m.payload === 'offline', 'offline from the Last Will');
