@@ -79,6 +79,29 @@ linuxTest('workers, their ONNX Runtime threads and decode threads run at the pro
   );
 });
 
+linuxTest('a worker that dies is replaced by one at the same nice, its ONNX Runtime threads too', async (t) => {
+  const report = await probe({ ...POOL, workerNice: 7, replaceOne: true }, 0, 4);
+  const s = split(report);
+  t.true(report.lines.some((l) => /restarted, ready/.test(l)));
+  t.is(s.main, 0);
+  t.deepEqual(
+    s.old,
+    s.old.map(() => 0),
+  );
+  t.deepEqual(
+    s.started,
+    Array.from({ length: POOL_THREADS }, () => 7),
+    'the dead worker and its threads are gone, the replacement and its own are niced',
+  );
+});
+
+linuxTest('the native call takes a whole number 0-19 only', (t) => {
+  const lower = nativeAddon()?.lowerThreadPriority;
+  if (!lower) return t.fail('no addon');
+  // Only refused values: a valid call would lower this test process's main thread.
+  for (const bad of [-1, 20, 1.5, Number.NaN, '3' as unknown as number]) t.throws(() => lower(bad), { instanceOf: RangeError }, String(bad));
+});
+
 linuxTest('--worker-nice is clamped at 19 (and says so); 0 leaves every thread where it was', async (t) => {
   const high = await probe({ ...POOL, workerNice: 7 }, 15, 4);
   const h = split(high);

@@ -18,6 +18,8 @@ export interface ProbeRequest {
   intraOpThreads: number;
   decodeThreads: number;
   workerNice?: number;
+  /** Terminate the first worker and wait for Piscina's replacement before reporting. */
+  replaceOne?: boolean;
 }
 
 export interface ProbeReport {
@@ -49,6 +51,14 @@ const pool = await WorkerPool.start({
   maxBatch: 1,
   log: (line) => lines.push(line),
 });
+if (request.replaceOne) {
+  await pool.threads[0]?.terminate();
+  const deadline = Date.now() + 30_000;
+  while (!lines.some((l) => /restarted, ready/.test(l))) {
+    if (Date.now() > deadline) throw new Error(`no replacement worker: ${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 // Every worker and decode thread has started and run its start-up (a decode thread loads its module on its first task).
 const jpeg = blockPatternJpeg(64, 48, 8);
 await Promise.all(Array.from({ length: request.workers + request.decodeThreads }, () => pool.runBatch([jpeg])));
