@@ -13,7 +13,7 @@
  * any reaches a worker.
  */
 import { performance } from 'node:perf_hooks';
-import { CostModel, FlowCost, WorkerPace } from './cost-model.js';
+import { CostModel, FlowCost } from './cost-model.js';
 import { FairQueue, type FlowGroup, type FlowPlace, type FlowQueue, type QueuedItem } from './fair-queue.js';
 import { DEFAULT_LONG_FRAME_MS, HoldLimit, type HoldView } from './hold-limit.js';
 import type { BatchRunner, FrameJob, JobOutcome, JobTicket, JobTimings } from './types.js';
@@ -129,7 +129,6 @@ const zeroTimings = (): JobTimings => ({ queueUs: 0, decodeUs: 0, inferUs: 0 });
 export class Batcher {
   private readonly queue: FairQueue<Waiting>;
   private readonly costs = new CostModel();
-  private readonly pace = new WorkerPace();
   /** How many workers a sender's long frames may hold; and, among one sender's connections, each connection's. */
   private readonly hold: HoldLimit<FlowGroup<Waiting>>;
   private readonly flowHold: HoldLimit<FlowQueue<Waiting>>;
@@ -348,7 +347,6 @@ export class Batcher {
   private pump(): void {
     while (this.running < this.slots && this.queue.size > 0) {
       const now = this.now();
-      this.hold.slowdown = this.flowHold.slowdown = this.pace.slowdown;
       const full = this.queue.size >= this.options.maxBatch;
       if (!full && this.options.maxBatch > 1) {
         const waited = now - this.oldestWaitingMs();
@@ -449,7 +447,6 @@ export class Batcher {
             else sharing++;
           }
           const sharedUs = Math.max(0, result.inferUs - ownUs);
-          if (sharing > 0) this.pace.observe(sharedUs / sharing);
           batch.forEach((w, i) => {
             const o = result.outcomes[i];
             const queueUs = Math.max(0, (result.startedAtMs - w.receivedAtMs) * 1000);

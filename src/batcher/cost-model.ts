@@ -77,35 +77,3 @@ export class CostModel {
     if (work > 0) this.decodeUsPerWork += ALPHA * (decodeUs / work - this.decodeUsPerWork);
   }
 }
-
-/** Inference runs seen before the quickest pace is trusted. */
-const PACE_MIN_SAMPLES = 8;
-/** The most a slowdown stretches a bound (a stalled machine must not switch limits off for ever). */
-export const MAX_SLOWDOWN = 4;
-
-/**
- * How much slower the workers run now than at their quickest: the moving
- * average of one fixed-input frame's inference (the same work every time,
- * so it changes only with the machine's load) against the least that
- * average has been. Bounds stated in a quiet worker's time (hold-limit.ts's
- * long frame) stretch by it, so a busy machine, which slows every frame
- * alike, does not turn ordinary frames into long ones.
- */
-export class WorkerPace {
-  private avgUs = Number.NaN;
-  private quickestUs = Number.POSITIVE_INFINITY;
-  private seen = 0;
-
-  /** One fixed-input frame's share of a batch's inference (us). */
-  observe(inferUs: number): void {
-    if (!(inferUs > 0) || !Number.isFinite(inferUs)) return;
-    this.avgUs = Number.isNaN(this.avgUs) ? inferUs : this.avgUs + ALPHA * (inferUs - this.avgUs);
-    if (++this.seen >= PACE_MIN_SAMPLES) this.quickestUs = Math.min(this.quickestUs, this.avgUs);
-  }
-
-  /** 1 until enough is seen; at most MAX_SLOWDOWN. */
-  get slowdown(): number {
-    if (!Number.isFinite(this.quickestUs)) return 1;
-    return Math.min(MAX_SLOWDOWN, Math.max(1, this.avgUs / this.quickestUs));
-  }
-}

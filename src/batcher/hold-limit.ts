@@ -5,9 +5,8 @@
  * worker each (the costliest JPEGs the limits allow) hold every worker,
  * another camera's next frame waits for one of them to finish, whatever its
  * share of worker time (the fair queue orders frames, it cannot free a
- * worker). So a frame estimated to cost more than `longFrameUs` of a quiet
- * worker (a **long** frame; the bound stretches by `slowdown` while the
- * machine is busy) starts only while its sender holds fewer long frames than its
+ * worker). So a frame estimated to cost more than `longFrameUs` (a **long**
+ * frame) starts only while its sender holds fewer long frames than its
  * share of the workers, if any other sender of its class or above is
  * **active**: has frames waiting, has a frame running, or streams at a rate
  * that predicts its next frame before this one would finish (last arrival +
@@ -27,10 +26,6 @@
  * camera and a peer of costly frames behind one address): the batcher keeps
  * one limit for senders and one for connections, and a long frame starts
  * only where both allow it.
- *
- * A share is at least one worker, so a frame is held back only while its
- * sender (connection) has a long frame running: it never waits on nothing,
- * and starts at the latest when that frame finishes.
  *
  * Frames under the bound start whenever a worker is free (work-conserving):
  * a sender of ordinary frames may hold every worker, as another sender's
@@ -76,12 +71,6 @@ class SenderHold {
 
 export class HoldLimit<S> {
   private readonly senders = new Map<S, SenderHold>();
-  /**
-   * How much slower than their quickest the workers run now (cost-model.ts
-   * WorkerPace): the bound stretches with it, as a busy machine slows
-   * ordinary and costly frames alike.
-   */
-  slowdown = 1;
 
   /**
    * `workers`: frames that run at once (the batcher's batches in flight);
@@ -98,7 +87,7 @@ export class HoldLimit<S> {
 
   /** Is a frame of this estimated cost long? */
   isLong(costUs: number): boolean {
-    return costUs > this.longFrameUs * this.slowdown;
+    return costUs > this.longFrameUs;
   }
 
   /** A frame of `sender` arrived (is queued) at `nowMs`. */
