@@ -12,6 +12,9 @@ import { type BatchFlow, Batcher } from '../src/batcher/batcher.js';
 import { HoldLimit, type HoldView } from '../src/batcher/hold-limit.js';
 import type { BatchRunner, JobOutcome } from '../src/batcher/types.js';
 import type { BatchResult, FrameOutcome } from '../src/workers/types.js';
+import type { FrameScreen } from '../src/accept/session-deps.js';
+import { V1Connection } from '../client/connection/connection.js';
+import { startServerWithRunner } from './helpers/server.js';
 
 /** Decode work of a long frame: the cost model's prior puts it at ~1 s of a worker (DEFAULT_COST_PRIORS), far over 250 ms. */
 const LONG_WORK = 100_000_000;
@@ -450,4 +453,38 @@ async function runProperty(workers: number, oneSender: boolean, senders: PropSen
   for (const b of [...runner.running]) b.finish();
   await settle();
   return failure ?? true;
+}
+
+for (const longFrameMs of [undefined, 10_000]) {
+  test(`hold limit through the server (--long-frame-ms ${longFrameMs ?? 'default'}): a peer of long frames from one address beside a camera streaming from another ${longFrameMs ? 'takes both workers' : 'holds one worker, and the camera’s frame starts at once'}`, async (t) => {
+    const runner = new ManualRunner(2);
+    // Frames carry their kind; the screen gives long ones the decode work of the costliest legal JPEG (cost model: ~1 s).
+    const screen: FrameScreen = (bytes) => ({ work: parse(bytes).long ? LONG_WORK : 0 });
+    const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32, longFrameMs }, screen });
+    const connect = (name: string, localAddress: string): Promise<V1Connection> =>
+      V1Connection.connect({ host: '127.0.0.1', port, cameraName: name, window: 8, localAddress, connectTimeoutMs: 60_000 });
+    const camera = await connect('camera', '127.0.0.3');
+    const greedy = await connect('greedy', '127.0.0.2');
+    t.teardown(() => {
+      camera.destroy();
+      greedy.destroy();
+    });
+    const until = async (what: () => boolean): Promise<void> => {
+      while (!what()) await new Promise((resolve) => setTimeout(resolve, 2));
+    };
+    // The camera streams a frame every 300 ms (its rate: expected for 900 ms after its last frame).
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+      camera.send(frameOf('camera', false, i));
+      await until(() => runner.runningSenders().includes('camera'));
+      runner.finishOne('camera');
+    }
+    for (let i = 0; i < 4; i++) greedy.send(frameOf('greedy', true, i));
+    await until(() => runner.started.filter(([tag]) => tag.startsWith('greedy')).length >= (longFrameMs ? 2 : 1));
+    await settle();
+    camera.send(frameOf('camera', false, 3));
+    await until(() => runner.started.length >= 3 + (longFrameMs ? 2 : 1) + (longFrameMs ? 0 : 1));
+    t.deepEqual(runner.runningSenders(), longFrameMs ? ['greedy', 'greedy'] : ['camera', 'greedy']);
+    for (const b of [...runner.running]) b.finish();
+  });
 }
