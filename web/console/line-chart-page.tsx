@@ -37,22 +37,29 @@ export function LineChartPage({ camera, line, range }: { camera: string; line: s
     setError(undefined);
     // A step a server refused is not asked again on refresh.
     let step: number | undefined;
+    const every = refreshMs(picked.seconds);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The next load is scheduled when this one has ended: a slow server never has two of this page's loads at once,
+    // and an answer for a query no longer shown (aborted) is dropped.
     const load = (): void => {
-      getWindow<LinesAnswer>(picked.seconds, (w) => linesUrl(camera, line, w), abort.signal, step).then(
-        (answer) => {
-          step = answer.window.step;
-          setLoaded({ query, ...answer });
-          setError(undefined);
-        },
-        (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
-      );
+      getWindow<LinesAnswer>(picked.seconds, (w) => linesUrl(camera, line, w), abort.signal, step)
+        .then(
+          (answer) => {
+            if (abort.signal.aborted) return;
+            step = answer.window.step;
+            setLoaded({ query, ...answer });
+            setError(undefined);
+          },
+          (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
+        )
+        .finally(() => {
+          if (every !== undefined && !abort.signal.aborted) timer = setTimeout(load, every);
+        });
     };
     load();
-    const every = refreshMs(picked.seconds);
-    const timer = every === undefined ? undefined : setInterval(load, every);
     return () => {
       abort.abort();
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, [query]);
 

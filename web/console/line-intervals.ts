@@ -27,6 +27,8 @@ export type LineIntervals =
 const HISTORY_OFF: LineIntervals = { kind: 'off', why: 'History is off on this server: no figures per hour or day.' };
 const HOUR_S = 3600;
 const DAY_S = 86_400;
+const HOUR_REFRESH_MS = refreshMs(HOUR_S) ?? 10_000;
+const DAY_REFRESH_MS = refreshMs(DAY_S) ?? 60_000;
 
 /** The window's crossings summed per line (the API's buckets are aligned to its step, so one window is one or two). */
 export function sumLines(answer: LinesAnswer, window: Window): Interval {
@@ -64,9 +66,12 @@ export function useLineIntervals(camera: string, enabled: boolean, dayStart?: st
       }
       return site.history ? site.day_start : undefined;
     };
+    // Today's sum scans a day of rows on the server: asked again less often than the last hour's.
+    let today: { interval: Interval; midnight: string; atMs: number } | undefined;
     const load = async (): Promise<void> => {
       const nowMs = Date.now();
       const midnightIso = await serverMidnight(nowMs);
+      if (abort.signal.aborted) return;
       if (midnightIso === undefined) {
         setState(HISTORY_OFF);
         return;
@@ -74,22 +79,31 @@ export function useLineIntervals(camera: string, enabled: boolean, dayStart?: st
       const to = Math.ceil(nowMs / 1000);
       const midnight = Math.floor(Date.parse(midnightIso) / 1000);
       const hour: Window = { from: to - HOUR_S, to, step: HOUR_S };
-      const today: Window = { from: midnight, to: Math.max(to, midnight + 1), step: DAY_S };
-      const [h, d] = await Promise.all([hour, today].map((w) => getJson<LinesAnswer>(linesUrl(camera, undefined, w), abort.signal)));
-      setState({ kind: 'ready', hour: sumLines(h, hour), today: sumLines(d, today) });
+      const day: Window = { from: midnight, to: Math.max(to, midnight + 1), step: DAY_S };
+      const askDay = !today || today.midnight !== midnightIso || nowMs - today.atMs >= DAY_REFRESH_MS;
+      const get = (w: Window): Promise<LinesAnswer> => getJson<LinesAnswer>(linesUrl(camera, undefined, w), abort.signal);
+      const [h, d] = await Promise.all([get(hour), askDay ? get(day) : undefined]);
+      if (abort.signal.aborted) return;
+      if (d) today = { interval: sumLines(d, day), midnight: midnightIso, atMs: nowMs };
+      if (today) setState({ kind: 'ready', hour: sumLines(h, hour), today: today.interval });
     };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The next load is scheduled when this one has ended: a slow server never has two of this page's loads at once.
     const run = (): void => {
-      load().catch((err: unknown) => {
-        if (abort.signal.aborted) return;
-        if (err instanceof ApiError && /history is off/.test(err.message)) setState(HISTORY_OFF);
-        else setState({ kind: 'error', why: err instanceof Error ? err.message : String(err) });
-      });
+      load()
+        .catch((err: unknown) => {
+          if (abort.signal.aborted) return;
+          if (err instanceof ApiError && /history is off/.test(err.message)) setState(HISTORY_OFF);
+          else setState({ kind: 'error', why: err instanceof Error ? err.message : String(err) });
+        })
+        .finally(() => {
+          if (!abort.signal.aborted) timer = setTimeout(run, HOUR_REFRESH_MS);
+        });
     };
     run();
-    const timer = setInterval(run, refreshMs(HOUR_S));
     return () => {
       abort.abort();
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, [camera, enabled, dayStart]);
   return state;
