@@ -50,14 +50,23 @@ def main() -> None:
     if a.limit is not None:
         names = names[: a.limit]
     errors = []
+    failed = []
     with socket.create_connection((a.host, a.port)) as sock:
         for name in names:
             with open(os.path.join(a.split, "images", name), "rb") as f:
                 jpeg = f.read()
             sock.sendall(str(len(jpeg)).ljust(16).encode() + jpeg)
             size, _height, _width = (int(read_exactly(sock, 16).decode().strip()) for _ in range(3))
+            if size == 0:
+                # The legacy protocol's only way to say a frame failed: an empty map. Not a count of 0.
+                failed.append(name)
+                continue
             count = float(np.frombuffer(read_exactly(sock, size), dtype="<f4").sum(dtype=np.float64))
             errors.append(count - len(points[name]))
+    if failed:
+        print(f"{len(failed)} frames answered with an empty map (failed, left out): {' '.join(failed)}")
+    if not errors:
+        raise SystemExit("no frame was answered with a density map")
     e = np.array(errors)
     print(f"{len(e)} images from {a.split}")
     print(f"MAE {np.abs(e).mean():.2f}  RMSE {math.sqrt((e ** 2).mean()):.2f}  bias {e.mean():+.2f}")

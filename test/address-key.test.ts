@@ -206,7 +206,13 @@ test('failure throttle: failed tokens from different addresses of one /64 slow d
   throttle.failed('::ffff:198.51.100.1');
   t.is(throttle.delayMs('198.51.100.1'), 500, 'four failures, two of them IPv4-mapped, count for the one IPv4 address');
   throttle.succeeded('2001:db8::77');
-  t.is(throttle.delayMs('2001:db8::1'), 0, 'a success from the /64 clears it');
+  t.is(throttle.delayMs('2001:db8::1'), 1000, "another host's success in the /64 does not clear its guessers' failures");
+  throttle.succeeded(oneSlash64[0]);
+  t.is(throttle.delayMs('2001:db8::1'), 1000, 'nor does the success of one of the hosts that failed, while others failed too');
+  const lone = new FailureThrottle({ freeFailures: 3, firstDelayMs: 250 });
+  for (let i = 0; i < 5; i++) lone.failed('2001:db8:0:2::5');
+  lone.succeeded('2001:db8:0:2::5');
+  t.is(lone.delayMs('2001:db8:0:2::5'), 0, 'a camera that mistyped its secret and then got it right starts clean');
 });
 
 /** The machine has ::1 (tests are declared synchronously, so the interfaces say, not a probe). */

@@ -247,6 +247,22 @@ test('fair queue: a flow sending 10x the work gets no more than its share while 
   t.is(first.filter((v) => v === 'greedy').length, 1);
 });
 
+test('fair queue: a sender held back (its long frames may not start) banks no credit to take the workers later', (t) => {
+  const q = new FairQueue<string>();
+  const held = q.openFlow({ weight: 1, priority: 0, group: 'held' });
+  const other = q.openFlow({ weight: 1, priority: 0, group: 'other' });
+  const camera = q.openFlow({ weight: 1, priority: 0, group: 'camera' });
+  for (let i = 0; i < 1000; i++) q.push(held, 'held', 100);
+  for (let i = 0; i < 500; i++) q.push(other, 'other', 100);
+  // 400 rounds in which the held sender's frames may not start, as the hold limit rules while it runs its share.
+  for (let i = 0; i < 400; i++) q.take(1, (flow) => flow !== held);
+  // Released, it takes its turn with the others: the camera's next frame waits at most one frame of each.
+  q.push(camera, 'camera', 100);
+  const next = q.take(3).map((item) => item.value);
+  t.true(next.includes('camera'), `served next: ${next.join(', ')}`);
+  t.true(next.filter((v) => v === 'held').length <= 1, `served next: ${next.join(', ')}`);
+});
+
 test('fair queue: weights split the workers 3:1 between backlogged flows', (t) => {
   const q = new FairQueue<string>();
   const heavy = q.openFlow({ weight: 3, priority: 0 });

@@ -7,7 +7,8 @@
 import os from 'node:os';
 import type { Registry } from 'prom-client';
 import { JsonLinesSink } from '../events/jsonl-sink.js';
-import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX, MqttSink } from '../events/mqtt-sink.js';
+import { DEFAULT_MQTT_MAX_QUEUED_ALERTS, DEFAULT_MQTT_TOPIC_PREFIX, DEFAULT_ZONE_PUBLISH_INTERVAL_MS } from '../events/defaults.js';
+import { MqttSink } from '../events/mqtt-sink.js';
 import { ZoneEventFanout, type EventSink } from '../events/zone-events.js';
 import { ZoneMetrics } from '../metrics/zone-metrics.js';
 import { loadSiteFile, type SiteConfig } from '../zones/site-file.js';
@@ -36,8 +37,6 @@ export interface ZoneEventOptions {
   /** JSON lines of zone events to this file, or '-' for stdout. */
   eventsFile?: string;
 }
-
-export const DEFAULT_ZONE_PUBLISH_INTERVAL_MS = 1000;
 
 export interface ZoneSetup {
   tracker: ZoneTracker;

@@ -24,6 +24,8 @@ export const DEFAULT_THROTTLE: ThrottleOptions = { freeFailures: 3, firstDelayMs
 interface Record {
   failures: number;
   lastAt: number;
+  /** The one full address every failure came from; undefined once two addresses of the key have failed. */
+  only: string | undefined;
 }
 
 export class FailureThrottle {
@@ -46,7 +48,8 @@ export class FailureThrottle {
 
   failed(address: string): void {
     const key = addressKey(address);
-    const rec = this.live(key) ?? { failures: 0, lastAt: 0 };
+    const rec = this.live(key) ?? { failures: 0, lastAt: 0, only: address };
+    if (rec.only !== address) rec.only = undefined;
     rec.failures++;
     rec.lastAt = this.now();
     // Re-insert: the Map's order is then least recently failed first.
@@ -55,8 +58,13 @@ export class FailureThrottle {
     if (this.table.size > this.options.maxAddresses) this.table.delete(this.table.keys().next().value as string);
   }
 
+  /**
+   * A success clears the record only when every failure in it came from this very address (a camera that
+   * mistyped its secret): a host that authenticates must not wipe the failures of a guesser sharing its /64.
+   */
   succeeded(address: string): void {
-    this.table.delete(addressKey(address));
+    const key = addressKey(address);
+    if (this.table.get(key)?.only === address) this.table.delete(key);
   }
 
   private live(key: string): Record | undefined {

@@ -231,8 +231,8 @@ export class FairQueue<T> {
   /**
    * Up to `n` items in fair order (a batch). `mayStart(flow, cost)`: may
    * the flow's next item (of estimated `cost`) start now? A flow whose next
-   * item may not is passed over, its counter kept, and the fair order goes
-   * on among the others: the group's other flows, then the other groups
+   * item may not is passed over, its counter brought up to the one served
+   * (a held sender banks nothing), and the fair order goes on among the others: the group's other flows, then the other groups
    * (fewer than `n`, or none, when nothing may start).
    */
   take(n: number, mayStart?: MayStart<T>): Array<QueuedItem<T>> {
@@ -241,6 +241,11 @@ export class FairQueue<T> {
       const picked = this.pick(mayStart);
       if (!picked) break;
       const { cls, group, flow } = picked;
+      // A group (or flow) passed over because its next frame may not start is treated as idle, not as owed:
+      // its counter comes up to the one served. Its sender is held because it already runs its share; left
+      // behind, it would bank credit for as long as it is held and later take every worker until even.
+      for (const g of cls.backlogged) if (g !== group && g.tag < group.tag) g.tag = group.tag;
+      for (const f of group.backlogged) if (f !== flow && f.tag < flow.tag) f.tag = flow.tag;
       const entry = flow.items[flow.head++];
       entry.queued = false;
       this.count--;

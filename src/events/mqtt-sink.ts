@@ -31,10 +31,6 @@ export interface MqttSinkOptions {
   counters?: EventCounters;
 }
 
-export const DEFAULT_MQTT_TOPIC_PREFIX = 'crowdline';
-/** A minute of transitions for a busy site (several zones, two levels) at broker restart; each is ~250 bytes. */
-export const DEFAULT_MQTT_MAX_QUEUED_ALERTS = 1000;
-
 export class MqttSink implements EventSink {
   readonly name = 'mqtt';
   private readonly client: MqttClient;
