@@ -376,7 +376,9 @@ function groupId(key: string, priority: number): string {
   return `${priority}\u0000${key}`;
 }
 
-const before = <T>(a: FlowGroup<T>, b: FlowGroup<T>): boolean => a.tag < b.tag || (a.tag === b.tag && a.servedAt < b.servedAt);
+/** Served first: the smaller counter; on a tie, the one served longer ago. */
+const before = (a: { tag: number; servedAt: number }, b: { tag: number; servedAt: number }): boolean =>
+  a.tag < b.tag || (a.tag === b.tag && a.servedAt < b.servedAt);
 
 type MayStart<T> = (flow: FlowQueue<T>, cost: number) => boolean;
 
@@ -408,7 +410,7 @@ function startableFlow<T>(group: FlowGroup<T>, mayStart: MayStart<T>): FlowQueue
   if (mayStart(first, first.peek()?.cost ?? 0)) return first;
   let best: FlowQueue<T> | undefined;
   for (const f of group.backlogged) {
-    if (f === first || (best && !(f.tag < best.tag || (f.tag === best.tag && f.servedAt < best.servedAt)))) continue;
+    if (f === first || (best && !before(f, best))) continue;
     if (mayStart(f, f.peek()?.cost ?? 0)) best = f;
   }
   return best;
@@ -416,7 +418,7 @@ function startableFlow<T>(group: FlowGroup<T>, mayStart: MayStart<T>): FlowQueue
 
 function pickFlow<T>(group: FlowGroup<T>): FlowQueue<T> {
   let best = group.backlogged[0];
-  for (const f of group.backlogged) if (f.tag < best.tag || (f.tag === best.tag && f.servedAt < best.servedAt)) best = f;
+  for (const f of group.backlogged) if (before(f, best)) best = f;
   return best;
 }
 
