@@ -3,7 +3,7 @@
  * midnight, from the history API (/api/v1/lines), fetched again as the
  * clock moves: the people counted in and out per line in each interval.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type CamerasAnswer, getCameras, getJson, type LinesAnswer, linesUrl, refreshMs, type Window } from './history-api.js';
 
 export interface Crossed {
@@ -44,17 +44,28 @@ export function sumLines(answer: LinesAnswer, window: Window): Interval {
   return { window, lines };
 }
 
+/** How far the server's clock is ahead of the browser's (ms), from an answer of /api/v1/cameras received at `receivedMs`. */
+export function clockOffsetMs(site: CamerasAnswer, receivedMs: number): number {
+  return Date.parse(site.time) - receivedMs;
+}
+
 /**
- * The last hour's and today's crossings of `camera`'s lines (`enabled` false: none asked). `dayStart` (the
- * server's midnight, from /api/v1/cameras of a page that has it, with history on): not asked again here.
+ * The last hour's and today's crossings of `camera`'s lines (`enabled` false: none asked). `server` (the server's
+ * midnight and clock offset, from /api/v1/cameras of a page that has it, with history on): not asked again here.
  */
-export function useLineIntervals(camera: string, enabled: boolean, dayStart?: string): LineIntervals {
+export function useLineIntervals(camera: string, enabled: boolean, server?: { dayStart: string; offsetMs: number }): LineIntervals {
   const [state, setState] = useState<LineIntervals>({ kind: 'loading' });
+  // The offset moves with each answer of the page's own /api/v1/cameras; read at each load, it does not restart the loads.
+  const pageOffset = useRef(0);
+  pageOffset.current = server?.offsetMs ?? 0;
+  const dayStart = server?.dayStart;
   useEffect(() => {
     if (!enabled) return;
     const abort = new AbortController();
     let site: CamerasAnswer | undefined;
-    // The server's midnight is asked again once a day has passed since it (or a DST day's extra hour later).
+    let ownOffsetMs = 0;
+    // The server's midnight is asked again 23 h after it (a DST day's shortest), then every minute until it changes:
+    // on the browser's clock, set by the server's, so a browser clock ahead never keeps yesterday's midnight.
     let askAgainAt = 0;
     /** The server's midnight (ISO), or undefined when history is off. */
     const serverMidnight = async (nowMs: number): Promise<string | undefined> => {
@@ -62,7 +73,8 @@ export function useLineIntervals(camera: string, enabled: boolean, dayStart?: st
       if (!site || nowMs >= askAgainAt) {
         const before = site?.day_start;
         site = await getCameras(abort.signal);
-        askAgainAt = site.day_start === before ? nowMs + 10 * 60_000 : Date.parse(site.day_start) + DAY_S * 1000;
+        ownOffsetMs = clockOffsetMs(site, Date.now());
+        askAgainAt = site.day_start === before ? nowMs + 60_000 : Date.parse(site.day_start) - ownOffsetMs + 23 * HOUR_S * 1000;
       }
       return site.history ? site.day_start : undefined;
     };
@@ -76,7 +88,8 @@ export function useLineIntervals(camera: string, enabled: boolean, dayStart?: st
         setState(HISTORY_OFF);
         return;
       }
-      const to = Math.ceil(nowMs / 1000);
+      // The windows end at the server's now: a browser clock behind would leave out the last seconds, one ahead ask the future.
+      const to = Math.ceil((nowMs + (dayStart === undefined ? ownOffsetMs : pageOffset.current)) / 1000);
       const midnight = Math.floor(Date.parse(midnightIso) / 1000);
       const hour: Window = { from: to - HOUR_S, to, step: HOUR_S };
       const day: Window = { from: midnight, to: Math.max(to, midnight + 1), step: DAY_S };

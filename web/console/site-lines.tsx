@@ -8,8 +8,8 @@ import { people, signedPeople } from './format.js';
 import { lineChartHref, type SiteLine } from './history-api.js';
 import { type Crossed, useLineIntervals } from './line-intervals.js';
 
-export function LineCards({ camera, lines, dayStart }: { camera: string; lines: SiteLine[]; dayStart: string }) {
-  const intervals = useLineIntervals(camera, lines.length > 0, dayStart);
+export function LineCards({ camera, lines, server }: { camera: string; lines: SiteLine[]; server: { dayStart: string; offsetMs: number } }) {
+  const intervals = useLineIntervals(camera, lines.length > 0, server);
   if (lines.length === 0) return null;
   const ready = intervals.kind === 'ready' ? intervals : undefined;
   const figures = (which: 'hour' | 'today', line: string): Crossed | undefined => (ready ? (ready[which].lines.get(line) ?? { in: 0, out: 0 }) : undefined);

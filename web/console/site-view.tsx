@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type CamerasAnswer, chartHref, getCameras, type SiteZone } from './history-api.js';
 import { dateTime, ErrorNote, HistoryOff } from './history-parts.js';
 import { duration, people } from './format.js';
+import { clockOffsetMs } from './line-intervals.js';
 import { LineCards } from './site-lines.js';
 
 const REFRESH_MS = 5000;
@@ -16,12 +17,14 @@ const OLD_MS = 10_000;
 
 export function SiteView() {
   const [site, setSite] = useState<CamerasAnswer | undefined>();
+  const [offsetMs, setOffsetMs] = useState(0);
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     const abort = new AbortController();
     const load = (): void => {
       getCameras(abort.signal).then(
         (answer) => {
+          setOffsetMs(clockOffsetMs(answer, Date.now()));
           setSite(answer);
           setError(undefined);
         },
@@ -66,7 +69,7 @@ export function SiteView() {
               ))}
             </div>
           )}
-          <LineCards camera={camera.name} lines={camera.lines ?? []} dayStart={site.day_start} />
+          <LineCards camera={camera.name} lines={camera.lines ?? []} server={{ dayStart: site.day_start, offsetMs }} />
         </section>
       ))}
     </div>
