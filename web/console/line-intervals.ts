@@ -24,6 +24,7 @@ export type LineIntervals =
   | { kind: 'error'; why: string }
   | { kind: 'ready'; hour: Interval; today: Interval };
 
+const LOADING: LineIntervals = { kind: 'loading' };
 const HISTORY_OFF: LineIntervals = { kind: 'off', why: 'History is off on this server: no figures per hour or day.' };
 const HOUR_S = 3600;
 const DAY_S = 86_400;
@@ -54,12 +55,14 @@ export function clockOffsetMs(site: CamerasAnswer, receivedMs: number): number {
  * midnight and clock offset, from /api/v1/cameras of a page that has it, with history on): not asked again here.
  */
 export function useLineIntervals(camera: string, enabled: boolean, server?: { dayStart: string; offsetMs: number }): LineIntervals {
-  const [state, setState] = useState<LineIntervals>({ kind: 'loading' });
+  const [state, setState] = useState<LineIntervals>(LOADING);
   // The offset moves with each answer of the page's own /api/v1/cameras; read at each load, it does not restart the loads.
   const pageOffset = useRef(0);
   pageOffset.current = server?.offsetMs ?? 0;
   const dayStart = server?.dayStart;
   useEffect(() => {
+    // Another camera's (or a disabled hook's) figures are never shown under this one.
+    setState(LOADING);
     if (!enabled) return;
     const abort = new AbortController();
     let site: CamerasAnswer | undefined;
