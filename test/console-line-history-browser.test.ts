@@ -46,6 +46,13 @@ async function apiSums(base: string, camera: string, w: { from: number; to: numb
   return sums;
 }
 
+/** The server's midnight (epoch seconds), from /api/v1/cameras' day_start: where the pages' "today" must begin. */
+async function dayStartS(base: string): Promise<number> {
+  const res = await fetch(`${base}api/v1/cameras`);
+  if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+  return Math.floor(Date.parse(((await res.json()) as { day_start: string }).day_start) / 1000);
+}
+
 const text = (v: number): string => v.toFixed(1);
 const signed = (v: number): string => (text(Math.abs(v)) === text(0) ? text(0) : `${v > 0 ? '+' : '-'}${text(Math.abs(v))}`);
 
@@ -120,7 +127,6 @@ declare(`camera page: each line's last hour and today are the history API's answ
   // The pages show what they fetched after that (they fetch again every 10 s): a window ending past this second began after it.
   const completeS = Math.ceil(Date.now() / 1000);
 
-  const errors: string[] = [];
   // `since`: both windows end past this second (today's is asked again every 60 s, the last hour's every 10 s).
   const check = async (page: Page, size: string, extra = new Map<string, Crossed>(), since = completeS): Promise<TableRead> => {
     await page.locator('.line-table tr[data-period="hour"] td.in').filter({ hasText: /\d/ }).first().waitFor({ timeout: 60_000 });
@@ -138,7 +144,9 @@ declare(`camera page: each line's last hour and today are the history API's answ
     const hour = await apiSums(base, 'walk', { ...shown.windows.hour, step: 3600 });
     const today = await apiSums(base, 'walk', { ...shown.windows.today, step: 86_400 });
     t.is(shown.windows.hour.to - shown.windows.hour.from, 3600, `${size}: the last hour is an hour`);
-    t.true(shown.windows.today.from <= shown.windows.hour.to && shown.windows.today.to <= shown.windows.hour.to, `${size}: today ends by now`);
+    const midnight = await dayStartS(base);
+    t.is(shown.windows.today.from, midnight, `${size}: today begins at the server's midnight`);
+    t.true(shown.windows.today.to <= shown.windows.hour.to, `${size}: today ends by now`);
     for (const name of NAMES) {
       const c = fed.get(name)!;
       const all = { in: c.in + (extra.get(name)?.in ?? 0), out: c.out + (extra.get(name)?.out ?? 0) };
@@ -157,7 +165,7 @@ declare(`camera page: each line's last hour and today are the history API's answ
         `${name}: the last hour's ${JSON.stringify(h)} is every crossing ${JSON.stringify(all)}`,
       );
       // Unless the test ran over the server's midnight, today holds every crossing too.
-      if (shown.windows.today.from <= startedS) {
+      if (midnight <= startedS) {
         const d = today.get(name) ?? { in: 0, out: 0 };
         t.true(Math.abs(d.in - all.in) <= 0.005 && Math.abs(d.out - all.out) <= 0.005, `${name}: today's ${JSON.stringify(d)} is every crossing`);
       }
@@ -166,15 +174,16 @@ declare(`camera page: each line's last hour and today are the history API's answ
     return shown;
   };
 
-  errors.push(...phone.errors);
   const before = await check(phone.page, 'phone');
   // Crossings recorded later (the path a counting window takes to the store) show on the page's next refresh.
   const added = { in: 2.5, out: 1.25 };
+  // What the page must show once refreshed: the API's sums for the window it showed (asked before the crossings are
+  // added, so they are not in it), and the added crossings.
+  const was = (await apiSums(base, 'walk', { ...before.windows.hour, step: 3600 })).get('west') ?? { in: 0, out: 0 };
   store.lineRecorder.reading({ camera: 'walk', line: 'west', lineId: 0, timeMs: Date.now(), in: 0, out: 0, stepIn: added.in, stepOut: added.out });
   store.flush();
   const addedS = Math.ceil(Date.now() / 1000);
-  const [wasIn, wasOut] = before.rows.west.hour.map(Number);
-  const expect = [text(wasIn + added.in), text(wasOut + added.out)];
+  const expect = [text(was.in + added.in), text(was.out + added.out)];
   await eventually(
     'the page refreshed',
     async () => {
@@ -191,7 +200,6 @@ declare(`camera page: each line's last hour and today are the history API's answ
   await phone.page.locator('.line-table').scrollIntoViewIfNeeded();
   await screenshot(t, phone.page, 'console-line-table-phone.jpg');
 
-  errors.push(...wall.errors);
   await check(wall.page, 'wall', new Map([['west', added]]), addedS);
   await screenshot(t, wall.page, 'console-line-table-wall.jpg');
   // A line's name opens its chart: the last hour's bars hold every crossing of the line.
@@ -206,7 +214,8 @@ declare(`camera page: each line's last hour and today are the history API's answ
     `centre: plotted ${JSON.stringify(plotted)}, counted ${JSON.stringify(c)}`,
   );
   t.true(Math.abs(chart.data[3][chart.data[3].length - 1] - (c.in - c.out)) < 0.01, 'the net line ends at in - out');
-  t.deepEqual(errors, []);
+  // The live arrays: errors of every page the test opened, the chart page's included.
+  t.deepEqual([...phone.errors, ...wall.errors], []);
 });
 
 const GATE_SITE = `cameras:
@@ -408,6 +417,7 @@ declare(
         ['side', '#/line/gate/side'],
       ],
     );
+    t.is(cards.today.from, await dayStartS(base), "site view: today begins at the server's midnight");
     const cardHour = await apiSums(base, 'gate', cards.hour);
     const cardToday = await apiSums(base, 'gate', cards.today);
     for (const card of cards.cards) {
