@@ -1,7 +1,7 @@
 /** One camera, large, with its zones' and counting lines' numbers beside it. */
 import { people, signedPeople } from './format.js';
 import { chartHref, lineChartHref } from './history-api.js';
-import { type Crossed, type LineIntervals, useLineIntervals } from './line-intervals.js';
+import { type Crossed, lineFigures, useLineIntervals } from './line-intervals.js';
 import type { Live } from './live.js';
 import { CameraPicture } from './picture.js';
 import { CameraFigures, StateBadge, useLatestHeader } from './tile.js';
@@ -130,12 +130,17 @@ function LineTable({ info, live }: { info: CameraInfo; live: Live }) {
                 </th>
               </tr>
               <FigureRow period="start" label="since start" title="since the server started: the numbers of the frame shown" figures={r} />
-              <FigureRow period="hour" label="last hour" title="the last 60 minutes, from the history store" figures={interval(intervals, 'hour', line.name)} />
+              <FigureRow
+                period="hour"
+                label="last hour"
+                title="the last 60 minutes, from the history store"
+                figures={lineFigures(intervals, 'hour', line.name)}
+              />
               <FigureRow
                 period="today"
                 label="today"
                 title="since the server's midnight, from the history store"
-                figures={interval(intervals, 'today', line.name)}
+                figures={lineFigures(intervals, 'today', line.name)}
               />
             </tbody>
           );
@@ -148,12 +153,6 @@ function LineTable({ info, live }: { info: CameraInfo; live: Live }) {
       )}
     </>
   );
-}
-
-/** A line's crossings in one interval: none asked yet (undefined), or the sums (zero where nothing crossed). */
-function interval(state: LineIntervals, which: 'hour' | 'today', line: string): Crossed | undefined {
-  if (state.kind !== 'ready') return undefined;
-  return state[which].lines.get(line) ?? { in: 0, out: 0 };
 }
 
 function FigureRow({ period, label, title, figures }: { period: string; label: string; title: string; figures: Crossed | undefined }) {

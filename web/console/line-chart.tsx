@@ -7,6 +7,7 @@
  */
 import { useRef } from 'preact/hooks';
 import uPlot from 'uplot';
+import { people, signedPeople } from './format.js';
 import { AXIS_FONT, timeAxis, useChart, VALUE_AXIS } from './history-chart.js';
 import type { LineColumns } from './line-series.js';
 
@@ -25,9 +26,6 @@ export interface LineChartProps {
   from: number;
   to: number;
 }
-
-const one = (v: number): string => (Math.abs(v) < 0.05 ? '0.0' : Math.abs(v).toFixed(1));
-const signed = (v: number): string => (one(v) === '0.0' ? '0.0' : `${v > 0 ? '+' : '-'}${one(v)}`);
 
 /** Tick labels: whole numbers without decimals when every tick is whole (out below zero reads as a count, unsigned). */
 function ticks(splits: number[], sign: boolean): string[] {
@@ -76,8 +74,24 @@ function options(now: () => LineChartProps, width: number, height: number): uPlo
     height,
     series: [
       {},
-      { label: 'in', stroke: COLORS.in, fill: COLORS.inFill, width: 0, paths: bars, points: { show: false }, value: (_u, v) => (v === null ? '–' : one(v)) },
-      { label: 'out', stroke: COLORS.out, fill: COLORS.outFill, width: 0, paths: bars, points: { show: false }, value: (_u, v) => (v === null ? '–' : one(v)) },
+      {
+        label: 'in',
+        stroke: COLORS.in,
+        fill: COLORS.inFill,
+        width: 0,
+        paths: bars,
+        points: { show: false },
+        value: (_u, v) => (v === null ? '–' : people(Math.abs(v))),
+      },
+      {
+        label: 'out',
+        stroke: COLORS.out,
+        fill: COLORS.outFill,
+        width: 0,
+        paths: bars,
+        points: { show: false },
+        value: (_u, v) => (v === null ? '–' : people(Math.abs(v))),
+      },
       {
         label: 'net since start',
         scale: 'net',
@@ -85,7 +99,7 @@ function options(now: () => LineChartProps, width: number, height: number): uPlo
         width: 2,
         paths: stepped,
         points: { show: false },
-        value: (_u, v) => (v === null ? '–' : signed(v)),
+        value: (_u, v) => (v === null ? '–' : signedPeople(v)),
       },
     ],
     scales: {

@@ -31,6 +31,12 @@ const DAY_S = 86_400;
 const HOUR_REFRESH_MS = refreshMs(HOUR_S) ?? 10_000;
 const DAY_REFRESH_MS = refreshMs(DAY_S) ?? 60_000;
 
+/** A line's crossings in one interval: none asked yet (undefined), or the sums (zero where nothing crossed). */
+export function lineFigures(state: LineIntervals, which: 'hour' | 'today', line: string): Crossed | undefined {
+  if (state.kind !== 'ready') return undefined;
+  return state[which].lines.get(line) ?? { in: 0, out: 0 };
+}
+
 /** The window's crossings summed per line (the API's buckets are aligned to its step, so one window is one or two). */
 export function sumLines(answer: LinesAnswer, window: Window): Interval {
   const lines = new Map<string, Crossed>();

@@ -21,8 +21,8 @@ export function lineColumns(s: LineSeries | undefined, w: Window): LineColumns {
   let net = 0;
   for (let t = w.from; t < w.to; t += w.step) {
     const i = at.get(t);
-    const crossedIn = i === undefined ? 0 : s!.in[i];
-    const crossedOut = i === undefined ? 0 : s!.out[i];
+    const crossedIn = s && i !== undefined ? s.in[i] : 0;
+    const crossedOut = s && i !== undefined ? s.out[i] : 0;
     net += crossedIn - crossedOut;
     cols[0].push(t);
     cols[1].push(crossedIn);
@@ -36,9 +36,10 @@ export function lineColumns(s: LineSeries | undefined, w: Window): LineColumns {
 export function lineTotals(s: LineSeries | undefined): LineTotals {
   let crossedIn = 0;
   let crossedOut = 0;
-  for (let i = 0; i < (s?.time.length ?? 0); i++) {
-    crossedIn += s!.in[i];
-    crossedOut += s!.out[i];
+  if (!s) return { in: 0, out: 0 };
+  for (let i = 0; i < s.time.length; i++) {
+    crossedIn += s.in[i];
+    crossedOut += s.out[i];
   }
   return { in: crossedIn, out: crossedOut };
 }

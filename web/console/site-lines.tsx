@@ -6,13 +6,12 @@
  */
 import { people, signedPeople } from './format.js';
 import { lineChartHref, type SiteLine } from './history-api.js';
-import { type Crossed, useLineIntervals } from './line-intervals.js';
+import { lineFigures, useLineIntervals } from './line-intervals.js';
 
 export function LineCards({ camera, lines, server }: { camera: string; lines: SiteLine[]; server: { dayStart: string; offsetMs: number } }) {
   const intervals = useLineIntervals(camera, lines.length > 0, server);
   if (lines.length === 0) return null;
   const ready = intervals.kind === 'ready' ? intervals : undefined;
-  const figures = (which: 'hour' | 'today', line: string): Crossed | undefined => (ready ? (ready[which].lines.get(line) ?? { in: 0, out: 0 }) : undefined);
   return (
     <>
       {intervals.kind === 'error' && <p class="line-note error">{intervals.why}</p>}
@@ -24,8 +23,8 @@ export function LineCards({ camera, lines, server }: { camera: string; lines: Si
         data-today-to={ready?.today.window.to}
       >
         {lines.map((line) => {
-          const today = figures('today', line.name);
-          const hour = figures('hour', line.name);
+          const today = lineFigures(intervals, 'today', line.name);
+          const hour = lineFigures(intervals, 'hour', line.name);
           return (
             <a key={line.name} class="zone-card line-card" href={lineChartHref(camera, line.name)} data-line={line.name}>
               <div class="zone-card-head">
