@@ -24,10 +24,12 @@ export function LineChartPage({ camera, line, range }: { camera: string; line: s
   const [site, setSite] = useState<CamerasAnswer | undefined>();
   const [shown, setLoaded] = useState<Loaded | undefined>();
   const [error, setError] = useState<string | undefined>();
+  // The site's failure is its own: a later load of the lines does not clear it.
+  const [siteError, setSiteError] = useState<string | undefined>();
 
   useEffect(() => {
     const abort = new AbortController();
-    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setError(String(err)));
+    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(err instanceof Error ? err.message : String(err)));
     return () => abort.abort();
   }, []);
 
@@ -110,6 +112,7 @@ export function LineChartPage({ camera, line, range }: { camera: string; line: s
           </span>
         )}
       </div>
+      {siteError && <ErrorNote text={siteError} />}
       {error && <ErrorNote text={error} />}
       {!loaded && !error && <p class="loading">Loading…</p>}
       {loaded && chart && (
