@@ -174,7 +174,9 @@ export const heightFor = (width: number): number => (width < 600 ? 220 : Math.ro
 /**
  * A uPlot chart for the life of the element `box` refers to, made once by `make` (its options read the latest
  * props themselves) and sized to the element's width; new `data` (or a change in `deps`) is a setData on the same
- * chart, so the legend's choices and the cursor stay across a refresh or another range.
+ * chart, so the legend's choices and the cursor stay across a refresh. Another range, zone or line is a new chart
+ * with the legend's defaults: the chart pages show nothing of the previous query while the next one loads, so the
+ * element, and the chart with it, is made anew.
  */
 export function useChart(make: (width: number, height: number) => uPlot.Options, data: uPlot.AlignedData, deps: readonly unknown[]): RefObject<HTMLDivElement> {
   const box = useRef<HTMLDivElement>(null);
