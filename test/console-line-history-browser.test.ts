@@ -437,6 +437,37 @@ declare(
     await phone.page.locator('.line-card[data-line="door"] [data-period="hour"] .in').filter({ hasText: /\d/ }).waitFor();
     await screenshot(t, phone.page, 'console-site-lines-phone.jpg');
     t.deepEqual([...wall.errors, ...phone.errors], []);
+
+    // A browser clock 2 h behind the server's (its /api/v1/cameras' time moved on): the site view's windows end at the server's now.
+    const aheadS = 2 * 3600;
+    const skewed = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await skewed.route('**/api/v1/cameras', async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { time: string };
+      await route.fulfill({ response: res, json: { ...body, time: new Date(Date.parse(body.time) + aheadS * 1000).toISOString() } });
+    });
+    const beforeS = Math.floor(Date.now() / 1000);
+    const late = await skewed.newPage();
+    await late.goto(`${running.console.url}#/site`);
+    await late.waitForFunction(() => document.querySelector<HTMLElement>('.line-cards')?.dataset.hourTo !== undefined);
+    const lateTo = Number(await late.locator('.line-cards').getAttribute('data-hour-to'));
+    const afterS = Math.ceil(Date.now() / 1000);
+    t.true(
+      lateTo >= beforeS + aheadS - 5 && lateTo <= afterS + aheadS + 1,
+      `the last hour ends at the server's now: ${lateTo} in ${beforeS}..${afterS} + ${aheadS}`,
+    );
+
+    // The site's answer failed: its message (not "ApiError: ...") stays while the line's chart loads again.
+    const broken = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await broken.route('**/api/v1/cameras', (route) => route.fulfill({ status: 503, json: { error: 'the site file is unreadable' } }));
+    const lone = await broken.newPage();
+    await lone.goto(`${running.console.url}#/line/gate/door/10m`);
+    const note = lone.locator('.error-note');
+    await note.waitFor();
+    t.is(await note.textContent(), 'the site file is unreadable');
+    const firstTo = Number(await lone.locator('.line-chart').getAttribute('data-to'));
+    await lone.waitForFunction((to) => Number(document.querySelector<HTMLElement>('.line-chart')?.dataset.to) > to, firstTo, { timeout: 30_000 });
+    t.deepEqual(await note.allTextContents(), ['the site file is unreadable'], 'still shown after the next load of the line');
   },
 );
 
