@@ -468,6 +468,27 @@ declare(
     const firstTo = Number(await lone.locator('.line-chart').getAttribute('data-to'));
     await lone.waitForFunction((to) => Number(document.querySelector<HTMLElement>('.line-chart')?.dataset.to) > to, firstTo, { timeout: 30_000 });
     t.deepEqual(await note.allTextContents(), ['the site file is unreadable'], 'still shown after the next load of the line');
+
+    // A server slower than the refresh (10 min: every 10 s; each answer here takes 12 s): one load at a time, and the loads go on.
+    const slow = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    let inFlight = 0;
+    let most = 0;
+    let answered = 0;
+    await slow.route('**/api/v1/lines?*', async (route) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      try {
+        await route.fulfill({ response: await route.fetch() });
+      } finally {
+        inFlight--;
+        answered++;
+      }
+    });
+    const patient = await slow.newPage();
+    await patient.goto(`${running.console.url}#/line/gate/door/10m`);
+    await eventually('three slow answers', async () => (answered >= 3 ? true : undefined), 90_000);
+    t.is(most, 1, 'never two loads of the line at once');
+    await slow.close();
   },
 );
 
