@@ -4,6 +4,7 @@ import { getSession, signOut, type SessionInfo } from './api.js';
 import { Live } from './live.js';
 import { Login } from './login.js';
 import { PAGES, pageFor } from './pages.js';
+import { errorText } from './format.js';
 
 function useHashPath(): string {
   const read = (): string => location.hash.replace(/^#/, '') || '/';
@@ -23,7 +24,7 @@ export function App() {
   const check = (): void => {
     getSession().then(
       ({ signedIn, info }) => setPhase(signedIn ? { kind: 'in', session: info } : { kind: 'sign-in' }),
-      (err: unknown) => setPhase({ kind: 'unreachable', why: String(err) }),
+      (err: unknown) => setPhase({ kind: 'unreachable', why: errorText(err) }),
     );
   };
   useEffect(check, []);

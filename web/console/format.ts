@@ -28,3 +28,8 @@ export function duration(ms: number): string {
 export function cameraHref(name: string): string {
   return `#/camera/${encodeURIComponent(name)}`;
 }
+
+/** What a failed request or load says to the operator: the error's own message, not "ApiError: ..." from String(). */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type AlertFilter, type AlertsAnswer, alertsUrl, type CamerasAnswer, getCameras, getJson } from './history-api.js';
 import { AlertTable, ErrorNote, HistoryOff } from './history-parts.js';
 import type { AlertState } from './wire.js';
+import { errorText } from './format.js';
 
 const PERIODS = [
   { key: '1h', label: 'last hour', seconds: 3600 },
@@ -88,10 +89,12 @@ export function AlertHistory() {
   const [asked, setAsked] = useState(0);
   const [answer, setAnswer] = useState<{ query: AlertFilter; alerts: AlertsAnswer } | undefined>();
   const [error, setError] = useState<string | undefined>();
+  // The site's failure is its own: a later load does not clear it.
+  const [siteError, setSiteError] = useState<string | undefined>();
 
   useEffect(() => {
     const abort = new AbortController();
-    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setError(String(err)));
+    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(errorText(err)));
     return () => abort.abort();
   }, []);
 
@@ -113,7 +116,7 @@ export function AlertHistory() {
         setAnswer({ query, alerts });
         setError(undefined);
       },
-      (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
+      (err: unknown) => !abort.signal.aborted && setError(errorText(err)),
     );
     return () => abort.abort();
   }, [filters, asked]);
@@ -189,6 +192,7 @@ export function AlertHistory() {
           Refresh
         </button>
       </form>
+      {siteError && <ErrorNote text={siteError} />}
       {error && <ErrorNote text={error} />}
       {answer && (
         <section class="alert-results" aria-label="alert changes" data-url={alertsUrl(answer.query)}>

@@ -21,7 +21,7 @@ import {
 import { ZoneChart } from './history-chart.js';
 import { alertPeriods, bucketPeriods, chartColumns, stateName, thresholds } from './history-series.js';
 import { AlertTable, dateTime, ErrorNote, HistoryOff, RangeNav, stepText } from './history-parts.js';
-import { people } from './format.js';
+import { errorText, people } from './format.js';
 
 interface Loaded {
   /** The camera, zone and range it answers: a page switched to another shows nothing of the previous one's. */
@@ -37,10 +37,12 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
   const [site, setSite] = useState<CamerasAnswer | undefined>();
   const [shown, setLoaded] = useState<Loaded | undefined>();
   const [error, setError] = useState<string | undefined>();
+  // The site's failure is its own: a later load does not clear it.
+  const [siteError, setSiteError] = useState<string | undefined>();
 
   useEffect(() => {
     const abort = new AbortController();
-    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setError(String(err)));
+    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(errorText(err)));
     return () => abort.abort();
   }, []);
 
@@ -69,7 +71,7 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
             setLoaded(answer);
             setError(undefined);
           },
-          (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
+          (err: unknown) => !abort.signal.aborted && setError(errorText(err)),
         )
         .finally(() => {
           if (every !== undefined && !abort.signal.aborted) timer = setTimeout(load, every);
@@ -150,6 +152,7 @@ export function ChartPage({ camera, zone, range }: { camera: string; zone: strin
           </span>
         )}
       </div>
+      {siteError && <ErrorNote text={siteError} />}
       {error && <ErrorNote text={error} />}
       {!loaded && !error && <p class="loading">Loading…</p>}
       {loaded && chart && (

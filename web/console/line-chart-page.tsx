@@ -5,7 +5,7 @@
  * the refusal of a step and the refresh are the zone chart's.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { cameraHref, people, signedPeople } from './format.js';
+import { cameraHref, errorText, people, signedPeople } from './format.js';
 import { type CamerasAnswer, getCameras, getWindow, lineChartHref, type LinesAnswer, linesUrl, rangeFor, refreshMs, type Window } from './history-api.js';
 import { ErrorNote, HistoryOff, RangeNav, stepText } from './history-parts.js';
 import { LineChart } from './line-chart.js';
@@ -29,7 +29,7 @@ export function LineChartPage({ camera, line, range }: { camera: string; line: s
 
   useEffect(() => {
     const abort = new AbortController();
-    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(err instanceof Error ? err.message : String(err)));
+    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(errorText(err)));
     return () => abort.abort();
   }, []);
 
@@ -52,7 +52,7 @@ export function LineChartPage({ camera, line, range }: { camera: string; line: s
             setLoaded({ query, ...answer });
             setError(undefined);
           },
-          (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
+          (err: unknown) => !abort.signal.aborted && setError(errorText(err)),
         )
         .finally(() => {
           if (every !== undefined && !abort.signal.aborted) timer = setTimeout(load, every);

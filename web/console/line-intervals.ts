@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type CamerasAnswer, getCameras, getJson, type LinesAnswer, linesUrl, refreshMs, type Window } from './history-api.js';
+import { errorText } from './format.js';
 
 export interface Crossed {
   in: number;
@@ -116,7 +117,7 @@ export function useLineIntervals(camera: string, enabled: boolean, server?: { da
         .catch((err: unknown) => {
           if (abort.signal.aborted) return;
           if (err instanceof ApiError && /history is off/.test(err.message)) setState(HISTORY_OFF);
-          else setState({ kind: 'error', why: err instanceof Error ? err.message : String(err) });
+          else setState({ kind: 'error', why: errorText(err) });
         })
         .finally(() => {
           if (!abort.signal.aborted) timer = setTimeout(run, HOUR_REFRESH_MS);

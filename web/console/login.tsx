@@ -1,6 +1,7 @@
 /** Asks for a viewer or admin token once; the server keeps the session in an HttpOnly cookie. */
 import { useState } from 'preact/hooks';
 import { signIn } from './api.js';
+import { errorText } from './format.js';
 
 export function Login({ onSignedIn }: { onSignedIn: () => void }) {
   const [token, setToken] = useState('');
@@ -10,7 +11,7 @@ export function Login({ onSignedIn }: { onSignedIn: () => void }) {
     event.preventDefault();
     setBusy(true);
     setError(undefined);
-    const problem = await signIn(token).catch((err: unknown) => `cannot reach the server (${String(err)})`);
+    const problem = await signIn(token).catch((err: unknown) => `cannot reach the server (${errorText(err)})`);
     setBusy(false);
     if (problem) setError(problem);
     else {

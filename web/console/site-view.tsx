@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type CamerasAnswer, chartHref, getCameras, type SiteZone } from './history-api.js';
 import { dateTime, ErrorNote, HistoryOff } from './history-parts.js';
-import { duration, people } from './format.js';
+import { duration, errorText, people } from './format.js';
 import { clockOffsetMs } from './line-intervals.js';
 import { LineCards } from './site-lines.js';
 
@@ -21,21 +21,27 @@ export function SiteView() {
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The next load is scheduled when this one has ended: a slow server never has two of this page's loads at once.
     const load = (): void => {
-      getCameras(abort.signal).then(
-        (answer) => {
-          setOffsetMs(clockOffsetMs(answer, Date.now()));
-          setSite(answer);
-          setError(undefined);
-        },
-        (err: unknown) => !abort.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
-      );
+      getCameras(abort.signal)
+        .then(
+          (answer) => {
+            if (abort.signal.aborted) return;
+            setOffsetMs(clockOffsetMs(answer, Date.now()));
+            setSite(answer);
+            setError(undefined);
+          },
+          (err: unknown) => !abort.signal.aborted && setError(errorText(err)),
+        )
+        .finally(() => {
+          if (!abort.signal.aborted) timer = setTimeout(load, REFRESH_MS);
+        });
     };
     load();
-    const timer = setInterval(load, REFRESH_MS);
     return () => {
       abort.abort();
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, []);
   if (!site) return error ? <ErrorNote text={error} /> : <p class="loading">Loading…</p>;

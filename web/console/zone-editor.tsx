@@ -14,6 +14,7 @@ import { fromDraft, newZone, shortMessage, toDraft, type FieldError, type Point,
 import { ZoneForm } from './zone-editor-form.js';
 import { ZoneStage, type Space } from './zone-editor-stage.js';
 import { loadZones, saveZones, type CameraZones, type SaveBody } from './zones-api.js';
+import { errorText } from './format.js';
 
 export function zonesHref(camera: string): string {
   return `#/zones/${encodeURIComponent(camera)}`;
@@ -45,7 +46,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
         setErrors([]);
         setStatus(undefined);
       },
-      (err: unknown) => setLoadError(err instanceof Error ? err.message : String(err)),
+      (err: unknown) => setLoadError(errorText(err)),
     );
   };
   useEffect(load, [camera]);

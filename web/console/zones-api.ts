@@ -1,5 +1,6 @@
 /** The zone editor's API (src/console/zone-routes.ts, docs/console.md) as the page uses it. */
 import type { CameraZonesView, ZonesSaved } from '../../src/console/zone-api-types.js';
+import { errorText } from './format.js';
 
 export interface ZoneRule {
   level: string;
@@ -56,7 +57,7 @@ export async function saveZones(camera: string, version: string, body: SaveBody)
       body: JSON.stringify(body),
     });
   } catch (err) {
-    return { kind: 'failed', message: `the server could not be reached (${String(err)})` };
+    return { kind: 'failed', message: `the server could not be reached (${errorText(err)})` };
   }
   if (r.ok) return { kind: 'saved', ...((await r.json()) as Omit<Extract<SaveOutcome, { kind: 'saved' }>, 'kind'>) };
   if (r.status === 422) {
