@@ -4,10 +4,11 @@
  * exactly the rows shown (the same query with format=csv).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { type AlertFilter, type AlertsAnswer, alertsUrl, type CamerasAnswer, getCameras, getJson } from './history-api.js';
+import { type AlertFilter, type AlertsAnswer, alertsUrl, getJson } from './history-api.js';
 import { AlertTable, ErrorNote, HistoryOff } from './history-parts.js';
 import type { AlertState } from './wire.js';
 import { errorText } from './format.js';
+import { useSite } from './use-history.js';
 
 const PERIODS = [
   { key: '1h', label: 'last hour', seconds: 3600 },
@@ -81,7 +82,7 @@ function toQuery(f: Filters, nowMs: number): AlertFilter | string {
 }
 
 export function AlertHistory() {
-  const [site, setSite] = useState<CamerasAnswer | undefined>();
+  const { site, siteError } = useSite();
   const [filters, setFilters] = useState<Filters>(savedFilters);
   // Kept for the tab's life, so following a row to its chart and coming back keeps the filters.
   useEffect(() => sessionStorage.setItem(FILTERS_KEY, JSON.stringify(filters)), [filters]);
@@ -89,15 +90,6 @@ export function AlertHistory() {
   const [asked, setAsked] = useState(0);
   const [answer, setAnswer] = useState<{ query: AlertFilter; alerts: AlertsAnswer } | undefined>();
   const [error, setError] = useState<string | undefined>();
-  // The site's failure is its own: a later load does not clear it.
-  const [siteError, setSiteError] = useState<string | undefined>();
-
-  useEffect(() => {
-    const abort = new AbortController();
-    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(errorText(err)));
-    return () => abort.abort();
-  }, []);
-
   useEffect(() => {
     const query = toQuery(filters, Date.now());
     if (typeof query === 'string') {

@@ -3,29 +3,15 @@
  * 10 minutes to 30 days, the zone's alert changes in that range, and the
  * CSV of exactly what is plotted. Short ranges follow the clock.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import {
-  type AlertsAnswer,
-  type CamerasAnswer,
-  type HistoryAnswer,
-  alertsUrl,
-  chartHref,
-  getCameras,
-  getJson,
-  getWindow,
-  historyUrl,
-  rangeFor,
-  refreshMs,
-  type Window,
-} from './history-api.js';
+import { useMemo } from 'preact/hooks';
+import { type AlertsAnswer, type HistoryAnswer, alertsUrl, chartHref, getJson, getWindow, historyUrl, rangeFor, type Window } from './history-api.js';
 import { ZoneChart } from './history-chart.js';
 import { alertPeriods, bucketPeriods, chartColumns, stateName, thresholds } from './history-series.js';
 import { AlertTable, dateTime, ErrorNote, HistoryOff, RangeNav, stepText } from './history-parts.js';
-import { errorText, people } from './format.js';
+import { people } from './format.js';
+import { usePolledWindow, useSite } from './use-history.js';
 
 interface Loaded {
-  /** The camera, zone and range it answers: a page switched to another shows nothing of the previous one's. */
-  query: string;
   window: Window;
   history: HistoryAnswer;
   alerts: AlertsAnswer;
@@ -33,58 +19,11 @@ interface Loaded {
 
 export function ChartPage({ camera, zone, range }: { camera: string; zone: string; range?: string }) {
   const picked = rangeFor(range);
-  const query = `${camera}\u0000${zone}\u0000${picked.key}`;
-  const [site, setSite] = useState<CamerasAnswer | undefined>();
-  const [shown, setLoaded] = useState<Loaded | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  // The site's failure is its own: a later load does not clear it.
-  const [siteError, setSiteError] = useState<string | undefined>();
-
-  useEffect(() => {
-    const abort = new AbortController();
-    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(errorText(err)));
-    return () => abort.abort();
-  }, []);
-
-  useEffect(() => {
-    const abort = new AbortController();
-    setLoaded(undefined);
-    setError(undefined);
-    // A step a server refused is not asked again on refresh.
-    let step: number | undefined;
-    const every = refreshMs(picked.seconds);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // The next load is scheduled when this one has ended: a slow server never has two of this page's loads at once,
-    // and an answer for a query no longer shown (aborted) is dropped.
-    const load = (): void => {
-      getWindow<HistoryAnswer>(picked.seconds, (w) => historyUrl(camera, zone, w), abort.signal, step)
-        .then(async ({ window, answer: history }) => ({
-          query,
-          window,
-          history,
-          alerts: await getJson<AlertsAnswer>(alertsUrl({ camera, zone, from: window.from, to: window.to }), abort.signal),
-        }))
-        .then(
-          (answer) => {
-            if (abort.signal.aborted) return;
-            step = answer.window.step;
-            setLoaded(answer);
-            setError(undefined);
-          },
-          (err: unknown) => !abort.signal.aborted && setError(errorText(err)),
-        )
-        .finally(() => {
-          if (every !== undefined && !abort.signal.aborted) timer = setTimeout(load, every);
-        });
-    };
-    load();
-    return () => {
-      abort.abort();
-      clearTimeout(timer);
-    };
-  }, [query]);
-
-  const loaded = shown?.query === query ? shown : undefined;
+  const { site, siteError } = useSite();
+  const { loaded, error } = usePolledWindow(`${camera}\u0000${zone}\u0000${picked.key}`, picked.seconds, async (signal, step): Promise<Loaded> => {
+    const { window, answer: history } = await getWindow<HistoryAnswer>(picked.seconds, (w) => historyUrl(camera, zone, w), signal, step);
+    return { window, history, alerts: await getJson<AlertsAnswer>(alertsUrl({ camera, zone, from: window.from, to: window.to }), signal) };
+  });
   const info = site?.cameras.find((c) => c.name === camera)?.zones.find((z) => z.name === zone);
   const chart = useMemo(() => {
     if (!loaded) return undefined;

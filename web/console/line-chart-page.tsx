@@ -4,68 +4,20 @@
  * totals, and the CSV of exactly what is plotted. The ranges, their steps,
  * the refusal of a step and the refresh are the zone chart's.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { cameraHref, errorText, people, signedPeople } from './format.js';
-import { type CamerasAnswer, getCameras, getWindow, lineChartHref, type LinesAnswer, linesUrl, rangeFor, refreshMs, type Window } from './history-api.js';
+import { useMemo } from 'preact/hooks';
+import { cameraHref, people, signedPeople } from './format.js';
+import { getWindow, lineChartHref, type LinesAnswer, linesUrl, rangeFor } from './history-api.js';
 import { ErrorNote, HistoryOff, RangeNav, stepText } from './history-parts.js';
 import { LineChart } from './line-chart.js';
 import { lineColumns, lineTotals } from './line-series.js';
-
-interface Loaded {
-  /** The camera, line and range it answers: a page switched to another shows nothing of the previous one's. */
-  query: string;
-  window: Window;
-  answer: LinesAnswer;
-}
+import { usePolledWindow, useSite } from './use-history.js';
 
 export function LineChartPage({ camera, line, range }: { camera: string; line: string; range?: string }) {
   const picked = rangeFor(range);
-  const query = `${camera}\u0000${line}\u0000${picked.key}`;
-  const [site, setSite] = useState<CamerasAnswer | undefined>();
-  const [shown, setLoaded] = useState<Loaded | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  // The site's failure is its own: a later load of the lines does not clear it.
-  const [siteError, setSiteError] = useState<string | undefined>();
-
-  useEffect(() => {
-    const abort = new AbortController();
-    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(errorText(err)));
-    return () => abort.abort();
-  }, []);
-
-  useEffect(() => {
-    const abort = new AbortController();
-    setLoaded(undefined);
-    setError(undefined);
-    // A step a server refused is not asked again on refresh.
-    let step: number | undefined;
-    const every = refreshMs(picked.seconds);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // The next load is scheduled when this one has ended: a slow server never has two of this page's loads at once,
-    // and an answer for a query no longer shown (aborted) is dropped.
-    const load = (): void => {
-      getWindow<LinesAnswer>(picked.seconds, (w) => linesUrl(camera, line, w), abort.signal, step)
-        .then(
-          (answer) => {
-            if (abort.signal.aborted) return;
-            step = answer.window.step;
-            setLoaded({ query, ...answer });
-            setError(undefined);
-          },
-          (err: unknown) => !abort.signal.aborted && setError(errorText(err)),
-        )
-        .finally(() => {
-          if (every !== undefined && !abort.signal.aborted) timer = setTimeout(load, every);
-        });
-    };
-    load();
-    return () => {
-      abort.abort();
-      clearTimeout(timer);
-    };
-  }, [query]);
-
-  const loaded = shown?.query === query ? shown : undefined;
+  const { site, siteError } = useSite();
+  const { loaded, error } = usePolledWindow(`${camera}\u0000${line}\u0000${picked.key}`, picked.seconds, (signal, step) =>
+    getWindow<LinesAnswer>(picked.seconds, (w) => linesUrl(camera, line, w), signal, step),
+  );
   const chart = useMemo(() => {
     if (!loaded) return undefined;
     const series = loaded.answer.series.find((s) => s.camera === camera && s.line === line);
