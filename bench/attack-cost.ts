@@ -12,11 +12,10 @@ import { performance } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { V1Connection } from '../client/connection/connection.js';
-import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 import { encodeFrame, encodeHello, FrameStatus } from '../src/framing/index.js';
 import { loadFrames } from './frames.js';
 import { scrape, windowQuantile } from './scrape.js';
-import { startChildServer, type ChildServer } from './server-process.js';
+import { CPU_BENCH_SERVER, startChildServer, type ChildServer } from './server-process.js';
 import { summarize } from './stats.js';
 import { jpegCorpus } from './fuzz-inputs.js';
 
@@ -134,7 +133,7 @@ const attacks: Record<string, Attack> = {
   },
 };
 
-const server = await startChildServer({ model: DEFAULT_MODEL_PATH, device: 'cpu', maxBatch: 1, maxBatchDelayMs: 2, overload: 'queue', window: 4 });
+const server = await startChildServer(CPU_BENCH_SERVER);
 console.log('| attack | RSS before -> after (MB) | event-loop p99 (ms) | good camera p50 / p99 (ms) | notes |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const [name, attack] of Object.entries(attacks)) {

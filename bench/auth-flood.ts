@@ -18,11 +18,10 @@ import { performance } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { V1Connection } from '../client/connection/connection.js';
-import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 import { hashSecret, newToken } from '../src/auth/token.js';
 import { encodeHello } from '../src/framing/index.js';
 import { scrape, type Samples } from './scrape.js';
-import { startChildServer } from './server-process.js';
+import { CPU_BENCH_SERVER, startChildServer } from './server-process.js';
 import { summarize } from './stats.js';
 
 const argv = yargs(hideBin(process.argv))
@@ -43,12 +42,7 @@ const credentials = path.join(dir, 'credentials.yaml');
 writeFileSync(credentials, `clients:\n${entries.join('')}`, { mode: 0o600 });
 
 const server = await startChildServer({
-  model: DEFAULT_MODEL_PATH,
-  device: 'cpu',
-  maxBatch: 1,
-  maxBatchDelayMs: 2,
-  overload: 'queue',
-  window: 4,
+  ...CPU_BENCH_SERVER,
   extraArgs: ['--auth', credentials, ...argv['server-args'].split(' ').filter(Boolean)],
 });
 

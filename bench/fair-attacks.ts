@@ -24,7 +24,6 @@ import { hideBin } from 'yargs/helpers';
 import { Worker } from 'node:worker_threads';
 import { type ClientSecurity, V1Connection } from '../client/connection/connection.js';
 import { loadOpenCV } from '../client/opencv.js';
-import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 import { addClient } from '../src/auth/edit-credentials.js';
 import { newToken } from '../src/auth/token.js';
 import {
@@ -45,7 +44,7 @@ import { costliestAllowedJpeg, paddedJpeg, progressiveDeclaring } from './costly
 import { loadFrames } from './frames.js';
 import type { CameraRun, GoodCameraJob } from './good-camera.js';
 import { scrape as scrapeOnce, type Samples, windowQuantile } from './scrape.js';
-import { type ChildServer, startChildServer } from './server-process.js';
+import { CPU_BENCH_SERVER, type ChildServer, startChildServer } from './server-process.js';
 import { summarize } from './stats.js';
 import { makePki } from './throwaway-pki.js';
 
@@ -529,12 +528,7 @@ async function runAll(scenarios: typeof plain, extraArgs: string[]): Promise<voi
   const chosen = scenarios.filter((s) => !only || only.has(s.key));
   if (chosen.length === 0) return;
   const server = await startChildServer({
-    model: DEFAULT_MODEL_PATH,
-    device: 'cpu',
-    maxBatch: 1,
-    maxBatchDelayMs: 2,
-    overload: 'queue',
-    window: 4,
+    ...CPU_BENCH_SERVER,
     extraArgs: [...extraArgs, ...serverArgs],
     mainJs: argv.server,
     ownSession: argv['own-session'],

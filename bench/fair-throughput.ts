@@ -18,11 +18,10 @@ import os from 'node:os';
 import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 import { loadFrames } from './frames.js';
 import { runLoad } from './load.js';
 import { scrape } from './scrape.js';
-import { type ChildServer, startChildServer } from './server-process.js';
+import { CPU_BENCH_SERVER, type ChildServer, startChildServer } from './server-process.js';
 
 const argv = yargs(hideBin(process.argv))
   .option('build', {
@@ -94,12 +93,7 @@ try {
   for (const b of builds)
     servers.push(
       await startChildServer({
-        model: DEFAULT_MODEL_PATH,
-        device: 'cpu',
-        maxBatch: 1,
-        maxBatchDelayMs: 2,
-        overload: 'queue',
-        window: 4,
+        ...CPU_BENCH_SERVER,
         mainJs: b.mainJs,
         extraArgs: b.serveArgs,
         ownSession: argv['own-session'],

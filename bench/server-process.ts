@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_PATH } from '../src/app/paths.js';
 
 export interface ChildServerOptions {
   model: string;
@@ -60,6 +61,16 @@ export interface ChildServer {
 
 const MAIN_JS = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const HOST = '127.0.0.1';
+
+/** The attack and fairness benches' server: the CPU model, one frame per batch, queueing, a window of 4. */
+export const CPU_BENCH_SERVER = {
+  model: DEFAULT_MODEL_PATH,
+  device: 'cpu',
+  maxBatch: 1,
+  maxBatchDelayMs: 2,
+  overload: 'queue',
+  window: 4,
+} as const satisfies Partial<ChildServerOptions>;
 
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
   const port = await freePort();
