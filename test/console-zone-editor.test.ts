@@ -159,8 +159,22 @@ declare(`an admin draws a zone with the mouse: the site file changes (.bak kept,
   t.deepEqual(parse(fs.readFileSync(site, 'utf8')).cameras.north.zones[1].capacity, 4);
   await screenshot(page, 'console-zone-editor-error.png');
 
-  // A double-click on the last corner closes a zone too (a press on the last corner closes, so no timing).
+  // Cancel reloads the file; while that load is on its way nothing can be started that it would wipe
+  // (on a loaded CI machine a drawing begun meanwhile vanished when the load landed). The load is held here.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/admin/zones/north', async (route) => {
+    if (route.request().method() === 'GET') await held;
+    await route.continue();
+  });
   await page.locator('button.cancel').click();
+  await page.locator('button.new-zone:disabled').waitFor();
+  await page.locator('.save-status.loading').waitFor();
+  release();
+  await page.locator('button.new-zone:enabled').waitFor();
+  await page.unroute('**/api/admin/zones/north');
+
+  // A double-click on the last corner closes a zone too (a press on the last corner closes, so no timing).
   await page.locator('button.new-zone').click();
   const small: Array<[number, number]> = [
     [40, 60],

@@ -20,7 +20,7 @@ export function zonesHref(camera: string): string {
   return `#/zones/${encodeURIComponent(camera)}`;
 }
 
-type Status = { kind: 'saving' | 'saved' | 'invalid' | 'stale' | 'failed'; text: string } | undefined;
+type Status = { kind: 'loading' | 'saving' | 'saved' | 'invalid' | 'stale' | 'failed'; text: string } | undefined;
 
 export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
   const [loaded, setLoaded] = useState<CameraZones | undefined>();
@@ -31,13 +31,20 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
   const [dirty, setDirty] = useState(false);
   const [status, setStatus] = useState<Status>();
   const [errors, setErrors] = useState<FieldError[]>([]);
+  // A load in flight replaces everything on the page when it lands: nothing can be started meanwhile
+  // (a drawing begun while Cancel's reload was on its way was wiped by it).
+  const [loading, setLoading] = useState(true);
   const info = live.cameras.find((c) => c.site === camera) ?? live.cameras.find((c) => c.name === camera);
   const header = useLatestHeader(live, info?.name ?? camera);
 
   const load = (): void => {
     setLoadError(undefined);
+    setLoading(true);
+    setDrawing(undefined);
+    setStatus((now) => (now ? { kind: 'loading', text: 'Loading the zones from the file…' } : now));
     loadZones(camera).then(
       (view) => {
+        setLoading(false);
         setLoaded(view);
         setZones(view.zones.map(toDraft));
         setSelected(undefined);
@@ -46,7 +53,10 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
         setErrors([]);
         setStatus(undefined);
       },
-      (err: unknown) => setLoadError(errorText(err)),
+      (err: unknown) => {
+        setLoading(false);
+        setLoadError(errorText(err));
+      },
     );
   };
   useEffect(load, [camera]);
@@ -86,6 +96,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
   // only after the next paint, so an Enter right after the last click would see the drawing without that corner.
   const keyHandler = useRef<(event: KeyboardEvent) => void>();
   keyHandler.current = (event: KeyboardEvent): void => {
+    if (loading) return;
     const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
     if (event.key === 'Escape' && drawing) setDrawing(undefined);
     else if (event.key === 'Enter' && drawing) finishDrawing();
@@ -178,7 +189,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
             {loaded.file}
           </span>
         </div>
-        <div class={`picture-wrap zone-editor${drawing ? ' is-drawing' : ''}`}>
+        <div class={`picture-wrap zone-editor${drawing ? ' is-drawing' : ''}`} inert={loading}>
           {info ? (
             <CameraPicture live={live} info={{ ...info, zones: [] }} large>
               {stage}
@@ -198,7 +209,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
             : 'Click a zone to select it; drag it to move it, drag its corners to reshape it, drag a midpoint to add a corner.'}
         </p>
       </div>
-      <aside class="zone-editor-side">
+      <aside class="zone-editor-side" inert={loading} aria-busy={loading}>
         <div class="editor-actions">
           {drawing ? (
             <>
@@ -212,7 +223,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
           ) : (
             <button
               class="new-zone"
-              disabled={!space || zones.length >= loaded.limits.zones}
+              disabled={loading || !space || zones.length >= loaded.limits.zones}
               onClick={() => {
                 setSelected(undefined);
                 setDrawing([]);
@@ -222,10 +233,10 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
             </button>
           )}
           <span class="spacer" />
-          <button class="cancel" disabled={!dirty || status?.kind === 'saving'} onClick={load} title="discard the changes and load the zones from the file">
+          <button class="cancel" disabled={loading || !dirty || status?.kind === 'saving'} onClick={load} title="discard the changes and load the zones from the file">
             Cancel
           </button>
-          <button class="save primary" disabled={!dirty || status?.kind === 'saving' || drawing !== undefined} onClick={() => void save()}>
+          <button class="save primary" disabled={loading || !dirty || status?.kind === 'saving' || drawing !== undefined} onClick={() => void save()}>
             Save
           </button>
         </div>
