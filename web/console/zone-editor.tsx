@@ -233,7 +233,12 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
             </button>
           )}
           <span class="spacer" />
-          <button class="cancel" disabled={loading || !dirty || status?.kind === 'saving'} onClick={load} title="discard the changes and load the zones from the file">
+          <button
+            class="cancel"
+            disabled={loading || !dirty || status?.kind === 'saving'}
+            onClick={load}
+            title="discard the changes and load the zones from the file"
+          >
             Cancel
           </button>
           <button class="save primary" disabled={loading || !dirty || status?.kind === 'saving' || drawing !== undefined} onClick={() => void save()}>
