@@ -15,6 +15,8 @@ import type { BatchResult, FrameOutcome } from '../src/workers/types.js';
 import type { FrameScreen } from '../src/accept/session-deps.js';
 import { V1Connection } from '../client/connection/connection.js';
 import { startServerWithRunner } from './helpers/server.js';
+import { ServerMetrics } from '../src/metrics/server-metrics.js';
+import { parsePrometheus } from '../bench/scrape.js';
 
 /** Decode work of a long frame: the cost model's prior puts it at ~1 s of a worker (DEFAULT_COST_PRIORS), far over 250 ms. */
 const LONG_WORK = 100_000_000;
@@ -85,6 +87,8 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 interface Bench {
   runner: ManualRunner;
   batcher: Batcher;
+  /** Each long frame's start, in order: whether the hold limit had made it wait (the batcher's observer). */
+  longStarts: boolean[];
   clock: { ms: number };
   /** A connection; `group`: its sender (default: a sender of its own). */
   flow(sender: string, weight?: number, group?: string): BatchFlow;
@@ -94,11 +98,13 @@ interface Bench {
 function bench(workers: number, longFrameMs?: number): Bench {
   const runner = new ManualRunner(workers);
   const clock = { ms: 1_000_000 };
-  const batcher = new Batcher(runner, { maxBatch: 1, maxDelayMs: 0, longFrameMs, now: () => clock.ms });
+  const longStarts: boolean[] = [];
+  const batcher = new Batcher(runner, { maxBatch: 1, maxDelayMs: 0, longFrameMs, now: () => clock.ms }, { longFrameStarted: (held) => longStarts.push(held) });
   let n = 0;
   return {
     runner,
     batcher,
+    longStarts,
     clock,
     flow: (sender, weight = 1, group = sender) => batcher.openFlow({ label: sender, group, weight, priority: 0 }),
     send: (flow, sender, long) => batcher.submit({ jpeg: frameOf(sender, long, n++), receivedAtMs: clock.ms }, flow, long ? LONG_WORK : 0).promise,
@@ -142,6 +148,9 @@ test("hold limit: beside a camera streaming at 5 fps, a greedy sender's long fra
   b.runner.finishOne('greedy');
   await settle();
   t.deepEqual(b.runner.runningSenders(), ['greedy', 'greedy'], 'the camera is silent: both workers are the greedy sender’s');
+  // What an operator sees (crowdline_long_frames_total{held}): the first started at once; the second was passed over
+  // by the hold limit while the camera was expected; the third waited only behind its own sender's frames.
+  t.deepEqual(b.longStarts, [false, true, false]);
 });
 
 test("hold limit: the same between two connections of one sender (a camera and a peer of costly frames behind one address): the costly connection holds one worker, the camera's frame starts at once", async (t) => {
@@ -182,6 +191,7 @@ test('hold limit: the same without it (--long-frame-ms above every frame), the g
   b.runner.finishOne('greedy');
   await settle();
   t.deepEqual(b.runner.runningSenders(), ['camera', 'greedy']);
+  t.deepEqual(b.longStarts, [], 'no frame is long under this bound');
 });
 
 test('hold limit: ordinary frames are not held: a greedy sender of them fills both workers beside the camera (its frame waits one ordinary frame at most)', async (t) => {
@@ -200,6 +210,7 @@ test('hold limit: a sender alone gets every worker for its long frames; beside a
   for (let i = 0; i < 6; i++) void b.send(a, 'a', true);
   await settle();
   t.deepEqual(b.runner.runningSenders(), ['a', 'a', 'a'], 'alone: all three workers');
+  t.deepEqual(b.longStarts, [false, false, false], 'alone, nothing was held');
   const other = b.flow('b');
   for (let i = 0; i < 6; i++) void b.send(other, 'b', true);
   await settle();
@@ -460,7 +471,9 @@ for (const longFrameMs of [undefined, 10_000]) {
     const runner = new ManualRunner(2);
     // Frames carry their kind; the screen gives long ones the decode work of the costliest legal JPEG (cost model: ~1 s).
     const screen: FrameScreen = (bytes) => ({ work: parse(bytes).long ? LONG_WORK : 0 });
-    const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32, longFrameMs }, screen });
+    const metrics = new ServerMetrics({ defaultMetrics: false });
+    t.teardown(() => metrics.stop());
+    const { port } = await startServerWithRunner(t, runner, { server: { maxWindow: 32, longFrameMs }, screen, observer: metrics });
     const connect = (name: string, localAddress: string): Promise<V1Connection> =>
       V1Connection.connect({ host: '127.0.0.1', port, cameraName: name, window: 8, localAddress, connectTimeoutMs: 60_000 });
     const camera = await connect('camera', '127.0.0.3');
@@ -486,5 +499,20 @@ for (const longFrameMs of [undefined, 10_000]) {
     await until(() => runner.started.length >= 3 + (longFrameMs ? 2 : 1) + (longFrameMs ? 0 : 1));
     t.deepEqual(runner.runningSenders(), longFrameMs ? ['greedy', 'greedy'] : ['camera', 'greedy']);
     for (const b of [...runner.running]) b.finish();
+    // The metric says so: with the limit, a long frame started and the next was held for the camera; without it
+    // (no frame over the bound) no frame is long.
+    const m = parsePrometheus(await metrics.registry.metrics());
+    const held = m.get('crowdline_long_frames_total{held="true"}');
+    const notHeld = m.get('crowdline_long_frames_total{held="false"}');
+    if (longFrameMs) t.deepEqual([notHeld, held], [0, 0]);
+    else {
+      t.true((notHeld ?? 0) >= 1, `started without waiting: ${notHeld}`);
+      await until(() => runner.started.length >= 6);
+      t.is(
+        parsePrometheus(await metrics.registry.metrics()).get('crowdline_long_frames_total{held="true"}'),
+        1,
+        'the frame held for the camera, once it started',
+      );
+    }
   });
 }

@@ -43,6 +43,8 @@ export interface BatcherObserver {
   batchDispatched?(size: number): void;
   /** Worker time (us) a frame of the flow labelled `label`, of the sender (fair-queue group) `sender`, really cost. */
   workerTime?(label: string, us: number, sender: string): void;
+  /** A long frame (hold-limit.ts) started; `held`: the hold limit had made it wait for its sender's (or connection's) share. */
+  longFrameStarted?(held: boolean): void;
 }
 
 /** Who a flow is, whose group it is in, and what share it gets. */
@@ -71,6 +73,8 @@ interface Waiting {
   /** While it runs: the sender and connection it is counted to in the hold limits, and whether it counts as long there. */
   holder: { group: FlowGroup<Waiting>; flow: FlowQueue<Waiting> } | undefined;
   long: boolean;
+  /** The hold limit passed it over at least once (its sender, or its connection, held its share of the workers). */
+  held: boolean;
   resolve(outcome: JobOutcome): void;
   state: 'queued' | 'running' | 'done';
 }
@@ -277,6 +281,7 @@ export class Batcher {
       item: undefined,
       holder: undefined,
       long: false,
+      held: false,
       resolve: () => undefined,
       state: 'queued',
     };
@@ -357,8 +362,12 @@ export class Batcher {
       }
       const batch: Waiting[] = [];
       let taken = 0;
-      const mayStart = (flow: FlowQueue<Waiting>, cost: number): boolean =>
-        this.hold.mayStart(flow.group, cost, now) && this.flowHold.mayStart(flow, cost, now);
+      const mayStart = (flow: FlowQueue<Waiting>, cost: number): boolean => {
+        if (this.hold.mayStart(flow.group, cost, now) && this.flowHold.mayStart(flow, cost, now)) return true;
+        const head = this.queue.headOf(flow);
+        if (head) head.value.held = true;
+        return false;
+      };
       // One at a time, so each frame counts against its sender's hold limit before the next is picked.
       while (batch.length < this.options.maxBatch) {
         const [item] = this.queue.take(1, mayStart);
@@ -376,6 +385,7 @@ export class Batcher {
         w.holder = { group: w.flow.queue.group, flow: w.flow.queue };
         w.long = this.hold.started(w.holder.group, w.estimateUs);
         this.flowHold.started(w.holder.flow, w.estimateUs);
+        if (w.long) this.observer.longFrameStarted?.(w.held);
         batch.push(w);
       }
       if (batch.length > 0) this.dispatch(batch);

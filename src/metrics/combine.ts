@@ -17,5 +17,6 @@ export function combineObservers(...observers: Array<Observer | undefined>): Obs
     rateCapWait: (cap) => list.forEach((o) => o.rateCapWait?.(cap)),
     batchDispatched: (size) => list.forEach((o) => o.batchDispatched?.(size)),
     workerTime: (label, us, sender) => list.forEach((o) => o.workerTime?.(label, us, sender)),
+    longFrameStarted: (held) => list.forEach((o) => o.longFrameStarted?.(held)),
   };
 }

@@ -103,6 +103,12 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
+  private readonly longFrames = new Counter({
+    name: 'crowdline_long_frames_total',
+    help: 'Frames estimated over --long-frame-ms that started in a worker, by whether the hold limit made them wait for their sender\'s share of the workers (held="true"): a sender of costly frames beside other cameras',
+    labelNames: ['held'] as const,
+    registers: [this.registry],
+  });
   private readonly batchSize = new Histogram({
     name: 'crowdline_batch_size',
     help: 'Frames per batch sent to a worker',
@@ -163,6 +169,7 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
     // Every status visible from the start, so rate() and alerts see a 0, not a gap.
     for (const status of ['ok', 'dropped', 'frame-error', 'server-error'] as const) this.answered.inc({ status }, 0);
     for (const cause of ['too-large', 'corrupt', 'non-finite', 'other'] as const) this.failed.inc({ cause }, 0);
+    for (const held of ['true', 'false'] as const) this.longFrames.inc({ held }, 0);
     for (const cap of ['frame-rate-cap', 'pixel-rate-cap'] as const) {
       this.capped.inc({ cap }, 0);
       this.rateCapWaits.inc({ cap }, 0);
@@ -245,6 +252,10 @@ export class ServerMetrics implements ServerObserver, BatcherObserver {
   workerTime(label: string, us: number, sender?: string): void {
     this.workerSeconds.inc({ identity: capLabel(this.workerLabels, label) }, us / 1e6);
     if (sender !== undefined) this.senderSeconds.inc({ sender: capLabel(this.senderLabels, sender) }, us / 1e6);
+  }
+
+  longFrameStarted(held: boolean): void {
+    this.longFrames.inc({ held: String(held) });
   }
 
   /** Cameras heard from: the least recent goes when a new one would pass MAX_CAMERA_LABELS. */
