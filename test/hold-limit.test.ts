@@ -324,6 +324,45 @@ test('hold limit: a camera at a slow rate is expected only when its next frame f
   t.is(limit.nextExpiryMs(2600), 5000);
 });
 
+test('hold limit (property): a share found again within one pick, for any sender and frame length, is the one found afresh (the remembered share holds exactly for the frame lengths that expect the same senders)', (t) => {
+  const senderArb = fc.record({
+    weight: fc.integer({ min: 1, max: 4 }),
+    priority: fc.integer({ min: -1, max: 1 }),
+    waiting: fc.boolean(),
+    running: fc.integer({ min: 0, max: 2 }),
+    // Arrival times (ms before now): a rate, or none.
+    arrivals: fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 4 }),
+  });
+  const asks = fc.array(fc.record({ who: fc.nat(), frameMs: fc.integer({ min: 0, max: 3000 }) }), { minLength: 1, maxLength: 30 });
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 6 }), fc.array(senderArb, { minLength: 1, maxLength: 8 }), asks, (workers, specs, questions) => {
+      const now = 10_000;
+      const build = (): { limit: HoldLimit<Unit>; units: Unit[] } => {
+        const limit = new HoldLimit(workers, 0, UNITS);
+        const units = specs.map((spec) => {
+          const unit: Unit = { weight: spec.weight, priority: spec.priority, backlogged: spec.waiting ? [1] : [] };
+          for (const ago of [...spec.arrivals].sort((x, y) => y - x)) limit.arrived(unit, now - ago);
+          for (let i = 0; i < spec.running; i++) limit.started(unit, 1);
+          return unit;
+        });
+        return { limit, units };
+      };
+      const remembered = build();
+      const afresh = build();
+      remembered.limit.newPick();
+      for (const { who, frameMs } of questions) {
+        const i = who % specs.length;
+        afresh.limit.newPick();
+        const want = afresh.limit.share(afresh.units[i], frameMs * 1000, now);
+        if (remembered.limit.share(remembered.units[i], frameMs * 1000, now) !== want) return false;
+      }
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass();
+});
+
 type Step =
   | { kind: 'burst'; sender: number; count: number }
   | { kind: 'finish'; sender: number }

@@ -370,6 +370,9 @@ export class Batcher {
       };
       // One at a time, so each frame counts against its sender's hold limit before the next is picked.
       while (batch.length < this.options.maxBatch) {
+        // The queues may have changed since the last pick (a frame taken, cancelled or dropped unrun).
+        this.hold.newPick();
+        this.flowHold.newPick();
         const [item] = this.queue.take(1, mayStart);
         if (!item) break;
         taken++;

@@ -69,8 +69,24 @@ class SenderHold {
   gone = false;
 }
 
+/** A share and the frame costs it holds for: those at which the same senders are expected (ms of the frame, [fromMs, toMs)). */
+interface ShareFound {
+  share: number;
+  nowMs: number;
+  fromMs: number;
+  toMs: number;
+}
+
 export class HoldLimit<S> {
   private readonly senders = new Map<S, SenderHold>();
+  /**
+   * Shares found since the last change: each share() walks every sender it
+   * tracks, and one pick asks it again for each connection of a held sender
+   * (bench/hold-limit-cost.ts: 0.4-0.67 ms of main thread per arriving frame beside
+   * 1,024 senders), for the same answer. Cleared by every change here and
+   * by newPick() (the queues the view reads changed).
+   */
+  private readonly found = new Map<S, ShareFound>();
 
   /**
    * `workers`: frames that run at once (the batcher's batches in flight);
@@ -90,8 +106,14 @@ export class HoldLimit<S> {
     return costUs > this.longFrameUs;
   }
 
+  /** The queues the view reads may have changed: shares are found afresh. */
+  newPick(): void {
+    this.found.clear();
+  }
+
   /** A frame of `sender` arrived (is queued) at `nowMs`. */
   arrived(sender: S, nowMs: number): void {
+    this.found.clear();
     const h = this.entry(sender);
     h.gone = false;
     if (!Number.isNaN(h.lastMs)) {
@@ -103,6 +125,7 @@ export class HoldLimit<S> {
 
   /** A frame of `sender`, of estimated cost `costUs`, went to a worker; returns whether it is long (pass it to finished()). */
   started(sender: S, costUs: number): boolean {
+    this.found.clear();
     const h = this.entry(sender);
     const long = this.isLong(costUs);
     h.running++;
@@ -111,6 +134,7 @@ export class HoldLimit<S> {
   }
 
   finished(sender: S, long: boolean): void {
+    this.found.clear();
     const h = this.senders.get(sender);
     if (!h) return;
     h.running--;
@@ -120,6 +144,7 @@ export class HoldLimit<S> {
 
   /** The sender has no connection left: it is expected no more, and forgotten once nothing of it runs. */
   forget(sender: S): void {
+    this.found.clear();
     const h = this.senders.get(sender);
     if (!h) return;
     h.gone = true;
@@ -146,25 +171,41 @@ export class HoldLimit<S> {
   /**
    * Workers the sender's long frames may hold now, deciding on a frame of
    * `costUs`: every worker with no other active sender, else its max-min
-   * share (see the module comment).
+   * share (see the module comment). Remembered until a change here or
+   * newPick(): call newPick() once the view's answers (waiting, weights)
+   * may have changed.
    */
   share(sender: S, costUs: number, nowMs: number): number {
+    const frameMs = costUs / 1000;
+    const known = this.found.get(sender);
+    if (known && known.nowMs === nowMs && frameMs >= known.fromMs && frameMs < known.toMs) return known.share;
     const v = this.view;
+    // The senders expected, and the frame lengths for which the same ones are: one expected only because its next
+    // frame is due within this frame is expected for longer frames too; one due later, for frames up to then.
+    const expected: Array<[S, SenderHold]> = [];
+    let fromMs = Number.NEGATIVE_INFINITY;
+    let toMs = Number.POSITIVE_INFINITY;
     let weights = v.weight(sender);
-    let others = 0;
     for (const [s, h] of this.senders) {
-      if (s === sender || !v.competes(s, sender) || !this.active(s, h, costUs, nowMs)) continue;
+      if (s === sender || !v.competes(s, sender)) continue;
+      const due = this.dueMs(s, h, nowMs);
+      if (due > frameMs) {
+        toMs = Math.min(toMs, due);
+        continue;
+      }
+      fromMs = Math.max(fromMs, due);
+      expected.push([s, h]);
       weights += v.weight(s);
-      others++;
     }
-    if (others === 0) return this.workers;
-    const part = (weight: number): number => Math.max(1, Math.floor((this.workers * weight) / weights));
-    let needed = 0;
-    for (const [s, h] of this.senders) {
-      if (s === sender || !v.competes(s, sender) || !this.active(s, h, costUs, nowMs)) continue;
-      needed += Math.min(part(v.weight(s)), v.waiting(s) ? this.workers : Math.max(1, h.running));
+    let share = this.workers;
+    if (expected.length > 0) {
+      const part = (weight: number): number => Math.max(1, Math.floor((this.workers * weight) / weights));
+      let needed = 0;
+      for (const [s, h] of expected) needed += Math.min(part(v.weight(s)), v.waiting(s) ? this.workers : Math.max(1, h.running));
+      share = Math.max(part(v.weight(sender)), this.workers - needed);
     }
-    return Math.max(part(v.weight(sender)), this.workers - needed);
+    this.found.set(sender, { share, nowMs, fromMs, toMs });
+    return share;
   }
 
   /**
@@ -187,13 +228,19 @@ export class HoldLimit<S> {
     return this.senders.size;
   }
 
-  private active(sender: S, h: SenderHold, costUs: number, nowMs: number): boolean {
-    if (this.view.waiting(sender) || h.running > 0) return true;
-    if (Number.isNaN(h.intervalMs)) return false;
+  /**
+   * In how many ms the sender's next frame is due: it is active for a frame
+   * at least that long. -Infinity while it has frames waiting or running
+   * (active for every frame), Infinity when it is not expected at all (no
+   * rate yet, or silent for STALE_INTERVALS of its intervals).
+   */
+  private dueMs(sender: S, h: SenderHold, nowMs: number): number {
+    if (this.view.waiting(sender) || h.running > 0) return Number.NEGATIVE_INFINITY;
+    if (Number.isNaN(h.intervalMs)) return Number.POSITIVE_INFINITY;
     const silent = nowMs - h.lastMs;
-    if (silent >= STALE_INTERVALS * h.intervalMs) return false;
+    if (silent >= STALE_INTERVALS * h.intervalMs) return Number.POSITIVE_INFINITY;
     // Its next frame is due before the frame deciding would finish.
-    return h.lastMs + h.intervalMs - nowMs <= costUs / 1000;
+    return h.lastMs + h.intervalMs - nowMs;
   }
 
   private entry(sender: S): SenderHold {
