@@ -44,7 +44,7 @@ NETS = {
         "crowdline-v2", CrowdNetV2, backbone.MEAN, backbone.STD, V2_MULTIPLE,
         os.path.join(HERE, "checkpoints", "v2"),
         "MobileNetV2 (MoveNet-Lightning person features, cut at stride 16) + density decoder "
-        "(stride 8) trained on ShanghaiTech B + Beijing BRT; count = sum(density) * countScale.",
+        "(stride 8) trained on ShanghaiTech A + B and Beijing BRT; count = sum(density) * countScale.",
         # Pretrained backbone: shorter schedule; the stride-2/4 blocks stay frozen (generic edges,
         # and most of the CPU cost of a backward pass), the rest is tuned at 1/10 of the decoder's LR.
         {"lr": 1e-3, "steps": 4000, "freeze_through": 2, "backbone_lr_mult": 0.1},

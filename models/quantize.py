@@ -6,8 +6,8 @@ fold_input.py, as a model of its own beside it (NAME-int8.onnx, .json,
 .reference.json: same input, same output, same manifest fields), in the QDQ
 form ONNX Runtime fuses into QLinearConv and QLinearAdd on the CPU:
 
-* every Conv weight becomes int8, symmetric, one scale per output channel,
-  behind a DequantizeLinear; its bias becomes int32 at input scale x weight
+* every Conv weight but the map's (below) becomes int8, symmetric, one
+  scale per output channel, behind a DequantizeLinear; its bias becomes int32 at input scale x weight
   scale (what the integer kernel adds to its accumulator);
 * every activation that feeds a Conv, Add or Resize gets a
   QuantizeLinear -> DequantizeLinear pair (uint8, asymmetric), placed after
@@ -15,7 +15,12 @@ form ONNX Runtime fuses into QLinearConv and QLinearAdd on the CPU:
   quantization range. The ranges are measured on calibration frames: training
   images only (ShanghaiTech B train and the BRT frames the model trained on),
   never the test split or the BRT hold-out.
-* the graph output (the density map) stays float.
+* the graph output (the density map) stays float, and so does the map's own
+  convolution (the last one, 1x1, 32 channels -> 1), weights and input: its input
+  is a ReLU output from 0 to ~870 of which it sums small differences, and
+  8 bits of it moved the count of the weights shipped since 2026-11-26 by
+  +9 to +18 % (measured one thing at a time; the model card has it). It is
+  0.01 % of the graph's multiply-adds.
 
 ONNX Runtime's own quantize_static does the same, but its Python package is not
 available on these machines, so this is the small subset crowdline's graphs
@@ -150,6 +155,26 @@ def consumers_of(graph):
     return c
 
 
+def map_convs(graph):
+    """Names of the Conv nodes whose Relu/Clip chain ends at a graph output: the map's own convolution."""
+    cons = consumers_of(graph)
+    outputs = {o.name for o in graph.output}
+    found = set()
+    for n in graph.node:
+        if n.op_type != "Conv":
+            continue
+        t = n.output[0]
+        while True:
+            c = cons.get(t, [])
+            if len(c) == 1 and c[0].op_type in ACTIVATION_CHAIN:
+                t = c[0].output[0]
+            else:
+                break
+        if t in outputs:
+            found.add(n.name)
+    return found
+
+
 def activation_points(graph):
     """{tensor: kind}: the float tensors that get a Quantize/Dequantize pair: every
     activation a Conv, Add or Resize reads, and the end of each Conv's or Add's
@@ -167,14 +192,17 @@ def activation_points(graph):
                 return t
 
     constants = {init.name for init in graph.initializer}
+    keep_float = map_convs(graph)
     points = {}
     for n in graph.node:
+        if n.name in keep_float:
+            continue  # the map's convolution stays float, weights and input
         for i in n.input[:1] if n.op_type in ("Conv", "Resize") else (n.input if n.op_type == "Add" else []):
             if i and i not in constants:
                 points.setdefault(i, "range")
         if n.op_type in ("Conv", "Add"):
             end = chain_end(n.output[0])
-            if end not in outputs and any(c.op_type in QUANTIZED_CONSUMERS for c in cons.get(end, [])):
+            if end not in outputs and any(c.op_type in QUANTIZED_CONSUMERS and c.name not in keep_float for c in cons.get(end, [])):
                 points[end] = "range"
         if n.op_type == "Resize":
             points[n.output[0]] = f"like:{n.input[0]}"
@@ -213,8 +241,9 @@ def quantize(model, ranges):
                 if i == t:
                     c.input[k] = f"{t}_dq"
 
+    keep_float = map_convs(g)
     for n in list(g.node):
-        if n.op_type != "Conv":
+        if n.op_type != "Conv" or n.name in keep_float:
             continue
         w_name = n.input[1]
         w = numpy_helper.to_array(init[w_name]).astype(np.float32)
@@ -391,10 +420,16 @@ def main():
         c.setdefault("outputShape", list(y.shape))
     ref["model"] = name + ".onnx"
     # ONNX Runtime requantizes in its own integer arithmetic; a value on a rounding tie can land one
-    # step away and move later layers a little (measured: 0.2 % on the people input). A broken
-    # graph is off by far more (float vs int8 on that input: 11 %; the overflow above: 100 %).
-    ref["relativeTolerance"] = 0.01
-    ref["howToBuildInputs"] = folded_reference_text(in_name, out_name, "relative difference < relativeTolerance")
+    # step away and move later layers a little. With the map's convolution float nothing requantizes
+    # its input any more, so those steps reach the sum: measured 1.0-2.6 % on the inputs with real
+    # density (0.2 % before, when it was 8-bit). A broken graph is off by far more (the overflow
+    # above: 100 %; float vs int8 on the people input: 34 %).
+    ref["relativeTolerance"] = 0.05
+    # And on inputs the int8 graph reads as nearly empty, a few density units of rounding are a large
+    # part of the sum (measured: dots64x48, 0.28 people, ONNX Runtime 0.03 people lower): 0.05 people.
+    ref["absoluteTolerance"] = 0.05 / count_scale
+    ref["howToBuildInputs"] = folded_reference_text(
+        in_name, out_name, "|difference| <= relativeTolerance x densitySum + absoluteTolerance")
     ref["quantizedFrom"] = manifest["onnx"]
     ref["producedBy"] += ("; densitySum then recomputed for the int8 graph by models/quantize.py "
                           "(QuantizeLinear/DequantizeLinear as ONNX defines them, float32); "
