@@ -7,8 +7,9 @@ fold_input.py, as a model of its own beside it (NAME-int8.onnx, .json,
 form ONNX Runtime fuses into QLinearConv and QLinearAdd on the CPU:
 
 * every Conv weight but the map's (below) becomes int8, symmetric, one
-  scale per output channel, behind a DequantizeLinear; its bias becomes int32 at input scale x weight
-  scale (what the integer kernel adds to its accumulator);
+  scale per output channel, behind a DequantizeLinear; its bias becomes
+  int32 at input scale x weight scale (what the integer kernel adds to its
+  accumulator);
 * every activation that feeds a Conv, Add or Resize gets a
   QuantizeLinear -> DequantizeLinear pair (uint8, asymmetric), placed after
   the Relu/Clip that follow a Conv, so ONNX Runtime folds them into the

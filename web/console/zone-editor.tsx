@@ -41,7 +41,7 @@ export function ZoneEditor({ live, camera }: { live: Live; camera: string }) {
     setLoadError(undefined);
     setLoading(true);
     setDrawing(undefined);
-    setStatus((now) => (now ? { kind: 'loading', text: 'Loading the zones from the file…' } : now));
+    setStatus({ kind: 'loading', text: 'Loading the zones from the file…' });
     loadZones(camera).then(
       (view) => {
         setLoading(false);
