@@ -1,7 +1,7 @@
 /** One camera, large, with its zones' and counting lines' numbers beside it. */
 import { people, signedPeople } from './format.js';
 import { chartHref, lineChartHref } from './history-api.js';
-import { type Crossed, lineFigures, useLineIntervals } from './line-intervals.js';
+import { type Crossed, lineFigures, useLineIntervals, windowAttributes } from './line-intervals.js';
 import type { Live } from './live.js';
 import { CameraPicture } from './picture.js';
 import { CameraFigures, StateBadge, useLatestHeader } from './tile.js';
@@ -100,16 +100,9 @@ function LineTable({ info, live }: { info: CameraInfo; live: Live }) {
   const camera = info.site ?? info.name;
   const intervals = useLineIntervals(camera, lines.length > 0);
   if (lines.length === 0) return info.zones.length > 0 ? <p class="no-lines">No counting lines for this camera in the site file.</p> : null;
-  const ready = intervals.kind === 'ready' ? intervals : undefined;
   return (
     <>
-      <table
-        class="zone-table line-table"
-        data-hour-from={ready?.hour.window.from}
-        data-hour-to={ready?.hour.window.to}
-        data-today-from={ready?.today.window.from}
-        data-today-to={ready?.today.window.to}
-      >
+      <table class="zone-table line-table" {...windowAttributes(intervals)}>
         <thead>
           <tr>
             <th>line</th>

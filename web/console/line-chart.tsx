@@ -66,6 +66,11 @@ function drawZero(u: uPlot): void {
   ctx.restore();
 }
 
+/** In or out per step, as bars (out is drawn below zero; its legend shows the people, unsigned). */
+function barSeries(label: string, stroke: string, fill: string, paths: uPlot.Series['paths']): uPlot.Series {
+  return { label, stroke, fill, width: 0, paths, points: { show: false }, value: (_u, v) => (v === null ? '–' : people(Math.abs(v))) };
+}
+
 function options(now: () => LineChartProps, width: number, height: number): uPlot.Options {
   const bars = uPlot.paths.bars?.({ align: 1, size: [0.85, Number.POSITIVE_INFINITY, 1] });
   const stepped = uPlot.paths.stepped?.({ align: 1 });
@@ -74,24 +79,8 @@ function options(now: () => LineChartProps, width: number, height: number): uPlo
     height,
     series: [
       {},
-      {
-        label: 'in',
-        stroke: COLORS.in,
-        fill: COLORS.inFill,
-        width: 0,
-        paths: bars,
-        points: { show: false },
-        value: (_u, v) => (v === null ? '–' : people(Math.abs(v))),
-      },
-      {
-        label: 'out',
-        stroke: COLORS.out,
-        fill: COLORS.outFill,
-        width: 0,
-        paths: bars,
-        points: { show: false },
-        value: (_u, v) => (v === null ? '–' : people(Math.abs(v))),
-      },
+      barSeries('in', COLORS.in, COLORS.inFill, bars),
+      barSeries('out', COLORS.out, COLORS.outFill, bars),
       {
         label: 'net since start',
         scale: 'net',

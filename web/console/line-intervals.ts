@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type CamerasAnswer, getCameras, getJson, type LinesAnswer, linesUrl, refreshMs, type Window } from './history-api.js';
 import { errorText } from './format.js';
+import { pollAfterEach } from './poll.js';
 
 export interface Crossed {
   in: number;
@@ -36,6 +37,17 @@ const DAY_REFRESH_MS = refreshMs(DAY_S) ?? 60_000;
 export function lineFigures(state: LineIntervals, which: 'hour' | 'today', line: string): Crossed | undefined {
   if (state.kind !== 'ready') return undefined;
   return state[which].lines.get(line) ?? { in: 0, out: 0 };
+}
+
+/** The windows the figures are for, as data attributes of what shows them (the browser tests ask the API the same). */
+export function windowAttributes(state: LineIntervals): Record<`data-${string}`, number | undefined> {
+  const ready = state.kind === 'ready' ? state : undefined;
+  return {
+    'data-hour-from': ready?.hour.window.from,
+    'data-hour-to': ready?.hour.window.to,
+    'data-today-from': ready?.today.window.from,
+    'data-today-to': ready?.today.window.to,
+  };
 }
 
 /** The window's crossings summed per line (the API's buckets are aligned to its step, so one window is one or two). */
@@ -71,18 +83,17 @@ export function useLineIntervals(camera: string, enabled: boolean, server?: { da
     // Another camera's (or a disabled hook's) figures are never shown under this one.
     setState(LOADING);
     if (!enabled) return;
-    const abort = new AbortController();
     let site: CamerasAnswer | undefined;
     let ownOffsetMs = 0;
     // The server's midnight is asked again 23 h after it (a DST day's shortest), then every minute until it changes:
     // on the browser's clock, set by the server's, so a browser clock ahead never keeps yesterday's midnight.
     let askAgainAt = 0;
     /** The server's midnight (ISO), or undefined when history is off. */
-    const serverMidnight = async (nowMs: number): Promise<string | undefined> => {
+    const serverMidnight = async (nowMs: number, signal: AbortSignal): Promise<string | undefined> => {
       if (dayStart !== undefined) return dayStart;
       if (!site || nowMs >= askAgainAt) {
         const before = site?.day_start;
-        site = await getCameras(abort.signal);
+        site = await getCameras(signal);
         ownOffsetMs = clockOffsetMs(site, Date.now());
         askAgainAt = site.day_start === before ? nowMs + 60_000 : Date.parse(site.day_start) - ownOffsetMs + 23 * HOUR_S * 1000;
       }
@@ -90,10 +101,10 @@ export function useLineIntervals(camera: string, enabled: boolean, server?: { da
     };
     // Today's sum scans a day of rows on the server: asked again less often than the last hour's.
     let today: { interval: Interval; midnight: string; atMs: number } | undefined;
-    const load = async (): Promise<void> => {
+    const load = async (signal: AbortSignal): Promise<void> => {
       const nowMs = Date.now();
-      const midnightIso = await serverMidnight(nowMs);
-      if (abort.signal.aborted) return;
+      const midnightIso = await serverMidnight(nowMs, signal);
+      if (signal.aborted) return;
       if (midnightIso === undefined) {
         setState(HISTORY_OFF);
         return;
@@ -104,30 +115,19 @@ export function useLineIntervals(camera: string, enabled: boolean, server?: { da
       const hour: Window = { from: to - HOUR_S, to, step: HOUR_S };
       const day: Window = { from: midnight, to: Math.max(to, midnight + 1), step: DAY_S };
       const askDay = !today || today.midnight !== midnightIso || nowMs - today.atMs >= DAY_REFRESH_MS;
-      const get = (w: Window): Promise<LinesAnswer> => getJson<LinesAnswer>(linesUrl(camera, undefined, w), abort.signal);
+      const get = (w: Window): Promise<LinesAnswer> => getJson<LinesAnswer>(linesUrl(camera, undefined, w), signal);
       const [h, d] = await Promise.all([get(hour), askDay ? get(day) : undefined]);
-      if (abort.signal.aborted) return;
+      if (signal.aborted) return;
       if (d) today = { interval: sumLines(d, day), midnight: midnightIso, atMs: nowMs };
       if (today) setState({ kind: 'ready', hour: sumLines(h, hour), today: today.interval });
     };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // The next load is scheduled when this one has ended: a slow server never has two of this page's loads at once.
-    const run = (): void => {
-      load()
-        .catch((err: unknown) => {
-          if (abort.signal.aborted) return;
-          if (err instanceof ApiError && /history is off/.test(err.message)) setState(HISTORY_OFF);
-          else setState({ kind: 'error', why: errorText(err) });
-        })
-        .finally(() => {
-          if (!abort.signal.aborted) timer = setTimeout(run, HOUR_REFRESH_MS);
-        });
-    };
-    run();
-    return () => {
-      abort.abort();
-      clearTimeout(timer);
-    };
+    return pollAfterEach(HOUR_REFRESH_MS, (signal) =>
+      load(signal).catch((err: unknown) => {
+        if (signal.aborted) return;
+        if (err instanceof ApiError && /history is off/.test(err.message)) setState(HISTORY_OFF);
+        else setState({ kind: 'error', why: errorText(err) });
+      }),
+    );
   }, [camera, enabled, dayStart]);
   return state;
 }

@@ -6,22 +6,15 @@
  */
 import { people, signedPeople } from './format.js';
 import { lineChartHref, type SiteLine } from './history-api.js';
-import { lineFigures, useLineIntervals } from './line-intervals.js';
+import { lineFigures, useLineIntervals, windowAttributes } from './line-intervals.js';
 
 export function LineCards({ camera, lines, server }: { camera: string; lines: SiteLine[]; server: { dayStart: string; offsetMs: number } }) {
   const intervals = useLineIntervals(camera, lines.length > 0, server);
   if (lines.length === 0) return null;
-  const ready = intervals.kind === 'ready' ? intervals : undefined;
   return (
     <>
       {intervals.kind === 'error' && <p class="line-note error">{intervals.why}</p>}
-      <div
-        class="zone-cards line-cards"
-        data-hour-from={ready?.hour.window.from}
-        data-hour-to={ready?.hour.window.to}
-        data-today-from={ready?.today.window.from}
-        data-today-to={ready?.today.window.to}
-      >
+      <div class="zone-cards line-cards" {...windowAttributes(intervals)}>
         {lines.map((line) => {
           const today = lineFigures(intervals, 'today', line.name);
           const hour = lineFigures(intervals, 'hour', line.name);

@@ -10,6 +10,7 @@ import { dateTime, ErrorNote, HistoryOff } from './history-parts.js';
 import { duration, errorText, people } from './format.js';
 import { clockOffsetMs } from './line-intervals.js';
 import { LineCards } from './site-lines.js';
+import { pollAfterEach } from './poll.js';
 
 const REFRESH_MS = 5000;
 /** A reading older than this is shown as old (the camera stopped, or left). */
@@ -19,31 +20,23 @@ export function SiteView() {
   const [site, setSite] = useState<CamerasAnswer | undefined>();
   const [offsetMs, setOffsetMs] = useState(0);
   const [error, setError] = useState<string | undefined>();
-  useEffect(() => {
-    const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // The next load is scheduled when this one has ended: a slow server never has two of this page's loads at once.
-    const load = (): void => {
-      getCameras(abort.signal)
-        .then(
+  useEffect(
+    () =>
+      pollAfterEach(REFRESH_MS, (signal) =>
+        getCameras(signal).then(
           (answer) => {
-            if (abort.signal.aborted) return;
+            if (signal.aborted) return;
             setOffsetMs(clockOffsetMs(answer, Date.now()));
             setSite(answer);
             setError(undefined);
           },
-          (err: unknown) => !abort.signal.aborted && setError(errorText(err)),
-        )
-        .finally(() => {
-          if (!abort.signal.aborted) timer = setTimeout(load, REFRESH_MS);
-        });
-    };
-    load();
-    return () => {
-      abort.abort();
-      clearTimeout(timer);
-    };
-  }, []);
+          (err: unknown) => {
+            if (!signal.aborted) setError(errorText(err));
+          },
+        ),
+      ),
+    [],
+  );
   if (!site) return error ? <ErrorNote text={error} /> : <p class="loading">Loading…</p>;
   if (!site.history) return <HistoryOff />;
   const now = Date.parse(site.time);

@@ -5,16 +5,21 @@
 import { useEffect, useState } from 'preact/hooks';
 import { errorText } from './format.js';
 import { type CamerasAnswer, getCameras, refreshMs, type Window } from './history-api.js';
+import { pollAfterEach } from './poll.js';
 
 /** /api/v1/cameras, once. Its failure is its own: a later load of the page's data does not clear it. */
 export function useSite(): { site: CamerasAnswer | undefined; siteError: string | undefined } {
   const [site, setSite] = useState<CamerasAnswer | undefined>();
   const [siteError, setSiteError] = useState<string | undefined>();
-  useEffect(() => {
-    const abort = new AbortController();
-    getCameras(abort.signal).then(setSite, (err: unknown) => !abort.signal.aborted && setSiteError(errorText(err)));
-    return () => abort.abort();
-  }, []);
+  useEffect(
+    () =>
+      pollAfterEach(undefined, (signal) =>
+        getCameras(signal).then(setSite, (err: unknown) => {
+          if (!signal.aborted) setSiteError(errorText(err));
+        }),
+      ),
+    [],
+  );
   return { site, siteError };
 }
 
@@ -32,32 +37,22 @@ export function usePolledWindow<L extends { window: Window }>(
   const [shown, setShown] = useState<{ query: string; value: L } | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
-    const abort = new AbortController();
     setShown(undefined);
     setError(undefined);
     let step: number | undefined;
-    const every = refreshMs(seconds);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const run = (): void => {
-      load(abort.signal, step)
-        .then(
-          (value) => {
-            if (abort.signal.aborted) return;
-            step = value.window.step;
-            setShown({ query, value });
-            setError(undefined);
-          },
-          (err: unknown) => !abort.signal.aborted && setError(errorText(err)),
-        )
-        .finally(() => {
-          if (every !== undefined && !abort.signal.aborted) timer = setTimeout(run, every);
-        });
-    };
-    run();
-    return () => {
-      abort.abort();
-      clearTimeout(timer);
-    };
+    return pollAfterEach(refreshMs(seconds), (signal) =>
+      load(signal, step).then(
+        (value) => {
+          if (signal.aborted) return;
+          step = value.window.step;
+          setShown({ query, value });
+          setError(undefined);
+        },
+        (err: unknown) => {
+          if (!signal.aborted) setError(errorText(err));
+        },
+      ),
+    );
   }, [query]);
   return { loaded: shown?.query === query ? shown.value : undefined, error };
 }
